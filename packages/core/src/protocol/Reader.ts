@@ -141,14 +141,17 @@ export class Reader {
 
   /** Zigzag varlong as a JS number; fails if it is not a safe integer. Faster than {@link varlong}. */
   varlongNumber(): number {
-    let result = 0
-    for (let shift = 0; shift < 56; shift += 7) {
+    // low 28 bits and high bits kept apart so no intermediate loses precision
+    let lo = 0
+    let hi = 0
+    for (let i = 0; i < 8; i++) {
       const b = this.uint8()
-      result += (b & 0x7f) * 2 ** shift
+      if (i < 4) lo |= (b & 0x7f) << (7 * i)
+      else hi += (b & 0x7f) * 2 ** (7 * (i - 4))
       if ((b & 0x80) === 0) {
-        if (result > Number.MAX_SAFE_INTEGER) break
-        // zigzag decode without 32-bit bit operations
-        return result % 2 === 0 ? result / 2 : -(result + 1) / 2
+        const half = hi * 2 ** 27 + (lo >>> 1)
+        if (half > Number.MAX_SAFE_INTEGER || ((lo & 1) === 1 && half >= Number.MAX_SAFE_INTEGER)) break
+        return (lo & 1) === 1 ? -half - 1 : half
       }
     }
     return fail("varlong is not a safe integer", this.offset)

@@ -126,13 +126,22 @@ export class Writer {
 
   /** Zigzag varlong from a safe-integer JS number (faster than {@link varlong}). */
   varlongNumber(v: number): this {
-    let u = v >= 0 ? v * 2 : -v * 2 - 1
+    // zigzag u = 2 * half + sign may exceed 2^53, so the first 7 bits are taken from half directly
+    const sign = v < 0 ? 1 : 0
+    const half = v < 0 ? -v - 1 : v
+    let rest = Math.floor(half / 64)
+    const first = (half % 64) * 2 + sign
     this.ensure(10)
-    while (u >= 0x80) {
-      this.buf[this.offset++] = (u % 128) | 0x80
-      u = Math.floor(u / 128)
+    if (rest === 0) {
+      this.buf[this.offset++] = first
+      return this
     }
-    this.buf[this.offset++] = u
+    this.buf[this.offset++] = first | 0x80
+    while (rest >= 0x80) {
+      this.buf[this.offset++] = (rest % 128) | 0x80
+      rest = Math.floor(rest / 128)
+    }
+    this.buf[this.offset++] = rest
     return this
   }
 
