@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import fc from "fast-check"
+import { FastCheck as fc } from "effect"
 import { isProtocolError } from "../../src/protocol/ProtocolError.js"
 import { Reader } from "../../src/protocol/Reader.js"
 import { uvarintSize, varintSize, Writer } from "../../src/protocol/Writer.js"
