@@ -1,13 +1,20 @@
 /**
  * RecordBatch v2 (magic 2): the unit the broker stores and serves.
  *
- * This module is the header-level API used on the broker's hot path: parse the 61-byte header,
- * check the CRC, rewrite `baseOffset` and `partitionLeaderEpoch` in place. None of it decodes records.
+ * The header-level API is used on the broker's hot path: parse the 61-byte header, check the CRC,
+ * rewrite `baseOffset` and `partitionLeaderEpoch` in place; none of it decodes records. Below it:
+ * record encode/decode (lazy or eager), full broker-side validation and control records.
  * Offsets, timestamps and producer ids are JS numbers: they must be safe integers, else the batch
  * is rejected with a {@link ProtocolError}.
  */
+import {
+  compress as compressBytes,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  decompress as decompressBytes
+} from "./Compression.js"
 import { crc32c } from "./Crc32c.js"
-import { fail } from "./ProtocolError.js"
+import { fail, isProtocolError } from "./ProtocolError.js"
+import { Reader } from "./Reader.js"
 
 /** Bytes before `batchLength` counts: baseOffset (8) + batchLength (4). */
 export const LOG_OVERHEAD = 12
@@ -156,4 +163,470 @@ export const headers = (buf: Uint8Array): Array<{ readonly position: number; rea
     pos += LOG_OVERHEAD + header.batchLength
   }
   return out
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Records: encode, decode, validate, control records
+// ---------------------------------------------------------------------------------------------------
+
+/** A record header: a UTF-8 key and a nullable value. */
+export interface RecordHeader {
+  readonly key: string
+  readonly value: Uint8Array | null
+}
+
+/** A decoded record with absolute offset and timestamp. */
+export interface Record {
+  /** baseOffset + offsetDelta */
+  readonly offset: number
+  /** baseTimestamp + timestampDelta; maxTimestamp when the batch is LogAppendTime */
+  readonly timestamp: number
+  readonly key: Uint8Array | null
+  readonly value: Uint8Array | null
+  readonly headers: ReadonlyArray<RecordHeader>
+}
+
+/** A record to encode. `timestamp` defaults to now, `offsetDelta` to its index. */
+export interface RecordInput {
+  readonly key?: Uint8Array | null
+  readonly value: Uint8Array | null
+  readonly headers?: ReadonlyArray<RecordHeader>
+  readonly timestamp?: number
+  readonly offsetDelta?: number
+}
+
+/** Batch-level options for {@link encode}; every field has Kafka's "none" default. */
+export interface EncodeOptions {
+  /** Default 0. */
+  readonly baseOffset?: number
+  /** Default -1. */
+  readonly partitionLeaderEpoch?: number
+  /** Default `Compression.none`. */
+  readonly compression?: Compression
+  /** Sets the LogAppendTime bit; readers then see every record's timestamp as maxTimestamp. */
+  readonly logAppendTime?: boolean
+  /** Default -1. */
+  readonly producerId?: number
+  /** Default -1. */
+  readonly producerEpoch?: number
+  /** Default -1. */
+  readonly baseSequence?: number
+  readonly transactional?: boolean
+  readonly control?: boolean
+  /** Sets the delete-horizon bit and stores the horizon as baseTimestamp (compaction). */
+  readonly deleteHorizonMs?: number
+  /** Overrides the base timestamp (default: the first record's timestamp). */
+  readonly baseTimestamp?: number
+}
+
+const EMPTY_HEADERS: ReadonlyArray<RecordHeader> = []
+/** Smallest possible encoded record: length, attributes, timestampDelta, offsetDelta, key, value, header count. */
+const MIN_RECORD_SIZE = 7
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
+
+const uvarintSize = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5)
+const zigzag32 = (v: number): number => ((v << 1) ^ (v >> 31)) >>> 0
+const varintSize = (v: number): number => uvarintSize(zigzag32(v))
+const varlongSize = (v: number): number => {
+  let u = v >= 0 ? v * 2 : -v * 2 - 1
+  let n = 1
+  while (u >= 0x80) {
+    u = Math.floor(u / 128)
+    n++
+  }
+  return n
+}
+const putUvarint = (buf: Buffer, pos: number, v: number): number => {
+  while (v >= 0x80) {
+    buf[pos++] = (v & 0x7f) | 0x80
+    v >>>= 7
+  }
+  buf[pos++] = v
+  return pos
+}
+const putVarlong = (buf: Buffer, pos: number, v: number): number => {
+  let u = v >= 0 ? v * 2 : -v * 2 - 1
+  while (u >= 0x80) {
+    buf[pos++] = (u % 128) | 0x80
+    u = Math.floor(u / 128)
+  }
+  buf[pos++] = u
+  return pos
+}
+const putBytes = (buf: Buffer, pos: number, b: Uint8Array | null): number => {
+  if (b === null) {
+    buf[pos] = 1 // zigzag(-1)
+    return pos + 1
+  }
+  pos = putUvarint(buf, pos, zigzag32(b.length))
+  buf.set(b, pos)
+  return pos + b.length
+}
+const bytesSize = (b: Uint8Array | null): number => (b === null ? 1 : varintSize(b.length) + b.length)
+
+const recordBodySize = (r: RecordInput, timestampDelta: number, offsetDelta: number): number => {
+  let size = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + bytesSize(r.key ?? null) + bytesSize(r.value)
+  const headers = r.headers ?? EMPTY_HEADERS
+  size += varintSize(headers.length)
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!
+    const keyLength = Buffer.byteLength(h.key, "utf8")
+    size += varintSize(keyLength) + keyLength + bytesSize(h.value)
+  }
+  return size
+}
+
+const writeHeaderFields = (
+  out: Buffer,
+  o: EncodeOptions,
+  attributes: number,
+  lastOffsetDelta: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  count: number
+): void => {
+  const view = viewOf(out)
+  writeInt64Number(view, Field.baseOffset, o.baseOffset ?? 0)
+  view.setInt32(Field.batchLength, out.length - LOG_OVERHEAD)
+  view.setInt32(Field.partitionLeaderEpoch, o.partitionLeaderEpoch ?? -1)
+  view.setInt8(Field.magic, 2)
+  view.setInt16(Field.attributes, attributes)
+  view.setInt32(Field.lastOffsetDelta, lastOffsetDelta)
+  writeInt64Number(view, Field.baseTimestamp, baseTimestamp)
+  writeInt64Number(view, Field.maxTimestamp, maxTimestamp)
+  writeInt64Number(view, Field.producerId, o.producerId ?? -1)
+  view.setInt16(Field.producerEpoch, o.producerEpoch ?? -1)
+  view.setInt32(Field.baseSequence, o.baseSequence ?? -1)
+  view.setInt32(Field.recordCount, count)
+}
+
+/**
+ * Encodes records into one RecordBatch v2 (CRC included). Sizes are computed first and the batch is written
+ * into one exact-size buffer (compressed batches compress the records section as one blob).
+ */
+export const encode = (records: ReadonlyArray<RecordInput>, options: EncodeOptions = {}): Buffer => {
+  const n = records.length
+  const now = Date.now()
+  let maxTimestamp = -1
+  let lastOffsetDelta = -1
+  const first = records[0]
+  let baseTimestamp =
+    options.deleteHorizonMs ?? options.baseTimestamp ?? (first === undefined ? -1 : (first.timestamp ?? now))
+  if (n === 0 && options.deleteHorizonMs === undefined) baseTimestamp = options.baseTimestamp ?? -1
+  const bodySizes = new Array<number>(n)
+  let recordsSize = 0
+  for (let i = 0; i < n; i++) {
+    const r = records[i]!
+    const ts = r.timestamp ?? now
+    const offsetDelta = r.offsetDelta ?? i
+    if (ts > maxTimestamp) maxTimestamp = ts
+    if (offsetDelta > lastOffsetDelta) lastOffsetDelta = offsetDelta
+    const body = recordBodySize(r, ts - baseTimestamp, offsetDelta)
+    bodySizes[i] = body
+    recordsSize += uvarintSize(zigzag32(body)) + body
+  }
+  const codec = options.compression ?? Compression.none
+  let attributes = codec
+  if (options.logAppendTime === true) attributes |= Attributes.timestampTypeLogAppendTime
+  if (options.transactional === true) attributes |= Attributes.transactional
+  if (options.control === true) attributes |= Attributes.control
+  if (options.deleteHorizonMs !== undefined) attributes |= Attributes.hasDeleteHorizon
+
+  const uncompressed = codec === Compression.none
+  const out = Buffer.allocUnsafe(uncompressed ? HEADER_SIZE + recordsSize : recordsSize)
+  let pos = uncompressed ? HEADER_SIZE : 0
+  for (let i = 0; i < n; i++) {
+    const r = records[i]!
+    pos = putUvarint(out, pos, zigzag32(bodySizes[i]!))
+    out[pos++] = 0 // record attributes
+    pos = putVarlong(out, pos, (r.timestamp ?? now) - baseTimestamp)
+    pos = putUvarint(out, pos, zigzag32(r.offsetDelta ?? i))
+    pos = putBytes(out, pos, r.key ?? null)
+    pos = putBytes(out, pos, r.value)
+    const headers = r.headers ?? EMPTY_HEADERS
+    pos = putUvarint(out, pos, zigzag32(headers.length))
+    for (let j = 0; j < headers.length; j++) {
+      const h = headers[j]!
+      const keyLength = Buffer.byteLength(h.key, "utf8")
+      pos = putUvarint(out, pos, zigzag32(keyLength))
+      pos += out.write(h.key, pos, keyLength, "utf8")
+      pos = putBytes(out, pos, h.value)
+    }
+  }
+  let batch = out
+  if (!uncompressed) {
+    const compressed = compressBytes(codec, out)
+    batch = Buffer.allocUnsafe(HEADER_SIZE + compressed.length)
+    batch.set(compressed, HEADER_SIZE)
+  }
+  writeHeaderFields(batch, options, attributes, lastOffsetDelta, baseTimestamp, maxTimestamp, n)
+  writeCrc(batch, 0, batch.length)
+  return batch
+}
+
+/** The records section of the batch at `pos`, decompressed when the batch is compressed. */
+const recordsSection = (
+  buf: Uint8Array,
+  pos: number,
+  header: RecordBatchHeader,
+  maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES
+): Uint8Array => {
+  const section = buf.subarray(pos + HEADER_SIZE, pos + LOG_OVERHEAD + header.batchLength)
+  const codec = compressionOf(header.attributes)
+  return codec === Compression.none ? section : decompressBytes(codec, section, { maxBytes })
+}
+
+const readUtf8 = (r: Reader, n: number): string => {
+  const bytes = r.raw(n)
+  try {
+    return utf8Decoder.decode(bytes)
+  } catch {
+    return fail("invalid UTF-8 in record header key", r.offset - n)
+  }
+}
+
+const readNullableBytes = (r: Reader): Uint8Array | null => {
+  const n = r.varint()
+  if (n < 0) return n === -1 ? null : fail(`invalid record field length ${n}`, r.offset)
+  return r.raw(n)
+}
+
+/** Reads one record at the reader's position; `r.end` bounds it. */
+const readRecord = (r: Reader, baseOffset: number, baseTimestamp: number, logAppendTime: number): Record => {
+  const length = r.varint()
+  if (length < 0 || length > r.remaining) fail(`invalid record length ${length}`, r.offset)
+  const end = r.offset + length
+  r.offset++ // attributes (unused)
+  if (r.offset > end) fail("record truncated", r.offset)
+  const timestampDelta = r.varlongNumber()
+  const offsetDelta = r.varint()
+  const key = readNullableBytes(r)
+  const value = readNullableBytes(r)
+  const headerCount = r.varint()
+  if (headerCount < 0 || headerCount * 2 > end - r.offset) fail(`invalid header count ${headerCount}`, r.offset)
+  let headers: Array<RecordHeader> | ReadonlyArray<RecordHeader> = EMPTY_HEADERS
+  if (headerCount > 0) {
+    const hs = new Array<RecordHeader>(headerCount)
+    for (let i = 0; i < headerCount; i++) {
+      const keyLength = r.varint()
+      if (keyLength < 0) fail(`invalid header key length ${keyLength}`, r.offset)
+      const hk = readUtf8(r, keyLength)
+      hs[i] = { key: hk, value: readNullableBytes(r) }
+    }
+    headers = hs
+  }
+  if (r.offset !== end) fail(`record length ${length} does not match its contents`, r.offset)
+  return {
+    offset: baseOffset + offsetDelta,
+    timestamp: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta,
+    key,
+    value,
+    headers
+  }
+}
+
+const readRecords = (section: Uint8Array, header: RecordBatchHeader, out: Array<Record>): void => {
+  const count = header.recordCount
+  if (count < 0 || count * MIN_RECORD_SIZE > section.length) {
+    fail(`record count ${count} does not fit in ${section.length} bytes`)
+  }
+  const r = new Reader(section)
+  const logAppendTime = (header.attributes & Attributes.timestampTypeLogAppendTime) !== 0 ? header.maxTimestamp : -1
+  for (let i = 0; i < count; i++) out.push(readRecord(r, header.baseOffset, header.baseTimestamp, logAppendTime))
+  if (r.remaining !== 0) fail(`${r.remaining} bytes left after ${count} records`, r.offset)
+}
+
+/**
+ * Decodes the batch at `pos` with all its records (decompressing if needed). Does not check the CRC:
+ * use {@link validate} or {@link isCrcValid} for that. Uncompressed keys and values are views into `buf`.
+ */
+export const decode = (
+  buf: Uint8Array,
+  pos = 0
+): { readonly header: RecordBatchHeader; readonly records: Array<Record> } => {
+  const header = readHeader(buf, pos)
+  const records: Array<Record> = []
+  readRecords(recordsSection(buf, pos, header), header, records)
+  return { header, records }
+}
+
+/** The records of the batch at `pos`, decoded lazily: decompression happens on the first iteration. */
+export const records = (buf: Uint8Array, pos = 0): Iterable<Record> => {
+  const header = readHeader(buf, pos)
+  let section: Uint8Array | undefined
+  return {
+    *[Symbol.iterator]() {
+      section ??= recordsSection(buf, pos, header)
+      const count = header.recordCount
+      if (count < 0 || count * MIN_RECORD_SIZE > section.length) {
+        fail(`record count ${count} does not fit in ${section.length} bytes`)
+      }
+      const r = new Reader(section)
+      const lat = (header.attributes & Attributes.timestampTypeLogAppendTime) !== 0 ? header.maxTimestamp : -1
+      for (let i = 0; i < count; i++) yield readRecord(r, header.baseOffset, header.baseTimestamp, lat)
+      if (r.remaining !== 0) fail(`${r.remaining} bytes left after ${count} records`, r.offset)
+    }
+  }
+}
+
+/** Kafka error names {@link validate} can report, with their error codes. */
+export const ValidationErrorCode = {
+  CORRUPT_MESSAGE: 2,
+  INVALID_RECORD: 87,
+  UNSUPPORTED_COMPRESSION_TYPE: 76
+} as const
+
+/** A batch the broker must reject: the Kafka error name and code, and why. */
+export interface ValidationError {
+  readonly _tag: "ValidationError"
+  readonly error: keyof typeof ValidationErrorCode
+  readonly errorCode: (typeof ValidationErrorCode)[keyof typeof ValidationErrorCode]
+  readonly message: string
+}
+
+/** A batch that passed {@link validate}, with what the broker's remaining checks need. */
+export interface ValidBatch {
+  readonly _tag: "ValidBatch"
+  readonly header: RecordBatchHeader
+  /** Total bytes of the batch (LOG_OVERHEAD + batchLength). */
+  readonly size: number
+  /** True when some record has a null key (rejected on compacted topics). */
+  readonly hasNullKey: boolean
+  /** Smallest and largest record timestamps as written (CreateTime), for timestamp bounds checks. */
+  readonly minTimestamp: number
+  readonly maxTimestamp: number
+}
+
+/** Result of {@link validate}. */
+export type ValidationResult = ValidBatch | ValidationError
+
+/** Options for {@link validate}. */
+export interface ValidateOptions {
+  /** Cap on the decompressed records section (default 64 MiB). */
+  readonly maxDecompressedBytes?: number
+}
+
+const invalid = (error: keyof typeof ValidationErrorCode, message: string): ValidationError => ({
+  _tag: "ValidationError",
+  error,
+  errorCode: ValidationErrorCode[error],
+  message
+})
+
+/** True for a {@link ValidationError}. */
+export const isValidationError = (r: ValidationResult): r is ValidationError => r._tag === "ValidationError"
+
+/**
+ * Full broker-side validation of the batch at `pos`: header and `batchLength` against the bytes, magic,
+ * CRC (CORRUPT_MESSAGE), codec (UNSUPPORTED_COMPRESSION_TYPE), record count vs `lastOffsetDelta`, every
+ * record's structure and offset deltas 0..n-1 in order (INVALID_RECORD). A compressed batch is decompressed
+ * once. Never throws for bad input.
+ */
+export const validate = (buf: Uint8Array, pos = 0, options: ValidateOptions = {}): ValidationResult => {
+  let header: RecordBatchHeader
+  try {
+    header = readHeader(buf, pos)
+  } catch (e) {
+    if (isProtocolError(e)) return invalid("CORRUPT_MESSAGE", e.message)
+    throw e
+  }
+  const size = LOG_OVERHEAD + header.batchLength
+  const crc = computeCrc(buf, pos, size)
+  if (crc !== header.crc) {
+    return invalid("CORRUPT_MESSAGE", `CRC mismatch: stored ${header.crc >>> 0}, computed ${crc}`)
+  }
+  const codec = compressionOf(header.attributes)
+  if (codec > Compression.zstd) return invalid("UNSUPPORTED_COMPRESSION_TYPE", `unknown compression codec ${codec}`)
+  const count = header.recordCount
+  if (count < 0 || header.lastOffsetDelta + 1 !== count) {
+    return invalid(
+      "INVALID_RECORD",
+      `record count ${count} inconsistent with lastOffsetDelta ${header.lastOffsetDelta}`
+    )
+  }
+  let section: Uint8Array
+  try {
+    section = recordsSection(buf, pos, header, options.maxDecompressedBytes)
+  } catch (e) {
+    if (isProtocolError(e)) return invalid("CORRUPT_MESSAGE", e.message)
+    throw e
+  }
+  if (count * MIN_RECORD_SIZE > section.length) {
+    return invalid("INVALID_RECORD", `record count ${count} does not fit in ${section.length} bytes`)
+  }
+  const r = new Reader(section)
+  let hasNullKey = false
+  let minTimestamp = Number.POSITIVE_INFINITY
+  let maxTimestamp = Number.NEGATIVE_INFINITY
+  try {
+    for (let i = 0; i < count; i++) {
+      const record = readRecord(r, 0, header.baseTimestamp, -1)
+      if (record.offset !== i) return invalid("INVALID_RECORD", `record ${i} has offset delta ${record.offset}`)
+      if (record.key === null) hasNullKey = true
+      if (record.timestamp < minTimestamp) minTimestamp = record.timestamp
+      if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp
+    }
+  } catch (e) {
+    if (isProtocolError(e)) return invalid("INVALID_RECORD", e.message)
+    throw e
+  }
+  if (r.remaining !== 0) return invalid("INVALID_RECORD", `${r.remaining} bytes left after ${count} records`)
+  return {
+    _tag: "ValidBatch",
+    header,
+    size,
+    hasNullKey,
+    minTimestamp: count === 0 ? -1 : minTimestamp,
+    maxTimestamp: count === 0 ? -1 : maxTimestamp
+  }
+}
+
+/** Control record types (the int16 in a control record's key). */
+export const ControlType = { ABORT: 0, COMMIT: 1, LEADER_CHANGE: 2 } as const
+
+/** Encodes a control batch holding one transaction marker (ABORT or COMMIT). */
+export const encodeControlBatch = (o: {
+  readonly type: "ABORT" | "COMMIT"
+  readonly producerId: number
+  readonly producerEpoch: number
+  readonly coordinatorEpoch: number
+  readonly timestamp: number
+  readonly baseOffset?: number
+  readonly partitionLeaderEpoch?: number
+}): Buffer => {
+  const key = Buffer.allocUnsafe(4)
+  key.writeInt16BE(0, 0)
+  key.writeInt16BE(ControlType[o.type], 2)
+  const value = Buffer.allocUnsafe(6)
+  value.writeInt16BE(0, 0)
+  value.writeInt32BE(o.coordinatorEpoch, 2)
+  return encode([{ key, value, timestamp: o.timestamp }], {
+    baseOffset: o.baseOffset ?? 0,
+    partitionLeaderEpoch: o.partitionLeaderEpoch ?? -1,
+    producerId: o.producerId,
+    producerEpoch: o.producerEpoch,
+    transactional: true,
+    control: true
+  })
+}
+
+/**
+ * Decodes a control record: `type` from its key (0 ABORT, 1 COMMIT, ...) and, for ABORT/COMMIT, the
+ * coordinator epoch from its value (-1 for other types). Fails with a ProtocolError when malformed.
+ */
+export const decodeControlRecord = (r: Record): { type: number; coordinatorEpoch: number } => {
+  const key = r.key
+  if (key === null || key.length < 4) return fail("control record key must hold int16 version, int16 type")
+  const kv = viewOf(key)
+  const version = kv.getInt16(0)
+  if (version < 0) fail(`invalid control record version ${version}`)
+  const type = kv.getInt16(2)
+  if (type !== ControlType.ABORT && type !== ControlType.COMMIT) return { type, coordinatorEpoch: -1 }
+  const value = r.value
+  if (value === null || value.length < 6) {
+    return fail("transaction marker value must hold int16 version, int32 coordinatorEpoch")
+  }
+  const vv = viewOf(value)
+  if (vv.getInt16(0) < 0) fail(`invalid transaction marker version ${vv.getInt16(0)}`)
+  return { type, coordinatorEpoch: vv.getInt32(2) }
 }
