@@ -3,12 +3,13 @@
  * (broker, topics, produce, consume, groups, perf).
  */
 import { Command } from "@effect/cli"
+import { broker } from "./commands/broker.js"
 
 /** The package version printed by `eddy --version`. */
 export const version = "0.1.0"
 
 /** The root `eddy` command. */
-export const eddy = Command.make("eddy")
+export const eddy = Command.make("eddy").pipe(Command.withSubcommands([broker]))
 
 /** Runs the command line; `argv` as in `process.argv`. */
 export const run = Command.run(eddy, { name: "eddy", version })

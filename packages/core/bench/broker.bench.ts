@@ -1,0 +1,387 @@
+/**
+ * The broker's produce/fetch path, end to end over loopback, next to a raw Node.js socket-to-file
+ * baseline run in the same session. Servers run in child processes (bench/brokerServer.ts); this
+ * process only generates load.
+ *
+ * - produce throughput of pre-encoded 1 MiB Produce v7 requests (4 partitions x 256 KiB batches of
+ *   100 B or 1 KiB records), acks=1 and acks=all, 16 requests in flight, vs the baseline server;
+ * - produce throughput with kafkajs 2.2.4 (batches of 1000 messages, 4 sends in flight);
+ * - consume throughput from the beginning with a raw Fetch v11 driver;
+ * - end-to-end latency at 1,000 msgs/s (one 100 B record per Produce, acks=1; a long-polling
+ *   consumer on another connection), p50/p99/p99.9 over 5 s after a 1 s warm-up.
+ * Goals: ingest >= 0.6x the baseline; p99 end-to-end <= 1 ms.
+ */
+import * as child from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Kafka, logLevel } from "kafkajs"
+import { decodeResponseFrame, encodeRequestFrame, FrameDecoder } from "../src/protocol/Frame.js"
+import type { ApiKey, RequestTypes, ResponseTypes } from "../src/protocol/generated/ApiKey.js"
+import * as CreateTopics from "../src/protocol/generated/CreateTopics.js"
+import * as Fetch from "../src/protocol/generated/Fetch.js"
+import * as Produce from "../src/protocol/generated/Produce.js"
+import * as RecordBatch from "../src/protocol/RecordBatch.js"
+
+const MiB = 1 << 20
+const PARTITIONS = 4
+const REQUEST_BYTES = MiB
+const VOLUME = Number(process.env.EDDY_BENCH_MIB ?? 192) * MiB
+const WINDOW = 16
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+interface Server {
+  readonly port: number
+  readonly stop: () => Promise<void>
+}
+
+const spawnServer = (mode: "broker" | "baseline", target: string): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const proc = child.spawn(process.execPath, ["--import", "tsx", path.join(here, "brokerServer.ts"), mode, target], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    proc.stdout!.on("data", (c: Buffer) => {
+      out += c.toString()
+      const m = /LISTENING (\d+)/.exec(out)
+      if (m) {
+        resolve({
+          port: Number(m[1]),
+          stop: () =>
+            new Promise((done) => {
+              proc.once("exit", () => done())
+              proc.kill("SIGTERM")
+            })
+        })
+      }
+    })
+    proc.once("exit", (code) => reject(new Error(`${mode} server exited (${code})`)))
+  })
+
+/** A pipelined raw connection: responses are matched to requests in order. */
+class Conn {
+  private readonly waiters: Array<(frame: Uint8Array) => void> = []
+  private readonly decoder = new FrameDecoder({ maxFrameSize: 1 << 30 })
+  private corr = 0
+  private constructor(readonly socket: net.Socket) {
+    socket.on("data", (chunk: Buffer) => {
+      for (const f of this.decoder.push(chunk)) this.waiters.shift()!(f)
+    })
+  }
+  static open(port: number): Promise<Conn> {
+    return new Promise((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port, noDelay: true }, () => resolve(new Conn(s)))
+    })
+  }
+  /** Writes a pre-encoded frame; resolves with the response frame. */
+  raw(frame: Uint8Array): Promise<Uint8Array> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve)
+      this.socket.write(frame)
+    })
+  }
+  async send<K extends ApiKey>(apiKey: K, version: number, body: RequestTypes[K]): Promise<ResponseTypes[K]> {
+    const frame = await this.raw(encodeRequestFrame(apiKey, version, ++this.corr, "bench", body))
+    return decodeResponseFrame(apiKey, version, frame).body
+  }
+  close(): void {
+    this.socket.destroy()
+  }
+}
+
+const createTopic = async (conn: Conn, name: string) => {
+  const res = await conn.send(
+    19,
+    4,
+    CreateTopics.makeCreateTopicsRequest({
+      timeoutMs: 5000,
+      topics: [
+        CreateTopics.makeCreateTopicsRequestCreatableTopic({ name, numPartitions: PARTITIONS, replicationFactor: 1 })
+      ]
+    })
+  )
+  if (res.topics[0]!.errorCode !== 0) throw new Error(`CreateTopics failed: ${res.topics[0]!.errorCode}`)
+}
+
+const recordBatch = (recordSize: number, bytes: number): Buffer => {
+  const count = Math.max(1, Math.floor(bytes / (recordSize + 12)))
+  const value = Buffer.alloc(recordSize, 0x61)
+  return RecordBatch.encode(Array.from({ length: count }, () => ({ value })))
+}
+
+/** A pre-encoded Produce v7 request of ~1 MiB over all partitions. */
+const produceFrame = (topic: string, recordSize: number, acks: number) => {
+  const batch = recordBatch(recordSize, REQUEST_BYTES / PARTITIONS)
+  const records = RecordBatch.readHeader(batch).recordCount * PARTITIONS
+  const frame = encodeRequestFrame(
+    0,
+    7,
+    1,
+    "bench",
+    Produce.makeProduceRequest({
+      acks,
+      timeoutMs: 30000,
+      topicData: [
+        {
+          name: topic,
+          partitionData: Array.from({ length: PARTITIONS }, (_, index) => ({ index, records: Buffer.from(batch) }))
+        }
+      ]
+    })
+  )
+  return { frame, records }
+}
+
+/** Sends `count` copies of `frame` with WINDOW in flight; returns seconds elapsed. */
+const drive = async (conn: Conn, frame: Uint8Array, count: number): Promise<number> => {
+  const t0 = performance.now()
+  let sent = 0
+  let done = 0
+  await new Promise<void>((resolve) => {
+    const pump = () => {
+      while (sent < count && sent - done < WINDOW) {
+        sent++
+        conn.raw(frame).then(() => {
+          done++
+          if (done === count) resolve()
+          else pump()
+        })
+      }
+    }
+    pump()
+  })
+  return (performance.now() - t0) / 1000
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+const rows: Array<Array<string>> = []
+const row = (...cells: Array<string>) => {
+  rows.push(cells)
+  console.log(`| ${cells.join(" | ")} |`)
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+
+export const run = async (): Promise<void> => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "eddy-bench-broker-"))
+  const baseline = await spawnServer("baseline", path.join(dir, "baseline.log"))
+  const broker = await spawnServer("broker", path.join(dir, "data"))
+  try {
+    console.log("| case | requests | MB/s | records/s | vs baseline |")
+    console.log("| --- | --- | --- | --- | --- |")
+    const count = Math.round(VOLUME / REQUEST_BYTES)
+
+    // baseline: the same 1 KiB-record frames, appended to a file
+    const bconn = await Conn.open(baseline.port)
+    const sample = produceFrame("t", 1024, 1)
+    await drive(bconn, sample.frame, 8)
+    const bSecs = await drive(bconn, sample.frame, count)
+    const baselineMBs = (count * sample.frame.length) / MiB / bSecs
+    row("raw socket-to-file baseline", String(count), fmt(baselineMBs), fmt((count * sample.records) / bSecs), "1.00x")
+    bconn.close()
+
+    const conn = await Conn.open(broker.port)
+    for (const recordSize of [100, 1024]) {
+      for (const acks of [1, -1]) {
+        const topic = `p${recordSize}-${acks === 1 ? "1" : "all"}`
+        await createTopic(conn, topic)
+        const { frame, records } = produceFrame(topic, recordSize, acks)
+        await drive(conn, frame, 8)
+        const secs = await drive(conn, frame, count)
+        const mbs = (count * frame.length) / MiB / secs
+        row(
+          `Eddy produce ${recordSize} B, acks=${acks === 1 ? "1" : "all"} (pre-encoded)`,
+          String(count),
+          fmt(mbs),
+          fmt((count * records) / secs),
+          `${fmt(mbs / baselineMBs, 2)}x`
+        )
+      }
+    }
+
+    // kafkajs producer
+    const kafka = new Kafka({ clientId: "bench", brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING })
+    const admin = kafka.admin()
+    await admin.connect()
+    const producer = kafka.producer({ allowAutoTopicCreation: false })
+    await producer.connect()
+    for (const recordSize of [100, 1024]) {
+      const topic = `kjs${recordSize}`
+      await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] })
+      const value = Buffer.alloc(recordSize, 0x62)
+      const messages = Array.from({ length: 1000 }, (_, i) => ({ value, partition: i % PARTITIONS }))
+      const sends = recordSize === 100 ? 200 : 100
+      const t0 = performance.now()
+      let next = 0
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next++ < sends) await producer.send({ topic, acks: 1, messages })
+        })
+      )
+      const secs = (performance.now() - t0) / 1000
+      const total = sends * 1000
+      row(
+        `kafkajs produce ${recordSize} B, acks=1`,
+        `${sends} x 1000 msgs`,
+        fmt((total * recordSize) / MiB / secs),
+        fmt(total / secs),
+        "-"
+      )
+    }
+    await producer.disconnect()
+    await admin.disconnect()
+
+    // consume from the beginning (the 1 KiB acks=1 topic)
+    {
+      const topic = "p1024-1"
+      const offsets = new Array<bigint>(PARTITIONS).fill(0n)
+      const ends = new Array<bigint>(PARTITIONS).fill(-1n)
+      let bytes = 0
+      let records = 0
+      const t0 = performance.now()
+      for (;;) {
+        const res = await conn.send(
+          1,
+          11,
+          Fetch.makeFetchRequest({
+            replicaId: -1,
+            maxWaitMs: 0,
+            minBytes: 0,
+            maxBytes: 16 * MiB,
+            sessionId: 0,
+            sessionEpoch: -1,
+            topics: [
+              {
+                topic,
+                topicId: new Uint8Array(16),
+                partitions: offsets.map((o, partition) =>
+                  Fetch.makeFetchRequestFetchPartition({ partition, fetchOffset: o, partitionMaxBytes: 4 * MiB })
+                )
+              }
+            ]
+          })
+        )
+        for (const p of res.responses[0]!.partitions) {
+          ends[p.partitionIndex] = p.highWatermark
+          const recs = p.records
+          if (recs === null || recs.length === 0) continue
+          bytes += recs.length
+          for (const { header } of RecordBatch.headers(recs)) {
+            records += header.recordCount
+            offsets[p.partitionIndex] = BigInt(header.baseOffset + header.lastOffsetDelta + 1)
+          }
+        }
+        if (offsets.every((o, i) => o >= ends[i]!)) break
+      }
+      const secs = (performance.now() - t0) / 1000
+      row("Eddy consume 1 KiB from the beginning (Fetch v11)", "-", fmt(bytes / MiB / secs), fmt(records / secs), "-")
+    }
+    conn.close()
+
+    // end-to-end latency at 1,000 msgs/s
+    {
+      const topic = "latency"
+      const admin2 = await Conn.open(broker.port)
+      await createTopic(admin2, topic)
+      admin2.close()
+      const producerConn = await Conn.open(broker.port)
+      const consumerConn = await Conn.open(broker.port)
+      const latencies: Array<number> = []
+      const total = 5000
+      // the first second warms the path up (JIT, buffers) and is not measured
+      const warmup = 1000
+      let stop = false
+      const consumer = (async () => {
+        let offset = 0n
+        while (!stop) {
+          const res = await consumerConn.send(
+            1,
+            11,
+            Fetch.makeFetchRequest({
+              replicaId: -1,
+              maxWaitMs: 500,
+              minBytes: 1,
+              maxBytes: MiB,
+              sessionId: 0,
+              sessionEpoch: -1,
+              topics: [
+                {
+                  topic,
+                  topicId: new Uint8Array(16),
+                  partitions: [
+                    Fetch.makeFetchRequestFetchPartition({ partition: 0, fetchOffset: offset, partitionMaxBytes: MiB })
+                  ]
+                }
+              ]
+            })
+          )
+          const now = performance.now()
+          const recs = res.responses[0]!.partitions[0]!.records
+          if (recs === null || recs.length === 0) continue
+          for (const { position, header } of RecordBatch.headers(recs)) {
+            for (const r of RecordBatch.decode(recs, position).records) {
+              if (BigInt(r.offset) < offset) continue
+              if (r.offset >= warmup) latencies.push(now - Buffer.from(r.value!).readDoubleBE(0))
+            }
+            offset = BigInt(header.baseOffset + header.lastOffsetDelta + 1)
+          }
+        }
+      })()
+      const value = Buffer.alloc(100)
+      const t0 = performance.now()
+      for (let i = 0; i < warmup + total; i++) {
+        const due = t0 + i
+        const wait = due - performance.now()
+        // timers are 1 ms grained: wait when ahead, send at once when behind (1,000 msgs/s on average, no spinning)
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        value.writeDoubleBE(performance.now(), 0)
+        const frame = encodeRequestFrame(
+          0,
+          7,
+          i,
+          "bench",
+          Produce.makeProduceRequest({
+            acks: 1,
+            timeoutMs: 30000,
+            topicData: [{ name: topic, partitionData: [{ index: 0, records: RecordBatch.encode([{ value }]) }] }]
+          })
+        )
+        void producerConn.raw(frame)
+      }
+      while (latencies.length < total) await new Promise((r) => setTimeout(r, 10))
+      stop = true
+      await producerConn.raw(
+        encodeRequestFrame(
+          0,
+          7,
+          0,
+          "bench",
+          Produce.makeProduceRequest({
+            acks: 1,
+            timeoutMs: 1000,
+            topicData: [{ name: topic, partitionData: [{ index: 0, records: RecordBatch.encode([{ value }]) }] }]
+          })
+        )
+      )
+      await consumer
+      producerConn.close()
+      consumerConn.close()
+      const sorted = latencies.slice(0, total).sort((a, b) => a - b)
+      console.log("")
+      console.log("| end-to-end latency at 1,000 msgs/s (100 B, acks=1) | p50 ms | p99 ms | p99.9 ms | max ms |")
+      console.log("| --- | --- | --- | --- | --- |")
+      console.log(
+        `| ${total} messages | ${fmt(percentile(sorted, 50), 3)} | ${fmt(percentile(sorted, 99), 3)} | ${fmt(percentile(sorted, 99.9), 3)} | ${fmt(sorted[sorted.length - 1]!, 3)} |`
+      )
+    }
+  } finally {
+    await broker.stop()
+    await baseline.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}

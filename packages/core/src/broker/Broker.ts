@@ -1,0 +1,122 @@
+/**
+ * The broker supervisor: configuration -> data directory (created, locked) -> partition manager ->
+ * topic registry -> server. Everything lives in the layer's scope; closing it shuts down in reverse:
+ * stop accepting, answer in-flight requests, close sockets, close the partition logs, unlock.
+ */
+import { Context, Effect, Layer, type Scope } from "effect"
+import * as LogStorage from "../log/LogStorage.js"
+import * as BrokerConfig from "./BrokerConfig.js"
+import type { KafkaStorageError } from "./BrokerError.js"
+import type { AnyHandler } from "./Handler.js"
+import * as Durable from "./internal/durable.js"
+import * as Lock from "./internal/lock.js"
+import * as KafkaApis from "./KafkaApis.js"
+import type * as PartitionManager from "./PartitionManager.js"
+import * as ReplicaManager from "./ReplicaManager.js"
+import * as Server from "./Server.js"
+import * as TopicConfig from "./TopicConfig.js"
+import * as TopicRegistry from "./TopicRegistry.js"
+
+/** A running broker node. */
+export class Broker extends Context.Tag("@eddy/core/broker/Broker")<
+  Broker,
+  {
+    readonly config: BrokerConfig.BrokerConfig
+    readonly nodeId: number
+    readonly clusterId: string
+    /** Absolute path of the data directory. */
+    readonly dataDir: string
+    /** The bound address. */
+    readonly address: { readonly host: string; readonly port: number }
+    /** The advertised address (what Metadata tells clients). */
+    readonly advertised: { readonly host: string; readonly port: number }
+  }
+>() {}
+
+/** Options of {@link layer}. */
+export interface BrokerOptions {
+  /** The partition storage; defaults to {@link PartitionManager.layerLogStorage} over {@link storageLayer}. */
+  readonly partitionManager?: Layer.Layer<
+    PartitionManager.PartitionManager | ReplicaManager.ReplicaManager,
+    KafkaStorageError
+  >
+  /** Extra handlers (e.g. Produce/Fetch) served next to the built-in ones. */
+  readonly handlers?: ReadonlyArray<AnyHandler<KafkaApis.Requirements>>
+  /** How long shutdown waits for in-flight requests. */
+  readonly drainTimeoutMs?: number
+}
+
+/** Errors that stop a broker from starting. */
+export type StartError = KafkaStorageError | Server.ServerError
+
+/** Starts a broker in the current scope and returns its description. */
+export const start = (
+  config: BrokerConfig.BrokerConfig,
+  options: BrokerOptions = {}
+): Effect.Effect<
+  Broker["Type"],
+  StartError,
+  Scope.Scope | TopicRegistry.TopicRegistry | PartitionManager.PartitionManager | ReplicaManager.ReplicaManager
+> =>
+  Effect.gen(function* () {
+    const registry = yield* TopicRegistry.TopicRegistry
+    const server = yield* Server.make({
+      config,
+      clusterId: registry.clusterId,
+      nodeId: registry.nodeId,
+      registry: KafkaApis.make([...KafkaApis.handlers, ...(options.handlers ?? [])]),
+      ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs })
+    })
+    return Broker.of({
+      config,
+      nodeId: registry.nodeId,
+      clusterId: registry.clusterId,
+      dataDir: BrokerConfig.dataDir(config),
+      address: server.address,
+      advertised: { host: server.broker.host, port: server.broker.port }
+    })
+  })
+
+/** The data directory, created and locked for the life of the layer. */
+const dataDirLayer = (config: BrokerConfig.BrokerConfig): Layer.Layer<never, KafkaStorageError> =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const dir = BrokerConfig.dataDir(config)
+      yield* Durable.ensureDir(dir)
+      yield* Lock.acquire(dir)
+      yield* Effect.logInfo(`Data directory ${dir}`)
+    })
+  )
+
+/** The log engine over the data directory, with the broker's `log.*` settings as defaults. */
+export const storageLayer = (
+  config: BrokerConfig.BrokerConfig
+): Layer.Layer<LogStorage.LogStorage, KafkaStorageError> =>
+  LogStorage.layer({
+    "log.dirs": BrokerConfig.dataDir(config),
+    "log.retention.check.interval.ms": BrokerConfig.getNumber(config, "log.retention.check.interval.ms"),
+    "log.flush.scheduler.interval.ms": BrokerConfig.getNumber(config, "log.flush.scheduler.interval.ms"),
+    "log.cleaner.enable": BrokerConfig.getBoolean(config, "log.cleaner.enable"),
+    "log.cleaner.backoff.ms": BrokerConfig.getNumber(config, "log.cleaner.backoff.ms"),
+    log: TopicConfig.toLogConfig(config, {})
+  })
+
+/** A whole broker node as a layer: also provides its topic registry and partition manager. */
+export const layer = (
+  config: BrokerConfig.BrokerConfig,
+  options: BrokerOptions = {}
+): Layer.Layer<
+  Broker | TopicRegistry.TopicRegistry | PartitionManager.PartitionManager | ReplicaManager.ReplicaManager,
+  StartError
+> => {
+  const partitions = Layer.provideMerge(
+    options.partitionManager ?? Layer.provide(ReplicaManager.layer(), storageLayer(config)),
+    dataDirLayer(config)
+  )
+  const registry = Layer.provideMerge(TopicRegistry.layer(config), partitions)
+  return Layer.provideMerge(Layer.scoped(Broker, start(config, options)), registry)
+}
+
+/** Runs a broker until interrupted (the CLI's entry point); shutdown is graceful. */
+export const run = (config: BrokerConfig.BrokerConfig, options: BrokerOptions = {}): Effect.Effect<never, StartError> =>
+  Layer.launch(layer(config, options))

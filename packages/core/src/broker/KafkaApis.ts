@@ -1,0 +1,77 @@
+/**
+ * The handler registry: the handlers this broker serves, one per api key, and the ApiVersions table
+ * derived from them. To serve a new api, write `handlers/<api>.ts` and add its handler to
+ * {@link handlers}; ApiVersions advertises it from then on.
+ */
+import { apiSpec } from "../protocol/generated/ApiKey.js"
+import type { AnyHandler, ApiVersionRange } from "./Handler.js"
+import * as AlterConfigs from "./handlers/alterConfigs.js"
+import * as ApiVersions from "./handlers/apiVersions.js"
+import * as CreatePartitions from "./handlers/createPartitions.js"
+import * as CreateTopics from "./handlers/createTopics.js"
+import * as DeleteRecords from "./handlers/deleteRecords.js"
+import * as DeleteTopics from "./handlers/deleteTopics.js"
+import * as DescribeCluster from "./handlers/describeCluster.js"
+import * as DescribeConfigs from "./handlers/describeConfigs.js"
+import * as DescribeLogDirs from "./handlers/describeLogDirs.js"
+import * as Fetch from "./handlers/fetch.js"
+import * as IncrementalAlterConfigs from "./handlers/incrementalAlterConfigs.js"
+import * as ListOffsets from "./handlers/listOffsets.js"
+import * as Metadata from "./handlers/metadata.js"
+import * as OffsetForLeaderEpoch from "./handlers/offsetForLeaderEpoch.js"
+import * as Produce from "./handlers/produce.js"
+import type { PartitionManager } from "./PartitionManager.js"
+import type { ReplicaManager } from "./ReplicaManager.js"
+import type { TopicRegistry } from "./TopicRegistry.js"
+
+/** The services the built-in handlers need. */
+export type Requirements = TopicRegistry | PartitionManager | ReplicaManager
+
+/** The built-in handlers. */
+export const handlers: ReadonlyArray<AnyHandler<Requirements>> = [
+  ApiVersions.handler,
+  Metadata.handler,
+  CreateTopics.handler,
+  DeleteTopics.handler,
+  CreatePartitions.handler,
+  DescribeConfigs.handler,
+  AlterConfigs.handler,
+  IncrementalAlterConfigs.handler,
+  DescribeCluster.handler,
+  DescribeLogDirs.handler,
+  Produce.handler,
+  Fetch.handler,
+  ListOffsets.handler,
+  DeleteRecords.handler,
+  OffsetForLeaderEpoch.handler
+]
+
+/** A set of handlers indexed by api key, with the version table ApiVersions advertises. */
+export interface Registry<R> {
+  readonly get: (apiKey: number) => AnyHandler<R> | undefined
+  /** Served ranges, sorted by api key. */
+  readonly apis: ReadonlyArray<ApiVersionRange>
+}
+
+/**
+ * Indexes handlers by api key. Fails (throws) on two handlers for one key or a range outside what the
+ * generated codec supports: both are programming errors caught at start-up.
+ */
+export const make = <R>(list: ReadonlyArray<AnyHandler<R>>): Registry<R> => {
+  const byKey = new Map<number, AnyHandler<R>>()
+  for (const h of list) {
+    const spec = apiSpec(h.apiKey)
+    if (spec === undefined) throw new Error(`handler for unknown api key ${h.apiKey}`)
+    if (byKey.has(h.apiKey)) throw new Error(`two handlers for ${spec.name} (api key ${h.apiKey})`)
+    if (h.minVersion < spec.minVersion || h.maxVersion > spec.maxVersion || h.minVersion > h.maxVersion) {
+      throw new Error(
+        `${spec.name} handler serves v${h.minVersion}-${h.maxVersion}, the codec supports v${spec.minVersion}-${spec.maxVersion}`
+      )
+    }
+    byKey.set(h.apiKey, h)
+  }
+  const apis = [...byKey.values()]
+    .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+    .sort((a, b) => a.apiKey - b.apiKey)
+  return { get: (apiKey) => byKey.get(apiKey), apis }
+}

@@ -1,0 +1,265 @@
+/**
+ * The actor of one hosted partition: a fiber reading a bounded mailbox of {@link Command}s, owning the
+ * partition's {@link Log}, its high watermark, its leader epoch and the fetch waiters parked on it
+ * (long poll). Replies travel on a `Deferred` carried by each command.
+ *
+ * Invariants:
+ * - Only the actor mutates the log (append, delete-records, config) and the high watermark; it
+ *   publishes the high watermark as a plain number that handlers read without a round trip.
+ *   Reads go straight to the log (which allows reads concurrent with appends), bounded by that
+ *   published high watermark, so a fetch never sees bytes that are not yet acknowledged.
+ * - Single node: the in-sync replica set is just this broker, so the high watermark advances to the
+ *   log end offset as soon as an append is durable per the log's flush policy.
+ * - A full mailbox refuses the command with {@link ReplicaBusy}; nothing waits for room.
+ * - A command that fails or dies completes its own reply; a defect in the actor itself is logged and
+ *   the actor restarts from the log's state, leaving the other partitions alone.
+ */
+import { Cause, Data, Deferred, Effect } from "effect"
+import * as Queue from "effect/Queue"
+import type { EpochEndOffset } from "../log/LeaderEpochCache.js"
+import type { AppendInfo, Log, LogConfig, ReadResult } from "../log/Log.js"
+import type { LogError, KafkaStorageError as LogStorageError, OffsetOutOfRangeError } from "../log/LogError.js"
+import type { TopicPartition } from "../log/LogStorage.js"
+import { ReplicaBusy, UnknownTopicOrPartition } from "./PartitionError.js"
+
+export type { TopicPartition } from "../log/LogStorage.js"
+
+/** What an acknowledged append reports. */
+export interface AppendResult {
+  readonly baseOffset: number
+  readonly lastOffset: number
+  /** The broker time stamped on LogAppendTime topics, else -1. */
+  readonly logAppendTime: number
+  readonly logStartOffset: number
+}
+
+/** Why an append can fail. */
+export type AppendError = LogError | ReplicaBusy | UnknownTopicOrPartition
+
+/** Why a delete-records can fail. */
+export type DeleteRecordsError = OffsetOutOfRangeError | LogStorageError | ReplicaBusy | UnknownTopicOrPartition
+
+/** The commands a replica's mailbox carries. */
+export type Command = Data.TaggedEnum<{
+  /** Appends whole batches (already validated) with offsets assigned by the log. */
+  Append: {
+    readonly batches: ReadonlyArray<Uint8Array>
+    readonly reply: Deferred.Deferred<AppendResult, AppendError>
+  }
+  /** Advances the log start offset (`offset` -1 means the high watermark). */
+  DeleteRecords: { readonly offset: number; readonly reply: Deferred.Deferred<number, DeleteRecordsError> }
+  /** Parks a fetch waiter until the high watermark passes `fetchOffset` (or the waiter is done elsewhere). */
+  Park: { readonly fetchOffset: number; readonly waiter: Deferred.Deferred<void> }
+  /** Replaces the log configuration. */
+  UpdateConfig: { readonly config: LogConfig; readonly reply: Deferred.Deferred<void> }
+}>
+
+/** Constructors and matchers of {@link Command}. */
+export const Command = Data.taggedEnum<Command>()
+
+/** A running partition replica, as seen by handlers. */
+export interface PartitionReplica {
+  readonly topicPartition: TopicPartition
+  /** The partition's log; read it directly, mutate it only through the actor. */
+  readonly log: Log
+  /** The leader epoch (0 on a single node). */
+  readonly leaderEpoch: number
+  /** The high watermark as last published by the actor. */
+  readonly highWatermark: () => number
+  /** The last stable offset: the high watermark until transactions exist. */
+  readonly lastStableOffset: () => number
+  /** Appends validated batches; completes once they are durable per the flush policy and under the high watermark. */
+  readonly append: (batches: ReadonlyArray<Uint8Array>) => Effect.Effect<AppendResult, AppendError>
+  /**
+   * Queues an append and returns its reply without waiting for it, so a request can queue appends to
+   * several partitions and then await them all without a fiber per partition.
+   */
+  readonly offerAppend: (
+    batches: ReadonlyArray<Uint8Array>
+  ) => Effect.Effect<Deferred.Deferred<AppendResult, AppendError>, ReplicaBusy | UnknownTopicOrPartition>
+  /** DeleteRecords: advances the log start offset, at most to the high watermark; -1 means the high watermark. */
+  readonly deleteRecords: (offset: number) => Effect.Effect<number, DeleteRecordsError>
+  /** Completes `waiter` once the high watermark is above `fetchOffset` (immediately if it already is). */
+  readonly park: (fetchOffset: number, waiter: Deferred.Deferred<void>) => Effect.Effect<void, ReplicaBusy>
+  /** Applies a new log configuration. */
+  readonly updateConfig: (config: LogConfig) => Effect.Effect<void, ReplicaBusy | UnknownTopicOrPartition>
+  /** Whole batches from the one holding `offset`, up to the high watermark (or `maxOffset`). */
+  readonly read: (
+    offset: number,
+    maxBytes: number,
+    minOneMessage: boolean,
+    maxOffset?: number
+  ) => Effect.Effect<ReadResult, OffsetOutOfRangeError | LogStorageError>
+  /** OffsetForLeaderEpoch against the log's epoch cache. */
+  readonly endOffsetForEpoch: (epoch: number) => Effect.Effect<EpochEndOffset>
+  /** Refuses every later command and fails those still queued (the partition is going away). */
+  readonly stop: Effect.Effect<void>
+}
+
+/** Options of {@link make}. */
+export interface ReplicaOptions {
+  /** Commands the mailbox holds before refusing more (default 4096). */
+  readonly mailboxCapacity?: number
+  /** Leader epoch to serve (default 0). */
+  readonly leaderEpoch?: number
+}
+
+interface Waiter {
+  readonly fetchOffset: number
+  readonly waiter: Deferred.Deferred<void>
+}
+
+/**
+ * Builds a replica over an open log. Returns the handle and `run`, the actor's supervised loop, which
+ * the caller forks (the ReplicaManager runs it in a FiberMap under the broker's scope).
+ */
+export const make = (
+  topicPartition: TopicPartition,
+  log: Log,
+  options: ReplicaOptions = {}
+): Effect.Effect<{ readonly replica: PartitionReplica; readonly run: Effect.Effect<never> }> =>
+  Effect.gen(function* () {
+    const leaderEpoch = options.leaderEpoch ?? 0
+    const mailbox = yield* Queue.dropping<Command>(options.mailboxCapacity ?? 4096)
+    const name = `${topicPartition.topic}-${topicPartition.partition}`
+    if (log.latestEpoch < leaderEpoch) {
+      yield* log
+        .assignEpochStartOffset(leaderEpoch, log.logEndOffset)
+        .pipe(Effect.catchAll((e) => Effect.logWarning(`${name}: cannot record leader epoch ${leaderEpoch}`, e)))
+    }
+
+    // actor state
+    let highWatermark = 0
+    let waiters: Array<Waiter> = []
+    let stopped = false
+
+    const advance = (offset: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (offset <= highWatermark) return Effect.void
+        highWatermark = offset
+        const ready: Array<Waiter> = []
+        const parked: Array<Waiter> = []
+        for (const w of waiters) (w.fetchOffset < offset ? ready : parked).push(w)
+        waiters = parked
+        return Effect.zipRight(
+          log.updateHighWatermark(offset),
+          Effect.forEach(ready, (w) => Deferred.succeed(w.waiter, undefined), { discard: true })
+        )
+      })
+
+    /** Re-derives the actor's state from the log (start and restart). */
+    const resync = Effect.suspend(() => {
+      highWatermark = Math.min(highWatermark, log.logEndOffset)
+      return advance(log.logEndOffset)
+    })
+
+    const handle = (command: Command): Effect.Effect<void> =>
+      Command.$match(command, {
+        Append: ({ batches, reply }) =>
+          log.append(batches, { leaderEpoch, verifyCrc: false }).pipe(
+            Effect.tap((info: AppendInfo) => info.durable),
+            Effect.tap((info) => advance(info.lastOffset + 1)),
+            Effect.map(
+              (info): AppendResult => ({
+                baseOffset: info.firstOffset,
+                lastOffset: info.lastOffset,
+                logAppendTime: info.logAppendTime,
+                logStartOffset: info.logStartOffset
+              })
+            ),
+            Effect.exit,
+            Effect.flatMap((exit) => Deferred.done(reply, exit)),
+            Effect.asVoid
+          ),
+        DeleteRecords: ({ offset, reply }) =>
+          log.deleteRecords(offset === -1 ? highWatermark : offset).pipe(
+            Effect.exit,
+            Effect.flatMap((exit) => Deferred.done(reply, exit)),
+            Effect.asVoid
+          ),
+        Park: ({ fetchOffset, waiter }) =>
+          Effect.gen(function* () {
+            if (fetchOffset < highWatermark) {
+              yield* Deferred.succeed(waiter, undefined)
+              return
+            }
+            if (waiters.length >= 64) {
+              // drop waiters whose fetch already answered (timed out or woken by another partition)
+              waiters = yield* Effect.filter(waiters, (w) => Effect.map(Deferred.isDone(w.waiter), (done) => !done))
+            }
+            waiters.push({ fetchOffset, waiter })
+          }),
+        UpdateConfig: ({ config, reply }) =>
+          log.updateConfig(config).pipe(Effect.zipRight(Deferred.succeed(reply, undefined)), Effect.asVoid)
+      })
+
+    // a command runs to its end: stopping the actor interrupts it between commands, never inside one
+    const loop: Effect.Effect<never> = Effect.forever(
+      Effect.flatMap(Queue.take(mailbox), (command) => Effect.uninterruptible(handle(command)))
+    )
+    const run: Effect.Effect<never> = Effect.zipRight(
+      resync,
+      Effect.forever(
+        loop.pipe(
+          Effect.catchAllCause((cause) =>
+            Cause.isInterruptedOnly(cause)
+              ? Effect.failCause(cause as Cause.Cause<never>)
+              : Effect.zipRight(Effect.logError(`Partition ${name} actor failed; restarting`, cause), resync)
+          )
+        )
+      )
+    )
+
+    const gone = () => new UnknownTopicOrPartition({ message: `Partition ${name} is not hosted here.` })
+
+    /** Offers a command; fails when stopped or when the mailbox is full. */
+    const send = (command: Command): Effect.Effect<void, ReplicaBusy | UnknownTopicOrPartition> =>
+      Effect.suspend((): Effect.Effect<void, ReplicaBusy | UnknownTopicOrPartition> => {
+        if (stopped) return Effect.fail(gone())
+        return Effect.flatMap(Queue.offer(mailbox, command), (accepted) =>
+          accepted
+            ? Effect.void
+            : Effect.fail(new ReplicaBusy({ message: `Partition ${name} has too many pending commands.` }))
+        )
+      })
+
+    const ask = <A, E>(
+      make: (reply: Deferred.Deferred<A, E>) => Command
+    ): Effect.Effect<A, E | ReplicaBusy | UnknownTopicOrPartition> =>
+      Effect.flatMap(Deferred.make<A, E>(), (reply) => Effect.zipRight(send(make(reply)), Deferred.await(reply)))
+
+    const replica: PartitionReplica = {
+      topicPartition,
+      log,
+      leaderEpoch,
+      highWatermark: () => highWatermark,
+      lastStableOffset: () => highWatermark,
+      append: (batches) => ask<AppendResult, AppendError>((reply) => Command.Append({ batches, reply })),
+      offerAppend: (batches) =>
+        Effect.flatMap(Deferred.make<AppendResult, AppendError>(), (reply) =>
+          Effect.as(send(Command.Append({ batches, reply })), reply)
+        ),
+      deleteRecords: (offset) => ask<number, DeleteRecordsError>((reply) => Command.DeleteRecords({ offset, reply })),
+      park: (fetchOffset, waiter) =>
+        send(Command.Park({ fetchOffset, waiter })).pipe(
+          // a partition going away wakes its waiters: the fetch then sees the error itself
+          Effect.catchTag("UnknownTopicOrPartition", () => Effect.asVoid(Deferred.succeed(waiter, undefined)))
+        ),
+      updateConfig: (config) => ask<void, never>((reply) => Command.UpdateConfig({ config, reply })),
+      read: (offset, maxBytes, minOneMessage, maxOffset) =>
+        log.read(offset, maxBytes, { maxOffset: maxOffset ?? highWatermark, minOneMessage }),
+      endOffsetForEpoch: (epoch) => log.endOffsetForEpoch(epoch),
+      stop: Effect.gen(function* () {
+        stopped = true
+        const pending = yield* Queue.takeAll(mailbox)
+        for (const c of pending) {
+          if (c._tag === "Park") yield* Deferred.succeed(c.waiter, undefined)
+          else if (c._tag === "UpdateConfig") yield* Deferred.succeed(c.reply, undefined)
+          else yield* Deferred.fail(c.reply as Deferred.Deferred<unknown, UnknownTopicOrPartition>, gone())
+        }
+        for (const w of waiters) yield* Deferred.succeed(w.waiter, undefined)
+        waiters = []
+      })
+    }
+    return { replica, run }
+  })

@@ -1,0 +1,527 @@
+/**
+ * The broker's durable topic metadata: names, topic ids, partition counts, replication factors and
+ * per-topic config overrides, plus the cluster id kept in `meta.properties` like Kafka.
+ *
+ * State lives in a `SynchronizedRef`: every change (create, delete, grow, reconfigure) runs its
+ * validation, its storage side effects (through {@link PartitionManager}) and its durable write one
+ * at a time, so concurrent admin requests serialize. Reads never wait for a change in progress.
+ * The topics are stored in `<data dir>/topics.json`, replaced atomically on every change.
+ */
+import * as path from "node:path"
+import { Context, Effect, Layer, SynchronizedRef } from "effect"
+import * as BrokerConfig from "./BrokerConfig.js"
+import {
+  type BrokerError,
+  InvalidConfig,
+  InvalidPartitions,
+  InvalidReplicationFactor,
+  InvalidRequest,
+  InvalidTopic,
+  type KafkaStorageError,
+  TopicAlreadyExists,
+  UnknownTopicId,
+  UnknownTopicOrPartition
+} from "./BrokerError.js"
+import * as Durable from "./internal/durable.js"
+import * as Properties from "./internal/properties.js"
+import * as Uuid from "./internal/uuid.js"
+import { PartitionManager } from "./PartitionManager.js"
+import * as TopicConfig from "./TopicConfig.js"
+
+/** One topic as the registry keeps it. */
+export interface Topic {
+  readonly name: string
+  /** Kafka's string form of the 16-byte topic id. */
+  readonly topicId: string
+  readonly partitions: number
+  readonly replicationFactor: number
+  /** Topic-level config overrides (normalized values), by Kafka name. */
+  readonly configs: Readonly<Record<string, string>>
+  readonly internal: boolean
+}
+
+/** A topic creation request, in CreateTopics terms (-1 means the broker default). */
+export interface CreateTopic {
+  readonly name: string
+  readonly numPartitions: number
+  readonly replicationFactor: number
+  /** Manual assignment: partition index -> broker ids. When non-empty, both counts must be -1. */
+  readonly assignments?: ReadonlyArray<{ readonly partitionIndex: number; readonly brokerIds: ReadonlyArray<number> }>
+  readonly configs?: ReadonlyArray<{ readonly name: string; readonly value: string | null }>
+}
+
+/** An IncrementalAlterConfigs operation (SET 0, DELETE 1, APPEND 2, SUBTRACT 3). */
+export interface AlterOp {
+  readonly name: string
+  readonly op: 0 | 1 | 2 | 3
+  readonly value: string | null
+}
+
+/** Kafka's internal topics. */
+export const CONSUMER_OFFSETS = "__consumer_offsets"
+export const TRANSACTION_STATE = "__transaction_state"
+const INTERNAL = new Set([CONSUMER_OFFSETS, TRANSACTION_STATE])
+
+/** True for Kafka's internal topic names. */
+export const isInternal = (name: string): boolean => INTERNAL.has(name)
+
+const LEGAL = /^[a-zA-Z0-9._-]+$/
+const MAX_NAME_LENGTH = 249
+
+/** Checks a topic name per Kafka's rules; returns the problem or undefined when legal. */
+export const validateName = (name: string): string | undefined => {
+  if (name.length === 0) return "Topic name is illegal, it can't be empty"
+  if (name === "." || name === "..") return 'Topic name cannot be "." or ".."'
+  if (name.length > MAX_NAME_LENGTH)
+    return `Topic name is illegal, it can't be longer than ${MAX_NAME_LENGTH} characters, topic name: ${name}`
+  if (!LEGAL.test(name))
+    return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`
+  return undefined
+}
+
+/** The collision key of a topic name: `.` and `_` are the same in metric names. */
+export const collisionKey = (name: string): string => name.replaceAll(".", "_")
+
+/** The broker's topic metadata service. */
+export class TopicRegistry extends Context.Tag("@eddy/core/broker/TopicRegistry")<
+  TopicRegistry,
+  {
+    /** The cluster id, stable across restarts (from `meta.properties`). */
+    readonly clusterId: string
+    /** This node's id. */
+    readonly nodeId: number
+    /** The broker configuration the registry resolves defaults from. */
+    readonly config: BrokerConfig.BrokerConfig
+    /** All topics, sorted by name. */
+    readonly list: Effect.Effect<ReadonlyArray<Topic>>
+    /** A topic by name. */
+    readonly get: (name: string) => Effect.Effect<Topic | undefined>
+    /** A topic by id (string form). */
+    readonly getById: (topicId: string) => Effect.Effect<Topic | undefined>
+    /** Creates a topic (or only validates it), creating its partition logs. */
+    readonly create: (
+      request: CreateTopic,
+      options?: { readonly validateOnly?: boolean; readonly internal?: boolean }
+    ) => Effect.Effect<Topic, BrokerError>
+    /** Creates a topic for Metadata auto-creation (internal topics get their own defaults). */
+    readonly autoCreate: (name: string) => Effect.Effect<Topic, BrokerError>
+    /** Deletes a topic and its partition logs. */
+    readonly delete: (name: string) => Effect.Effect<Topic, BrokerError>
+    /** Deletes a topic by id. */
+    readonly deleteById: (topicId: string) => Effect.Effect<Topic, BrokerError>
+    /** Grows a topic to `count` partitions (increase only). */
+    readonly createPartitions: (
+      name: string,
+      count: number,
+      options?: { readonly validateOnly?: boolean; readonly assignments?: number | undefined }
+    ) => Effect.Effect<Topic, BrokerError>
+    /** Replaces all of a topic's config overrides (AlterConfigs). */
+    readonly alterConfigs: (
+      name: string,
+      configs: ReadonlyArray<{ readonly name: string; readonly value: string | null }>,
+      options?: { readonly validateOnly?: boolean }
+    ) => Effect.Effect<Topic, BrokerError>
+    /** Applies SET/DELETE/APPEND/SUBTRACT operations to a topic's overrides (IncrementalAlterConfigs). */
+    readonly incrementalAlterConfigs: (
+      name: string,
+      ops: ReadonlyArray<AlterOp>,
+      options?: { readonly validateOnly?: boolean }
+    ) => Effect.Effect<Topic, BrokerError>
+  }
+>() {}
+
+interface State {
+  readonly byName: ReadonlyMap<string, Topic>
+}
+
+interface StoredFile {
+  readonly version: 1
+  readonly topics: ReadonlyArray<Topic>
+}
+
+const TOPICS_FILE = "topics.json"
+const META_FILE = "meta.properties"
+
+/** Reads or creates `meta.properties` (cluster id, node id, directory id); fails on a node id mismatch. */
+export const loadMetaProperties = (
+  config: BrokerConfig.BrokerConfig
+): Effect.Effect<{ readonly clusterId: string; readonly nodeId: number }, KafkaStorageError> =>
+  Effect.gen(function* () {
+    const dir = BrokerConfig.dataDir(config)
+    const file = path.join(dir, META_FILE)
+    const nodeId = BrokerConfig.nodeId(config)
+    yield* Durable.ensureDir(dir)
+    const text = yield* Durable.readIfExists(file)
+    if (text !== undefined) {
+      const props = new Map(Properties.parse(text))
+      const clusterId = props.get("cluster.id")
+      const storedNode = props.get("node.id") ?? props.get("broker.id")
+      if (clusterId === undefined || clusterId === "") {
+        return yield* Durable.storageFailure(`${file} has no cluster.id`, file)
+      }
+      if (storedNode !== undefined && Number(storedNode) !== nodeId) {
+        return yield* Durable.storageFailure(
+          `Stored node id ${storedNode} in ${file} doesn't match configured node.id ${nodeId}`,
+          file
+        )
+      }
+      const configured = config.values["cluster.id"]
+      if (configured !== undefined && configured !== clusterId) {
+        return yield* Durable.storageFailure(
+          `Configured cluster.id ${configured} doesn't match ${clusterId} stored in ${file}`,
+          file
+        )
+      }
+      return { clusterId, nodeId }
+    }
+    const clusterId = config.values["cluster.id"] ?? Uuid.random()
+    const body = Properties.stringify(
+      [
+        ["cluster.id", clusterId],
+        ["directory.id", Uuid.random()],
+        ["node.id", String(nodeId)],
+        ["version", "1"]
+      ],
+      `\n#${new Date().toUTCString()}`
+    )
+    yield* Durable.writeAtomic(file, body)
+    return { clusterId, nodeId }
+  })
+
+const fail = <E>(e: E) => Effect.fail(e)
+
+/** Builds the registry over the data dir of `config`, loading stored topics and opening their partitions. */
+export const make = (
+  config: BrokerConfig.BrokerConfig
+): Effect.Effect<TopicRegistry["Type"], KafkaStorageError, PartitionManager> =>
+  Effect.gen(function* () {
+    const partitions = yield* PartitionManager
+    const dir = BrokerConfig.dataDir(config)
+    const file = path.join(dir, TOPICS_FILE)
+    const { clusterId, nodeId } = yield* loadMetaProperties(config)
+    const text = yield* Durable.readIfExists(file)
+    const loaded: ReadonlyArray<Topic> =
+      text === undefined
+        ? []
+        : yield* Effect.try({ try: () => parseStored(file, text), catch: (e) => e as KafkaStorageError })
+    const ref = yield* SynchronizedRef.make<State>({ byName: new Map(loaded.map((t) => [t.name, t])) })
+    const brokers = 1
+
+    const logConfig = (t: Topic) => TopicConfig.toLogConfig(config, t.configs)
+    const open = (t: Topic) =>
+      partitions.createPartitions({ topic: t.name, topicId: t.topicId, count: t.partitions, config: logConfig(t) })
+
+    for (const t of loaded) yield* open(t)
+    if (loaded.length > 0) yield* Effect.logInfo(`Loaded ${loaded.length} topic(s) from ${file}`)
+
+    const persist = (state: State) =>
+      Durable.writeAtomic(
+        file,
+        `${JSON.stringify({ version: 1, topics: [...state.byName.values()] } satisfies StoredFile, null, 1)}\n`
+      )
+
+    const validateConfigs = (
+      configs: ReadonlyArray<{ readonly name: string; readonly value: string | null }>
+    ): Effect.Effect<Record<string, string>, InvalidConfig | InvalidRequest> => {
+      const out: Record<string, string> = {}
+      for (const c of configs) {
+        if (Object.hasOwn(out, c.name)) {
+          return fail(new InvalidRequest({ message: `Duplicate config name ${c.name}` }))
+        }
+        const problem = TopicConfig.check(c.name, c.value)
+        if (problem !== undefined) return fail(new InvalidConfig({ message: problem }))
+        out[c.name] = TopicConfig.normalize(c.name, c.value!)
+      }
+      return Effect.succeed(out)
+    }
+
+    const checkNewName = (state: State, name: string): Effect.Effect<void, InvalidTopic | TopicAlreadyExists> => {
+      const problem = validateName(name)
+      if (problem !== undefined) return fail(new InvalidTopic({ message: problem }))
+      if (state.byName.has(name)) return fail(new TopicAlreadyExists({ message: `Topic '${name}' already exists.` }))
+      const key = collisionKey(name)
+      for (const other of state.byName.keys()) {
+        if (collisionKey(other) === key) {
+          return fail(new InvalidTopic({ message: `Topic '${name}' collides with existing topic: ${other}` }))
+        }
+      }
+      return Effect.void
+    }
+
+    const createIn = (
+      state: State,
+      request: CreateTopic,
+      validateOnly: boolean,
+      internal: boolean
+    ): Effect.Effect<readonly [Topic, State], BrokerError> =>
+      Effect.gen(function* () {
+        yield* checkNewName(state, request.name)
+        const assignments = request.assignments ?? []
+        let count: number
+        let rf: number
+        if (assignments.length > 0) {
+          if (request.numPartitions !== -1 || request.replicationFactor !== -1) {
+            return yield* new InvalidRequest({
+              message:
+                "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."
+            })
+          }
+          const sorted = [...assignments].sort((a, b) => a.partitionIndex - b.partitionIndex)
+          for (let i = 0; i < sorted.length; i++) {
+            const a = sorted[i]!
+            if (a.partitionIndex !== i) {
+              return yield* new InvalidPartitions({
+                message: "Partitions should be a consecutive 0-based integer sequence"
+              })
+            }
+            if (a.brokerIds.length === 0 || a.brokerIds.some((b) => b !== nodeId)) {
+              return yield* new InvalidReplicationFactor({
+                message: `Replica assignment ${JSON.stringify(a.brokerIds)} for partition ${i} names unknown brokers; only broker ${nodeId} is registered.`
+              })
+            }
+            if (new Set(a.brokerIds).size !== a.brokerIds.length) {
+              return yield* new InvalidRequest({ message: `Duplicate brokers in assignment of partition ${i}` })
+            }
+          }
+          count = sorted.length
+          rf = sorted[0]!.brokerIds.length
+        } else {
+          count =
+            request.numPartitions === -1 ? BrokerConfig.getNumber(config, "num.partitions") : request.numPartitions
+          rf =
+            request.replicationFactor === -1
+              ? BrokerConfig.getNumber(config, "default.replication.factor")
+              : request.replicationFactor
+          if (!Number.isInteger(count) || count <= 0) {
+            return yield* new InvalidPartitions({
+              message: "Number of partitions was set to an invalid non-positive value."
+            })
+          }
+          if (!Number.isInteger(rf) || rf <= 0) {
+            return yield* new InvalidReplicationFactor({
+              message: "Replication factor must be larger than 0, or -1 to use the default value."
+            })
+          }
+        }
+        if (rf > brokers) {
+          return yield* new InvalidReplicationFactor({
+            message: `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers} broker(s) are registered.`
+          })
+        }
+        const configs = yield* validateConfigs(request.configs ?? [])
+        const topic: Topic = {
+          name: request.name,
+          topicId: Uuid.random(),
+          partitions: count,
+          replicationFactor: rf,
+          configs,
+          internal: internal || isInternal(request.name)
+        }
+        if (validateOnly) return [topic, state] as const
+        const next: State = { byName: new Map(state.byName).set(topic.name, topic) }
+        yield* open(topic)
+        yield* persist(next)
+        return [topic, next] as const
+      })
+
+    const requireTopic = (state: State, name: string) => {
+      const t = state.byName.get(name)
+      return t === undefined
+        ? fail(new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." }))
+        : Effect.succeed(t)
+    }
+
+    const replaceTopic = (state: State, topic: Topic, validateOnly: boolean, reconfigure: boolean) =>
+      Effect.gen(function* () {
+        if (validateOnly) return [topic, state] as const
+        const next: State = { byName: new Map(state.byName).set(topic.name, topic) }
+        yield* persist(next)
+        if (reconfigure) yield* partitions.applyConfig(topic.name, logConfig(topic))
+        return [topic, next] as const
+      })
+
+    const deleteIn = (state: State, topic: Topic) =>
+      Effect.gen(function* () {
+        const byName = new Map(state.byName)
+        byName.delete(topic.name)
+        const next: State = { byName }
+        yield* persist(next)
+        yield* partitions.deletePartitions(topic.name)
+        return [topic, next] as const
+      })
+
+    const internalDefaults = (name: string): CreateTopic => {
+      if (name === CONSUMER_OFFSETS) {
+        return {
+          name,
+          numPartitions: BrokerConfig.getNumber(config, "offsets.topic.num.partitions"),
+          replicationFactor: Math.min(brokers, BrokerConfig.getNumber(config, "offsets.topic.replication.factor")),
+          configs: [
+            { name: "cleanup.policy", value: "compact" },
+            { name: "compression.type", value: "producer" },
+            { name: "segment.bytes", value: BrokerConfig.get(config, "offsets.topic.segment.bytes")! }
+          ]
+        }
+      }
+      return {
+        name,
+        numPartitions: BrokerConfig.getNumber(config, "transaction.state.log.num.partitions"),
+        replicationFactor: Math.min(
+          brokers,
+          BrokerConfig.getNumber(config, "transaction.state.log.replication.factor")
+        ),
+        configs: [
+          { name: "cleanup.policy", value: "compact" },
+          { name: "compression.type", value: "uncompressed" },
+          { name: "min.insync.replicas", value: BrokerConfig.get(config, "transaction.state.log.min.isr")! },
+          { name: "segment.bytes", value: "104857600" }
+        ]
+      }
+    }
+
+    return TopicRegistry.of({
+      clusterId,
+      nodeId,
+      config,
+      list: Effect.map(SynchronizedRef.get(ref), (s) =>
+        [...s.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      ),
+      get: (name) => Effect.map(SynchronizedRef.get(ref), (s) => s.byName.get(name)),
+      getById: (topicId) =>
+        Effect.map(SynchronizedRef.get(ref), (s) => {
+          for (const t of s.byName.values()) if (t.topicId === topicId) return t
+          return undefined
+        }),
+      create: (request, options) =>
+        SynchronizedRef.modifyEffect(ref, (state) =>
+          createIn(state, request, options?.validateOnly ?? false, options?.internal ?? false)
+        ),
+      autoCreate: (name) =>
+        SynchronizedRef.modifyEffect(ref, (state) => {
+          const existing = state.byName.get(name)
+          if (existing !== undefined) return Effect.succeed([existing, state] as const)
+          const request: CreateTopic = isInternal(name)
+            ? internalDefaults(name)
+            : { name, numPartitions: -1, replicationFactor: -1 }
+          return Effect.tap(createIn(state, request, false, isInternal(name)), ([t]) =>
+            Effect.logInfo(`Auto-created topic ${t.name} with ${t.partitions} partition(s)`)
+          )
+        }),
+      delete: (name) =>
+        SynchronizedRef.modifyEffect(ref, (state) =>
+          Effect.flatMap(requireTopic(state, name), (t) => deleteIn(state, t))
+        ),
+      deleteById: (topicId) =>
+        SynchronizedRef.modifyEffect(ref, (state): Effect.Effect<readonly [Topic, State], BrokerError> => {
+          for (const t of state.byName.values()) if (t.topicId === topicId) return deleteIn(state, t)
+          return fail(new UnknownTopicId({ message: `Topic id ${topicId} does not exist.` }))
+        }),
+      createPartitions: (name, count, options) =>
+        SynchronizedRef.modifyEffect(ref, (state) =>
+          Effect.gen(function* () {
+            const t = yield* requireTopic(state, name)
+            if (!Number.isInteger(count) || count < t.partitions) {
+              return yield* new InvalidPartitions({
+                message: `Topic currently has ${t.partitions} partitions, which is higher than the requested ${count}.`
+              })
+            }
+            if (count === t.partitions) {
+              return yield* new InvalidPartitions({ message: `Topic already has ${t.partitions} partitions.` })
+            }
+            const grown: Topic = { ...t, partitions: count }
+            if (options?.validateOnly) return [grown, state] as const
+            const next: State = { byName: new Map(state.byName).set(name, grown) }
+            yield* open(grown)
+            yield* persist(next)
+            return [grown, next] as const
+          })
+        ),
+      alterConfigs: (name, configs, options) =>
+        SynchronizedRef.modifyEffect(ref, (state) =>
+          Effect.gen(function* () {
+            const t = yield* requireTopic(state, name)
+            const validated = yield* validateConfigs(configs)
+            return yield* replaceTopic(state, { ...t, configs: validated }, options?.validateOnly ?? false, true)
+          })
+        ),
+      incrementalAlterConfigs: (name, ops, options) =>
+        SynchronizedRef.modifyEffect(ref, (state) =>
+          Effect.gen(function* () {
+            const t = yield* requireTopic(state, name)
+            const seen = new Set<string>()
+            const configs: Record<string, string> = { ...t.configs }
+            for (const op of ops) {
+              if (seen.has(op.name)) {
+                return yield* new InvalidRequest({ message: `Error due to duplicate config keys: ${op.name}` })
+              }
+              seen.add(op.name)
+              const k = TopicConfig.findKey(op.name)
+              if (k === undefined) return yield* new InvalidConfig({ message: `Unknown topic config name: ${op.name}` })
+              switch (op.op) {
+                case 0: {
+                  const problem = TopicConfig.check(op.name, op.value)
+                  if (problem !== undefined) return yield* new InvalidConfig({ message: problem })
+                  configs[op.name] = TopicConfig.normalize(op.name, op.value!)
+                  break
+                }
+                case 1:
+                  delete configs[op.name]
+                  break
+                case 2:
+                case 3: {
+                  if (k.type !== "list") {
+                    return yield* new InvalidConfig({
+                      message: `Config value ${op.op === 2 ? "append" : "subtract"} is not allowed for config key: ${op.name}`
+                    })
+                  }
+                  const current = (configs[op.name] ?? TopicConfig.brokerDefault(config, k).value ?? "")
+                    .split(",")
+                    .filter((s) => s !== "")
+                  const items = (op.value ?? "")
+                    .split(",")
+                    .map((s) => s.trim())
+                    .filter((s) => s !== "")
+                  const value =
+                    op.op === 2
+                      ? [...current, ...items.filter((i) => !current.includes(i))]
+                      : current.filter((c) => !items.includes(c))
+                  const joined = value.join(",")
+                  const problem = TopicConfig.check(op.name, joined)
+                  if (problem !== undefined) return yield* new InvalidConfig({ message: problem })
+                  configs[op.name] = joined
+                  break
+                }
+                default:
+                  return yield* new InvalidRequest({ message: `Unknown config operation ${op.op as number}` })
+              }
+            }
+            return yield* replaceTopic(state, { ...t, configs }, options?.validateOnly ?? false, true)
+          })
+        )
+    })
+  })
+
+const parseStored = (file: string, text: string): ReadonlyArray<Topic> => {
+  let parsed: StoredFile
+  try {
+    parsed = JSON.parse(text) as StoredFile
+  } catch (e) {
+    throw Durable.storageFailure(`${file} is not valid JSON: ${(e as Error).message}`, file)
+  }
+  if (parsed.version !== 1 || !Array.isArray(parsed.topics)) {
+    throw Durable.storageFailure(`${file} has an unknown format`, file)
+  }
+  return parsed.topics.map((t) => ({
+    name: String(t.name),
+    topicId: String(t.topicId),
+    partitions: Number(t.partitions),
+    replicationFactor: Number(t.replicationFactor),
+    configs: { ...t.configs },
+    internal: Boolean(t.internal)
+  }))
+}
+
+/** The registry as a layer over `config`'s data directory. */
+export const layer = (
+  config: BrokerConfig.BrokerConfig
+): Layer.Layer<TopicRegistry, KafkaStorageError, PartitionManager> => Layer.effect(TopicRegistry, make(config))

@@ -1,0 +1,300 @@
+// Fetch v0-17: v0-3 legacy message sets (down-converted); v3 max_bytes (KIP-74); v4 isolation_level, last_stable_offset (KIP-98); v5 log_start_offset (KIP-107); v7 fetch sessions (KIP-227); v9 current_leader_epoch (KIP-320); v10 zstd (KIP-110); v11 rack_id (KIP-392); v12 flexible (KIP-482); v13 topic ids (KIP-516); v15-17 replica_state/directory ids (KIP-903, KIP-853).
+import { Clock, Deferred, Effect } from "effect"
+import * as Fetch from "../../protocol/generated/Fetch.js"
+import * as MessageSet from "../../protocol/MessageSet.js"
+import * as RecordBatch from "../../protocol/RecordBatch.js"
+import { Codes, toWire, type WireError } from "../BrokerError.js"
+import * as FetchSession from "../FetchSession.js"
+import * as Handler from "../Handler.js"
+import * as Uuid from "../internal/uuid.js"
+import {
+  checkLeaderEpoch,
+  FetchSessionIdNotFound,
+  InvalidFetchSessionEpoch,
+  UnknownTopicOrPartition,
+  UnsupportedCompressionType
+} from "../PartitionError.js"
+import type { PartitionReplica } from "../PartitionReplica.js"
+import { ReplicaManager } from "../ReplicaManager.js"
+import { TopicRegistry } from "../TopicRegistry.js"
+
+/** One partition to read. */
+interface Wanted {
+  readonly topic: string
+  readonly topicId: Uint8Array
+  readonly partition: number
+  readonly fetchOffset: number
+  readonly partitionMaxBytes: number
+  readonly currentLeaderEpoch: number
+  /** Set when the topic id could not be resolved. */
+  readonly error?: WireError
+}
+
+/** What one read pass found for a partition. */
+interface Result {
+  readonly wanted: Wanted
+  readonly replica: PartitionReplica | undefined
+  readonly errorCode: number
+  readonly highWatermark: number
+  readonly lastStableOffset: number
+  readonly logStartOffset: number
+  readonly records: Uint8Array
+  /** The offset past which new data should wake a parked fetch. */
+  readonly parkAt: number
+}
+
+const EMPTY = new Uint8Array(0)
+
+/** True when a batch in `records` uses zstd (scans batch headers only). */
+const hasZstd = (records: Uint8Array): boolean => {
+  let pos = 0
+  while (pos + RecordBatch.HEADER_SIZE <= records.length) {
+    if ((records[pos + RecordBatch.Field.attributes + 1]! & RecordBatch.Attributes.compressionMask) === 4) return true
+    pos += RecordBatch.sizeAt(records, pos)
+  }
+  return false
+}
+
+const errorResult = (wanted: Wanted, errorCode: number, replica?: PartitionReplica): Result => ({
+  wanted,
+  replica,
+  errorCode,
+  highWatermark: -1,
+  lastStableOffset: -1,
+  logStartOffset: -1,
+  records: EMPTY,
+  parkAt: -1
+})
+
+const topLevelError = (error: WireError): Fetch.FetchResponse =>
+  Fetch.makeFetchResponse({ errorCode: error.errorCode, sessionId: 0, responses: [] })
+
+export const handler = Handler.make({
+  apiKey: Fetch.apiKey,
+  minVersion: Fetch.validVersions.min,
+  maxVersion: Fetch.validVersions.max,
+  handle: (request, context) =>
+    Effect.gen(function* () {
+      const version = context.apiVersion
+      const replicas = yield* ReplicaManager
+      const registry = yield* TopicRegistry
+      const sessions = replicas.fetchSessions
+      const readCommitted = version >= 4 && request.isolationLevel === 1
+
+      // topic ids (v13+) to names
+      const names = new Map<string, string | undefined>()
+      const nameOf = (topicId: Uint8Array) =>
+        Effect.gen(function* () {
+          const id = Uuid.format(topicId)
+          if (!names.has(id)) names.set(id, Uuid.isZero(topicId) ? undefined : (yield* registry.getById(id))?.name)
+          return names.get(id)
+        })
+      const requested: Array<Wanted> = []
+      for (const t of request.topics) {
+        const name = version >= 13 ? yield* nameOf(t.topicId) : t.topic
+        for (const p of t.partitions) {
+          const base = {
+            topic: name ?? "",
+            topicId: t.topicId,
+            partition: p.partition,
+            fetchOffset: Number(p.fetchOffset),
+            partitionMaxBytes: p.partitionMaxBytes,
+            currentLeaderEpoch: version >= 9 ? p.currentLeaderEpoch : -1
+          }
+          requested.push(
+            name === undefined
+              ? { ...base, error: { errorCode: Codes.UNKNOWN_TOPIC_ID, errorMessage: "Unknown topic id" } }
+              : base
+          )
+        }
+      }
+
+      // KIP-227: decide the partition list and the session
+      let list: ReadonlyArray<Wanted> = requested
+      let session: FetchSession.FetchSession | undefined
+      let incremental = false
+      if (version >= 7) {
+        const { sessionId, sessionEpoch } = request
+        if (sessionEpoch === FetchSession.FINAL_EPOCH || sessionEpoch === FetchSession.INITIAL_EPOCH) {
+          if (sessionId !== 0) sessions.remove(sessionId)
+          if (sessionEpoch === FetchSession.INITIAL_EPOCH) {
+            session = sessions.create(
+              requested
+                .filter((w) => w.error === undefined)
+                .map((w) => ({ ...w, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 }))
+            )
+          }
+        } else {
+          const found = sessions.get(sessionId)
+          if (found === undefined) {
+            return topLevelError(
+              toWire(new FetchSessionIdNotFound({ message: `Fetch session ${sessionId} not found` }))
+            )
+          }
+          if (found.epoch !== sessionEpoch) {
+            return topLevelError(
+              toWire(
+                new InvalidFetchSessionEpoch({
+                  message: `Fetch session ${sessionId} expected epoch ${found.epoch}, got ${sessionEpoch}`
+                })
+              )
+            )
+          }
+          for (const f of request.forgottenTopicsData) {
+            const name = version >= 13 ? yield* nameOf(f.topicId) : f.topic
+            if (name !== undefined) for (const p of f.partitions) found.partitions.delete(FetchSession.key(name, p))
+          }
+          const unresolved: Array<Wanted> = []
+          for (const w of requested) {
+            if (w.error !== undefined) {
+              unresolved.push(w)
+              continue
+            }
+            const k = FetchSession.key(w.topic, w.partition)
+            const cached = found.partitions.get(k)
+            if (cached === undefined) {
+              found.partitions.set(k, { ...w, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 })
+            } else {
+              cached.fetchOffset = w.fetchOffset
+              cached.partitionMaxBytes = w.partitionMaxBytes
+              cached.currentLeaderEpoch = w.currentLeaderEpoch
+            }
+          }
+          found.epoch = FetchSession.nextEpoch(found.epoch)
+          session = found
+          incremental = true
+          list = [...found.partitions.values(), ...unresolved]
+        }
+      }
+
+      const readOne = (w: Wanted, budget: number, first: boolean): Effect.Effect<Result> =>
+        Effect.gen(function* () {
+          if (w.error !== undefined) return errorResult(w, w.error.errorCode)
+          const replica = replicas.get(w.topic, w.partition)
+          if (replica === undefined) {
+            return errorResult(
+              w,
+              toWire(new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." }))
+                .errorCode
+            )
+          }
+          const fenced = checkLeaderEpoch(w.currentLeaderEpoch, replica.leaderEpoch)
+          if (fenced !== undefined) return errorResult(w, fenced.errorCode, replica)
+          const highWatermark = replica.highWatermark()
+          const lastStableOffset = replica.lastStableOffset()
+          const maxOffset = readCommitted ? lastStableOffset : highWatermark
+          const logStartOffset = replica.log.logStartOffset
+          const offset = w.fetchOffset
+          if (offset < logStartOffset || offset > highWatermark)
+            return errorResult(w, Codes.OFFSET_OUT_OF_RANGE, replica)
+          const ok = { wanted: w, replica, errorCode: Codes.NONE, highWatermark, lastStableOffset, logStartOffset }
+          const limit = Math.min(w.partitionMaxBytes, budget)
+          if (offset >= maxOffset || (!first && limit <= 0)) {
+            return { ...ok, records: EMPTY, parkAt: Math.max(offset, highWatermark) }
+          }
+          const read = yield* Effect.either(replica.read(offset, Math.max(limit, 0), first, maxOffset))
+          if (read._tag === "Left") return errorResult(w, toWire(read.left).errorCode, replica)
+          const records = read.right.records
+          if (version < 10 && records.length > 0 && hasZstd(records)) {
+            const e = new UnsupportedCompressionType({ message: "zstd data needs Fetch v10 or later" })
+            return errorResult(w, e.errorCode, replica)
+          }
+          return { ...ok, records, parkAt: Math.max(offset, highWatermark) }
+        })
+
+      const readAll = Effect.gen(function* () {
+        let budget = request.maxBytes
+        let first = true
+        let bytes = 0
+        let errors = false
+        const results: Array<Result> = []
+        for (const w of list) {
+          const r = yield* readOne(w, version >= 3 ? budget : Number.MAX_SAFE_INTEGER, first)
+          if (r.errorCode !== Codes.NONE) errors = true
+          if (r.records.length > 0) {
+            first = false
+            budget -= r.records.length
+            bytes += r.records.length
+          }
+          results.push(r)
+        }
+        return { results, bytes, errors }
+      })
+
+      // long poll: park on every partition read until min_bytes arrive or max_wait_ms passes
+      let pass = yield* readAll
+      if (request.maxWaitMs > 0 && pass.bytes < request.minBytes && !pass.errors) {
+        const deadline = (yield* Clock.currentTimeMillis) + request.maxWaitMs
+        for (;;) {
+          const remaining = deadline - (yield* Clock.currentTimeMillis)
+          if (remaining <= 0) break
+          const waiter = yield* Deferred.make<void>()
+          for (const r of pass.results) {
+            if (r.replica !== undefined) yield* Effect.ignore(r.replica.park(r.parkAt, waiter))
+          }
+          const woken = yield* Deferred.await(waiter).pipe(Effect.timeout(remaining), Effect.option)
+          yield* Deferred.succeed(waiter, undefined)
+          pass = yield* readAll
+          if (woken._tag === "None" || pass.bytes >= request.minBytes || pass.errors) break
+        }
+      }
+
+      // the response, grouped by topic in request order
+      const magic: 0 | 1 | undefined = version <= 1 ? 0 : version <= 3 ? 1 : undefined
+      const responses: Array<Fetch.FetchResponseFetchableTopicResponse> = []
+      let current: Fetch.FetchResponseFetchableTopicResponse | undefined
+      for (const r of pass.results) {
+        const w = r.wanted
+        if (incremental && session !== undefined && w.error === undefined) {
+          const cached = session.partitions.get(FetchSession.key(w.topic, w.partition))
+          if (
+            cached !== undefined &&
+            r.errorCode === Codes.NONE &&
+            r.records.length === 0 &&
+            cached.highWatermark === r.highWatermark &&
+            cached.lastStableOffset === r.lastStableOffset &&
+            cached.logStartOffset === r.logStartOffset
+          ) {
+            continue
+          }
+        }
+        if (session !== undefined && w.error === undefined) {
+          const cached = session.partitions.get(FetchSession.key(w.topic, w.partition))
+          if (cached !== undefined) {
+            cached.highWatermark = r.highWatermark
+            cached.lastStableOffset = r.lastStableOffset
+            cached.logStartOffset = r.logStartOffset
+          }
+        }
+        const records =
+          magic !== undefined && r.records.length > 0 ? MessageSet.fromRecordBatches(r.records, magic) : r.records
+        const data = Fetch.makeFetchResponsePartitionData({
+          partitionIndex: w.partition,
+          errorCode: r.errorCode,
+          highWatermark: BigInt(r.highWatermark),
+          lastStableOffset: BigInt(r.lastStableOffset),
+          logStartOffset: BigInt(r.logStartOffset),
+          abortedTransactions: readCommitted ? [] : null,
+          preferredReadReplica: -1,
+          records
+        })
+        if (current === undefined || current.topic !== w.topic || !sameId(current.topicId, w.topicId)) {
+          current = Fetch.makeFetchResponseFetchableTopicResponse({
+            topic: w.topic,
+            topicId: w.topicId,
+            partitions: []
+          })
+          responses.push(current)
+        }
+        current.partitions.push(data)
+      }
+      return Fetch.makeFetchResponse({ errorCode: Codes.NONE, sessionId: session?.id ?? 0, responses })
+    }),
+  errorResponse: (_request, error) => topLevelError(error)
+})
+
+const sameId = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,122 @@
+// Metadata v0-12: v1 controller/rack, null = all topics; v2 cluster id; v4 allow_auto_topic_creation; v5 offline replicas; v7 leader epoch; v8 authorized operations (KIP-430); v9 flexible; v10 topic ids (KIP-516); v11 drops cluster operations; v12 lookup by topic id.
+import { Effect } from "effect"
+import * as Metadata from "../../protocol/generated/Metadata.js"
+import * as BrokerConfig from "../BrokerConfig.js"
+import { Codes, toWire } from "../BrokerError.js"
+import * as Handler from "../Handler.js"
+import * as Uuid from "../internal/uuid.js"
+import { type Topic, TopicRegistry, validateName } from "../TopicRegistry.js"
+
+/** `topic_authorized_operations` / `cluster_authorized_operations` when not requested. */
+export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648
+/** Every topic operation (no ACLs yet): READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS. */
+export const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((a, b) => a | (1 << b), 0)
+/** Every cluster operation: CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, CREATE_TOKENS, DESCRIBE_TOKENS. */
+export const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12, 13, 14].reduce((a, b) => a | (1 << b), 0)
+
+/** The Metadata description of one topic hosted by this node. */
+export const describeTopic = (
+  topic: Topic,
+  nodeId: number,
+  includeOperations: boolean
+): Metadata.MetadataResponseTopic => ({
+  errorCode: Codes.NONE,
+  name: topic.name,
+  topicId: Uuid.fromString(topic.topicId) ?? Uuid.ZERO,
+  isInternal: topic.internal,
+  partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => ({
+    errorCode: Codes.NONE,
+    partitionIndex,
+    leaderId: nodeId,
+    leaderEpoch: 0,
+    replicaNodes: [nodeId],
+    isrNodes: [nodeId],
+    offlineReplicas: []
+  })),
+  topicAuthorizedOperations: includeOperations ? TOPIC_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED
+})
+
+const errorTopic = (name: string | null, topicId: Uint8Array, errorCode: number): Metadata.MetadataResponseTopic => ({
+  errorCode,
+  name,
+  topicId,
+  isInternal: false,
+  partitions: [],
+  topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED
+})
+
+export const handler = Handler.make({
+  apiKey: Metadata.apiKey,
+  minVersion: Metadata.validVersions.min,
+  maxVersion: Metadata.validVersions.max,
+  handle: (request, context) =>
+    Effect.gen(function* () {
+      const registry = yield* TopicRegistry
+      const { broker, apiVersion } = context
+      const includeOps = apiVersion >= 8 && request.includeTopicAuthorizedOperations
+      const allTopics = request.topics === null || (apiVersion === 0 && request.topics.length === 0)
+      const topics: Array<Metadata.MetadataResponseTopic> = []
+      if (allTopics) {
+        for (const t of yield* registry.list) topics.push(describeTopic(t, broker.nodeId, includeOps))
+      } else {
+        const autoCreate =
+          BrokerConfig.getBoolean(broker.config, "auto.create.topics.enable") &&
+          (apiVersion < 4 || request.allowAutoTopicCreation)
+        const seen = new Set<string>()
+        for (const requested of request.topics ?? []) {
+          if (requested.name === null) {
+            const id = Uuid.format(requested.topicId)
+            const t = Uuid.isZero(requested.topicId) ? undefined : yield* registry.getById(id)
+            topics.push(
+              t === undefined
+                ? errorTopic(null, requested.topicId, Codes.UNKNOWN_TOPIC_ID)
+                : describeTopic(t, broker.nodeId, includeOps)
+            )
+            continue
+          }
+          const name = requested.name
+          if (seen.has(name)) continue
+          seen.add(name)
+          const existing = yield* registry.get(name)
+          if (existing !== undefined) {
+            topics.push(describeTopic(existing, broker.nodeId, includeOps))
+          } else if (validateName(name) !== undefined) {
+            topics.push(errorTopic(name, Uuid.ZERO, Codes.INVALID_TOPIC_EXCEPTION))
+          } else if (!autoCreate) {
+            topics.push(errorTopic(name, Uuid.ZERO, Codes.UNKNOWN_TOPIC_OR_PARTITION))
+          } else {
+            const created = yield* Effect.either(registry.autoCreate(name))
+            topics.push(
+              created._tag === "Right"
+                ? describeTopic(created.right, broker.nodeId, includeOps)
+                : errorTopic(name, Uuid.ZERO, toWire(created.left).errorCode)
+            )
+          }
+        }
+      }
+      return Metadata.makeMetadataResponse({
+        brokers: [{ nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack }],
+        clusterId: broker.clusterId,
+        controllerId: broker.nodeId,
+        topics,
+        clusterAuthorizedOperations:
+          apiVersion >= 8 && apiVersion <= 10 && request.includeClusterAuthorizedOperations
+            ? CLUSTER_OPERATIONS
+            : AUTHORIZED_OPERATIONS_OMITTED
+      })
+    }),
+  errorResponse: (request, error, context) =>
+    Metadata.makeMetadataResponse({
+      brokers: [
+        {
+          nodeId: context.broker.nodeId,
+          host: context.broker.host,
+          port: context.broker.port,
+          rack: context.broker.rack
+        }
+      ],
+      clusterId: context.broker.clusterId,
+      controllerId: context.broker.nodeId,
+      topics: (request.topics ?? []).map((t) => errorTopic(t.name, t.topicId, error.errorCode))
+    })
+})

@@ -1,0 +1,298 @@
+/**
+ * One client connection: frames in, requests dispatched concurrently, responses out in request order.
+ *
+ * Socket callbacks only decode frames and put them in the inbox. The connection fiber takes frames
+ * in arrival order, decodes header and body, puts a `Deferred` for the response in the outbox and
+ * runs the handler in its own fiber. The writer fiber awaits the outbox's deferreds in order, so
+ * responses leave in request order whatever order handlers finish in. Reading pauses while
+ * `maxInFlight` requests are received but not yet answered.
+ *
+ * Closing: a frame outside the size limits, an undecodable header or body, an unknown api key or an
+ * unsupported version (except ApiVersions) closes the connection once the responses to earlier
+ * requests are written; so does a failure of a request that gets no response (Produce acks=0).
+ */
+import type * as net from "node:net"
+import { Cause, Deferred, Effect, Exit, Fiber, FiberSet, Queue } from "effect"
+import { decodeRequestFrame, encodeResponseFrame, FrameDecoder } from "../../protocol/Frame.js"
+import { type ApiKey, apiSpec, decodeRequest } from "../../protocol/generated/ApiKey.js"
+import * as ApiVersions from "../../protocol/generated/ApiVersions.js"
+import { isProtocolError } from "../../protocol/ProtocolError.js"
+import { Codes, causeToWire } from "../BrokerError.js"
+import type { BrokerInfo, RequestContext } from "../Handler.js"
+import { NoResponse } from "../Handler.js"
+import { apiKeys } from "../handlers/apiVersions.js"
+import type { Registry } from "../KafkaApis.js"
+
+/** Smallest request frame: api key, api version and correlation id (header v0). */
+export const MIN_REQUEST_SIZE = 8
+
+/** Settings of one connection. */
+export interface ConnectionOptions<R> {
+  readonly socket: net.Socket
+  readonly id: string
+  readonly registry: Registry<R>
+  readonly broker: BrokerInfo
+  readonly maxFrameSize: number
+  readonly maxInFlight: number
+  /** Close the connection after this long without traffic and nothing in flight (`connections.max.idle.ms`). */
+  readonly idleTimeoutMs: number
+}
+
+/** The server's handle on a running connection. */
+export interface ConnectionHandle {
+  /** Stops reading; requests already received are answered, then the socket is closed. */
+  readonly shutdown: () => void
+}
+
+type Inbound =
+  | { readonly _tag: "Frame"; readonly frame: Uint8Array }
+  | { readonly _tag: "Close"; readonly reason: string }
+  | { readonly _tag: "Eof" }
+  | { readonly _tag: "Shutdown" }
+
+/** What the writer does for one slot: send bytes, skip (no response), or close the connection. */
+type Outcome = Uint8Array | null | { readonly close: string }
+type Outbound = Deferred.Deferred<Outcome> | "End"
+
+const EOF: Inbound = { _tag: "Eof" }
+const SHUTDOWN: Inbound = { _tag: "Shutdown" }
+
+/** Serves one socket until it closes or is shut down; `onHandle` receives the shutdown handle first. */
+export const serve = <R>(
+  options: ConnectionOptions<R>,
+  onHandle: (handle: ConnectionHandle) => void
+): Effect.Effect<void, never, R> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const { socket, id, registry, broker, maxInFlight } = options
+      const inbox = yield* Queue.unbounded<Inbound>()
+      const outbox = yield* Queue.unbounded<Outbound>()
+      const handlers = yield* FiberSet.make<void>()
+      const decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize, minFrameSize: MIN_REQUEST_SIZE })
+      let clientSoftware: RequestContext["clientSoftware"]
+      let pending = 0
+      let paused = false
+      let stopped = false
+
+      const stopReading = () => {
+        stopped = true
+        socket.pause()
+      }
+      socket.on("data", (chunk: Buffer) => {
+        if (stopped) return
+        let frames: Array<Uint8Array>
+        try {
+          frames = decoder.push(chunk)
+        } catch (e) {
+          stopReading()
+          inbox.unsafeOffer({ _tag: "Close", reason: isProtocolError(e) ? e.message : String(e) })
+          return
+        }
+        for (const frame of frames) {
+          pending++
+          inbox.unsafeOffer({ _tag: "Frame", frame })
+        }
+        if (pending >= maxInFlight && !paused) {
+          paused = true
+          socket.pause()
+        }
+      })
+      if (options.idleTimeoutMs > 0 && options.idleTimeoutMs < 2 ** 31) {
+        socket.setTimeout(options.idleTimeoutMs)
+        socket.on("timeout", () => {
+          if (pending > 0 || stopped) return
+          stopReading()
+          inbox.unsafeOffer({ _tag: "Close", reason: `idle for ${options.idleTimeoutMs} ms` })
+        })
+      }
+      socket.on("end", () => inbox.unsafeOffer(EOF))
+      socket.on("close", () => inbox.unsafeOffer(EOF))
+      socket.on("error", () => inbox.unsafeOffer(EOF))
+      yield* Effect.addFinalizer(() => Effect.sync(() => socket.destroy()))
+      onHandle({
+        shutdown: () => {
+          stopReading()
+          inbox.unsafeOffer(SHUTDOWN)
+        }
+      })
+
+      // responses completed in the same tick leave in one write (cork until the next tick)
+      let corked = false
+      const uncork = () => {
+        corked = false
+        socket.uncork()
+      }
+      const write = (bytes: Uint8Array) =>
+        Effect.async<void>((resume) => {
+          if (socket.destroyed) return resume(Effect.void)
+          if (!corked) {
+            corked = true
+            socket.cork()
+            process.nextTick(uncork)
+          }
+          if (socket.write(bytes)) return resume(Effect.void)
+          const done = () => {
+            socket.off("drain", done)
+            socket.off("close", done)
+            resume(Effect.void)
+          }
+          socket.on("drain", done)
+          socket.on("close", done)
+        })
+
+      const writer = Effect.gen(function* () {
+        for (;;) {
+          const item = yield* Queue.take(outbox)
+          if (item === "End") return undefined
+          const exit = yield* Effect.exit(Deferred.await(item))
+          const outcome: Outcome = Exit.isSuccess(exit) ? exit.value : { close: "request interrupted" }
+          if (outcome !== null && !(outcome instanceof Uint8Array)) return outcome.close
+          if (outcome !== null) yield* write(outcome)
+          pending--
+          if (paused && pending <= maxInFlight >> 1 && !stopped) {
+            paused = false
+            socket.resume()
+          }
+        }
+      })
+      const writerFiber = yield* Effect.fork(writer)
+
+      const close = (reason: string) =>
+        Effect.gen(function* () {
+          stopReading()
+          yield* Effect.logInfo(`Closing connection ${id}: ${reason}`)
+          const d = yield* Deferred.make<Outcome>()
+          yield* Deferred.succeed(d, { close: reason })
+          yield* Queue.offer(outbox, d)
+        })
+
+      const respond = (outcome: Outcome) =>
+        Effect.flatMap(Deferred.make<Outcome>(), (d) =>
+          Effect.zipRight(Deferred.succeed(d, outcome), Queue.offer(outbox, d))
+        )
+
+      /** Handles one frame; false when the connection must close. */
+      const dispatch = (frame: Uint8Array): Effect.Effect<boolean, never, R> =>
+        Effect.gen(function* () {
+          let decoded: ReturnType<typeof decodeRequestFrame>
+          try {
+            decoded = decodeRequestFrame(frame)
+          } catch (e) {
+            yield* close(`malformed request header: ${isProtocolError(e) ? e.message : String(e)}`)
+            return false
+          }
+          const { header, body } = decoded
+          const apiKey = header.requestApiKey
+          const apiVersion = header.requestApiVersion
+          const correlationId = header.correlationId
+          const handler = registry.get(apiKey)
+          if (handler === undefined) {
+            yield* close(`unsupported api key ${apiKey}`)
+            return false
+          }
+          const spec = apiSpec(apiKey)!
+          if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+            if (apiKey === ApiVersions.apiKey) {
+              // answered in v0 with the full list so the client can pick a version (body not parsed)
+              yield* Effect.logDebug(`ApiVersions v${apiVersion} unsupported, answering v0`)
+              yield* respond(
+                encodeResponseFrame(
+                  ApiVersions.apiKey,
+                  0,
+                  correlationId,
+                  ApiVersions.makeApiVersionsResponse({
+                    errorCode: Codes.UNSUPPORTED_VERSION,
+                    apiKeys: apiKeys(registry.apis)
+                  })
+                )
+              )
+              return true
+            }
+            yield* close(`unsupported version ${apiVersion} of ${spec.name}`)
+            return false
+          }
+          let request: unknown
+          try {
+            request = decodeRequest(apiKey as ApiKey, apiVersion, body)
+          } catch (e) {
+            yield* close(`malformed ${spec.name} v${apiVersion} request: ${isProtocolError(e) ? e.message : String(e)}`)
+            return false
+          }
+          yield* Effect.logDebug(
+            `${spec.name} v${apiVersion} correlation ${correlationId} client ${header.clientId ?? "-"}` +
+              (clientSoftware ? ` (${clientSoftware.name} ${clientSoftware.version})` : "")
+          )
+          const context: RequestContext = {
+            apiKey,
+            apiVersion,
+            correlationId,
+            clientId: header.clientId,
+            connectionId: id,
+            clientSoftware,
+            broker,
+            apis: registry.apis,
+            setClientSoftware: (name, version) => {
+              clientSoftware = { name, version }
+            }
+          }
+          const noResponse = apiKey === 0 && (request as { acks?: number }).acks === 0
+          const slot = yield* Deferred.make<Outcome>()
+          yield* Queue.offer(outbox, slot)
+          const run = Effect.gen(function* () {
+            const exit = yield* Effect.exit(handler.handle(request as never, context))
+            if (Exit.isSuccess(exit)) {
+              if (noResponse || exit.value === NoResponse) return null
+              return encode(apiKey, apiVersion, correlationId, exit.value)
+            }
+            if (Cause.isInterruptedOnly(exit.cause)) return { close: "request interrupted" }
+            const wire = causeToWire(exit.cause)
+            if (wire.errorCode === Codes.UNKNOWN_SERVER_ERROR) {
+              yield* Effect.logError(`${spec.name} v${apiVersion} request from ${id} failed`, exit.cause)
+            }
+            if (noResponse) return { close: `${spec.name} with acks=0 failed` }
+            if (handler.errorResponse === undefined) return { close: `${spec.name} failed` }
+            return encode(apiKey, apiVersion, correlationId, handler.errorResponse(request as never, wire, context))
+          }).pipe(
+            Effect.flatMap((outcome) => Effect.as(Deferred.succeed(slot, outcome), undefined)),
+            Effect.catchAllCause((cause) =>
+              Effect.zipRight(
+                Effect.logError(`Encoding a ${spec.name} v${apiVersion} response for ${id} failed`, cause),
+                Deferred.succeed(slot, { close: "response encoding failed" })
+              )
+            ),
+            Effect.onInterrupt(() => Deferred.succeed(slot, { close: "request interrupted" }))
+          )
+          yield* FiberSet.run(handlers, run)
+          return true
+        })
+
+      const reader = Effect.gen(function* () {
+        for (;;) {
+          const msg = yield* Queue.take(inbox)
+          if (msg._tag === "Frame") {
+            if (!(yield* dispatch(msg.frame))) return
+            continue
+          }
+          if (msg._tag === "Close") yield* close(msg.reason)
+          else yield* Queue.offer(outbox, "End")
+          return
+        }
+      })
+      const readerFiber = yield* Effect.fork(reader)
+      // the writer ends after the reader's last slot, or early when a slot asks to close
+      const closeReason = yield* Fiber.join(writerFiber)
+      yield* Fiber.interrupt(readerFiber)
+      if (closeReason !== undefined) stopReading()
+      if (closeReason === undefined) {
+        yield* Effect.async<void>((resume) => {
+          if (socket.destroyed) return resume(Effect.void)
+          socket.end(() => resume(Effect.void))
+          socket.once("close", () => resume(Effect.void))
+        })
+      }
+      yield* Effect.logDebug(`Connection ${id} closed`)
+    })
+  )
+
+const encode = (apiKey: number, apiVersion: number, correlationId: number, body: unknown): Uint8Array =>
+  encodeResponseFrame(apiKey as ApiKey, apiVersion, correlationId, body as never)

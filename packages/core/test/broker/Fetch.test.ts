@@ -1,0 +1,187 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, TestClock } from "effect"
+import * as DeleteRecords from "../../src/protocol/generated/DeleteRecords.js"
+import * as MessageSet from "../../src/protocol/MessageSet.js"
+import { batch, createTopic, fetchOne, fetchRequest, offsets, produce, topicId, values } from "./produceFetch.js"
+import { connect, startBroker } from "./util.js"
+
+const setup = (partitions = 1) =>
+  Effect.gen(function* () {
+    const { broker } = yield* startBroker()
+    const client = yield* connect(broker.address.port)
+    yield* createTopic(client, "t", partitions)
+    return { broker, client }
+  })
+
+/** Lets real socket I/O happen (the broker's timers run on the test's TestClock, not on this). */
+const realPause = (ms: number) => Effect.promise(() => new Promise<void>((r) => setTimeout(r, ms)))
+
+describe("Fetch", () => {
+  it.scopedLive("serves every version: legacy message sets for v0-3, batches from v4, topic ids from v13", () =>
+    Effect.gen(function* () {
+      const { client } = yield* setup()
+      yield* produce(client, "t", 0, batch(["a", "b"]))
+      yield* produce(client, "t", 0, batch(["c"], { compression: 1 }))
+      const id = yield* topicId(client, "t")
+      for (let v = 0; v <= 17; v++) {
+        const res = yield* client.send(1, v, fetchRequest([{ topic: "t", topicId: id, partition: 0, offset: 1 }]))
+        const p = res.responses[0]!.partitions[0]!
+        assert.strictEqual(p.errorCode, 0, `v${v}`)
+        assert.strictEqual(p.highWatermark, 3n, `v${v}`)
+        if (v >= 13) assert.deepStrictEqual(res.responses[0]!.topicId, id)
+        if (v >= 4) {
+          assert.strictEqual(p.lastStableOffset, 3n)
+          assert.isNull(p.abortedTransactions)
+        }
+        if (v >= 5) assert.strictEqual(p.logStartOffset, 0n)
+        if (v >= 11) assert.strictEqual(p.preferredReadReplica, -1)
+        if (v <= 3) {
+          const messages = MessageSet.decode(p.records!)
+          assert.deepStrictEqual(
+            messages.map((m) => [m.offset, Buffer.from(m.value!).toString(), m.magic]),
+            [
+              [0, "a", v <= 1 ? 0 : 1],
+              [1, "b", v <= 1 ? 0 : 1],
+              [2, "c", v <= 1 ? 0 : 1]
+            ],
+            `v${v}`
+          )
+        } else {
+          // the whole batch holding offset 1 comes back: clients skip records below their offset
+          assert.deepStrictEqual(offsets(p.records), [0, 1, 2], `v${v}`)
+        }
+      }
+    })
+  )
+
+  it.scopedLive("answers OFFSET_OUT_OF_RANGE above the high watermark and below the log start", () =>
+    Effect.gen(function* () {
+      const { client } = yield* setup()
+      yield* produce(client, "t", 0, batch(["a"]))
+      yield* produce(client, "t", 0, batch(["b"]))
+      assert.strictEqual((yield* fetchOne(client, "t", 0, 3)).errorCode, 1)
+      const atEnd = yield* fetchOne(client, "t", 0, 2)
+      assert.strictEqual(atEnd.errorCode, 0)
+      assert.strictEqual(atEnd.records?.length ?? 0, 0)
+      const del = yield* client.send(
+        21,
+        2,
+        DeleteRecords.makeDeleteRecordsRequest({
+          timeoutMs: 1000,
+          topics: [{ name: "t", partitions: [{ partitionIndex: 0, offset: 1n }] }]
+        })
+      )
+      assert.strictEqual(del.topics[0]!.partitions[0]!.lowWatermark, 1n)
+      assert.strictEqual((yield* fetchOne(client, "t", 0, 0)).errorCode, 1)
+      const from1 = yield* fetchOne(client, "t", 0, 1)
+      assert.strictEqual(from1.logStartOffset, 1n)
+      assert.deepStrictEqual(values(from1.records), ["b"])
+      assert.strictEqual((yield* fetchOne(client, "nope", 0, 0)).errorCode, 3)
+    })
+  )
+
+  it.scopedLive("returns the first whole batch even past max_bytes (KIP-74) and respects the limits after it", () =>
+    Effect.gen(function* () {
+      const { client } = yield* setup(2)
+      const big = "x".repeat(2000)
+      yield* produce(client, "t", 0, batch([big]))
+      yield* produce(client, "t", 0, batch([big]))
+      yield* produce(client, "t", 1, batch(["small"]))
+      const res = yield* client.send(
+        1,
+        11,
+        fetchRequest(
+          [
+            { topic: "t", partition: 0, offset: 0, partitionMaxBytes: 100 },
+            { topic: "t", partition: 1, offset: 0 }
+          ],
+          { maxBytes: 100 }
+        )
+      )
+      const [p0, p1] = res.responses[0]!.partitions
+      assert.deepStrictEqual(offsets(p0!.records), [0], "one whole batch despite partition_max_bytes")
+      assert.strictEqual(p1!.records?.length ?? 0, 0, "max_bytes used up by the first partition")
+      assert.strictEqual(p1!.highWatermark, 1n)
+      const both = yield* client.send(
+        1,
+        11,
+        fetchRequest([
+          { topic: "t", partition: 0, offset: 0, partitionMaxBytes: 3000 },
+          { topic: "t", partition: 1, offset: 0 }
+        ])
+      )
+      assert.deepStrictEqual(offsets(both.responses[0]!.partitions[0]!.records), [0])
+      assert.deepStrictEqual(values(both.responses[0]!.partitions[1]!.records), ["small"])
+    })
+  )
+
+  it.scopedLive("checks current_leader_epoch from v9: FENCED_LEADER_EPOCH below, UNKNOWN_LEADER_EPOCH above", () =>
+    Effect.gen(function* () {
+      const { client } = yield* setup()
+      const at = (currentLeaderEpoch: number) =>
+        Effect.map(
+          client.send(1, 11, fetchRequest([{ topic: "t", partition: 0, offset: 0, currentLeaderEpoch }])),
+          (r) => r.responses[0]!.partitions[0]!.errorCode
+        )
+      assert.strictEqual(yield* at(-1), 0)
+      assert.strictEqual(yield* at(0), 0)
+      assert.strictEqual(yield* at(1), 75)
+      assert.strictEqual(yield* at(-2), 74)
+    })
+  )
+
+  it.scopedLive("answers UNSUPPORTED_COMPRESSION_TYPE for zstd data below v10", () =>
+    Effect.gen(function* () {
+      const { client } = yield* setup()
+      yield* produce(client, "t", 0, batch(["z"], { compression: 4 }))
+      assert.strictEqual((yield* fetchOne(client, "t", 0, 0, 9)).errorCode, 76)
+      const v10 = yield* fetchOne(client, "t", 0, 0, 10)
+      assert.strictEqual(v10.errorCode, 0)
+      assert.deepStrictEqual(values(v10.records), ["z"])
+    })
+  )
+
+  it.scoped("long poll: waits max_wait_ms on the broker's Clock when nothing arrives", () =>
+    Effect.gen(function* () {
+      const { client } = yield* setup()
+      const fiber = yield* Effect.fork(fetchOne(client, "t", 0, 0, 11, { maxWaitMs: 10_000, minBytes: 1 }))
+      yield* realPause(50)
+      assert.isTrue((yield* Fiber.poll(fiber))._tag === "None", "answered before max_wait_ms")
+      yield* TestClock.adjust(10_000)
+      const p = yield* Fiber.join(fiber)
+      assert.strictEqual(p.errorCode, 0)
+      assert.strictEqual(p.records?.length ?? 0, 0)
+    })
+  )
+
+  it.scoped("long poll: a produce wakes a parked fetch", () =>
+    Effect.gen(function* () {
+      const { broker, client } = yield* setup()
+      const fiber = yield* Effect.fork(fetchOne(client, "t", 0, 0, 11, { maxWaitMs: 60_000, minBytes: 1 }))
+      yield* realPause(50)
+      assert.isTrue((yield* Fiber.poll(fiber))._tag === "None")
+      const producer = yield* connect(broker.address.port)
+      yield* produce(producer, "t", 0, batch(["wake"]))
+      const p = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(values(p.records), ["wake"])
+    })
+  )
+
+  it.scoped("long poll: min_bytes keeps waiting until enough bytes arrived", () =>
+    Effect.gen(function* () {
+      const { broker, client } = yield* setup()
+      const producer = yield* connect(broker.address.port)
+      const first = batch(["a"])
+      const fiber = yield* Effect.fork(
+        fetchOne(client, "t", 0, 0, 11, { maxWaitMs: 60_000, minBytes: first.length + 1 })
+      )
+      yield* realPause(30)
+      yield* produce(producer, "t", 0, first)
+      yield* realPause(30)
+      assert.isTrue((yield* Fiber.poll(fiber))._tag === "None", "answered below min_bytes")
+      yield* produce(producer, "t", 0, batch(["b"]))
+      const p = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(values(p.records), ["a", "b"])
+    })
+  )
+})

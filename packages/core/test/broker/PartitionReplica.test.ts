@@ -1,0 +1,78 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Deferred, Effect, Exit, Fiber } from "effect"
+import * as PartitionReplica from "../../src/broker/PartitionReplica.js"
+import * as LogStorage from "../../src/log/LogStorage.js"
+import { batch } from "./produceFetch.js"
+
+const openLog = (partition = 0) => Effect.flatMap(LogStorage.LogStorage, (s) => s.open({ topic: "t", partition }))
+
+describe("PartitionReplica", () => {
+  it.scoped("refuses commands with ReplicaBusy when the mailbox is full instead of waiting", () =>
+    Effect.gen(function* () {
+      const log = yield* openLog()
+      // the actor is not running: nothing drains the mailbox
+      const { replica } = yield* PartitionReplica.make({ topic: "t", partition: 0 }, log, { mailboxCapacity: 2 })
+      const waiter = yield* Deferred.make<void>()
+      yield* replica.park(0, waiter)
+      yield* replica.park(0, waiter)
+      const third = yield* Effect.exit(replica.park(0, waiter))
+      assert.isTrue(Exit.isFailure(third))
+      if (Exit.isFailure(third)) {
+        const e = Cause.failureOption(third.cause)
+        assert.strictEqual(e._tag === "Some" ? e.value._tag : "none", "ReplicaBusy")
+        assert.strictEqual(e._tag === "Some" ? e.value.errorCode : 0, 7)
+      }
+      const append = yield* Effect.exit(replica.append([batch(["x"])]))
+      assert.isTrue(Exit.isFailure(append))
+    }).pipe(Effect.provide(LogStorage.layerMemory()))
+  )
+
+  it.scoped("advances the high watermark on append and wakes parked waiters", () =>
+    Effect.gen(function* () {
+      const log = yield* openLog()
+      const { replica, run } = yield* PartitionReplica.make({ topic: "t", partition: 0 }, log)
+      yield* Effect.forkScoped(run)
+      const waiter = yield* Deferred.make<void>()
+      yield* replica.park(0, waiter)
+      assert.isFalse(yield* Deferred.isDone(waiter))
+      const r = yield* replica.append([batch(["a", "b"])])
+      assert.strictEqual(r.baseOffset, 0)
+      yield* Deferred.await(waiter)
+      assert.strictEqual(replica.highWatermark(), 2)
+      // a waiter parked below the high watermark completes at once
+      const late = yield* Deferred.make<void>()
+      yield* replica.park(1, late)
+      yield* Deferred.await(late)
+    }).pipe(Effect.provide(LogStorage.layerMemory()))
+  )
+
+  it.scoped("a command that dies fails only its caller; the actor and other partitions keep serving", () =>
+    Effect.gen(function* () {
+      const real = yield* openLog(0)
+      let failures = 1
+      const flaky = new Proxy(real, {
+        get: (target, prop, receiver) => {
+          if (prop === "append") {
+            return (...args: Parameters<typeof real.append>) =>
+              failures-- > 0 ? Effect.die(new Error("disk exploded")) : target.append(...args)
+          }
+          const v = Reflect.get(target, prop, receiver)
+          return typeof v === "function" ? v.bind(target) : v
+        }
+      })
+      const a = yield* PartitionReplica.make({ topic: "t", partition: 0 }, flaky)
+      const b = yield* PartitionReplica.make({ topic: "t", partition: 1 }, yield* openLog(1))
+      const fa = yield* Effect.forkScoped(a.run)
+      yield* Effect.forkScoped(b.run)
+      const first = yield* Effect.exit(a.replica.append([batch(["boom"])]))
+      assert.isTrue(Exit.isFailure(first) && Cause.isDie(first.cause))
+      assert.strictEqual((yield* b.replica.append([batch(["fine"])])).baseOffset, 0)
+      assert.strictEqual((yield* a.replica.append([batch(["again"])])).baseOffset, 0)
+      assert.isTrue((yield* Fiber.poll(fa))._tag === "None", "the actor is still running")
+      // stop fails queued commands and refuses later ones with UNKNOWN_TOPIC_OR_PARTITION
+      yield* a.replica.stop
+      const after = yield* Effect.exit(a.replica.append([batch(["late"])]))
+      assert.isTrue(Exit.isFailure(after))
+    }).pipe(Effect.provide(LogStorage.layerMemory()))
+  )
+})
