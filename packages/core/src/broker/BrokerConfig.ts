@@ -11,6 +11,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, Schema } from "effect"
 import * as Properties from "./internal/properties.js"
+import { atLeast, listOf, oneOf, splitList } from "./internal/validate.js"
 
 /** Kafka's ConfigDef types, with the DescribeConfigs `config_type` codes (KIP-569). */
 export type ConfigType = "boolean" | "string" | "int" | "short" | "long" | "double" | "list" | "class" | "password"
@@ -50,23 +51,6 @@ export class BrokerConfigError extends Schema.TaggedError<BrokerConfigError>()("
   key: Schema.String,
   message: Schema.String
 }) {}
-
-const atLeast =
-  (min: number) =>
-  (v: string): string | undefined =>
-    Number(v) < min ? `must be at least ${min}` : undefined
-
-const oneOf =
-  (...allowed: ReadonlyArray<string>) =>
-  (v: string): string | undefined =>
-    allowed.includes(v) ? undefined : `must be one of ${allowed.join(", ")}`
-
-const listOf =
-  (...allowed: ReadonlyArray<string>) =>
-  (v: string): string | undefined => {
-    for (const item of splitList(v)) if (!allowed.includes(item)) return `must be a list of ${allowed.join(", ")}`
-    return undefined
-  }
 
 const key = (
   name: string,
@@ -243,12 +227,6 @@ export interface BrokerConfig {
   /** Keys that were set but are not known to Eddy (kept, logged as unused). */
   readonly unknownKeys: ReadonlyArray<string>
 }
-
-const splitList = (v: string): Array<string> =>
-  v
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
 
 const INT_RE = /^[+-]?\d+$/
 const DOUBLE_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/

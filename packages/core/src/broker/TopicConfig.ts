@@ -4,6 +4,7 @@
  */
 import * as LogConfig from "../log/LogConfig.js"
 import * as BrokerConfig from "./BrokerConfig.js"
+import { atLeast, oneOf } from "./internal/validate.js"
 
 /** One topic-level key and the broker key whose value is its default. */
 export interface TopicConfigKey {
@@ -14,16 +15,6 @@ export interface TopicConfigKey {
   readonly doc: string
   readonly validate?: (value: string) => string | undefined
 }
-
-const atLeast =
-  (min: number) =>
-  (v: string): string | undefined =>
-    Number(v) < min ? `must be at least ${min}` : undefined
-
-const oneOf =
-  (...allowed: ReadonlyArray<string>) =>
-  (v: string): string | undefined =>
-    allowed.includes(v) ? undefined : `must be one of ${allowed.join(", ")}`
 
 const t = (
   name: string,
