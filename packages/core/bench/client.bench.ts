@@ -1,0 +1,238 @@
+/**
+ * Eddy's client next to kafkajs 2.2.4, both against one Eddy broker running in this process (so broker work
+ * is in every figure, and both clients pay the same):
+ * - produce throughput, 100 B and 1 KiB records, acks=all, 4 partitions: kafkajs `send` of 1000 messages with
+ *   4 sends in flight; Eddy `sendBatch` of 1000 records with 4 in flight (default settings, and batch.size 256 KiB);
+ *   Eddy `send` per record, 4000 in flight; alternated, best of two each;
+ * - fetch throughput from the beginning of the 1 KiB topic: Eddy's Fetcher stream vs kafkajs's own fetch path
+ *   (the one its consumer uses, reached through its cluster factory; kafkajs has no group-less consumer),
+ *   alternated, best of three each.
+ * Goal: Eddy's producer >= 1.5x kafkajs.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Context, Effect, Exit, Layer, Logger, LogLevel, Scope, Stream } from "effect"
+import { Kafka, logLevel } from "kafkajs"
+import * as Broker from "../src/broker/Broker.js"
+import * as BrokerConfig from "../src/broker/BrokerConfig.js"
+import * as Admin from "../src/client/Admin.js"
+import * as Fetcher from "../src/client/Fetcher.js"
+import * as Producer from "../src/client/Producer.js"
+
+const MiB = 1 << 20
+const PARTITIONS = 4
+const BATCH = 1000
+const IN_FLIGHT = 4
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+const row = (...cells: Array<string>) => console.log(`| ${cells.join(" | ")} |`)
+
+interface KafkajsCluster {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  addTargetTopic(topic: string): Promise<void>
+  findLeaderForPartitions(topic: string, partitions: Array<number>): Record<string, Array<number>>
+  findBroker(node: { nodeId: string }): Promise<{
+    fetch(request: unknown): Promise<{
+      responses: Array<{ partitions: Array<{ partition: number; messages: Array<{ offset: string }> }> }>
+    }>
+  }>
+}
+
+const clusterOf = (kafka: Kafka): KafkajsCluster => {
+  const create = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster")
+  if (create === undefined) throw new Error("kafkajs cluster factory not found")
+  return (kafka as unknown as Record<symbol, (o: object) => KafkajsCluster>)[create]!({ allowAutoTopicCreation: false })
+}
+
+/** Reads `total` records of `topic` from offset 0 with kafkajs's fetch path; returns seconds. */
+const kafkajsFetch = async (kafka: Kafka, topic: string, total: number): Promise<number> => {
+  const cluster = clusterOf(kafka)
+  await cluster.connect()
+  await cluster.addTargetTopic(topic)
+  const next = new Map<number, number>(Array.from({ length: PARTITIONS }, (_, p) => [p, 0]))
+  let seen = 0
+  const t0 = performance.now()
+  while (seen < total) {
+    const leaders = cluster.findLeaderForPartitions(topic, [...next.keys()])
+    for (const [nodeId, ps] of Object.entries(leaders)) {
+      const broker = await cluster.findBroker({ nodeId })
+      const res = await broker.fetch({
+        replicaId: -1,
+        isolationLevel: 1,
+        maxWaitTime: 100,
+        minBytes: 1,
+        maxBytes: 50 * MiB,
+        topics: [
+          {
+            topic,
+            partitions: ps.map((partition) => ({ partition, fetchOffset: String(next.get(partition)), maxBytes: MiB }))
+          }
+        ]
+      })
+      for (const p of res.responses[0]?.partitions ?? []) {
+        for (const m of p.messages) {
+          const o = Number(m.offset)
+          if (o < next.get(p.partition)!) continue
+          next.set(p.partition, o + 1)
+          seen++
+        }
+      }
+    }
+  }
+  const secs = (performance.now() - t0) / 1000
+  await cluster.disconnect()
+  return secs
+}
+
+const bench = Effect.gen(function* () {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "eddy-bench-client-"))
+  yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+  const config = yield* BrokerConfig.make({ listeners: "PLAINTEXT://127.0.0.1:0", "log.dirs": dir })
+  const context = yield* Layer.build(Broker.layer(config))
+  const port = Context.get(context, Broker.Broker).address.port
+  const bootstrap = `127.0.0.1:${port}`
+
+  const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+  const kafka = new Kafka({ clientId: "bench", brokers: [bootstrap], logLevel: logLevel.NOTHING })
+  const kadmin = kafka.admin()
+  const kproducer = kafka.producer({ allowAutoTopicCreation: false })
+  yield* Effect.promise(() => kadmin.connect().then(() => kproducer.connect()))
+  const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
+  const tuned = yield* Producer.make({ "bootstrap.servers": bootstrap, "batch.size": 262144 })
+
+  console.log("| case | records | MB/s | records/s | vs kafkajs |")
+  console.log("| --- | --- | --- | --- | --- |")
+  for (const recordSize of [100, 1024]) {
+    const total = recordSize === 100 ? 200_000 : 100_000
+    const value = Buffer.alloc(recordSize, 0x61)
+    const messages = Array.from({ length: BATCH }, (_, i) => ({ value, partition: i % PARTITIONS }))
+    const records = messages.map((m) => ({ value: m.value, partition: m.partition }))
+    const topics = ["kjs", "eddy", "eddy1", "eddy2"].map((t) => `${t}-${recordSize}`)
+    yield* admin.createTopics(topics.map((name) => ({ name, numPartitions: PARTITIONS })))
+
+    const kafkajsRun = (topic: string, n: number) =>
+      Effect.promise(async () => {
+        const t0 = performance.now()
+        let next = 0
+        await Promise.all(
+          Array.from({ length: IN_FLIGHT }, async () => {
+            while (next++ < n / BATCH) await kproducer.send({ topic, acks: -1, messages })
+          })
+        )
+        return (performance.now() - t0) / 1000
+      })
+    const eddyBatchRun = (topic: string, n: number, p = producer) =>
+      Effect.gen(function* () {
+        const t0 = performance.now()
+        yield* Effect.forEach(
+          Array.from({ length: n / BATCH }, (_, i) => i),
+          () => p.sendBatch(topic, records),
+          { concurrency: IN_FLIGHT, discard: true }
+        )
+        return (performance.now() - t0) / 1000
+      })
+    const eddySendRun = (topic: string, n: number) =>
+      Effect.gen(function* () {
+        const t0 = performance.now()
+        yield* Effect.forEach(
+          Array.from({ length: n }, (_, i) => i),
+          (i) => producer.send(topic, { value, partition: i % PARTITIONS }),
+          { concurrency: IN_FLIGHT * BATCH, discard: true }
+        )
+        return (performance.now() - t0) / 1000
+      })
+
+    // warm-up of each path, then the measured runs
+    yield* kafkajsRun(topics[0]!, 10 * BATCH)
+    yield* eddyBatchRun(topics[1]!, 10 * BATCH)
+    yield* eddySendRun(topics[2]!, 10 * BATCH)
+    yield* eddyBatchRun(topics[3]!, 10 * BATCH, tuned)
+    // alternate the cases and keep each one's best of two (the machine is shared)
+    let kSecs = Number.POSITIVE_INFINITY
+    let eSecs = Number.POSITIVE_INFINITY
+    let sSecs = Number.POSITIVE_INFINITY
+    let tSecs = Number.POSITIVE_INFINITY
+    for (let i = 0; i < 2; i++) {
+      kSecs = Math.min(kSecs, yield* kafkajsRun(topics[0]!, total))
+      eSecs = Math.min(eSecs, yield* eddyBatchRun(topics[1]!, total))
+      sSecs = Math.min(sSecs, yield* eddySendRun(topics[2]!, total))
+      tSecs = Math.min(tSecs, yield* eddyBatchRun(topics[3]!, total, tuned))
+    }
+    const mbs = (secs: number) => fmt((total * recordSize) / MiB / secs, 1)
+    row(`kafkajs send(1000 msgs), ${recordSize} B, acks=all`, fmt(total), mbs(kSecs), fmt(total / kSecs), "1.00x")
+    row(
+      `Eddy sendBatch(1000), ${recordSize} B, acks=all`,
+      fmt(total),
+      mbs(eSecs),
+      fmt(total / eSecs),
+      `${fmt(kSecs / eSecs, 2)}x`
+    )
+    row(
+      `Eddy sendBatch(1000), ${recordSize} B, acks=all, batch.size=256 KiB`,
+      fmt(total),
+      mbs(tSecs),
+      fmt(total / tSecs),
+      `${fmt(kSecs / tSecs, 2)}x`
+    )
+    row(
+      `Eddy send() per record, ${recordSize} B, acks=all`,
+      fmt(total),
+      mbs(sSecs),
+      fmt(total / sSecs),
+      `${fmt(kSecs / sSecs, 2)}x`
+    )
+  }
+
+  // fetch: the 1 KiB Eddy topic from the beginning (210k records incl. warm-up)
+  const topic = "eddy-1024"
+  const total = 210_000
+  const fetcher = yield* Fetcher.make({ "bootstrap.servers": bootstrap })
+  const eddyFetch = Effect.gen(function* () {
+    const t0 = performance.now()
+    yield* fetcher
+      .fetch(
+        topic,
+        Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, offset: 0 }))
+      )
+      .pipe(Stream.take(total), Stream.runDrain)
+    return (performance.now() - t0) / 1000
+  })
+  // alternate the two readers and keep each one's best of three (the machine is shared)
+  let eSecs = Number.POSITIVE_INFINITY
+  let kSecs = Number.POSITIVE_INFINITY
+  for (let i = 0; i < 3; i++) {
+    kSecs = Math.min(kSecs, yield* Effect.promise(() => kafkajsFetch(kafka, topic, total)))
+    eSecs = Math.min(eSecs, yield* eddyFetch)
+  }
+  console.log("")
+  console.log("| fetch (1 KiB records, from offset 0) | records | MB/s | records/s | vs kafkajs |")
+  console.log("| --- | --- | --- | --- | --- |")
+  row(
+    "kafkajs raw fetch (its consumer's path)",
+    fmt(total),
+    fmt((total * 1024) / MiB / kSecs, 1),
+    fmt(total / kSecs),
+    "1.00x"
+  )
+  row(
+    "Eddy Fetcher stream",
+    fmt(total),
+    fmt((total * 1024) / MiB / eSecs, 1),
+    fmt(total / eSecs),
+    `${fmt(kSecs / eSecs, 2)}x`
+  )
+  yield* Effect.promise(() => kproducer.disconnect().then(() => kadmin.disconnect()))
+})
+
+export const run = async (): Promise<void> => {
+  const scope = Effect.runSync(Scope.make())
+  try {
+    await Effect.runPromise(bench.pipe(Scope.extend(scope), Logger.withMinimumLogLevel(LogLevel.Error)))
+  } finally {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}

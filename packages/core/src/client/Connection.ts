@@ -1,0 +1,375 @@
+/**
+ * One TCP connection to one broker: framing, correlation ids, pipelined requests whose responses are
+ * matched in order, ApiVersions negotiation on connect, a per-request timeout, and shutdown with its Scope.
+ *
+ * Requests are written as soon as they are sent; any number may be in flight. Responses arrive in request
+ * order (the Kafka protocol guarantees it), so the first pending request owns the next frame and its
+ * correlation id is checked. A request that times out closes the connection (as the Java client does):
+ * every other in-flight request then fails with a {@link ConnectionError}, which is retriable.
+ */
+import * as net from "node:net"
+import { Duration, Effect, type Scope } from "effect"
+import { encodeRequestFrame, FrameDecoder } from "../protocol/Frame.js"
+import {
+  type ApiKey,
+  apiSpec,
+  decodeResponse,
+  type RequestTypes,
+  type ResponseTypes
+} from "../protocol/generated/ApiKey.js"
+import type { ApiVersionsResponse } from "../protocol/generated/ApiVersions.js"
+import * as ApiVersions from "../protocol/generated/ApiVersions.js"
+import { decodeResponseHeader, responseHeaderVersion } from "../protocol/generated/Header.js"
+import { isProtocolError, type ProtocolError } from "../protocol/ProtocolError.js"
+import { Reader } from "../protocol/Reader.js"
+import { ConnectionError, RequestTimeoutError, UnsupportedVersionError } from "./ClientError.js"
+
+/** The software name and version sent in ApiVersions v3+. */
+export const CLIENT_SOFTWARE = { name: "eddy-client", version: "0.1.0" } as const
+
+/**
+ * The versions this client speaks where they differ from what the codecs support: Produce from v3 and
+ * Fetch from v4 (RecordBatch v2 only), Fetch up to v12 (v13+ names topics by id).
+ */
+export const clientVersionOverrides: ReadonlyMap<number, { readonly min: number; readonly max: number }> = new Map([
+  [0, { min: 3, max: 11 }],
+  [1, { min: 4, max: 12 }]
+])
+
+/** The version range this client speaks for `apiKey`, undefined for unknown keys. */
+export const clientVersions = (apiKey: number): { readonly min: number; readonly max: number } | undefined => {
+  const o = clientVersionOverrides.get(apiKey)
+  if (o !== undefined) return o
+  const spec = apiSpec(apiKey)
+  return spec === undefined ? undefined : { min: spec.minVersion, max: spec.maxVersion }
+}
+
+/** Options of {@link make}. */
+export interface ConnectionOptions {
+  readonly host: string
+  readonly port: number
+  /** `client.id` of every request header. */
+  readonly clientId: string
+  /** `request.timeout.ms`. */
+  readonly requestTimeoutMs: number
+  /** `socket.connection.setup.timeout.ms`. */
+  readonly connectTimeoutMs?: number
+  /** Highest ApiVersions version to try first (default 3). */
+  readonly apiVersionsVersion?: number
+}
+
+/** The errors of one request. */
+export type SendError = ConnectionError | RequestTimeoutError | UnsupportedVersionError | ProtocolError
+
+/** An open connection to one broker. */
+export interface Connection {
+  /** `host:port`. */
+  readonly broker: string
+  /** The broker's advertised version ranges, by api key. */
+  readonly brokerVersions: ReadonlyMap<number, { readonly min: number; readonly max: number }>
+  /** The version negotiated for `apiKey` (min of both maxima), undefined when there is none. */
+  readonly versionOf: (apiKey: number) => number | undefined
+  /** Sends a request in the negotiated version (or `version`) and awaits its response. */
+  readonly send: <K extends ApiKey>(
+    apiKey: K,
+    body: RequestTypes[K],
+    version?: number
+  ) => Effect.Effect<ResponseTypes[K], SendError>
+  /** Sends a request that gets no response (Produce with acks=0); completes once written. */
+  readonly sendNoResponse: <K extends ApiKey>(
+    apiKey: K,
+    body: RequestTypes[K],
+    version?: number
+  ) => Effect.Effect<void, SendError>
+  /** Whether the socket is still open. */
+  readonly isOpen: () => boolean
+  /** Requests written and not yet answered. */
+  readonly inFlight: () => number
+  /** Closes the socket; in-flight requests fail with a ConnectionError. */
+  readonly close: Effect.Effect<void>
+}
+
+interface Pending {
+  readonly correlationId: number
+  readonly decode: (frame: Uint8Array) => unknown
+  resume: (
+    result: { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: SendError }
+  ) => void
+}
+
+const noop = () => {}
+
+/** Peeks at an ApiVersions response: v0 layout when it reports UNSUPPORTED_VERSION (35), else `version`. */
+const decodeApiVersions =
+  (version: number) =>
+  (frame: Uint8Array): ApiVersionsResponse => {
+    const r = new Reader(frame)
+    decodeResponseHeader(r, 0)
+    const errorCode = frame.length >= 6 ? (frame[4]! << 8) | frame[5]! : 0
+    return decodeResponse(18, errorCode === 35 ? 0 : version, r)
+  }
+
+/** Opens a connection and negotiates versions; the connection closes with the scope. */
+export const make = (
+  options: ConnectionOptions
+): Effect.Effect<
+  Connection,
+  ConnectionError | RequestTimeoutError | UnsupportedVersionError | ProtocolError,
+  Scope.Scope
+> =>
+  Effect.gen(function* () {
+    const broker = `${options.host}:${options.port}`
+    const socket = yield* Effect.acquireRelease(open(options.host, options.port, broker), (s) =>
+      Effect.sync(() => s.destroy())
+    ).pipe(
+      Effect.timeoutFail({
+        duration: Duration.millis(options.connectTimeoutMs ?? 10000),
+        onTimeout: () => new ConnectionError({ broker, message: "connection setup timed out", retriable: true })
+      })
+    )
+    const state = wire(socket, broker, options)
+    yield* Effect.addFinalizer(() => state.close)
+    // ApiVersions: try our version; a broker that does not know it answers v0 with its list
+    let wanted = options.apiVersionsVersion ?? 3
+    let response = yield* state.request<ApiVersionsResponse>(
+      18,
+      wanted,
+      ApiVersions.makeApiVersionsRequest({
+        clientSoftwareName: CLIENT_SOFTWARE.name,
+        clientSoftwareVersion: CLIENT_SOFTWARE.version
+      }),
+      decodeApiVersions(wanted)
+    )
+    if (response.errorCode === 35) {
+      const theirs = response.apiKeys.find((a) => a.apiKey === 18)
+      wanted = Math.min(theirs?.maxVersion ?? 0, wanted)
+      response = yield* state.request<ApiVersionsResponse>(
+        18,
+        wanted,
+        ApiVersions.makeApiVersionsRequest(
+          wanted >= 3
+            ? { clientSoftwareName: CLIENT_SOFTWARE.name, clientSoftwareVersion: CLIENT_SOFTWARE.version }
+            : {}
+        ),
+        decodeApiVersions(wanted)
+      )
+    }
+    if (response.errorCode !== 0) {
+      return yield* new UnsupportedVersionError({
+        broker,
+        apiKey: 18,
+        message: `ApiVersions failed with error code ${response.errorCode}`,
+        retriable: false
+      })
+    }
+    const brokerVersions = new Map<number, { min: number; max: number }>()
+    const negotiated = new Map<number, number>()
+    for (const a of response.apiKeys) {
+      brokerVersions.set(a.apiKey, { min: a.minVersion, max: a.maxVersion })
+      const ours = clientVersions(a.apiKey)
+      if (ours === undefined) continue
+      const v = Math.min(ours.max, a.maxVersion)
+      if (v >= Math.max(ours.min, a.minVersion)) negotiated.set(a.apiKey, v)
+    }
+    const versionFor = (apiKey: number, version: number | undefined) => {
+      const v = version ?? negotiated.get(apiKey)
+      return v === undefined
+        ? Effect.fail(
+            new UnsupportedVersionError({
+              broker,
+              apiKey,
+              message: `no common version of api ${apiSpec(apiKey)?.name ?? apiKey} with ${broker}`,
+              retriable: false
+            })
+          )
+        : Effect.succeed(v)
+    }
+    return {
+      broker,
+      brokerVersions,
+      versionOf: (apiKey) => negotiated.get(apiKey),
+      send: <K extends ApiKey>(apiKey: K, body: RequestTypes[K], version?: number) => {
+        const v = version ?? negotiated.get(apiKey)
+        if (v === undefined) return Effect.flatMap(versionFor(apiKey, version), () => Effect.never)
+        return state.request<ResponseTypes[K]>(apiKey, v, body, (frame) => {
+          const r = new Reader(frame)
+          decodeResponseHeader(r, responseHeaderVersion(apiKey, v))
+          return decodeResponse(apiKey, v, r)
+        })
+      },
+      sendNoResponse: (apiKey, body, version) =>
+        Effect.flatMap(versionFor(apiKey, version), (v) => state.write(apiKey, v, body)),
+      isOpen: () => !state.closed(),
+      inFlight: () => state.inFlight(),
+      close: state.close
+    } satisfies Connection
+  })
+
+const open = (host: string, port: number, broker: string): Effect.Effect<net.Socket, ConnectionError> =>
+  Effect.async<net.Socket, ConnectionError>((resume) => {
+    const socket = net.connect({ host, port })
+    const onError = (e: Error) => {
+      socket.destroy()
+      resume(Effect.fail(new ConnectionError({ broker, message: e.message, retriable: true })))
+    }
+    socket.once("error", onError)
+    socket.once("connect", () => {
+      socket.off("error", onError)
+      socket.setNoDelay(true)
+      resume(Effect.succeed(socket))
+    })
+    return Effect.sync(() => socket.destroy())
+  })
+
+/** The socket plumbing: a queue of pending requests, each owning the next frame. */
+const wire = (socket: net.Socket, broker: string, options: ConnectionOptions) => {
+  const decoder = new FrameDecoder({ maxFrameSize: 1 << 30 })
+  const pending: Array<Pending> = []
+  let head = 0
+  let correlation = 0
+  let closed = false
+  let closeReason = "connection closed"
+
+  const failAll = (reason: string) => {
+    if (closed) return
+    closed = true
+    closeReason = reason
+    const error = new ConnectionError({ broker, message: reason, retriable: true })
+    const all = pending.splice(head)
+    pending.length = 0
+    head = 0
+    for (const p of all) p.resume({ ok: false, error })
+    socket.destroy()
+  }
+
+  socket.on("data", (chunk: Buffer) => {
+    let frames: Array<Uint8Array>
+    try {
+      frames = decoder.push(chunk)
+    } catch (e) {
+      failAll(`bad frame from broker: ${String(e)}`)
+      return
+    }
+    for (const frame of frames) {
+      const p = pending[head]
+      if (p === undefined) {
+        failAll("unexpected response frame")
+        return
+      }
+      pending[head++] = undefined as never
+      if (head > 1024 && head * 2 > pending.length) {
+        pending.splice(0, head)
+        head = 0
+      }
+      const id = frame.length >= 4 ? (frame[0]! << 24) | (frame[1]! << 16) | (frame[2]! << 8) | frame[3]! : -1
+      if (id !== p.correlationId) {
+        p.resume({
+          ok: false,
+          error: new ConnectionError({
+            broker,
+            message: `correlation id ${id} !== ${p.correlationId}`,
+            retriable: true
+          })
+        })
+        failAll(`correlation id mismatch (${id} !== ${p.correlationId})`)
+        return
+      }
+      let value: unknown
+      try {
+        value = p.decode(frame)
+      } catch (e) {
+        p.resume(
+          isProtocolError(e)
+            ? { ok: false, error: e }
+            : { ok: false, error: new ConnectionError({ broker, message: String(e), retriable: true }) }
+        )
+        continue
+      }
+      p.resume({ ok: true, value })
+    }
+  })
+  socket.on("error", (e) => failAll(e.message))
+  socket.on("close", () => failAll("connection closed by broker"))
+
+  const nextCorrelation = () => {
+    correlation = (correlation + 1) | 0
+    return correlation
+  }
+
+  const encode = (apiKey: number, version: number, body: unknown, id: number) =>
+    encodeRequestFrame(apiKey as ApiKey, version, id, options.clientId, body as never)
+
+  const request = <A>(
+    apiKey: number,
+    version: number,
+    body: unknown,
+    decode: (frame: Uint8Array) => unknown
+  ): Effect.Effect<A, SendError> =>
+    Effect.async<A, SendError>((resume) => {
+      if (closed) {
+        resume(Effect.fail(new ConnectionError({ broker, message: closeReason, retriable: true })))
+        return
+      }
+      const correlationId = nextCorrelation()
+      let frame: Buffer
+      try {
+        frame = encode(apiKey, version, body, correlationId)
+      } catch (e) {
+        resume(isProtocolError(e) ? Effect.fail(e) : Effect.die(e))
+        return
+      }
+      const p: Pending = {
+        correlationId,
+        decode,
+        resume: (r) => {
+          p.resume = noop
+          resume(r.ok ? Effect.succeed(r.value as A) : Effect.fail(r.error))
+        }
+      }
+      pending.push(p)
+      socket.write(frame)
+      // an interrupted request keeps its slot (the response still arrives, in order) but is ignored
+      return Effect.sync(() => {
+        p.resume = noop
+      })
+    }).pipe(
+      Effect.timeoutFail({
+        duration: Duration.millis(options.requestTimeoutMs),
+        onTimeout: () => {
+          failAll(`request (api key ${apiKey}) timed out after ${options.requestTimeoutMs} ms`)
+          return new RequestTimeoutError({ broker, apiKey, timeoutMs: options.requestTimeoutMs, retriable: true })
+        }
+      })
+    )
+
+  const write = (apiKey: number, version: number, body: unknown): Effect.Effect<void, SendError> =>
+    Effect.async<void, SendError>((resume) => {
+      if (closed) {
+        resume(Effect.fail(new ConnectionError({ broker, message: closeReason, retriable: true })))
+        return
+      }
+      let frame: Buffer
+      try {
+        frame = encode(apiKey, version, body, nextCorrelation())
+      } catch (e) {
+        resume(isProtocolError(e) ? Effect.fail(e) : Effect.die(e))
+        return
+      }
+      socket.write(frame, (err) =>
+        resume(err ? Effect.fail(new ConnectionError({ broker, message: err.message, retriable: true })) : Effect.void)
+      )
+    })
+
+  return {
+    request,
+    write,
+    closed: () => closed,
+    inFlight: () => pending.length - head,
+    close: Effect.sync(() => {
+      if (!closed) {
+        socket.end()
+        failAll("connection closed")
+      }
+    })
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Helpers of the client tests: a real Eddy broker in-process on an ephemeral port, and its bootstrap address.
+ */
+import { Effect } from "effect"
+import { startBroker } from "../broker/util.js"
+
+/** Starts a broker in the scope; returns it with its `bootstrap.servers` value. */
+export const startEddy = (options: Parameters<typeof startBroker>[0] = {}) =>
+  Effect.map(startBroker(options), (b) => ({
+    ...b,
+    bootstrap: `127.0.0.1:${b.broker.address.port}`,
+    port: b.broker.address.port
+  }))
