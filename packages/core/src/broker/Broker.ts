@@ -6,7 +6,8 @@
 import { Context, Effect, Layer, type Scope } from "effect"
 import * as LogStorage from "../log/LogStorage.js"
 import * as BrokerConfig from "./BrokerConfig.js"
-import type { KafkaStorageError } from "./BrokerError.js"
+import { KafkaStorageError } from "./BrokerError.js"
+import * as GroupCoordinator from "./GroupCoordinator.js"
 import type { AnyHandler } from "./Handler.js"
 import * as Durable from "./internal/durable.js"
 import * as Lock from "./internal/lock.js"
@@ -56,7 +57,11 @@ export const start = (
 ): Effect.Effect<
   Broker["Type"],
   StartError,
-  Scope.Scope | TopicRegistry.TopicRegistry | PartitionManager.PartitionManager | ReplicaManager.ReplicaManager
+  | Scope.Scope
+  | TopicRegistry.TopicRegistry
+  | PartitionManager.PartitionManager
+  | ReplicaManager.ReplicaManager
+  | GroupCoordinator.GroupCoordinator
 > =>
   Effect.gen(function* () {
     const registry = yield* TopicRegistry.TopicRegistry
@@ -106,7 +111,11 @@ export const layer = (
   config: BrokerConfig.BrokerConfig,
   options: BrokerOptions = {}
 ): Layer.Layer<
-  Broker | TopicRegistry.TopicRegistry | PartitionManager.PartitionManager | ReplicaManager.ReplicaManager,
+  | Broker
+  | TopicRegistry.TopicRegistry
+  | PartitionManager.PartitionManager
+  | ReplicaManager.ReplicaManager
+  | GroupCoordinator.GroupCoordinator,
   StartError
 > => {
   const partitions = Layer.provideMerge(
@@ -114,7 +123,15 @@ export const layer = (
     dataDirLayer(config)
   )
   const registry = Layer.provideMerge(TopicRegistry.layer(config), partitions)
-  return Layer.provideMerge(Layer.scoped(Broker, start(config, options)), registry)
+  // the group coordinator replays __consumer_offsets before the server starts; it stops before the replicas
+  const groups = Layer.provideMerge(
+    Layer.mapError(
+      GroupCoordinator.layer(),
+      (e) => new KafkaStorageError({ message: e.message, path: "__consumer_offsets", code: "" })
+    ),
+    registry
+  )
+  return Layer.provideMerge(Layer.scoped(Broker, start(config, options)), groups)
 }
 
 /** Runs a broker until interrupted (the CLI's entry point); shutdown is graceful. */

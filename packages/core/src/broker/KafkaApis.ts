@@ -4,28 +4,40 @@
  * {@link handlers}; ApiVersions advertises it from then on.
  */
 import { apiSpec } from "../protocol/generated/ApiKey.js"
+import type { GroupCoordinator } from "./GroupCoordinator.js"
 import type { AnyHandler, ApiVersionRange } from "./Handler.js"
 import * as AlterConfigs from "./handlers/alterConfigs.js"
 import * as ApiVersions from "./handlers/apiVersions.js"
 import * as CreatePartitions from "./handlers/createPartitions.js"
 import * as CreateTopics from "./handlers/createTopics.js"
+import * as DeleteGroups from "./handlers/deleteGroups.js"
 import * as DeleteRecords from "./handlers/deleteRecords.js"
 import * as DeleteTopics from "./handlers/deleteTopics.js"
 import * as DescribeCluster from "./handlers/describeCluster.js"
 import * as DescribeConfigs from "./handlers/describeConfigs.js"
+import * as DescribeGroups from "./handlers/describeGroups.js"
 import * as DescribeLogDirs from "./handlers/describeLogDirs.js"
 import * as Fetch from "./handlers/fetch.js"
+import * as FindCoordinator from "./handlers/findCoordinator.js"
+import * as Heartbeat from "./handlers/heartbeat.js"
 import * as IncrementalAlterConfigs from "./handlers/incrementalAlterConfigs.js"
+import * as JoinGroup from "./handlers/joinGroup.js"
+import * as LeaveGroup from "./handlers/leaveGroup.js"
+import * as ListGroups from "./handlers/listGroups.js"
 import * as ListOffsets from "./handlers/listOffsets.js"
 import * as Metadata from "./handlers/metadata.js"
+import * as OffsetCommit from "./handlers/offsetCommit.js"
+import * as OffsetDelete from "./handlers/offsetDelete.js"
+import * as OffsetFetch from "./handlers/offsetFetch.js"
 import * as OffsetForLeaderEpoch from "./handlers/offsetForLeaderEpoch.js"
 import * as Produce from "./handlers/produce.js"
+import * as SyncGroup from "./handlers/syncGroup.js"
 import type { PartitionManager } from "./PartitionManager.js"
 import type { ReplicaManager } from "./ReplicaManager.js"
 import type { TopicRegistry } from "./TopicRegistry.js"
 
 /** The services the built-in handlers need. */
-export type Requirements = TopicRegistry | PartitionManager | ReplicaManager
+export type Requirements = TopicRegistry | PartitionManager | ReplicaManager | GroupCoordinator
 
 /** The built-in handlers. */
 export const handlers: ReadonlyArray<AnyHandler<Requirements>> = [
@@ -43,7 +55,19 @@ export const handlers: ReadonlyArray<AnyHandler<Requirements>> = [
   Fetch.handler,
   ListOffsets.handler,
   DeleteRecords.handler,
-  OffsetForLeaderEpoch.handler
+  OffsetForLeaderEpoch.handler,
+  // consumer groups (classic protocol)
+  FindCoordinator.handler,
+  JoinGroup.handler,
+  SyncGroup.handler,
+  Heartbeat.handler,
+  LeaveGroup.handler,
+  OffsetCommit.handler,
+  OffsetFetch.handler,
+  OffsetDelete.handler,
+  DescribeGroups.handler,
+  ListGroups.handler,
+  DeleteGroups.handler
 ]
 
 /** A set of handlers indexed by api key, with the version table ApiVersions advertises. */

@@ -1,0 +1,367 @@
+/**
+ * The group coordinator (classic protocol): one actor per consumer group, kept in a `FiberMap` keyed by
+ * group id under the broker's scope (see `internal/groupActor.ts` for the state machine). This service
+ * routes requests to the actors, validates what needs no group state (group id, session timeout bounds,
+ * topics, metadata size), and at start replays `__consumer_offsets` to bring every stored group back.
+ *
+ * A group that does not exist gets an actor only from JoinGroup or a standalone OffsetCommit; the other
+ * requests answer for it directly (UNKNOWN_MEMBER_ID, offset -1, Dead, GROUP_ID_NOT_FOUND).
+ */
+import { Context, Deferred, Effect, FiberMap, Layer, type Scope } from "effect"
+import * as BrokerConfig from "./BrokerConfig.js"
+import { type BrokerError, UnknownTopicOrPartition } from "./BrokerError.js"
+import {
+  CoordinatorNotAvailable,
+  type GroupError,
+  GroupIdNotFound,
+  IllegalGeneration,
+  InvalidGroupId,
+  InvalidSessionTimeout,
+  OffsetMetadataTooLarge,
+  UnknownMemberId
+} from "./GroupError.js"
+import * as GroupMetadataManager from "./GroupMetadataManager.js"
+import * as Actor from "./internal/groupActor.js"
+import { ReplicaManager } from "./ReplicaManager.js"
+import { TopicRegistry } from "./TopicRegistry.js"
+
+export type {
+  DeletedOffset,
+  DescribedMember,
+  FetchedOffset,
+  GroupDescription,
+  GroupState,
+  GroupSummary,
+  JoinInput,
+  JoinMember,
+  JoinResult,
+  LeaveMember,
+  LeaveResult,
+  MemberRef,
+  Protocol,
+  SyncInput,
+  SyncResult,
+  TopicPartitions
+} from "./internal/groupActor.js"
+
+/** An offset to commit, before validation. */
+export interface CommitOffset {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly leaderEpoch: number
+  readonly metadata: string | null
+}
+
+/** An OffsetCommit. */
+export interface CommitRequest extends Actor.MemberRef {
+  /** v2-4 `retention_time_ms`, -1 for the broker default. */
+  readonly retentionTimeMs: number
+  readonly offsets: ReadonlyArray<CommitOffset>
+}
+
+/** The outcome for one committed partition. */
+export interface CommitResult {
+  readonly topic: string
+  readonly partition: number
+  readonly error: GroupError | BrokerError | undefined
+}
+
+/** Manages the consumer groups whose coordinator this broker is. */
+export class GroupCoordinator extends Context.Tag("@eddy/core/broker/GroupCoordinator")<
+  GroupCoordinator,
+  GroupCoordinator.Service
+>() {}
+
+/** Types of the group coordinator. */
+export declare namespace GroupCoordinator {
+  /** The service. */
+  export interface Service {
+    /** The `__consumer_offsets` partition of a group. */
+    readonly partitionFor: (groupId: string) => number
+    /** Creates `__consumer_offsets` when it does not exist yet (FindCoordinator does, as in Kafka). */
+    readonly ensureOffsetsTopic: Effect.Effect<void, BrokerError>
+    readonly joinGroup: (
+      groupId: string,
+      input: Actor.JoinInput
+    ) => Effect.Effect<Actor.JoinResult, GroupError | BrokerError>
+    readonly syncGroup: (groupId: string, input: Actor.SyncInput) => Effect.Effect<Actor.SyncResult, GroupError>
+    readonly heartbeat: (groupId: string, input: Actor.MemberRef) => Effect.Effect<void, GroupError>
+    readonly leaveGroup: (
+      groupId: string,
+      members: ReadonlyArray<Actor.LeaveMember>
+    ) => Effect.Effect<ReadonlyArray<Actor.LeaveResult>, GroupError>
+    /** Commits offsets; a group-level failure applies to every partition. */
+    readonly commitOffsets: (
+      groupId: string,
+      request: CommitRequest
+    ) => Effect.Effect<ReadonlyArray<CommitResult>, GroupError | BrokerError>
+    /** Committed offsets (-1 for none); `null` topics means every committed partition. */
+    readonly fetchOffsets: (
+      groupId: string,
+      topics: ReadonlyArray<Actor.TopicPartitions> | null
+    ) => Effect.Effect<ReadonlyArray<Actor.FetchedOffset>, GroupError>
+    readonly deleteOffsets: (
+      groupId: string,
+      topics: ReadonlyArray<Actor.TopicPartitions>
+    ) => Effect.Effect<ReadonlyArray<Actor.DeletedOffset>, GroupError>
+    readonly describeGroup: (groupId: string) => Effect.Effect<Actor.GroupDescription, GroupError>
+    /** Every group this coordinator knows, as last published by its actor. */
+    readonly listGroups: Effect.Effect<ReadonlyArray<Actor.GroupSummary>>
+    readonly deleteGroup: (groupId: string) => Effect.Effect<void, GroupError>
+  }
+}
+
+/** Options of {@link make}. */
+export interface GroupCoordinatorOptions {
+  readonly mailboxCapacity?: number
+  /** Runs before each actor command (tests inject failures). */
+  readonly beforeCommand?: (groupId: string, command: Actor.Command) => Effect.Effect<void>
+}
+
+/** Group settings from the broker configuration. */
+export const settingsOf = (config: BrokerConfig.BrokerConfig): Actor.GroupSettings => ({
+  initialRebalanceDelayMs: BrokerConfig.getNumber(config, "group.initial.rebalance.delay.ms"),
+  maxSize: BrokerConfig.getNumber(config, "group.max.size"),
+  offsetsRetentionMs: BrokerConfig.getNumber(config, "offsets.retention.minutes") * 60_000,
+  offsetsRetentionCheckIntervalMs: BrokerConfig.getNumber(config, "offsets.retention.check.interval.ms")
+})
+
+/** Builds the coordinator over the broker's topic registry and replicas, replaying `__consumer_offsets`. */
+export const make = (
+  options: GroupCoordinatorOptions = {}
+): Effect.Effect<GroupCoordinator.Service, CoordinatorNotAvailable, Scope.Scope | TopicRegistry | ReplicaManager> =>
+  Effect.gen(function* () {
+    const registry = yield* TopicRegistry
+    const replicas = yield* ReplicaManager
+    const config = registry.config
+    const settings = settingsOf(config)
+    const minSession = BrokerConfig.getNumber(config, "group.min.session.timeout.ms")
+    const maxSession = BrokerConfig.getNumber(config, "group.max.session.timeout.ms")
+    const maxMetadata = BrokerConfig.getNumber(config, "offset.metadata.max.bytes")
+    const store = yield* GroupMetadataManager.make(registry, replicas)
+    const fibers = yield* FiberMap.make<string>()
+    const actors = new Map<string, Actor.GroupActor>()
+    const summaries = new Map<string, Actor.GroupSummary>()
+    const lock = yield* Effect.makeSemaphore(1)
+
+    const start = (groupId: string, initial: GroupMetadataManager.StoredGroup | undefined) =>
+      Effect.gen(function* () {
+        let actor: Actor.GroupActor | undefined
+        const created: Actor.GroupActor = yield* Actor.make({
+          groupId,
+          settings,
+          initial,
+          store: { write: (records) => store.write(groupId, records), load: store.loadGroup(groupId) },
+          publish: (summary) => {
+            summaries.set(groupId, summary)
+          },
+          onDead: () => {
+            if (actors.get(groupId) === actor) {
+              actors.delete(groupId)
+              summaries.delete(groupId)
+            }
+          },
+          ...(options.mailboxCapacity === undefined ? {} : { mailboxCapacity: options.mailboxCapacity }),
+          ...(options.beforeCommand === undefined
+            ? {}
+            : { beforeCommand: (c: Actor.Command) => options.beforeCommand!(groupId, c) })
+        })
+        actor = created
+        actors.set(groupId, created)
+        yield* FiberMap.run(fibers, groupId, created.run)
+        return created
+      })
+
+    const getOrCreate = (groupId: string) =>
+      Effect.suspend(() => {
+        const existing = actors.get(groupId)
+        if (existing !== undefined) return Effect.succeed(existing)
+        return lock.withPermits(1)(
+          Effect.suspend(() => {
+            const again = actors.get(groupId)
+            if (again !== undefined) return Effect.succeed(again)
+            return Effect.zipRight(
+              store.ensureTopic.pipe(
+                Effect.mapError(
+                  (e) => new CoordinatorNotAvailable({ message: `Cannot create ${"__consumer_offsets"}: ${e.message}` })
+                )
+              ),
+              start(groupId, undefined)
+            )
+          })
+        )
+      })
+
+    /**
+     * Sends a command to the group's actor and awaits the reply. `create` starts an actor for a new group;
+     * otherwise `missing` answers for a group that does not exist. An actor that died between lookup and
+     * send is looked up again.
+     */
+    const ask = <A, E>(
+      groupId: string,
+      create: boolean,
+      command: (reply: Deferred.Deferred<A, GroupError>) => Actor.Command,
+      missing: () => Effect.Effect<A, E>
+    ): Effect.Effect<A, GroupError | E> =>
+      Effect.gen(function* () {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const actor = create ? yield* getOrCreate(groupId) : actors.get(groupId)
+          if (actor === undefined) return yield* missing()
+          const reply = yield* Deferred.make<A, GroupError>()
+          if (yield* actor.send(command(reply))) return yield* Deferred.await(reply)
+          // the actor died after the lookup: its successor (if any) is started by the next lookup
+          if (actors.get(groupId) === actor) actors.delete(groupId)
+        }
+        return yield* new CoordinatorNotAvailable({ message: `Group ${groupId} is being deleted; retry.` })
+      })
+
+    const checkGroupId = (groupId: string) =>
+      groupId === "" ? Effect.fail(new InvalidGroupId({ message: "The group id must not be empty." })) : Effect.void
+
+    const unknownMember = (groupId: string) => () =>
+      Effect.fail(new UnknownMemberId({ message: `Group ${groupId} does not exist.` }))
+
+    // replay __consumer_offsets: every stored group gets its actor back
+    const stored = yield* store.loadAll
+    for (const [groupId, group] of stored) yield* start(groupId, group)
+    if (stored.size > 0) yield* Effect.logInfo(`Loaded ${stored.size} group(s) from __consumer_offsets`)
+
+    const service: GroupCoordinator.Service = {
+      partitionFor: store.partitionFor,
+      ensureOffsetsTopic: store.ensureTopic,
+      joinGroup: (groupId, input) =>
+        Effect.gen(function* () {
+          yield* checkGroupId(groupId)
+          if (input.sessionTimeoutMs < minSession || input.sessionTimeoutMs > maxSession) {
+            return yield* new InvalidSessionTimeout({
+              message: `Session timeout ${input.sessionTimeoutMs} ms is outside [${minSession}, ${maxSession}].`
+            })
+          }
+          return yield* ask<Actor.JoinResult, GroupError>(
+            groupId,
+            true,
+            (reply) => Actor.Command.Join({ input, reply }),
+            () => Effect.die("unreachable")
+          )
+        }),
+      syncGroup: (groupId, input) =>
+        ask<Actor.SyncResult, GroupError>(
+          groupId,
+          false,
+          (reply) => Actor.Command.Sync({ input, reply }),
+          unknownMember(groupId)
+        ),
+      heartbeat: (groupId, input) =>
+        ask<void, GroupError>(
+          groupId,
+          false,
+          (reply) => Actor.Command.Heartbeat({ input, reply }),
+          unknownMember(groupId)
+        ),
+      leaveGroup: (groupId, members) =>
+        ask<ReadonlyArray<Actor.LeaveResult>, GroupError>(
+          groupId,
+          false,
+          (reply) => Actor.Command.Leave({ members, reply }),
+          () =>
+            Effect.succeed(
+              members.map((m) => ({
+                ...m,
+                error: new UnknownMemberId({ message: `Group ${groupId} does not exist.` })
+              }))
+            )
+        ),
+      commitOffsets: (groupId, request) =>
+        Effect.gen(function* () {
+          yield* checkGroupId(groupId)
+          const results: Array<CommitResult> = []
+          const valid: Array<Actor.OffsetToCommit> = []
+          for (const o of request.offsets) {
+            const topic = yield* registry.get(o.topic)
+            if (topic === undefined || o.partition < 0 || o.partition >= topic.partitions) {
+              results.push({
+                ...o,
+                error: new UnknownTopicOrPartition({ message: `${o.topic}-${o.partition} does not exist.` })
+              })
+            } else if (o.metadata !== null && Buffer.byteLength(o.metadata, "utf8") > maxMetadata) {
+              results.push({
+                ...o,
+                error: new OffsetMetadataTooLarge({ message: `Metadata is longer than ${maxMetadata} bytes.` })
+              })
+            } else {
+              valid.push({ ...o, metadata: o.metadata ?? "" })
+              results.push({ topic: o.topic, partition: o.partition, error: undefined })
+            }
+          }
+          if (valid.length === 0) return results
+          const standalone = request.generationId < 0
+          yield* ask<void, GroupError>(
+            groupId,
+            standalone,
+            (reply) => Actor.Command.Commit({ input: { ...request, offsets: valid }, reply }),
+            () =>
+              Effect.fail(
+                new IllegalGeneration({
+                  message: `Group ${groupId} does not exist; only generation -1 commits create it.`
+                })
+              )
+          )
+          return results
+        }),
+      fetchOffsets: (groupId, topics) =>
+        ask<ReadonlyArray<Actor.FetchedOffset>, GroupError>(
+          groupId,
+          false,
+          (reply) => Actor.Command.FetchOffsets({ topics, reply }),
+          () =>
+            Effect.succeed(
+              (topics ?? []).flatMap((t) =>
+                t.partitions.map((partition) => ({
+                  topic: t.topic,
+                  partition,
+                  offset: -1,
+                  leaderEpoch: -1,
+                  metadata: ""
+                }))
+              )
+            )
+        ),
+      deleteOffsets: (groupId, topics) =>
+        ask<ReadonlyArray<Actor.DeletedOffset>, GroupError>(
+          groupId,
+          false,
+          (reply) => Actor.Command.DeleteOffsets({ topics, reply }),
+          () => Effect.fail(new GroupIdNotFound({ message: `Group ${groupId} does not exist.` }))
+        ),
+      describeGroup: (groupId) =>
+        ask<Actor.GroupDescription, GroupError>(
+          groupId,
+          false,
+          (reply) => Actor.Command.Describe({ reply }),
+          () =>
+            Effect.succeed<Actor.GroupDescription>({
+              groupId,
+              state: "Dead",
+              protocolType: "",
+              protocolData: "",
+              members: []
+            })
+        ),
+      listGroups: Effect.sync(() => [...summaries.values()].filter((s) => s.state !== "Dead")),
+      deleteGroup: (groupId) =>
+        ask<void, GroupError>(
+          groupId,
+          false,
+          (reply) => Actor.Command.Delete({ reply }),
+          () => Effect.fail(new GroupIdNotFound({ message: `Group ${groupId} does not exist.` }))
+        )
+    }
+    return service
+  })
+
+/** The coordinator as a layer (needs the broker's topic registry and replicas). */
+export const layer = (
+  options: GroupCoordinatorOptions = {}
+): Layer.Layer<GroupCoordinator, CoordinatorNotAvailable, TopicRegistry | ReplicaManager> =>
+  Layer.scoped(GroupCoordinator, make(options))

@@ -1,0 +1,283 @@
+/**
+ * Persistence of consumer groups: committed offsets and group metadata are records in the compacted
+ * internal topic `__consumer_offsets`, in Kafka's own formats (`records/OffsetCommitKey`/`Value`,
+ * `GroupMetadataKey`/`Value`), on the partition `partitionFor(groupId)`. A null value is a tombstone.
+ *
+ * Writes go through the partition's {@link PartitionReplica} actor (so they are ordinary appends: high
+ * watermark, flush policy and compaction apply); reads scan the partition's log from its start. The
+ * topic is created on first use, as Kafka does on the first FindCoordinator.
+ */
+import { Clock, Effect } from "effect"
+import type { Log } from "../log/Log.js"
+import * as GroupMetadataKey from "../protocol/generated/records/GroupMetadataKey.js"
+import * as GroupMetadataValue from "../protocol/generated/records/GroupMetadataValue.js"
+import * as OffsetCommitKey from "../protocol/generated/records/OffsetCommitKey.js"
+import * as OffsetCommitValue from "../protocol/generated/records/OffsetCommitValue.js"
+import { Reader } from "../protocol/Reader.js"
+import * as RecordBatch from "../protocol/RecordBatch.js"
+import { Writer } from "../protocol/Writer.js"
+import * as BrokerConfig from "./BrokerConfig.js"
+import type { BrokerError } from "./BrokerError.js"
+import { partitionFor } from "./CoordinatorKey.js"
+import { CoordinatorNotAvailable } from "./GroupError.js"
+import type { ReplicaManager } from "./ReplicaManager.js"
+import { CONSUMER_OFFSETS, type TopicRegistry } from "./TopicRegistry.js"
+
+export type GroupMetadata = GroupMetadataValue.GroupMetadataValue
+export type GroupMember = GroupMetadataValue.GroupMetadataValueMemberMetadata
+
+/** One committed offset, as kept in memory. Timestamps are epoch milliseconds. */
+export interface CommittedOffset {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly leaderEpoch: number
+  readonly metadata: string
+  readonly commitTimestamp: number
+  /** -1 unless the commit asked for an explicit retention (OffsetCommit v2-4). */
+  readonly expireTimestamp: number
+}
+
+/** What the log holds for one group after replay. */
+export interface StoredGroup {
+  metadata: GroupMetadata | undefined
+  readonly offsets: Map<string, CommittedOffset>
+}
+
+/** A record to write for a group. */
+export type GroupRecord =
+  | {
+      readonly _tag: "Offset"
+      readonly topic: string
+      readonly partition: number
+      readonly value: CommittedOffset | null
+    }
+  | { readonly _tag: "Group"; readonly value: GroupMetadata | null }
+
+/** The in-memory key of a committed offset. */
+export const offsetKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+
+/** The group store over `__consumer_offsets`. */
+export interface GroupMetadataManager {
+  /** The `__consumer_offsets` partition that holds `groupId`. */
+  readonly partitionFor: (groupId: string) => number
+  /** Creates `__consumer_offsets` if it does not exist yet. */
+  readonly ensureTopic: Effect.Effect<void, BrokerError>
+  /** Appends records of one group (one batch) and waits until they are acknowledged. */
+  readonly write: (groupId: string, records: ReadonlyArray<GroupRecord>) => Effect.Effect<void, CoordinatorNotAvailable>
+  /** Replays every partition: the groups found, by id. */
+  readonly loadAll: Effect.Effect<Map<string, StoredGroup>, CoordinatorNotAvailable>
+  /** Replays the partition of one group (an actor restarting from its log). */
+  readonly loadGroup: (groupId: string) => Effect.Effect<StoredGroup | undefined, CoordinatorNotAvailable>
+}
+
+// Kafka writes OffsetCommitValue v3 (v1 when an expire timestamp is set) and GroupMetadataValue v3.
+const OFFSET_KEY_VERSION = 1
+const GROUP_KEY_VERSION = 2
+const GROUP_VALUE_VERSION = 3
+
+const encodeKey = (groupId: string, record: GroupRecord): Buffer => {
+  const w = new Writer(64)
+  if (record._tag === "Offset") {
+    w.int16(OFFSET_KEY_VERSION)
+    OffsetCommitKey.encodeOffsetCommitKey(
+      w,
+      { group: groupId, topic: record.topic, partition: record.partition },
+      OFFSET_KEY_VERSION
+    )
+  } else {
+    w.int16(GROUP_KEY_VERSION)
+    GroupMetadataKey.encodeGroupMetadataKey(w, { group: groupId }, GROUP_KEY_VERSION)
+  }
+  return Buffer.from(w.finish())
+}
+
+const encodeValue = (record: GroupRecord): Buffer | null => {
+  if (record.value === null) return null
+  const w = new Writer(128)
+  if (record._tag === "Offset") {
+    const v = record.value
+    const version = v.expireTimestamp >= 0 ? 1 : 3
+    w.int16(version)
+    OffsetCommitValue.encodeOffsetCommitValue(
+      w,
+      {
+        offset: BigInt(v.offset),
+        leaderEpoch: v.leaderEpoch,
+        metadata: v.metadata,
+        commitTimestamp: BigInt(v.commitTimestamp),
+        expireTimestamp: BigInt(v.expireTimestamp)
+      },
+      version
+    )
+  } else {
+    w.int16(GROUP_VALUE_VERSION)
+    GroupMetadataValue.encodeGroupMetadataValue(w, record.value, GROUP_VALUE_VERSION)
+  }
+  return Buffer.from(w.finish())
+}
+
+/** Decodes one `__consumer_offsets` record into (group, record); undefined for keys of other kinds. */
+export const decodeRecord = (
+  key: Uint8Array,
+  value: Uint8Array | null
+): { readonly groupId: string; readonly record: GroupRecord } | undefined => {
+  const kr = new Reader(key)
+  const keyVersion = kr.int16()
+  if (keyVersion === 0 || keyVersion === 1) {
+    const k = OffsetCommitKey.decodeOffsetCommitKey(kr, keyVersion)
+    if (value === null) {
+      return { groupId: k.group, record: { _tag: "Offset", topic: k.topic, partition: k.partition, value: null } }
+    }
+    const vr = new Reader(value)
+    const valueVersion = vr.int16()
+    if (valueVersion > OffsetCommitValue.validVersions.max) return undefined
+    const v = OffsetCommitValue.decodeOffsetCommitValue(vr, valueVersion)
+    return {
+      groupId: k.group,
+      record: {
+        _tag: "Offset",
+        topic: k.topic,
+        partition: k.partition,
+        value: {
+          topic: k.topic,
+          partition: k.partition,
+          offset: Number(v.offset),
+          leaderEpoch: v.leaderEpoch,
+          metadata: v.metadata,
+          commitTimestamp: Number(v.commitTimestamp),
+          expireTimestamp: Number(v.expireTimestamp)
+        }
+      }
+    }
+  }
+  if (keyVersion === 2) {
+    const k = GroupMetadataKey.decodeGroupMetadataKey(kr, keyVersion)
+    if (value === null) return { groupId: k.group, record: { _tag: "Group", value: null } }
+    const vr = new Reader(value)
+    const valueVersion = vr.int16()
+    if (valueVersion > GroupMetadataValue.validVersions.max) return undefined
+    return {
+      groupId: k.group,
+      record: { _tag: "Group", value: GroupMetadataValue.decodeGroupMetadataValue(vr, valueVersion) }
+    }
+  }
+  return undefined // records of the new consumer protocol (KIP-848) and later kinds
+}
+
+/** Applies one record to a replayed state. */
+export const applyRecord = (groups: Map<string, StoredGroup>, groupId: string, record: GroupRecord): void => {
+  let g = groups.get(groupId)
+  if (g === undefined) {
+    if (record.value === null) return
+    g = { metadata: undefined, offsets: new Map() }
+    groups.set(groupId, g)
+  }
+  if (record._tag === "Offset") {
+    const k = offsetKey(record.topic, record.partition)
+    if (record.value === null) g.offsets.delete(k)
+    else g.offsets.set(k, record.value)
+  } else {
+    g.metadata = record.value ?? undefined
+  }
+  if (g.metadata === undefined && g.offsets.size === 0) groups.delete(groupId)
+}
+
+const READ_BYTES = 4 << 20
+
+/** Replays a log into `groups`, keeping only groups accepted by `filter`. */
+const replay = (
+  log: Log,
+  groups: Map<string, StoredGroup>,
+  filter: (groupId: string) => boolean
+): Effect.Effect<void, CoordinatorNotAvailable> =>
+  Effect.gen(function* () {
+    let offset = log.logStartOffset
+    const end = log.logEndOffset
+    while (offset < end) {
+      const read = yield* log.read(offset, READ_BYTES, { maxOffset: end })
+      if (read.records.length === 0 || read.nextOffset <= offset) break
+      for (const { position, header } of RecordBatch.headers(read.records)) {
+        if (RecordBatch.isControl(header.attributes)) continue
+        for (const r of RecordBatch.records(read.records, position)) {
+          if (r.offset < offset || r.key === null) continue
+          const decoded = decodeRecord(r.key, r.value)
+          if (decoded !== undefined && filter(decoded.groupId)) applyRecord(groups, decoded.groupId, decoded.record)
+        }
+      }
+      offset = read.nextOffset
+    }
+  }).pipe(
+    Effect.catchAllDefect((d) =>
+      Effect.fail(new CoordinatorNotAvailable({ message: `Cannot replay ${CONSUMER_OFFSETS}: ${String(d)}` }))
+    ),
+    Effect.mapError((e) =>
+      e instanceof CoordinatorNotAvailable
+        ? e
+        : new CoordinatorNotAvailable({ message: `Cannot replay ${CONSUMER_OFFSETS}: ${e.message}` })
+    )
+  )
+
+/** Builds the store over the broker's topic registry and replicas. */
+export const make = (
+  registry: TopicRegistry["Type"],
+  replicas: ReplicaManager["Type"]
+): Effect.Effect<GroupMetadataManager> =>
+  Effect.gen(function* () {
+    const existing = yield* registry.get(CONSUMER_OFFSETS)
+    let numPartitions = existing?.partitions ?? BrokerConfig.getNumber(registry.config, "offsets.topic.num.partitions")
+
+    const ensureTopic: Effect.Effect<void, BrokerError> = Effect.suspend(() =>
+      replicas.get(CONSUMER_OFFSETS, 0) !== undefined
+        ? Effect.void
+        : Effect.map(registry.autoCreate(CONSUMER_OFFSETS), (t) => {
+            numPartitions = t.partitions
+          })
+    )
+
+    const replicaOf = (groupId: string) => {
+      const partition = partitionFor(groupId, numPartitions)
+      const replica = replicas.get(CONSUMER_OFFSETS, partition)
+      return replica === undefined
+        ? Effect.fail(new CoordinatorNotAvailable({ message: `${CONSUMER_OFFSETS}-${partition} is not hosted here.` }))
+        : Effect.succeed(replica)
+    }
+
+    const write = (
+      groupId: string,
+      records: ReadonlyArray<GroupRecord>
+    ): Effect.Effect<void, CoordinatorNotAvailable> =>
+      records.length === 0
+        ? Effect.void
+        : Effect.gen(function* () {
+            const replica = yield* replicaOf(groupId)
+            const now = yield* Clock.currentTimeMillis
+            const batch = RecordBatch.encode(
+              records.map((r) => ({ key: encodeKey(groupId, r), value: encodeValue(r), timestamp: now }))
+            )
+            yield* replica
+              .append([batch])
+              .pipe(
+                Effect.mapError(
+                  (e) => new CoordinatorNotAvailable({ message: `Cannot write to ${CONSUMER_OFFSETS}: ${e.message}` })
+                )
+              )
+          })
+
+    const loadAll = Effect.gen(function* () {
+      const groups = new Map<string, StoredGroup>()
+      for (const replica of replicas.replicas(CONSUMER_OFFSETS)) yield* replay(replica.log, groups, () => true)
+      return groups
+    })
+
+    const loadGroup = (groupId: string) =>
+      Effect.gen(function* () {
+        const replica = replicas.get(CONSUMER_OFFSETS, partitionFor(groupId, numPartitions))
+        if (replica === undefined) return undefined
+        const groups = new Map<string, StoredGroup>()
+        yield* replay(replica.log, groups, (id) => id === groupId)
+        return groups.get(groupId)
+      })
+
+    return { partitionFor: (groupId) => partitionFor(groupId, numPartitions), ensureTopic, write, loadAll, loadGroup }
+  })

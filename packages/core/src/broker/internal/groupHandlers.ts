@@ -1,0 +1,9 @@
+/** Helpers shared by the group handlers. */
+import type { RequestContext } from "../Handler.js"
+
+/** The client's host as Kafka reports it (`/127.0.0.1`), from the connection id `host:port-n`. */
+export const clientHost = (context: RequestContext): string => {
+  const id = context.connectionId
+  const colon = id.lastIndexOf(":")
+  return `/${colon > 0 ? id.slice(0, colon) : id}`
+}
