@@ -1,8 +1,8 @@
 /**
- * kafkajs 2.2.4 producing to and consuming from Eddy. kafkajs's `consumer.run` needs a group
- * coordinator, which Eddy does not have yet, so consuming goes through kafkajs's own Cluster/Broker
- * fetch path (the one its consumer uses: Fetch v11, kafkajs's record-batch decoders and codecs),
- * reached through the client's cluster factory.
+ * kafkajs 2.2.4 producing to and consuming from Eddy. Consuming here goes straight through kafkajs's own
+ * Cluster/Broker fetch path (the one its consumer uses: Fetch v11, kafkajs's record-batch decoders and
+ * codecs), reached through the client's cluster factory, so every codec is checked without group timing;
+ * `consumer.run` in a consumer group is covered by KafkajsGroups.test.ts.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
