@@ -13,13 +13,16 @@
  * - A full mailbox refuses the command with {@link ReplicaBusy}; nothing waits for room.
  * - A command that fails or dies completes its own reply; a defect in the actor itself is logged and
  *   the actor restarts from the log's state, leaving the other partitions alone.
+ * - Appends queued together are written as one log append (one write, one flush decision) and then
+ *   answered each with its own offsets; if that shared append fails they are retried one by one.
  */
-import { Cause, Data, Deferred, Effect } from "effect"
+import { Cause, Chunk, Data, Deferred, Effect, Exit } from "effect"
 import * as Queue from "effect/Queue"
 import type { EpochEndOffset } from "../log/LeaderEpochCache.js"
 import type { AppendInfo, Log, LogConfig, ReadResult } from "../log/Log.js"
 import type { LogError, KafkaStorageError as LogStorageError, OffsetOutOfRangeError } from "../log/LogError.js"
 import type { TopicPartition } from "../log/LogStorage.js"
+import * as RecordBatch from "../protocol/RecordBatch.js"
 import { ReplicaBusy, UnknownTopicOrPartition } from "./PartitionError.js"
 
 export type { TopicPartition } from "../log/LogStorage.js"
@@ -94,6 +97,16 @@ export interface PartitionReplica {
   readonly endOffsetForEpoch: (epoch: number) => Effect.Effect<EpochEndOffset>
   /** Refuses every later command and fails those still queued (the partition is going away). */
   readonly stop: Effect.Effect<void>
+}
+
+/** Records in the batches of `buf` (lastOffsetDelta + 1 each). */
+const recordCount = (buf: Uint8Array): number => {
+  let n = 0
+  for (let pos = 0; pos < buf.length; pos += RecordBatch.sizeAt(buf, pos)) {
+    const d = pos + RecordBatch.Field.lastOffsetDelta
+    n += ((buf[d]! << 24) | (buf[d + 1]! << 16) | (buf[d + 2]! << 8) | buf[d + 3]!) + 1
+  }
+  return n
 }
 
 /** Options of {@link make}. */
@@ -193,9 +206,71 @@ export const make = (
           log.updateConfig(config).pipe(Effect.zipRight(Deferred.succeed(reply, undefined)), Effect.asVoid)
       })
 
-    // a command runs to its end: stopping the actor interrupts it between commands, never inside one
+    type AppendCommand = Extract<Command, { readonly _tag: "Append" }>
+
+    /** Appends several commands' batches with one log append, then answers each with its own offsets. */
+    const appendAll = (group: ReadonlyArray<AppendCommand>): Effect.Effect<void> => {
+      const batches: Array<Uint8Array> = []
+      for (const c of group) for (const b of c.batches) batches.push(b)
+      return Effect.flatMap(Effect.exit(log.append(batches, { leaderEpoch, verifyCrc: false })), (appended) => {
+        if (Exit.isFailure(appended)) {
+          // a typed failure appended nothing (or took the log offline): each command gets its own attempt and
+          // error; a defect is reported to all of them as it is
+          if (Cause.isFailure(appended.cause)) return Effect.forEach(group, handle, { discard: true })
+          for (const c of group) Deferred.unsafeDone(c.reply, Exit.failCause(appended.cause))
+          return Effect.void
+        }
+        const info = appended.value
+        return Effect.flatMap(Effect.exit(info.durable), (durable) => {
+          if (Exit.isFailure(durable)) {
+            for (const c of group) Deferred.unsafeDone(c.reply, Exit.failCause(durable.cause))
+            return Effect.void
+          }
+          return Effect.map(advance(info.lastOffset + 1), () => {
+            let next = info.firstOffset
+            for (const c of group) {
+              let records = 0
+              for (const b of c.batches) records += recordCount(b)
+              Deferred.unsafeDone(
+                c.reply,
+                Exit.succeed({
+                  baseOffset: next,
+                  lastOffset: next + records - 1,
+                  logAppendTime: info.logAppendTime,
+                  logStartOffset: info.logStartOffset
+                })
+              )
+              next += records
+            }
+          })
+        })
+      })
+    }
+
+    /** Runs the commands taken together in order, consecutive appends as one log append. */
+    const handleAll = (commands: Chunk.Chunk<Command>): Effect.Effect<void> => {
+      if (commands.length === 1) return handle(Chunk.unsafeHead(commands))
+      const steps: Array<Effect.Effect<void>> = []
+      let group: Array<AppendCommand> = []
+      const close = () => {
+        if (group.length === 1) steps.push(handle(group[0]!))
+        else if (group.length > 1) steps.push(appendAll(group))
+        group = []
+      }
+      for (const c of commands) {
+        if (c._tag === "Append") group.push(c)
+        else {
+          close()
+          steps.push(handle(c))
+        }
+      }
+      close()
+      return Effect.all(steps, { discard: true })
+    }
+
+    // commands run to their end: stopping the actor interrupts it between commands, never inside one
     const loop: Effect.Effect<never> = Effect.forever(
-      Effect.flatMap(Queue.take(mailbox), (command) => Effect.uninterruptible(handle(command)))
+      Effect.flatMap(Queue.takeBetween(mailbox, 1, 256), (commands) => Effect.uninterruptible(handleAll(commands)))
     )
     const run: Effect.Effect<never> = Effect.zipRight(
       resync,

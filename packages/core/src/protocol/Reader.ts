@@ -6,7 +6,8 @@
  */
 import { fail } from "./ProtocolError.js"
 
-const textDecoder = new TextDecoder("utf-8", { fatal: true })
+// ignoreBOM: a leading U+FEFF is part of a Kafka string, not a marker to strip
+const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 

@@ -7,6 +7,8 @@
  * Offsets, timestamps and producer ids are JS numbers: they must be safe integers, else the batch
  * is rejected with a {@link ProtocolError}.
  */
+
+import { isUtf8 } from "node:buffer"
 import {
   compress as compressBytes,
   DEFAULT_MAX_DECOMPRESSED_BYTES,
@@ -222,7 +224,7 @@ export interface EncodeOptions {
 const EMPTY_HEADERS: ReadonlyArray<RecordHeader> = []
 /** Smallest possible encoded record: length, attributes, timestampDelta, offsetDelta, key, value, header count. */
 const MIN_RECORD_SIZE = 7
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
 const uvarintSize = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5)
 const zigzag32 = (v: number): number => ((v << 1) ^ (v >> 31)) >>> 0
@@ -469,6 +471,151 @@ export const records = (buf: Uint8Array, pos = 0): Iterable<Record> => {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Validation walk: checks every record's structure without decoding it (no allocation per record)
+// ---------------------------------------------------------------------------------------------------
+
+/** What {@link walkRecords} found; one reused object (the walk is synchronous and not reentrant). */
+const walked = { nullKey: false, minTimestamp: 0, maxTimestamp: 0 }
+/** Position after the last {@link varintSlow} / {@link varlongSlow} read. */
+const slow = { at: 0 }
+
+/** Zigzag varint (int32, at most 5 bytes) at `p`, not reading at or past `end`; sets `slow.at`. */
+const varintSlow = (s: Uint8Array, p: number, end: number): number => {
+  let u = 0
+  let mul = 1
+  for (let i = 0; i < 5; i++) {
+    if (p >= end) return fail("varint runs past the record", p)
+    const b = s[p++]!
+    u += (b & 0x7f) * mul
+    if (b < 0x80) {
+      if (u > 0xffffffff) fail("varint overflows 32 bits", p)
+      slow.at = p
+      return u % 2 === 0 ? u / 2 : -(u + 1) / 2
+    }
+    mul *= 128
+  }
+  return fail("varint longer than 5 bytes", p)
+}
+
+/** Zigzag varlong at `p` as a safe integer (as `Reader.varlongNumber`), not reading past `end`; sets `slow.at`. */
+const varlongSlow = (s: Uint8Array, p: number, end: number): number => {
+  // low 28 bits and high bits kept apart so no intermediate loses precision
+  let lo = 0
+  let hi = 0
+  for (let i = 0; i < 8; i++) {
+    if (p >= end) return fail("varlong runs past the record", p)
+    const b = s[p++]!
+    if (i < 4) lo |= (b & 0x7f) << (7 * i)
+    else hi += (b & 0x7f) * 2 ** (7 * (i - 4))
+    if (b < 0x80) {
+      const half = hi * 2 ** 27 + (lo >>> 1)
+      if (half > Number.MAX_SAFE_INTEGER || ((lo & 1) === 1 && half >= Number.MAX_SAFE_INTEGER)) break
+      slow.at = p
+      return (lo & 1) === 1 ? -half - 1 : half
+    }
+  }
+  return fail("varlong is not a safe integer", p)
+}
+
+/** True when `s[from, to)` is valid UTF-8 (ASCII checked in place, anything else by Node). */
+const isUtf8Range = (s: Uint8Array, from: number, to: number): boolean => {
+  for (let i = from; i < to; i++) if (s[i]! >= 0x80) return isUtf8(s.subarray(from, to))
+  return true
+}
+
+/**
+ * Walks `count` records of an uncompressed records section, checking lengths, offset deltas 0..n-1,
+ * header keys (UTF-8) and that the records fill the section exactly; fills {@link walked}. Throws a
+ * ProtocolError on the first problem. Varints of one byte (the usual case) are read inline.
+ */
+const walkRecords = (s: Uint8Array, count: number, baseTimestamp: number): void => {
+  const sectionEnd = s.length
+  let p = 0
+  let nullKey = false
+  let minTimestamp = Number.POSITIVE_INFINITY
+  let maxTimestamp = Number.NEGATIVE_INFINITY
+  for (let i = 0; i < count; i++) {
+    // length
+    if (p >= sectionEnd) fail("record truncated", p)
+    let b = s[p]!
+    let length: number
+    if (b < 0x80) {
+      length = (b >>> 1) ^ -(b & 1)
+      p++
+    } else {
+      length = varintSlow(s, p, sectionEnd)
+      p = slow.at
+    }
+    if (length < 1 || length > sectionEnd - p) fail(`invalid record length ${length}`, p)
+    const end = p + length
+    p++ // attributes (unused)
+    // timestampDelta
+    if (p >= end) fail("record truncated", p)
+    b = s[p]!
+    let timestampDelta: number
+    if (b < 0x80) {
+      timestampDelta = (b >>> 1) ^ -(b & 1)
+      p++
+    } else {
+      timestampDelta = varlongSlow(s, p, end)
+      p = slow.at
+    }
+    // offsetDelta
+    if (p >= end) fail("record truncated", p)
+    b = s[p]!
+    let offsetDelta: number
+    if (b < 0x80) {
+      offsetDelta = (b >>> 1) ^ -(b & 1)
+      p++
+    } else {
+      offsetDelta = varintSlow(s, p, end)
+      p = slow.at
+    }
+    if (offsetDelta !== i) fail(`record ${i} has offset delta ${offsetDelta}`, p)
+    // key, value, headers
+    for (let field = 0; field < 2; field++) {
+      if (p >= end) fail("record truncated", p)
+      b = s[p]!
+      let n: number
+      if (b < 0x80) {
+        n = (b >>> 1) ^ -(b & 1)
+        p++
+      } else {
+        n = varintSlow(s, p, end)
+        p = slow.at
+      }
+      if (n < 0) {
+        if (n !== -1) fail(`invalid record field length ${n}`, p)
+        if (field === 0) nullKey = true
+      } else if (n > end - p) fail(`record field of ${n} bytes runs past the record`, p)
+      else p += n
+    }
+    const headerCount = varintSlow(s, p, end)
+    p = slow.at
+    if (headerCount < 0 || headerCount * 2 > end - p) fail(`invalid header count ${headerCount}`, p)
+    for (let h = 0; h < headerCount; h++) {
+      const keyLength = varintSlow(s, p, end)
+      p = slow.at
+      if (keyLength < 0 || keyLength > end - p) fail(`invalid header key length ${keyLength}`, p)
+      if (!isUtf8Range(s, p, p + keyLength)) fail("invalid UTF-8 in record header key", p)
+      p += keyLength
+      const valueLength = varintSlow(s, p, end)
+      p = slow.at
+      if (valueLength < -1 || valueLength > end - p) fail(`invalid header value length ${valueLength}`, p)
+      if (valueLength > 0) p += valueLength
+    }
+    if (p !== end) fail(`record length ${length} does not match its contents`, p)
+    const timestamp = baseTimestamp + timestampDelta
+    if (timestamp < minTimestamp) minTimestamp = timestamp
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp
+  }
+  if (p !== sectionEnd) fail(`${sectionEnd - p} bytes left after ${count} records`, p)
+  walked.nullKey = nullKey
+  walked.minTimestamp = minTimestamp
+  walked.maxTimestamp = maxTimestamp
+}
+
 /** Kafka error names {@link validate} can report, with their error codes. */
 export const ValidationErrorCode = {
   CORRUPT_MESSAGE: 2,
@@ -519,8 +666,8 @@ export const isValidationError = (r: ValidationResult): r is ValidationError => 
 /**
  * Full broker-side validation of the batch at `pos`: header and `batchLength` against the bytes, magic,
  * CRC (CORRUPT_MESSAGE), codec (UNSUPPORTED_COMPRESSION_TYPE), record count vs `lastOffsetDelta`, every
- * record's structure and offset deltas 0..n-1 in order (INVALID_RECORD). A compressed batch is decompressed
- * once. Never throws for bad input.
+ * record's structure and offset deltas 0..n-1 in order (INVALID_RECORD). Records are walked, not decoded
+ * (nothing is allocated per record); a compressed batch is decompressed once. Never throws for bad input.
  */
 export const validate = (buf: Uint8Array, pos = 0, options: ValidateOptions = {}): ValidationResult => {
   let header: RecordBatchHeader
@@ -554,30 +701,19 @@ export const validate = (buf: Uint8Array, pos = 0, options: ValidateOptions = {}
   if (count * MIN_RECORD_SIZE > section.length) {
     return invalid("INVALID_RECORD", `record count ${count} does not fit in ${section.length} bytes`)
   }
-  const r = new Reader(section)
-  let hasNullKey = false
-  let minTimestamp = Number.POSITIVE_INFINITY
-  let maxTimestamp = Number.NEGATIVE_INFINITY
   try {
-    for (let i = 0; i < count; i++) {
-      const record = readRecord(r, 0, header.baseTimestamp, -1)
-      if (record.offset !== i) return invalid("INVALID_RECORD", `record ${i} has offset delta ${record.offset}`)
-      if (record.key === null) hasNullKey = true
-      if (record.timestamp < minTimestamp) minTimestamp = record.timestamp
-      if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp
-    }
+    walkRecords(section, count, header.baseTimestamp)
   } catch (e) {
     if (isProtocolError(e)) return invalid("INVALID_RECORD", e.message)
     throw e
   }
-  if (r.remaining !== 0) return invalid("INVALID_RECORD", `${r.remaining} bytes left after ${count} records`)
   return {
     _tag: "ValidBatch",
     header,
     size,
-    hasNullKey,
-    minTimestamp: count === 0 ? -1 : minTimestamp,
-    maxTimestamp: count === 0 ? -1 : maxTimestamp
+    hasNullKey: walked.nullKey,
+    minTimestamp: count === 0 ? -1 : walked.minTimestamp,
+    maxTimestamp: count === 0 ? -1 : walked.maxTimestamp
   }
 }
 

@@ -75,4 +75,45 @@ describe("PartitionReplica", () => {
       assert.isTrue(Exit.isFailure(after))
     }).pipe(Effect.provide(LogStorage.layerMemory()))
   )
+
+  it.scoped("appends queued together are written as one log append and answered each with its own offsets", () =>
+    Effect.gen(function* () {
+      const real = yield* openLog()
+      let appends = 0
+      const counted = new Proxy(real, {
+        get: (target, prop, receiver) => {
+          if (prop === "append") {
+            return (...args: Parameters<typeof real.append>) => {
+              appends++
+              return target.append(...args)
+            }
+          }
+          const v = Reflect.get(target, prop, receiver)
+          return typeof v === "function" ? v.bind(target) : v
+        }
+      })
+      const { replica, run } = yield* PartitionReplica.make({ topic: "t", partition: 0 }, counted)
+      // queued before the actor starts: it takes all three at once
+      const r1 = yield* replica.offerAppend([batch(["a", "b"])])
+      const waiter = yield* Deferred.make<void>()
+      yield* replica.park(2, waiter)
+      const r2 = yield* replica.offerAppend([batch(["c"])])
+      const r3 = yield* replica.offerAppend([batch(["d", "e", "f"])])
+      yield* Effect.forkScoped(run)
+      const [a, b, c] = [yield* Deferred.await(r1), yield* Deferred.await(r2), yield* Deferred.await(r3)]
+      assert.deepStrictEqual(
+        [a, b, c].map((r) => [r.baseOffset, r.lastOffset]),
+        [
+          [0, 1],
+          [2, 2],
+          [3, 5]
+        ]
+      )
+      assert.strictEqual(appends, 2, "the first append alone (before the park), the other two together")
+      yield* Deferred.await(waiter)
+      assert.strictEqual(replica.highWatermark(), 6)
+      const read = yield* replica.read(0, 1 << 20, true)
+      assert.isTrue(read.records.length > 0)
+    }).pipe(Effect.provide(LogStorage.layerMemory()))
+  )
 })

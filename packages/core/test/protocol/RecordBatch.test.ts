@@ -294,6 +294,35 @@ describe("RecordBatch", () => {
       assert.isTrue(RB.isValidationError(v) && v.error === "UNSUPPORTED_COMPRESSION_TYPE" && v.errorCode === 76)
     })
 
+    it("walks headers, multi-byte varints and null keys like decode does", () => {
+      const big = new Uint8Array(300).fill(7)
+      const buf = RB.encode([
+        {
+          key: utf8("k"),
+          value: big,
+          timestamp: 5,
+          headers: [
+            { key: "ключ", value: utf8("v") },
+            { key: "n", value: null }
+          ]
+        },
+        { key: null, value: null, timestamp: 1 },
+        { key: big, value: utf8("x"), timestamp: 2 ** 40 }
+      ])
+      const v = RB.validate(buf)
+      assert.strictEqual(v._tag, "ValidBatch", RB.isValidationError(v) ? v.message : "")
+      if (v._tag !== "ValidBatch") return
+      assert.isTrue(v.hasNullKey)
+      assert.strictEqual(v.minTimestamp, 1)
+      assert.strictEqual(v.maxTimestamp, 2 ** 40)
+      // an invalid UTF-8 header key is refused, as decode refuses it
+      const bad = RB.encode([{ value: utf8("v"), headers: [{ key: "é", value: null }] }])
+      bad[bad.indexOf(0xc3, RB.HEADER_SIZE)] = 0xff
+      RB.writeCrc(bad)
+      const w = RB.validate(bad)
+      assert.isTrue(RB.isValidationError(w) && w.error === "INVALID_RECORD")
+    })
+
     it("a record length that lies -> INVALID_RECORD", () => {
       const v = withFix((b) => {
         b[RB.HEADER_SIZE] = 0x7e

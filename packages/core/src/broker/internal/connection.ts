@@ -2,10 +2,11 @@
  * One client connection: frames in, requests dispatched concurrently, responses out in request order.
  *
  * Socket callbacks only decode frames and put them in the inbox. The connection fiber takes frames
- * in arrival order, decodes header and body, puts a `Deferred` for the response in the outbox and
- * runs the handler in its own fiber. The writer fiber awaits the outbox's deferreds in order, so
- * responses leave in request order whatever order handlers finish in. Reading pauses while
- * `maxInFlight` requests are received but not yet answered.
+ * in arrival order, decodes header and body, appends a response slot to the outbox and runs the
+ * handler in its own fiber. Whoever fills a slot flushes the outbox synchronously: every filled slot
+ * at its head is written, so responses leave in request order whatever order handlers finish in, with
+ * no writer fiber or per-request `Deferred` in between. Reading pauses while `maxInFlight` requests
+ * are received but not yet answered.
  *
  * Closing: a frame outside the size limits, an undecodable header or body, an unknown api key or an
  * unsupported version (except ApiVersions) closes the connection once the responses to earlier
@@ -50,9 +51,12 @@ type Inbound =
   | { readonly _tag: "Eof" }
   | { readonly _tag: "Shutdown" }
 
-/** What the writer does for one slot: send bytes, skip (no response), or close the connection. */
+/** What the flush does for one slot: send bytes, skip (no response), or close the connection. */
 type Outcome = Uint8Array | null | { readonly close: string }
-type Outbound = Deferred.Deferred<Outcome> | "End"
+/** One response slot, in request order; `outcome` is undefined until the request is answered. */
+interface Slot {
+  outcome: Outcome | undefined
+}
 
 const EOF: Inbound = { _tag: "Eof" }
 const SHUTDOWN: Inbound = { _tag: "Shutdown" }
@@ -66,7 +70,12 @@ export const serve = <R>(
     Effect.gen(function* () {
       const { socket, id, registry, broker, maxInFlight } = options
       const inbox = yield* Queue.unbounded<Inbound>()
-      const outbox = yield* Queue.unbounded<Outbound>()
+      // the outbox: slots in request order; completed by the flush with the close reason (undefined: clean end)
+      const outbox: Array<Slot> = []
+      const finished = yield* Deferred.make<string | undefined>()
+      let ended = false
+      let done = false
+      let draining = false
       const handlers = yield* FiberSet.make<void>()
       const decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize, minFrameSize: MIN_REQUEST_SIZE })
       let clientSoftware: RequestContext["clientSoftware"]
@@ -116,60 +125,73 @@ export const serve = <R>(
         }
       })
 
-      // responses completed in the same tick leave in one write (cork until the next tick)
+      // responses flushed in the same tick leave in one write (cork until the next tick)
       let corked = false
       const uncork = () => {
         corked = false
         socket.uncork()
       }
-      const write = (bytes: Uint8Array) =>
-        Effect.async<void>((resume) => {
-          if (socket.destroyed) return resume(Effect.void)
-          if (!corked) {
-            corked = true
-            socket.cork()
-            process.nextTick(uncork)
+      const onDrain = () => {
+        socket.off("drain", onDrain)
+        socket.off("close", onDrain)
+        draining = false
+        flush()
+      }
+      const finish = (reason: string | undefined) => {
+        done = true
+        Deferred.unsafeDone(finished, Exit.succeed(reason))
+      }
+      /** Writes every answered slot at the head of the outbox; runs synchronously wherever a slot is filled. */
+      const flush = (): void => {
+        while (!done && !draining && outbox.length > 0) {
+          const outcome = outbox[0]!.outcome
+          if (outcome === undefined) return
+          outbox.shift()
+          if (outcome !== null && !(outcome instanceof Uint8Array)) {
+            finish(outcome.close)
+            return
           }
-          if (socket.write(bytes)) return resume(Effect.void)
-          const done = () => {
-            socket.off("drain", done)
-            socket.off("close", done)
-            resume(Effect.void)
-          }
-          socket.on("drain", done)
-          socket.on("close", done)
-        })
-
-      const writer = Effect.gen(function* () {
-        for (;;) {
-          const item = yield* Queue.take(outbox)
-          if (item === "End") return undefined
-          const exit = yield* Effect.exit(Deferred.await(item))
-          const outcome: Outcome = Exit.isSuccess(exit) ? exit.value : { close: "request interrupted" }
-          if (outcome !== null && !(outcome instanceof Uint8Array)) return outcome.close
-          if (outcome !== null) yield* write(outcome)
           pending--
-          if (paused && pending <= maxInFlight >> 1 && !stopped) {
-            paused = false
-            socket.resume()
+          if (outcome !== null && !socket.destroyed) {
+            if (!corked) {
+              corked = true
+              socket.cork()
+              process.nextTick(uncork)
+            }
+            if (!socket.write(outcome)) {
+              draining = true
+              socket.on("drain", onDrain)
+              socket.on("close", onDrain)
+            }
           }
         }
-      })
-      const writerFiber = yield* Effect.fork(writer)
+        if (paused && !draining && pending <= maxInFlight >> 1 && !stopped) {
+          paused = false
+          socket.resume()
+        }
+        if (!done && ended && outbox.length === 0) finish(undefined)
+      }
+      const fill = (slot: Slot, outcome: Outcome) => {
+        if (slot.outcome !== undefined) return
+        slot.outcome = outcome
+        flush()
+      }
 
       const close = (reason: string) =>
-        Effect.gen(function* () {
-          stopReading()
-          yield* Effect.logInfo(`Closing connection ${id}: ${reason}`)
-          const d = yield* Deferred.make<Outcome>()
-          yield* Deferred.succeed(d, { close: reason })
-          yield* Queue.offer(outbox, d)
-        })
+        Effect.zipRight(
+          Effect.logInfo(`Closing connection ${id}: ${reason}`),
+          Effect.sync(() => {
+            stopReading()
+            outbox.push({ outcome: { close: reason } })
+            flush()
+          })
+        )
 
       const respond = (outcome: Outcome) =>
-        Effect.flatMap(Deferred.make<Outcome>(), (d) =>
-          Effect.zipRight(Deferred.succeed(d, outcome), Queue.offer(outbox, d))
-        )
+        Effect.sync(() => {
+          outbox.push({ outcome })
+          flush()
+        })
 
       /** Handles one frame; false when the connection must close. */
       const dispatch = (frame: Uint8Array): Effect.Effect<boolean, never, R> =>
@@ -236,8 +258,8 @@ export const serve = <R>(
             }
           }
           const noResponse = apiKey === 0 && (request as { acks?: number }).acks === 0
-          const slot = yield* Deferred.make<Outcome>()
-          yield* Queue.offer(outbox, slot)
+          const slot: Slot = { outcome: undefined }
+          outbox.push(slot)
           const run = Effect.gen(function* () {
             const exit = yield* Effect.exit(handler.handle(request as never, context))
             if (Exit.isSuccess(exit)) {
@@ -253,14 +275,14 @@ export const serve = <R>(
             if (handler.errorResponse === undefined) return { close: `${spec.name} failed` }
             return encode(apiKey, apiVersion, correlationId, handler.errorResponse(request as never, wire, context))
           }).pipe(
-            Effect.flatMap((outcome) => Effect.as(Deferred.succeed(slot, outcome), undefined)),
+            Effect.flatMap((outcome) => Effect.sync(() => fill(slot, outcome))),
             Effect.catchAllCause((cause) =>
               Effect.zipRight(
                 Effect.logError(`Encoding a ${spec.name} v${apiVersion} response for ${id} failed`, cause),
-                Deferred.succeed(slot, { close: "response encoding failed" })
+                Effect.sync(() => fill(slot, { close: "response encoding failed" }))
               )
             ),
-            Effect.onInterrupt(() => Deferred.succeed(slot, { close: "request interrupted" }))
+            Effect.onInterrupt(() => Effect.sync(() => fill(slot, { close: "request interrupted" })))
           )
           yield* FiberSet.run(handlers, run)
           return true
@@ -274,13 +296,16 @@ export const serve = <R>(
             continue
           }
           if (msg._tag === "Close") yield* close(msg.reason)
-          else yield* Queue.offer(outbox, "End")
+          else {
+            ended = true
+            flush()
+          }
           return
         }
       })
       const readerFiber = yield* Effect.fork(reader)
-      // the writer ends after the reader's last slot, or early when a slot asks to close
-      const closeReason = yield* Fiber.join(writerFiber)
+      // the outbox finishes after the reader's last slot, or early when a slot asks to close
+      const closeReason = yield* Deferred.await(finished)
       yield* Fiber.interrupt(readerFiber)
       if (closeReason !== undefined) stopReading()
       if (closeReason === undefined) {
