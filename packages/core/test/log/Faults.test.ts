@@ -86,7 +86,9 @@ describe("Faults", () => {
   it.scoped("group commit: concurrent durable appends share fsyncs", () =>
     Effect.gen(function* () {
       const path = yield* tempDir
+      // fsync as slow as a real device's, so that sharing does not depend on how loaded the machine is
       const d = instrumented(Disk.node)
+      d.setDelay("fsync", 10)
       const log = yield* Log.open({
         dir: path,
         config: LogConfig.make({ "flush.messages": 1, "flush.group.commit": true }),
@@ -106,6 +108,7 @@ describe("Faults", () => {
       assert.isAbove(d.count("fsync"), 0)
       // without group commit, concurrent appenders still share fsyncs; each append returns durable
       const d2 = instrumented(Disk.node)
+      d2.setDelay("fsync", 10)
       const path2 = yield* tempDir
       const log2 = yield* Log.open({ dir: path2, config: LogConfig.make({ "flush.messages": 1 }), disk: d2.disk })
       yield* Effect.all(

@@ -71,9 +71,15 @@ export const fileLayer = (config: Partial<LogConfig.StorageConfig> = {}) =>
 export const instrumented = (disk: Disk.Disk) => {
   const counts = new Map<Disk.Operation, number>()
   let fault: ((op: Disk.Operation, path: string) => string | undefined) | undefined
+  const delays = new Map<Disk.Operation, number>()
   const wrapped = Disk.withHooks(disk, (op, path): Effect.Effect<void, KafkaStorageError> => {
     counts.set(op, (counts.get(op) ?? 0) + 1)
     const code = fault?.(op, path)
+    const delay = delays.get(op)
+    // a real-time pause, as a slow device would add (the test's Clock may be a TestClock)
+    if (code === undefined && delay !== undefined) {
+      return Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, delay)))
+    }
     if (code === undefined) return Effect.void
     return Effect.fail(fromSystemError(Object.assign(new Error(`${code}: injected`), { code }), op, path))
   })
@@ -82,6 +88,10 @@ export const instrumented = (disk: Disk.Disk) => {
     count: (op: Disk.Operation) => counts.get(op) ?? 0,
     setFault: (f: ((op: Disk.Operation, path: string) => string | undefined) | undefined) => {
       fault = f
+    },
+    /** Makes every `op` take at least `ms` of real time (a slow disk). */
+    setDelay: (op: Disk.Operation, ms: number) => {
+      delays.set(op, ms)
     }
   }
 }
