@@ -5,7 +5,6 @@
  * dedicated flags (`--host`, `--port`, `--data-dir`).
  */
 import * as fs from "node:fs"
-import * as Broker from "@eddy/core/broker/Broker"
 import * as BrokerConfig from "@eddy/core/broker/BrokerConfig"
 import { Command, Options } from "@effect/cli"
 import { Effect, Logger, LogLevel, Option, Schema } from "effect"
@@ -81,6 +80,8 @@ export const broker = Command.make("broker", options, (flags) =>
     if (config.unknownKeys.length > 0) {
       yield* Effect.logWarning(`Ignoring unknown configuration keys: ${config.unknownKeys.join(", ")}`)
     }
+    // loaded on demand so that the client commands start faster
+    const Broker = yield* Effect.promise(() => import("@eddy/core/broker/Broker"))
     return yield* Broker.run(config).pipe(Effect.mapError((e) => new CliError({ message: e.message })))
   }).pipe(Logger.withMinimumLogLevel(levels[flags.logLevel]))
 ).pipe(Command.withDescription("Run a standalone broker node (Ctrl-C or SIGTERM stops it gracefully)"))

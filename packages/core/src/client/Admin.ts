@@ -1,6 +1,7 @@
 /**
  * The admin client: topics (create, delete, list, describe, add partitions), configs (describe, incremental
- * alter), offsets (list by earliest/latest/timestamp, delete records) and the cluster (describe).
+ * alter), offsets (list by earliest/latest/timestamp, delete records), consumer groups (list, describe, delete,
+ * committed offsets and lag, standalone offset commits and deletes) and the cluster (describe).
  *
  * Every call is retried on retriable errors with refreshed metadata, within `default.api.timeout.ms`.
  * A per-item error (one topic of several) fails the call with a {@link ClientError.KafkaError} naming the item.
@@ -8,11 +9,20 @@
 import { type ConfigError, Context, Effect, Layer, type Scope } from "effect"
 import * as CreatePartitions from "../protocol/generated/CreatePartitions.js"
 import * as CreateTopics from "../protocol/generated/CreateTopics.js"
+import * as DeleteGroups from "../protocol/generated/DeleteGroups.js"
 import * as DeleteRecords from "../protocol/generated/DeleteRecords.js"
 import * as DeleteTopics from "../protocol/generated/DeleteTopics.js"
 import * as DescribeCluster from "../protocol/generated/DescribeCluster.js"
 import * as DescribeConfigs from "../protocol/generated/DescribeConfigs.js"
+import * as DescribeGroups from "../protocol/generated/DescribeGroups.js"
+import * as ConsumerProtocolAssignment from "../protocol/generated/data/ConsumerProtocolAssignment.js"
+import * as FindCoordinator from "../protocol/generated/FindCoordinator.js"
 import * as IncrementalAlterConfigs from "../protocol/generated/IncrementalAlterConfigs.js"
+import * as ListGroups from "../protocol/generated/ListGroups.js"
+import * as OffsetCommit from "../protocol/generated/OffsetCommit.js"
+import * as OffsetDelete from "../protocol/generated/OffsetDelete.js"
+import * as OffsetFetch from "../protocol/generated/OffsetFetch.js"
+import { Reader } from "../protocol/Reader.js"
 import * as ClientConfig from "./ClientConfig.js"
 import * as ClientError from "./ClientError.js"
 import * as Cluster from "./Cluster.js"
@@ -78,6 +88,57 @@ export interface ClusterDescription {
   readonly brokers: ReadonlyArray<Cluster.BrokerInfo>
 }
 
+/** A consumer group as ListGroups reports it. */
+export interface GroupListing {
+  readonly groupId: string
+  readonly protocolType: string
+  /** Empty string when the broker does not report states (ListGroups v0-3). */
+  readonly groupState: string
+}
+
+/** A TopicPartition. */
+export interface TopicPartition {
+  readonly topic: string
+  readonly partition: number
+}
+
+/** A member of a group, with its assignment decoded when the group uses the consumer protocol. */
+export interface MemberDescription {
+  readonly memberId: string
+  readonly groupInstanceId: string | null
+  readonly clientId: string
+  readonly clientHost: string
+  readonly assignment: ReadonlyArray<TopicPartition>
+}
+
+/** A group's description (DescribeGroups) and its coordinator. */
+export interface GroupDescription {
+  readonly groupId: string
+  /** `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Stable` or `Dead` (unknown groups are `Dead`). */
+  readonly groupState: string
+  readonly protocolType: string
+  /** The assignor in use (e.g. `range`). */
+  readonly protocol: string
+  readonly members: ReadonlyArray<MemberDescription>
+  readonly coordinator: number
+}
+
+/** A committed offset of a group. */
+export interface GroupOffset extends TopicPartition {
+  readonly offset: number
+  readonly leaderEpoch: number
+  readonly metadata: string | null
+}
+
+/** A partition's committed offset, log end offset and lag (null when nothing is committed). */
+export interface PartitionLag extends TopicPartition {
+  readonly committedOffset: number | null
+  readonly logEndOffset: number
+  readonly lag: number | null
+  /** The member the partition is assigned to, if any. */
+  readonly memberId: string | null
+}
+
 /** The admin client. */
 export interface Admin {
   readonly createTopics: (
@@ -110,6 +171,35 @@ export interface Admin {
     Cluster.Error
   >
   readonly describeCluster: () => Effect.Effect<ClusterDescription, Cluster.Error>
+  /** Every group known to any broker (ListGroups to each broker). */
+  readonly listGroups: () => Effect.Effect<Array<GroupListing>, Cluster.Error>
+  /** Describes groups at their coordinators; member assignments are decoded from the consumer protocol. */
+  readonly describeGroups: (groupIds: ReadonlyArray<string>) => Effect.Effect<Array<GroupDescription>, Cluster.Error>
+  /** Deletes groups (they must have no members: `NON_EMPTY_GROUP` otherwise). */
+  readonly deleteGroups: (groupIds: ReadonlyArray<string>) => Effect.Effect<void, Cluster.Error>
+  /** A group's committed offsets (OffsetFetch), all topics or only `topics`; uncommitted partitions are left out. */
+  readonly listGroupOffsets: (
+    groupId: string,
+    topics?: ReadonlyArray<string>
+  ) => Effect.Effect<Array<GroupOffset>, Cluster.Error>
+  /**
+   * Committed offset, log end offset and lag of every partition the group has committed or is assigned, sorted
+   * by topic and partition.
+   */
+  readonly groupLag: (groupId: string) => Effect.Effect<Array<PartitionLag>, Cluster.Error>
+  /**
+   * Commits offsets for a group outside any generation (OffsetCommit with generation -1), as
+   * `kafka-consumer-groups --reset-offsets` does. Fails with `NON_EMPTY_GROUP` while the group has members.
+   */
+  readonly alterGroupOffsets: (
+    groupId: string,
+    offsets: ReadonlyArray<TopicPartition & { readonly offset: number; readonly metadata?: string }>
+  ) => Effect.Effect<void, Cluster.Error>
+  /** Deletes committed offsets (OffsetDelete); fails with `GROUP_SUBSCRIBED_TO_TOPIC` for a subscribed topic. */
+  readonly deleteGroupOffsets: (
+    groupId: string,
+    partitions: ReadonlyArray<TopicPartition>
+  ) => Effect.Effect<void, Cluster.Error>
   /** The underlying cluster connection. */
   readonly cluster: Cluster.Cluster
 }
@@ -120,6 +210,9 @@ export class AdminTag extends Context.Tag("@eddy/core/client/Admin")<AdminTag, A
 const resourceTypeCode = (t: ResourceType): number => (t === "topic" ? 2 : t === "broker" ? 4 : 8)
 const resourceTypeOf = (code: number): ResourceType => (code === 2 ? "topic" : code === 4 ? "broker" : "broker-logger")
 const opCode = { set: 0, delete: 1, append: 2, subtract: 3 } as const
+
+const byTopicPartition = (a: TopicPartition, b: TopicPartition) =>
+  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition
 
 const check = (code: number, context: { topic?: string; partition?: number; message?: string | null }) =>
   code === 0 ? Effect.void : Effect.fail(ClientError.fromCode(code, context))
@@ -393,7 +486,260 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
       })
     )
 
+  const findCoordinator = (groupId: string): Effect.Effect<number, Cluster.Error> =>
+    Effect.gen(function* () {
+      const res = yield* cluster.send(undefined, 10, (v) =>
+        FindCoordinator.makeFindCoordinatorRequest(
+          v >= 4 ? { keyType: 0, coordinatorKeys: [groupId] } : { key: groupId }
+        )
+      )
+      const c = res.coordinators[0]
+      const [errorCode, message, nodeId] =
+        c === undefined ? [res.errorCode, res.errorMessage, res.nodeId] : [c.errorCode, c.errorMessage, c.nodeId]
+      yield* check(errorCode, { message: message ?? `group '${groupId}'` })
+      return nodeId
+    })
+
+  /** Runs `f` against the group's coordinator, retried (and re-looked-up) on coordinator errors. */
+  const atCoordinator = <A>(groupId: string, f: (node: number) => Effect.Effect<A, Cluster.Error>) =>
+    cluster.retry(Effect.flatMap(findCoordinator(groupId), f))
+
+  const groupCheck = (groupId: string, code: number, context: { topic?: string; partition?: number } = {}) =>
+    check(code, { ...context, message: `group '${groupId}'` })
+
+  const listGroups: Admin["listGroups"] = () =>
+    Effect.gen(function* () {
+      const m = yield* cluster.retry(cluster.refresh([]))
+      const lists = yield* Effect.forEach(
+        m.brokers.keys(),
+        (node) =>
+          cluster.retry(
+            Effect.gen(function* () {
+              const res = yield* cluster.send(node, 16, () => ListGroups.makeListGroupsRequest())
+              yield* check(res.errorCode, {})
+              return res.groups.map((g) => ({
+                groupId: g.groupId,
+                protocolType: g.protocolType,
+                groupState: g.groupState
+              }))
+            })
+          ),
+        { concurrency: "unbounded" }
+      )
+      const seen = new Map<string, GroupListing>()
+      for (const g of lists.flat()) seen.set(g.groupId, g)
+      return [...seen.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0))
+    })
+
+  const decodeAssignment = (protocolType: string, bytes: Uint8Array): Array<TopicPartition> => {
+    if (protocolType !== "consumer" || bytes.length < 2) return []
+    try {
+      const r = new Reader(bytes)
+      const version = Math.min(r.int16(), ConsumerProtocolAssignment.validVersions.max)
+      const a = ConsumerProtocolAssignment.decodeConsumerProtocolAssignment(r, version)
+      return a.assignedPartitions.flatMap((tp) => tp.partitions.map((partition) => ({ topic: tp.topic, partition })))
+    } catch {
+      return [] // an assignment in a format other than the consumer protocol's
+    }
+  }
+
+  const describeGroups: Admin["describeGroups"] = (groupIds) =>
+    Effect.forEach(
+      groupIds,
+      (groupId) =>
+        atCoordinator(groupId, (node) =>
+          Effect.gen(function* () {
+            const res = yield* cluster.send(node, 15, () =>
+              DescribeGroups.makeDescribeGroupsRequest({ groups: [groupId] })
+            )
+            const g = res.groups[0]
+            if (g === undefined) return yield* ClientError.fromCode(-1, { message: "empty DescribeGroups response" })
+            yield* groupCheck(groupId, g.errorCode)
+            return {
+              groupId: g.groupId,
+              groupState: g.groupState,
+              protocolType: g.protocolType,
+              protocol: g.protocolData,
+              coordinator: node,
+              members: g.members.map((mem) => ({
+                memberId: mem.memberId,
+                groupInstanceId: mem.groupInstanceId,
+                clientId: mem.clientId,
+                clientHost: mem.clientHost,
+                assignment: decodeAssignment(g.protocolType, mem.memberAssignment)
+              }))
+            }
+          })
+        ),
+      { concurrency: "unbounded" }
+    )
+
+  const deleteGroups: Admin["deleteGroups"] = (groupIds) =>
+    Effect.forEach(
+      groupIds,
+      (groupId) =>
+        atCoordinator(groupId, (node) =>
+          Effect.gen(function* () {
+            const res = yield* cluster.send(node, 42, () =>
+              DeleteGroups.makeDeleteGroupsRequest({ groupsNames: [groupId] })
+            )
+            for (const r of res.results) yield* groupCheck(r.groupId, r.errorCode)
+          })
+        ),
+      { discard: true }
+    )
+
+  const listGroupOffsets: Admin["listGroupOffsets"] = (groupId, topics) =>
+    atCoordinator(groupId, (node) =>
+      Effect.gen(function* () {
+        let requested: Array<{ name: string; partitionIndexes: Array<number> }> | null = null
+        if (topics !== undefined) {
+          requested = []
+          for (const name of topics) {
+            const info = yield* cluster.topic(name)
+            requested.push({ name, partitionIndexes: info.partitions.map((p) => p.partition) })
+          }
+        }
+        const res = yield* cluster.send(node, 9, (v) =>
+          v >= 8
+            ? OffsetFetch.makeOffsetFetchRequest({
+                groups: [OffsetFetch.makeOffsetFetchRequestGroup({ groupId, topics: requested })]
+              })
+            : OffsetFetch.makeOffsetFetchRequest({ groupId, topics: requested })
+        )
+        const group = res.groups[0]
+        yield* groupCheck(groupId, group === undefined ? res.errorCode : group.errorCode)
+        const out: Array<GroupOffset> = []
+        for (const t of group === undefined ? res.topics : group.topics) {
+          for (const p of t.partitions) {
+            yield* groupCheck(groupId, p.errorCode, { topic: t.name, partition: p.partitionIndex })
+            if (p.committedOffset < 0n) continue
+            out.push({
+              topic: t.name,
+              partition: p.partitionIndex,
+              offset: Number(p.committedOffset),
+              leaderEpoch: p.committedLeaderEpoch,
+              metadata: p.metadata
+            })
+          }
+        }
+        return out.sort(byTopicPartition)
+      })
+    )
+
+  const groupLag: Admin["groupLag"] = (groupId) =>
+    Effect.gen(function* () {
+      const [description] = yield* describeGroups([groupId])
+      const committed = yield* listGroupOffsets(groupId)
+      const key = (t: string, p: number) => `${t}\u0000${p}`
+      const rows = new Map<
+        string,
+        { topic: string; partition: number; committed: number | null; member: string | null }
+      >()
+      for (const o of committed) {
+        rows.set(key(o.topic, o.partition), {
+          topic: o.topic,
+          partition: o.partition,
+          committed: o.offset,
+          member: null
+        })
+      }
+      for (const m of description?.members ?? []) {
+        for (const tp of m.assignment) {
+          const row = rows.get(key(tp.topic, tp.partition))
+          if (row === undefined) {
+            rows.set(key(tp.topic, tp.partition), { ...tp, committed: null, member: m.memberId })
+          } else row.member = m.memberId
+        }
+      }
+      const list = [...rows.values()]
+      const ends = yield* listOffsetsAll(
+        list.map((r) => ({ topic: r.topic, partition: r.partition, spec: "latest" as const }))
+      )
+      return ends
+        .map((e, i) => {
+          const r = list[i]!
+          return {
+            topic: r.topic,
+            partition: r.partition,
+            committedOffset: r.committed,
+            logEndOffset: e.offset,
+            lag: r.committed === null ? null : Math.max(0, e.offset - r.committed),
+            memberId: r.member
+          }
+        })
+        .sort(byTopicPartition)
+    })
+
+  const alterGroupOffsets: Admin["alterGroupOffsets"] = (groupId, offsets) =>
+    Effect.gen(function* () {
+      const [description] = yield* describeGroups([groupId])
+      if (description !== undefined && description.members.length > 0) {
+        return yield* ClientError.fromCode(68, {
+          message: `Offsets of group '${groupId}' can only be altered while it has no members; it is ${description.groupState} with ${description.members.length} member(s).`
+        })
+      }
+      yield* atCoordinator(groupId, (node) =>
+        Effect.gen(function* () {
+          const res = yield* cluster.send(node, 8, () =>
+            OffsetCommit.makeOffsetCommitRequest({
+              groupId,
+              generationIdOrMemberEpoch: -1,
+              memberId: "",
+              groupInstanceId: null,
+              retentionTimeMs: -1n,
+              topics: [...groupByTopic(offsets)].map(([name, items]) => ({
+                name,
+                partitions: items.map((o) =>
+                  OffsetCommit.makeOffsetCommitRequestPartition({
+                    partitionIndex: o.partition,
+                    committedOffset: BigInt(o.offset),
+                    committedLeaderEpoch: -1,
+                    commitTimestamp: -1n,
+                    committedMetadata: o.metadata ?? ""
+                  })
+                )
+              }))
+            })
+          )
+          for (const t of res.topics) {
+            for (const p of t.partitions) {
+              yield* groupCheck(groupId, p.errorCode, { topic: t.name, partition: p.partitionIndex })
+            }
+          }
+        })
+      )
+    })
+
+  const deleteGroupOffsets: Admin["deleteGroupOffsets"] = (groupId, partitions) =>
+    atCoordinator(groupId, (node) =>
+      Effect.gen(function* () {
+        const res = yield* cluster.send(node, 47, () =>
+          OffsetDelete.makeOffsetDeleteRequest({
+            groupId,
+            topics: [...groupByTopic(partitions)].map(([name, items]) => ({
+              name,
+              partitions: items.map((p) => ({ partitionIndex: p.partition }))
+            }))
+          })
+        )
+        yield* groupCheck(groupId, res.errorCode)
+        for (const t of res.topics) {
+          for (const p of t.partitions) {
+            yield* groupCheck(groupId, p.errorCode, { topic: t.name, partition: p.partitionIndex })
+          }
+        }
+      })
+    )
+
   return {
+    listGroups,
+    describeGroups,
+    deleteGroups,
+    listGroupOffsets,
+    groupLag,
+    alterGroupOffsets,
+    deleteGroupOffsets,
     createTopics,
     deleteTopics,
     listTopics,
