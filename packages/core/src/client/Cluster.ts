@@ -201,20 +201,9 @@ export const make = (
       apiKey: K,
       body: (version: number) => RequestTypes[K]
     ): Effect.Effect<ResponseTypes[K], Error> =>
-      Effect.flatMap(nodeId === undefined ? anyConnection : connection(nodeId), (conn) => {
-        const v = conn.versionOf(apiKey)
-        if (v === undefined) {
-          return Effect.fail(
-            new ClientError.UnsupportedVersionError({
-              broker: conn.broker,
-              apiKey,
-              message: `broker ${conn.broker} does not support api key ${apiKey}`,
-              retriable: false
-            })
-          )
-        }
-        return conn.send(apiKey, body(v), v)
-      })
+      Effect.flatMap(nodeId === undefined ? anyConnection : connection(nodeId), (conn) =>
+        conn.sendNegotiated(apiKey, body)
+      )
 
     const merge = (res: Metadata.MetadataResponse, all: boolean): MetadataSnapshot => {
       const brokers = new Map<number, BrokerInfo>()

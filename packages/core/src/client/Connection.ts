@@ -75,6 +75,14 @@ export interface Connection {
     body: RequestTypes[K],
     version?: number
   ) => Effect.Effect<ResponseTypes[K], SendError>
+  /**
+   * Sends a request built for the negotiated version; fails with `UnsupportedVersionError` when the broker
+   * and the client share no version of `apiKey`.
+   */
+  readonly sendNegotiated: <K extends ApiKey>(
+    apiKey: K,
+    body: (version: number) => RequestTypes[K]
+  ) => Effect.Effect<ResponseTypes[K], SendError>
   /** Sends a request that gets no response (Produce with acks=0); completes once written. */
   readonly sendNoResponse: <K extends ApiKey>(
     apiKey: K,
@@ -184,19 +192,25 @@ export const make = (
           )
         : Effect.succeed(v)
     }
+    const send = <K extends ApiKey>(
+      apiKey: K,
+      body: RequestTypes[K],
+      version?: number
+    ): Effect.Effect<ResponseTypes[K], SendError> => {
+      const v = version ?? negotiated.get(apiKey)
+      if (v === undefined) return Effect.flatMap(versionFor(apiKey, version), () => Effect.never)
+      return state.request<ResponseTypes[K]>(apiKey, v, body, (frame) => {
+        const r = new Reader(frame)
+        decodeResponseHeader(r, responseHeaderVersion(apiKey, v))
+        return decodeResponse(apiKey, v, r)
+      })
+    }
     return {
       broker,
       brokerVersions,
       versionOf: (apiKey) => negotiated.get(apiKey),
-      send: <K extends ApiKey>(apiKey: K, body: RequestTypes[K], version?: number) => {
-        const v = version ?? negotiated.get(apiKey)
-        if (v === undefined) return Effect.flatMap(versionFor(apiKey, version), () => Effect.never)
-        return state.request<ResponseTypes[K]>(apiKey, v, body, (frame) => {
-          const r = new Reader(frame)
-          decodeResponseHeader(r, responseHeaderVersion(apiKey, v))
-          return decodeResponse(apiKey, v, r)
-        })
-      },
+      send,
+      sendNegotiated: (apiKey, body) => Effect.flatMap(versionFor(apiKey, undefined), (v) => send(apiKey, body(v), v)),
       sendNoResponse: (apiKey, body, version) =>
         Effect.flatMap(versionFor(apiKey, version), (v) => state.write(apiKey, v, body)),
       isOpen: () => !state.closed(),

@@ -341,20 +341,9 @@ export const makeWith = (
       apiKey: K,
       body: (version: number) => RequestTypes[K]
     ): Effect.Effect<ResponseTypes[K], Cluster.Error> =>
-      Effect.flatMap(findCoordinator, (conn) => {
-        const v = conn.versionOf(apiKey)
-        if (v === undefined) {
-          return Effect.fail(
-            new ClientError.UnsupportedVersionError({
-              broker: conn.broker,
-              apiKey,
-              message: `the coordinator does not support api key ${apiKey}`,
-              retriable: false
-            })
-          )
-        }
-        return conn.send(apiKey, body(v), v).pipe(Effect.tapError(() => dropCoordinator))
-      })
+      Effect.flatMap(findCoordinator, (conn) =>
+        conn.sendNegotiated(apiKey, body).pipe(Effect.tapError(() => dropCoordinator))
+      )
 
     /** Fails with the code's KafkaError; coordinator errors drop the coordinator first. */
     const failCode = (code: number, context: { topic?: string; partition?: number } = {}) =>
