@@ -22,7 +22,13 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "eddy-cli-client-"))
   scope = Effect.runSync(Scope.make())
   const config = await Effect.runPromise(
-    BrokerConfig.make({ listeners: "PLAINTEXT://127.0.0.1:0", "log.dirs": dir, "num.partitions": "1" })
+    BrokerConfig.make({
+      listeners: "PLAINTEXT://127.0.0.1:0",
+      "log.dirs": dir,
+      "num.partitions": "1",
+      // group members (eddy consume --group) join without waiting for others
+      "group.initial.rebalance.delay.ms": "0"
+    })
   )
   const context = await Effect.runPromise(
     Layer.buildWithScope(Broker.layer(config, { drainTimeoutMs: 1000 }), scope).pipe(
@@ -57,6 +63,25 @@ const eddy = (args: ReadonlyArray<string>, input = ""): Promise<Result> =>
     child.on("close", (code) => resolve({ code, stdout, stderr }))
     child.stdin.end(input)
   })
+
+/** Starts `eddy args... --bootstrap-server <broker>` (stdin closed); `stdout()` is what it printed so far. */
+const start = (args: ReadonlyArray<string>) => {
+  const child = spawn(process.execPath, [bin, ...args, "--bootstrap-server", bootstrap], {
+    stdio: ["pipe", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (d) => (stdout += d))
+  child.stderr.on("data", (d) => (stderr += d))
+  child.stdin.end()
+  const done = new Promise<Result>((resolve, reject) => {
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+  return { child, done, stdout: () => stdout }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const ok = (r: Result): string => {
   assert.strictEqual(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`)
@@ -128,11 +153,13 @@ describe("eddy client commands", { timeout: 60_000 }, () => {
     assert.deepStrictEqual(lines(ok(grouped)), ["hello", "world:again"])
 
     // the group committed offset 2 of 3: lag 1
-    const [list, described, idle] = await Promise.all([
+    const [list, described, idle, idleGroup] = await Promise.all([
       eddy(["groups", "list"]),
       eddy(["groups", "describe", "cli-group"]),
       // resumes from the committed offset; exits when idle
-      eddy(["consume", "cli-records", "--partition", "0", "--offset", "2", "--timeout-ms", "1000"])
+      eddy(["consume", "cli-records", "--partition", "0", "--offset", "2", "--timeout-ms", "1000"]),
+      // a new group starts at the latest offset: nothing to print, exits when idle
+      eddy(["consume", "cli-records", "--group", "cli-idle-group", "--timeout-ms", "500"])
     ])
     assert.include(lines(ok(list)), "cli-group")
     const table = lines(ok(described))
@@ -140,6 +167,7 @@ describe("eddy client commands", { timeout: 60_000 }, () => {
     assert.match(table[1]!, /^GROUP\s+TOPIC\s+PARTITION\s+CURRENT-OFFSET\s+LOG-END-OFFSET\s+LAG\s+CONSUMER-ID/)
     assert.match(table[2]!, /^cli-group\s+cli-records\s+0\s+2\s+3\s+1\s+-/)
     assert.deepStrictEqual(lines(ok(idle)), ["no key here"])
+    assert.strictEqual(ok(idleGroup), "")
 
     const [dryRun, executed] = await Promise.all([
       eddy(["groups", "reset-offsets", "cli-group", "--topic", "cli-records", "--to-latest"]),
@@ -157,6 +185,59 @@ describe("eddy client commands", { timeout: 60_000 }, () => {
     const missing = await eddy(["groups", "describe", "cli-group"])
     assert.notStrictEqual(missing.code, 0)
     assert.deepStrictEqual(lines(missing.stderr), ["error: Consumer group 'cli-group' does not exist."])
+  })
+
+  it("consume --group is a member of the group while it runs and commits what it printed", async () => {
+    ok(await eddy(["topics", "create", "cli-member", "--partitions", "1"]))
+    ok(await eddy(["produce", "cli-member"], "one\ntwo\nthree\n"))
+    // it waits for a fourth record, produced once the member shows up in `groups describe`
+    const live = start([
+      "consume",
+      "cli-member",
+      "--group",
+      "cli-member-group",
+      "--from-beginning",
+      "--max-messages",
+      "4"
+    ])
+    let member: Array<string> | undefined
+    let finished = false
+    void live.done.then(() => (finished = true))
+    while (member === undefined && !finished) {
+      const d = await eddy(["groups", "describe", "cli-member-group"])
+      // an unknown group until the member joins
+      if (d.code === 0 && /is Stable \(range\) with 1 member\(s\)\.$/.test(lines(d.stdout)[0]!))
+        member = lines(d.stdout)
+    }
+    assert.isDefined(member, "eddy consume --group never showed up as a member")
+    assert.match(member![2]!, /^cli-member-group\s+cli-member\s+0\s+\S+\s+3\s+\S+\s+\S+\s+\/127\.0\.0\.1\s+eddy-cli$/)
+    ok(await eddy(["produce", "cli-member"], "four\n"))
+    assert.deepStrictEqual(lines(ok(await live.done)), ["one", "two", "three", "four"])
+    const consumed = lines(ok(await eddy(["groups", "describe", "cli-member-group"])))
+    assert.include(consumed[0]!, "has no active members")
+    assert.match(consumed[2]!, /^cli-member-group\s+cli-member\s+0\s+4\s+4\s+0\s+-/)
+  })
+
+  it("consume --group commits what it printed on Ctrl-C and leaves the group", async () => {
+    ok(await eddy(["topics", "create", "cli-sigint", "--partitions", "2"]))
+    ok(await eddy(["produce", "cli-sigint", "--key-separator", ":"], "a:1\nb:2\nc:3\nd:4\ne:5\n"))
+    const running = start(["consume", "cli-sigint", "--group", "cli-sigint-group", "--from-beginning"])
+    for (let i = 0; i < 600 && lines(running.stdout()).length < 5; i++) await sleep(50)
+    assert.strictEqual(lines(running.stdout()).length, 5, "the group member did not print every record")
+    running.child.kill("SIGINT")
+    const r = await running.done
+    assert.strictEqual(r.code, 0, r.stderr)
+    assert.sameMembers(lines(r.stdout), ["1", "2", "3", "4", "5"])
+    const described = lines(ok(await eddy(["groups", "describe", "cli-sigint-group"])))
+    assert.include(described[0]!, "has no active members")
+    const rows = described.slice(2).map((l) => l.split(/\s+/))
+    assert.strictEqual(rows.length, 2)
+    // every partition committed at its end: lag 0, and the committed offsets add up to the records printed
+    for (const row of rows) assert.strictEqual(row[5], "0", described.join("\n"))
+    assert.strictEqual(
+      rows.reduce((n, row) => n + Number(row[3]), 0),
+      5
+    )
   })
 
   it("perf produce and consume print their summaries", async () => {

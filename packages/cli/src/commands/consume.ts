@@ -1,14 +1,14 @@
 /**
  * `eddy consume TOPIC`: prints records as text or JSON lines. Without `--group` it reads partitions directly
- * with the Fetcher; with `--group` it starts from the group's committed offsets and commits what it printed
- * (a standalone commit, generation -1, through the admin client).
+ * with the Fetcher (no group, nothing committed); with `--group` it is a member of the group (a `Consumer`):
+ * it reads the partitions assigned to it and commits what it printed when it ends (also on Ctrl-C).
  */
-import * as Admin from "@eddy/core/client/Admin"
 import * as Cluster from "@eddy/core/client/Cluster"
+import * as Consumer from "@eddy/core/client/Consumer"
 import * as Fetcher from "@eddy/core/client/Fetcher"
 import type * as Topic from "@eddy/core/client/Topic"
 import { Args, Command, Options } from "@effect/cli"
-import { Clock, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Option, Stream } from "effect"
 import { bootstrapServer, clientConfig, UsageError, write } from "./common.js"
 
 const utf8 = (b: Uint8Array | null): string | null =>
@@ -44,14 +44,16 @@ export const consume = Command.make(
     bootstrap: bootstrapServer,
     topic: Args.text({ name: "topic" }).pipe(Args.withDescription("The topic to read")),
     fromBeginning: Options.boolean("from-beginning").pipe(
-      Options.withDescription("Start at the earliest offset (default: the latest, or the group's committed offset)")
+      Options.withDescription(
+        "Start at the earliest offset (default: the latest; with --group, where the group has no committed offset)"
+      )
     ),
     maxMessages: Options.integer("max-messages").pipe(
       Options.withDescription("Exit after N records"),
       Options.optional
     ),
     partition: Options.integer("partition").pipe(
-      Options.withDescription("Read only this partition (default: all)"),
+      Options.withDescription("Read only this partition (default: all; not with --group)"),
       Options.optional
     ),
     offset: Options.integer("offset").pipe(
@@ -68,7 +70,7 @@ export const consume = Command.make(
       Options.optional
     ),
     group: Options.text("group").pipe(
-      Options.withDescription("Start from this group's committed offsets and commit what was printed"),
+      Options.withDescription("Join this consumer group, read its assigned partitions and commit what was printed"),
       Options.optional
     )
   },
@@ -77,67 +79,93 @@ export const consume = Command.make(
       if (Option.isSome(flags.offset) && Option.isNone(flags.partition)) {
         return yield* new UsageError({ message: "--offset needs --partition" })
       }
+      if (Option.isSome(flags.group) && Option.isSome(flags.partition)) {
+        return yield* new UsageError({
+          message: "--partition cannot be used with --group (the group assigns the partitions)"
+        })
+      }
       const config = clientConfig(flags.bootstrap)
       const cluster = yield* Cluster.make({ ...config, "allow.auto.create.topics": false })
-      const admin = Admin.makeWith(cluster)
-      const fetcher = Fetcher.makeWith(cluster, { ...config, "auto.offset.reset": "earliest" })
+      // fails for an unknown topic (a group member would wait for it)
       const info = yield* cluster.retry(cluster.topic(flags.topic))
+      const reset = flags.fromBeginning ? "earliest" : "latest"
+      const max = Option.getOrElse(flags.maxMessages, () => Number.POSITIVE_INFINITY)
+      const print = (records: ReadonlyArray<Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>>) =>
+        write(`${records.map((r) => formatRecord(r, flags.format, flags.printKey)).join("\n")}\n`)
+
+      if (Option.isSome(flags.group)) {
+        if (max <= 0) return
+        const topic = flags.topic
+        // per partition, the offset after the last record printed (forgotten when the partition is revoked:
+        // the consumer committed it then)
+        const printed = new Map<number, number>()
+        const consumer = yield* Consumer.makeWith(cluster, {
+          ...config,
+          "group.id": flags.group.value,
+          "auto.offset.reset": reset,
+          onPartitionsRevoked: (tps) =>
+            Effect.sync(() => {
+              for (const tp of tps) if (tp.topic === topic) printed.delete(tp.partition)
+            })
+        })
+        let lastRecordAt = yield* Clock.currentTimeMillis
+        // the idle time counts while the member is in the group (joining waits out the first rebalance)
+        const idle = (ms: number) =>
+          Effect.gen(function* () {
+            for (;;) {
+              const now = yield* Clock.currentTimeMillis
+              if (consumer.generationId() < 0) lastRecordAt = now
+              else if (now - lastRecordAt >= ms) return
+              yield* Effect.sleep(Duration.millis(Math.max(1, Math.min(100, ms - (now - lastRecordAt)))))
+            }
+          })
+        const records = consumer.records(topic).pipe(
+          (s) => (Option.isSome(flags.timeoutMs) ? Stream.interruptWhen(s, idle(flags.timeoutMs.value)) : s),
+          (s) => (Number.isFinite(max) ? Stream.take(s, max) : s)
+        )
+        // The consumer counts a record as consumed once the stream is pulled past it, and commits consumed
+        // offsets when it closes (after this). A stream cut short (Ctrl-C, idle) may not have been pulled
+        // past the last printed record, so the printed positions are set as consumed here.
+        const markPrinted = Effect.suspend(() =>
+          Effect.forEach(printed, ([partition, offset]) => Effect.ignore(consumer.seek({ topic, partition }, offset)), {
+            discard: true
+          })
+        )
+        yield* Stream.runForEach(records, (r) =>
+          Effect.gen(function* () {
+            yield* print([r])
+            printed.set(r.partition, r.offset + 1)
+            lastRecordAt = yield* Clock.currentTimeMillis
+          })
+        ).pipe(Effect.ensuring(markPrinted))
+        return
+      }
+
+      const fetcher = Fetcher.makeWith(cluster, { ...config, "auto.offset.reset": "earliest" })
       const partitions = Option.isSome(flags.partition)
         ? [flags.partition.value]
         : info.partitions.filter((p) => p !== undefined).map((p) => p.partition)
-      const reset = flags.fromBeginning ? "earliest" : "latest"
-      if (Option.isSome(flags.group)) {
-        // the command commits outside any generation, which the coordinator refuses while the group has members
-        const [group] = yield* admin.describeGroups([flags.group.value])
-        if (group !== undefined && group.members.length > 0) {
-          return yield* new UsageError({
-            message: `Group '${flags.group.value}' has ${group.members.length} active member(s); eddy consume --group only reads inactive groups.`
-          })
-        }
-      }
-      const committed = Option.isSome(flags.group)
-        ? new Map((yield* admin.listGroupOffsets(flags.group.value, [flags.topic])).map((o) => [o.partition, o.offset]))
-        : new Map<number, number>()
       const starts: Array<Fetcher.PartitionStart> = partitions.map((partition) => ({
         partition,
-        offset: Option.isSome(flags.offset) ? flags.offset.value : (committed.get(partition) ?? reset)
+        offset: Option.isSome(flags.offset) ? flags.offset.value : reset
       }))
       let positions: ReadonlyMap<number, number> = yield* cluster.retry(fetcher.resolveOffsets(flags.topic, starts))
-      const commit = Option.isSome(flags.group)
-        ? (upTo: ReadonlyMap<number, number>) =>
-            admin.alterGroupOffsets(
-              flags.group.pipe(Option.getOrThrow),
-              [...upTo].map(([partition, offset]) => ({ topic: flags.topic, partition, offset }))
-            )
-        : undefined
-      // what has been printed, per partition: the next offset to commit
-      const printed = new Map<number, number>()
-      const max = Option.getOrElse(flags.maxMessages, () => Number.POSITIVE_INFINITY)
       const topic = { name: flags.topic, key: identity, value: identity }
       let count = 0
       let lastRecordAt = yield* Clock.currentTimeMillis
-      const loop = Effect.gen(function* () {
-        while (count < max) {
-          const round = yield* cluster.retry(fetcher.fetchOnce(topic, positions))
-          positions = round.positions
-          const now = yield* Clock.currentTimeMillis
-          if (round.records.length === 0) {
-            if (Option.isSome(flags.timeoutMs) && now - lastRecordAt >= flags.timeoutMs.value) return
-            continue
-          }
-          lastRecordAt = now
-          const take = round.records.slice(0, max - count)
-          count += take.length
-          yield* write(`${take.map((r) => formatRecord(r, flags.format, flags.printKey)).join("\n")}\n`)
-          for (const r of take) printed.set(r.partition, r.offset + 1)
+      while (count < max) {
+        const round = yield* cluster.retry(fetcher.fetchOnce(topic, positions))
+        positions = round.positions
+        const now = yield* Clock.currentTimeMillis
+        if (round.records.length === 0) {
+          if (Option.isSome(flags.timeoutMs) && now - lastRecordAt >= flags.timeoutMs.value) return
+          continue
         }
-      })
-      const commitPrinted = Effect.suspend(() =>
-        commit === undefined || printed.size === 0 ? Effect.void : commit(printed)
-      )
-      // Ctrl-C still commits what was printed
-      yield* loop.pipe(Effect.onInterrupt(() => Effect.ignore(commitPrinted)))
-      yield* commitPrinted
+        lastRecordAt = now
+        const take = round.records.slice(0, max - count)
+        count += take.length
+        yield* print(take)
+      }
     }).pipe(Effect.scoped)
 ).pipe(Command.withDescription("Print records of a topic (text or JSON lines)"))
 
