@@ -8,7 +8,8 @@
  * - produce throughput with kafkajs 2.2.4 (batches of 1000 messages, 4 sends in flight);
  * - consume throughput from the beginning with a raw Fetch v11 driver;
  * - end-to-end latency at 1,000 msgs/s (one 100 B record per Produce, acks=1; a long-polling
- *   consumer on another connection), p50/p99/p99.9 over 5 s after a 1 s warm-up.
+ *   consumer on another connection), p50/p99/p99.9 over 5 s after a 1 s warm-up, beside the same
+ *   load against the relay floor (a raw Node.js server: produce -> file write -> parked fetch).
  * Goals: ingest >= 0.6x the baseline; p99 end-to-end <= 1 ms.
  */
 import * as child from "node:child_process"
@@ -37,7 +38,7 @@ interface Server {
   readonly stop: () => Promise<void>
 }
 
-const spawnServer = (mode: "broker" | "baseline", target: string): Promise<Server> =>
+const spawnServer = (mode: "broker" | "baseline" | "relay", target: string): Promise<Server> =>
   new Promise((resolve, reject) => {
     const proc = child.spawn(process.execPath, ["--import", "tsx", path.join(here, "brokerServer.ts"), mode, target], {
       stdio: ["ignore", "pipe", "inherit"]
@@ -167,6 +168,99 @@ const row = (...cells: Array<string>) => {
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
+/**
+ * One 100 B record per Produce (acks=1) at 1,000 msgs/s on one connection, a long-polling Fetch v11
+ * consumer on another; 1 s of warm-up, then 5 s measured. Returns sorted end-to-end latencies (produce
+ * call to fetch response, same clock) and sorted produce acknowledgement times, in ms.
+ */
+const latency = async (port: number): Promise<{ readonly e2e: Array<number>; readonly acks: Array<number> }> => {
+  const topic = "latency"
+  const admin = await Conn.open(port)
+  await createTopic(admin, topic)
+  admin.close()
+  const producerConn = await Conn.open(port)
+  const consumerConn = await Conn.open(port)
+  const latencies: Array<number> = []
+  const acks: Array<number> = []
+  const total = 5000
+  // the first second warms the path up (JIT, buffers) and is not measured
+  const warmup = 1000
+  let stop = false
+  const consumer = (async () => {
+    let offset = 0n
+    while (!stop) {
+      const res = await consumerConn.send(
+        1,
+        11,
+        Fetch.makeFetchRequest({
+          replicaId: -1,
+          maxWaitMs: 500,
+          minBytes: 1,
+          maxBytes: MiB,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            {
+              topic,
+              topicId: new Uint8Array(16),
+              partitions: [
+                Fetch.makeFetchRequestFetchPartition({ partition: 0, fetchOffset: offset, partitionMaxBytes: MiB })
+              ]
+            }
+          ]
+        })
+      )
+      const now = performance.now()
+      const recs = res.responses[0]!.partitions[0]!.records
+      if (recs === null || recs.length === 0) continue
+      for (const { position, header } of RecordBatch.headers(recs)) {
+        for (const r of RecordBatch.decode(recs, position).records) {
+          if (BigInt(r.offset) < offset) continue
+          if (r.offset >= warmup) latencies.push(now - Buffer.from(r.value!).readDoubleBE(0))
+        }
+        offset = BigInt(header.baseOffset + header.lastOffsetDelta + 1)
+      }
+    }
+  })()
+  const value = Buffer.alloc(100)
+  const produce = (i: number, timeoutMs: number) => {
+    const sent = performance.now()
+    value.writeDoubleBE(sent, 0)
+    const frame = encodeRequestFrame(
+      0,
+      7,
+      i,
+      "bench",
+      Produce.makeProduceRequest({
+        acks: 1,
+        timeoutMs,
+        topicData: [{ name: topic, partitionData: [{ index: 0, records: RecordBatch.encode([{ value }]) }] }]
+      })
+    )
+    return producerConn.raw(frame).then(() => {
+      if (i >= warmup) acks.push(performance.now() - sent)
+    })
+  }
+  const t0 = performance.now()
+  for (let i = 0; i < warmup + total; i++) {
+    const wait = t0 + i - performance.now()
+    // timers are 1 ms grained: wait when ahead, send at once when behind (1,000 msgs/s on average, no spinning)
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    void produce(i, 30000)
+  }
+  while (latencies.length < total) await new Promise((r) => setTimeout(r, 10))
+  stop = true
+  // one more record wakes the consumer's last long poll
+  await produce(-1, 1000)
+  await consumer
+  producerConn.close()
+  consumerConn.close()
+  return {
+    e2e: latencies.slice(0, total).sort((a, b) => a - b),
+    acks: acks.slice(0, total).sort((a, b) => a - b)
+  }
+}
+
 export const run = async (): Promise<void> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "eddy-bench-broker-"))
   const baseline = await spawnServer("baseline", path.join(dir, "baseline.log"))
@@ -283,101 +377,26 @@ export const run = async (): Promise<void> => {
     }
     conn.close()
 
-    // end-to-end latency at 1,000 msgs/s
-    {
-      const topic = "latency"
-      const admin2 = await Conn.open(broker.port)
-      await createTopic(admin2, topic)
-      admin2.close()
-      const producerConn = await Conn.open(broker.port)
-      const consumerConn = await Conn.open(broker.port)
-      const latencies: Array<number> = []
-      const total = 5000
-      // the first second warms the path up (JIT, buffers) and is not measured
-      const warmup = 1000
-      let stop = false
-      const consumer = (async () => {
-        let offset = 0n
-        while (!stop) {
-          const res = await consumerConn.send(
-            1,
-            11,
-            Fetch.makeFetchRequest({
-              replicaId: -1,
-              maxWaitMs: 500,
-              minBytes: 1,
-              maxBytes: MiB,
-              sessionId: 0,
-              sessionEpoch: -1,
-              topics: [
-                {
-                  topic,
-                  topicId: new Uint8Array(16),
-                  partitions: [
-                    Fetch.makeFetchRequestFetchPartition({ partition: 0, fetchOffset: offset, partitionMaxBytes: MiB })
-                  ]
-                }
-              ]
-            })
-          )
-          const now = performance.now()
-          const recs = res.responses[0]!.partitions[0]!.records
-          if (recs === null || recs.length === 0) continue
-          for (const { position, header } of RecordBatch.headers(recs)) {
-            for (const r of RecordBatch.decode(recs, position).records) {
-              if (BigInt(r.offset) < offset) continue
-              if (r.offset >= warmup) latencies.push(now - Buffer.from(r.value!).readDoubleBE(0))
-            }
-            offset = BigInt(header.baseOffset + header.lastOffsetDelta + 1)
-          }
-        }
-      })()
-      const value = Buffer.alloc(100)
-      const t0 = performance.now()
-      for (let i = 0; i < warmup + total; i++) {
-        const due = t0 + i
-        const wait = due - performance.now()
-        // timers are 1 ms grained: wait when ahead, send at once when behind (1,000 msgs/s on average, no spinning)
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-        value.writeDoubleBE(performance.now(), 0)
-        const frame = encodeRequestFrame(
-          0,
-          7,
-          i,
-          "bench",
-          Produce.makeProduceRequest({
-            acks: 1,
-            timeoutMs: 30000,
-            topicData: [{ name: topic, partitionData: [{ index: 0, records: RecordBatch.encode([{ value }]) }] }]
-          })
-        )
-        void producerConn.raw(frame)
-      }
-      while (latencies.length < total) await new Promise((r) => setTimeout(r, 10))
-      stop = true
-      await producerConn.raw(
-        encodeRequestFrame(
-          0,
-          7,
-          0,
-          "bench",
-          Produce.makeProduceRequest({
-            acks: 1,
-            timeoutMs: 1000,
-            topicData: [{ name: topic, partitionData: [{ index: 0, records: RecordBatch.encode([{ value }]) }] }]
-          })
-        )
-      )
-      await consumer
-      producerConn.close()
-      consumerConn.close()
-      const sorted = latencies.slice(0, total).sort((a, b) => a - b)
+    // end-to-end latency at 1,000 msgs/s, Eddy beside the relay floor (started only now, so that it
+    // does not sit idle through the throughput phase)
+    const relay = await spawnServer("relay", path.join(dir, "relay.log"))
+    try {
       console.log("")
-      console.log("| end-to-end latency at 1,000 msgs/s (100 B, acks=1) | p50 ms | p99 ms | p99.9 ms | max ms |")
-      console.log("| --- | --- | --- | --- | --- |")
       console.log(
-        `| ${total} messages | ${fmt(percentile(sorted, 50), 3)} | ${fmt(percentile(sorted, 99), 3)} | ${fmt(percentile(sorted, 99.9), 3)} | ${fmt(sorted[sorted.length - 1]!, 3)} |`
+        "| end-to-end latency at 1,000 msgs/s (100 B, acks=1) | p50 ms | p99 ms | p99.9 ms | max ms | produce ack p50 | ack p99 |"
       )
+      console.log("| --- | --- | --- | --- | --- | --- | --- |")
+      for (const [name, port] of [
+        ["raw relay floor (bench/brokerServer.ts relay)", relay.port],
+        ["Eddy", broker.port]
+      ] as const) {
+        const { e2e, acks } = await latency(port)
+        console.log(
+          `| ${name} | ${fmt(percentile(e2e, 50), 3)} | ${fmt(percentile(e2e, 99), 3)} | ${fmt(percentile(e2e, 99.9), 3)} | ${fmt(e2e[e2e.length - 1]!, 3)} | ${fmt(percentile(acks, 50), 3)} | ${fmt(percentile(acks, 99), 3)} |`
+        )
+      }
+    } finally {
+      await relay.stop()
     }
   } finally {
     await broker.stop()
