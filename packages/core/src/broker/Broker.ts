@@ -17,6 +17,7 @@ import * as ReplicaManager from "./ReplicaManager.js"
 import * as Server from "./Server.js"
 import * as TopicConfig from "./TopicConfig.js"
 import * as TopicRegistry from "./TopicRegistry.js"
+import * as TransactionCoordinator from "./TransactionCoordinator.js"
 
 /** A running broker node. */
 export class Broker extends Context.Tag("@eddy/core/broker/Broker")<
@@ -62,6 +63,7 @@ export const start = (
   | PartitionManager.PartitionManager
   | ReplicaManager.ReplicaManager
   | GroupCoordinator.GroupCoordinator
+  | TransactionCoordinator.TransactionCoordinator
 > =>
   Effect.gen(function* () {
     const registry = yield* TopicRegistry.TopicRegistry
@@ -115,11 +117,18 @@ export const layer = (
   | TopicRegistry.TopicRegistry
   | PartitionManager.PartitionManager
   | ReplicaManager.ReplicaManager
-  | GroupCoordinator.GroupCoordinator,
+  | GroupCoordinator.GroupCoordinator
+  | TransactionCoordinator.TransactionCoordinator,
   StartError
 > => {
   const partitions = Layer.provideMerge(
-    options.partitionManager ?? Layer.provide(ReplicaManager.layer(), storageLayer(config)),
+    options.partitionManager ??
+      Layer.provide(
+        ReplicaManager.layer({
+          producerIdExpirationMs: BrokerConfig.getNumber(config, "producer.id.expiration.ms")
+        }),
+        storageLayer(config)
+      ),
     dataDirLayer(config)
   )
   const registry = Layer.provideMerge(TopicRegistry.layer(config), partitions)
@@ -131,7 +140,16 @@ export const layer = (
     ),
     registry
   )
-  return Layer.provideMerge(Layer.scoped(Broker, start(config, options)), groups)
+  // the transaction coordinator replays __transaction_state (finishing transactions a crash left half
+  // done) once the groups are back, so that markers on __consumer_offsets reach them
+  const transactions = Layer.provideMerge(
+    Layer.mapError(
+      TransactionCoordinator.layer({ dataDir: BrokerConfig.dataDir(config) }),
+      (e) => (e._tag === "KafkaStorageError" ? e : new KafkaStorageError({ message: e.message, path: "__transaction_state", code: "" }))
+    ),
+    groups
+  )
+  return Layer.provideMerge(Layer.scoped(Broker, start(config, options)), transactions)
 }
 
 /** Runs a broker until interrupted (the CLI's entry point); shutdown is graceful. */

@@ -207,7 +207,14 @@ export const keys: ReadonlyArray<ConfigKey> = [
   }),
   key("producer.id.expiration.ms", "int", "86400000", "Idle time before a producer's state expires.", {
     readOnly: true
-  })
+  }),
+  key(
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+    "int",
+    "10000",
+    "How often transactions past their timeout are looked for (and aborted).",
+    { validate: atLeast(1), readOnly: true }
+  )
 ]
 
 const keyByName = new Map(keys.map((k) => [k.name, k]))

@@ -58,6 +58,8 @@ export interface CommitRequest extends Actor.MemberRef {
   /** v2-4 `retention_time_ms`, -1 for the broker default. */
   readonly retentionTimeMs: number
   readonly offsets: ReadonlyArray<CommitOffset>
+  /** TxnOffsetCommit: the producer whose transaction the offsets belong to. */
+  readonly txn?: GroupMetadataManager.TxnProducer
 }
 
 /** The outcome for one committed partition. */
@@ -109,6 +111,11 @@ export declare namespace GroupCoordinator {
     /** Every group this coordinator knows, as last published by its actor. */
     readonly listGroups: Effect.Effect<ReadonlyArray<Actor.GroupSummary>>
     readonly deleteGroup: (groupId: string) => Effect.Effect<void, GroupError>
+    /**
+     * A transaction marker of `producerId` was written to `__consumer_offsets` partition `partition`:
+     * the groups there apply (commit) or drop (abort) that producer's pending transactional offsets.
+     */
+    readonly completeTransaction: (producerId: number, commit: boolean, partition: number) => Effect.Effect<void>
   }
 }
 
@@ -152,7 +159,7 @@ export const make = (
           groupId,
           settings,
           initial,
-          store: { write: (records) => store.write(groupId, records), load: store.loadGroup(groupId) },
+          store: { write: (records, txn) => store.write(groupId, records, txn), load: store.loadGroup(groupId) },
           publish: (summary) => {
             summaries.set(groupId, summary)
           },
@@ -355,6 +362,18 @@ export const make = (
           false,
           (reply) => Actor.Command.Delete({ reply }),
           () => Effect.fail(new GroupIdNotFound({ message: `Group ${groupId} does not exist.` }))
+        ),
+      completeTransaction: (producerId, commit, partition) =>
+        Effect.forEach(
+          [...actors].filter(([groupId]) => store.partitionFor(groupId) === partition),
+          ([, actor]) =>
+            Effect.flatMap(Deferred.make<void>(), (reply) =>
+              actor.send(Actor.Command.CompleteTxn({ producerId, commit, reply })).pipe(
+                Effect.flatMap((sent) => (sent ? Deferred.await(reply) : Effect.void)),
+                Effect.catchAll((e) => Effect.logWarning(`Cannot complete transactional offsets of ${producerId}`, e))
+              )
+            ),
+          { discard: true }
         )
     }
     return service

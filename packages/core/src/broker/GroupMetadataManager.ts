@@ -42,6 +42,14 @@ export interface CommittedOffset {
 export interface StoredGroup {
   metadata: GroupMetadata | undefined
   readonly offsets: Map<string, CommittedOffset>
+  /** Transactional offset commits whose transaction has no marker yet, by producer id. */
+  readonly pending?: Map<number, Map<string, CommittedOffset>>
+}
+
+/** The producer of a transactional offset commit (TxnOffsetCommit). */
+export interface TxnProducer {
+  readonly producerId: number
+  readonly producerEpoch: number
 }
 
 /** A record to write for a group. */
@@ -63,8 +71,15 @@ export interface GroupMetadataManager {
   readonly partitionFor: (groupId: string) => number
   /** Creates `__consumer_offsets` if it does not exist yet. */
   readonly ensureTopic: Effect.Effect<void, BrokerError>
-  /** Appends records of one group (one batch) and waits until they are acknowledged. */
-  readonly write: (groupId: string, records: ReadonlyArray<GroupRecord>) => Effect.Effect<void, CoordinatorNotAvailable>
+  /**
+   * Appends records of one group (one batch) and waits until they are acknowledged; with `txn`, as a
+   * transactional batch of that producer (visible once its COMMIT marker follows).
+   */
+  readonly write: (
+    groupId: string,
+    records: ReadonlyArray<GroupRecord>,
+    txn?: TxnProducer
+  ) => Effect.Effect<void, CoordinatorNotAvailable>
   /** Replays every partition: the groups found, by id. */
   readonly loadAll: Effect.Effect<Map<string, StoredGroup>, CoordinatorNotAvailable>
   /** Replays the partition of one group (an actor restarting from its log). */
@@ -185,7 +200,11 @@ export const applyRecord = (groups: Map<string, StoredGroup>, groupId: string, r
 
 const READ_BYTES = 4 << 20
 
-/** Replays a log into `groups`, keeping only groups accepted by `filter`. */
+/**
+ * Replays a log into `groups`, keeping only groups accepted by `filter`. Transactional batches are held
+ * per producer until their marker: applied on COMMIT, dropped on ABORT; those still open at the end
+ * become the groups' pending transactional offsets.
+ */
 const replay = (
   log: Log,
   groups: Map<string, StoredGroup>,
@@ -194,18 +213,57 @@ const replay = (
   Effect.gen(function* () {
     let offset = log.logStartOffset
     const end = log.logEndOffset
+    const open = new Map<number, Array<{ readonly groupId: string; readonly record: GroupRecord }>>()
     while (offset < end) {
       const read = yield* log.read(offset, READ_BYTES, { maxOffset: end })
       if (read.records.length === 0 || read.nextOffset <= offset) break
       for (const { position, header } of RecordBatch.headers(read.records)) {
-        if (RecordBatch.isControl(header.attributes)) continue
+        const transactional = RecordBatch.isTransactional(header.attributes) && header.producerId >= 0
+        if (RecordBatch.isControl(header.attributes)) {
+          if (RecordBatch.lastOffset(header) < offset) continue
+          for (const r of RecordBatch.records(read.records, position)) {
+            const marker = RecordBatch.decodeControlRecord(r)
+            const held = open.get(header.producerId)
+            open.delete(header.producerId)
+            if (marker.type === RecordBatch.ControlType.COMMIT && held !== undefined) {
+              for (const h of held) applyRecord(groups, h.groupId, h.record)
+            }
+          }
+          continue
+        }
         for (const r of RecordBatch.records(read.records, position)) {
           if (r.offset < offset || r.key === null) continue
           const decoded = decodeRecord(r.key, r.value)
-          if (decoded !== undefined && filter(decoded.groupId)) applyRecord(groups, decoded.groupId, decoded.record)
+          if (decoded === undefined || !filter(decoded.groupId)) continue
+          if (transactional) {
+            let held = open.get(header.producerId)
+            if (held === undefined) {
+              held = []
+              open.set(header.producerId, held)
+            }
+            held.push(decoded)
+          } else applyRecord(groups, decoded.groupId, decoded.record)
         }
       }
       offset = read.nextOffset
+    }
+    for (const [producerId, held] of open) {
+      for (const { groupId, record } of held) {
+        if (record._tag !== "Offset" || record.value === null) continue
+        let g = groups.get(groupId)
+        if (g === undefined) {
+          g = { metadata: undefined, offsets: new Map(), pending: new Map() }
+          groups.set(groupId, g)
+        }
+        const pending = g.pending ?? new Map<number, Map<string, CommittedOffset>>()
+        if (g.pending === undefined) groups.set(groupId, { ...g, pending })
+        let forProducer = pending.get(producerId)
+        if (forProducer === undefined) {
+          forProducer = new Map()
+          pending.set(producerId, forProducer)
+        }
+        forProducer.set(offsetKey(record.topic, record.partition), record.value)
+      }
     }
   }).pipe(
     Effect.catchAllDefect((d) =>
@@ -245,7 +303,8 @@ export const make = (
 
     const write = (
       groupId: string,
-      records: ReadonlyArray<GroupRecord>
+      records: ReadonlyArray<GroupRecord>,
+      txn?: TxnProducer
     ): Effect.Effect<void, CoordinatorNotAvailable> =>
       records.length === 0
         ? Effect.void
@@ -253,7 +312,10 @@ export const make = (
             const replica = yield* replicaOf(groupId)
             const now = yield* Clock.currentTimeMillis
             const batch = RecordBatch.encode(
-              records.map((r) => ({ key: encodeKey(groupId, r), value: encodeValue(r), timestamp: now }))
+              records.map((r) => ({ key: encodeKey(groupId, r), value: encodeValue(r), timestamp: now })),
+              txn === undefined
+                ? {}
+                : { producerId: txn.producerId, producerEpoch: txn.producerEpoch, transactional: true }
             )
             yield* replica
               .append([batch])

@@ -6,6 +6,8 @@
 import { apiSpec } from "../protocol/generated/ApiKey.js"
 import type { GroupCoordinator } from "./GroupCoordinator.js"
 import type { AnyHandler, ApiVersionRange } from "./Handler.js"
+import * as AddOffsetsToTxn from "./handlers/addOffsetsToTxn.js"
+import * as AddPartitionsToTxn from "./handlers/addPartitionsToTxn.js"
 import * as AlterConfigs from "./handlers/alterConfigs.js"
 import * as ApiVersions from "./handlers/apiVersions.js"
 import * as CreatePartitions from "./handlers/createPartitions.js"
@@ -17,10 +19,12 @@ import * as DescribeCluster from "./handlers/describeCluster.js"
 import * as DescribeConfigs from "./handlers/describeConfigs.js"
 import * as DescribeGroups from "./handlers/describeGroups.js"
 import * as DescribeLogDirs from "./handlers/describeLogDirs.js"
+import * as EndTxn from "./handlers/endTxn.js"
 import * as Fetch from "./handlers/fetch.js"
 import * as FindCoordinator from "./handlers/findCoordinator.js"
 import * as Heartbeat from "./handlers/heartbeat.js"
 import * as IncrementalAlterConfigs from "./handlers/incrementalAlterConfigs.js"
+import * as InitProducerId from "./handlers/initProducerId.js"
 import * as JoinGroup from "./handlers/joinGroup.js"
 import * as LeaveGroup from "./handlers/leaveGroup.js"
 import * as ListGroups from "./handlers/listGroups.js"
@@ -32,12 +36,19 @@ import * as OffsetFetch from "./handlers/offsetFetch.js"
 import * as OffsetForLeaderEpoch from "./handlers/offsetForLeaderEpoch.js"
 import * as Produce from "./handlers/produce.js"
 import * as SyncGroup from "./handlers/syncGroup.js"
+import * as TxnOffsetCommit from "./handlers/txnOffsetCommit.js"
 import type { PartitionManager } from "./PartitionManager.js"
 import type { ReplicaManager } from "./ReplicaManager.js"
 import type { TopicRegistry } from "./TopicRegistry.js"
+import type { TransactionCoordinator } from "./TransactionCoordinator.js"
 
 /** The services the built-in handlers need. */
-export type Requirements = TopicRegistry | PartitionManager | ReplicaManager | GroupCoordinator
+export type Requirements =
+  | TopicRegistry
+  | PartitionManager
+  | ReplicaManager
+  | GroupCoordinator
+  | TransactionCoordinator
 
 /** The built-in handlers. */
 export const handlers: ReadonlyArray<AnyHandler<Requirements>> = [
@@ -67,7 +78,13 @@ export const handlers: ReadonlyArray<AnyHandler<Requirements>> = [
   OffsetDelete.handler,
   DescribeGroups.handler,
   ListGroups.handler,
-  DeleteGroups.handler
+  DeleteGroups.handler,
+  // idempotent producers and transactions
+  InitProducerId.handler,
+  AddPartitionsToTxn.handler,
+  AddOffsetsToTxn.handler,
+  EndTxn.handler,
+  TxnOffsetCommit.handler
 ]
 
 /** A set of handlers indexed by api key, with the version table ApiVersions advertises. */

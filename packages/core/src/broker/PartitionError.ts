@@ -100,3 +100,21 @@ export const checkLeaderEpoch = (
     : current < leaderEpoch
       ? new FencedLeaderEpoch({ message: `Leader epoch ${current} is older than the current ${leaderEpoch}` })
       : new UnknownLeaderEpoch({ message: `Leader epoch ${current} is newer than the current ${leaderEpoch}` })
+
+/** A batch whose sequence number does not follow the producer's last one on this partition (45). */
+export class OutOfOrderSequenceNumber extends Schema.TaggedError<OutOfOrderSequenceNumber>()(
+  "OutOfOrderSequenceNumber",
+  fields
+) {
+  readonly errorCode = ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+}
+
+/** A batch or marker from an older epoch of its producer: a zombie (47). */
+export class InvalidProducerEpoch extends Schema.TaggedError<InvalidProducerEpoch>()("InvalidProducerEpoch", fields) {
+  readonly errorCode = ErrorCode.INVALID_PRODUCER_EPOCH
+}
+
+/** A non-transactional batch from a producer with an open transaction on this partition (48). */
+export class InvalidTxnState extends Schema.TaggedError<InvalidTxnState>()("InvalidTxnState", fields) {
+  readonly errorCode = ErrorCode.INVALID_TXN_STATE
+}

@@ -15,15 +15,31 @@
  *   the actor restarts from the log's state, leaving the other partitions alone.
  * - Appends queued together are written as one log append (one write, one flush decision) and then
  *   answered each with its own offsets; if that shared append fails they are retried one by one.
+ *   Appends carrying a producer id are run one at a time: each is checked against the producer state
+ *   first (a retried batch is answered with its original offsets and not written again; a stale epoch or
+ *   a sequence gap fails that append only) and the state is updated with the offsets it got.
+ * - The producer state ({@link ProducerStateManager}) is the actor's: open transactions give the last
+ *   stable offset (published like the high watermark), ABORT markers the aborted-transaction index.
+ *   It is snapshotted beside the log when a segment rolls and at shutdown, and rebuilt on start from
+ *   the latest snapshot plus the log after it.
  */
-import { Cause, Chunk, Data, Deferred, Effect, Exit } from "effect"
+import * as Path from "node:path"
+import { Cause, Chunk, Clock, Data, Deferred, Effect, Exit } from "effect"
 import * as Queue from "effect/Queue"
 import type { EpochEndOffset } from "../log/LeaderEpochCache.js"
 import type { AppendInfo, Log, LogConfig, ReadResult } from "../log/Log.js"
 import type { LogError, KafkaStorageError as LogStorageError, OffsetOutOfRangeError } from "../log/LogError.js"
+import type { Disk } from "../log/internal/disk.js"
 import type { TopicPartition } from "../log/LogStorage.js"
+import * as ProducerState from "../log/ProducerState.js"
 import * as RecordBatch from "../protocol/RecordBatch.js"
-import { ReplicaBusy, UnknownTopicOrPartition } from "./PartitionError.js"
+import {
+  InvalidProducerEpoch,
+  InvalidTxnState,
+  OutOfOrderSequenceNumber,
+  ReplicaBusy,
+  UnknownTopicOrPartition
+} from "./PartitionError.js"
 
 export type { TopicPartition } from "../log/LogStorage.js"
 
@@ -37,7 +53,21 @@ export interface AppendResult {
 }
 
 /** Why an append can fail. */
-export type AppendError = LogError | ReplicaBusy | UnknownTopicOrPartition
+export type AppendError =
+  | LogError
+  | ReplicaBusy
+  | UnknownTopicOrPartition
+  | OutOfOrderSequenceNumber
+  | InvalidProducerEpoch
+  | InvalidTxnState
+
+/** A transaction marker to write (from the transaction coordinator). */
+export interface TxnMarker {
+  readonly producerId: number
+  readonly producerEpoch: number
+  readonly commit: boolean
+  readonly coordinatorEpoch: number
+}
 
 /** Why a delete-records can fail. */
 export type DeleteRecordsError = OffsetOutOfRangeError | LogStorageError | ReplicaBusy | UnknownTopicOrPartition
@@ -55,6 +85,10 @@ export type Command = Data.TaggedEnum<{
   Park: { readonly fetchOffset: number; readonly waiter: Deferred.Deferred<void> }
   /** Replaces the log configuration. */
   UpdateConfig: { readonly config: LogConfig; readonly reply: Deferred.Deferred<void> }
+  /** Writes a COMMIT or ABORT marker for a producer's transaction. */
+  Marker: { readonly marker: TxnMarker; readonly reply: Deferred.Deferred<AppendResult, AppendError> }
+  /** Writes a producer-state snapshot (at shutdown). */
+  Snapshot: { readonly reply: Deferred.Deferred<void> }
 }>
 
 /** Constructors and matchers of {@link Command}. */
@@ -69,8 +103,21 @@ export interface PartitionReplica {
   readonly leaderEpoch: number
   /** The high watermark as last published by the actor. */
   readonly highWatermark: () => number
-  /** The last stable offset: the high watermark until transactions exist. */
+  /** The last stable offset: the first offset of the oldest open transaction, at most the high watermark. */
   readonly lastStableOffset: () => number
+  /** Aborted transactions overlapping `[fetchOffset, upperOffset)`, for a read_committed fetch. */
+  readonly abortedTransactions: (
+    fetchOffset: number,
+    upperOffset: number
+  ) => ReadonlyArray<{ readonly producerId: number; readonly firstOffset: number }>
+  /**
+   * Appends a COMMIT or ABORT control batch for the producer's transaction (written even when the
+   * producer has no open transaction here, as Kafka does); completes when durable and under the high
+   * watermark. Fails with InvalidProducerEpoch when `producerEpoch` is older than the stored epoch.
+   */
+  readonly writeTxnMarker: (marker: TxnMarker) => Effect.Effect<AppendResult, AppendError>
+  /** Writes a producer-state snapshot beside the log (clean shutdown). */
+  readonly snapshot: Effect.Effect<void>
   /** Appends validated batches; completes once they are durable per the flush policy and under the high watermark. */
   readonly append: (batches: ReadonlyArray<Uint8Array>) => Effect.Effect<AppendResult, AppendError>
   /**
@@ -115,7 +162,16 @@ export interface ReplicaOptions {
   readonly mailboxCapacity?: number
   /** Leader epoch to serve (default 0). */
   readonly leaderEpoch?: number
+  /** Where producer-state snapshots live (the log's disk); without it they are not written. */
+  readonly disk?: Disk
+  /** `producer.id.expiration.ms` (default 86400000). */
+  readonly producerIdExpirationMs?: number
 }
+
+/** Producer-state snapshots kept per partition. */
+const SNAPSHOTS_KEPT = 2
+/** Bytes read per step when the producer state is rebuilt from the log. */
+const REPLAY_CHUNK = 1 << 20
 
 interface Waiter {
   readonly fetchOffset: number
@@ -143,13 +199,78 @@ export const make = (
 
     // actor state
     let highWatermark = 0
+    let lastStable = 0
     let waiters: Array<Waiter> = []
     let stopped = false
+    const producers = new ProducerState.ProducerStateManager()
+    const expirationMs = options.producerIdExpirationMs ?? 86_400_000
+    let lastExpiryCheck = 0
+    let segmentCount = log.segments.length
+    const disk = options.disk
+
+    const publishLastStable = () => {
+      const first = producers.firstUnstableOffset()
+      lastStable = first === undefined ? highWatermark : Math.min(first, highWatermark)
+    }
+
+    /** Writes a snapshot of the producer state as of the log end, keeping the latest {@link SNAPSHOTS_KEPT}. */
+    const writeSnapshot: Effect.Effect<void> = Effect.suspend(() => {
+      if (disk === undefined) return Effect.void
+      const file = Path.join(log.dir, ProducerState.snapshotFileName(producers.mapEndOffset))
+      return disk.writeFileAtomic(file, producers.encodeSnapshot()).pipe(
+        Effect.zipRight(disk.list(log.dir)),
+        Effect.flatMap((names) => {
+          const old = names
+            .map((n) => ProducerState.snapshotOffset(n))
+            .filter((o): o is number => o !== undefined)
+            .sort((a, b) => b - a)
+            .slice(SNAPSHOTS_KEPT)
+          return Effect.forEach(old, (o) => disk.remove(Path.join(log.dir, ProducerState.snapshotFileName(o))), {
+            discard: true
+          })
+        }),
+        Effect.catchAll((e) => Effect.logWarning(`${name}: cannot write a producer-state snapshot`, e))
+      )
+    })
+
+    /** Loads the latest usable snapshot and replays the log after it. */
+    const recoverProducers: Effect.Effect<void> = Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      producers.clear(log.logStartOffset)
+      if (disk !== undefined) {
+        const names = yield* Effect.orElseSucceed(disk.list(log.dir), () => [] as ReadonlyArray<string>)
+        const offsets = names
+          .map((n) => ProducerState.snapshotOffset(n))
+          .filter((o): o is number => o !== undefined && o <= log.logEndOffset)
+          .sort((a, b) => b - a)
+        for (const o of offsets) {
+          const bytes = yield* Effect.orElseSucceed(
+            disk.readFile(Path.join(log.dir, ProducerState.snapshotFileName(o))),
+            () => undefined
+          )
+          if (bytes !== undefined && bytes._tag === "Some" && producers.loadSnapshot(bytes.value)) break
+          producers.clear(log.logStartOffset)
+        }
+      }
+      let offset = Math.max(producers.mapEndOffset, log.logStartOffset)
+      producers.onLogStartOffset(log.logStartOffset)
+      while (offset < log.logEndOffset) {
+        const read = yield* log.read(offset, REPLAY_CHUNK, { maxOffset: log.logEndOffset, minOneMessage: true })
+        if (read.records.length === 0 || read.nextOffset <= offset) break
+        producers.replay(read.records, now)
+        offset = read.nextOffset
+      }
+      producers.mapEndOffset = log.logEndOffset
+    }).pipe(Effect.catchAll((e) => Effect.logWarning(`${name}: cannot rebuild the producer state`, e)))
 
     const advance = (offset: number): Effect.Effect<void> =>
       Effect.suspend(() => {
-        if (offset <= highWatermark) return Effect.void
+        if (offset <= highWatermark) {
+          publishLastStable()
+          return Effect.void
+        }
         highWatermark = offset
+        publishLastStable()
         const ready: Array<Waiter> = []
         const parked: Array<Waiter> = []
         for (const w of waiters) (w.fetchOffset < offset ? ready : parked).push(w)
@@ -163,29 +284,135 @@ export const make = (
     /** Re-derives the actor's state from the log (start and restart). */
     const resync = Effect.suspend(() => {
       highWatermark = Math.min(highWatermark, log.logEndOffset)
-      return advance(log.logEndOffset)
+      return Effect.zipRight(recoverProducers, advance(log.logEndOffset))
     })
+
+    /** After an append: snapshot on a segment roll, expire idle producers now and then. */
+    const afterAppend = (now: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (now - lastExpiryCheck >= Math.min(expirationMs, 60_000)) {
+          lastExpiryCheck = now
+          producers.removeExpired(now, expirationMs)
+        }
+        const count = log.segments.length
+        if (count === segmentCount) return Effect.void
+        segmentCount = count
+        producers.onLogStartOffset(log.logStartOffset)
+        return writeSnapshot
+      })
+
+    const toResult = (info: AppendInfo): AppendResult => ({
+      baseOffset: info.firstOffset,
+      lastOffset: info.lastOffset,
+      logAppendTime: info.logAppendTime,
+      logStartOffset: info.logStartOffset
+    })
+
+    /** Appends batches of producers: checked against the producer state first, which is updated after. */
+    const appendProducerBatches = (
+      batches: ReadonlyArray<Uint8Array>,
+      reply: Deferred.Deferred<AppendResult, AppendError>
+    ): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        for (const buf of batches) {
+          for (let pos = 0; pos < buf.length; pos += RecordBatch.sizeAt(buf, pos)) {
+            const verdict = producers.check(RecordBatch.readHeader(buf, pos))
+            switch (verdict._tag) {
+              case "Append":
+                continue
+              case "Duplicate":
+                yield* Deferred.succeed(reply, {
+                  baseOffset: verdict.firstOffset,
+                  lastOffset: verdict.lastOffset,
+                  logAppendTime: -1,
+                  logStartOffset: log.logStartOffset
+                })
+                return
+              case "InvalidProducerEpoch":
+                yield* Deferred.fail(reply, new InvalidProducerEpoch({ message: verdict.message }))
+                return
+              case "OutOfOrderSequence":
+                yield* Deferred.fail(reply, new OutOfOrderSequenceNumber({ message: verdict.message }))
+                return
+              case "InvalidTxnState":
+                yield* Deferred.fail(reply, new InvalidTxnState({ message: verdict.message }))
+                return
+            }
+          }
+        }
+        const appended = yield* Effect.exit(
+          log.append(batches, { leaderEpoch, verifyCrc: false }).pipe(Effect.tap((info: AppendInfo) => info.durable))
+        )
+        if (Exit.isSuccess(appended)) {
+          // the log rewrote each batch's base offset in place
+          for (const buf of batches) {
+            for (let pos = 0; pos < buf.length; pos += RecordBatch.sizeAt(buf, pos)) {
+              producers.update(RecordBatch.readHeader(buf, pos), now)
+            }
+          }
+          yield* advance(appended.value.lastOffset + 1)
+          yield* afterAppend(now)
+        }
+        yield* Deferred.done(reply, Exit.map(appended, toResult))
+      })
+
+    const hasProducer = (batches: ReadonlyArray<Uint8Array>): boolean => {
+      for (const buf of batches) {
+        for (let pos = 0; pos < buf.length; pos += RecordBatch.sizeAt(buf, pos)) {
+          if (RecordBatch.readHeader(buf, pos).producerId >= 0) return true
+        }
+      }
+      return false
+    }
+
+    const writeMarker = (
+      marker: TxnMarker,
+      reply: Deferred.Deferred<AppendResult, AppendError>
+    ): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const entry = producers.producers.get(marker.producerId)
+        if (entry !== undefined && marker.producerEpoch < entry.epoch) {
+          yield* Deferred.fail(
+            reply,
+            new InvalidProducerEpoch({
+              message: `Marker epoch ${marker.producerEpoch} of producer ${marker.producerId} is older than ${entry.epoch}`
+            })
+          )
+          return
+        }
+        const type = marker.commit ? "COMMIT" : "ABORT"
+        const batch = RecordBatch.encodeControlBatch({
+          type,
+          producerId: marker.producerId,
+          producerEpoch: marker.producerEpoch,
+          coordinatorEpoch: marker.coordinatorEpoch,
+          timestamp: now
+        })
+        const appended = yield* Effect.exit(
+          log.append(batch, { leaderEpoch, verifyCrc: false }).pipe(Effect.tap((info: AppendInfo) => info.durable))
+        )
+        if (Exit.isSuccess(appended)) {
+          producers.update(RecordBatch.readHeader(batch), now, {
+            type: RecordBatch.ControlType[type],
+            coordinatorEpoch: marker.coordinatorEpoch
+          })
+          yield* advance(appended.value.lastOffset + 1)
+          yield* afterAppend(now)
+        }
+        yield* Deferred.done(reply, Exit.map(appended, toResult))
+      })
 
     const handle = (command: Command): Effect.Effect<void> =>
       Command.$match(command, {
         Append: ({ batches, reply }) =>
-          log.append(batches, { leaderEpoch, verifyCrc: false }).pipe(
-            Effect.tap((info: AppendInfo) => info.durable),
-            Effect.tap((info) => advance(info.lastOffset + 1)),
-            Effect.map(
-              (info): AppendResult => ({
-                baseOffset: info.firstOffset,
-                lastOffset: info.lastOffset,
-                logAppendTime: info.logAppendTime,
-                logStartOffset: info.logStartOffset
-              })
-            ),
-            Effect.exit,
-            Effect.flatMap((exit) => Deferred.done(reply, exit)),
-            Effect.asVoid
-          ),
+          hasProducer(batches)
+            ? appendProducerBatches(batches, reply)
+            : appendPlain(batches, reply),
         DeleteRecords: ({ offset, reply }) =>
           log.deleteRecords(offset === -1 ? highWatermark : offset).pipe(
+            Effect.tap(() => Effect.sync(() => producers.onLogStartOffset(log.logStartOffset))),
             Effect.exit,
             Effect.flatMap((exit) => Deferred.done(reply, exit)),
             Effect.asVoid
@@ -203,8 +430,24 @@ export const make = (
             waiters.push({ fetchOffset, waiter })
           }),
         UpdateConfig: ({ config, reply }) =>
-          log.updateConfig(config).pipe(Effect.zipRight(Deferred.succeed(reply, undefined)), Effect.asVoid)
+          log.updateConfig(config).pipe(Effect.zipRight(Deferred.succeed(reply, undefined)), Effect.asVoid),
+        Marker: ({ marker, reply }) => writeMarker(marker, reply),
+        Snapshot: ({ reply }) => Effect.zipRight(writeSnapshot, Deferred.succeed(reply, undefined))
       })
+
+    const appendPlain = (
+      batches: ReadonlyArray<Uint8Array>,
+      reply: Deferred.Deferred<AppendResult, AppendError>
+    ): Effect.Effect<void> =>
+      log.append(batches, { leaderEpoch, verifyCrc: false }).pipe(
+        Effect.tap((info: AppendInfo) => info.durable),
+        Effect.tap((info) => advance(info.lastOffset + 1)),
+        Effect.tap(() => Effect.flatMap(Clock.currentTimeMillis, afterAppend)),
+        Effect.map(toResult),
+        Effect.exit,
+        Effect.flatMap((exit) => Deferred.done(reply, exit)),
+        Effect.asVoid
+      )
 
     type AppendCommand = Extract<Command, { readonly _tag: "Append" }>
 
@@ -226,7 +469,7 @@ export const make = (
             for (const c of group) Deferred.unsafeDone(c.reply, Exit.failCause(durable.cause))
             return Effect.void
           }
-          return Effect.map(advance(info.lastOffset + 1), () => {
+          return Effect.map(Effect.zipRight(advance(info.lastOffset + 1), Effect.flatMap(Clock.currentTimeMillis, afterAppend)), () => {
             let next = info.firstOffset
             for (const c of group) {
               let records = 0
@@ -258,7 +501,7 @@ export const make = (
         group = []
       }
       for (const c of commands) {
-        if (c._tag === "Append") group.push(c)
+        if (c._tag === "Append" && !hasProducer(c.batches)) group.push(c)
         else {
           close()
           steps.push(handle(c))
@@ -308,7 +551,10 @@ export const make = (
       log,
       leaderEpoch,
       highWatermark: () => highWatermark,
-      lastStableOffset: () => highWatermark,
+      lastStableOffset: () => lastStable,
+      abortedTransactions: (fetchOffset, upperOffset) => producers.abortedTransactions(fetchOffset, upperOffset),
+      writeTxnMarker: (marker) => ask<AppendResult, AppendError>((reply) => Command.Marker({ marker, reply })),
+      snapshot: ask<void, never>((reply) => Command.Snapshot({ reply })).pipe(Effect.ignore),
       append: (batches) => ask<AppendResult, AppendError>((reply) => Command.Append({ batches, reply })),
       offerAppend: (batches) =>
         Effect.flatMap(Deferred.make<AppendResult, AppendError>(), (reply) =>
@@ -329,7 +575,7 @@ export const make = (
         const pending = yield* Queue.takeAll(mailbox)
         for (const c of pending) {
           if (c._tag === "Park") yield* Deferred.succeed(c.waiter, undefined)
-          else if (c._tag === "UpdateConfig") yield* Deferred.succeed(c.reply, undefined)
+          else if (c._tag === "UpdateConfig" || c._tag === "Snapshot") yield* Deferred.succeed(c.reply, undefined)
           else yield* Deferred.fail(c.reply as Deferred.Deferred<unknown, UnknownTopicOrPartition>, gone())
         }
         for (const w of waiters) yield* Deferred.succeed(w.waiter, undefined)

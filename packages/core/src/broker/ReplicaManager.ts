@@ -40,6 +40,8 @@ export interface ReplicaManagerOptions {
   readonly mailboxCapacity?: number
   /** Fetch session cache slots (`max.incremental.fetch.session.cache.slots`, default 1000). */
   readonly fetchSessionSlots?: number
+  /** `producer.id.expiration.ms` (default 86400000). */
+  readonly producerIdExpirationMs?: number
 }
 
 const toStorageError = (e: { readonly message: string }): KafkaStorageError =>
@@ -59,7 +61,11 @@ export const make = (
     const topics = new Map<string, Array<PartitionReplica.PartitionReplica>>()
     const lock = yield* Effect.makeSemaphore(1)
     const fetchSessions = new FetchSessionCache(options.fetchSessionSlots)
-    const replicaOptions = options.mailboxCapacity === undefined ? {} : { mailboxCapacity: options.mailboxCapacity }
+    const replicaOptions: PartitionReplica.ReplicaOptions = {
+      disk: storage.disk,
+      ...(options.mailboxCapacity === undefined ? {} : { mailboxCapacity: options.mailboxCapacity }),
+      ...(options.producerIdExpirationMs === undefined ? {} : { producerIdExpirationMs: options.producerIdExpirationMs })
+    }
 
     const stopTopic = (topic: string, list: ReadonlyArray<PartitionReplica.PartitionReplica>) =>
       Effect.forEach(
@@ -68,9 +74,11 @@ export const make = (
         { discard: true }
       ).pipe(Effect.zipRight(Effect.sync(() => fetchSessions.forgetTopic(topic))))
 
-    // stop every actor before the storage closes the logs
+    // snapshot the producer state and stop every actor before the storage closes the logs
     yield* Effect.addFinalizer(() =>
-      Effect.forEach([...topics], ([topic, list]) => stopTopic(topic, list), { discard: true })
+      Effect.forEach([...topics.values()].flat(), (r) => r.snapshot, { discard: true, concurrency: 8 }).pipe(
+        Effect.zipRight(Effect.forEach([...topics], ([topic, list]) => stopTopic(topic, list), { discard: true }))
+      )
     )
 
     const createPartitions = (t: PartitionManager.TopicPartitions) =>

@@ -40,6 +40,8 @@ export declare namespace LogStorage {
   export interface Service {
     /** The data folder. */
     readonly dataDir: string
+    /** The disk the logs live on, for files their owners keep beside them (producer-state snapshots). */
+    readonly disk: Disk.Disk
     /**
      * Opens a partition's log, creating it when missing and recovering it after an unclean shutdown;
      * returns the already open log when it is. `config` overrides the storage's topic defaults.
@@ -139,6 +141,7 @@ export const make = (options: {
 
     const service: LogStorage.Service = {
       dataDir,
+      disk,
       open,
       get: (tp) => Effect.sync(() => Option.fromNullable(logs.get(folderName(tp)) as Log | undefined)),
       list: disk.list(dataDir).pipe(Effect.map((names) => names.flatMap((n) => parseFolderName(n) ?? []))),

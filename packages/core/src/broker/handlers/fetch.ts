@@ -41,6 +41,8 @@ interface Result {
   readonly records: Uint8Array
   /** The offset past which new data should wake a parked fetch. */
   readonly parkAt: number
+  /** read_committed: the aborted transactions overlapping the records returned. */
+  readonly aborted?: ReadonlyArray<{ readonly producerId: number; readonly firstOffset: number }>
 }
 
 const EMPTY = new Uint8Array(0)
@@ -199,7 +201,11 @@ export const handler = Handler.make({
             const e = new UnsupportedCompressionType({ message: "zstd data needs Fetch v10 or later" })
             return errorResult(w, e.errorCode, replica)
           }
-          return { ...ok, records, parkAt: Math.max(offset, highWatermark) }
+          const aborted =
+            readCommitted && records.length > 0
+              ? replica.abortedTransactions(offset, read.right.nextOffset)
+              : undefined
+          return { ...ok, records, parkAt: Math.max(offset, highWatermark), ...(aborted ? { aborted } : {}) }
         })
 
       const readAll = Effect.gen(function* () {
@@ -274,7 +280,14 @@ export const handler = Handler.make({
           highWatermark: BigInt(r.highWatermark),
           lastStableOffset: BigInt(r.lastStableOffset),
           logStartOffset: BigInt(r.logStartOffset),
-          abortedTransactions: readCommitted ? [] : null,
+          abortedTransactions: readCommitted
+            ? (r.aborted ?? []).map((a) =>
+                Fetch.makeFetchResponseAbortedTransaction({
+                  producerId: BigInt(a.producerId),
+                  firstOffset: BigInt(a.firstOffset)
+                })
+              )
+            : null,
           preferredReadReplica: -1,
           records
         })

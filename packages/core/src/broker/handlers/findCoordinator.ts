@@ -1,10 +1,11 @@
-// FindCoordinator v0-4: v1 key_type (0 group, 1 transaction) and error message; v3 flexible (KIP-482); v4 batches keys (KIP-699). Single node: this broker coordinates every key.
+// FindCoordinator v0-4: v1 key_type (0 group, 1 transaction) and error message; v3 flexible (KIP-482); v4 batches keys (KIP-699). Single node: this broker coordinates every key; __consumer_offsets or __transaction_state is created on the first lookup.
 import { Effect } from "effect"
 import * as FindCoordinator from "../../protocol/generated/FindCoordinator.js"
 import { Codes, InvalidRequest, toWire, type WireError } from "../BrokerError.js"
 import { KeyType } from "../CoordinatorKey.js"
 import { GroupCoordinator } from "../GroupCoordinator.js"
 import * as Handler from "../Handler.js"
+import { TransactionCoordinator } from "../TransactionCoordinator.js"
 
 const BATCHED_VERSION = 4
 
@@ -15,15 +16,16 @@ export const handler = Handler.make({
   handle: (request, context) =>
     Effect.gen(function* () {
       const groups = yield* GroupCoordinator
+      const transactions = yield* TransactionCoordinator
       const { nodeId, host, port } = context.broker
       const resolve = (): Effect.Effect<WireError> => {
         if (request.keyType !== KeyType.GROUP && request.keyType !== KeyType.TRANSACTION) {
           return Effect.succeed(toWire(new InvalidRequest({ message: `Unknown key type ${request.keyType}.` })))
         }
-        // the transaction coordinator will create __transaction_state itself; groups need __consumer_offsets now
-        if (request.keyType === KeyType.TRANSACTION)
-          return Effect.succeed({ errorCode: Codes.NONE, errorMessage: null })
-        return groups.ensureOffsetsTopic.pipe(
+        // the coordinators' internal topics are created on the first lookup, as in Kafka
+        const ensure: Effect.Effect<void, { readonly message: string }> =
+          request.keyType === KeyType.TRANSACTION ? transactions.ensureTopic : groups.ensureOffsetsTopic
+        return ensure.pipe(
           Effect.as<WireError>({ errorCode: Codes.NONE, errorMessage: null }),
           Effect.catchAll((e) =>
             Effect.succeed({ errorCode: Codes.COORDINATOR_NOT_AVAILABLE, errorMessage: e.message })

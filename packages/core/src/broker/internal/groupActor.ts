@@ -40,7 +40,8 @@ import {
   type GroupMetadata,
   type GroupRecord,
   offsetKey,
-  type StoredGroup
+  type StoredGroup,
+  type TxnProducer
 } from "../GroupMetadataManager.js"
 
 /** The classic group states, named as DescribeGroups and ListGroups report them. */
@@ -137,6 +138,8 @@ export interface CommitInput extends MemberRef {
   /** OffsetCommit v2-4 `retention_time_ms`; -1 for the broker's retention. */
   readonly retentionTimeMs: number
   readonly offsets: ReadonlyArray<OffsetToCommit>
+  /** A TxnOffsetCommit: the offsets stay pending until the producer's transaction ends. */
+  readonly txn?: TxnProducer
 }
 
 /** Partitions requested by OffsetFetch or OffsetDelete. */
@@ -211,6 +214,8 @@ export type Command = Data.TaggedEnum<{
   Describe: { readonly reply: Deferred.Deferred<GroupDescription, GroupError> }
   Delete: { readonly reply: Deferred.Deferred<void, GroupError> }
   Timeout: { readonly key: string; readonly token: number }
+  /** The producer's transaction ended (its marker is on the group's partition): apply or drop its offsets. */
+  CompleteTxn: { readonly producerId: number; readonly commit: boolean; readonly reply: Deferred.Deferred<void> }
 }>
 
 /** Constructors and matchers of {@link Command}. */
@@ -230,7 +235,10 @@ export interface GroupSettings {
 
 /** The persistence an actor needs (a {@link GroupMetadataManager} for one group). */
 export interface GroupStore {
-  readonly write: (records: ReadonlyArray<GroupRecord>) => Effect.Effect<void, CoordinatorNotAvailable>
+  readonly write: (
+    records: ReadonlyArray<GroupRecord>,
+    txn?: TxnProducer
+  ) => Effect.Effect<void, CoordinatorNotAvailable>
   readonly load: Effect.Effect<StoredGroup | undefined, CoordinatorNotAvailable>
 }
 
@@ -283,6 +291,8 @@ interface State {
   /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined. */
   readonly pendingMembers: Set<string>
   readonly offsets: Map<string, CommittedOffset>
+  /** Transactional offsets awaiting their transaction's marker, by producer id. */
+  readonly pendingTxn: Map<number, Map<string, CommittedOffset>>
   /** When the state last changed (GroupMetadataValue `current_state_timestamp`), -1 unknown. */
   stateTimestamp: number
   /** Set while the first rebalance of an empty group waits for more members. */
@@ -301,6 +311,7 @@ const emptyState = (): State => ({
   staticMembers: new Map(),
   pendingMembers: new Set(),
   offsets: new Map(),
+  pendingTxn: new Map(),
   stateTimestamp: -1,
   initialDelay: undefined
 })
@@ -310,6 +321,7 @@ const fromStored = (stored: StoredGroup | undefined): State => {
   const s = emptyState()
   if (stored === undefined) return s
   for (const [k, v] of stored.offsets) s.offsets.set(k, v)
+  for (const [pid, offsets] of stored.pending ?? []) s.pendingTxn.set(pid, new Map(offsets))
   const md = stored.metadata
   if (md === undefined) return s
   s.generationId = md.generation
@@ -892,7 +904,10 @@ export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
 
       const commit = (input: CommitInput): Effect.Effect<void, GroupError> =>
         Effect.gen(function* () {
-          if (input.generationId >= 0 || input.memberId !== "" || input.groupInstanceId !== null) {
+          const txnWithoutMember = input.txn !== undefined && input.generationId < 0 && input.memberId === ""
+          if (txnWithoutMember) {
+            // TxnOffsetCommit v0-2 (or without group metadata): the transaction coordinator vouches for it
+          } else if (input.generationId >= 0 || input.memberId !== "" || input.groupInstanceId !== null) {
             const m = validateMember(input.memberId, input.groupInstanceId)
             if (!isMember(m)) return yield* Effect.fail(m)
             if (input.generationId !== g.generationId) {
@@ -922,10 +937,27 @@ export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
             })
           )
           yield* store.write(
-            values.map((value) => ({ _tag: "Offset", topic: value.topic, partition: value.partition, value }))
+            values.map((value) => ({ _tag: "Offset", topic: value.topic, partition: value.partition, value })),
+            input.txn
           )
-          for (const v of values) g.offsets.set(offsetKey(v.topic, v.partition), v)
+          if (input.txn === undefined) {
+            for (const v of values) g.offsets.set(offsetKey(v.topic, v.partition), v)
+            return
+          }
+          let pending = g.pendingTxn.get(input.txn.producerId)
+          if (pending === undefined) {
+            pending = new Map()
+            g.pendingTxn.set(input.txn.producerId, pending)
+          }
+          for (const v of values) pending.set(offsetKey(v.topic, v.partition), v)
         })
+
+      const completeTxn = (producerId: number, committed: boolean): void => {
+        const pending = g.pendingTxn.get(producerId)
+        if (pending === undefined) return
+        g.pendingTxn.delete(producerId)
+        if (committed) for (const [k, v] of pending) g.offsets.set(k, v)
+      }
 
       const fetchOffsets = (topics: ReadonlyArray<TopicPartitions> | null): ReadonlyArray<FetchedOffset> => {
         if (topics === null) {
@@ -1094,6 +1126,7 @@ export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
 
       const handle = (command: Command): Effect.Effect<void> => {
         if (g.state === "Dead" && command._tag !== "Timeout") {
+          if (command._tag === "CompleteTxn") return Effect.asVoid(Deferred.succeed(command.reply, undefined))
           return Effect.asVoid(
             Deferred.fail(
               command.reply as Deferred.Deferred<unknown, GroupError>,
@@ -1115,7 +1148,12 @@ export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
           DeleteOffsets: ({ topics, reply: r }) => reply(r, deleteOffsets(topics)),
           Describe: ({ reply: r }) => reply(r, Effect.sync(describe)),
           Delete: ({ reply: r }) => reply(r, deleteGroup),
-          Timeout: ({ key, token }) => (tokens.get(key) === token ? timeout(key) : Effect.void)
+          Timeout: ({ key, token }) => (tokens.get(key) === token ? timeout(key) : Effect.void),
+          CompleteTxn: ({ producerId, commit: committed, reply: r }) =>
+            Effect.zipRight(
+              Effect.sync(() => completeTxn(producerId, committed)),
+              Deferred.succeed(r, undefined)
+            )
         }).pipe(Effect.asVoid)
       }
 
