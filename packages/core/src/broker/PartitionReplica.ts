@@ -216,6 +216,8 @@ export const make = (
     /** Writes a snapshot of the producer state as of the log end, keeping the latest {@link SNAPSHOTS_KEPT}. */
     const writeSnapshot: Effect.Effect<void> = Effect.suspend(() => {
       if (disk === undefined) return Effect.void
+      // the actor has applied every batch up to the log end (plain batches change nothing)
+      producers.mapEndOffset = log.logEndOffset
       const file = Path.join(log.dir, ProducerState.snapshotFileName(producers.mapEndOffset))
       return disk.writeFileAtomic(file, producers.encodeSnapshot()).pipe(
         Effect.zipRight(disk.list(log.dir)),
@@ -515,15 +517,14 @@ export const make = (
     const loop: Effect.Effect<never> = Effect.forever(
       Effect.flatMap(Queue.takeBetween(mailbox, 1, 256), (commands) => Effect.uninterruptible(handleAll(commands)))
     )
-    const run: Effect.Effect<never> = Effect.zipRight(
-      resync,
-      Effect.forever(
-        loop.pipe(
-          Effect.catchAllCause((cause) =>
-            Cause.isInterruptedOnly(cause)
-              ? Effect.failCause(cause as Cause.Cause<never>)
-              : Effect.zipRight(Effect.logError(`Partition ${name} actor failed; restarting`, cause), resync)
-          )
+    // the state is derived before the replica is handed out, so no request sees it unset
+    yield* resync
+    const run: Effect.Effect<never> = Effect.forever(
+      loop.pipe(
+        Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause)
+            ? Effect.failCause(cause as Cause.Cause<never>)
+            : Effect.zipRight(Effect.logError(`Partition ${name} actor failed; restarting`, cause), resync)
         )
       )
     )
