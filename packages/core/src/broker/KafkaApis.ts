@@ -43,12 +43,7 @@ import type { TopicRegistry } from "./TopicRegistry.js"
 import type { TransactionCoordinator } from "./TransactionCoordinator.js"
 
 /** The services the built-in handlers need. */
-export type Requirements =
-  | TopicRegistry
-  | PartitionManager
-  | ReplicaManager
-  | GroupCoordinator
-  | TransactionCoordinator
+export type Requirements = TopicRegistry | PartitionManager | ReplicaManager | GroupCoordinator | TransactionCoordinator
 
 /** The built-in handlers. */
 export const handlers: ReadonlyArray<AnyHandler<Requirements>> = [

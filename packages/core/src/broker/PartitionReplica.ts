@@ -26,10 +26,10 @@
 import * as Path from "node:path"
 import { Cause, Chunk, Clock, Data, Deferred, Effect, Exit } from "effect"
 import * as Queue from "effect/Queue"
+import type { Disk } from "../log/internal/disk.js"
 import type { EpochEndOffset } from "../log/LeaderEpochCache.js"
 import type { AppendInfo, Log, LogConfig, ReadResult } from "../log/Log.js"
 import type { LogError, KafkaStorageError as LogStorageError, OffsetOutOfRangeError } from "../log/LogError.js"
-import type { Disk } from "../log/internal/disk.js"
 import type { TopicPartition } from "../log/LogStorage.js"
 import * as ProducerState from "../log/ProducerState.js"
 import * as RecordBatch from "../protocol/RecordBatch.js"
@@ -368,10 +368,7 @@ export const make = (
       return false
     }
 
-    const writeMarker = (
-      marker: TxnMarker,
-      reply: Deferred.Deferred<AppendResult, AppendError>
-    ): Effect.Effect<void> =>
+    const writeMarker = (marker: TxnMarker, reply: Deferred.Deferred<AppendResult, AppendError>): Effect.Effect<void> =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         const entry = producers.producers.get(marker.producerId)
@@ -409,9 +406,7 @@ export const make = (
     const handle = (command: Command): Effect.Effect<void> =>
       Command.$match(command, {
         Append: ({ batches, reply }) =>
-          hasProducer(batches)
-            ? appendProducerBatches(batches, reply)
-            : appendPlain(batches, reply),
+          hasProducer(batches) ? appendProducerBatches(batches, reply) : appendPlain(batches, reply),
         DeleteRecords: ({ offset, reply }) =>
           log.deleteRecords(offset === -1 ? highWatermark : offset).pipe(
             Effect.tap(() => Effect.sync(() => producers.onLogStartOffset(log.logStartOffset))),
@@ -471,23 +466,26 @@ export const make = (
             for (const c of group) Deferred.unsafeDone(c.reply, Exit.failCause(durable.cause))
             return Effect.void
           }
-          return Effect.map(Effect.zipRight(advance(info.lastOffset + 1), Effect.flatMap(Clock.currentTimeMillis, afterAppend)), () => {
-            let next = info.firstOffset
-            for (const c of group) {
-              let records = 0
-              for (const b of c.batches) records += recordCount(b)
-              Deferred.unsafeDone(
-                c.reply,
-                Exit.succeed({
-                  baseOffset: next,
-                  lastOffset: next + records - 1,
-                  logAppendTime: info.logAppendTime,
-                  logStartOffset: info.logStartOffset
-                })
-              )
-              next += records
+          return Effect.map(
+            Effect.zipRight(advance(info.lastOffset + 1), Effect.flatMap(Clock.currentTimeMillis, afterAppend)),
+            () => {
+              let next = info.firstOffset
+              for (const c of group) {
+                let records = 0
+                for (const b of c.batches) records += recordCount(b)
+                Deferred.unsafeDone(
+                  c.reply,
+                  Exit.succeed({
+                    baseOffset: next,
+                    lastOffset: next + records - 1,
+                    logAppendTime: info.logAppendTime,
+                    logStartOffset: info.logStartOffset
+                  })
+                )
+                next += records
+              }
             }
-          })
+          )
         })
       })
     }

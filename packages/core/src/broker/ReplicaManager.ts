@@ -64,7 +64,9 @@ export const make = (
     const replicaOptions: PartitionReplica.ReplicaOptions = {
       disk: storage.disk,
       ...(options.mailboxCapacity === undefined ? {} : { mailboxCapacity: options.mailboxCapacity }),
-      ...(options.producerIdExpirationMs === undefined ? {} : { producerIdExpirationMs: options.producerIdExpirationMs })
+      ...(options.producerIdExpirationMs === undefined
+        ? {}
+        : { producerIdExpirationMs: options.producerIdExpirationMs })
     }
 
     const stopTopic = (topic: string, list: ReadonlyArray<PartitionReplica.PartitionReplica>) =>

@@ -25,9 +25,10 @@ import * as BrokerConfig from "./BrokerConfig.js"
 import type { KafkaStorageError } from "./BrokerError.js"
 import { partitionFor } from "./CoordinatorKey.js"
 import { GroupCoordinator } from "./GroupCoordinator.js"
-import { InvalidProducerEpoch } from "./PartitionError.js"
+import type { InvalidProducerEpoch } from "./PartitionError.js"
 import * as ProducerIdManager from "./ProducerIdManager.js"
 import { ReplicaManager } from "./ReplicaManager.js"
+import { CONSUMER_OFFSETS, TopicRegistry, TRANSACTION_STATE } from "./TopicRegistry.js"
 import {
   ConcurrentTransactions,
   InvalidProducerIdMapping,
@@ -37,7 +38,6 @@ import {
   TxnCoordinatorNotAvailable,
   TxnInvalidState
 } from "./TransactionError.js"
-import { CONSUMER_OFFSETS, TRANSACTION_STATE, TopicRegistry } from "./TopicRegistry.js"
 
 /** Kafka's transaction states (TransactionLogValue `transaction_status`). */
 export const TxnStatus = {
@@ -223,8 +223,7 @@ export const make = (
     const fibers = yield* FiberMap.make<string>()
     const actors = new Map<string, TxnActor>()
     const existing = yield* registry.get(TRANSACTION_STATE)
-    let numPartitions =
-      existing?.partitions ?? BrokerConfig.getNumber(config, "transaction.state.log.num.partitions")
+    let numPartitions = existing?.partitions ?? BrokerConfig.getNumber(config, "transaction.state.log.num.partitions")
 
     const unavailable = (message: string) => new TxnCoordinatorNotAvailable({ message })
 
@@ -247,9 +246,7 @@ export const make = (
         const replica = replicas.get(TRANSACTION_STATE, partition)
         if (replica === undefined) return yield* unavailable(`${TRANSACTION_STATE}-${partition} is not hosted here.`)
         const now = yield* Clock.currentTimeMillis
-        const batch = RecordBatch.encode([
-          { key: encodeKey(m.transactionalId), value: encodeValue(m), timestamp: now }
-        ])
+        const batch = RecordBatch.encode([{ key: encodeKey(m.transactionalId), value: encodeValue(m), timestamp: now }])
         yield* replica
           .append([batch])
           .pipe(Effect.mapError((e) => unavailable(`Cannot write to ${TRANSACTION_STATE}: ${e.message}`)))
@@ -606,4 +603,3 @@ export const layer = (
   KafkaStorageError | TxnCoordinatorNotAvailable,
   TopicRegistry | ReplicaManager | GroupCoordinator
 > => Layer.scoped(TransactionCoordinator, make(options))
-

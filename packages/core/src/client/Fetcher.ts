@@ -146,6 +146,42 @@ export const listOffsets = (
     })
   )
 
+/**
+ * read_committed filtering of one partition's fetched batches, as the Java client does it: an aborted
+ * transaction `(producerId, firstOffset)` from the response makes that producer's transactional batches
+ * from `firstOffset` on skipped, until its ABORT marker. Control batches are never records.
+ */
+export const abortedFilter = (
+  list: ReadonlyArray<{ readonly producerId: bigint; readonly firstOffset: bigint }> | null
+): { readonly skips: (header: RecordBatch.RecordBatchHeader, data: Uint8Array, pos: number) => boolean } => {
+  const pending = (list ?? [])
+    .map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }))
+    .sort((a, b) => a.firstOffset - b.firstOffset)
+  const abortedProducers = new Set<number>()
+  let next = 0
+  return {
+    skips: (header, data, pos) => {
+      const last = RecordBatch.lastOffset(header)
+      while (next < pending.length && pending[next]!.firstOffset <= last) {
+        abortedProducers.add(pending[next++]!.producerId)
+      }
+      if (!RecordBatch.isTransactional(header.attributes)) return false
+      if (RecordBatch.isControl(header.attributes)) {
+        if (abortedProducers.has(header.producerId)) {
+          for (const r of RecordBatch.records(data, pos)) {
+            if (RecordBatch.decodeControlRecord(r).type === RecordBatch.ControlType.ABORT) {
+              abortedProducers.delete(header.producerId)
+            }
+            break
+          }
+        }
+        return true
+      }
+      return abortedProducers.has(header.producerId)
+    }
+  }
+}
+
 /** A fetcher in the current scope. */
 export const make = (config: FetcherConfig = {}): Effect.Effect<Fetcher, never, Scope.Scope> =>
   Effect.map(Cluster.make({ ...config, "allow.auto.create.topics": false }), (cluster) => makeWith(cluster, config))
@@ -287,13 +323,15 @@ export const makeWith = (cluster: Cluster.Cluster, config: FetcherConfig = {}): 
             const from = positions.get(partition)!
             let position = from
             let pos = 0
+            const aborted = isolationLevel === 1 ? abortedFilter(p.abortedTransactions) : undefined
             try {
               while (pos + RecordBatch.LOG_OVERHEAD <= data.length) {
                 const size = RecordBatch.sizeAt(data, pos)
                 if (pos + size > data.length) break // a partial batch at the end of the response
                 const header = RecordBatch.readHeader(data, pos)
                 const last = RecordBatch.lastOffset(header)
-                if (!RecordBatch.isControl(header.attributes) && last >= from) {
+                const skip = aborted !== undefined && aborted.skips(header, data, pos)
+                if (!skip && !RecordBatch.isControl(header.attributes) && last >= from) {
                   const batchRecords = RecordBatch.decode(data, pos).records
                   for (let i = 0; i < batchRecords.length; i++) {
                     const r = batchRecords[i]!

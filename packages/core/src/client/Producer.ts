@@ -9,8 +9,13 @@
  * non-idempotent producer and a warning. When `buffer.memory` is full, `send` waits: nothing is dropped.
  */
 import { Cause, type ConfigError, Context, Effect, Layer, type Scope } from "effect"
+import * as AddOffsetsToTxn from "../protocol/generated/AddOffsetsToTxn.js"
+import * as AddPartitionsToTxn from "../protocol/generated/AddPartitionsToTxn.js"
+import * as EndTxn from "../protocol/generated/EndTxn.js"
+import * as FindCoordinator from "../protocol/generated/FindCoordinator.js"
 import * as InitProducerId from "../protocol/generated/InitProducerId.js"
 import * as Produce from "../protocol/generated/Produce.js"
+import * as TxnOffsetCommit from "../protocol/generated/TxnOffsetCommit.js"
 import { isProtocolError, type ProtocolError } from "../protocol/ProtocolError.js"
 import * as RecordBatch from "../protocol/RecordBatch.js"
 import * as ClientConfig from "./ClientConfig.js"
@@ -41,6 +46,13 @@ export interface ProducerConfig extends ClientConfig.ClientConfig {
   readonly "max.request.size"?: number
   /** A custom partitioner; returning undefined falls back to the default one. */
   readonly partitioner?: Partitioner.Partitioner
+  /**
+   * Makes the producer transactional: sends happen inside {@link Producer.transaction}, and a newer
+   * producer with the same id fences this one. Implies idempotence. Default none.
+   */
+  readonly "transactional.id"?: string
+  /** How long the coordinator lets a transaction stay open before aborting it. Default 60000. */
+  readonly "transaction.timeout.ms"?: number
 }
 
 /** The producer's own defaults. */
@@ -53,7 +65,8 @@ export const defaults = {
   "compression.type": "none",
   "enable.idempotence": true,
   "delivery.timeout.ms": 120000,
-  "max.request.size": 1048576
+  "max.request.size": 1048576,
+  "transaction.timeout.ms": 60000
 } as const
 
 /** Where an acknowledged record landed. `offset` is -1 with `acks=0`. */
@@ -73,6 +86,28 @@ export type ProduceError =
   | ClientError.ClientClosedError
   | ProtocolError
   | Topic.RecordEncodeError
+
+/** An offset to commit with a transaction: the next offset to consume (last processed + 1). */
+export interface TransactionOffset {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly leaderEpoch?: number
+  readonly metadata?: string | null
+}
+
+/**
+ * The consumer group the offsets belong to: its id, or (for fencing of zombie consumers, KIP-447) the
+ * consumer's current group metadata.
+ */
+export type TransactionGroup =
+  | string
+  | {
+      readonly groupId: string
+      readonly generationId: number
+      readonly memberId: string
+      readonly groupInstanceId?: string | null
+    }
 
 /** A producer. */
 export interface Producer {
@@ -101,6 +136,18 @@ export interface Producer {
   readonly idempotence: () => { readonly producerId: number; readonly producerEpoch: number } | undefined
   /** Bytes of records buffered and not yet acknowledged. */
   readonly bufferedBytes: () => number
+  /**
+   * Runs `effect` as one transaction (needs `transactional.id`): its sends, and the offsets given to
+   * {@link sendOffsetsToTransaction}, are committed together when it succeeds and aborted when it fails
+   * or is interrupted (after its in-flight sends are acknowledged). A failed send aborts the whole
+   * transaction. Transactions of one producer run one after the other.
+   */
+  readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ProduceError, R>
+  /** Adds consumer offsets to the current transaction (consume-transform-produce). */
+  readonly sendOffsetsToTransaction: (
+    offsets: ReadonlyArray<TransactionOffset>,
+    group: TransactionGroup
+  ) => Effect.Effect<void, ProduceError>
 }
 
 /** The Producer service. */
@@ -194,6 +241,11 @@ export const makeWith = (
     const explicitIdempotence = config["enable.idempotence"]
     let maxInFlight =
       config["max.in.flight.requests.per.connection"] ?? defaults["max.in.flight.requests.per.connection"]
+    const transactionalId = config["transactional.id"]
+    const transactionTimeoutMs = config["transaction.timeout.ms"] ?? defaults["transaction.timeout.ms"]
+    if (transactionalId !== undefined && (explicitIdempotence === false || acks !== -1)) {
+      return yield* Effect.dieMessage("transactional.id requires enable.idempotence and acks=-1")
+    }
     // like the Java client: default idempotence steps aside for conflicting settings, explicit idempotence fails
     let wantIdempotence = explicitIdempotence ?? true
     if (wantIdempotence && (acks !== -1 || maxInFlight > 5)) {
@@ -225,6 +277,13 @@ export const makeWith = (
     let producerEpoch = -1
     let initialized = false
     let refreshing = false
+    // transactions: partitions added to the open transaction, partitions waiting to be added, the first
+    // error of a send inside it (the transaction then aborts)
+    let inTransaction = false
+    const txnAdded = new Set<PartitionState>()
+    const txnPending = new Set<PartitionState>()
+    let txnOffsetsAdded = false
+    let txnError: ProduceError | undefined
 
     // ---- the sender's wake-up signal ----
     let wakeUp: (() => void) | undefined
@@ -390,6 +449,7 @@ export const makeWith = (
       const slots = b.slots
       const records = b.records
       for (let i = 0; i < cbs.length; i++) cbs[i]!(result, i, records[i]!.timestamp ?? -1, b.partition, slots[i]!)
+      if (!result.ok && inTransaction) txnError ??= result.error
       incomplete.delete(b)
       release(b.reserved)
       if (s.retrying && s.inFlight === 0 && !s.queue.some((q) => q.attempts > 0)) s.retrying = false
@@ -443,7 +503,8 @@ export const makeWith = (
           for (const b of batches) {
             b.encoded ??= RecordBatch.encode(b.records, {
               compression,
-              ...(producerId >= 0 ? { producerId, producerEpoch, baseSequence: b.sequence } : {})
+              ...(producerId >= 0 ? { producerId, producerEpoch, baseSequence: b.sequence } : {}),
+              ...(transactionalId === undefined ? {} : { transactional: true })
             })
           }
         } catch (e) {
@@ -534,6 +595,10 @@ export const makeWith = (
           continue
         }
         if (s.inFlight >= (s.retrying ? 1 : maxInFlight)) continue
+        if (transactionalId !== undefined && !txnAdded.has(s)) {
+          txnPending.add(s)
+          continue
+        }
         if (t - head.createdAt >= deliveryTimeoutMs && head.attempts > 0) {
           s.queue.shift()
           complete(head, {
@@ -572,8 +637,56 @@ export const makeWith = (
       return { requests, next, needMetadata }
     }
 
+    /** The transaction coordinator of `transactional.id` (looked up each time: it may move). */
+    const txnCoordinator = (): Effect.Effect<number, Cluster.Error> =>
+      Effect.gen(function* () {
+        const res = yield* cluster.send(undefined, 10, (v) =>
+          FindCoordinator.makeFindCoordinatorRequest(
+            v >= 4 ? { keyType: 1, coordinatorKeys: [transactionalId!] } : { key: transactionalId!, keyType: 1 }
+          )
+        )
+        const c = res.coordinators[0]
+        const [code, message, node] =
+          c === undefined ? [res.errorCode, res.errorMessage, res.nodeId] : [c.errorCode, c.errorMessage, c.nodeId]
+        if (code !== 0)
+          return yield* ClientError.fromCode(code, { message: message ?? `transactional id '${transactionalId}'` })
+        return node
+      })
+
+    /** A request to the transaction coordinator, retried (with a new lookup) on retriable errors. */
+    const atTxnCoordinator = <A>(
+      f: (node: number) => Effect.Effect<A, Cluster.Error>
+    ): Effect.Effect<A, Cluster.Error> => cluster.retry(Effect.flatMap(txnCoordinator(), f), deliveryTimeoutMs)
+
+    /** Fails with the code's error; fencing makes the producer unusable, as in the Java client. */
+    const txnCheck = (code: number, message: string): Effect.Effect<void, ClientError.KafkaError> => {
+      if (code === 0) return Effect.void
+      const error = ClientError.fromCode(code, { message })
+      if (code === 90 || code === 47 || code === 49 || code === 53) fatal ??= error
+      return Effect.fail(error)
+    }
+
     const initIdempotence = Effect.gen(function* () {
       if (!wantIdempotence) return
+      if (transactionalId !== undefined) {
+        const res = yield* atTxnCoordinator((node) =>
+          Effect.flatMap(
+            cluster.send(node, 22, () =>
+              InitProducerId.makeInitProducerIdRequest({
+                transactionalId,
+                transactionTimeoutMs,
+                producerId: -1n,
+                producerEpoch: -1
+              })
+            ),
+            (r) => Effect.as(txnCheck(r.errorCode, `transactional id '${transactionalId}'`), r)
+          )
+        )
+        producerId = Number(res.producerId)
+        producerEpoch = res.producerEpoch
+        maxInFlight = Math.min(maxInFlight, 5)
+        return
+      }
       const conn = yield* cluster.retry(cluster.anyConnection, deliveryTimeoutMs)
       if (conn.versionOf(22) === undefined) {
         yield* Effect.logWarning(
@@ -601,6 +714,172 @@ export const makeWith = (
       maxInFlight = Math.min(maxInFlight, 5)
     })
 
+    /** AddPartitionsToTxn for the partitions with batches waiting to join the transaction. */
+    const addPendingPartitions: Effect.Effect<void> = Effect.gen(function* () {
+      const adding = [...txnPending]
+      txnPending.clear()
+      const byTopic = new Map<string, Array<number>>()
+      for (const s of adding) {
+        const list = byTopic.get(s.topic) ?? []
+        list.push(s.partition)
+        byTopic.set(s.topic, list)
+      }
+      const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }))
+      const added = yield* Effect.either(
+        atTxnCoordinator((node) =>
+          Effect.flatMap(
+            cluster.send(node, 24, () =>
+              AddPartitionsToTxn.makeAddPartitionsToTxnRequest({
+                v3AndBelowTransactionalId: transactionalId!,
+                v3AndBelowProducerId: BigInt(producerId),
+                v3AndBelowProducerEpoch: producerEpoch,
+                v3AndBelowTopics: topics
+              })
+            ),
+            (res) =>
+              Effect.gen(function* () {
+                yield* txnCheck(res.errorCode, "AddPartitionsToTxn")
+                for (const t of res.resultsByTopicV3AndBelow) {
+                  for (const p of t.resultsByPartition) {
+                    yield* txnCheck(p.partitionErrorCode, `${t.name}-${p.partitionIndex}`)
+                  }
+                }
+              })
+          )
+        )
+      )
+      if (added._tag === "Right") {
+        for (const s of adding) txnAdded.add(s)
+        return
+      }
+      // the batches of those partitions cannot be part of the transaction: they fail (and it aborts)
+      for (const s of adding) {
+        for (const b of s.queue.splice(0)) complete(b, { ok: false, error: added.left as ProduceError })
+      }
+    })
+
+    const txnRef = () => ({
+      transactionalId: transactionalId!,
+      producerId: BigInt(producerId),
+      producerEpoch
+    })
+
+    const endTxn = (commit: boolean): Effect.Effect<void, ProduceError> =>
+      atTxnCoordinator((node) =>
+        Effect.flatMap(
+          cluster.send(node, 26, () => EndTxn.makeEndTxnRequest({ ...txnRef(), committed: commit })),
+          (res) => txnCheck(res.errorCode, commit ? "EndTxn (commit)" : "EndTxn (abort)")
+        )
+      )
+
+    const notTransactional = () =>
+      ClientError.fromCode(48, { message: "the producer has no transactional.id: set it to use transactions" })
+
+    const waitInitialized: Effect.Effect<void, ProduceError> = Effect.suspend(() => {
+      if (fatal !== undefined) return Effect.fail(fatal)
+      if (initialized) return Effect.void
+      return Effect.zipRight(Effect.sleep(5), waitInitialized)
+    })
+
+    const txnLock = yield* Effect.makeSemaphore(1)
+    const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ProduceError, R> =>
+      transactionalId === undefined
+        ? Effect.fail(notTransactional())
+        : txnLock.withPermits(1)(
+            Effect.uninterruptibleMask((restore) =>
+              Effect.gen(function* () {
+                yield* waitInitialized
+                inTransaction = true
+                txnAdded.clear()
+                txnOffsetsAdded = false
+                txnError = undefined
+                const exit = yield* Effect.exit(restore(effect))
+                // every send of the transaction is acknowledged (or failed) before it ends
+                yield* flush
+                const started = txnAdded.size > 0 || txnOffsetsAdded
+                const error = txnError
+                const commit = exit._tag === "Success" && error === undefined
+                const ended = started ? yield* Effect.exit(endTxn(commit)) : undefined
+                inTransaction = false
+                txnAdded.clear()
+                txnOffsetsAdded = false
+                txnError = undefined
+                if (exit._tag === "Failure") return yield* exit
+                if (error !== undefined) return yield* Effect.fail(error)
+                if (ended !== undefined && ended._tag === "Failure") return yield* Effect.failCause(ended.cause)
+                return exit.value
+              })
+            )
+          )
+
+    const sendOffsetsToTransaction = (
+      offsets: ReadonlyArray<TransactionOffset>,
+      group: TransactionGroup
+    ): Effect.Effect<void, ProduceError> =>
+      Effect.gen(function* () {
+        if (transactionalId === undefined) return yield* notTransactional()
+        if (!inTransaction) {
+          return yield* ClientError.fromCode(48, { message: "sendOffsetsToTransaction outside a transaction" })
+        }
+        if (fatal !== undefined) return yield* fatal
+        const g =
+          typeof group === "string" ? { groupId: group, generationId: -1, memberId: "", groupInstanceId: null } : group
+        yield* atTxnCoordinator((node) =>
+          Effect.flatMap(
+            cluster.send(node, 25, () =>
+              AddOffsetsToTxn.makeAddOffsetsToTxnRequest({ ...txnRef(), groupId: g.groupId })
+            ),
+            (res) => txnCheck(res.errorCode, `AddOffsetsToTxn (group '${g.groupId}')`)
+          )
+        )
+        txnOffsetsAdded = true
+        const byTopic = new Map<string, Array<TxnOffsetCommit.TxnOffsetCommitRequestPartition>>()
+        for (const o of offsets) {
+          const list = byTopic.get(o.topic) ?? []
+          list.push(
+            TxnOffsetCommit.makeTxnOffsetCommitRequestPartition({
+              partitionIndex: o.partition,
+              committedOffset: BigInt(o.offset),
+              committedLeaderEpoch: o.leaderEpoch ?? -1,
+              committedMetadata: o.metadata ?? ""
+            })
+          )
+          byTopic.set(o.topic, list)
+        }
+        yield* cluster.retry(
+          Effect.gen(function* () {
+            const found = yield* cluster.send(undefined, 10, (v) =>
+              FindCoordinator.makeFindCoordinatorRequest(
+                v >= 4 ? { keyType: 0, coordinatorKeys: [g.groupId] } : { key: g.groupId, keyType: 0 }
+              )
+            )
+            const c = found.coordinators[0]
+            const [code, node] = c === undefined ? [found.errorCode, found.nodeId] : [c.errorCode, c.nodeId]
+            if (code !== 0) return yield* ClientError.fromCode(code, { message: `group '${g.groupId}'` })
+            const res = yield* cluster.send(node, 28, () =>
+              TxnOffsetCommit.makeTxnOffsetCommitRequest({
+                transactionalId,
+                groupId: g.groupId,
+                producerId: BigInt(producerId),
+                producerEpoch,
+                generationId: g.generationId,
+                memberId: g.memberId,
+                groupInstanceId: g.groupInstanceId ?? null,
+                topics: [...byTopic].map(([name, partitions]) => ({ name, partitions }))
+              })
+            )
+            for (const t of res.topics) {
+              for (const p of t.partitions) {
+                if (p.errorCode !== 0) {
+                  return yield* ClientError.fromCode(p.errorCode, { topic: t.name, partition: p.partitionIndex })
+                }
+              }
+            }
+          }),
+          deliveryTimeoutMs
+        )
+      })
+
     let fatal: ProduceError | undefined
     const senderLoop = Effect.gen(function* () {
       const init = yield* Effect.either(initIdempotence)
@@ -617,6 +896,10 @@ export const makeWith = (
         const t = now()
         const { requests, next, needMetadata } = drain(t)
         for (const [node, batches] of requests) yield* Effect.forkDaemon(sendRequest(node, batches))
+        if (txnPending.size > 0) {
+          yield* addPendingPartitions
+          continue
+        }
         if (needMetadata.size > 0) yield* refreshInBackground([...needMetadata])
         if (requests.size === 0) {
           yield* waitForWake(needMetadata.size > 0 ? Math.min(backoffMs, next - t) : next - t)
@@ -726,7 +1009,14 @@ export const makeWith = (
       if (closing) return Effect.fail(closedError())
       if (fatal !== undefined) return Effect.fail(fatal)
       const info = cluster.cachedTopic(name)
-      return info !== undefined && info.partitions.length > 0 ? f(info) : Effect.flatMap(cluster.topic(name), f)
+      const go = info !== undefined && info.partitions.length > 0 ? f(info) : Effect.flatMap(cluster.topic(name), f)
+      if (transactionalId === undefined) return go
+      // checked when the send runs (it may be built before its transaction starts)
+      return Effect.suspend(() =>
+        inTransaction
+          ? go
+          : Effect.fail(ClientError.fromCode(48, { message: "a transactional producer sends inside transaction()" }))
+      )
     }
 
     const checkPartition = (info: Cluster.TopicInfo, partition: number | undefined): ProduceError | undefined =>
@@ -826,7 +1116,9 @@ export const makeWith = (
       sendBatch: sendBatch as Producer["sendBatch"],
       flush,
       idempotence: () => (initialized && producerId >= 0 ? { producerId, producerEpoch } : undefined),
-      bufferedBytes: () => used
+      bufferedBytes: () => used,
+      transaction,
+      sendOffsetsToTransaction
     } satisfies Producer
   })
 
@@ -844,7 +1136,9 @@ export const configKeys = {
   "compression.type": "string",
   "enable.idempotence": "boolean",
   "delivery.timeout.ms": "number",
-  "max.request.size": "number"
+  "max.request.size": "number",
+  "transactional.id": "string",
+  "transaction.timeout.ms": "number"
 } as const
 
 /** A producer layer configured from Effect's `ConfigProvider` under Kafka's key names (`linger.ms`, ...). */

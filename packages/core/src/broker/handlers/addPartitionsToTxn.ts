@@ -4,9 +4,9 @@ import * as AddPartitionsToTxn from "../../protocol/generated/AddPartitionsToTxn
 import { Codes, toWire } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import { UnknownTopicOrPartition } from "../PartitionError.js"
+import { TopicRegistry } from "../TopicRegistry.js"
 import { TransactionCoordinator } from "../TransactionCoordinator.js"
 import { fencedCode } from "../TransactionError.js"
-import { TopicRegistry } from "../TopicRegistry.js"
 
 const response = (
   request: AddPartitionsToTxn.AddPartitionsToTxnRequest,
@@ -44,9 +44,7 @@ export const handler = Handler.make({
       }
       if (unknown.size > 0) {
         const code = toWire(new UnknownTopicOrPartition({ message: "unknown partition" })).errorCode
-        return response(request, (t, p) =>
-          unknown.has(`${t}\u0000${p}`) ? code : Codes.OPERATION_NOT_ATTEMPTED
-        )
+        return response(request, (t, p) => (unknown.has(`${t}\u0000${p}`) ? code : Codes.OPERATION_NOT_ATTEMPTED))
       }
       yield* coordinator.addPartitions(
         {

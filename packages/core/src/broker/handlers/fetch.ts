@@ -202,9 +202,7 @@ export const handler = Handler.make({
             return errorResult(w, e.errorCode, replica)
           }
           const aborted =
-            readCommitted && records.length > 0
-              ? replica.abortedTransactions(offset, read.right.nextOffset)
-              : undefined
+            readCommitted && records.length > 0 ? replica.abortedTransactions(offset, read.right.nextOffset) : undefined
           return { ...ok, records, parkAt: Math.max(offset, highWatermark), ...(aborted ? { aborted } : {}) }
         })
 

@@ -1,0 +1,139 @@
+/**
+ * The client's transactional producer and read_committed fetcher against a real Eddy broker: commit and
+ * abort visibility, abort on failure and on interruption, offsets committed with the transaction, zombie
+ * fencing, and interop with kafkajs's transactional producer.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Effect, Exit, Fiber, Stream } from "effect"
+import { Kafka, logLevel } from "kafkajs"
+import * as Admin from "../../src/client/Admin.js"
+import * as Fetcher from "../../src/client/Fetcher.js"
+import * as Producer from "../../src/client/Producer.js"
+import { startEddy } from "./util.js"
+
+const text = (b: Uint8Array | null) => (b === null ? "" : Buffer.from(b).toString())
+
+/** The values of partition 0 of `topic` with the given isolation, from the start up to the value `last`. */
+const readUntil = (bootstrap: string, topic: string, isolation: "read_committed" | "read_uncommitted", last: string) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const fetcher = yield* Fetcher.make({
+        "bootstrap.servers": bootstrap,
+        "fetch.max.wait.ms": 50,
+        "isolation.level": isolation
+      })
+      const records = yield* fetcher.fetch(topic, [{ partition: 0, offset: "earliest" }]).pipe(
+        Stream.takeUntil((r) => text(r.value) === last),
+        Stream.runCollect,
+        Effect.map(Chunk.toArray)
+      )
+      return records.map((r) => text(r.value))
+    })
+  )
+
+describe("transactions (client)", { timeout: 60_000 }, () => {
+  it.scopedLive("commits on success, aborts on failure and on interruption; read_committed sees only commits", () =>
+    Effect.gen(function* () {
+      const { bootstrap } = yield* startEddy()
+      const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+      yield* admin.createTopics([{ name: "tx", numPartitions: 1 }])
+      const producer = yield* Producer.make({ "bootstrap.servers": bootstrap, "transactional.id": "client-tx" })
+      const send = (v: string) => producer.send("tx", { value: Buffer.from(v), partition: 0 })
+      yield* producer.transaction(Effect.all([send("c1"), send("c2")]))
+      const failed = yield* Effect.exit(producer.transaction(Effect.zipRight(send("f1"), Effect.fail("boom" as const))))
+      assert.isTrue(Exit.isFailure(failed))
+      const interrupted = yield* Effect.fork(producer.transaction(Effect.zipRight(send("i1"), Effect.never)))
+      yield* Effect.sleep(200)
+      yield* Fiber.interrupt(interrupted)
+      yield* producer.transaction(send("c3"))
+      // outside a transaction a transactional producer refuses to send
+      const outside = yield* Effect.exit(send("x"))
+      assert.isTrue(Exit.isFailure(outside))
+
+      assert.deepStrictEqual(yield* readUntil(bootstrap, "tx", "read_committed", "c3"), ["c1", "c2", "c3"])
+      assert.deepStrictEqual(yield* readUntil(bootstrap, "tx", "read_uncommitted", "c3"), [
+        "c1",
+        "c2",
+        "f1",
+        "i1",
+        "c3"
+      ])
+    })
+  )
+
+  it.scopedLive("sendOffsetsToTransaction commits the group's offsets only with a committed transaction", () =>
+    Effect.gen(function* () {
+      const { bootstrap } = yield* startEddy()
+      const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+      yield* admin.createTopics([
+        { name: "in", numPartitions: 1 },
+        { name: "out", numPartitions: 1 }
+      ])
+      const producer = yield* Producer.make({ "bootstrap.servers": bootstrap, "transactional.id": "ctp" })
+      yield* producer.transaction(
+        Effect.zipRight(
+          producer.send("out", { value: Buffer.from("o1"), partition: 0 }),
+          producer.sendOffsetsToTransaction([{ topic: "in", partition: 0, offset: 4 }], "g")
+        )
+      )
+      const committed = yield* admin.listGroupOffsets("g")
+      assert.deepStrictEqual(
+        committed.map((o) => [o.topic, o.partition, o.offset]),
+        [["in", 0, 4]]
+      )
+      yield* Effect.exit(
+        producer.transaction(
+          Effect.zipRight(
+            producer.sendOffsetsToTransaction([{ topic: "in", partition: 0, offset: 9 }], "g"),
+            Effect.fail("abort")
+          )
+        )
+      )
+      const after = yield* admin.listGroupOffsets("g")
+      assert.strictEqual(after[0]!.offset, 4)
+    })
+  )
+
+  it.scopedLive("a second producer with the same transactional.id fences the first", () =>
+    Effect.gen(function* () {
+      const { bootstrap } = yield* startEddy()
+      const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+      yield* admin.createTopics([{ name: "z", numPartitions: 1 }])
+      const zombie = yield* Producer.make({ "bootstrap.servers": bootstrap, "transactional.id": "same" })
+      yield* zombie.transaction(zombie.send("z", { value: Buffer.from("z1"), partition: 0 }))
+      const fresh = yield* Producer.make({ "bootstrap.servers": bootstrap, "transactional.id": "same" })
+      yield* fresh.transaction(fresh.send("z", { value: Buffer.from("f1"), partition: 0 }))
+      const fenced = yield* Effect.flip(
+        zombie.transaction(zombie.send("z", { value: Buffer.from("z2"), partition: 0 }))
+      )
+      assert.include(["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"], (fenced as { errorName?: string }).errorName)
+      assert.deepStrictEqual(yield* readUntil(bootstrap, "z", "read_committed", "f1"), ["z1", "f1"])
+    })
+  )
+
+  it.scopedLive("kafkajs's transactional producer -> Eddy's read_committed fetcher", () =>
+    Effect.gen(function* () {
+      const { bootstrap } = yield* startEddy()
+      yield* Effect.promise(async () => {
+        const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, clientId: "interop" })
+        const admin = kafka.admin()
+        await admin.connect()
+        await admin.createTopics({ topics: [{ topic: "kjs", numPartitions: 1 }] })
+        await admin.disconnect()
+        const producer = kafka.producer({ transactionalId: "kjs-tx", maxInFlightRequests: 1, idempotent: true })
+        await producer.connect()
+        for (const [values, commit] of [
+          [["k1", "k2"], true],
+          [["a1"], false],
+          [["k3"], true]
+        ] as const) {
+          const txn = await producer.transaction()
+          await txn.send({ topic: "kjs", messages: values.map((value) => ({ value, partition: 0 })) })
+          await (commit ? txn.commit() : txn.abort())
+        }
+        await producer.disconnect()
+      })
+      assert.deepStrictEqual(yield* readUntil(bootstrap, "kjs", "read_committed", "k3"), ["k1", "k2", "k3"])
+    })
+  )
+})
