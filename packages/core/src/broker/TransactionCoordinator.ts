@@ -231,9 +231,12 @@ export const make = (
       replicas.get(TRANSACTION_STATE, 0) !== undefined
         ? Effect.void
         : registry.autoCreate(TRANSACTION_STATE).pipe(
-            Effect.map((t) => {
-              numPartitions = t.partitions
-            }),
+            Effect.tap((t) =>
+              Effect.sync(() => {
+                numPartitions = t.partitions
+              })
+            ),
+            Effect.asVoid,
             Effect.mapError((e) => unavailable(`Cannot create ${TRANSACTION_STATE}: ${e.message}`))
           )
     )

@@ -330,7 +330,7 @@ export const makeWith = (cluster: Cluster.Cluster, config: FetcherConfig = {}): 
                 if (pos + size > data.length) break // a partial batch at the end of the response
                 const header = RecordBatch.readHeader(data, pos)
                 const last = RecordBatch.lastOffset(header)
-                const skip = aborted !== undefined && aborted.skips(header, data, pos)
+                const skip = aborted?.skips(header, data, pos) === true
                 if (!skip && !RecordBatch.isControl(header.attributes) && last >= from) {
                   const batchRecords = RecordBatch.decode(data, pos).records
                   for (let i = 0; i < batchRecords.length; i++) {
