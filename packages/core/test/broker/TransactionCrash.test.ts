@@ -1,0 +1,126 @@
+/**
+ * A broker SIGKILLed while transactions commit and abort, then restarted on the same data, repeatedly:
+ * every transaction (10 records over 3 partitions, committed or aborted at random) is seen by a
+ * read_committed reader whole or not at all, every transaction acknowledged as committed is there, and
+ * none acknowledged as aborted is. The coordinator finishes transactions a kill left in Prepare*.
+ */
+import * as child from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Effect, Stream } from "effect"
+import * as Admin from "../../src/client/Admin.js"
+import * as Fetcher from "../../src/client/Fetcher.js"
+import * as Producer from "../../src/client/Producer.js"
+import { tempDir } from "./util.js"
+
+const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "brokerProcess.ts")
+
+const spawnBroker = (dir: string) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly proc: child.ChildProcess; readonly port: number }, Error>((resume) => {
+      const proc = child.spawn(process.execPath, ["--import", "tsx", fixture, dir, "{}"], {
+        stdio: ["ignore", "pipe", "inherit"]
+      })
+      let out = ""
+      proc.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk.toString()
+        const m = /LISTENING (\d+)/.exec(out)
+        if (m) resume(Effect.succeed({ proc, port: Number(m[1]) }))
+      })
+      proc.on("exit", (code) => resume(Effect.fail(new Error(`broker process exited early (${code})`))))
+    }),
+    ({ proc }) => Effect.sync(() => proc.exitCode === null && proc.kill("SIGKILL"))
+  )
+
+const PARTITIONS = 3
+const PER_TXN = 10
+
+describe("transactions across broker crashes", () => {
+  it.scopedLive(
+    "a transaction is whole or absent after SIGKILL and restart, never half",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const committed = new Set<number>()
+        const aborted = new Set<number>()
+        let txn = 0
+        for (let round = 0; round < 4; round++) {
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              const { proc, port } = yield* spawnBroker(dir)
+              const bootstrap = `127.0.0.1:${port}`
+              if (round === 0) {
+                const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+                yield* admin.createTopics([{ name: "crash", numPartitions: PARTITIONS }])
+              }
+              const producer = yield* Producer.make({
+                "bootstrap.servers": bootstrap,
+                "transactional.id": "crash-tx",
+                "delivery.timeout.ms": 3000,
+                "request.timeout.ms": 1000,
+                retries: 2
+              })
+              // kill the broker at a random moment while transactions run
+              const killAfter = 300 + Math.floor(Math.random() * 700)
+              yield* Effect.forkScoped(Effect.delay(Effect.sync(() => proc.kill("SIGKILL")), killAfter))
+              for (;;) {
+                const id = txn++
+                const commit = Math.random() < 0.7
+                const records = Array.from({ length: PER_TXN }, (_, i) => ({
+                  value: Buffer.from(`${id}:${i}`),
+                  partition: i % PARTITIONS
+                }))
+                const run = producer.transaction(
+                  Effect.zipRight(producer.sendBatch("crash", records), commit ? Effect.void : Effect.fail("abort"))
+                )
+                const exit = yield* Effect.exit(run)
+                if (exit._tag === "Success") committed.add(id)
+                else if (!commit && exit.cause._tag === "Fail" && exit.cause.error === "abort") aborted.add(id)
+                else break // the broker is gone: this transaction's outcome is unknown
+              }
+            }).pipe(Effect.timeout("20 seconds"), Effect.ignore)
+          )
+        }
+        // a clean broker over the same data reads everything back with read_committed
+        const seen = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const { port } = yield* spawnBroker(dir)
+            const bootstrap = `127.0.0.1:${port}`
+            const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+            const ends = yield* admin.listOffsets(
+              Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: "crash", partition, spec: "latest" as const }))
+            )
+            const fetcher = yield* Fetcher.make({
+              "bootstrap.servers": bootstrap,
+              "isolation.level": "read_committed",
+              "fetch.max.wait.ms": 50
+            })
+            const values: Array<string> = []
+            for (const end of ends) {
+              if (end.offset === 0) continue
+              // every record below the end is visible or skipped once the partition is stable
+              const got = yield* fetcher.fetch("crash", [{ partition: end.partition, offset: "earliest" }]).pipe(
+                Stream.takeUntil((r) => r.offset >= end.offset - 2),
+                Stream.interruptAfter("3 seconds"),
+                Stream.runCollect,
+                Effect.map(Chunk.toArray)
+              )
+              for (const r of got) values.push(Buffer.from(r.value!).toString())
+            }
+            return values
+          })
+        )
+        const perTxn = new Map<number, number>()
+        for (const v of seen) {
+          const id = Number(v.split(":")[0])
+          perTxn.set(id, (perTxn.get(id) ?? 0) + 1)
+        }
+        for (const [id, n] of perTxn) assert.strictEqual(n, PER_TXN, `transaction ${id} is half visible: ${n} records`)
+        for (const id of committed) assert.isTrue(perTxn.has(id), `committed transaction ${id} is missing`)
+        for (const id of aborted) assert.isFalse(perTxn.has(id), `aborted transaction ${id} is visible`)
+        assert.isAbove(committed.size, 0)
+      }),
+    { timeout: 180_000 }
+  )
+})
