@@ -259,12 +259,17 @@ export const make = (
     const complete = (m: TxnMetadata): Effect.Effect<void, TxnCoordinatorNotAvailable> =>
       Effect.gen(function* () {
         const commit = m.status === TxnStatus.PrepareCommit
-        for (const [topic, partitions] of m.partitions) {
-          for (const partition of partitions) {
+        const targets: Array<{ readonly topic: string; readonly partition: number }> = []
+        for (const [topic, partitions] of m.partitions)
+          for (const partition of partitions) targets.push({ topic, partition })
+        // the markers go out to every partition at once; each partition's actor orders its own
+        yield* Effect.forEach(
+          targets,
+          ({ topic, partition }) => {
             const replica = replicas.get(topic, partition)
             // a partition deleted since it joined the transaction needs no marker
-            if (replica === undefined) continue
-            yield* replica
+            if (replica === undefined) return Effect.void
+            return replica
               .writeTxnMarker({
                 producerId: m.producerId,
                 producerEpoch: m.producerEpoch,
@@ -279,11 +284,14 @@ export const make = (
                 ),
                 Effect.mapError((e) =>
                   unavailable(`Cannot write the transaction marker to ${topic}-${partition}: ${e.message}`)
+                ),
+                Effect.zipRight(
+                  topic === CONSUMER_OFFSETS ? groups.completeTransaction(m.producerId, commit, partition) : Effect.void
                 )
               )
-            if (topic === CONSUMER_OFFSETS) yield* groups.completeTransaction(m.producerId, commit, partition)
-          }
-        }
+          },
+          { concurrency: "unbounded", discard: true }
+        )
         const now = yield* Clock.currentTimeMillis
         const done: TxnMetadata = {
           ...m,

@@ -173,7 +173,8 @@ interface Batch {
   /** Bytes of buffer.memory this batch holds (its records' sizes). */
   reserved: number
   readonly createdAt: number
-  readonly deadline: number
+  /** When the batch stops waiting for more records (linger.ms; now for the end of a sendBatch). */
+  deadline: number
   sequence: number
   attempts: number
   retryAt: number
@@ -368,7 +369,7 @@ export const makeWith = (
       explicitPartition: number | undefined,
       callback: Callback,
       slot: number
-    ) => {
+    ): PartitionState => {
       const partition = choosePartition(info, record.key ?? null, explicitPartition)
       const s = stateOf(info.name, partition)
       let b = s.open
@@ -379,10 +380,7 @@ export const makeWith = (
         if (explicitPartition === undefined && record.key == null && config.partitioner === undefined) {
           const p = pickSticky(info, partition)
           sticky.set(info.name, p)
-          if (p !== partition) {
-            append(info, record, size, explicitPartition, callback, slot)
-            return
-          }
+          if (p !== partition) return append(info, record, size, explicitPartition, callback, slot)
         }
         wake()
       }
@@ -418,6 +416,7 @@ export const makeWith = (
         closeOpen(s)
         wake()
       }
+      return s
     }
 
     const release = (bytes: number) => {
@@ -1098,15 +1097,20 @@ export const makeWith = (
             }
             if (--left === 0) resume(Effect.succeed(results))
           }
+          // a sendBatch is a batch already: its partitions' last batches leave without lingering
+          const touched = new Set<PartitionState>()
           for (let j = 0; j < inputs.length; j++) {
             const input = inputs[j]!
             const size = sizeOf(input)
             const partition = parts[j]
             if (waiters.length === 0 && used + size <= bufferMemory) {
               used += size
-              append(info, input, size, partition, callback, j)
-            } else reserve(size, () => append(info, input, size, partition, callback, j))
+              touched.add(append(info, input, size, partition, callback, j))
+            } else reserve(size, () => void append(info, input, size, partition, callback, j))
           }
+          const t = now()
+          for (const s of touched) if (s.open !== undefined && s.open.deadline > t) s.open.deadline = t
+          wake()
         })
       })
     }

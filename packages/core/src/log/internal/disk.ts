@@ -66,6 +66,22 @@ const call = <A>(
     f((err, a) => resume(err ? Effect.fail(fromSystemError(err, operation, path)) : Effect.succeed(a)))
   })
 
+/**
+ * Writes and reads of at most this many bytes run synchronously on the calling thread: to and from the
+ * page cache they take microseconds, while a trip through libuv's thread pool costs a wake-up of another
+ * thread and a callback, which dominated small appends and tail reads (and their latency tails) on a
+ * loaded machine. Larger ones stay asynchronous so the event loop keeps serving while they run.
+ */
+export const SYNC_IO_MAX = 64 * 1024
+
+/** Writes `buffers` at `position` synchronously (short writes are continued); throws a system error. */
+const writevSync = (fd: number, buffers: ReadonlyArray<Uint8Array>, total: number, position: number): void => {
+  let written = fs.writevSync(fd, buffers as Array<NodeJS.ArrayBufferView>, position)
+  if (written === total) return
+  const all = Buffer.concat(buffers as Array<Uint8Array>)
+  while (written < total) written += fs.writeSync(fd, all, written, total - written, position + written)
+}
+
 const writevAll = (
   fd: number,
   path: string,
@@ -94,6 +110,17 @@ const writevAll = (
       during?.()
       return resume(Effect.void)
     }
+    let total = 0
+    for (const b of bufs) total += b.byteLength
+    if (total <= SYNC_IO_MAX && bufs.length <= 1024) {
+      try {
+        writevSync(fd, bufs, total, pos)
+      } catch (err) {
+        return resume(Effect.fail(fromSystemError(err as NodeJS.ErrnoException, "write", path)))
+      }
+      during?.()
+      return resume(Effect.void)
+    }
     // writev takes at most IOV_MAX (1024) buffers at a time
     if (bufs.length > 1024) {
       const all = bufs
@@ -107,7 +134,12 @@ const nodeHandle = (fd: number, path: string): FileHandle => ({
   path,
   writev: (buffers, position, during) => writevAll(fd, path, buffers, position, during),
   read: (buffer, offset, length, position) =>
-    call<number>("read", path, (cb) => fs.read(fd, buffer, offset, length, position, cb)),
+    length <= SYNC_IO_MAX
+      ? Effect.try({
+          try: () => fs.readSync(fd, buffer, offset, length, position),
+          catch: (err) => fromSystemError(err as NodeJS.ErrnoException, "read", path)
+        })
+      : call<number>("read", path, (cb) => fs.read(fd, buffer, offset, length, position, cb)),
   sync: call<void>("fsync", path, (cb) => fs.fsync(fd, (err) => cb(err, undefined))),
   truncate: (size) => call<void>("truncate", path, (cb) => fs.ftruncate(fd, size, (err) => cb(err, undefined))),
   size: call<fs.Stats>("stat", path, (cb) => fs.fstat(fd, cb)).pipe(Effect.map((s) => s.size)),
