@@ -9,6 +9,8 @@ import { Kafka, logLevel } from "kafkajs"
 import * as Admin from "../../src/client/Admin.js"
 import * as Fetcher from "../../src/client/Fetcher.js"
 import * as Producer from "../../src/client/Producer.js"
+import * as OffsetFetch from "../../src/protocol/generated/OffsetFetch.js"
+import { connect } from "../broker/util.js"
 import { startEddy } from "./util.js"
 
 const text = (b: Uint8Array | null) => (b === null ? "" : Buffer.from(b).toString())
@@ -61,37 +63,59 @@ describe("transactions (client)", { timeout: 60_000 }, () => {
     })
   )
 
-  it.scopedLive("sendOffsetsToTransaction commits the group's offsets only with a committed transaction", () =>
-    Effect.gen(function* () {
-      const { bootstrap } = yield* startEddy()
-      const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
-      yield* admin.createTopics([
-        { name: "in", numPartitions: 1 },
-        { name: "out", numPartitions: 1 }
-      ])
-      const producer = yield* Producer.make({ "bootstrap.servers": bootstrap, "transactional.id": "ctp" })
-      yield* producer.transaction(
-        Effect.zipRight(
-          producer.send("out", { value: Buffer.from("o1"), partition: 0 }),
-          producer.sendOffsetsToTransaction([{ topic: "in", partition: 0, offset: 4 }], "g")
-        )
-      )
-      const committed = yield* admin.listGroupOffsets("g")
-      assert.deepStrictEqual(
-        committed.map((o) => [o.topic, o.partition, o.offset]),
-        [["in", 0, 4]]
-      )
-      yield* Effect.exit(
-        producer.transaction(
+  it.scopedLive(
+    "sendOffsetsToTransaction commits the group's offsets only with a committed transaction; require_stable sees them pending",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, port } = yield* startEddy()
+        const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+        yield* admin.createTopics([
+          { name: "in", numPartitions: 1 },
+          { name: "out", numPartitions: 1 }
+        ])
+        const producer = yield* Producer.make({ "bootstrap.servers": bootstrap, "transactional.id": "ctp" })
+        yield* producer.transaction(
           Effect.zipRight(
-            producer.sendOffsetsToTransaction([{ topic: "in", partition: 0, offset: 9 }], "g"),
-            Effect.fail("abort")
+            producer.send("out", { value: Buffer.from("o1"), partition: 0 }),
+            producer.sendOffsetsToTransaction([{ topic: "in", partition: 0, offset: 4 }], "g")
           )
         )
-      )
-      const after = yield* admin.listGroupOffsets("g")
-      assert.strictEqual(after[0]!.offset, 4)
-    })
+        const committed = yield* admin.listGroupOffsets("g")
+        assert.deepStrictEqual(
+          committed.map((o) => [o.topic, o.partition, o.offset]),
+          [["in", 0, 4]]
+        )
+        // while a transactional commit is pending, OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT
+        const raw = yield* connect(port)
+        const offsetFetch = (requireStable: boolean) =>
+          Effect.map(
+            raw.send(
+              9,
+              7,
+              OffsetFetch.makeOffsetFetchRequest({
+                groupId: "g",
+                topics: [{ name: "in", partitionIndexes: [0] }],
+                requireStable
+              })
+            ),
+            (r) => r.topics[0]!.partitions[0]!
+          )
+        const during = { stable: -1, unstableCode: -1 }
+        yield* Effect.exit(
+          producer.transaction(
+            Effect.gen(function* () {
+              yield* producer.sendOffsetsToTransaction([{ topic: "in", partition: 0, offset: 9 }], "g")
+              during.unstableCode = (yield* offsetFetch(true)).errorCode
+              during.stable = Number((yield* offsetFetch(false)).committedOffset)
+              return yield* Effect.fail("abort")
+            })
+          )
+        )
+        assert.deepStrictEqual(during, { stable: 4, unstableCode: 88 })
+        assert.strictEqual((yield* offsetFetch(true)).errorCode, 0)
+        const after = yield* admin.listGroupOffsets("g")
+        assert.strictEqual(after[0]!.offset, 4)
+      })
   )
 
   it.scopedLive("a second producer with the same transactional.id fences the first", () =>

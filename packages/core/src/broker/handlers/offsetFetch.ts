@@ -1,4 +1,4 @@
-// OffsetFetch v0-9: v2 null topics = all and a top-level error; v3 throttle; v5 leader epoch (KIP-320); v6 flexible; v7 require_stable (KIP-447); v8 several groups (KIP-709); v9 member id/epoch (KIP-848, unused by classic groups).
+// OffsetFetch v0-9: v2 null topics = all and a top-level error; v3 throttle; v5 leader epoch (KIP-320); v6 flexible; v7 require_stable (KIP-447: UNSTABLE_OFFSET_COMMIT while a transactional commit is pending); v8 several groups (KIP-709); v9 member id/epoch (KIP-848, unused by classic groups).
 import { Effect } from "effect"
 import * as OffsetFetch from "../../protocol/generated/OffsetFetch.js"
 import { Codes, toWire, type WireError } from "../BrokerError.js"
@@ -27,13 +27,23 @@ const fetchGroup = (groups: GroupCoordinator["Type"], groupId: string, topics: T
     )
     .pipe(Effect.either)
 
-const partition = (o: FetchedOffset) => ({
-  partitionIndex: o.partition,
-  committedOffset: BigInt(o.offset),
-  committedLeaderEpoch: o.leaderEpoch,
-  metadata: o.metadata,
-  errorCode: Codes.NONE
-})
+/** A partition's answer; with `require_stable`, a pending transactional commit answers UNSTABLE_OFFSET_COMMIT. */
+const partition = (o: FetchedOffset, requireStable: boolean) =>
+  requireStable && o.unstable === true
+    ? {
+        partitionIndex: o.partition,
+        committedOffset: -1n,
+        committedLeaderEpoch: -1,
+        metadata: "",
+        errorCode: Codes.UNSTABLE_OFFSET_COMMIT
+      }
+    : {
+        partitionIndex: o.partition,
+        committedOffset: BigInt(o.offset),
+        committedLeaderEpoch: o.leaderEpoch,
+        metadata: o.metadata,
+        errorCode: Codes.NONE
+      }
 
 const failedPartitions = (topics: Topics, error: WireError) =>
   (topics ?? []).map((t) => ({
@@ -54,6 +64,7 @@ export const handler = Handler.make({
   handle: (request, context) =>
     Effect.gen(function* () {
       const groups = yield* GroupCoordinator
+      const requireStable = context.apiVersion >= 7 && request.requireStable
       if (context.apiVersion >= MULTI_GROUP_VERSION) {
         const results = yield* Effect.forEach(request.groups, (g) =>
           Effect.map(fetchGroup(groups, g.groupId, g.topics), (r) =>
@@ -69,7 +80,9 @@ export const handler = Handler.make({
                   topics: byTopic(r.right).map(([name, list]) =>
                     OffsetFetch.makeOffsetFetchResponseTopics({
                       name,
-                      partitions: list.map((o) => OffsetFetch.makeOffsetFetchResponsePartitions(partition(o)))
+                      partitions: list.map((o) =>
+                        OffsetFetch.makeOffsetFetchResponsePartitions(partition(o, requireStable))
+                      )
                     })
                   )
                 })
@@ -97,7 +110,7 @@ export const handler = Handler.make({
         topics: byTopic(r.right).map(([name, list]) =>
           OffsetFetch.makeOffsetFetchResponseTopic({
             name,
-            partitions: list.map((o) => OffsetFetch.makeOffsetFetchResponsePartition(partition(o)))
+            partitions: list.map((o) => OffsetFetch.makeOffsetFetchResponsePartition(partition(o, requireStable)))
           })
         )
       })

@@ -155,6 +155,8 @@ export interface FetchedOffset {
   readonly offset: number
   readonly leaderEpoch: number
   readonly metadata: string
+  /** A transactional commit of this partition awaits its transaction's marker (OffsetFetch `require_stable`). */
+  readonly unstable?: boolean
 }
 
 /** The outcome for one partition of an OffsetDelete. */
@@ -971,12 +973,19 @@ export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
             }))
             .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
         }
+        const pending = (key: string) => {
+          for (const offsets of g.pendingTxn.values()) if (offsets.has(key)) return true
+          return false
+        }
         return topics.flatMap((t) =>
           t.partitions.map((partition) => {
-            const o = g.offsets.get(offsetKey(t.topic, partition))
-            return o === undefined
-              ? { topic: t.topic, partition, offset: -1, leaderEpoch: -1, metadata: "" }
-              : { topic: t.topic, partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata }
+            const key = offsetKey(t.topic, partition)
+            const o = g.offsets.get(key)
+            const found =
+              o === undefined
+                ? { topic: t.topic, partition, offset: -1, leaderEpoch: -1, metadata: "" }
+                : { topic: t.topic, partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata }
+            return g.pendingTxn.size > 0 && pending(key) ? { ...found, unstable: true } : found
           })
         )
       }
