@@ -44,6 +44,8 @@ export interface BrokerOptions {
   >
   /** Extra handlers (e.g. Produce/Fetch) served next to the built-in ones. */
   readonly handlers?: ReadonlyArray<AnyHandler<KafkaApis.Requirements>>
+  /** Built-in APIs (by key) not to serve, to behave like an older Kafka (client compatibility tests). */
+  readonly withoutApis?: ReadonlyArray<number>
   /** How long shutdown waits for in-flight requests. */
   readonly drainTimeoutMs?: number
 }
@@ -71,7 +73,10 @@ export const start = (
       config,
       clusterId: registry.clusterId,
       nodeId: registry.nodeId,
-      registry: KafkaApis.make([...KafkaApis.handlers, ...(options.handlers ?? [])]),
+      registry: KafkaApis.make([
+        ...KafkaApis.handlers.filter((h) => !(options.withoutApis ?? []).includes(h.apiKey)),
+        ...(options.handlers ?? [])
+      ]),
       ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs })
     })
     return Broker.of({

@@ -61,9 +61,21 @@ describe("transactions across broker crashes", () => {
                 "request.timeout.ms": 1000,
                 retries: 2
               })
-              // kill the broker at a random moment while transactions run
-              const killAfter = 300 + Math.floor(Math.random() * 700)
-              yield* Effect.forkScoped(Effect.delay(Effect.sync(() => proc.kill("SIGKILL")), killAfter))
+              // kill the broker at a random moment once transactions run (whatever the machine's speed)
+              let armed = false
+              const arm = Effect.suspend(() => {
+                if (armed) return Effect.void
+                armed = true
+                const killAfter = Math.floor(Math.random() * 400)
+                return Effect.asVoid(
+                  Effect.forkScoped(
+                    Effect.delay(
+                      Effect.sync(() => proc.kill("SIGKILL")),
+                      killAfter
+                    )
+                  )
+                )
+              })
               for (;;) {
                 const id = txn++
                 const commit = Math.random() < 0.7
@@ -75,11 +87,12 @@ describe("transactions across broker crashes", () => {
                   Effect.zipRight(producer.sendBatch("crash", records), commit ? Effect.void : Effect.fail("abort"))
                 )
                 const exit = yield* Effect.exit(run)
+                yield* arm
                 if (exit._tag === "Success") committed.add(id)
                 else if (!commit && exit.cause._tag === "Fail" && exit.cause.error === "abort") aborted.add(id)
                 else break // the broker is gone: this transaction's outcome is unknown
               }
-            }).pipe(Effect.timeout("20 seconds"), Effect.ignore)
+            }).pipe(Effect.timeout("30 seconds"), Effect.ignore)
           )
         }
         // a clean broker over the same data reads everything back with read_committed
@@ -89,7 +102,11 @@ describe("transactions across broker crashes", () => {
             const bootstrap = `127.0.0.1:${port}`
             const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
             const ends = yield* admin.listOffsets(
-              Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: "crash", partition, spec: "latest" as const }))
+              Array.from({ length: PARTITIONS }, (_, partition) => ({
+                topic: "crash",
+                partition,
+                spec: "latest" as const
+              }))
             )
             const fetcher = yield* Fetcher.make({
               "bootstrap.servers": bootstrap,

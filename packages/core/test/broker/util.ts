@@ -36,13 +36,18 @@ export const startBroker = (
     readonly dir?: string
     readonly extra?: Record<string, string>
     readonly handlers?: ReadonlyArray<AnyHandler<KafkaApis.Requirements>>
+    readonly withoutApis?: ReadonlyArray<number>
   } = {}
 ) =>
   Effect.gen(function* () {
     const dir = options.dir ?? (yield* tempDir)
     const config = yield* testConfig(dir, options.extra)
     const context = yield* Layer.build(
-      Broker.layer(config, { drainTimeoutMs: 2000, ...(options.handlers ? { handlers: options.handlers } : {}) })
+      Broker.layer(config, {
+        drainTimeoutMs: 2000,
+        ...(options.handlers ? { handlers: options.handlers } : {}),
+        ...(options.withoutApis ? { withoutApis: options.withoutApis } : {})
+      })
     ).pipe(Logger.withMinimumLogLevel(testLogLevel))
     return { broker: Context.get(context, Broker.Broker), dir, context }
   })

@@ -230,8 +230,9 @@ describe("Producer", () => {
 
   it.scopedLive("falls back to non-idempotent without InitProducerId, uses a producer id when offered", () =>
     Effect.gen(function* () {
-      const plain = yield* startEddy()
-      const p1 = yield* Producer.make({ "bootstrap.servers": plain.bootstrap })
+      // a broker like Kafka before 0.11: no InitProducerId
+      const old = yield* startEddy({ withoutApis: [InitProducerId.apiKey] })
+      const p1 = yield* Producer.make({ "bootstrap.servers": old.bootstrap })
       yield* p1.send("idem", { value: Buffer.from("a") })
       assert.isUndefined(p1.idempotence())
 
@@ -241,7 +242,7 @@ describe("Producer", () => {
         maxVersion: 4,
         handle: () => Effect.succeed(InitProducerId.makeInitProducerIdResponse({ producerId: 4242n, producerEpoch: 3 }))
       })
-      const withId = yield* startEddy({ handlers: [initProducerId as never] })
+      const withId = yield* startEddy({ withoutApis: [InitProducerId.apiKey], handlers: [initProducerId as never] })
       const p2 = yield* Producer.make({ "bootstrap.servers": withId.bootstrap })
       const metas = yield* Effect.forEach(
         Array.from({ length: 10 }, (_, i) => i),
