@@ -1,12 +1,15 @@
 /**
  * Log storage benchmark: append MB/s for 1 KiB records in 16 KiB and 1 MiB batches, with and without
  * fsync, and sequential read MB/s, each beside a raw `node:fs` baseline doing the same I/O in the
- * same process (positional writes of the same buffers; fsync per batch; 1 MiB positional reads).
+ * same process: positional writes of the same buffers, fsync per batch, positional reads. Appends have two
+ * baselines: `fs.write` through libuv's pool (every write asynchronous), and the log's own split (writes
+ * up to `SYNC_IO_MAX` synchronous, larger ones through the pool), which isolates the log's own overhead.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as Path from "node:path"
 import { Effect } from "effect"
+import { SYNC_IO_MAX } from "../src/log/internal/disk.js"
 import * as Log from "../src/log/Log.js"
 import * as LogConfig from "../src/log/LogConfig.js"
 import * as Crc32c from "../src/protocol/Crc32c.js"
@@ -21,8 +24,13 @@ const makeBatch = (batchBytes: number): Buffer => {
   return RecordBatch.encode(Array.from({ length: n }, (_, i) => ({ value, timestamp: 1_700_000_000_000 + i })))
 }
 
-const write = (fd: number, buf: Buffer, position: number) =>
+const writeAsync = (fd: number, buf: Buffer, position: number) =>
   new Promise<void>((resolve, reject) => fs.write(fd, buf, 0, buf.length, position, (e) => (e ? reject(e) : resolve())))
+/** The log disk's strategy: small writes to the page cache synchronously, large ones in the pool. */
+const writeSplit = (fd: number, buf: Buffer, position: number) =>
+  buf.length <= SYNC_IO_MAX
+    ? Promise.resolve(void fs.writeSync(fd, buf, 0, buf.length, position))
+    : writeAsync(fd, buf, position)
 const fsync = (fd: number) => new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())))
 const read = (fd: number, buf: Buffer, position: number) =>
   new Promise<number>((resolve, reject) =>
@@ -35,9 +43,17 @@ interface Row {
   readonly name: string
   readonly eddy: number
   readonly raw: number
+  /** The baseline with the log's synchronous/asynchronous split (appends only). */
+  readonly split?: number
 }
 
-const rawAppend = async (dir: string, batch: Buffer, count: number, sync: boolean): Promise<number> => {
+const rawAppend = async (
+  dir: string,
+  batch: Buffer,
+  count: number,
+  sync: boolean,
+  write: typeof writeAsync = writeAsync
+): Promise<number> => {
   const path = Path.join(dir, "raw.log")
   const fd = fs.openSync(path, "w+")
   const t = performance.now()
@@ -127,8 +143,15 @@ export const run = async (): Promise<void> => {
         const a = await eddyAppend(dir, c.batch, count, c.sync, verifyCrc)
         const raw2 = await rawAppend(dir, c.batch, count, c.sync)
         const b = await eddyAppend(dir, c.batch, count, c.sync, verifyCrc)
+        const split1 = await rawAppend(dir, c.batch, count, c.sync, writeSplit)
+        const split2 = await rawAppend(dir, c.batch, count, c.sync, writeSplit)
         const raw = Math.max(raw1, raw2)
-        rows.push({ name: `${c.name}${verifyCrc ? "" : " (no CRC check)"}`, eddy: Math.max(a.mbps, b.mbps), raw })
+        rows.push({
+          name: `${c.name}${verifyCrc ? "" : " (no CRC check)"}`,
+          eddy: Math.max(a.mbps, b.mbps),
+          raw,
+          split: Math.max(split1, split2)
+        })
         if (c.keep && verifyCrc) readLog = b.log
         else await Effect.runPromise(b.log.delete)
         await Effect.runPromise(a.log.delete)
@@ -148,10 +171,13 @@ export const run = async (): Promise<void> => {
   }
   const pad = (s: string, n: number) => s.padEnd(n)
   console.log(`\nlog storage (1 KiB records; CRC-32C: ${Crc32c.implementation})`)
-  console.log(`${pad("case", 44)}${pad("eddy MB/s", 12)}${pad("raw fs MB/s", 14)}ratio`)
+  console.log(
+    `${pad("case", 46)}${pad("eddy MB/s", 11)}${pad("raw fs.write", 14)}${pad("ratio", 8)}${pad("raw split", 11)}ratio`
+  )
   for (const r of rows) {
+    const split = r.split === undefined ? "" : `${pad(r.split.toFixed(0), 11)}${(r.eddy / r.split).toFixed(2)}x`
     console.log(
-      `${pad(r.name, 44)}${pad(r.eddy.toFixed(0), 12)}${pad(r.raw.toFixed(0), 14)}${(r.eddy / r.raw).toFixed(2)}x`
+      `${pad(r.name, 46)}${pad(r.eddy.toFixed(0), 11)}${pad(r.raw.toFixed(0), 14)}${pad(`${(r.eddy / r.raw).toFixed(2)}x`, 8)}${split}`
     )
   }
 }
