@@ -15,9 +15,10 @@
  *   the actor restarts from the log's state, leaving the other partitions alone.
  * - Appends queued together are written as one log append (one write, one flush decision) and then
  *   answered each with its own offsets; if that shared append fails they are retried one by one.
- *   Appends carrying a producer id are run one at a time: each is checked against the producer state
- *   first (a retried batch is answered with its original offsets and not written again; a stale epoch or
- *   a sequence gap fails that append only) and the state is updated with the offsets it got.
+ *   Batches carrying a producer id are checked against the producer state first, in order, each seeing
+ *   the updates of those before it at the offsets the log will assign (a retried batch is answered with
+ *   its original offsets and not written again; a stale epoch or a sequence gap fails that append only);
+ *   if the shared append then fails, the updates are rolled back.
  * - The producer state ({@link ProducerStateManager}) is the actor's: open transactions give the last
  *   stable offset (published like the high watermark), ABORT markers the aborted-transaction index.
  *   It is snapshotted beside the log when a segment rolls and at shutdown, and rebuilt on start from
@@ -449,11 +450,108 @@ export const make = (
     type AppendCommand = Extract<Command, { readonly _tag: "Append" }>
 
     /** Appends several commands' batches with one log append, then answers each with its own offsets. */
-    const appendAll = (group: ReadonlyArray<AppendCommand>): Effect.Effect<void> => {
+    const appendAll = (all: ReadonlyArray<AppendCommand>): Effect.Effect<void> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        // producer batches are checked in order against the state, updated as if appended at the offsets
+        // the log will assign (it assigns them in order from its end); what the append then refuses is
+        // rolled back
+        const saved = new Map<number, ProducerState.ProducerEntry | undefined>()
+        const savedMapEnd = producers.mapEndOffset
+        const save = (pid: number) => {
+          if (saved.has(pid)) return
+          const e = producers.producers.get(pid)
+          saved.set(pid, e === undefined ? undefined : { ...e, batches: [...e.batches] })
+        }
+        const restore = (pids: Iterable<number>) => {
+          for (const pid of pids) {
+            const e = saved.get(pid)
+            if (e === undefined) producers.producers.delete(pid)
+            else producers.producers.set(pid, { ...e, batches: [...e.batches] })
+          }
+        }
+        const group: Array<AppendCommand> = []
+        let next = log.logEndOffset
+        for (const c of all) {
+          if (!hasProducer(c.batches)) {
+            group.push(c)
+            for (const buf of c.batches) next += recordCount(buf)
+            continue
+          }
+          const touched = new Set<number>()
+          const before = new Map<number, ProducerState.ProducerEntry | undefined>()
+          let verdict: ProducerState.CheckResult = { _tag: "Append" }
+          let offset = next
+          outer: for (const buf of c.batches) {
+            for (let pos = 0; pos < buf.length; pos += RecordBatch.sizeAt(buf, pos)) {
+              const h = { ...RecordBatch.readHeader(buf, pos), baseOffset: offset }
+              verdict = producers.check(h)
+              if (verdict._tag !== "Append") break outer
+              if (h.producerId >= 0) {
+                save(h.producerId)
+                if (!touched.has(h.producerId)) {
+                  const e = producers.producers.get(h.producerId)
+                  before.set(h.producerId, e === undefined ? undefined : { ...e, batches: [...e.batches] })
+                  touched.add(h.producerId)
+                }
+                producers.update(h, now)
+              }
+              offset += h.lastOffsetDelta + 1
+            }
+          }
+          if (verdict._tag === "Append") {
+            group.push(c)
+            next = offset
+            continue
+          }
+          // this command alone is answered (duplicate or refused); its provisional updates are undone
+          for (const [pid, e] of before) {
+            if (e === undefined) producers.producers.delete(pid)
+            else producers.producers.set(pid, e)
+          }
+          Deferred.unsafeDone(c.reply, verdictExit(verdict))
+        }
+        producers.mapEndOffset = savedMapEnd
+        if (group.length === 0) return Effect.void
+        return appendChecked(group, () => {
+          restore(saved.keys())
+          producers.mapEndOffset = savedMapEnd
+        }).pipe(
+          Effect.zipRight(
+            Effect.sync(() => {
+              if (producers.mapEndOffset < log.logEndOffset) producers.mapEndOffset = log.logEndOffset
+            })
+          )
+        )
+      })
+
+    /** The reply of a producer batch that is not appended. */
+    const verdictExit = (verdict: ProducerState.CheckResult): Exit.Exit<AppendResult, AppendError> => {
+      switch (verdict._tag) {
+        case "Duplicate":
+          return Exit.succeed({
+            baseOffset: verdict.firstOffset,
+            lastOffset: verdict.lastOffset,
+            logAppendTime: -1,
+            logStartOffset: log.logStartOffset
+          })
+        case "InvalidProducerEpoch":
+          return Exit.fail(new InvalidProducerEpoch({ message: verdict.message }))
+        case "OutOfOrderSequence":
+          return Exit.fail(new OutOfOrderSequenceNumber({ message: verdict.message }))
+        case "InvalidTxnState":
+          return Exit.fail(new InvalidTxnState({ message: verdict.message }))
+        default:
+          return Exit.die("unreachable")
+      }
+    }
+
+    /** Appends commands already checked against the producer state; `undo` rolls the state back if nothing was appended. */
+    const appendChecked = (group: ReadonlyArray<AppendCommand>, undo: () => void): Effect.Effect<void> => {
       const batches: Array<Uint8Array> = []
       for (const c of group) for (const b of c.batches) batches.push(b)
       return Effect.flatMap(Effect.exit(log.append(batches, { leaderEpoch, verifyCrc: false })), (appended) => {
         if (Exit.isFailure(appended)) {
+          undo()
           // a typed failure appended nothing (or took the log offline): each command gets its own attempt and
           // error; a defect is reported to all of them as it is
           if (Cause.isFailure(appended.cause)) return Effect.forEach(group, handle, { discard: true })
@@ -501,7 +599,7 @@ export const make = (
         group = []
       }
       for (const c of commands) {
-        if (c._tag === "Append" && !hasProducer(c.batches)) group.push(c)
+        if (c._tag === "Append") group.push(c)
         else {
           close()
           steps.push(handle(c))

@@ -5,7 +5,7 @@
  * expiry driven by TestClock).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, TestClock } from "effect"
+import { Cause, Deferred, Effect, Exit, TestClock } from "effect"
 import * as PartitionReplica from "../../src/broker/PartitionReplica.js"
 import * as LogStorage from "../../src/log/LogStorage.js"
 import { ProducerStateManager } from "../../src/log/ProducerState.js"
@@ -137,6 +137,31 @@ describe("PartitionReplica producer state", () => {
         replica.writeTxnMarker({ producerId: 3, producerEpoch: 0, commit: true, coordinatorEpoch: 0 })
       )
       assert.strictEqual(failureTag(staleMarker), "InvalidProducerEpoch")
+    }).pipe(Effect.provide(LogStorage.layerMemory()))
+  )
+
+  it.scoped("checks appends queued together in order, as one log append", () =>
+    Effect.gen(function* () {
+      const log = yield* openLog
+      const { replica, run } = yield* PartitionReplica.make({ topic: "t", partition: 0 }, log)
+      // queued before the actor runs, so that it takes them together
+      const first = producerBatch(["a", "b"], { producerId: 5, baseSequence: 0 })
+      const replies = yield* Effect.forEach(
+        [
+          [Buffer.from(first)],
+          [producerBatch(["c"], { producerId: 5, baseSequence: 2 })],
+          [Buffer.from(first)],
+          [producerBatch(["x"], { producerId: 5, baseSequence: 9 })],
+          [producerBatch(["plain"], { producerId: -1, baseSequence: -1 })],
+          [producerBatch(["d"], { producerId: 5, baseSequence: 3 })]
+        ],
+        (batches) => replica.offerAppend(batches)
+      )
+      yield* Effect.forkScoped(run)
+      const exits = yield* Effect.forEach(replies, (r) => Effect.exit(Deferred.await(r)))
+      const offsets = exits.map((e) => (Exit.isSuccess(e) ? [e.value.baseOffset, e.value.lastOffset] : failureTag(e)))
+      assert.deepStrictEqual(offsets, [[0, 1], [2, 2], [0, 1], "OutOfOrderSequenceNumber", [3, 3], [4, 4]])
+      assert.strictEqual(log.logEndOffset, 5)
     }).pipe(Effect.provide(LogStorage.layerMemory()))
   )
 
