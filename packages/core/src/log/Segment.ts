@@ -516,6 +516,10 @@ export class Segment {
       self.index.truncateToPosition(cut)
       // time entries point at batch starts: those at or after the cut batch go
       self.timeIndex.truncateTo(cutBase)
+      // the index files on disk still hold the removed entries: rewrite them whole next time (written from
+      // the old count, entries appended after the cut would leave stale ones in between)
+      self.indexPersisted = -1
+      self.timeIndexPersisted = -1
       yield* self.rescanTail(false)
       return cutBase
     })

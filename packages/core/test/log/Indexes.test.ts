@@ -1,7 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import * as Disk from "../../src/log/internal/disk.js"
 import { LeaderEpochCache } from "../../src/log/LeaderEpochCache.js"
+import * as Log from "../../src/log/Log.js"
+import * as LogConfig from "../../src/log/LogConfig.js"
 import { OffsetIndex } from "../../src/log/OffsetIndex.js"
 import { TimeIndex } from "../../src/log/TimeIndex.js"
+import * as RecordBatch from "../../src/protocol/RecordBatch.js"
 
 describe("OffsetIndex", () => {
   it("looks up the last entry at or below an offset, round-trips Kafka's format, rejects bad files", () => {
@@ -63,4 +68,29 @@ describe("LeaderEpochCache", () => {
     c.truncateFromEnd(20)
     assert.deepStrictEqual(c.entries, [{ epoch: 3, startOffset: 12 }])
   })
+})
+
+describe("index files after a truncation", () => {
+  it.effect("entries removed by truncateTo never come back from disk (regression: found by the model test)", () =>
+    Effect.gen(function* () {
+      const disk = Disk.memory()
+      const dir = "/p/t-0"
+      const config = LogConfig.make({ "index.interval.bytes": 1 })
+      const batchAt = (ts: number) => RecordBatch.encode([{ value: Buffer.from("v"), timestamp: ts }])
+      let log = yield* Log.open({ dir, config, disk })
+      for (const ts of [10, 20, 30, 40, 50, 60]) yield* log.append(batchAt(ts))
+      yield* log.flush // the index files now hold six entries each
+      yield* log.truncateTo(3)
+      // as many entries again as were on disk: written from the old count, the stale ones would stay
+      for (const ts of [70, 80, 90, 100]) yield* log.append(batchAt(ts))
+      yield* log.close
+      log = yield* Log.open({ dir, config, disk })
+      const found = yield* log.offsetForTimestamp(65)
+      assert.deepStrictEqual(
+        Option.map(found, (f) => [f.offset, f.timestamp]),
+        Option.some([3, 70])
+      )
+      yield* log.close
+    })
+  )
 })
