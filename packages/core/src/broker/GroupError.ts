@@ -102,7 +102,19 @@ export class GroupSubscribedToTopic extends Schema.TaggedError<GroupSubscribedTo
 }
 
 /** Any error of the group coordinator. */
+/**
+ * A TxnOffsetCommit from an older epoch of its producer: the transaction coordinator has fenced it (the
+ * group's partition refused the write) (47).
+ */
+export class TxnOffsetCommitFenced extends Schema.TaggedError<TxnOffsetCommitFenced>()(
+  "TxnOffsetCommitFenced",
+  fields
+) {
+  readonly errorCode = ErrorCode.INVALID_PRODUCER_EPOCH
+}
+
 export type GroupError =
+  | TxnOffsetCommitFenced
   | OffsetMetadataTooLarge
   | CoordinatorNotAvailable
   | NotCoordinator

@@ -19,7 +19,7 @@ import { Writer } from "../protocol/Writer.js"
 import * as BrokerConfig from "./BrokerConfig.js"
 import type { BrokerError } from "./BrokerError.js"
 import { partitionFor } from "./CoordinatorKey.js"
-import { CoordinatorNotAvailable } from "./GroupError.js"
+import { CoordinatorNotAvailable, TxnOffsetCommitFenced } from "./GroupError.js"
 import type { ReplicaManager } from "./ReplicaManager.js"
 import { CONSUMER_OFFSETS, type TopicRegistry } from "./TopicRegistry.js"
 
@@ -79,7 +79,7 @@ export interface GroupMetadataManager {
     groupId: string,
     records: ReadonlyArray<GroupRecord>,
     txn?: TxnProducer
-  ) => Effect.Effect<void, CoordinatorNotAvailable>
+  ) => Effect.Effect<void, CoordinatorNotAvailable | TxnOffsetCommitFenced>
   /** Replays every partition: the groups found, by id. */
   readonly loadAll: Effect.Effect<Map<string, StoredGroup>, CoordinatorNotAvailable>
   /** Replays the partition of one group (an actor restarting from its log). */
@@ -305,7 +305,7 @@ export const make = (
       groupId: string,
       records: ReadonlyArray<GroupRecord>,
       txn?: TxnProducer
-    ): Effect.Effect<void, CoordinatorNotAvailable> =>
+    ): Effect.Effect<void, CoordinatorNotAvailable | TxnOffsetCommitFenced> =>
       records.length === 0
         ? Effect.void
         : Effect.gen(function* () {
@@ -320,8 +320,10 @@ export const make = (
             yield* replica
               .append([batch])
               .pipe(
-                Effect.mapError(
-                  (e) => new CoordinatorNotAvailable({ message: `Cannot write to ${CONSUMER_OFFSETS}: ${e.message}` })
+                Effect.mapError((e) =>
+                  e._tag === "InvalidProducerEpoch"
+                    ? new TxnOffsetCommitFenced({ message: e.message })
+                    : new CoordinatorNotAvailable({ message: `Cannot write to ${CONSUMER_OFFSETS}: ${e.message}` })
                 )
               )
           })

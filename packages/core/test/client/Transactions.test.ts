@@ -10,6 +10,7 @@ import * as Admin from "../../src/client/Admin.js"
 import * as Fetcher from "../../src/client/Fetcher.js"
 import * as Producer from "../../src/client/Producer.js"
 import * as OffsetFetch from "../../src/protocol/generated/OffsetFetch.js"
+import * as TxnOffsetCommit from "../../src/protocol/generated/TxnOffsetCommit.js"
 import { connect } from "../broker/util.js"
 import { startEddy } from "./util.js"
 
@@ -120,13 +121,38 @@ describe("transactions (client)", { timeout: 60_000 }, () => {
 
   it.scopedLive("a second producer with the same transactional.id fences the first", () =>
     Effect.gen(function* () {
-      const { bootstrap } = yield* startEddy()
+      const { bootstrap, port } = yield* startEddy()
       const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
       yield* admin.createTopics([{ name: "z", numPartitions: 1 }])
       const zombie = yield* Producer.make({ "bootstrap.servers": bootstrap, "transactional.id": "same" })
       yield* zombie.transaction(zombie.send("z", { value: Buffer.from("z1"), partition: 0 }))
+      const zombieId = zombie.idempotence()!
       const fresh = yield* Producer.make({ "bootstrap.servers": bootstrap, "transactional.id": "same" })
-      yield* fresh.transaction(fresh.send("z", { value: Buffer.from("f1"), partition: 0 }))
+      yield* fresh.transaction(
+        Effect.zipRight(
+          fresh.send("z", { value: Buffer.from("f1"), partition: 0 }),
+          fresh.sendOffsetsToTransaction([{ topic: "z", partition: 0, offset: 1 }], "zg")
+        )
+      )
+      // the group's partition now has the new epoch's marker: the zombie's offset commit is refused there
+      const raw = yield* connect(port)
+      const zombieCommit = yield* raw.send(
+        28,
+        3,
+        TxnOffsetCommit.makeTxnOffsetCommitRequest({
+          transactionalId: "same",
+          groupId: "zg",
+          producerId: BigInt(zombieId.producerId),
+          producerEpoch: zombieId.producerEpoch,
+          topics: [
+            {
+              name: "z",
+              partitions: [{ partitionIndex: 0, committedOffset: 99n, committedLeaderEpoch: -1, committedMetadata: "" }]
+            }
+          ]
+        })
+      )
+      assert.strictEqual(zombieCommit.topics[0]!.partitions[0]!.errorCode, 47)
       const fenced = yield* Effect.flip(
         zombie.transaction(zombie.send("z", { value: Buffer.from("z2"), partition: 0 }))
       )

@@ -33,6 +33,7 @@ import {
   NonEmptyGroup,
   NotCoordinator,
   RebalanceInProgress,
+  type TxnOffsetCommitFenced,
   UnknownMemberId
 } from "../GroupError.js"
 import {
@@ -240,7 +241,7 @@ export interface GroupStore {
   readonly write: (
     records: ReadonlyArray<GroupRecord>,
     txn?: TxnProducer
-  ) => Effect.Effect<void, CoordinatorNotAvailable>
+  ) => Effect.Effect<void, CoordinatorNotAvailable | TxnOffsetCommitFenced>
   readonly load: Effect.Effect<StoredGroup | undefined, CoordinatorNotAvailable>
 }
 
