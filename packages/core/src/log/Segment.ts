@@ -183,19 +183,24 @@ export class Segment {
 
   /** Updates indexes and facts for a batch just written at `position` (append, scan or rebuild). */
   indexBatch(b: BatchInfo): void {
-    if (this.bytesSinceLastIndexEntry > this.limits.indexIntervalBytes) {
-      if (this.index.append(b.baseOffset, b.position)) this.bytesSinceLastIndexEntry = 0
-      this.observe(b)
-      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp)
-    } else this.observe(b)
-    this.bytesSinceLastIndexEntry += b.size
-    this.nextOffset = b.lastOffset + 1
+    this.indexBatchAt(b.baseOffset, b.lastOffset, b.maxTimestamp, b.position, b.size)
   }
 
-  private observe(b: BatchInfo): void {
-    if (b.maxTimestamp > this.maxTimestamp) {
-      this.maxTimestamp = b.maxTimestamp
-      this.offsetOfMaxTimestamp = b.baseOffset
+  /** {@link indexBatch} with the facts as arguments (the append path: no object per batch). */
+  indexBatchAt(baseOffset: number, lastOffset: number, maxTimestamp: number, position: number, size: number): void {
+    if (this.bytesSinceLastIndexEntry > this.limits.indexIntervalBytes) {
+      if (this.index.append(baseOffset, position)) this.bytesSinceLastIndexEntry = 0
+      this.observe(baseOffset, maxTimestamp)
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp)
+    } else this.observe(baseOffset, maxTimestamp)
+    this.bytesSinceLastIndexEntry += size
+    this.nextOffset = lastOffset + 1
+  }
+
+  private observe(baseOffset: number, maxTimestamp: number): void {
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp
+      this.offsetOfMaxTimestamp = baseOffset
     }
   }
 

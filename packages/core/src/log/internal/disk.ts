@@ -20,6 +20,29 @@ export interface FileHandle {
     position: number,
     during?: () => void
   ) => Effect.Effect<void, KafkaStorageError>
+  /**
+   * Present when writes of at most {@link SYNC_IO_MAX} bytes can run synchronously on the calling thread:
+   * writes all of `buffers` (`total` bytes) at `position` and returns the error, if any. Lets the log's
+   * append skip an Effect step; absent on wrapped handles (`withHooks`), which go through {@link writev}.
+   */
+  readonly writevNow?: (
+    buffers: ReadonlyArray<Uint8Array>,
+    total: number,
+    position: number
+  ) => KafkaStorageError | undefined
+  /** Present along with {@link writevNow}: truncates synchronously and returns the error, if any. */
+  readonly truncateNow?: (size: number) => KafkaStorageError | undefined
+  /**
+   * Present on the `node:fs` handle: {@link writev} with a callback (always called asynchronously) instead
+   * of an Effect, and the same for {@link truncate}. Let the log hold its lock from a large write to
+   * its completion with a single Effect step.
+   */
+  readonly writevCallback?: (
+    buffers: ReadonlyArray<Uint8Array>,
+    position: number,
+    done: (error: KafkaStorageError | undefined) => void
+  ) => void
+  readonly truncateCallback?: (size: number, done: (error: KafkaStorageError | undefined) => void) => void
   /** Reads up to `length` bytes at `position` into `buffer[offset..]`; returns the bytes read (fewer at EOF). */
   readonly read: (
     buffer: Uint8Array,
@@ -82,6 +105,58 @@ const writevSync = (fd: number, buffers: ReadonlyArray<Uint8Array>, total: numbe
   while (written < total) written += fs.writeSync(fd, all, written, total - written, position + written)
 }
 
+/** {@link writevSync} (meant for at most {@link SYNC_IO_MAX} bytes); returns the error instead of throwing. */
+const writevNow = (
+  fd: number,
+  path: string,
+  buffers: ReadonlyArray<Uint8Array>,
+  total: number,
+  position: number
+): KafkaStorageError | undefined => {
+  if (total === 0) return undefined
+  try {
+    // writev takes at most IOV_MAX (1024) buffers at a time
+    writevSync(fd, buffers.length > 1024 ? [Buffer.concat(buffers as Array<Uint8Array>)] : buffers, total, position)
+    return undefined
+  } catch (err) {
+    return fromSystemError(err as NodeJS.ErrnoException, "write", path)
+  }
+}
+
+/**
+ * Writes `buffers` at `position` through libuv's pool, continuing short writes; `done` is always called
+ * asynchronously, with the error if any.
+ */
+const writevCallback = (
+  fd: number,
+  path: string,
+  buffers: ReadonlyArray<Uint8Array>,
+  position: number,
+  done: (error: KafkaStorageError | undefined) => void
+): void => {
+  // writev takes at most IOV_MAX (1024) buffers at a time
+  const bufs = (
+    buffers.length > 1024 ? [Buffer.concat(buffers as Array<Uint8Array>)] : buffers.slice()
+  ) as Array<Uint8Array>
+  let pos = position
+  const step = (): void => {
+    fs.writev(fd, bufs as Array<NodeJS.ArrayBufferView>, pos, (err, written) => {
+      if (err) return done(fromSystemError(err, "write", path))
+      pos += written
+      // drop fully written buffers, cut the partly written one (short writes are rare but legal)
+      while (bufs.length > 0 && written >= bufs[0]!.byteLength) {
+        written -= bufs[0]!.byteLength
+        bufs.shift()
+      }
+      if (bufs.length === 0) return done(undefined)
+      if (written > 0) bufs[0] = bufs[0]!.subarray(written)
+      step()
+    })
+  }
+  if (bufs.length === 0) queueMicrotask(() => done(undefined))
+  else step()
+}
+
 const writevAll = (
   fd: number,
   path: string,
@@ -90,49 +165,33 @@ const writevAll = (
   during?: () => void
 ): Effect.Effect<void, KafkaStorageError> =>
   Effect.async<void, KafkaStorageError>((resume) => {
-    let bufs = buffers.slice() as Array<Uint8Array>
-    let pos = position
-    const step = (): void => {
-      fs.writev(fd, bufs as Array<NodeJS.ArrayBufferView>, pos, (err, written) => {
-        if (err) return resume(Effect.fail(fromSystemError(err, "write", path)))
-        pos += written
-        // drop fully written buffers, cut the partly written one (short writes are rare but legal)
-        while (bufs.length > 0 && written >= bufs[0]!.byteLength) {
-          written -= bufs[0]!.byteLength
-          bufs.shift()
-        }
-        if (bufs.length === 0) return resume(Effect.void)
-        if (written > 0) bufs[0] = bufs[0]!.subarray(written)
-        step()
-      })
-    }
-    if (bufs.length === 0) {
-      during?.()
-      return resume(Effect.void)
-    }
     let total = 0
-    for (const b of bufs) total += b.byteLength
-    if (total <= SYNC_IO_MAX && bufs.length <= 1024) {
-      try {
-        writevSync(fd, bufs, total, pos)
-      } catch (err) {
-        return resume(Effect.fail(fromSystemError(err as NodeJS.ErrnoException, "write", path)))
-      }
+    for (const b of buffers) total += b.byteLength
+    if (total <= SYNC_IO_MAX) {
+      const error = writevNow(fd, path, buffers, total, position)
+      if (error !== undefined) return resume(Effect.fail(error))
       during?.()
       return resume(Effect.void)
     }
-    // writev takes at most IOV_MAX (1024) buffers at a time
-    if (bufs.length > 1024) {
-      const all = bufs
-      bufs = [Buffer.concat(all)]
-    }
-    step()
+    writevCallback(fd, path, buffers, position, (error) => resume(error ? Effect.fail(error) : Effect.void))
     during?.()
   })
 
 const nodeHandle = (fd: number, path: string): FileHandle => ({
   path,
   writev: (buffers, position, during) => writevAll(fd, path, buffers, position, during),
+  writevNow: (buffers, total, position) => writevNow(fd, path, buffers, total, position),
+  truncateNow: (size) => {
+    try {
+      fs.ftruncateSync(fd, size)
+      return undefined
+    } catch (err) {
+      return fromSystemError(err as NodeJS.ErrnoException, "truncate", path)
+    }
+  },
+  writevCallback: (buffers, position, done) => writevCallback(fd, path, buffers, position, done),
+  truncateCallback: (size, done) =>
+    fs.ftruncate(fd, size, (err) => done(err ? fromSystemError(err, "truncate", path) : undefined)),
   read: (buffer, offset, length, position) =>
     length <= SYNC_IO_MAX
       ? Effect.try({
@@ -218,22 +277,34 @@ export const memory = (): Disk => {
       file.data.copy(next, 0, 0, file.size)
       file.data = next
     }
+    const write = (buffers: ReadonlyArray<Uint8Array>, total: number, position: number) => {
+      let pos = position
+      ensure(pos + total)
+      if (pos > file.size) file.data.fill(0, file.size, pos)
+      for (const b of buffers) {
+        file.data.set(b, pos)
+        pos += b.byteLength
+      }
+      if (pos > file.size) file.size = pos
+    }
+    const truncate = (size: number) => {
+      ensure(size)
+      if (size > file.size) file.data.fill(0, file.size, size)
+      file.size = size
+    }
     return {
       path,
       writev: (buffers, position, during) =>
         Effect.sync(() => {
           during?.()
-          let pos = position
           let total = 0
           for (const b of buffers) total += b.byteLength
-          ensure(pos + total)
-          if (pos > file.size) file.data.fill(0, file.size, pos)
-          for (const b of buffers) {
-            file.data.set(b, pos)
-            pos += b.byteLength
-          }
-          if (pos > file.size) file.size = pos
+          write(buffers, total, position)
         }),
+      writevNow: (buffers, total, position) => {
+        write(buffers, total, position)
+        return undefined
+      },
       read: (buffer, offset, length, position) =>
         Effect.sync(() => {
           if (position >= file.size) return 0
@@ -242,12 +313,11 @@ export const memory = (): Disk => {
           return n
         }),
       sync: Effect.void,
-      truncate: (size) =>
-        Effect.sync(() => {
-          ensure(size)
-          if (size > file.size) file.data.fill(0, file.size, size)
-          file.size = size
-        }),
+      truncate: (size) => Effect.sync(() => truncate(size)),
+      truncateNow: (size) => {
+        truncate(size)
+        return undefined
+      },
       size: Effect.sync(() => file.size),
       close: Effect.void
     }

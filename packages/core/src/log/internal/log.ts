@@ -3,7 +3,7 @@
  * truncation, delete-records, retention and the entry point of compaction.
  */
 import * as Path from "node:path"
-import { Clock, Deferred, Effect, FiberId, Option } from "effect"
+import { type Cause, Clock, Deferred, Effect, FiberId, Option } from "effect"
 import * as RecordBatch from "../../protocol/RecordBatch.js"
 import * as Cleaner from "../Cleaner.js"
 import * as LeaderEpochCache from "../LeaderEpochCache.js"
@@ -30,7 +30,7 @@ import * as Recovery from "../Recovery.js"
 import * as Retention from "../Retention.js"
 import { Segment, type SegmentLimits } from "../Segment.js"
 import * as Checkpoint from "./checkpoint.js"
-import type { Disk } from "./disk.js"
+import { type Disk, SYNC_IO_MAX } from "./disk.js"
 
 const INT32_MAX = 0x7fffffff
 const EMPTY = Buffer.alloc(0)
@@ -53,37 +53,98 @@ interface Item {
   maxTimestamp: number
 }
 
-const setInt64 = (buf: Uint8Array, pos: number, v: number): void => {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-  const hi = Math.floor(v / 0x100000000)
-  view.setInt32(pos, hi)
-  view.setUint32(pos + 4, v - hi * 0x100000000)
+// Big-endian field access without a DataView (one per call was a visible share of a small append).
+const int32At = (b: Uint8Array, p: number): number => (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!
+
+/** The int64 at `p`, or NaN when it is not a safe integer (which `RecordBatch.readHeader` refuses). */
+const int64At = (b: Uint8Array, p: number): number => {
+  const hi = int32At(b, p)
+  if (hi > 0x1fffff || hi < -0x200000) return Number.NaN
+  return hi * 0x100000000 + (int32At(b, p + 4) >>> 0)
 }
 
-/** Splits the input into batches, checking each header (and CRC). Throws a LogError. */
+const setInt32At = (b: Uint8Array, p: number, v: number): void => {
+  b[p] = v >>> 24
+  b[p + 1] = v >>> 16
+  b[p + 2] = v >>> 8
+  b[p + 3] = v
+}
+
+const setInt64At = (b: Uint8Array, p: number, v: number): void => {
+  const hi = Math.floor(v / 0x100000000)
+  setInt32At(b, p, hi)
+  setInt32At(b, p + 4, v - hi * 0x100000000)
+}
+
+const F = RecordBatch.Field
+
+/**
+ * The batch at `pos`, checked as `RecordBatch.readHeader` checks it (read here field by field, without
+ * the header object); anything it would refuse goes through it for its error. Throws a CorruptMessageError.
+ */
+const readItem = (buf: Uint8Array, pos: number): Item => {
+  if (pos + RecordBatch.HEADER_SIZE <= buf.byteLength && buf[pos + F.magic] === 2) {
+    const batchLength = int32At(buf, pos + F.batchLength)
+    const size = RecordBatch.LOG_OVERHEAD + batchLength
+    const baseOffset = int64At(buf, pos + F.baseOffset)
+    const maxTimestamp = int64At(buf, pos + F.maxTimestamp)
+    if (
+      batchLength >= RecordBatch.HEADER_SIZE - RecordBatch.LOG_OVERHEAD &&
+      pos + size <= buf.byteLength &&
+      !Number.isNaN(baseOffset) &&
+      !Number.isNaN(maxTimestamp) &&
+      !Number.isNaN(int64At(buf, pos + F.baseTimestamp)) &&
+      !Number.isNaN(int64At(buf, pos + F.producerId))
+    ) {
+      const lastOffsetDelta = int32At(buf, pos + F.lastOffsetDelta)
+      return {
+        buf,
+        pos,
+        size,
+        lastOffsetDelta,
+        records: lastOffsetDelta + 1,
+        epoch: int32At(buf, pos + F.partitionLeaderEpoch),
+        baseOffset,
+        maxTimestamp
+      }
+    }
+  }
+  let h: RecordBatch.RecordBatchHeader
+  try {
+    h = RecordBatch.readHeader(buf, pos)
+  } catch (e) {
+    throw new CorruptMessageError({ message: e instanceof Error ? e.message : String(e) })
+  }
+  return {
+    buf,
+    pos,
+    size: RecordBatch.LOG_OVERHEAD + h.batchLength,
+    lastOffsetDelta: h.lastOffsetDelta,
+    records: h.lastOffsetDelta + 1,
+    epoch: h.partitionLeaderEpoch,
+    baseOffset: h.baseOffset,
+    maxTimestamp: h.maxTimestamp
+  }
+}
+
+/** Splits the input into batches, checking each header. Throws a LogError. */
 const parse = (
   input: Uint8Array | ReadonlyArray<Uint8Array>,
-  verifyCrc: boolean,
   segmentBytes: number
 ): { items: Array<Item>; buffers: Array<Uint8Array>; total: number } => {
-  const buffers = (input instanceof Uint8Array ? [input] : input).filter((b) => b.byteLength > 0)
+  const buffers: Array<Uint8Array> = []
+  if (input instanceof Uint8Array) {
+    if (input.byteLength > 0) buffers.push(input)
+  } else for (const b of input) if (b.byteLength > 0) buffers.push(b)
   const items: Array<Item> = []
   let total = 0
   for (const buf of buffers) {
     let pos = 0
     while (pos < buf.byteLength) {
-      let h: RecordBatch.RecordBatchHeader
-      try {
-        h = RecordBatch.readHeader(buf, pos)
-      } catch (e) {
-        throw new CorruptMessageError({ message: e instanceof Error ? e.message : String(e) })
-      }
-      const size = RecordBatch.LOG_OVERHEAD + h.batchLength
-      if (verifyCrc && !RecordBatch.isCrcValid(buf, pos, size)) {
-        throw new CorruptMessageError({ message: `record batch CRC mismatch at byte ${pos}` })
-      }
-      if (h.lastOffsetDelta < 0) {
-        throw new InvalidRecordError({ message: `record batch has a negative lastOffsetDelta ${h.lastOffsetDelta}` })
+      const item = readItem(buf, pos)
+      const size = item.size
+      if (item.lastOffsetDelta < 0) {
+        throw new InvalidRecordError({ message: `record batch has a negative lastOffsetDelta ${item.lastOffsetDelta}` })
       }
       if (size > segmentBytes) {
         throw new RecordListTooLargeError({
@@ -91,22 +152,145 @@ const parse = (
           size
         })
       }
-      items.push({
-        buf,
-        pos,
-        size,
-        lastOffsetDelta: h.lastOffsetDelta,
-        records: h.lastOffsetDelta + 1,
-        epoch: h.partitionLeaderEpoch,
-        baseOffset: h.baseOffset,
-        maxTimestamp: h.maxTimestamp
-      })
+      items.push(item)
       pos += size
       total += size
     }
   }
   return { items, buffers, total }
 }
+
+/** The first batch of `items` whose CRC does not match, if any. */
+const badCrcOf = (items: ReadonlyArray<Item>): Item | undefined => {
+  for (const it of items) {
+    if (int32At(it.buf, it.pos + F.crc) >>> 0 !== RecordBatch.computeCrc(it.buf, it.pos, it.size)) return it
+  }
+  return undefined
+}
+
+const crcError = (it: Item) => new CorruptMessageError({ message: `record batch CRC mismatch at byte ${it.pos}` })
+
+interface Waiter {
+  resume: ((effect: Effect.Effect<void>) => void) | undefined
+  granted: boolean
+}
+
+/**
+ * The log's mutex, FIFO. Taking it when it is free is synchronous (the Effect `Semaphore` always goes
+ * through an asynchronous step, which dominated the cost of a small append); a holder keeps it until
+ * its effect exits, whether it succeeds, fails or is interrupted, and then hands it to the first waiter.
+ * `withPermits(1)` has the shape of `Semaphore.withPermits`.
+ */
+export class Lock {
+  private locked = false
+  private readonly waiters: Array<Waiter> = []
+  /** Shared by every holder (no allocation per call). */
+  private readonly releasing = {
+    onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<never, unknown> => {
+      this.unlock()
+      return Effect.failCause(cause)
+    },
+    onSuccess: (a: unknown): Effect.Effect<unknown> => {
+      this.unlock()
+      return Effect.succeed(a)
+    }
+  }
+
+  /** True when no one holds the lock (nor waits for it). */
+  get isFree(): boolean {
+    return !this.locked
+  }
+
+  withPermits(_permits: 1): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> {
+    return (self) => this.run(self)
+  }
+
+  /** Runs `self` holding the lock (interruptible as the caller is, except while taking and releasing). */
+  run<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.uninterruptibleMask((restore) => {
+      if (!this.locked) {
+        this.locked = true
+        return this.holding(restore(self))
+      }
+      const waiter: Waiter = { resume: undefined, granted: false }
+      return restore(
+        Effect.async<void>((resume) => {
+          waiter.resume = resume
+          this.waiters.push(waiter)
+        })
+      ).pipe(
+        Effect.onInterrupt(() =>
+          Effect.sync(() => {
+            if (waiter.granted) this.unlock()
+            else {
+              const i = this.waiters.indexOf(waiter)
+              if (i >= 0) this.waiters.splice(i, 1)
+            }
+          })
+        ),
+        Effect.zipRight(this.holding(restore(self)))
+      )
+    })
+  }
+
+  /** Runs `self`, already holding the lock, and releases it when `self` exits. */
+  private holding<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.matchCauseEffect(self, this.releasing) as Effect.Effect<A, E, R>
+  }
+
+  /**
+   * Takes the lock when free, outside any Effect: the caller must then {@link unlock} it on every path,
+   * whatever happens to its fiber (the log does so from an I/O callback).
+   */
+  tryTake(): boolean {
+    if (this.locked) return false
+    this.locked = true
+    return true
+  }
+
+  /** Releases the lock: to the first waiter, or free. */
+  unlock(): void {
+    const next = this.waiters.shift()
+    if (next === undefined) {
+      this.locked = false
+      return
+    }
+    next.granted = true
+    next.resume!(Effect.void)
+  }
+}
+
+/** A parsed append, checked against the log's state (see `LogImpl.plan`). */
+interface Plan {
+  readonly items: Array<Item>
+  readonly buffers: Array<Uint8Array>
+  readonly total: number
+  /** Offset of the first record (the log end for a leader append). */
+  readonly firstOffset: number
+  /** The log end offset after the append. */
+  readonly next: number
+  readonly assign: boolean
+  readonly logAppendTime: boolean
+  readonly verifyCrc: boolean
+  /** The active segment must roll first. */
+  readonly roll: boolean
+  /** The leader epoch cache changes (its checkpoint is then rewritten). */
+  readonly epochChange: boolean
+}
+
+const emptyAppend = (logStartOffset: number): AppendInfo => ({
+  firstOffset: -1,
+  lastOffset: -1,
+  maxTimestamp: -1,
+  logAppendTime: -1,
+  logStartOffset,
+  bytes: 0,
+  durable: Effect.void
+})
+
+/** Without group commit, `append` waits for `durable` itself (outside the lock, so that fsyncs are shared). */
+const awaitDurable = (info: AppendInfo): Effect.Effect<AppendInfo, KafkaStorageError> =>
+  info.durable === Effect.void ? Effect.succeed(info) : Effect.as(info.durable, { ...info, durable: Effect.void })
 
 /** Opens (recovering if needed) the log in `dir`. */
 export const open = (options: {
@@ -133,7 +317,7 @@ export class LogImpl implements Log {
   private unflushedMessages = 0
   private lastFlushTime: number
   /** Serializes mutations (the owner's calls, retention and compaction). */
-  readonly lock = Effect.unsafeMakeSemaphore(1)
+  readonly lock = new Lock()
   /** Set after an I/O failure that left the state uncertain: the log is offline. */
   private failure: KafkaStorageError | undefined
   private closed = false
@@ -193,9 +377,8 @@ export class LogImpl implements Log {
   // state guards
 
   private check(): Effect.Effect<void, KafkaStorageError> {
-    if (this.failure) return Effect.fail(this.failure)
-    if (this.closed) return Effect.fail(this.storageError(`log ${this.dir} is closed`))
-    return Effect.void
+    const refused = this.refusal()
+    return refused ? Effect.fail(refused) : Effect.void
   }
 
   private storageError(message: string): KafkaStorageError {
@@ -212,13 +395,20 @@ export class LogImpl implements Log {
     })
   }
 
+  /** The error every call fails with once the log is offline or closed. */
+  private refusal(): KafkaStorageError | undefined {
+    if (this.failure) return this.failure
+    if (this.closed) return this.storageError(`log ${this.dir} is closed`)
+    return undefined
+  }
+
   /** Runs a mutation under the log's lock, after the state checks. */
   mutate<A, E>(f: (now: number) => Effect.Effect<A, E>): Effect.Effect<A, E | KafkaStorageError> {
-    return this.lock.withPermits(1)(
-      Effect.zipRight(
-        this.check(),
-        Effect.flatMap(Clock.currentTimeMillis, (now) => f(now))
-      )
+    return this.lock.run(
+      Effect.clockWith((clock): Effect.Effect<A, E | KafkaStorageError> => {
+        const refused = this.refusal()
+        return refused ? Effect.fail(refused) : f(clock.unsafeCurrentTimeMillis())
+      })
     )
   }
 
@@ -246,147 +436,324 @@ export class LogImpl implements Log {
     batches: Uint8Array | ReadonlyArray<Uint8Array>,
     options: AppendOptions = {}
   ): Effect.Effect<AppendInfo, LogError> {
-    const appended = this.mutate((now) => this.appendLocked(batches, options, now))
-    if (this.config["flush.group.commit"]) return appended
-    return Effect.flatMap(appended, (info) => Effect.as(info.durable, { ...info, durable: Effect.void }))
+    return Effect.clockWith((clock) => {
+      const fast = this.appendNow(batches, options, clock.unsafeCurrentTimeMillis())
+      return fast !== undefined ? fast : this.appendLocking(batches, options)
+    })
   }
 
+  /**
+   * Parses and checks an append against the current state, changing nothing (the batches' bytes
+   * included). Throws a LogError.
+   */
+  private plan(input: Uint8Array | ReadonlyArray<Uint8Array>, options: AppendOptions, now: number): Plan {
+    const config = this.config
+    const assign = options.assignOffsets ?? true
+    const { items, buffers, total } = parse(input, config["segment.bytes"])
+    let next = this.logEndOffset
+    let firstOffset = next
+    let maxEpoch = -1
+    if (assign) {
+      for (const it of items) {
+        next += it.lastOffsetDelta + 1
+        if (it.epoch > maxEpoch) maxEpoch = it.epoch
+      }
+    } else {
+      if (items.length > 0) firstOffset = items[0]!.baseOffset
+      for (const it of items) {
+        if (it.baseOffset < next) {
+          throw new InvalidRecordError({ message: `batch offset ${it.baseOffset} is below the log end offset ${next}` })
+        }
+        next = it.baseOffset + it.lastOffsetDelta + 1
+        if (it.epoch > maxEpoch) maxEpoch = it.epoch
+      }
+    }
+    if (options.leaderEpoch !== undefined) maxEpoch = options.leaderEpoch
+    const active = this.active
+    return {
+      items,
+      buffers,
+      total,
+      firstOffset,
+      next,
+      assign,
+      logAppendTime: assign && config["message.timestamp.type"] === "LogAppendTime",
+      verifyCrc: options.verifyCrc ?? true,
+      roll:
+        items.length > 0 &&
+        (next - 1 - active.baseOffset > INT32_MAX ||
+          (active.size > 0 &&
+            (active.size + total > config["segment.bytes"] ||
+              now - active.created > config["segment.ms"] ||
+              active.indexFull))),
+      epochChange: maxEpoch >= 0 && maxEpoch > this.epochCache.latestEpoch
+    }
+  }
+
+  /** Rewrites the batches of a leader append: offsets from the log end, leader epoch, LogAppendTime. */
+  private rewrite(plan: Plan, options: AppendOptions, now: number): void {
+    if (!plan.assign) return
+    let next = this.logEndOffset
+    const leaderEpoch = options.leaderEpoch
+    for (const it of plan.items) {
+      setInt64At(it.buf, it.pos + F.baseOffset, next)
+      it.baseOffset = next
+      if (leaderEpoch !== undefined) setInt32At(it.buf, it.pos + F.partitionLeaderEpoch, leaderEpoch)
+      if (plan.logAppendTime) {
+        const attrs = it.pos + F.attributes + 1
+        it.buf[attrs] = it.buf[attrs]! | RecordBatch.Attributes.timestampTypeLogAppendTime
+        setInt64At(it.buf, it.pos + F.maxTimestamp, now)
+        it.maxTimestamp = now
+        RecordBatch.writeCrc(it.buf, it.pos, it.size)
+      }
+      next += it.lastOffsetDelta + 1
+    }
+  }
+
+  /**
+   * The whole append as plain synchronous code, when it needs no asynchronous step: the lock is free,
+   * the disk can write the batches synchronously (at most `SYNC_IO_MAX` bytes), and neither a roll
+   * nor an epoch checkpoint is due. No other fiber can run in the middle of it, so it is serialized
+   * with every other mutation without taking the lock (which costs several Effect steps). Returns
+   * undefined, having changed nothing, when the append must take the locked path. An fsync due by the
+   * flush policy is awaited after, as on the locked path.
+   */
+  private appendNow(
+    input: Uint8Array | ReadonlyArray<Uint8Array>,
+    options: AppendOptions,
+    now: number
+  ): Effect.Effect<AppendInfo, LogError> | undefined {
+    if (!this.lock.isFree) return undefined
+    const refused = this.refusal()
+    if (refused) return Effect.fail(refused)
+    let plan: Plan
+    try {
+      plan = this.plan(input, options, now)
+    } catch (e) {
+      return Effect.fail(e as LogError)
+    }
+    if (plan.items.length === 0) return Effect.succeed(emptyAppend(this.logStartOffset))
+    const active = this.active
+    const writeNow = active.log.writevNow
+    const truncateNow = active.log.truncateNow
+    if (plan.roll || plan.epochChange) return undefined
+    if (plan.total > SYNC_IO_MAX || writeNow === undefined || truncateNow === undefined) {
+      if (active.log.writevCallback === undefined || active.log.truncateCallback === undefined) return undefined
+      return Effect.async<AppendInfo, LogError>((resume) => {
+        const done = this.appendAsync(input, options, now, resume)
+        if (done !== undefined) resume(done)
+      })
+    }
+    if (plan.verifyCrc) {
+      const bad = badCrcOf(plan.items)
+      if (bad !== undefined) return Effect.fail(crcError(bad))
+    }
+    this.rewrite(plan, options, now)
+    const error = writeNow(plan.buffers, plan.total, active.size)
+    if (error !== undefined) {
+      // undo a partial or refused write; if even that fails the file no longer matches memory
+      const undoError = truncateNow(active.size)
+      if (undoError === undefined) return Effect.fail(error)
+      this.failure ??= undoError
+      return this.goOffline(undoError)
+    }
+    const info = this.commit(plan, options, now)
+    return this.config["flush.group.commit"] ? Effect.succeed(info) : awaitDurable(info)
+  }
+
+  /**
+   * A large append on the `node:fs` disk in a single Effect step: takes the lock synchronously, starts
+   * the write, checks the CRCs while it is in flight, and from the write's callback commits (or undoes
+   * the write) and releases the lock. The lock is so held until the write is done even if the fiber is
+   * interrupted meanwhile (the append then completes unseen). Falls back to the locked path when the
+   * state changed since {@link appendNow} looked.
+   */
+  private appendAsync(
+    input: Uint8Array | ReadonlyArray<Uint8Array>,
+    options: AppendOptions,
+    now: number,
+    resume: (effect: Effect.Effect<AppendInfo, LogError>) => void
+  ): Effect.Effect<AppendInfo, LogError> | undefined {
+    const refused = this.refusal()
+    if (refused) return Effect.fail(refused)
+    let plan: Plan
+    try {
+      plan = this.plan(input, options, now)
+    } catch (e) {
+      return Effect.fail(e as LogError)
+    }
+    const active = this.active
+    const writeCallback = active.log.writevCallback
+    const truncateCallback = active.log.truncateCallback
+    if (
+      plan.items.length === 0 ||
+      plan.roll ||
+      plan.epochChange ||
+      writeCallback === undefined ||
+      truncateCallback === undefined ||
+      !this.lock.tryTake()
+    ) {
+      return this.appendLocking(input, options)
+    }
+    if (plan.verifyCrc && plan.logAppendTime) {
+      // the CRCs are rewritten: check them before
+      const bad = badCrcOf(plan.items)
+      if (bad !== undefined) {
+        this.lock.unlock()
+        return Effect.fail(crcError(bad))
+      }
+    }
+    this.rewrite(plan, options, now)
+    const position = active.size
+    const fail = (error: LogError) =>
+      truncateCallback(position, (undoError) => {
+        if (undoError !== undefined) this.failure ??= undoError
+        this.lock.unlock()
+        resume(undoError === undefined ? Effect.fail(error) : this.goOffline(undoError))
+      })
+    let badCrc: Item | undefined
+    writeCallback(plan.buffers, position, (error) => {
+      if (error !== undefined || badCrc !== undefined) {
+        fail(error ?? crcError(badCrc!))
+        return
+      }
+      const info = this.commit(plan, options, now)
+      this.lock.unlock()
+      resume(this.config["flush.group.commit"] ? Effect.succeed(info) : awaitDurable(info))
+    })
+    // on the calling thread while the write is in flight
+    if (plan.verifyCrc && !plan.logAppendTime) badCrc = badCrcOf(plan.items)
+    return undefined
+  }
+
+  /** The append through the lock. */
+  private appendLocking(
+    input: Uint8Array | ReadonlyArray<Uint8Array>,
+    options: AppendOptions
+  ): Effect.Effect<AppendInfo, LogError> {
+    const appended = this.mutate((now) => this.appendLocked(input, options, now))
+    return this.config["flush.group.commit"] ? appended : Effect.flatMap(appended, awaitDurable)
+  }
+
+  /** The append under the lock, for the cases {@link appendNow} leaves: rolls, large writes, epoch changes. */
   private appendLocked(
     input: Uint8Array | ReadonlyArray<Uint8Array>,
     options: AppendOptions,
     now: number
   ): Effect.Effect<AppendInfo, LogError> {
-    const self = this
-    return Effect.gen(function* () {
-      const config = self.config
-      const assign = options.assignOffsets ?? true
-      const logAppendTime = assign && config["message.timestamp.type"] === "LogAppendTime"
-      // CRCs are checked while the write is in flight (a bad batch is then cut off again), except
-      // with LogAppendTime, where the CRC is rewritten before the write
-      const verifyCrc = options.verifyCrc ?? true
-      const crcDuringWrite = verifyCrc && !logAppendTime
-      let parsed: ReturnType<typeof parse>
-      try {
-        parsed = parse(input, verifyCrc && !crcDuringWrite, config["segment.bytes"])
-      } catch (e) {
-        return yield* Effect.fail(e as LogError)
-      }
-      const { items, buffers, total } = parsed
-      if (items.length === 0) {
-        return {
-          firstOffset: -1,
-          lastOffset: -1,
-          maxTimestamp: -1,
-          logAppendTime: -1,
-          logStartOffset: self.logStartOffset,
-          bytes: 0,
-          durable: Effect.void
+    let plan: Plan
+    try {
+      plan = this.plan(input, options, now)
+    } catch (e) {
+      return Effect.fail(e as LogError)
+    }
+    if (plan.items.length === 0) return Effect.succeed(emptyAppend(this.logStartOffset))
+    // CRCs are checked while an asynchronous write is in flight (a bad batch is then cut off again);
+    // before a synchronous write (nothing to overlap with), and before the rewrite with LogAppendTime
+    const syncWrite = plan.total <= SYNC_IO_MAX && this.active.log.writevNow !== undefined
+    const crcDuringWrite = plan.verifyCrc && !plan.logAppendTime && !syncWrite
+    if (plan.verifyCrc && !crcDuringWrite) {
+      const bad = badCrcOf(plan.items)
+      if (bad !== undefined) return Effect.fail(crcError(bad))
+    }
+    this.rewrite(plan, options, now)
+    if (plan.roll) {
+      return Effect.flatMap(this.rollAt(plan.firstOffset, now), () =>
+        this.writeLocked(plan, options, crcDuringWrite, now)
+      )
+    }
+    return this.writeLocked(plan, options, crcDuringWrite, now)
+  }
+
+  /** Writes the batches at the end of the active segment, then commits them to memory. */
+  private writeLocked(
+    plan: Plan,
+    options: AppendOptions,
+    crcDuringWrite: boolean,
+    now: number
+  ): Effect.Effect<AppendInfo, LogError> {
+    const active = this.active
+    const { items, buffers, total } = plan
+    const writeNow = active.log.writevNow
+    if (writeNow !== undefined && total <= SYNC_IO_MAX && !crcDuringWrite) {
+      const error = writeNow(buffers, total, active.size)
+      if (error !== undefined) return this.undoWrite(active, error)
+      return this.commitLocked(plan, options, now)
+    }
+    let badCrc: Item | undefined
+    const checkCrcs = crcDuringWrite
+      ? () => {
+          badCrc = badCrcOf(items)
         }
-      }
-      let next = self.logEndOffset
-      if (assign) {
-        for (const it of items) {
-          RecordBatch.setBaseOffset(it.buf, it.pos, next)
-          it.baseOffset = next
-          if (options.leaderEpoch !== undefined)
-            RecordBatch.setPartitionLeaderEpoch(it.buf, it.pos, options.leaderEpoch)
-          if (logAppendTime) {
-            const attrs = it.pos + RecordBatch.Field.attributes + 1
-            it.buf[attrs] = it.buf[attrs]! | RecordBatch.Attributes.timestampTypeLogAppendTime
-            setInt64(it.buf, it.pos + RecordBatch.Field.maxTimestamp, now)
-            it.maxTimestamp = now
-            RecordBatch.writeCrc(it.buf, it.pos, it.size)
-          }
-          next += it.lastOffsetDelta + 1
-        }
-      } else {
-        for (const it of items) {
-          if (it.baseOffset < next) {
-            return yield* new InvalidRecordError({
-              message: `batch offset ${it.baseOffset} is below the log end offset ${next}`
-            })
-          }
-          next = it.baseOffset + it.lastOffsetDelta + 1
-        }
-      }
-      const firstOffset = items[0]!.baseOffset
-      const lastOffset = next - 1
+      : undefined
+    return active.write(buffers, active.size, checkCrcs).pipe(
+      Effect.catchAll((e) => this.undoWrite(active, e)),
+      Effect.flatMap(() =>
+        badCrc !== undefined ? this.undoWrite(active, crcError(badCrc)) : this.commitLocked(plan, options, now)
+      )
+    )
+  }
 
-      let active = self.active
-      const overflow = lastOffset - active.baseOffset > INT32_MAX
-      if (
-        overflow ||
-        (active.size > 0 &&
-          (active.size + total > config["segment.bytes"] ||
-            now - active.created > config["segment.ms"] ||
-            active.indexFull))
-      ) {
-        yield* self.rollAt(firstOffset, now)
-        active = self.active
-      }
+  /** Undoes a partial or refused write; if even that fails the file no longer matches memory. */
+  private undoWrite<E>(active: Segment, e: E): Effect.Effect<never, E | KafkaStorageError> {
+    return active.log.truncate(active.size).pipe(
+      Effect.matchEffect({
+        onFailure: (te) => this.goOffline(te),
+        onSuccess: () => Effect.fail(e)
+      })
+    )
+  }
 
-      let badCrc: Item | undefined
-      const checkCrcs = crcDuringWrite
-        ? () => {
-            for (const it of items) {
-              if (!RecordBatch.isCrcValid(it.buf, it.pos, it.size)) {
-                badCrc = it
-                return
-              }
-            }
-          }
-        : undefined
-      // undo a partial or refused write; if even that fails the file no longer matches memory
-      const undo = <E>(e: E) =>
-        active.log.truncate(active.size).pipe(
-          Effect.matchEffect({
-            onFailure: (te) => self.goOffline(te),
-            onSuccess: () => Effect.fail(e)
-          })
-        )
-      yield* active.write(buffers, active.size, checkCrcs).pipe(Effect.catchAll(undo))
-      if (badCrc !== undefined) {
-        yield* undo(new CorruptMessageError({ message: `record batch CRC mismatch at byte ${badCrc.pos}` }))
-      }
-      if (active.size === 0) active.created = now
-      let position = active.size
-      let maxTimestamp = -1
-      for (const it of items) {
-        active.indexBatch({
-          baseOffset: it.baseOffset,
-          lastOffset: it.baseOffset + it.lastOffsetDelta,
-          maxTimestamp: it.maxTimestamp,
-          position,
-          size: it.size
-        })
-        if (it.maxTimestamp > maxTimestamp) maxTimestamp = it.maxTimestamp
-        position += it.size
-      }
-      active.size = position
-      self.logEndOffset = next
+  /** {@link commit}, then the epoch checkpoint when the epoch cache changed. */
+  private commitLocked(plan: Plan, options: AppendOptions, now: number): Effect.Effect<AppendInfo, KafkaStorageError> {
+    const info = this.commit(plan, options, now)
+    return plan.epochChange ? Effect.as(this.writeEpochCheckpoint(), info) : Effect.succeed(info)
+  }
 
-      let epochChanged = false
-      if (options.leaderEpoch !== undefined) epochChanged = self.epochCache.assign(options.leaderEpoch, firstOffset)
-      else for (const it of items) epochChanged = self.epochCache.assign(it.epoch, it.baseOffset) || epochChanged
-      if (epochChanged) yield* self.writeEpochCheckpoint()
+  /**
+   * Updates memory after a successful write: indexes, sizes, log end, epoch cache (whose checkpoint
+   * the caller writes when `plan.epochChange`), flush policy.
+   */
+  private commit(plan: Plan, options: AppendOptions, now: number): AppendInfo {
+    const config = this.config
+    const active = this.active
+    const items = plan.items
+    if (active.size === 0) active.created = now
+    let position = active.size
+    let maxTimestamp = -1
+    let records = 0
+    for (const it of items) {
+      active.indexBatchAt(it.baseOffset, it.baseOffset + it.lastOffsetDelta, it.maxTimestamp, position, it.size)
+      if (it.maxTimestamp > maxTimestamp) maxTimestamp = it.maxTimestamp
+      position += it.size
+      records += it.records
+    }
+    active.size = position
+    const next = plan.next
+    this.logEndOffset = next
+    const firstOffset = items[0]!.baseOffset
 
-      let durable: Effect.Effect<void, KafkaStorageError> = Effect.void
-      for (const it of items) self.unflushedMessages += it.records
-      if (self.unflushedMessages >= config["flush.messages"] || now - self.lastFlushTime >= config["flush.ms"]) {
-        self.unflushedMessages = 0
-        self.lastFlushTime = now
-        durable = self.syncTo(next)
-      }
-      return {
-        firstOffset,
-        lastOffset,
-        maxTimestamp,
-        logAppendTime: logAppendTime ? now : -1,
-        logStartOffset: self.logStartOffset,
-        bytes: total,
-        durable
-      }
-    })
+    if (plan.epochChange) {
+      if (options.leaderEpoch !== undefined) this.epochCache.assign(options.leaderEpoch, firstOffset)
+      else for (const it of items) this.epochCache.assign(it.epoch, it.baseOffset)
+    }
+
+    let durable: Effect.Effect<void, KafkaStorageError> = Effect.void
+    this.unflushedMessages += records
+    if (this.unflushedMessages >= config["flush.messages"] || now - this.lastFlushTime >= config["flush.ms"]) {
+      this.unflushedMessages = 0
+      this.lastFlushTime = now
+      durable = this.syncTo(next)
+    }
+    return {
+      firstOffset,
+      lastOffset: next - 1,
+      maxTimestamp,
+      logAppendTime: plan.logAppendTime ? now : -1,
+      logStartOffset: this.logStartOffset,
+      bytes: plan.total,
+      durable
+    }
   }
 
   /**
