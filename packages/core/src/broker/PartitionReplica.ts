@@ -18,11 +18,15 @@
  *   Batches carrying a producer id are checked against the producer state first, in order, each seeing
  *   the updates of those before it at the offsets the log will assign (a retried batch is answered with
  *   its original offsets and not written again; a stale epoch or a sequence gap fails that append only);
- *   if the shared append then fails, the updates are rolled back.
+ *   if the shared append then fails, the updates are rolled back. A retry of a batch of the same group is
+ *   answered only after its original is durable, and fails with it.
  * - The producer state ({@link ProducerStateManager}) is the actor's: open transactions give the last
- *   stable offset (published like the high watermark), ABORT markers the aborted-transaction index.
- *   It is snapshotted beside the log when a segment rolls and at shutdown, and rebuilt on start from
- *   the latest snapshot plus the log after it.
+ *   stable offset (published like the high watermark, never below the log start), ABORT markers the
+ *   aborted-transaction index. It is snapshotted beside the log when a segment rolls and at shutdown, and
+ *   rebuilt on start from the latest snapshot not past the log end (later ones are deleted: recovery cut
+ *   their batches off) plus the log after it.
+ * - Producers idle for `producer.id.expiration.ms` are expired lazily, on Clock time, before producer
+ *   batches are checked and before a snapshot is written, so expiry is never observably late.
  */
 import * as Path from "node:path"
 import { Cause, Chunk, Clock, Data, Deferred, Effect, Exit } from "effect"
@@ -169,6 +173,8 @@ export interface ReplicaOptions {
   readonly producerIdExpirationMs?: number
 }
 
+/** How often idle producers are looked for, at most (`producer.id.expiration.check.interval.ms` in Kafka is 10 min). */
+const EXPIRY_CHECK_INTERVAL_MS = 60_000
 /** Producer-state snapshots kept per partition. */
 const SNAPSHOTS_KEPT = 2
 /** Bytes read per step when the producer state is rebuilt from the log. */
@@ -211,12 +217,15 @@ export const make = (
 
     const publishLastStable = () => {
       const first = producers.firstUnstableOffset()
-      lastStable = first === undefined ? highWatermark : Math.min(first, highWatermark)
+      // an open transaction whose start was deleted (DeleteRecords, retention) holds the LSO at the log start
+      lastStable = first === undefined ? highWatermark : Math.min(Math.max(first, log.logStartOffset), highWatermark)
     }
 
     /** Writes a snapshot of the producer state as of the log end, keeping the latest {@link SNAPSHOTS_KEPT}. */
-    const writeSnapshot: Effect.Effect<void> = Effect.suspend(() => {
+    const writeSnapshot: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
       if (disk === undefined) return Effect.void
+      lastExpiryCheck = now
+      producers.removeExpired(now, expirationMs)
       // the actor has applied every batch up to the log end (plain batches change nothing)
       producers.mapEndOffset = log.logEndOffset
       const file = Path.join(log.dir, ProducerState.snapshotFileName(producers.mapEndOffset))
@@ -242,10 +251,15 @@ export const make = (
       producers.clear(log.logStartOffset)
       if (disk !== undefined) {
         const names = yield* Effect.orElseSucceed(disk.list(log.dir), () => [] as ReadonlyArray<string>)
-        const offsets = names
-          .map((n) => ProducerState.snapshotOffset(n))
-          .filter((o): o is number => o !== undefined && o <= log.logEndOffset)
-          .sort((a, b) => b - a)
+        const all = names.map((n) => ProducerState.snapshotOffset(n)).filter((o): o is number => o !== undefined)
+        // a snapshot past the log end describes batches that recovery cut off (an unclean shutdown): once
+        // the log grows past it again it would describe other batches, so it goes now
+        yield* Effect.forEach(
+          all.filter((o) => o > log.logEndOffset),
+          (o) => Effect.ignore(disk.remove(Path.join(log.dir, ProducerState.snapshotFileName(o)))),
+          { discard: true }
+        )
+        const offsets = all.filter((o) => o <= log.logEndOffset).sort((a, b) => b - a)
         for (const o of offsets) {
           const bytes = yield* Effect.orElseSucceed(
             disk.readFile(Path.join(log.dir, ProducerState.snapshotFileName(o))),
@@ -264,7 +278,11 @@ export const make = (
         offset = read.nextOffset
       }
       producers.mapEndOffset = log.logEndOffset
-    }).pipe(Effect.catchAll((e) => Effect.logWarning(`${name}: cannot rebuild the producer state`, e)))
+    }).pipe(
+      Effect.catchAll((e) => Effect.logWarning(`${name}: cannot rebuild the producer state`, e)),
+      // a batch the log's recovery let through but replay cannot read: serve with the state rebuilt so far
+      Effect.catchAllDefect((d) => Effect.logError(`${name}: cannot rebuild the producer state`, d))
+    )
 
     const advance = (offset: number): Effect.Effect<void> =>
       Effect.suspend(() => {
@@ -290,13 +308,23 @@ export const make = (
       return Effect.zipRight(recoverProducers, advance(log.logEndOffset))
     })
 
+    /**
+     * Forgets producers idle for `producer.id.expiration.ms` (a scan at most once a minute, or once per
+     * expiration period when shorter). Expiry is lazy but never observably late: it runs before producer
+     * batches are checked (an expired producer is treated as new), after appends, and before a snapshot is
+     * written (so no expired producer is persisted); a partition nobody writes to needs no timer.
+     */
+    const expireIfDue = (now: number): void => {
+      if (now - lastExpiryCheck >= Math.min(expirationMs, EXPIRY_CHECK_INTERVAL_MS)) {
+        lastExpiryCheck = now
+        producers.removeExpired(now, expirationMs)
+      }
+    }
+
     /** After an append: snapshot on a segment roll, expire idle producers now and then. */
     const afterAppend = (now: number): Effect.Effect<void> =>
       Effect.suspend(() => {
-        if (now - lastExpiryCheck >= Math.min(expirationMs, 60_000)) {
-          lastExpiryCheck = now
-          producers.removeExpired(now, expirationMs)
-        }
+        expireIfDue(now)
         const count = log.segments.length
         if (count === segmentCount) return Effect.void
         segmentCount = count
@@ -318,6 +346,7 @@ export const make = (
     ): Effect.Effect<void> =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
+        expireIfDue(now)
         for (const buf of batches) {
           for (let pos = 0; pos < buf.length; pos += RecordBatch.sizeAt(buf, pos)) {
             const verdict = producers.check(RecordBatch.readHeader(buf, pos))
@@ -410,7 +439,12 @@ export const make = (
           hasProducer(batches) ? appendProducerBatches(batches, reply) : appendPlain(batches, reply),
         DeleteRecords: ({ offset, reply }) =>
           log.deleteRecords(offset === -1 ? highWatermark : offset).pipe(
-            Effect.tap(() => Effect.sync(() => producers.onLogStartOffset(log.logStartOffset))),
+            Effect.tap(() =>
+              Effect.sync(() => {
+                producers.onLogStartOffset(log.logStartOffset)
+                publishLastStable()
+              })
+            ),
             Effect.exit,
             Effect.flatMap((exit) => Deferred.done(reply, exit)),
             Effect.asVoid
@@ -452,6 +486,7 @@ export const make = (
     /** Appends several commands' batches with one log append, then answers each with its own offsets. */
     const appendAll = (all: ReadonlyArray<AppendCommand>): Effect.Effect<void> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        expireIfDue(now)
         // producer batches are checked in order against the state, updated as if appended at the offsets
         // the log will assign (it assigns them in order from its end); what the append then refuses is
         // rolled back
@@ -470,6 +505,8 @@ export const make = (
           }
         }
         const group: Array<AppendCommand> = []
+        // retries of batches that are in this very group: answered only once the originals are durable
+        const retries: Array<{ readonly command: AppendCommand; readonly result: AppendResult }> = []
         let next = log.logEndOffset
         for (const c of all) {
           if (!hasProducer(c.batches)) {
@@ -508,11 +545,16 @@ export const make = (
             if (e === undefined) producers.producers.delete(pid)
             else producers.producers.set(pid, e)
           }
-          Deferred.unsafeDone(c.reply, verdictExit(verdict))
+          const exit = verdictExit(verdict)
+          if (verdict._tag === "Duplicate" && verdict.firstOffset >= log.logEndOffset && Exit.isSuccess(exit)) {
+            retries.push({ command: c, result: exit.value })
+          } else {
+            Deferred.unsafeDone(c.reply, exit)
+          }
         }
         producers.mapEndOffset = savedMapEnd
         if (group.length === 0) return Effect.void
-        return appendChecked(group, () => {
+        return appendChecked(group, retries, () => {
           restore(saved.keys())
           producers.mapEndOffset = savedMapEnd
         }).pipe(
@@ -545,23 +587,36 @@ export const make = (
       }
     }
 
-    /** Appends commands already checked against the producer state; `undo` rolls the state back if nothing was appended. */
-    const appendChecked = (group: ReadonlyArray<AppendCommand>, undo: () => void): Effect.Effect<void> => {
+    /**
+     * Appends commands already checked against the producer state; `retries` (retried batches of `group`) are
+     * answered with the originals' offsets after them; `undo` rolls the state back if nothing was appended.
+     */
+    const appendChecked = (
+      group: ReadonlyArray<AppendCommand>,
+      retries: ReadonlyArray<{ readonly command: AppendCommand; readonly result: AppendResult }>,
+      undo: () => void
+    ): Effect.Effect<void> => {
       const batches: Array<Uint8Array> = []
       for (const c of group) for (const b of c.batches) batches.push(b)
+      const failAll = (cause: Cause.Cause<AppendError>) => {
+        for (const c of group) Deferred.unsafeDone(c.reply, Exit.failCause(cause))
+        for (const r of retries) Deferred.unsafeDone(r.command.reply, Exit.failCause(cause))
+      }
       return Effect.flatMap(Effect.exit(log.append(batches, { leaderEpoch, verifyCrc: false })), (appended) => {
         if (Exit.isFailure(appended)) {
           undo()
           // a typed failure appended nothing (or took the log offline): each command gets its own attempt and
-          // error; a defect is reported to all of them as it is
-          if (Cause.isFailure(appended.cause)) return Effect.forEach(group, handle, { discard: true })
-          for (const c of group) Deferred.unsafeDone(c.reply, Exit.failCause(appended.cause))
+          // error, the retries after their originals; a defect is reported to all of them as it is
+          if (Cause.isFailure(appended.cause)) {
+            return Effect.forEach([...group, ...retries.map((r) => r.command)], handle, { discard: true })
+          }
+          failAll(appended.cause)
           return Effect.void
         }
         const info = appended.value
         return Effect.flatMap(Effect.exit(info.durable), (durable) => {
           if (Exit.isFailure(durable)) {
-            for (const c of group) Deferred.unsafeDone(c.reply, Exit.failCause(durable.cause))
+            failAll(durable.cause)
             return Effect.void
           }
           return Effect.map(
@@ -582,6 +637,7 @@ export const make = (
                 )
                 next += records
               }
+              for (const r of retries) Deferred.unsafeDone(r.command.reply, Exit.succeed(r.result))
             }
           )
         })

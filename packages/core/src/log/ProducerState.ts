@@ -79,6 +79,38 @@ interface SnapshotJson {
   readonly aborted: ReadonlyArray<AbortedTxn>
 }
 
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v)
+
+/** Structural check of a parsed snapshot (a file cut short or edited by hand must not load half). */
+const isSnapshotJson = (json: unknown): json is SnapshotJson => {
+  if (typeof json !== "object" || json === null) return false
+  const j = json as { [K in keyof SnapshotJson]?: unknown }
+  if (j.version !== 1 || !isInt(j.offset) || !Array.isArray(j.producers) || !Array.isArray(j.aborted)) return false
+  const batchOk = (b: unknown) => {
+    if (typeof b !== "object" || b === null) return false
+    const x = b as { [K in keyof BatchMetadata]?: unknown }
+    return isInt(x.firstSeq) && isInt(x.lastSeq) && isInt(x.firstOffset) && isInt(x.lastOffset) && isInt(x.timestamp)
+  }
+  const producerOk = (p: unknown) => {
+    if (!Array.isArray(p) || p.length !== 2 || !isInt(p[0]) || typeof p[1] !== "object" || p[1] === null) return false
+    const e = p[1] as { [K in keyof ProducerEntry]?: unknown }
+    return (
+      isInt(e.epoch) &&
+      isInt(e.txnFirstOffset) &&
+      isInt(e.coordinatorEpoch) &&
+      isInt(e.lastTimestamp) &&
+      Array.isArray(e.batches) &&
+      e.batches.every(batchOk)
+    )
+  }
+  const abortedOk = (a: unknown) => {
+    if (typeof a !== "object" || a === null) return false
+    const x = a as { [K in keyof AbortedTxn]?: unknown }
+    return isInt(x.producerId) && isInt(x.firstOffset) && isInt(x.lastOffset)
+  }
+  return j.producers.every(producerOk) && j.aborted.every(abortedOk)
+}
+
 /** The producer state of one partition. */
 export class ProducerStateManager {
   readonly producers = new Map<number, ProducerEntry>()
@@ -281,13 +313,13 @@ export class ProducerStateManager {
 
   /** Replaces the state with a snapshot's; false (state untouched) when the bytes are not a valid snapshot. */
   loadSnapshot(bytes: Uint8Array): boolean {
-    let json: SnapshotJson
+    let json: unknown
     try {
-      json = JSON.parse(Buffer.from(bytes).toString("utf8")) as SnapshotJson
+      json = JSON.parse(Buffer.from(bytes).toString("utf8"))
     } catch {
       return false
     }
-    if (json?.version !== 1 || !Array.isArray(json.producers) || !Array.isArray(json.aborted)) return false
+    if (!isSnapshotJson(json)) return false
     this.clear(json.offset)
     for (const [id, e] of json.producers) this.producers.set(id, { ...e, batches: [...e.batches] })
     this.aborted = [...json.aborted]

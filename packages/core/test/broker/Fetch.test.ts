@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
+import { Context, Effect, Fiber, TestClock } from "effect"
+import { ReplicaManager } from "../../src/broker/ReplicaManager.js"
 import * as DeleteRecords from "../../src/protocol/generated/DeleteRecords.js"
 import * as MessageSet from "../../src/protocol/MessageSet.js"
+import * as RecordBatch from "../../src/protocol/RecordBatch.js"
 import { batch, createTopic, fetchOne, fetchRequest, offsets, produce, topicId, values } from "./produceFetch.js"
 import { connect, startBroker } from "./util.js"
 
@@ -182,6 +184,69 @@ describe("Fetch", () => {
       yield* produce(producer, "t", 0, batch(["b"]))
       const p = yield* Fiber.join(fiber)
       assert.deepStrictEqual(values(p.records), ["a", "b"])
+    })
+  )
+
+  it.scopedLive("read_committed stops at the last stable offset and returns the aborted transactions", () =>
+    Effect.gen(function* () {
+      const { broker, context } = yield* startBroker()
+      const client = yield* connect(broker.address.port)
+      yield* createTopic(client, "t", 1)
+      const replica = Context.get(context, ReplicaManager).get("t", 0)!
+      const txn = (v: string, producerId: number, baseSequence: number) =>
+        batch([v], { producerId, producerEpoch: 0, baseSequence, transactional: true })
+      yield* produce(client, "t", 0, batch(["p0"]))
+      yield* produce(client, "t", 0, txn("a1", 100, 0))
+      yield* produce(client, "t", 0, txn("c1", 200, 0))
+      yield* produce(client, "t", 0, batch(["p1"]))
+      const committed = (offset: number, options: Parameters<typeof fetchOne>[5] = {}) =>
+        fetchOne(client, "t", 0, offset, 11, { isolationLevel: 1, ...options })
+
+      // both transactions open: read_committed sees offset 0 only, read_uncommitted all four
+      let p = yield* committed(0)
+      assert.deepStrictEqual([p.highWatermark, p.lastStableOffset], [4n, 1n])
+      assert.deepStrictEqual(values(p.records), ["p0"])
+      assert.deepStrictEqual(p.abortedTransactions, [])
+      assert.strictEqual((yield* committed(2)).records?.length ?? 0, 0, "between LSO and HW: nothing")
+      const uncommitted = yield* fetchOne(client, "t", 0, 0)
+      assert.deepStrictEqual(values(uncommitted.records), ["p0", "a1", "c1", "p1"])
+      assert.strictEqual(uncommitted.lastStableOffset, 1n)
+      assert.isNull(uncommitted.abortedTransactions)
+
+      // producer 100 aborts (marker at 4): the LSO moves to producer 200's open transaction
+      yield* replica.writeTxnMarker({ producerId: 100, producerEpoch: 0, commit: false, coordinatorEpoch: 0 })
+      p = yield* committed(0)
+      assert.deepStrictEqual([p.highWatermark, p.lastStableOffset], [5n, 2n])
+      assert.deepStrictEqual(offsets(p.records), [0, 1])
+      assert.deepStrictEqual(
+        p.abortedTransactions?.map((a) => [a.producerId, a.firstOffset]),
+        [[100n, 1n]]
+      )
+
+      // a read_committed long poll at the LSO is woken by producer 200's commit (marker at 5)
+      const parked = yield* Effect.fork(committed(2, { maxWaitMs: 60_000, minBytes: 1 }))
+      yield* realPause(50)
+      assert.isTrue((yield* Fiber.poll(parked))._tag === "None")
+      yield* replica.writeTxnMarker({ producerId: 200, producerEpoch: 0, commit: true, coordinatorEpoch: 0 })
+      p = yield* Fiber.join(parked)
+      assert.deepStrictEqual([p.highWatermark, p.lastStableOffset], [6n, 6n])
+      assert.deepStrictEqual(offsets(p.records), [2, 3, 4, 5])
+      // the aborted transaction ends at offset 4, inside the records returned
+      assert.deepStrictEqual(
+        p.abortedTransactions?.map((a) => [a.producerId, a.firstOffset]),
+        [[100n, 1n]]
+      )
+      assert.deepStrictEqual((yield* committed(5)).abortedTransactions, [])
+      // a read_committed consumer drops producer 100's records and the control batches
+      const all = yield* committed(0)
+      const buf = all.records!
+      const visible: Array<string> = []
+      for (let pos = 0; pos < buf.length; pos += RecordBatch.sizeAt(buf, pos)) {
+        const h = RecordBatch.readHeader(buf, pos)
+        if (RecordBatch.isControl(h.attributes) || h.producerId === 100) continue
+        visible.push(...values(buf.subarray(pos, pos + RecordBatch.sizeAt(buf, pos))))
+      }
+      assert.deepStrictEqual(visible, ["p0", "c1", "p1"])
     })
   )
 })

@@ -220,4 +220,44 @@ describe("Produce", () => {
       assert.deepStrictEqual(values((yield* fetchOne(client, "b", 3, 0)).records), ["b3"])
     })
   )
+
+  it.scopedLive(
+    "idempotent producers: a retry gets its original offsets; gaps, zombies and bad batches are refused",
+    () =>
+      Effect.gen(function* () {
+        const { client } = yield* setup()
+        const idem = (v: ReadonlyArray<string>, baseSequence: number, producerEpoch = 0, transactional = false) =>
+          batch(v, { producerId: 42, producerEpoch, baseSequence, transactional })
+        const first = idem(["a", "b"], 0)
+        assert.strictEqual((yield* produce(client, "t", 0, Buffer.from(first))).baseOffset, 0n)
+        assert.strictEqual((yield* produce(client, "t", 0, idem(["c"], 2))).baseOffset, 2n)
+        // the retry of the first batch: its original base offset, and nothing written
+        const retry = yield* produce(client, "t", 0, Buffer.from(first))
+        assert.deepStrictEqual([retry.errorCode, retry.baseOffset], [0, 0n])
+        assert.strictEqual((yield* fetchOne(client, "t", 0, 0)).highWatermark, 3n)
+        // a gap: OUT_OF_ORDER_SEQUENCE_NUMBER (45)
+        assert.strictEqual((yield* produce(client, "t", 0, idem(["x"], 9))).errorCode, 45)
+        // a new epoch starts at sequence 0; the old epoch is then a zombie: INVALID_PRODUCER_EPOCH (47)
+        assert.strictEqual((yield* produce(client, "t", 0, idem(["x"], 5, 1))).errorCode, 45)
+        assert.strictEqual((yield* produce(client, "t", 0, idem(["d"], 0, 1))).baseOffset, 3n)
+        assert.strictEqual((yield* produce(client, "t", 0, idem(["x"], 3, 0))).errorCode, 47)
+        // an open transaction refuses non-transactional batches of its producer: INVALID_TXN_STATE (48)
+        assert.strictEqual((yield* produce(client, "t", 0, idem(["t"], 1, 1, true))).baseOffset, 4n)
+        assert.strictEqual((yield* produce(client, "t", 0, idem(["x"], 2, 1))).errorCode, 48)
+        // clients may not write control batches, nor producer batches without a sequence: INVALID_RECORD (87)
+        const marker = RecordBatch.encodeControlBatch({
+          type: "COMMIT",
+          producerId: 42,
+          producerEpoch: 1,
+          coordinatorEpoch: 0,
+          timestamp: Date.now()
+        })
+        assert.strictEqual((yield* produce(client, "t", 0, marker)).errorCode, 87)
+        assert.strictEqual(
+          (yield* produce(client, "t", 0, batch(["x"], { producerId: 43, baseSequence: -1 }))).errorCode,
+          87
+        )
+        assert.strictEqual((yield* fetchOne(client, "t", 0, 0)).highWatermark, 5n)
+      })
+  )
 })

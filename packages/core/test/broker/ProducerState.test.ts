@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, TestClock } from "effect"
 import * as PartitionReplica from "../../src/broker/PartitionReplica.js"
 import * as LogStorage from "../../src/log/LogStorage.js"
+import * as ProducerState from "../../src/log/ProducerState.js"
 import { ProducerStateManager } from "../../src/log/ProducerState.js"
 import * as RecordBatch from "../../src/protocol/RecordBatch.js"
 
@@ -98,6 +99,16 @@ describe("ProducerStateManager", () => {
     assert.deepStrictEqual(copy.abortedTransactions(0, 10), m.abortedTransactions(0, 10))
     assert.strictEqual(copy.mapEndOffset, 4)
     assert.isFalse(copy.loadSnapshot(Buffer.from("not json")))
+    // well-formed JSON of the wrong shape is refused whole, and leaves the state as it was
+    for (const bad of [
+      "null",
+      '{"version":1,"offset":4,"producers":[[1,{"epoch":0}]],"aborted":[]}',
+      '{"version":1,"offset":4,"producers":[],"aborted":[{"producerId":"x"}]}',
+      '{"version":2,"offset":4,"producers":[],"aborted":[]}'
+    ]) {
+      assert.isFalse(copy.loadSnapshot(Buffer.from(bad)), bad)
+    }
+    assert.strictEqual(copy.mapEndOffset, 4)
     // a replay of the same batches from the log gives the same state
     const replayed = new ProducerStateManager()
     replayed.replay(
@@ -219,5 +230,48 @@ describe("PartitionReplica producer state", () => {
         )
         assert.strictEqual(failureTag(p2), "OutOfOrderSequenceNumber")
       }).pipe(Effect.provide(LogStorage.layerMemory()))
+  )
+
+  it.scoped(
+    "a snapshot leaves out producers idle past producer.id.expiration.ms, with no append since (TestClock)",
+    () =>
+      Effect.gen(function* () {
+        const log = yield* openLog
+        const disk = yield* diskOf
+        const { replica, run } = yield* PartitionReplica.make({ topic: "t", partition: 0 }, log, {
+          producerIdExpirationMs: 60_000,
+          disk
+        })
+        yield* Effect.forkScoped(run)
+        yield* replica.append([producerBatch(["a"], { producerId: 1, baseSequence: 0 })])
+        /** The producers in a snapshot written now. */
+        const snapshotted = Effect.gen(function* () {
+          yield* replica.snapshot
+          const bytes = yield* disk.readFile(`${log.dir}/${ProducerState.snapshotFileName(log.logEndOffset)}`)
+          const m = new ProducerState.ProducerStateManager()
+          assert.isTrue(bytes._tag === "Some" && m.loadSnapshot(bytes.value))
+          return [...m.producers.keys()]
+        })
+        yield* TestClock.adjust("59 seconds")
+        assert.deepStrictEqual(yield* snapshotted, [1])
+        // nothing was appended since, yet producer 1 is gone: expiry runs before a snapshot is written
+        yield* TestClock.adjust("2 seconds")
+        assert.deepStrictEqual(yield* snapshotted, [])
+      }).pipe(Effect.provide(LogStorage.layerMemory()))
+  )
+
+  it.scoped("holds the last stable offset at the log start when DeleteRecords passes an open transaction", () =>
+    Effect.gen(function* () {
+      const log = yield* openLog
+      const { replica, run } = yield* PartitionReplica.make({ topic: "t", partition: 0 }, log)
+      yield* Effect.forkScoped(run)
+      yield* replica.append([producerBatch(["t"], { producerId: 1, baseSequence: 0, transactional: true })])
+      yield* replica.append([producerBatch(["a", "b"], { producerId: -1, baseSequence: -1 })])
+      assert.strictEqual(replica.lastStableOffset(), 0)
+      yield* replica.deleteRecords(2)
+      assert.strictEqual(replica.lastStableOffset(), 2)
+      yield* replica.writeTxnMarker({ producerId: 1, producerEpoch: 0, commit: true, coordinatorEpoch: 0 })
+      assert.strictEqual(replica.lastStableOffset(), 4)
+    }).pipe(Effect.provide(LogStorage.layerMemory()))
   )
 })

@@ -132,6 +132,18 @@ export const checkRecords = (
     }
     const valid = RecordBatch.validate(buf, start)
     if (RecordBatch.isValidationError(valid)) return fromValidation(valid)
+    // transaction markers come from the transaction coordinator only (PartitionReplica.writeTxnMarker)
+    if (RecordBatch.isControl(valid.header.attributes)) {
+      return new InvalidRecord({ message: "Clients are not allowed to write control records." })
+    }
+    if (RecordBatch.isTransactional(valid.header.attributes) && valid.header.producerId < 0) {
+      return new InvalidRecord({ message: "A transactional record batch must carry a producer id." })
+    }
+    if (valid.header.producerId >= 0 && valid.header.baseSequence < 0) {
+      return new InvalidRecord({
+        message: `Invalid sequence number ${valid.header.baseSequence} in a record batch of producer ${valid.header.producerId}`
+      })
+    }
     if (compacted && valid.hasNullKey) {
       return new InvalidRecord({ message: "Compacted topic cannot accept message without key." })
     }
