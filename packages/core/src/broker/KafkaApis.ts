@@ -19,6 +19,7 @@ import * as DescribeCluster from "./handlers/describeCluster.js"
 import * as DescribeConfigs from "./handlers/describeConfigs.js"
 import * as DescribeGroups from "./handlers/describeGroups.js"
 import * as DescribeLogDirs from "./handlers/describeLogDirs.js"
+import * as DescribeTransactions from "./handlers/describeTransactions.js"
 import * as EndTxn from "./handlers/endTxn.js"
 import * as Fetch from "./handlers/fetch.js"
 import * as FindCoordinator from "./handlers/findCoordinator.js"
@@ -29,6 +30,7 @@ import * as JoinGroup from "./handlers/joinGroup.js"
 import * as LeaveGroup from "./handlers/leaveGroup.js"
 import * as ListGroups from "./handlers/listGroups.js"
 import * as ListOffsets from "./handlers/listOffsets.js"
+import * as ListTransactions from "./handlers/listTransactions.js"
 import * as Metadata from "./handlers/metadata.js"
 import * as OffsetCommit from "./handlers/offsetCommit.js"
 import * as OffsetDelete from "./handlers/offsetDelete.js"
@@ -79,7 +81,9 @@ export const handlers: ReadonlyArray<AnyHandler<Requirements>> = [
   AddPartitionsToTxn.handler,
   AddOffsetsToTxn.handler,
   EndTxn.handler,
-  TxnOffsetCommit.handler
+  TxnOffsetCommit.handler,
+  DescribeTransactions.handler,
+  ListTransactions.handler
 ]
 
 /** A set of handlers indexed by api key, with the version table ApiVersions advertises. */

@@ -1,0 +1,229 @@
+/**
+ * Persistence of transactional ids: each id's state (producer id and epoch, timeout, status, the
+ * partitions of its transaction, timestamps) is a record in the compacted internal topic
+ * `__transaction_state`, in Kafka's own format (`records/TransactionLogKey`/`Value` v0, each prefixed
+ * by its int16 version), on the partition `partitionFor(transactionalId)`. A null value is a tombstone.
+ *
+ * Invariants:
+ * - Writes go through the partition's {@link PartitionReplica} actor (ordinary appends: high watermark,
+ *   flush policy and compaction apply) and complete once acknowledged; the latest record of an id is its
+ *   state.
+ * - Replay scans every partition from its log start; records of versions newer than the generated codecs
+ *   know are skipped (as Kafka skips unknown versions), control batches are ignored.
+ * - The topic is created on first use (FindCoordinator key type 1, or the first write), with
+ *   `transaction.state.log.num.partitions` partitions; an existing topic keeps its partition count.
+ */
+import { Clock, Effect } from "effect"
+import * as TransactionLogKey from "../protocol/generated/records/TransactionLogKey.js"
+import * as TransactionLogValue from "../protocol/generated/records/TransactionLogValue.js"
+import { Reader } from "../protocol/Reader.js"
+import * as RecordBatch from "../protocol/RecordBatch.js"
+import { Writer } from "../protocol/Writer.js"
+import * as BrokerConfig from "./BrokerConfig.js"
+import { partitionFor } from "./CoordinatorKey.js"
+import { ReplicaManager } from "./ReplicaManager.js"
+import { TopicRegistry, TRANSACTION_STATE } from "./TopicRegistry.js"
+import { TxnCoordinatorNotAvailable } from "./TransactionError.js"
+
+/** Kafka's transaction states (TransactionLogValue `transaction_status`). */
+export const TxnStatus = {
+  Empty: 0,
+  Ongoing: 1,
+  PrepareCommit: 2,
+  PrepareAbort: 3,
+  CompleteCommit: 4,
+  CompleteAbort: 5,
+  Dead: 6,
+  PrepareEpochFence: 7
+} as const
+
+/** Kafka's name of a transaction state (DescribeTransactions, ListTransactions). */
+export const statusName = (status: number): string =>
+  Object.entries(TxnStatus).find(([, code]) => code === status)?.[0] ?? "Unknown"
+
+/** The status of a state name, undefined for names Kafka does not know. */
+export const statusOfName = (name: string): number | undefined =>
+  Object.entries(TxnStatus).find(([n]) => n === name)?.[1]
+
+/** One transactional id's state. */
+export interface TxnMetadata {
+  readonly transactionalId: string
+  producerId: number
+  producerEpoch: number
+  /** The epoch before the last bump (to recognise a retried InitProducerId), -1 when none. Not persisted. */
+  lastProducerEpoch: number
+  timeoutMs: number
+  status: number
+  /** topic -> partitions of the open (or completing) transaction */
+  partitions: Map<string, Set<number>>
+  startTimestamp: number
+  lastUpdateTimestamp: number
+}
+
+/** A deep copy (the partition sets too). */
+export const copyMetadata = (m: TxnMetadata): TxnMetadata => ({
+  ...m,
+  partitions: new Map([...m.partitions].map(([topic, ps]) => [topic, new Set(ps)]))
+})
+
+// ------------------------------------------------------------------------------------------------
+// records
+
+const KEY_VERSION = 0
+const VALUE_VERSION = 0
+
+const encodeKey = (transactionalId: string): Buffer => {
+  const w = new Writer(64)
+  w.int16(KEY_VERSION)
+  TransactionLogKey.encodeTransactionLogKey(w, { transactionalId }, KEY_VERSION)
+  return Buffer.from(w.finish())
+}
+
+const encodeValue = (m: TxnMetadata): Buffer => {
+  const w = new Writer(128)
+  w.int16(VALUE_VERSION)
+  TransactionLogValue.encodeTransactionLogValue(
+    w,
+    TransactionLogValue.makeTransactionLogValue({
+      producerId: BigInt(m.producerId),
+      producerEpoch: m.producerEpoch,
+      transactionTimeoutMs: m.timeoutMs,
+      transactionStatus: m.status,
+      transactionPartitions: [...m.partitions].map(([topic, ids]) => ({
+        topic,
+        partitionIds: [...ids].sort((a, b) => a - b)
+      })),
+      transactionLastUpdateTimestampMs: BigInt(m.lastUpdateTimestamp),
+      transactionStartTimestampMs: BigInt(m.startTimestamp)
+    }),
+    VALUE_VERSION
+  )
+  return Buffer.from(w.finish())
+}
+
+/** The `__transaction_state` record (key, value) holding a transactional id's state. */
+export const encodeRecord = (m: TxnMetadata): { readonly key: Buffer; readonly value: Buffer } => ({
+  key: encodeKey(m.transactionalId),
+  value: encodeValue(m)
+})
+
+/** Decodes one `__transaction_state` record; undefined for records of other kinds. */
+export const decodeRecord = (
+  key: Uint8Array,
+  value: Uint8Array | null
+): { readonly transactionalId: string; readonly metadata: TxnMetadata | null } | undefined => {
+  const kr = new Reader(key)
+  const keyVersion = kr.int16()
+  if (keyVersion > TransactionLogKey.validVersions.max) return undefined
+  const { transactionalId } = TransactionLogKey.decodeTransactionLogKey(kr, keyVersion)
+  if (value === null) return { transactionalId, metadata: null }
+  const vr = new Reader(value)
+  const valueVersion = vr.int16()
+  if (valueVersion > TransactionLogValue.validVersions.max) return undefined
+  const v = TransactionLogValue.decodeTransactionLogValue(vr, valueVersion)
+  return {
+    transactionalId,
+    metadata: {
+      transactionalId,
+      producerId: Number(v.producerId),
+      producerEpoch: v.producerEpoch,
+      lastProducerEpoch: -1,
+      timeoutMs: v.transactionTimeoutMs,
+      status: v.transactionStatus,
+      partitions: new Map((v.transactionPartitions ?? []).map((p) => [p.topic, new Set(p.partitionIds)])),
+      startTimestamp: Number(v.transactionStartTimestampMs),
+      lastUpdateTimestamp: Number(v.transactionLastUpdateTimestampMs)
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// the store
+
+/** The transaction state store over `__transaction_state`. */
+export interface TransactionStateManager {
+  /** The `__transaction_state` partition that holds `transactionalId`. */
+  readonly partitionFor: (transactionalId: string) => number
+  /** Creates `__transaction_state` if it does not exist yet. */
+  readonly ensureTopic: Effect.Effect<void, TxnCoordinatorNotAvailable>
+  /** Writes an id's state and waits until it is acknowledged. */
+  readonly write: (m: TxnMetadata) => Effect.Effect<void, TxnCoordinatorNotAvailable>
+  /** Replays every partition: the latest state of each id (ids whose last record is a tombstone are absent). */
+  readonly loadAll: Effect.Effect<Map<string, TxnMetadata>, TxnCoordinatorNotAvailable>
+}
+
+const READ_BYTES = 4 << 20
+
+const unavailable = (message: string) => new TxnCoordinatorNotAvailable({ message })
+
+/** The store of this broker's topic registry and replicas. */
+export const make: Effect.Effect<TransactionStateManager, never, TopicRegistry | ReplicaManager> = Effect.gen(
+  function* () {
+    const registry = yield* TopicRegistry
+    const replicas = yield* ReplicaManager
+    const existing = yield* registry.get(TRANSACTION_STATE)
+    let numPartitions =
+      existing?.partitions ?? BrokerConfig.getNumber(registry.config, "transaction.state.log.num.partitions")
+
+    const ensureTopic: Effect.Effect<void, TxnCoordinatorNotAvailable> = Effect.suspend(() =>
+      replicas.get(TRANSACTION_STATE, 0) !== undefined
+        ? Effect.void
+        : registry.autoCreate(TRANSACTION_STATE).pipe(
+            Effect.tap((t) =>
+              Effect.sync(() => {
+                numPartitions = t.partitions
+              })
+            ),
+            Effect.asVoid,
+            Effect.mapError((e) => unavailable(`Cannot create ${TRANSACTION_STATE}: ${e.message}`))
+          )
+    )
+
+    const write = (m: TxnMetadata): Effect.Effect<void, TxnCoordinatorNotAvailable> =>
+      Effect.gen(function* () {
+        yield* ensureTopic
+        const partition = partitionFor(m.transactionalId, numPartitions)
+        const replica = replicas.get(TRANSACTION_STATE, partition)
+        if (replica === undefined) return yield* unavailable(`${TRANSACTION_STATE}-${partition} is not hosted here.`)
+        const now = yield* Clock.currentTimeMillis
+        const batch = RecordBatch.encode([{ ...encodeRecord(m), timestamp: now }])
+        yield* replica
+          .append([batch])
+          .pipe(Effect.mapError((e) => unavailable(`Cannot write to ${TRANSACTION_STATE}: ${e.message}`)))
+      })
+
+    const loadAll: Effect.Effect<Map<string, TxnMetadata>, TxnCoordinatorNotAvailable> = Effect.gen(function* () {
+      const loaded = new Map<string, TxnMetadata>()
+      for (const replica of replicas.replicas(TRANSACTION_STATE)) {
+        const log = replica.log
+        let offset = log.logStartOffset
+        const endOffset = log.logEndOffset
+        while (offset < endOffset) {
+          const read = yield* log
+            .read(offset, READ_BYTES, { maxOffset: endOffset })
+            .pipe(Effect.mapError((e) => unavailable(`Cannot replay ${TRANSACTION_STATE}: ${e.message}`)))
+          if (read.records.length === 0 || read.nextOffset <= offset) break
+          for (const { position, header } of RecordBatch.headers(read.records)) {
+            if (RecordBatch.isControl(header.attributes)) continue
+            for (const r of RecordBatch.records(read.records, position)) {
+              if (r.offset < offset || r.key === null) continue
+              const decoded = decodeRecord(r.key, r.value)
+              if (decoded === undefined) continue
+              if (decoded.metadata === null) loaded.delete(decoded.transactionalId)
+              else loaded.set(decoded.transactionalId, decoded.metadata)
+            }
+          }
+          offset = read.nextOffset
+        }
+      }
+      return loaded
+    })
+
+    return {
+      partitionFor: (transactionalId) => partitionFor(transactionalId, numPartitions),
+      ensureTopic,
+      write,
+      loadAll
+    }
+  }
+)

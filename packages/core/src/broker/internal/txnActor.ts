@@ -1,0 +1,318 @@
+/**
+ * The actor of one transactional id: a fiber that owns the id's {@link TxnMetadata} and runs jobs from
+ * its mailbox one at a time, each uninterruptible once started. It runs Kafka's transaction state
+ * machine: Empty -> Ongoing (first AddPartitionsToTxn / AddOffsetsToTxn) -> PrepareCommit / PrepareAbort
+ * -> CompleteCommit / CompleteAbort, and back to Ongoing with the next transaction.
+ *
+ * Invariants:
+ * - Only the actor reads or writes the state; every change is written to `__transaction_state` (through
+ *   the store) before the state in memory changes and before the reply that depends on it.
+ * - Ending a transaction writes Prepare*, then the markers (through `writeMarkers`, every partition of
+ *   the transaction), then Complete*. A transaction found in Prepare* (a crash, a failed marker write)
+ *   is completed first by the next job of any kind, so it ends whole or not at all, and the outcome
+ *   recorded in Prepare* is the one written.
+ * - An epoch bump (InitProducerId, a timeout) fences the previous producer: the partitions refuse its
+ *   batches and markers, and this actor answers it PRODUCER_FENCED. An open transaction is aborted with
+ *   the bumped epoch before InitProducerId answers.
+ */
+import { Clock, Deferred, Effect, Queue } from "effect"
+import {
+  ConcurrentTransactions,
+  InvalidProducerIdMapping,
+  InvalidTransactionTimeout,
+  ProducerFenced,
+  type TransactionError,
+  type TxnCoordinatorNotAvailable,
+  TxnInvalidState
+} from "../TransactionError.js"
+import { copyMetadata, type TxnMetadata, TxnStatus } from "../TransactionStateManager.js"
+
+/** The largest producer epoch; past it a transactional id gets a new producer id. */
+export const MAX_EPOCH = 32767
+
+/** A producer id and epoch handed to a client. */
+export interface ProducerIdAndEpoch {
+  readonly producerId: number
+  readonly producerEpoch: number
+}
+
+/** What a transactional request names. */
+export interface TxnRef {
+  readonly transactionalId: string
+  readonly producerId: number
+  readonly producerEpoch: number
+}
+
+/** Partitions joining a transaction. */
+export interface TopicPartitions {
+  readonly topic: string
+  readonly partitions: ReadonlyArray<number>
+}
+
+/** What the actor needs from the coordinator. */
+export interface TxnActorOptions {
+  readonly transactionalId: string
+  /** The state replayed from `__transaction_state`, undefined for a new id. */
+  readonly initial: TxnMetadata | undefined
+  /** Largest timeout a producer may ask for (`transaction.max.timeout.ms`). */
+  readonly maxTimeoutMs: number
+  /** Writes the id's state durably. */
+  readonly write: (m: TxnMetadata) => Effect.Effect<void, TxnCoordinatorNotAvailable>
+  /** A producer id never handed out before. */
+  readonly nextProducerId: Effect.Effect<number, TxnCoordinatorNotAvailable>
+  /** Writes a COMMIT or ABORT marker of `m`'s producer to every partition of its transaction. */
+  readonly writeMarkers: (m: TxnMetadata, commit: boolean) => Effect.Effect<void, TxnCoordinatorNotAvailable>
+}
+
+/** One transactional id's actor. */
+export interface TxnActor {
+  readonly transactionalId: string
+  /** A copy of the state as last written; undefined before the id's first InitProducerId. */
+  readonly current: () => TxnMetadata | undefined
+  /**
+   * InitProducerId: the id's producer id with the epoch bumped (a new producer id for a new id or past
+   * {@link MAX_EPOCH}). `expected` is the caller's id and epoch (v3+, KIP-360), -1/-1 when none.
+   */
+  readonly initProducerId: (
+    timeoutMs: number,
+    expected: ProducerIdAndEpoch
+  ) => Effect.Effect<ProducerIdAndEpoch, TransactionError>
+  /** AddPartitionsToTxn / AddOffsetsToTxn: the partitions join the (possibly new) transaction. */
+  readonly addPartitions: (ref: TxnRef, add: ReadonlyArray<TopicPartitions>) => Effect.Effect<void, TransactionError>
+  /** EndTxn: completes once every marker is written. */
+  readonly endTxn: (ref: TxnRef, commit: boolean) => Effect.Effect<void, TransactionError>
+  /** Completes a transaction left in Prepare* (nothing else). */
+  readonly settle: Effect.Effect<void, TxnCoordinatorNotAvailable>
+  /** Aborts the open transaction, with a bumped epoch, when it started more than its timeout before `now`. */
+  readonly abortIfTimedOut: (now: number) => Effect.Effect<void, TxnCoordinatorNotAvailable>
+  /** The mailbox loop (the coordinator runs it in its FiberMap). */
+  readonly run: Effect.Effect<never>
+}
+
+const isPrepare = (status: number) => status === TxnStatus.PrepareCommit || status === TxnStatus.PrepareAbort
+
+/** A transaction open longer than its timeout at `now`. */
+export const isTimedOut = (m: TxnMetadata, now: number): boolean =>
+  m.status === TxnStatus.Ongoing && now - m.startTimestamp > m.timeoutMs
+
+/** Creates the actor; its loop starts when `run` does. */
+export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
+  Effect.gen(function* () {
+    const { transactionalId, write, writeMarkers, nextProducerId } = options
+    let state: TxnMetadata | undefined = options.initial
+    const mailbox = yield* Queue.unbounded<Effect.Effect<void>>()
+
+    /** Writes `next` and, once acknowledged, makes it the state. */
+    const commitState = (next: TxnMetadata) =>
+      Effect.map(write(next), () => {
+        state = next
+      })
+
+    /** Writes the markers of a transaction in Prepare*, then Complete*. */
+    const complete = (m: TxnMetadata): Effect.Effect<void, TxnCoordinatorNotAvailable> =>
+      Effect.gen(function* () {
+        const commit = m.status === TxnStatus.PrepareCommit
+        yield* writeMarkers(m, commit)
+        const now = yield* Clock.currentTimeMillis
+        yield* commitState({
+          ...m,
+          status: commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort,
+          partitions: new Map(),
+          lastUpdateTimestamp: now
+        })
+      })
+
+    /** Moves an Ongoing transaction to Prepare* and completes it. */
+    const end = (m: TxnMetadata, commit: boolean): Effect.Effect<void, TxnCoordinatorNotAvailable> =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const prepared: TxnMetadata = {
+          ...m,
+          status: commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort,
+          lastUpdateTimestamp: now
+        }
+        yield* commitState(prepared)
+        yield* complete(prepared)
+      })
+
+    /** Aborts an open transaction with a bumped epoch (fencing its producer). */
+    const fenceAndAbort = (m: TxnMetadata): Effect.Effect<void, TxnCoordinatorNotAvailable> =>
+      end(
+        m.producerEpoch < MAX_EPOCH
+          ? { ...m, lastProducerEpoch: m.producerEpoch, producerEpoch: m.producerEpoch + 1 }
+          : m,
+        false
+      )
+
+    const settleNow: Effect.Effect<void, TxnCoordinatorNotAvailable> = Effect.suspend(() =>
+      state !== undefined && isPrepare(state.status) ? complete(state) : Effect.void
+    )
+
+    /** Runs `f` in the actor, after completing any transaction left in Prepare*. */
+    const ask = <A, E>(f: () => Effect.Effect<A, E>): Effect.Effect<A, E | TxnCoordinatorNotAvailable> =>
+      Effect.gen(function* () {
+        const reply = yield* Deferred.make<A, E | TxnCoordinatorNotAvailable>()
+        const job = Effect.zipRight(settleNow, Effect.suspend(f)).pipe(
+          Effect.exit,
+          Effect.flatMap((exit) => Deferred.done(reply, exit)),
+          Effect.asVoid
+        )
+        yield* Queue.offer(mailbox, job)
+        return yield* Deferred.await(reply)
+      })
+
+    /** Checks a request's producer id and epoch against the state. */
+    const check = (ref: TxnRef): Effect.Effect<TxnMetadata, InvalidProducerIdMapping | ProducerFenced> => {
+      const m = state
+      if (m === undefined || m.producerId !== ref.producerId) {
+        return Effect.fail(
+          new InvalidProducerIdMapping({
+            message: `Producer id ${ref.producerId} is not the one of transactional id ${ref.transactionalId}.`
+          })
+        )
+      }
+      if (m.producerEpoch !== ref.producerEpoch) {
+        return Effect.fail(
+          new ProducerFenced({
+            message: `Epoch ${ref.producerEpoch} of ${ref.transactionalId} is fenced by epoch ${m.producerEpoch}.`
+          })
+        )
+      }
+      return Effect.succeed(m)
+    }
+
+    const initProducerId = (timeoutMs: number, expected: ProducerIdAndEpoch) =>
+      Effect.gen(function* () {
+        if (timeoutMs <= 0 || timeoutMs > options.maxTimeoutMs) {
+          return yield* new InvalidTransactionTimeout({
+            message: `Transaction timeout ${timeoutMs} ms is outside (0, ${options.maxTimeoutMs}] (transaction.max.timeout.ms).`
+          })
+        }
+        const now = yield* Clock.currentTimeMillis
+        const m = state
+        if (m === undefined) {
+          const producerId = yield* nextProducerId
+          yield* commitState({
+            transactionalId,
+            producerId,
+            producerEpoch: 0,
+            lastProducerEpoch: -1,
+            timeoutMs,
+            status: TxnStatus.Empty,
+            partitions: new Map(),
+            startTimestamp: -1,
+            lastUpdateTimestamp: now
+          })
+          return { producerId, producerEpoch: 0 }
+        }
+        if (expected.producerId >= 0) {
+          // KIP-360: a producer recovering with its current id and epoch (or retrying a bump it missed)
+          const retried = expected.producerId === m.producerId && expected.producerEpoch === m.lastProducerEpoch
+          if (retried && m.status !== TxnStatus.Ongoing) {
+            return { producerId: m.producerId, producerEpoch: m.producerEpoch }
+          }
+          if (expected.producerId !== m.producerId || expected.producerEpoch !== m.producerEpoch) {
+            return yield* new ProducerFenced({
+              message: `Producer ${expected.producerId} epoch ${expected.producerEpoch} is not the current one of ${transactionalId}.`
+            })
+          }
+        }
+        if (m.status === TxnStatus.Ongoing) yield* fenceAndAbort(m)
+        const before = state!
+        let producerId = before.producerId
+        let producerEpoch = before.producerEpoch + 1
+        if (producerEpoch > MAX_EPOCH) {
+          producerId = yield* nextProducerId
+          producerEpoch = 0
+        }
+        yield* commitState({
+          ...before,
+          producerId,
+          producerEpoch,
+          lastProducerEpoch: producerId === before.producerId ? before.producerEpoch : -1,
+          timeoutMs,
+          status: TxnStatus.Empty,
+          partitions: new Map(),
+          startTimestamp: -1,
+          lastUpdateTimestamp: now
+        })
+        return { producerId, producerEpoch }
+      })
+
+    const addPartitions = (ref: TxnRef, add: ReadonlyArray<TopicPartitions>) =>
+      Effect.gen(function* () {
+        const m = yield* check(ref)
+        if (isPrepare(m.status)) {
+          return yield* new ConcurrentTransactions({ message: `${transactionalId} is completing a transaction.` })
+        }
+        const now = yield* Clock.currentTimeMillis
+        const ongoing = m.status === TxnStatus.Ongoing
+        const partitions = new Map<string, Set<number>>(
+          ongoing ? [...m.partitions].map(([t, ps]) => [t, new Set(ps)]) : []
+        )
+        let added = false
+        for (const t of add) {
+          let set = partitions.get(t.topic)
+          if (set === undefined) {
+            set = new Set()
+            partitions.set(t.topic, set)
+          }
+          for (const p of t.partitions) {
+            if (!set.has(p)) {
+              set.add(p)
+              added = true
+            }
+          }
+        }
+        if (ongoing && !added) return
+        yield* commitState({
+          ...m,
+          status: TxnStatus.Ongoing,
+          partitions,
+          startTimestamp: ongoing ? m.startTimestamp : now,
+          lastUpdateTimestamp: now
+        })
+      })
+
+    const endTxn = (ref: TxnRef, commit: boolean) =>
+      Effect.gen(function* () {
+        const m = state
+        // a retried EndTxn whose first attempt completed (the answer got lost)
+        if (
+          m !== undefined &&
+          m.producerId === ref.producerId &&
+          m.producerEpoch === ref.producerEpoch &&
+          m.status === (commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort)
+        ) {
+          return
+        }
+        const current = yield* check(ref)
+        if (current.status !== TxnStatus.Ongoing) {
+          return yield* new TxnInvalidState({
+            message: `${transactionalId} has no transaction open to ${commit ? "commit" : "abort"}.`
+          })
+        }
+        yield* end(current, commit)
+      })
+
+    const abortIfTimedOut = (now: number) =>
+      Effect.suspend(() => {
+        const m = state
+        if (m === undefined || !isTimedOut(m, now)) return Effect.void
+        return Effect.zipRight(
+          Effect.logInfo(`Aborting ${transactionalId}: open longer than ${m.timeoutMs} ms`),
+          fenceAndAbort(m)
+        )
+      })
+
+    return {
+      transactionalId,
+      current: () => (state === undefined ? undefined : copyMetadata(state)),
+      initProducerId: (timeoutMs, expected) => ask(() => initProducerId(timeoutMs, expected)),
+      addPartitions: (ref, add) => ask(() => addPartitions(ref, add)),
+      endTxn: (ref, commit) => ask(() => endTxn(ref, commit)),
+      settle: ask(() => Effect.void),
+      abortIfTimedOut: (now) => ask(() => abortIfTimedOut(now)),
+      run: Effect.forever(Effect.flatMap(Queue.take(mailbox), (job) => Effect.uninterruptible(job)))
+    }
+  })
