@@ -4,7 +4,8 @@
  * process only generates load.
  *
  * - produce throughput of pre-encoded 1 MiB Produce v7 requests (4 partitions x 256 KiB batches of
- *   100 B or 1 KiB records), acks=1 and acks=all, 16 requests in flight, vs the baseline server;
+ *   100 B or 1 KiB records), acks=1 and acks=all, 16 requests in flight, vs the baseline server; and of
+ *   requests holding one 16 KiB batch (the Java client's default batch.size), the per-request cost;
  * - produce throughput with kafkajs 2.2.4 (batches of 1000 messages, 4 sends in flight);
  * - consume throughput from the beginning with a raw Fetch v11 driver;
  * - end-to-end latency at 1,000 msgs/s (one 100 B record per Produce, acks=1; a long-polling
@@ -112,10 +113,14 @@ const recordBatch = (recordSize: number, bytes: number): Buffer => {
   return RecordBatch.encode(Array.from({ length: count }, () => ({ value })))
 }
 
-/** A pre-encoded Produce v7 request of ~1 MiB over all partitions. */
-const produceFrame = (topic: string, recordSize: number, acks: number) => {
-  const batch = recordBatch(recordSize, REQUEST_BYTES / PARTITIONS)
-  const records = RecordBatch.readHeader(batch).recordCount * PARTITIONS
+/**
+ * A pre-encoded Produce v7 request of ~1 MiB over all partitions, or (`small`) one 16 KiB batch (the Java
+ * client's default `batch.size`) for partition 0.
+ */
+const produceFrame = (topic: string, recordSize: number, acks: number, small = false) => {
+  const partitions = small ? 1 : PARTITIONS
+  const batch = recordBatch(recordSize, small ? 16 * 1024 : REQUEST_BYTES / PARTITIONS)
+  const records = RecordBatch.readHeader(batch).recordCount * partitions
   const frame = encodeRequestFrame(
     0,
     7,
@@ -127,7 +132,7 @@ const produceFrame = (topic: string, recordSize: number, acks: number) => {
       topicData: [
         {
           name: topic,
-          partitionData: Array.from({ length: PARTITIONS }, (_, index) => ({ index, records: Buffer.from(batch) }))
+          partitionData: Array.from({ length: partitions }, (_, index) => ({ index, records: Buffer.from(batch) }))
         }
       ]
     })
@@ -272,30 +277,60 @@ export const run = async (): Promise<void> => {
 
     // baseline: the same 1 KiB-record frames, appended to a file
     const bconn = await Conn.open(baseline.port)
+    const baselineOf = async (frame: Uint8Array, records: number, n: number, label: string) => {
+      await drive(bconn, frame, 8)
+      const secs = await drive(bconn, frame, n)
+      const mbs = (n * frame.length) / MiB / secs
+      row(label, String(n), fmt(mbs), fmt((n * records) / secs), "1.00x")
+      return mbs
+    }
     const sample = produceFrame("t", 1024, 1)
-    await drive(bconn, sample.frame, 8)
-    const bSecs = await drive(bconn, sample.frame, count)
-    const baselineMBs = (count * sample.frame.length) / MiB / bSecs
-    row("raw socket-to-file baseline", String(count), fmt(baselineMBs), fmt((count * sample.records) / bSecs), "1.00x")
-    bconn.close()
+    const baselineMBs = await baselineOf(sample.frame, sample.records, count, "raw socket-to-file baseline")
 
     const conn = await Conn.open(broker.port)
+    const eddy = async (_topic: string, frame: Uint8Array, records: number, n: number, label: string, base: number) => {
+      await drive(conn, frame, 8)
+      const secs = await drive(conn, frame, n)
+      const mbs = (n * frame.length) / MiB / secs
+      row(label, String(n), fmt(mbs), fmt((n * records) / secs), `${fmt(mbs / base, 2)}x`)
+    }
     for (const recordSize of [100, 1024]) {
       for (const acks of [1, -1]) {
         const topic = `p${recordSize}-${acks === 1 ? "1" : "all"}`
         await createTopic(conn, topic)
         const { frame, records } = produceFrame(topic, recordSize, acks)
-        await drive(conn, frame, 8)
-        const secs = await drive(conn, frame, count)
-        const mbs = (count * frame.length) / MiB / secs
-        row(
+        await eddy(
+          topic,
+          frame,
+          records,
+          count,
           `Eddy produce ${recordSize} B, acks=${acks === 1 ? "1" : "all"} (pre-encoded)`,
-          String(count),
-          fmt(mbs),
-          fmt((count * records) / secs),
-          `${fmt(mbs / baselineMBs, 2)}x`
+          baselineMBs
         )
       }
+    }
+    // small requests: the broker's cost per request and per batch, beside the baseline with the same frames
+    const smallCount = Math.round(VOLUME / 4 / (16 * 1024))
+    const smallSample = produceFrame("t", 1024, 1, true)
+    const smallBaseline = await baselineOf(
+      smallSample.frame,
+      smallSample.records,
+      smallCount,
+      "raw socket-to-file baseline, 16 KiB requests"
+    )
+    bconn.close()
+    for (const acks of [1, -1]) {
+      const topic = `small-${acks === 1 ? "1" : "all"}`
+      await createTopic(conn, topic)
+      const { frame, records } = produceFrame(topic, 1024, acks, true)
+      await eddy(
+        topic,
+        frame,
+        records,
+        smallCount,
+        `Eddy produce 1024 B, acks=${acks === 1 ? "1" : "all"}, one 16 KiB batch per request (pre-encoded)`,
+        smallBaseline
+      )
     }
 
     // kafkajs producer

@@ -43,6 +43,7 @@ import {
   InvalidTxnState,
   OutOfOrderSequenceNumber,
   ReplicaBusy,
+  type RequestTimedOut,
   UnknownTopicOrPartition
 } from "./PartitionError.js"
 
@@ -57,10 +58,11 @@ export interface AppendResult {
   readonly logStartOffset: number
 }
 
-/** Why an append can fail. */
+/** Why an append can fail (RequestTimedOut: a waiting request's deadline, set by its handler, passed). */
 export type AppendError =
   | LogError
   | ReplicaBusy
+  | RequestTimedOut
   | UnknownTopicOrPartition
   | OutOfOrderSequenceNumber
   | InvalidProducerEpoch

@@ -12,6 +12,7 @@ import { Context, Effect, FiberMap, Layer, type Scope } from "effect"
 import * as LogStorage from "../log/LogStorage.js"
 import { KafkaStorageError } from "./BrokerError.js"
 import { FetchSessionCache } from "./FetchSession.js"
+import * as Purgatory from "./internal/purgatory.js"
 import * as PartitionManager from "./PartitionManager.js"
 import * as PartitionReplica from "./PartitionReplica.js"
 
@@ -31,6 +32,8 @@ export declare namespace ReplicaManager {
     readonly replicas: (topic: string) => ReadonlyArray<PartitionReplica.PartitionReplica>
     /** The broker's fetch session cache (KIP-227). */
     readonly fetchSessions: FetchSessionCache
+    /** Deadlines of requests waiting on replicas (produce with acks=all, DeleteRecords). */
+    readonly purgatory: Purgatory.Purgatory
   }
 }
 
@@ -61,6 +64,7 @@ export const make = (
     const topics = new Map<string, Array<PartitionReplica.PartitionReplica>>()
     const lock = yield* Effect.makeSemaphore(1)
     const fetchSessions = new FetchSessionCache(options.fetchSessionSlots)
+    const purgatory = yield* Purgatory.make()
     const replicaOptions: PartitionReplica.ReplicaOptions = {
       disk: storage.disk,
       ...(options.mailboxCapacity === undefined ? {} : { mailboxCapacity: options.mailboxCapacity }),
@@ -150,7 +154,8 @@ export const make = (
       replicas: {
         get: (topic, partition) => topics.get(topic)?.[partition],
         replicas: (topic) => topics.get(topic) ?? [],
-        fetchSessions
+        fetchSessions,
+        purgatory
       },
       partitions: PartitionManager.PartitionManager.of({ createPartitions, deletePartitions, applyConfig, logDirInfo })
     }

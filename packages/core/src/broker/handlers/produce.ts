@@ -1,5 +1,5 @@
 // Produce v0-11: v0-2 legacy message sets (converted to v2); v2 LogAppendTime (KIP-32); v3 RecordBatch v2, one batch per partition (KIP-98); v5 log_start_offset (KIP-107); v7 zstd (KIP-110); v8 record_errors (KIP-467); v9 flexible (KIP-482); v10-11 current_leader (KIP-951, only with NOT_LEADER).
-import { Clock, Deferred, Effect } from "effect"
+import { Clock, Deferred, Effect, type Either, Exit } from "effect"
 import * as LogConfig from "../../log/LogConfig.js"
 import * as Produce from "../../protocol/generated/Produce.js"
 import * as MessageSet from "../../protocol/MessageSet.js"
@@ -230,8 +230,24 @@ export const handler = Handler.make({
         }
         topics.push({ name: t.name, partitions })
       }
-      const deadline = acks === -1 && timeoutMs > 0 ? (yield* Clock.currentTimeMillis) + timeoutMs : undefined
+      // acks=all waits at most timeout_ms: the purgatory then fails the replies still pending (a reply is
+      // completed once, so an append finishing later changes nothing); no timer per request
+      const replies: Array<Deferred.Deferred<AppendResult, AppendError>> = []
+      for (const t of topics) for (const p of t.partitions) if ("reply" in p) replies.push(p.reply)
+      const cancel =
+        acks === -1 && timeoutMs > 0 && replies.length > 0
+          ? replicas.purgatory.schedule((yield* Clock.currentTimeMillis) + timeoutMs, () => {
+              const timedOut = Exit.fail(
+                new RequestTimedOut({ message: `The append was not acknowledged within ${timeoutMs} ms` })
+              )
+              for (const reply of replies) Deferred.unsafeDone(reply, timedOut)
+            })
+          : undefined
+      const outcomes: Array<Either.Either<AppendResult, AppendError>> = []
+      for (const reply of replies) outcomes.push(yield* Effect.either(Deferred.await(reply)))
+      cancel?.()
       const responses: Array<Produce.ProduceResponseTopicProduceResponse> = []
+      let next = 0
       for (const t of topics) {
         const partitionResponses: Array<Produce.ProduceResponsePartitionProduceResponse> = []
         for (const p of t.partitions) {
@@ -239,18 +255,7 @@ export const handler = Handler.make({
             partitionResponses.push(p)
             continue
           }
-          let awaited: Effect.Effect<AppendResult, { readonly message: string }> = Deferred.await(p.reply)
-          if (deadline !== undefined) {
-            const remaining = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
-            awaited = awaited.pipe(
-              Effect.timeoutFail({
-                duration: remaining,
-                onTimeout: () =>
-                  new RequestTimedOut({ message: `The append was not acknowledged within ${timeoutMs} ms` })
-              })
-            )
-          }
-          const r = yield* Effect.either(awaited)
+          const r = outcomes[next++]!
           partitionResponses.push(
             r._tag === "Left"
               ? failed(p.index, toWire(r.left))
