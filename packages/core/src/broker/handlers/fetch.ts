@@ -1,5 +1,5 @@
 // Fetch v0-17: v0-3 legacy message sets (down-converted); v3 max_bytes (KIP-74); v4 isolation_level, last_stable_offset (KIP-98); v5 log_start_offset (KIP-107); v7 fetch sessions (KIP-227); v9 current_leader_epoch (KIP-320); v10 zstd (KIP-110); v11 rack_id (KIP-392); v12 flexible (KIP-482); v13 topic ids (KIP-516); v15-17 replica_state/directory ids (KIP-903, KIP-853).
-import { Clock, Deferred, Effect } from "effect"
+import { Clock, Deferred, Effect, Exit } from "effect"
 import * as Fetch from "../../protocol/generated/Fetch.js"
 import * as MessageSet from "../../protocol/MessageSet.js"
 import * as RecordBatch from "../../protocol/RecordBatch.js"
@@ -236,10 +236,16 @@ export const handler = Handler.make({
           for (const r of pass.results) {
             if (r.replica !== undefined) yield* Effect.ignore(r.replica.park(r.parkAt, waiter))
           }
-          const woken = yield* Deferred.await(waiter).pipe(Effect.timeout(remaining), Effect.option)
-          yield* Deferred.succeed(waiter, undefined)
+          // the deadline is a purgatory entry (no timer per fetch): it completes the waiter, as new data does
+          let timedOut = false
+          const cancel = replicas.purgatory.schedule(deadline, () => {
+            timedOut = true
+            Deferred.unsafeDone(waiter, Exit.void)
+          })
+          yield* Deferred.await(waiter)
+          cancel()
           pass = yield* readAll
-          if (woken._tag === "None" || pass.bytes >= request.minBytes || pass.errors) break
+          if (timedOut || pass.bytes >= request.minBytes || pass.errors) break
         }
       }
 
