@@ -2,13 +2,17 @@
  * One TCP connection to one broker: framing, correlation ids, pipelined requests whose responses are
  * matched in order, ApiVersions negotiation on connect, a per-request timeout, and shutdown with its Scope.
  *
+ * The timeout is watched by one fiber per connection, not a timer per request: responses come in request
+ * order, so the oldest pending request is the first that can time out; the watchdog sleeps (on `Clock`)
+ * until its deadline, and while nothing is pending it waits on a latch.
+ *
  * Requests are written as soon as they are sent; any number may be in flight. Responses arrive in request
  * order (the Kafka protocol guarantees it), so the first pending request owns the next frame and its
  * correlation id is checked. A request that times out closes the connection (as the Java client does):
  * every other in-flight request then fails with a {@link ConnectionError}, which is retriable.
  */
 import * as net from "node:net"
-import { Duration, Effect, type Scope } from "effect"
+import { Clock, Duration, Effect, type Scope } from "effect"
 import { encodeRequestFrame, FrameDecoder } from "../protocol/Frame.js"
 import {
   type ApiKey,
@@ -99,6 +103,9 @@ export interface Connection {
 
 interface Pending {
   readonly correlationId: number
+  readonly apiKey: number
+  /** Clock millis after which the request has timed out. */
+  readonly deadline: number
   readonly decode: (frame: Uint8Array) => unknown
   resume: (
     result: { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: SendError }
@@ -137,6 +144,8 @@ export const make = (
     )
     const state = wire(socket, broker, options)
     yield* Effect.addFinalizer(() => state.close)
+    // interruptible even when the connection is opened in an uninterruptible region (it ends with the scope)
+    yield* Effect.forkScoped(Effect.interruptible(state.watchdog))
     // ApiVersions: try our version; a broker that does not know it answers v0 with its list
     let wanted = options.apiVersionsVersion ?? 3
     let response = yield* state.request<ApiVersionsResponse>(
@@ -313,48 +322,76 @@ const wire = (socket: net.Socket, broker: string, options: ConnectionOptions) =>
   const encode = (apiKey: number, version: number, body: unknown, id: number) =>
     encodeRequestFrame(apiKey as ApiKey, version, id, options.clientId, body as never)
 
+  /** Open while requests are pending (the watchdog then runs). */
+  const busy = Effect.unsafeMakeLatch(false)
+
   const request = <A>(
     apiKey: number,
     version: number,
     body: unknown,
     decode: (frame: Uint8Array) => unknown
   ): Effect.Effect<A, SendError> =>
-    Effect.async<A, SendError>((resume) => {
-      if (closed) {
-        resume(Effect.fail(new ConnectionError({ broker, message: closeReason, retriable: true })))
-        return
-      }
-      const correlationId = nextCorrelation()
-      let frame: Buffer
-      try {
-        frame = encode(apiKey, version, body, correlationId)
-      } catch (e) {
-        resume(isProtocolError(e) ? Effect.fail(e) : Effect.die(e))
-        return
-      }
-      const p: Pending = {
-        correlationId,
-        decode,
-        resume: (r) => {
+    Effect.clockWith((clock) =>
+      Effect.async<A, SendError>((resume) => {
+        if (closed) {
+          resume(Effect.fail(new ConnectionError({ broker, message: closeReason, retriable: true })))
+          return
+        }
+        const correlationId = nextCorrelation()
+        let frame: Buffer
+        try {
+          frame = encode(apiKey, version, body, correlationId)
+        } catch (e) {
+          resume(isProtocolError(e) ? Effect.fail(e) : Effect.die(e))
+          return
+        }
+        const p: Pending = {
+          correlationId,
+          apiKey,
+          deadline: clock.unsafeCurrentTimeMillis() + options.requestTimeoutMs,
+          decode,
+          resume: (r) => {
+            p.resume = noop
+            resume(r.ok ? Effect.succeed(r.value as A) : Effect.fail(r.error))
+          }
+        }
+        pending.push(p)
+        if (pending.length - head === 1) busy.unsafeOpen()
+        socket.write(frame)
+        // an interrupted request keeps its slot (the response still arrives, in order) but is ignored
+        return Effect.sync(() => {
           p.resume = noop
-          resume(r.ok ? Effect.succeed(r.value as A) : Effect.fail(r.error))
-        }
-      }
-      pending.push(p)
-      socket.write(frame)
-      // an interrupted request keeps its slot (the response still arrives, in order) but is ignored
-      return Effect.sync(() => {
-        p.resume = noop
-      })
-    }).pipe(
-      Effect.timeoutFail({
-        duration: Duration.millis(options.requestTimeoutMs),
-        onTimeout: () => {
-          failAll(`request (api key ${apiKey}) timed out after ${options.requestTimeoutMs} ms`)
-          return new RequestTimeoutError({ broker, apiKey, timeoutMs: options.requestTimeoutMs, retriable: true })
-        }
+        })
       })
     )
+
+  /**
+   * Fails the oldest pending request with a RequestTimeoutError once its deadline passes, and closes the
+   * connection (every other request in flight then fails with a retriable ConnectionError), as the Java
+   * client does. Runs for the connection's life.
+   */
+  const watchdog: Effect.Effect<never> = Effect.forever(
+    Effect.zipRight(
+      busy.await,
+      Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<void> => {
+        const oldest = pending[head]
+        if (oldest === undefined || closed) {
+          busy.unsafeClose()
+          return Effect.void
+        }
+        if (oldest.deadline > now) return Effect.sleep(oldest.deadline - now)
+        const apiKey = oldest.apiKey
+        const timedOut = oldest.resume
+        oldest.resume = noop
+        failAll(`request (api key ${apiKey}) timed out after ${options.requestTimeoutMs} ms`)
+        timedOut({
+          ok: false,
+          error: new RequestTimeoutError({ broker, apiKey, timeoutMs: options.requestTimeoutMs, retriable: true })
+        })
+        return Effect.void
+      })
+    )
+  )
 
   const write = (apiKey: number, version: number, body: unknown): Effect.Effect<void, SendError> =>
     Effect.async<void, SendError>((resume) => {
@@ -377,6 +414,7 @@ const wire = (socket: net.Socket, broker: string, options: ConnectionOptions) =>
   return {
     request,
     write,
+    watchdog,
     closed: () => closed,
     inFlight: () => pending.length - head,
     close: Effect.sync(() => {

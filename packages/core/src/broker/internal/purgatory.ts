@@ -54,8 +54,11 @@ export const make = (tickMs: number = DEFAULT_TICK_MS): Effect.Effect<Purgatory,
       })
     )
 
+    // interruptible even when built in an uninterruptible region (layers are): it ends with the scope
     yield* Effect.forkScoped(
-      Effect.forever(Effect.zipRight(nonEmpty.await, Effect.zipRight(Effect.sleep(tickMs), sweep)))
+      Effect.interruptible(
+        Effect.forever(Effect.zipRight(nonEmpty.await, Effect.zipRight(Effect.sleep(tickMs), sweep)))
+      )
     )
 
     return {
