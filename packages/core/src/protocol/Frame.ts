@@ -100,7 +100,8 @@ export class FrameDecoder {
       this.advance(n)
       return out
     }
-    const out = new Uint8Array(n)
+    // every byte is written below: no zero-filling (a fetch response is often megabytes)
+    const out = Buffer.allocUnsafe(n)
     let filled = 0
     while (filled < n) {
       const c = this.chunks[0]!

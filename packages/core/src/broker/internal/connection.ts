@@ -17,7 +17,9 @@ import { Cause, Deferred, Effect, Exit, Fiber, FiberSet, Queue } from "effect"
 import { decodeRequestFrame, encodeResponseFrame, FrameDecoder } from "../../protocol/Frame.js"
 import { type ApiKey, apiSpec, decodeRequest } from "../../protocol/generated/ApiKey.js"
 import * as ApiVersions from "../../protocol/generated/ApiVersions.js"
+import type { FetchResponse } from "../../protocol/generated/Fetch.js"
 import { isProtocolError } from "../../protocol/ProtocolError.js"
+import { Writer } from "../../protocol/Writer.js"
 import { Codes, causeToWire } from "../BrokerError.js"
 import type { BrokerInfo, RequestContext } from "../Handler.js"
 import { NoResponse } from "../Handler.js"
@@ -319,5 +321,21 @@ export const serve = <R>(
     })
   )
 
+/**
+ * The record bytes of a Fetch response: the response buffer is allocated for them at once, not grown by
+ * doubling (each step copying what was written: a multi-megabyte response was copied about twice).
+ */
+const fetchRecordBytes = (body: FetchResponse): number => {
+  let n = 0
+  for (const t of body.responses) for (const p of t.partitions) n += p.records?.length ?? 0
+  return n
+}
+
 const encode = (apiKey: number, apiVersion: number, correlationId: number, body: unknown): Uint8Array =>
-  encodeResponseFrame(apiKey as ApiKey, apiVersion, correlationId, body as never)
+  encodeResponseFrame(
+    apiKey as ApiKey,
+    apiVersion,
+    correlationId,
+    body as never,
+    apiKey === 1 ? new Writer(fetchRecordBytes(body as FetchResponse) + 4096) : undefined
+  )
