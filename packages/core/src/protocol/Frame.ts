@@ -162,6 +162,25 @@ export const encodeResponseFrame = <K extends ApiKey>(
   }, w)
 
 /**
+ * {@link encodeResponseFrame} with byte fields of at least `REFERENCE_MIN` bytes kept by reference: the
+ * frame as parts to write in order. For responses whose large byte fields are outside tagged fields
+ * (Fetch: records), so a broker hands the log's read buffers to the socket without copying them.
+ */
+export const encodeResponseFrameParts = <K extends ApiKey>(
+  apiKey: K,
+  apiVersion: number,
+  correlationId: number,
+  body: ResponseTypes[K]
+): Array<Uint8Array> => {
+  const w = new Writer(1024).byReference()
+  w.int32(0)
+  encodeResponseHeader(w, { correlationId }, responseHeaderVersion(apiKey, apiVersion))
+  encodeResponse(apiKey, apiVersion, w, body)
+  w.buf.writeInt32BE(w.length - 4, 0)
+  return w.finishParts(0)
+}
+
+/**
  * Reads the header of a request frame (without its size field); the returned reader is positioned at the body,
  * which the caller decodes with `decodeRequest(header.requestApiKey, header.requestApiVersion, reader)` once it
  * has checked the api key and version.

@@ -12,10 +12,17 @@ export const uvarintSize = (v: number): number =>
 /** Bytes a zigzag varint takes. */
 export const varintSize = (v: number): number => uvarintSize(((v << 1) ^ (v >> 31)) >>> 0)
 
+/** Arrays at least this long are kept by reference by a {@link Writer.byReference} writer. */
+export const REFERENCE_MIN = 16 * 1024
+
 /** Writes Kafka primitives into a growing buffer; `finish()` returns the written bytes. */
 export class Writer {
   buf: Buffer
   offset = 0
+  /** Arrays kept by reference (see {@link byReference}): the buffer offset each goes at, in order. */
+  private refs: Array<{ readonly at: number; readonly bytes: Uint8Array }> | undefined
+  /** Bytes kept by reference so far. */
+  private refBytes = 0
 
   constructor(initialCapacity = 256) {
     this.buf = Buffer.allocUnsafe(initialCapacity)
@@ -34,6 +41,7 @@ export class Writer {
 
   /** The bytes written so far (a view, not a copy). */
   finish(): Buffer {
+    if (this.refBytes > 0) return Buffer.concat(this.finishParts(0))
     return this.buf.subarray(0, this.offset)
   }
 
@@ -145,7 +153,42 @@ export class Writer {
     return this
   }
 
+  /**
+   * From now on `raw` keeps arrays of at least {@link REFERENCE_MIN} bytes by reference instead of copying
+   * them (a Fetch response's records: no copy of megabytes before the socket copies them again); read the
+   * result with {@link finishParts}. Only for messages whose large byte fields are not inside a size-prefixed
+   * region that is measured from `offset` (a tagged field): their sizes would miss the referenced bytes.
+   */
+  byReference(): this {
+    this.refs = []
+    return this
+  }
+
+  /** Bytes written so far, copied and referenced. */
+  get length(): number {
+    return this.offset + this.refBytes
+  }
+
+  /** The bytes written from buffer offset `from` on, as parts to write in order (copied runs and referenced arrays). */
+  finishParts(from = 0): Array<Uint8Array> {
+    const parts: Array<Uint8Array> = []
+    let p = from
+    for (const r of this.refs ?? []) {
+      if (r.at < from) continue
+      if (r.at > p) parts.push(this.buf.subarray(p, r.at))
+      parts.push(r.bytes)
+      p = r.at
+    }
+    if (this.offset > p) parts.push(this.buf.subarray(p, this.offset))
+    return parts
+  }
+
   raw(bytes: Uint8Array): this {
+    if (this.refs !== undefined && bytes.length >= REFERENCE_MIN) {
+      this.refs.push({ at: this.offset, bytes })
+      this.refBytes += bytes.length
+      return this
+    }
     this.ensure(bytes.length)
     this.buf.set(bytes, this.offset)
     this.offset += bytes.length

@@ -5,11 +5,13 @@ import {
   decodeResponseFrame,
   encodeRequestFrame,
   encodeResponseFrame,
+  encodeResponseFrameParts,
   FrameDecoder,
   frameSize
 } from "../../src/protocol/Frame.js"
 import { ApiKey, decodeRequest } from "../../src/protocol/generated/ApiKey.js"
 import * as ApiVersions from "../../src/protocol/generated/ApiVersions.js"
+import * as Fetch from "../../src/protocol/generated/Fetch.js"
 import * as Metadata from "../../src/protocol/generated/Metadata.js"
 import { isProtocolError } from "../../src/protocol/ProtocolError.js"
 
@@ -112,5 +114,38 @@ describe("request and response frames", () => {
   it("a flexible Metadata response frame uses response header v1", () => {
     const bytes = encodeResponseFrame(ApiKey.Metadata, 12, 7, Metadata.makeMetadataResponse())
     assert.strictEqual(hex(bytes.subarray(4, 9)), "00000007" + "00")
+  })
+})
+
+describe("encodeResponseFrameParts", () => {
+  it("gives the bytes of encodeResponseFrame, keeping large records by reference, for every Fetch version", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 70_000 }), { maxLength: 6 }),
+        fc.integer({ min: Fetch.validVersions.min, max: Fetch.validVersions.max }),
+        (sizes, version) => {
+          const records = sizes.map((n, i) => Buffer.alloc(n, i + 1))
+          const body = Fetch.makeFetchResponse({
+            responses: [
+              Fetch.makeFetchResponseFetchableTopicResponse({
+                topic: "t",
+                topicId: new Uint8Array(16),
+                partitions: records.map((r, partitionIndex) =>
+                  Fetch.makeFetchResponsePartitionData({ partitionIndex, highWatermark: 10n, records: r })
+                )
+              })
+            ]
+          })
+          const whole = encodeResponseFrame(1, version, 7, body)
+          const parts = encodeResponseFrameParts(1, version, 7, body)
+          assert.strictEqual(hex(Buffer.concat(parts)), hex(whole))
+          // records of at least 16 KiB are the very arrays given, not copies
+          for (const r of records) if (r.length >= 16 * 1024) assert.isTrue(parts.includes(r))
+          const decoded = decodeResponseFrame(1, version, whole.subarray(4)).body
+          assert.strictEqual(decoded.responses[0]?.partitions.length ?? 0, records.length)
+        }
+      ),
+      { numRuns: 60 }
+    )
   })
 })

@@ -14,12 +14,15 @@
  */
 import type * as net from "node:net"
 import { Cause, Deferred, Effect, Exit, Fiber, FiberSet, Queue } from "effect"
-import { decodeRequestFrame, encodeResponseFrame, FrameDecoder } from "../../protocol/Frame.js"
+import {
+  decodeRequestFrame,
+  encodeResponseFrame,
+  encodeResponseFrameParts,
+  FrameDecoder
+} from "../../protocol/Frame.js"
 import { type ApiKey, apiSpec, decodeRequest } from "../../protocol/generated/ApiKey.js"
 import * as ApiVersions from "../../protocol/generated/ApiVersions.js"
-import type { FetchResponse } from "../../protocol/generated/Fetch.js"
 import { isProtocolError } from "../../protocol/ProtocolError.js"
-import { Writer } from "../../protocol/Writer.js"
 import { Codes, causeToWire } from "../BrokerError.js"
 import type { BrokerInfo, RequestContext } from "../Handler.js"
 import { NoResponse } from "../Handler.js"
@@ -54,7 +57,8 @@ type Inbound =
   | { readonly _tag: "Shutdown" }
 
 /** What the flush does for one slot: send bytes, skip (no response), or close the connection. */
-type Outcome = Uint8Array | null | { readonly close: string }
+/** A response frame (whole, or as parts written in order), nothing (acks=0), or a reason to close. */
+type Outcome = Uint8Array | ReadonlyArray<Uint8Array> | null | { readonly close: string }
 /** One response slot, in request order; `outcome` is undefined until the request is answered. */
 interface Slot {
   outcome: Outcome | undefined
@@ -149,7 +153,7 @@ export const serve = <R>(
           const outcome = outbox[0]!.outcome
           if (outcome === undefined) return
           outbox.shift()
-          if (outcome !== null && !(outcome instanceof Uint8Array)) {
+          if (outcome !== null && "close" in outcome) {
             finish(outcome.close)
             return
           }
@@ -160,7 +164,10 @@ export const serve = <R>(
               socket.cork()
               process.nextTick(uncork)
             }
-            if (!socket.write(outcome)) {
+            let flowing = true
+            if (outcome instanceof Uint8Array) flowing = socket.write(outcome)
+            else for (const part of outcome) flowing = socket.write(part)
+            if (!flowing) {
               draining = true
               socket.on("drain", onDrain)
               socket.on("close", onDrain)
@@ -321,21 +328,13 @@ export const serve = <R>(
     })
   )
 
-/**
- * The record bytes of a Fetch response: the response buffer is allocated for them at once, not grown by
- * doubling (each step copying what was written: a multi-megabyte response was copied about twice).
- */
-const fetchRecordBytes = (body: FetchResponse): number => {
-  let n = 0
-  for (const t of body.responses) for (const p of t.partitions) n += p.records?.length ?? 0
-  return n
-}
-
-const encode = (apiKey: number, apiVersion: number, correlationId: number, body: unknown): Uint8Array =>
-  encodeResponseFrame(
-    apiKey as ApiKey,
-    apiVersion,
-    correlationId,
-    body as never,
-    apiKey === 1 ? new Writer(fetchRecordBytes(body as FetchResponse) + 4096) : undefined
-  )
+/** A response frame; a Fetch response keeps its records by reference (the log's read buffers go to the socket as they are). */
+const encode = (
+  apiKey: number,
+  apiVersion: number,
+  correlationId: number,
+  body: unknown
+): Uint8Array | ReadonlyArray<Uint8Array> =>
+  apiKey === 1
+    ? encodeResponseFrameParts(1, apiVersion, correlationId, body as never)
+    : encodeResponseFrame(apiKey as ApiKey, apiVersion, correlationId, body as never)
