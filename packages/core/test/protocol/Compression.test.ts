@@ -11,6 +11,7 @@ import {
   implementation,
   implementations
 } from "../../src/protocol/Compression.js"
+import { checkRawSnappy } from "../../src/protocol/internal/snappy.js"
 import { isProtocolError } from "../../src/protocol/ProtocolError.js"
 
 const names: ReadonlyArray<CodecName> = ["gzip", "snappy", "lz4", "zstd"]
@@ -135,6 +136,23 @@ describe("Compression", () => {
     // raw snappy for "hello": uvarint length 5, literal tag (5-1)<<2, bytes
     const rawHello = hex("05 10 68656c6c6f")
     const xerialHello = hex("82534e4150505900 00000001 00000001 00000007 05 10 68656c6c6f")
+
+    it("a literal length with its top bit set fails at once with every implementation (snappyjs alone loops)", () => {
+      // declared length 10, a literal whose 4-byte length is 0x80000000 (+1): snappyjs reads it as negative
+      // and walks its read position back by two billion bytes (found by the garbage-input property below)
+      const poisoned = hex("0a fc 00000080")
+      for (const impl of implsOf("snappy")) {
+        throwsProtocolError(() => impl.decompress(poisoned, 4 * MiB), /snappy/)
+        const xerial = Buffer.concat([hex("82534e4150505900 00000001 00000001"), hex("00000006"), poisoned])
+        throwsProtocolError(() => impl.decompress(xerial, 4 * MiB), /snappy/)
+      }
+      throwsProtocolError(() => checkRawSnappy(poisoned, 10), /runs past the input/)
+      // the check accepts what both encoders write
+      const data = sample(500)
+      const js = require_("snappyjs") as { compress: (b: Uint8Array) => Uint8Array }
+      const native = require_("snappy") as { compressSync: (b: Uint8Array) => Buffer }
+      for (const raw of [js.compress(data), native.compressSync(data)]) checkRawSnappy(raw, data.length)
+    })
 
     it("decodes hand-written raw snappy and xerial framing with every implementation", () => {
       for (const impl of implsOf("snappy")) {

@@ -115,13 +115,69 @@ const nativeFrom = (mod: SnappyNative | undefined): CodecImplementation | undefi
 
 const js = loadOptional<SnappyJs>("snappyjs")
 
+/**
+ * Checks a raw snappy block's element stream before `snappyjs` decodes it: `snappyjs` reads a 4-byte
+ * literal length as a signed int, and a length with its top bit set moves its read position backwards,
+ * a loop of billions of steps on 6 bytes of input (a broker hung by one produce request). Walks the
+ * tags (no output written): every literal within the input, every copy's offset within what was already
+ * produced, the total equal to the declared length.
+ */
+export const checkRawSnappy = (data: Uint8Array, declared: number): void => {
+  let pos = 0
+  while (pos < data.length && (data[pos]! & 0x80) !== 0) pos++
+  pos++ // past the uvarint preamble (rawLength checked it)
+  let produced = 0
+  while (pos < data.length) {
+    const tag = data[pos++]!
+    let len: number
+    if ((tag & 0x3) === 0) {
+      len = (tag >>> 2) + 1
+      if (len > 60) {
+        const extra = len - 60
+        if (pos + extra > data.length) fail("snappy literal length runs past the input", pos)
+        len = 0
+        for (let i = 0; i < extra; i++) len += data[pos + i]! * 2 ** (8 * i)
+        len += 1
+        pos += extra
+      }
+      if (pos + len > data.length) fail(`snappy literal of ${len} bytes runs past the input`, pos)
+      pos += len
+    } else {
+      let offset: number
+      if ((tag & 0x3) === 1) {
+        if (pos + 1 > data.length) fail("snappy copy runs past the input", pos)
+        len = ((tag >>> 2) & 0x7) + 4
+        offset = data[pos]! + ((tag >>> 5) << 8)
+        pos += 1
+      } else if ((tag & 0x3) === 2) {
+        if (pos + 2 > data.length) fail("snappy copy runs past the input", pos)
+        len = (tag >>> 2) + 1
+        offset = data[pos]! + data[pos + 1]! * 256
+        pos += 2
+      } else {
+        if (pos + 4 > data.length) fail("snappy copy runs past the input", pos)
+        len = (tag >>> 2) + 1
+        offset = data[pos]! + data[pos + 1]! * 256 + data[pos + 2]! * 65536 + data[pos + 3]! * 16777216
+        pos += 4
+      }
+      if (offset === 0 || offset > produced) fail(`snappy copy offset ${offset} is outside the output`, pos)
+    }
+    produced += len
+    if (produced > declared) fail(`snappy block decodes past its declared ${declared} bytes`, pos)
+  }
+  if (produced !== declared) fail(`snappy block decoded to ${produced} bytes, declared ${declared}`)
+}
+
 /** Pure-JS snappy (`snappyjs`). */
 export const fallback: CodecImplementation | undefined =
   js === undefined
     ? undefined
     : make("snappyjs", false, {
         compress: (data) => js.compress(data),
-        uncompress: (data, length) => js.uncompress(data, length)
+        uncompress: (data, length) => {
+          checkRawSnappy(data, length)
+          return js.uncompress(data, length)
+        }
       })
 
 /** Native snappy, `undefined` when disabled or not loadable. */
