@@ -41,9 +41,13 @@ interface Server {
 
 const spawnServer = (mode: "broker" | "baseline" | "relay", target: string): Promise<Server> =>
   new Promise((resolve, reject) => {
-    const proc = child.spawn(process.execPath, ["--import", "tsx", path.join(here, "brokerServer.ts"), mode, target], {
-      stdio: ["ignore", "pipe", "inherit"]
-    })
+    // EDDY_BENCH_SERVER_FLAGS: extra node/V8 flags for every server process (e.g. GC settings), space-separated
+    const flags = (process.env.EDDY_BENCH_SERVER_FLAGS ?? "").split(" ").filter((f) => f.length > 0)
+    const proc = child.spawn(
+      process.execPath,
+      [...flags, "--import", "tsx", path.join(here, "brokerServer.ts"), mode, target],
+      { stdio: ["ignore", "pipe", "inherit"] }
+    )
     let out = ""
     proc.stdout!.on("data", (c: Buffer) => {
       out += c.toString()
