@@ -4,42 +4,17 @@
  * a retried batch is answered with its original offset, a sequence gap is refused, and an open transaction
  * still holds the last stable offset.
  */
-import * as child from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as ProducerState from "../../src/log/ProducerState.js"
 import { batch, createTopic, fetchOne, produce } from "./produceFetch.js"
-import { connect, type RawClient, startBroker, tempDir } from "./util.js"
+import { connect, processExited, type RawClient, spawnBrokerProcess, startBroker, tempDir } from "./util.js"
 
-const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "brokerProcess.ts")
+const spawnBroker = (dir: string) => spawnBrokerProcess(dir, { "log.flush.interval.messages": "1" })
 
-/** Starts a broker in a child process over `dir` (flush every batch); killed with the scope if still running. */
-const spawnBroker = (dir: string) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly proc: child.ChildProcess; readonly port: number }, Error>((resume) => {
-      const props = JSON.stringify({ "log.flush.interval.messages": "1" })
-      const proc = child.spawn(process.execPath, ["--import", "tsx", fixture, dir, props], {
-        stdio: ["ignore", "pipe", "inherit"]
-      })
-      let out = ""
-      proc.stdout!.on("data", (chunk: Buffer) => {
-        out += chunk.toString()
-        const m = /LISTENING (\d+)/.exec(out)
-        if (m) resume(Effect.succeed({ proc, port: Number(m[1]) }))
-      })
-      proc.on("exit", (code) => resume(Effect.fail(new Error(`broker process exited early (${code})`))))
-    }),
-    ({ proc }) => Effect.sync(() => proc.exitCode === null && proc.kill("SIGKILL"))
-  )
-
-const exited = (proc: child.ChildProcess) =>
-  Effect.async<void>((resume) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resume(Effect.void)
-    proc.on("exit", () => resume(Effect.void))
-  })
+const exited = processExited
 
 const idem = (baseSequence: number, transactional = false) =>
   batch([`v${baseSequence}`], { producerId: transactional ? 8 : 7, producerEpoch: 0, baseSequence, transactional })

@@ -1,38 +1,15 @@
-import * as child from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { batch, createTopic, fetchOne, produce, values } from "./produceFetch.js"
-import { connect, startBroker, tempDir } from "./util.js"
+import { connect, processExited, spawnBrokerProcess, startBroker, tempDir } from "./util.js"
 
-const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "brokerProcess.ts")
 const flushEveryBatch = { "log.flush.interval.messages": "1" }
 
-/** Starts a broker in a child process over `dir`; killed (SIGKILL) with the scope if still running. */
-const spawnBroker = (dir: string) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly proc: child.ChildProcess; readonly port: number }, Error>((resume) => {
-      const proc = child.spawn(process.execPath, ["--import", "tsx", fixture, dir, JSON.stringify(flushEveryBatch)], {
-        stdio: ["ignore", "pipe", "inherit"]
-      })
-      let out = ""
-      proc.stdout!.on("data", (chunk: Buffer) => {
-        out += chunk.toString()
-        const m = /LISTENING (\d+)/.exec(out)
-        if (m) resume(Effect.succeed({ proc, port: Number(m[1]) }))
-      })
-      proc.on("exit", (code) => resume(Effect.fail(new Error(`broker process exited early (${code})`))))
-    }),
-    ({ proc }) => Effect.sync(() => proc.exitCode === null && proc.kill("SIGKILL"))
-  )
+const spawnBroker = (dir: string) => spawnBrokerProcess(dir, flushEveryBatch)
 
-const exited = (proc: child.ChildProcess) =>
-  Effect.async<number | null>((resume) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resume(Effect.succeed(proc.exitCode))
-    proc.on("exit", (code) => resume(Effect.succeed(code)))
-  })
+const exited = processExited
 
 /** Produces `count` batches with acks=-1 on `port`; returns the values acknowledged. */
 const produceAcked = (port: number, count: number, prefix: string) =>

@@ -4,34 +4,14 @@
  * read_committed reader whole or not at all, every transaction acknowledged as committed is there, and
  * none acknowledged as aborted is. The coordinator finishes transactions a kill left in Prepare*.
  */
-import * as child from "node:child_process"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Stream } from "effect"
 import * as Admin from "../../src/client/Admin.js"
 import * as Fetcher from "../../src/client/Fetcher.js"
 import * as Producer from "../../src/client/Producer.js"
-import { tempDir } from "./util.js"
+import { spawnBrokerProcess, tempDir } from "./util.js"
 
-const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "brokerProcess.ts")
-
-const spawnBroker = (dir: string) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly proc: child.ChildProcess; readonly port: number }, Error>((resume) => {
-      const proc = child.spawn(process.execPath, ["--import", "tsx", fixture, dir, "{}"], {
-        stdio: ["ignore", "pipe", "inherit"]
-      })
-      let out = ""
-      proc.stdout!.on("data", (chunk: Buffer) => {
-        out += chunk.toString()
-        const m = /LISTENING (\d+)/.exec(out)
-        if (m) resume(Effect.succeed({ proc, port: Number(m[1]) }))
-      })
-      proc.on("exit", (code) => resume(Effect.fail(new Error(`broker process exited early (${code})`))))
-    }),
-    ({ proc }) => Effect.sync(() => proc.exitCode === null && proc.kill("SIGKILL"))
-  )
+const spawnBroker = (dir: string) => spawnBrokerProcess(dir, {})
 
 const PARTITIONS = 3
 const PER_TXN = 10

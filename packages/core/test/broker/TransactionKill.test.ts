@@ -7,10 +7,8 @@
  * Prepare and the producer's next InitProducerId aborts it. A kafkajs read_committed consumer then sees
  * each transaction whole or not at all, and every transaction whose EndTxn was answered.
  */
-import * as child from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Kafka, logLevel } from "kafkajs"
@@ -23,9 +21,8 @@ import * as EndTxn from "../../src/protocol/generated/EndTxn.js"
 import * as InitProducerId from "../../src/protocol/generated/InitProducerId.js"
 import * as RecordBatch from "../../src/protocol/RecordBatch.js"
 import { batch, createTopic, fetchOne, produce } from "./produceFetch.js"
-import { connect, type RawClient, tempDir } from "./util.js"
+import { connect, processExited, type RawClient, spawnBrokerProcess, tempDir } from "./util.js"
 
-const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "brokerProcess.ts")
 const TOPIC = "kill-tx"
 const PARTITIONS = 3
 const PER_PARTITION = 4
@@ -33,30 +30,9 @@ const TXN_ID = "kill-me"
 /** Kill delays after the EndTxn request is written, in ms; two rounds of each. */
 const DELAYS = [0, 0, 1, 1, 2, 3, 5, 8, 13, 40]
 
-const spawnBroker = (dir: string) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly proc: child.ChildProcess; readonly port: number }, Error>((resume) => {
-      const proc = child.spawn(
-        process.execPath,
-        ["--import", "tsx", fixture, dir, JSON.stringify({ "group.initial.rebalance.delay.ms": "0" })],
-        { stdio: ["ignore", "pipe", "inherit"] }
-      )
-      let out = ""
-      proc.stdout!.on("data", (chunk: Buffer) => {
-        out += chunk.toString()
-        const m = /LISTENING (\d+)/.exec(out)
-        if (m) resume(Effect.succeed({ proc, port: Number(m[1]) }))
-      })
-      proc.on("exit", (code) => resume(Effect.fail(new Error(`broker process exited early (${code})`))))
-    }),
-    ({ proc }) => Effect.sync(() => proc.exitCode === null && proc.kill("SIGKILL"))
-  )
+const spawnBroker = (dir: string) => spawnBrokerProcess(dir, { "group.initial.rebalance.delay.ms": "0" })
 
-const exited = (proc: child.ChildProcess) =>
-  Effect.async<void>((resume) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) resume(Effect.void)
-    else proc.once("exit", () => resume(Effect.void))
-  })
+const exited = processExited
 
 const initProducer = (client: RawClient) =>
   Effect.map(

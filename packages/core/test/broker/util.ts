@@ -2,10 +2,12 @@
  * Test helpers: a real broker on an ephemeral port over a temporary data dir, and a raw Kafka client
  * that sends framed requests and reads framed responses.
  */
+import * as child from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { Context, Effect, Layer, Logger, LogLevel, type Scope } from "effect"
 import * as Broker from "../../src/broker/Broker.js"
 import * as BrokerConfig from "../../src/broker/BrokerConfig.js"
@@ -22,6 +24,40 @@ export const tempDir: Effect.Effect<string, never, Scope.Scope> = Effect.acquire
   Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "eddy-broker-"))),
   (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
 )
+
+const brokerProcessFixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "brokerProcess.ts")
+
+/**
+ * Starts a broker in a child process (`fixtures/brokerProcess.ts`) over `dir` with the given broker
+ * settings; it is SIGKILLed with the scope if still running.
+ */
+export const spawnBrokerProcess = (dir: string, props: Record<string, string> = {}) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly proc: child.ChildProcess; readonly port: number }, Error>((resume) => {
+      const proc = child.spawn(
+        process.execPath,
+        ["--import", "tsx", brokerProcessFixture, dir, JSON.stringify(props)],
+        {
+          stdio: ["ignore", "pipe", "inherit"]
+        }
+      )
+      let out = ""
+      proc.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk.toString()
+        const m = /LISTENING (\d+)/.exec(out)
+        if (m) resume(Effect.succeed({ proc, port: Number(m[1]) }))
+      })
+      proc.on("exit", (code) => resume(Effect.fail(new Error(`broker process exited early (${code})`))))
+    }),
+    ({ proc }) => Effect.sync(() => proc.exitCode === null && proc.kill("SIGKILL"))
+  )
+
+/** Waits for a child process to exit; its exit code (null when killed by a signal). */
+export const processExited = (proc: child.ChildProcess): Effect.Effect<number | null> =>
+  Effect.async<number | null>((resume) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resume(Effect.succeed(proc.exitCode))
+    proc.once("exit", (code) => resume(Effect.succeed(code)))
+  })
 
 /** Broker settings for tests: 127.0.0.1, port 0, the given data dir. */
 export const testConfig = (dir: string, extra: Record<string, string> = {}) =>
