@@ -490,6 +490,21 @@ export class LogImpl implements Log {
     }
   }
 
+  /** {@link plan} after the state checks; the failure instead when the log refuses the append or the batches. */
+  private planChecked(
+    input: Uint8Array | ReadonlyArray<Uint8Array>,
+    options: AppendOptions,
+    now: number
+  ): Plan | Effect.Effect<never, LogError> {
+    const refused = this.refusal()
+    if (refused) return Effect.fail(refused)
+    try {
+      return this.plan(input, options, now)
+    } catch (e) {
+      return Effect.fail(e as LogError)
+    }
+  }
+
   /** Rewrites the batches of a leader append: offsets from the log end, leader epoch, LogAppendTime. */
   private rewrite(plan: Plan, options: AppendOptions, now: number): void {
     if (!plan.assign) return
@@ -524,14 +539,8 @@ export class LogImpl implements Log {
     now: number
   ): Effect.Effect<AppendInfo, LogError> | undefined {
     if (!this.lock.isFree) return undefined
-    const refused = this.refusal()
-    if (refused) return Effect.fail(refused)
-    let plan: Plan
-    try {
-      plan = this.plan(input, options, now)
-    } catch (e) {
-      return Effect.fail(e as LogError)
-    }
+    const plan = this.planChecked(input, options, now)
+    if (Effect.isEffect(plan)) return plan
     if (plan.items.length === 0) return Effect.succeed(emptyAppend(this.logStartOffset))
     const active = this.active
     const writeNow = active.log.writevNow
@@ -574,14 +583,8 @@ export class LogImpl implements Log {
     now: number,
     resume: (effect: Effect.Effect<AppendInfo, LogError>) => void
   ): Effect.Effect<AppendInfo, LogError> | undefined {
-    const refused = this.refusal()
-    if (refused) return Effect.fail(refused)
-    let plan: Plan
-    try {
-      plan = this.plan(input, options, now)
-    } catch (e) {
-      return Effect.fail(e as LogError)
-    }
+    const plan = this.planChecked(input, options, now)
+    if (Effect.isEffect(plan)) return plan
     const active = this.active
     const writeCallback = active.log.writevCallback
     const truncateCallback = active.log.truncateCallback
