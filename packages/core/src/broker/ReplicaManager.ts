@@ -32,7 +32,7 @@ export declare namespace ReplicaManager {
     readonly replicas: (topic: string) => ReadonlyArray<PartitionReplica.PartitionReplica>
     /** The broker's fetch session cache (KIP-227). */
     readonly fetchSessions: FetchSessionCache
-    /** Deadlines of requests waiting on replicas (produce with acks=all, DeleteRecords). */
+    /** Deadlines of requests waiting on replicas (produce with acks=all, fetch long polls). */
     readonly purgatory: Purgatory.Purgatory
   }
 }

@@ -30,8 +30,8 @@ import * as ProducerIdManager from "./ProducerIdManager.js"
 import { ReplicaManager } from "./ReplicaManager.js"
 import { CONSUMER_OFFSETS, TopicRegistry, TRANSACTION_STATE } from "./TopicRegistry.js"
 import { type TransactionError, TxnCoordinatorNotAvailable } from "./TransactionError.js"
+import type { TxnMetadata } from "./TransactionStateManager.js"
 import * as TransactionStateManager from "./TransactionStateManager.js"
-import { type TxnMetadata, TxnStatus } from "./TransactionStateManager.js"
 
 export type { ProducerIdAndEpoch, TxnRef } from "./internal/txnActor.js"
 export {
@@ -165,6 +165,9 @@ export const make = (
           nextProducerId,
           writeMarkers
         })
+        // another request for the id may have started its actor while this one was being made: one actor per id
+        const raced = actors.get(transactionalId)
+        if (raced !== undefined) return raced
         actors.set(transactionalId, actor)
         yield* FiberMap.run(fibers, transactionalId, actor.run)
         return actor
@@ -214,7 +217,7 @@ export const make = (
     for (const [transactionalId, m] of loaded) yield* actorOf(transactionalId, m)
     let unfinished = 0
     for (const [transactionalId, m] of loaded) {
-      if (m.status !== TxnStatus.PrepareCommit && m.status !== TxnStatus.PrepareAbort) continue
+      if (!TxnActor.isPrepare(m.status)) continue
       unfinished++
       yield* actors
         .get(transactionalId)!

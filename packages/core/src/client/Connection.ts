@@ -144,7 +144,8 @@ export const make = (
     )
     const state = wire(socket, broker, options)
     yield* Effect.addFinalizer(() => state.close)
-    // interruptible even when the connection is opened in an uninterruptible region (it ends with the scope)
+    // interruptible even when the connection is opened in an uninterruptible region (the cluster's connect):
+    // otherwise its scope could never end it
     yield* Effect.forkScoped(Effect.interruptible(state.watchdog))
     // ApiVersions: try our version; a broker that does not know it answers v0 with its list
     let wanted = options.apiVersionsVersion ?? 3

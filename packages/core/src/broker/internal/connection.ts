@@ -56,8 +56,7 @@ type Inbound =
   | { readonly _tag: "Eof" }
   | { readonly _tag: "Shutdown" }
 
-/** What the flush does for one slot: send bytes, skip (no response), or close the connection. */
-/** A response frame (whole, or as parts written in order), nothing (acks=0), or a reason to close. */
+/** What the flush does for one slot: send a frame (whole, or as parts in order), skip (no response), or close. */
 type Outcome = Uint8Array | ReadonlyArray<Uint8Array> | null | { readonly close: string }
 /** One response slot, in request order; `outcome` is undefined until the request is answered. */
 interface Slot {

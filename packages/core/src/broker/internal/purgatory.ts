@@ -1,6 +1,6 @@
 /**
  * Deadlines of waiting requests (Kafka's "purgatory"): a produce with acks=all awaiting its appends, a
- * DeleteRecords awaiting its partitions. A timer and a racing fiber per request (`Effect.timeout`) cost
+ * fetch long poll awaiting data. A timer and a racing fiber per request (`Effect.timeout`) cost
  * about as much as the rest of a small produce request; here a request adds an entry to a list, and one
  * fiber, woken by `Clock` every `tickMs` while the list is not empty, expires the entries whose deadline
  * has passed. A deadline so fires up to `tickMs` late, never early.
@@ -54,7 +54,7 @@ export const make = (tickMs: number = DEFAULT_TICK_MS): Effect.Effect<Purgatory,
       })
     )
 
-    // interruptible even when built in an uninterruptible region (layers are): it ends with the scope
+    // interruptible whatever region makes it, so that its scope can always end it
     yield* Effect.forkScoped(
       Effect.interruptible(
         Effect.forever(Effect.zipRight(nonEmpty.await, Effect.zipRight(Effect.sleep(tickMs), sweep)))

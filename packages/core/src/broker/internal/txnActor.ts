@@ -89,7 +89,9 @@ export interface TxnActor {
   readonly run: Effect.Effect<never>
 }
 
-const isPrepare = (status: number) => status === TxnStatus.PrepareCommit || status === TxnStatus.PrepareAbort
+/** A transaction in PrepareCommit or PrepareAbort: its markers may be missing. */
+export const isPrepare = (status: number): boolean =>
+  status === TxnStatus.PrepareCommit || status === TxnStatus.PrepareAbort
 
 /** A transaction open longer than its timeout at `now`. */
 export const isTimedOut = (m: TxnMetadata, now: number): boolean =>
