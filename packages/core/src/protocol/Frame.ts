@@ -124,12 +124,19 @@ export class FrameDecoder {
   }
 }
 
-/** Writes a frame: reserves the size field, runs `body`, then fills the size in. Returns the frame's bytes. */
-export const encodeFrame = (body: (w: Writer) => void, w: Writer = new Writer()): Buffer => {
+/** Writes a frame into `w`: reserves the size field, runs `body`, then fills the size in. Returns where it starts. */
+const writeFrame = (body: (w: Writer) => void, w: Writer): number => {
   const start = w.offset
+  const before = w.length
   w.int32(0)
   body(w)
-  w.buf.writeInt32BE(w.offset - start - 4, start)
+  w.buf.writeInt32BE(w.length - before - 4, start)
+  return start
+}
+
+/** Writes a frame: reserves the size field, runs `body`, then fills the size in. Returns the frame's bytes. */
+export const encodeFrame = (body: (w: Writer) => void, w: Writer = new Writer()): Buffer => {
+  const start = writeFrame(body, w)
   return w.buf.subarray(start, w.offset)
 }
 
@@ -148,6 +155,14 @@ export const encodeRequestFrame = <K extends ApiKey>(
     encodeRequest(apiKey, apiVersion, w, body)
   }, w)
 
+/** Writes a response's header (v0 for ApiVersions, else per flexibility) and body. */
+const responseBody =
+  <K extends ApiKey>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseTypes[K]) =>
+  (w: Writer): void => {
+    encodeResponseHeader(w, { correlationId }, responseHeaderVersion(apiKey, apiVersion))
+    encodeResponse(apiKey, apiVersion, w, body)
+  }
+
 /** A framed response: size, header (v0 for ApiVersions, else per flexibility) and body. */
 export const encodeResponseFrame = <K extends ApiKey>(
   apiKey: K,
@@ -155,11 +170,7 @@ export const encodeResponseFrame = <K extends ApiKey>(
   correlationId: number,
   body: ResponseTypes[K],
   w?: Writer
-): Buffer =>
-  encodeFrame((w) => {
-    encodeResponseHeader(w, { correlationId }, responseHeaderVersion(apiKey, apiVersion))
-    encodeResponse(apiKey, apiVersion, w, body)
-  }, w)
+): Buffer => encodeFrame(responseBody(apiKey, apiVersion, correlationId, body), w)
 
 /**
  * {@link encodeResponseFrame} with byte fields of at least `REFERENCE_MIN` bytes kept by reference: the
@@ -173,11 +184,7 @@ export const encodeResponseFrameParts = <K extends ApiKey>(
   body: ResponseTypes[K]
 ): Array<Uint8Array> => {
   const w = new Writer(1024).byReference()
-  w.int32(0)
-  encodeResponseHeader(w, { correlationId }, responseHeaderVersion(apiKey, apiVersion))
-  encodeResponse(apiKey, apiVersion, w, body)
-  w.buf.writeInt32BE(w.length - 4, 0)
-  return w.finishParts(0)
+  return w.finishParts(writeFrame(responseBody(apiKey, apiVersion, correlationId, body), w))
 }
 
 /**
