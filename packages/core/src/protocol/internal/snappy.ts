@@ -1,6 +1,7 @@
 /**
  * Snappy for Kafka: decodes raw snappy (librdkafka) and the xerial framing (Java client); encodes xerial
- * with 32 KiB blocks. Native `snappy` (napi-rs) when it loads, else `snappyjs`.
+ * with 32 KiB blocks. Native `snappy` (napi-rs) when it loads; else `snappyjs` to compress and the
+ * bounds-checked decoder below to decompress (snappyjs's decoder trusts its input).
  */
 import { fail } from "../ProtocolError.js"
 import { asBuffer, type CodecImplementation, checkCap, guard, Output } from "./codec.js"
@@ -98,7 +99,6 @@ interface SnappyNative {
 }
 interface SnappyJs {
   readonly compress: (input: Uint8Array) => Uint8Array
-  readonly uncompress: (input: Uint8Array, maxLength?: number) => Uint8Array
 }
 
 const nativeFrom = (mod: SnappyNative | undefined): CodecImplementation | undefined =>
@@ -116,16 +116,17 @@ const nativeFrom = (mod: SnappyNative | undefined): CodecImplementation | undefi
 const js = loadOptional<SnappyJs>("snappyjs")
 
 /**
- * Checks a raw snappy block's element stream before `snappyjs` decodes it: `snappyjs` reads a 4-byte
- * literal length as a signed int, and a length with its top bit set moves its read position backwards,
- * a loop of billions of steps on 6 bytes of input (a broker hung by one produce request). Walks the
- * tags (no output written): every literal within the input, every copy's offset within what was already
- * produced, the total equal to the declared length.
+ * Decodes one raw snappy block, checking every element against the input and the output: the pure-JS
+ * decoder, used instead of `snappyjs`'s, which trusts its input (it reads a 4-byte literal length as a
+ * signed int, and a length with its top bit set walks its read position backwards: billions of steps on
+ * 6 bytes of input, a broker hung by one produce request). Every literal lies within the input, every
+ * copy's offset within what was already produced, the total is the declared length.
  */
-export const checkRawSnappy = (data: Uint8Array, declared: number): void => {
+export const decodeRawSnappy = (data: Uint8Array, declared: number): Uint8Array => {
   let pos = 0
   while (pos < data.length && (data[pos]! & 0x80) !== 0) pos++
   pos++ // past the uvarint preamble (rawLength checked it)
+  const out = Buffer.allocUnsafe(declared)
   let produced = 0
   while (pos < data.length) {
     const tag = data[pos++]!
@@ -141,6 +142,8 @@ export const checkRawSnappy = (data: Uint8Array, declared: number): void => {
         pos += extra
       }
       if (pos + len > data.length) fail(`snappy literal of ${len} bytes runs past the input`, pos)
+      if (produced + len > declared) fail(`snappy block decodes past its declared ${declared} bytes`, pos)
+      out.set(data.subarray(pos, pos + len), produced)
       pos += len
     } else {
       let offset: number
@@ -161,23 +164,24 @@ export const checkRawSnappy = (data: Uint8Array, declared: number): void => {
         pos += 4
       }
       if (offset === 0 || offset > produced) fail(`snappy copy offset ${offset} is outside the output`, pos)
+      if (produced + len > declared) fail(`snappy block decodes past its declared ${declared} bytes`, pos)
+      // an offset shorter than the length repeats the bytes being written: copy byte by byte then
+      if (offset >= len) out.copyWithin(produced, produced - offset, produced - offset + len)
+      else for (let i = 0; i < len; i++) out[produced + i] = out[produced - offset + i]!
     }
     produced += len
-    if (produced > declared) fail(`snappy block decodes past its declared ${declared} bytes`, pos)
   }
   if (produced !== declared) fail(`snappy block decoded to ${produced} bytes, declared ${declared}`)
+  return out
 }
 
-/** Pure-JS snappy (`snappyjs`). */
+/** Pure-JS snappy: `snappyjs` compresses, the checked decoder above decompresses. */
 export const fallback: CodecImplementation | undefined =
   js === undefined
     ? undefined
     : make("snappyjs", false, {
         compress: (data) => js.compress(data),
-        uncompress: (data, length) => {
-          checkRawSnappy(data, length)
-          return js.uncompress(data, length)
-        }
+        uncompress: decodeRawSnappy
       })
 
 /** Native snappy, `undefined` when disabled or not loadable. */
