@@ -107,6 +107,24 @@ export class Reader {
 
   /** Unsigned LEB128 varint, at most 5 bytes (a uint32). */
   uvarint(): number {
+    // one- and two-byte varints (record lengths, deltas, field lengths) without the general loop
+    const o = this.offset
+    if (o + 1 < this.end) {
+      const b0 = this.buf[o]!
+      if (b0 < 0x80) {
+        this.offset = o + 1
+        return b0
+      }
+      const b1 = this.buf[o + 1]!
+      if (b1 < 0x80) {
+        this.offset = o + 2
+        return (b0 & 0x7f) | (b1 << 7)
+      }
+    }
+    return this.uvarintLoop()
+  }
+
+  private uvarintLoop(): number {
     let result = 0
     for (let shift = 0; shift < 35; shift += 7) {
       const b = this.uint8()
@@ -142,6 +160,12 @@ export class Reader {
 
   /** Zigzag varlong as a JS number; fails if it is not a safe integer. Faster than {@link varlong}. */
   varlongNumber(): number {
+    const o = this.offset
+    if (o < this.end && this.buf[o]! < 0x80) {
+      const b = this.buf[o]!
+      this.offset = o + 1
+      return (b >>> 1) ^ -(b & 1)
+    }
     // low 28 bits and high bits kept apart so no intermediate loses precision
     let lo = 0
     let hi = 0

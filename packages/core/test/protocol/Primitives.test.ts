@@ -115,6 +115,59 @@ describe("Writer/Reader round trips", () => {
     assert.strictEqual(new Reader(a).varlongNumber(), v)
   })
 
+  // the short-varint fast paths against a byte-at-a-time reference, on any bytes (valid or not) with
+  // anything after them, so that the fast paths and the general loop are both taken
+  it.prop(
+    "varints read from any bytes match a byte-at-a-time reference",
+    [fc.uint8Array({ maxLength: 12 }), fc.integer({ min: 0, max: 3 })],
+    ([input, skip]) => {
+      const reference = (
+        buf: Uint8Array,
+        from: number,
+        maxBytes: number
+      ): { value: bigint; next: number } | "error" => {
+        let value = 0n
+        for (let i = 0; i < maxBytes; i++) {
+          if (from + i >= buf.length) return "error"
+          const b = buf[from + i]!
+          value |= BigInt(b & 0x7f) << BigInt(7 * i)
+          if ((b & 0x80) === 0) return { value, next: from + i + 1 }
+        }
+        return "error"
+      }
+      const outcome = (read: (r: Reader) => number): number | "error" | [number, number] => {
+        const r = new Reader(input, Math.min(skip, input.length))
+        try {
+          return [read(r), r.offset]
+        } catch (e) {
+          assert.isTrue(isProtocolError(e))
+          return "error"
+        }
+      }
+      const from = Math.min(skip, input.length)
+      const u = reference(input, from, 5)
+      const expectedU = u === "error" || u.value > 0xffffffffn ? "error" : [Number(u.value), u.next]
+      assert.deepStrictEqual(
+        outcome((r) => r.uvarint()),
+        expectedU
+      )
+      assert.deepStrictEqual(
+        outcome((r) => r.varint()),
+        expectedU === "error" ? "error" : [(expectedU[0] >>> 1) ^ -(expectedU[0] & 1), expectedU[1]]
+      )
+      const l = reference(input, from, 8)
+      const zig = l === "error" ? undefined : (l.value >> 1n) ^ -(l.value & 1n)
+      const expectedL =
+        l === "error" || zig! > BigInt(Number.MAX_SAFE_INTEGER) || zig! < -BigInt(Number.MAX_SAFE_INTEGER)
+          ? "error"
+          : [Number(zig), l.next]
+      assert.deepStrictEqual(
+        outcome((r) => r.varlongNumber()),
+        expectedL
+      )
+    }
+  )
+
   it.prop("int64Number matches int64", [fc.maxSafeInteger()], ([v]) => {
     const a = new Writer().int64Number(v).finish()
     assert.strictEqual(hex(a), hex(new Writer().int64(BigInt(v)).finish()))
