@@ -7,6 +7,7 @@
  * are logged); without `errorResponse` it closes the connection.
  */
 import type { Effect } from "effect"
+import type { ReadBuffers } from "../log/BufferPool.js"
 import type * as ApiKeys from "../protocol/generated/ApiKey.js"
 import type * as BrokerConfig from "./BrokerConfig.js"
 import type { WireError } from "./BrokerError.js"
@@ -45,6 +46,12 @@ export interface RequestContext {
   readonly apis: ReadonlyArray<ApiVersionRange>
   /** Set by ApiVersions v3+ to record the client's software name/version on the connection. */
   readonly setClientSoftware: (name: string, version: string) => void
+  /**
+   * Where log reads for this request's response land: buffers the connection gives back to its pool once
+   * the response is on the socket, so the handler must not keep the bytes beyond its response. Present
+   * for Fetch.
+   */
+  readonly readBuffers?: ReadBuffers
 }
 
 /** A value a handler returns instead of a response when none must be sent (Produce with acks=0). */

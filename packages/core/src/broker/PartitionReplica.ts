@@ -31,6 +31,7 @@
 import * as Path from "node:path"
 import { Cause, Chunk, Clock, Data, Deferred, Effect, Exit } from "effect"
 import * as Queue from "effect/Queue"
+import type { ReadBuffers } from "../log/BufferPool.js"
 import type { Disk } from "../log/internal/disk.js"
 import type { EpochEndOffset } from "../log/LeaderEpochCache.js"
 import type { AppendInfo, Log, LogConfig, ReadResult } from "../log/Log.js"
@@ -140,12 +141,16 @@ export interface PartitionReplica {
   readonly park: (fetchOffset: number, waiter: Deferred.Deferred<void>) => Effect.Effect<void, ReplicaBusy>
   /** Applies a new log configuration. */
   readonly updateConfig: (config: LogConfig) => Effect.Effect<void, ReplicaBusy | UnknownTopicOrPartition>
-  /** Whole batches from the one holding `offset`, up to the high watermark (or `maxOffset`). */
+  /**
+   * Whole batches from the one holding `offset`, up to the high watermark (or `maxOffset`); the bytes
+   * land in `buffers` when given (a request's lease: see `ReadOptions.buffers`).
+   */
   readonly read: (
     offset: number,
     maxBytes: number,
     minOneMessage: boolean,
-    maxOffset?: number
+    maxOffset?: number,
+    buffers?: ReadBuffers
   ) => Effect.Effect<ReadResult, OffsetOutOfRangeError | LogStorageError>
   /** OffsetForLeaderEpoch against the log's epoch cache. */
   readonly endOffsetForEpoch: (epoch: number) => Effect.Effect<EpochEndOffset>
@@ -722,8 +727,8 @@ export const make = (
           Effect.catchTag("UnknownTopicOrPartition", () => Effect.asVoid(Deferred.succeed(waiter, undefined)))
         ),
       updateConfig: (config) => ask<void, never>((reply) => Command.UpdateConfig({ config, reply })),
-      read: (offset, maxBytes, minOneMessage, maxOffset) =>
-        log.read(offset, maxBytes, { maxOffset: maxOffset ?? highWatermark, minOneMessage }),
+      read: (offset, maxBytes, minOneMessage, maxOffset, buffers) =>
+        log.read(offset, maxBytes, { maxOffset: maxOffset ?? highWatermark, minOneMessage, buffers }),
       endOffsetForEpoch: (epoch) => log.endOffsetForEpoch(epoch),
       stop: Effect.gen(function* () {
         stopped = true

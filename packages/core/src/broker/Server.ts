@@ -5,6 +5,7 @@
  */
 import * as net from "node:net"
 import { Context, Effect, FiberSet, Schema, type Scope } from "effect"
+import { BufferPool } from "../log/BufferPool.js"
 import * as BrokerConfig from "./BrokerConfig.js"
 import type { BrokerInfo } from "./Handler.js"
 import * as Connection from "./internal/connection.js"
@@ -71,6 +72,8 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
       config
     }
 
+    // one pool of read buffers for every connection's Fetch responses (an allocator, not shared state)
+    const readBuffers = new BufferPool()
     const connections = yield* FiberSet.make<void>()
     const run = yield* FiberSet.runtime(connections)<R>()
     const handles = new Set<Connection.ConnectionHandle>()
@@ -84,11 +87,14 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
       const id = `${socket.remoteAddress}:${socket.remotePort}-${++counter}`
       let handle: Connection.ConnectionHandle | undefined
       run(
-        Connection.serve({ socket, id, registry, broker, maxFrameSize, maxInFlight, idleTimeoutMs }, (h) => {
-          handle = h
-          handles.add(h)
-          socket.resume()
-        }).pipe(
+        Connection.serve(
+          { socket, id, registry, broker, maxFrameSize, maxInFlight, idleTimeoutMs, readBuffers },
+          (h) => {
+            handle = h
+            handles.add(h)
+            socket.resume()
+          }
+        ).pipe(
           Effect.ensuring(
             Effect.sync(() => {
               if (handle !== undefined) handles.delete(handle)

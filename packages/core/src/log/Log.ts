@@ -9,6 +9,7 @@
  * flush share one fsync (group commit).
  */
 import type { Effect, Option } from "effect"
+import type { ReadBuffers } from "./BufferPool.js"
 import * as Disk from "./internal/disk.js"
 import * as internal from "./internal/log.js"
 import type { EpochEndOffset, EpochEntry } from "./LeaderEpochCache.js"
@@ -58,6 +59,11 @@ export interface ReadOptions {
   readonly maxOffset?: number
   /** Return the first batch even when larger than `maxBytes` (KIP-74). Default true. */
   readonly minOneMessage?: boolean
+  /**
+   * Where the bytes read land (a request's {@link BufferPool} lease, released once they are on the
+   * socket). Default: fresh allocations, which the caller may keep as long as it likes.
+   */
+  readonly buffers?: ReadBuffers | undefined
 }
 
 /** The result of a read: whole batches as file bytes, ready for a socket. */

@@ -9,6 +9,7 @@
 import * as Path from "node:path"
 import { Effect, Option } from "effect"
 import * as RecordBatch from "../protocol/RecordBatch.js"
+import type { ReadBuffers } from "./BufferPool.js"
 import { int32At, int64At, PEEK_SIZE, type ScanStop, scan, Window } from "./internal/batchReader.js"
 import type { Disk, FileHandle } from "./internal/disk.js"
 import type { KafkaStorageError } from "./LogError.js"
@@ -412,12 +413,13 @@ export class Segment {
     offset: number,
     maxBytes: number,
     maxOffset: number,
-    minOneMessage: boolean
+    minOneMessage: boolean,
+    buffers?: ReadBuffers
   ): Effect.Effect<SegmentRead, KafkaStorageError> {
     const self = this
     return Effect.gen(function* () {
       const end = self.size
-      const win = new Window(self.log, end)
+      const win = new Window(self.log, end, buffers)
       let p = self.index.lookup(offset).position
       const readAhead = Math.min(Math.max(maxBytes, 0), MAX_READ_AHEAD) + self.limits.indexIntervalBytes + PEEK_SIZE
       let first = -1

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Fiber, TestClock } from "effect"
 import { ReplicaManager } from "../../src/broker/ReplicaManager.js"
+import { decodeResponseFrame, encodeRequestFrame } from "../../src/protocol/Frame.js"
 import * as DeleteRecords from "../../src/protocol/generated/DeleteRecords.js"
 import * as MessageSet from "../../src/protocol/MessageSet.js"
 import * as RecordBatch from "../../src/protocol/RecordBatch.js"
@@ -247,6 +248,64 @@ describe("Fetch", () => {
         visible.push(...values(buf.subarray(pos, pos + RecordBatch.sizeAt(buf, pos))))
       }
       assert.deepStrictEqual(visible, ["p0", "c1", "p1"])
+    })
+  )
+
+  // Fetch responses are read into pooled buffers that go back to the pool once the response is on the
+  // socket. A reader that stops reading holds its response in the broker's socket queue: its buffers must
+  // not be handed to other fetches meanwhile, or what it finally reads would be their bytes.
+  it.scopedLive("a response held back by a slow reader keeps its bytes while other fetches reuse buffers", () =>
+    Effect.gen(function* () {
+      const { broker } = yield* startBroker()
+      const admin = yield* connect(broker.address.port)
+      const partitions = 8
+      const perPartition = 32 // batches of 64 records of 1 KiB: 2 MiB per partition, 16 MiB per topic
+      for (const topic of ["a", "b"]) {
+        yield* createTopic(admin, topic, partitions)
+        const value = topic.toUpperCase().repeat(1024)
+        for (let p = 0; p < partitions; p++) {
+          for (let i = 0; i < perPartition; i++) {
+            const r = yield* produce(admin, topic, p, batch(Array.from({ length: 64 }, () => value)))
+            assert.strictEqual(r.errorCode, 0)
+          }
+        }
+      }
+      const all = (topic: string) =>
+        fetchRequest(
+          Array.from({ length: partitions }, (_, partition) => ({
+            topic,
+            partition,
+            offset: 0,
+            partitionMaxBytes: 4 << 20
+          })),
+          { maxBytes: 64 << 20 }
+        )
+      // the slow reader asks for all of "a" and stops reading: 16 MiB do not fit in loopback socket buffers
+      const slow = yield* connect(broker.address.port)
+      slow.socket.pause()
+      yield* slow.write(encodeRequestFrame(1, 12, 1, "slow", all("a")))
+      yield* realPause(300)
+      // meanwhile another client reads all of "b" again and again
+      const other = yield* connect(broker.address.port)
+      for (let i = 0; i < 6; i++) {
+        const res = yield* other.send(1, 12, all("b"))
+        for (const p of res.responses[0]!.partitions) assert.strictEqual(p.errorCode, 0)
+      }
+      slow.socket.resume()
+      const res = decodeResponseFrame(1, 12, yield* slow.nextFrame).body
+      let records = 0
+      for (const p of res.responses[0]!.partitions) {
+        assert.strictEqual(p.errorCode, 0)
+        const data = p.records!
+        for (const { position } of RecordBatch.headers(data)) {
+          assert.isTrue(RecordBatch.isCrcValid(data, position), `partition ${p.partitionIndex}: a batch changed`)
+          for (const r of RecordBatch.decode(data, position).records) {
+            assert.strictEqual(Buffer.from(r.value!).toString()[0], "A")
+            records++
+          }
+        }
+      }
+      assert.strictEqual(records, partitions * perPartition * 64)
     })
   )
 })

@@ -194,7 +194,9 @@ export const handler = Handler.make({
           if (offset >= maxOffset || (!first && limit <= 0)) {
             return { ...ok, records: EMPTY, parkAt: Math.max(offset, highWatermark) }
           }
-          const read = yield* Effect.either(replica.read(offset, Math.max(limit, 0), first, maxOffset))
+          const read = yield* Effect.either(
+            replica.read(offset, Math.max(limit, 0), first, maxOffset, context.readBuffers)
+          )
           if (read._tag === "Left") return errorResult(w, toWire(read.left).errorCode, replica)
           const records = read.right.records
           if (version < 10 && records.length > 0 && hasZstd(records)) {

@@ -14,6 +14,7 @@
  */
 import type * as net from "node:net"
 import { Cause, Deferred, Effect, Exit, Fiber, FiberSet, Queue } from "effect"
+import type { BufferPool } from "../../log/BufferPool.js"
 import {
   decodeRequestFrame,
   encodeResponseFrame,
@@ -42,6 +43,8 @@ export interface ConnectionOptions<R> {
   readonly maxInFlight: number
   /** Close the connection after this long without traffic and nothing in flight (`connections.max.idle.ms`). */
   readonly idleTimeoutMs: number
+  /** Buffers for the log reads of Fetch responses, given back once a response is on the socket. */
+  readonly readBuffers?: BufferPool
 }
 
 /** The server's handle on a running connection. */
@@ -61,6 +64,11 @@ type Outcome = Uint8Array | ReadonlyArray<Uint8Array> | null | { readonly close:
 /** One response slot, in request order; `outcome` is undefined until the request is answered. */
 interface Slot {
   outcome: Outcome | undefined
+  /**
+   * Called once the outcome's bytes are on the socket (or no bytes are sent): gives the request's read
+   * buffers back. Left unset when they must not be reused (a request interrupted during a read).
+   */
+  written?: () => void
 }
 
 const EOF: Inbound = { _tag: "Eof" }
@@ -149,23 +157,32 @@ export const serve = <R>(
       /** Writes every answered slot at the head of the outbox; runs synchronously wherever a slot is filled. */
       const flush = (): void => {
         while (!done && !draining && outbox.length > 0) {
-          const outcome = outbox[0]!.outcome
+          const slot = outbox[0]!
+          const outcome = slot.outcome
           if (outcome === undefined) return
           outbox.shift()
           if (outcome !== null && "close" in outcome) {
+            slot.written?.()
             finish(outcome.close)
             return
           }
           pending--
-          if (outcome !== null && !socket.destroyed) {
+          if (outcome === null || socket.destroyed) slot.written?.()
+          else {
             if (!corked) {
               corked = true
               socket.cork()
               process.nextTick(uncork)
             }
             let flowing = true
-            if (outcome instanceof Uint8Array) flowing = socket.write(outcome)
-            else for (const part of outcome) flowing = socket.write(part)
+            // the write callback runs once the bytes are handed to the kernel (or the socket is gone)
+            if (outcome instanceof Uint8Array) flowing = socket.write(outcome, slot.written)
+            else {
+              // a frame has at least one part (its size field)
+              const last = outcome.length - 1
+              for (let i = 0; i < last; i++) flowing = socket.write(outcome[i]!)
+              flowing = socket.write(outcome[last]!, slot.written)
+            }
             if (!flowing) {
               draining = true
               socket.on("drain", onDrain)
@@ -268,8 +285,13 @@ export const serve = <R>(
           const noResponse = apiKey === 0 && (request as { acks?: number }).acks === 0
           const slot: Slot = { outcome: undefined }
           outbox.push(slot)
+          const lease = apiKey === 1 ? options.readBuffers?.lease() : undefined
           const run = Effect.gen(function* () {
-            const exit = yield* Effect.exit(handler.handle(request as never, context))
+            const exit = yield* Effect.exit(
+              handler.handle(request as never, lease === undefined ? context : { ...context, readBuffers: lease })
+            )
+            // reads are over unless the handler was interrupted (a read may still be filling a buffer)
+            if (lease !== undefined && !Exit.isInterrupted(exit)) slot.written = lease.release
             if (Exit.isSuccess(exit)) {
               if (noResponse || exit.value === NoResponse) return null
               return encode(apiKey, apiVersion, correlationId, exit.value)

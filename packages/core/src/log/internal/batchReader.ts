@@ -4,6 +4,7 @@
  */
 import { Effect } from "effect"
 import * as RecordBatch from "../../protocol/RecordBatch.js"
+import type { ReadBuffers } from "../BufferPool.js"
 import type { KafkaStorageError } from "../LogError.js"
 import type { FileHandle } from "./disk.js"
 
@@ -36,7 +37,9 @@ export class Window {
 
   constructor(
     readonly file: FileHandle,
-    readonly end: number
+    readonly end: number,
+    /** Where the window's buffers come from (a request's lease); plain allocations without. */
+    readonly buffers?: ReadBuffers
   ) {}
 
   /** True when `[p, p+n)` is in the buffer. */
@@ -54,7 +57,8 @@ export class Window {
     return Effect.suspend(() => {
       const from = Math.min(keepFrom, p)
       const to = Math.min(this.end, Math.max(p + n, from + readAhead))
-      const next = Buffer.allocUnsafe(Math.max(0, to - from))
+      const size = Math.max(0, to - from)
+      const next = this.buffers === undefined ? Buffer.allocUnsafe(size) : this.buffers.acquire(size)
       let have = from
       // keep what is already buffered from `from` on
       if (from >= this.start && from < this.start + this.buf.length) {

@@ -869,7 +869,7 @@ export class LogImpl implements Log {
         let retry = false
         for (; i < segments.length; i++) {
           const s = segments[i]!
-          const r = yield* s.tryUse(s.read(offset, maxBytes, maxOffset, options.minOneMessage ?? true))
+          const r = yield* s.tryUse(s.read(offset, maxBytes, maxOffset, options.minOneMessage ?? true, options.buffers))
           if (Option.isNone(r)) {
             retry = true // the segment was deleted under us: start again from a fresh view
             break
