@@ -135,7 +135,8 @@ describe("Writer/Reader round trips", () => {
         }
         return "error"
       }
-      const outcome = (read: (r: Reader) => number): number | "error" | [number, number] => {
+      type Outcome = "error" | [value: number, next: number]
+      const outcome = (read: (r: Reader) => number): Outcome => {
         const r = new Reader(input, Math.min(skip, input.length))
         try {
           return [read(r), r.offset]
@@ -146,7 +147,7 @@ describe("Writer/Reader round trips", () => {
       }
       const from = Math.min(skip, input.length)
       const u = reference(input, from, 5)
-      const expectedU = u === "error" || u.value > 0xffffffffn ? "error" : [Number(u.value), u.next]
+      const expectedU: Outcome = u === "error" || u.value > 0xffffffffn ? "error" : [Number(u.value), u.next]
       assert.deepStrictEqual(
         outcome((r) => r.uvarint()),
         expectedU
@@ -157,7 +158,7 @@ describe("Writer/Reader round trips", () => {
       )
       const l = reference(input, from, 8)
       const zig = l === "error" ? undefined : (l.value >> 1n) ^ -(l.value & 1n)
-      const expectedL =
+      const expectedL: Outcome =
         l === "error" || zig! > BigInt(Number.MAX_SAFE_INTEGER) || zig! < -BigInt(Number.MAX_SAFE_INTEGER)
           ? "error"
           : [Number(zig), l.next]
