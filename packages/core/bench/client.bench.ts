@@ -7,7 +7,8 @@
  * - fetch throughput from the beginning of the 1 KiB topic: Eddy's Fetcher stream vs kafkajs's own fetch path
  *   (the one its consumer uses, reached through its cluster factory; kafkajs has no group-less consumer),
  *   alternated, best of three each.
- * Goal: Eddy's producer >= 1.5x kafkajs.
+ * Goals (issue #6): Eddy's producer >= 1.5x kafkajs, its consumer (here the Fetcher, the read path its group
+ * consumer uses) >= 1.5x kafkajs's fetch path.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
