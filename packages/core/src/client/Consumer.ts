@@ -179,23 +179,21 @@ interface Buffered {
 const decodeRecord = (
   topic: Topic.Topic<unknown, unknown>,
   r: Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>
-): Effect.Effect<Topic.ConsumerRecord<unknown, unknown>, Topic.RecordDecodeError> => {
+): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError => {
   let field: "key" | "value" = "key"
   try {
     const key = r.key === null ? null : topic.key.decode(r.key)
     field = "value"
     const value = topic.value.decode(r.value)
-    return Effect.succeed({ ...r, key, value })
+    return { ...r, key, value }
   } catch (e) {
-    return Effect.fail(
-      new Topic.RecordDecodeError({
-        topic: r.topic,
-        partition: r.partition,
-        offset: r.offset,
-        field,
-        message: Topic.errorMessage(e)
-      })
-    )
+    return new Topic.RecordDecodeError({
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      field,
+      message: Topic.errorMessage(e)
+    })
   }
 }
 
@@ -281,6 +279,14 @@ export const makeWith = (
     const pendingSeeks = new Map<string, number | "earliest" | "latest">()
     const signal = yield* Queue.sliding<void>(1)
     const fatal = yield* Deferred.make<never, ConsumerError>()
+    // the same failure as a plain value, so that a pull checks it without an Effect step
+    let fatalError: ConsumerError | undefined
+    const failFatal = (e: ConsumerError) =>
+      Effect.suspend(() => {
+        fatalError ??= e
+        return Deferred.fail(fatal, e)
+      })
+    const clock = yield* Effect.clock
 
     const ownedList = (): Array<TopicPartition> => {
       const out: Array<TopicPartition> = []
@@ -702,7 +708,7 @@ export const makeWith = (
         ).pipe(Effect.either)
         if (res._tag === "Left") {
           if (ClientError.isRetriable(res.left)) continue
-          yield* Deferred.fail(fatal, res.left)
+          yield* failFatal(res.left)
           return yield* requestRejoin
         }
         const code = res.right.errorCode
@@ -716,7 +722,7 @@ export const makeWith = (
           yield* dropCoordinator
           continue
         }
-        yield* Deferred.fail(fatal, ClientError.fromCode(code, { message: `group ${groupId}` }))
+        yield* failFatal(ClientError.fromCode(code, { message: `group ${groupId}` }))
         return yield* requestRejoin
       }
     })
@@ -773,7 +779,7 @@ export const makeWith = (
         if (yield* Deferred.isDone(fatal)) return
         if (exit._tag === "Left") {
           const e = exit.left
-          if (!ClientError.isRetriable(e)) return yield* Deferred.fail(fatal, e)
+          if (!ClientError.isRetriable(e)) return yield* failFatal(e)
           yield* Effect.logDebug(`consumer group ${groupId}: ${String(e)}; retrying`)
           yield* Effect.sleep(Duration.millis(resolved["retry.backoff.ms"]))
         }
@@ -839,7 +845,9 @@ export const makeWith = (
                 if (changed && !closed) yield* requestRejoin
               })
           )
+          // buffered records from `head` on (an index rather than shift(): rounds hold thousands)
           const buffer: Array<Buffered> = []
+          let head = 0
           let pending: { state: PartitionState; epoch: number; next: number } | undefined
           /** The record emitted last is consumed once the stream is pulled again (or ends normally). */
           const promote = () => {
@@ -851,13 +859,15 @@ export const makeWith = (
               if (Exit.isSuccess(exit)) promote()
               // records fetched but not emitted are read again by the next stream
               const rewound = new Set<PartitionState>()
-              for (const b of buffer) {
+              for (let i = head; i < buffer.length; i++) {
+                const b = buffer[i]!
                 if (b.state.epoch !== b.epoch || rewound.has(b.state)) continue
                 b.state.fetchPos = Math.min(b.state.fetchPos, b.record.offset)
                 rewound.add(b.state)
               }
               for (const s of rewound) s.epoch++
               buffer.length = 0
+              head = 0
             })
           )
 
@@ -906,39 +916,52 @@ export const makeWith = (
             }
           })
 
-          const step = Effect.gen(function* () {
-            promote()
-            for (;;) {
-              lastPull = yield* Clock.currentTimeMillis
-              if (pollExpired) {
-                pollExpired = false
-                yield* requestRejoin
+          /** The next buffered record still owned, decoded; undefined once the buffer is used up. */
+          const nextBuffered = (): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError | undefined => {
+            while (head < buffer.length) {
+              const b = buffer[head++]!
+              if (b.state.epoch !== b.epoch || b.state.paused) {
+                // dropped: a seek, a revocation or a pause happened since the fetch
+                if (b.state.epoch === b.epoch && b.state.fetchPos > b.record.offset) b.state.fetchPos = b.record.offset
+                if (b.state.epoch === b.epoch) b.state.epoch++
+                continue
               }
-              while (buffer.length > 0) {
-                const b = buffer.shift()!
-                if (b.state.epoch !== b.epoch || b.state.paused) {
-                  // dropped: a seek, a revocation or a pause happened since the fetch
-                  if (b.state.epoch === b.epoch && b.state.fetchPos > b.record.offset)
-                    b.state.fetchPos = b.record.offset
-                  if (b.state.epoch === b.epoch) b.state.epoch++
-                  continue
-                }
-                const record = yield* decodeRecord(b.topic, b.record).pipe(
-                  // the stream fails at the bad record; it is fetched again after a restart (seek past it)
-                  Effect.tapError(() =>
-                    Effect.sync(() => {
-                      b.state.epoch++
-                      b.state.fetchPos = b.record.offset
-                    })
-                  )
-                )
-                pending = { state: b.state, epoch: b.epoch, next: b.record.offset + 1 }
-                return Chunk.of(record)
+              const record = decodeRecord(b.topic, b.record)
+              if (record instanceof Topic.RecordDecodeError) {
+                // the stream fails at the bad record; it is fetched again after a restart (seek past it)
+                b.state.epoch++
+                b.state.fetchPos = b.record.offset
+                return record
               }
-              yield* fetchRound
+              pending = { state: b.state, epoch: b.epoch, next: b.record.offset + 1 }
+              return record
             }
-          })
-          return Stream.repeatEffectChunk(step).pipe(Stream.interruptWhen(Deferred.await(fatal)))
+            buffer.length = 0
+            head = 0
+            return undefined
+          }
+
+          // One pull: a buffered record is emitted without an asynchronous step (no fiber, no race per
+          // record); only a fetch round, which may wait, races the consumer's fatal failure.
+          const pull = (): Effect.Effect<Chunk.Chunk<Topic.ConsumerRecord<unknown, unknown>>, ConsumerError> => {
+            if (fatalError !== undefined) return Effect.fail(fatalError)
+            lastPull = clock.unsafeCurrentTimeMillis()
+            if (pollExpired) {
+              pollExpired = false
+              return Effect.zipRight(requestRejoin, Effect.suspend(pull))
+            }
+            const record = nextBuffered()
+            if (record === undefined) {
+              return Effect.zipRight(Effect.raceFirst(fetchRound, Deferred.await(fatal)), Effect.suspend(pull))
+            }
+            return record instanceof Topic.RecordDecodeError ? Effect.fail(record) : Effect.succeed(Chunk.of(record))
+          }
+          return Stream.repeatEffectChunk(
+            Effect.suspend(() => {
+              promote()
+              return pull()
+            })
+          )
         })
       )
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Queue, Schema, Scope, Stream } from "effect"
+import { Cause, Chunk, Effect, Exit, Queue, Schema, Scope, Stream } from "effect"
 import * as Admin from "../../src/client/Admin.js"
 import * as Consumer from "../../src/client/Consumer.js"
 import * as Producer from "../../src/client/Producer.js"
@@ -231,6 +231,29 @@ describe("Consumer", () => {
       assert.strictEqual(a.consumer.generationId(), generation)
       yield* b2.close
       yield* a.close
+    })
+  )
+
+  it.scopedLive("a static member fenced by a newer one with its group.instance.id fails its stream", () =>
+    Effect.gen(function* () {
+      const { bootstrap, produce } = yield* setup("fenced", 2, 4)
+      const config = { ...fast(bootstrap, "g-fenced"), "group.instance.id": "same" }
+      const old = yield* Consumer.make(config)
+      const received: Array<string> = []
+      const stream = yield* old.records("fenced").pipe(
+        Stream.runForEach((r) => Effect.sync(() => received.push(text(r.value)!))),
+        Effect.exit,
+        Effect.fork
+      )
+      yield* waitUntil("the old member reads", () => received.length === 4)
+      // a second process with the same instance id takes the member's place; the old one is fenced on its
+      // next heartbeat, and its stream (waiting in a fetch round) ends with FENCED_INSTANCE_ID
+      const newer = yield* startMember(config, "fenced")
+      yield* produce("later", 2)
+      const exit = yield* stream.await.pipe(Effect.flatten, Effect.timeout(15_000))
+      assert.isTrue(Exit.isFailure(exit), "the fenced member's stream ends with a failure")
+      if (Exit.isFailure(exit)) assert.match(String(Cause.squash(exit.cause)), /FENCED_INSTANCE_ID|fenced/i)
+      yield* newer.close
     })
   )
 
