@@ -7,8 +7,10 @@
  * - fetch throughput from the beginning of the 1 KiB topic: Eddy's Fetcher stream vs kafkajs's own fetch path
  *   (the one its consumer uses, reached through its cluster factory; kafkajs has no group-less consumer),
  *   alternated, best of three each.
- * Goals (issue #6): Eddy's producer >= 1.5x kafkajs, its consumer (here the Fetcher, the read path its group
- * consumer uses) >= 1.5x kafkajs's fetch path.
+ * - group consumers from the beginning of that topic, each in a new group, timed from the first record:
+ *   kafkajs `eachMessage` vs Eddy's `Consumer.records`, kafkajs `eachBatch` vs Eddy's `Consumer.batches`;
+ *   alternated, best of two each.
+ * Goals (issue #6): Eddy's producer >= 1.5x kafkajs, its consumer >= 1.5x kafkajs's.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -18,6 +20,7 @@ import { Kafka, logLevel } from "kafkajs"
 import * as Broker from "../src/broker/Broker.js"
 import * as BrokerConfig from "../src/broker/BrokerConfig.js"
 import * as Admin from "../src/client/Admin.js"
+import * as Consumer from "../src/client/Consumer.js"
 import * as Fetcher from "../src/client/Fetcher.js"
 import * as Producer from "../src/client/Producer.js"
 
@@ -92,7 +95,12 @@ const kafkajsFetch = async (kafka: Kafka, topic: string, total: number): Promise
 const bench = Effect.gen(function* () {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "eddy-bench-client-"))
   yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-  const config = yield* BrokerConfig.make({ listeners: "PLAINTEXT://127.0.0.1:0", "log.dirs": dir })
+  // groups form at once (the consumer rows time from their first record anyway)
+  const config = yield* BrokerConfig.make({
+    listeners: "PLAINTEXT://127.0.0.1:0",
+    "log.dirs": dir,
+    "group.initial.rebalance.delay.ms": "0"
+  })
   const context = yield* Layer.build(Broker.layer(config))
   const port = Context.get(context, Broker.Broker).address.port
   const bootstrap = `127.0.0.1:${port}`
@@ -226,6 +234,94 @@ const bench = Effect.gen(function* () {
     fmt(total / eSecs),
     `${fmt(kSecs / eSecs, 2)}x`
   )
+
+  // group consumers from the beginning of the same topic, each in a new group; timed from the first record
+  // (joining is not counted): kafkajs eachMessage vs Eddy's records stream, kafkajs eachBatch vs Eddy's batches
+  let groups = 0
+  const kafkajsGroup = (mode: "batch" | "message") =>
+    Effect.promise(async () => {
+      const consumer = kafka.consumer({ groupId: `kjs-${groups++}`, maxBytesPerPartition: MiB })
+      await consumer.connect()
+      await consumer.subscribe({ topic, fromBeginning: true })
+      let seen = 0
+      let t0 = 0
+      await new Promise<void>((done) => {
+        void consumer.run(
+          mode === "batch"
+            ? {
+                eachBatch: async ({ batch }) => {
+                  if (t0 === 0) t0 = performance.now()
+                  seen += batch.messages.length
+                  if (seen >= total) done()
+                }
+              }
+            : {
+                eachMessage: async () => {
+                  if (t0 === 0) t0 = performance.now()
+                  if (++seen >= total) done()
+                }
+              }
+        )
+      })
+      const secs = (performance.now() - t0) / 1000
+      await consumer.disconnect()
+      return secs
+    })
+  const eddyGroup = (mode: "batch" | "message") =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const consumer = yield* Consumer.make({
+          "bootstrap.servers": bootstrap,
+          "group.id": `eddy-${groups++}`,
+          "auto.offset.reset": "earliest"
+        })
+        let t0 = 0
+        let seen = 0
+        const start = () => {
+          if (t0 === 0) t0 = performance.now()
+        }
+        if (mode === "message") {
+          yield* consumer.records(topic).pipe(
+            Stream.tap(() => Effect.sync(start)),
+            Stream.take(total),
+            Stream.runDrain
+          )
+        } else {
+          yield* consumer.batches([topic]).pipe(
+            Stream.tap((b) =>
+              Effect.sync(() => {
+                start()
+                seen += b.records.length
+              })
+            ),
+            Stream.takeUntil(() => seen >= total),
+            Stream.runDrain
+          )
+        }
+        return (performance.now() - t0) / 1000
+      })
+    )
+  const best = {
+    kb: Number.POSITIVE_INFINITY,
+    km: Number.POSITIVE_INFINITY,
+    eb: Number.POSITIVE_INFINITY,
+    em: Number.POSITIVE_INFINITY
+  }
+  for (let i = 0; i < 2; i++) {
+    best.km = Math.min(best.km, yield* kafkajsGroup("message"))
+    best.em = Math.min(best.em, yield* eddyGroup("message"))
+    best.kb = Math.min(best.kb, yield* kafkajsGroup("batch"))
+    best.eb = Math.min(best.eb, yield* eddyGroup("batch"))
+  }
+  console.log("")
+  console.log("| group consumer (1 KiB records, from offset 0) | records | MB/s | records/s | vs kafkajs |")
+  console.log("| --- | --- | --- | --- | --- |")
+  const groupRow = (label: string, secs: number, base: number) =>
+    row(label, fmt(total), fmt((total * 1024) / MiB / secs, 1), fmt(total / secs), `${fmt(base / secs, 2)}x`)
+  groupRow("kafkajs consumer, eachMessage", best.km, best.km)
+  groupRow("Eddy Consumer.records (a record per element)", best.em, best.km)
+  groupRow("kafkajs consumer, eachBatch", best.kb, best.kb)
+  groupRow("Eddy Consumer.batches (a partition's run per element)", best.eb, best.kb)
   yield* Effect.promise(() => kproducer.disconnect().then(() => kadmin.disconnect()))
 })
 

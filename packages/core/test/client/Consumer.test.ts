@@ -388,4 +388,79 @@ describe("Consumer", () => {
       assert.deepStrictEqual(values.sort(), ["b-0", "b-1", "r-0", "r-1", "r-2", "r-3"])
     })
   )
+
+  it.scopedLive(
+    "batches: one element per partition run; consumed batch by batch, no record twice after a restart",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* setup("bat", 3, 30)
+        const config = { ...fast(bootstrap, "g-bat"), "enable.auto.commit": false }
+        const tps = [0, 1, 2].map((partition) => ({ topic: "bat", partition }))
+        const first = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const consumer = yield* Consumer.make(config)
+            const got = Chunk.toArray(yield* consumer.batches(["bat"]).pipe(Stream.take(2), Stream.runCollect))
+            for (const b of got) {
+              assert.isAbove(b.records.length, 0)
+              for (const r of b.records) assert.deepStrictEqual([r.topic, r.partition], [b.topic, b.partition])
+              // offsets of a run are consecutive
+              assert.deepStrictEqual(
+                b.records.map((r) => r.offset),
+                b.records.map((_, i) => b.records[0]!.offset + i)
+              )
+            }
+            yield* consumer.commit
+            const committed = yield* consumer.committed(tps)
+            // the stream ended normally after its second batch: both count as consumed, nothing else
+            assert.strictEqual(
+              committed.reduce((n, c) => n + Math.max(c.offset, 0), 0),
+              got.reduce((n, b) => n + b.records.length, 0)
+            )
+            return got.flatMap((b) => b.records.map((r) => text(r.value)!))
+          })
+        )
+        const second = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const consumer = yield* Consumer.make(config)
+            const out: Array<string> = []
+            yield* consumer.batches(["bat"]).pipe(
+              Stream.tap((b) => Effect.sync(() => out.push(...b.records.map((r) => text(r.value)!)))),
+              Stream.takeUntil(() => first.length + out.length >= 30),
+              Stream.runDrain
+            )
+            return out
+          })
+        )
+        const all = [...first, ...second]
+        assert.strictEqual(all.length, 30)
+        assert.strictEqual(new Set(all).size, 30, "no record twice")
+      })
+  )
+
+  it.scopedLive("batches: the records before an undecodable one come as a batch, then the stream fails", () =>
+    Effect.gen(function* () {
+      const { bootstrap } = yield* setup("bat-typed", 1, 0)
+      const numbers = Topic.make("bat-typed", { key: Schema.String, value: Schema.Number })
+      const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
+      yield* producer.sendBatch(numbers, [
+        { key: "a", value: 1 },
+        { key: "b", value: 2 }
+      ])
+      yield* producer.send("bat-typed", { value: Buffer.from("not json") })
+      yield* producer.send(numbers, { key: "c", value: 3 })
+      const consumer = yield* Consumer.make(fast(bootstrap, "g-bat-typed"))
+      const seen: Array<number> = []
+      const error = yield* consumer.batches([numbers]).pipe(
+        Stream.runForEach((b) => Effect.sync(() => seen.push(...b.records.map((r) => r.value)))),
+        Effect.flip
+      )
+      assert.strictEqual(error._tag, "RecordDecodeError")
+      if (error._tag === "RecordDecodeError") assert.strictEqual(error.offset, 2)
+      assert.deepStrictEqual(seen, [1, 2])
+      // the bad record is where the group resumes: the batch before it was consumed
+      yield* consumer.commit
+      const [committed] = yield* consumer.committed([{ topic: "bat-typed", partition: 0 }])
+      assert.strictEqual(committed!.offset, 2)
+    })
+  )
 })
