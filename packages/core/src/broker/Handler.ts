@@ -51,7 +51,7 @@ export interface RequestContext {
    * the response is on the socket, so the handler must not keep the bytes beyond its response. Present
    * for Fetch.
    */
-  readonly readBuffers?: ReadBuffers
+  readonly readBuffers?: ReadBuffers | undefined
 }
 
 /** A value a handler returns instead of a response when none must be sent (Produce with acks=0). */

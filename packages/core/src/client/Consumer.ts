@@ -948,19 +948,31 @@ export const makeWith = (
           // a batch's decode failure, reported on the pull after the records before it
           let failure: { readonly at: Buffered; readonly error: Topic.RecordDecodeError } | undefined
 
-          /** The next buffered record still owned, decoded; undefined once the buffer is used up. */
-          const nextRecord = (): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError | undefined => {
+          /** The next buffered record still owned (dropped ones skipped); undefined once the buffer is used up. */
+          const nextOwned = (): Buffered | undefined => {
             while (head < buffer.length) {
               const b = buffer[head++]!
-              if (dropped(b)) continue
-              const record = decodeRecord(b.topic, b.record)
-              if (record instanceof Topic.RecordDecodeError) return failAt(b, record)
-              pending = { state: b.state, epoch: b.epoch, next: b.record.offset + 1 }
-              return record
+              if (!dropped(b)) return b
             }
             buffer.length = 0
             head = 0
             return undefined
+          }
+          /** Decodes `b`; a good record becomes the last one emitted (consumed on the next pull). */
+          const emit = (b: Buffered): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError => {
+            const record = decodeRecord(b.topic, b.record)
+            if (!(record instanceof Topic.RecordDecodeError)) {
+              pending = { state: b.state, epoch: b.epoch, next: b.record.offset + 1 }
+            }
+            return record
+          }
+
+          /** The next buffered record, decoded; undefined once the buffer is used up. */
+          const nextRecord = (): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError | undefined => {
+            const b = nextOwned()
+            if (b === undefined) return undefined
+            const record = emit(b)
+            return record instanceof Topic.RecordDecodeError ? failAt(b, record) : record
           }
 
           /** The next run of buffered records of one partition, decoded; undefined once the buffer is used up. */
@@ -973,31 +985,24 @@ export const makeWith = (
               failure = undefined
               return failAt(at, error)
             }
-            while (head < buffer.length) {
-              const first = buffer[head++]!
-              if (dropped(first)) continue
-              const records: Array<Topic.ConsumerRecord<unknown, unknown>> = []
-              let b = first
-              for (;;) {
-                const record = decodeRecord(b.topic, b.record)
-                if (record instanceof Topic.RecordDecodeError) {
-                  if (records.length === 0) return failAt(b, record)
-                  failure = { at: b, error: record }
-                  break
-                }
-                records.push(record)
-                pending = { state: b.state, epoch: b.epoch, next: b.record.offset + 1 }
-                const next = buffer[head]
-                // the rest of this partition's run (same fetch, nothing can have changed its state meanwhile)
-                if (next === undefined || next.state !== first.state || next.epoch !== first.epoch) break
-                b = next
-                head++
+            const first = nextOwned()
+            if (first === undefined) return undefined
+            const records: Array<Topic.ConsumerRecord<unknown, unknown>> = []
+            for (let b = first; ; ) {
+              const record = emit(b)
+              if (record instanceof Topic.RecordDecodeError) {
+                if (records.length === 0) return failAt(b, record)
+                failure = { at: b, error: record }
+                break
               }
-              return { topic: first.record.topic, partition: first.record.partition, records }
+              records.push(record)
+              const next = buffer[head]
+              // the rest of this partition's run (same fetch, nothing can have changed its state meanwhile)
+              if (next === undefined || next.state !== first.state || next.epoch !== first.epoch) break
+              b = next
+              head++
             }
-            buffer.length = 0
-            head = 0
-            return undefined
+            return { topic: first.record.topic, partition: first.record.partition, records }
           }
 
           // One pull: a buffered record is emitted without an asynchronous step (no fiber, no race per

@@ -21,6 +21,9 @@ export interface ReadBuffers {
   readonly acquire: (n: number) => Buffer
 }
 
+/** Fresh buffers the caller may keep: what reads take when no lease is given. */
+export const freshBuffers: ReadBuffers = { acquire: (n) => Buffer.allocUnsafe(n) }
+
 /** A request's buffers: released together once nothing uses their bytes any more. */
 export interface Lease extends ReadBuffers {
   /** Gives every buffer acquired so far back to the pool; later calls do nothing. */

@@ -269,6 +269,7 @@ export const serve = <R>(
             `${spec.name} v${apiVersion} correlation ${correlationId} client ${header.clientId ?? "-"}` +
               (clientSoftware ? ` (${clientSoftware.name} ${clientSoftware.version})` : "")
           )
+          const lease = apiKey === 1 ? options.readBuffers?.lease() : undefined
           const context: RequestContext = {
             apiKey,
             apiVersion,
@@ -280,16 +281,14 @@ export const serve = <R>(
             apis: registry.apis,
             setClientSoftware: (name, version) => {
               clientSoftware = { name, version }
-            }
+            },
+            readBuffers: lease
           }
           const noResponse = apiKey === 0 && (request as { acks?: number }).acks === 0
           const slot: Slot = { outcome: undefined }
           outbox.push(slot)
-          const lease = apiKey === 1 ? options.readBuffers?.lease() : undefined
           const run = Effect.gen(function* () {
-            const exit = yield* Effect.exit(
-              handler.handle(request as never, lease === undefined ? context : { ...context, readBuffers: lease })
-            )
+            const exit = yield* Effect.exit(handler.handle(request as never, context))
             // reads are over unless the handler was interrupted (a read may still be filling a buffer)
             if (lease !== undefined && !Exit.isInterrupted(exit)) slot.written = lease.release
             if (Exit.isSuccess(exit)) {

@@ -4,7 +4,7 @@
  */
 import { Effect } from "effect"
 import * as RecordBatch from "../../protocol/RecordBatch.js"
-import type { ReadBuffers } from "../BufferPool.js"
+import { freshBuffers, type ReadBuffers } from "../BufferPool.js"
 import type { KafkaStorageError } from "../LogError.js"
 import type { FileHandle } from "./disk.js"
 
@@ -38,8 +38,8 @@ export class Window {
   constructor(
     readonly file: FileHandle,
     readonly end: number,
-    /** Where the window's buffers come from (a request's lease); plain allocations without. */
-    readonly buffers?: ReadBuffers
+    /** Where the window's buffers come from (a request's lease, or fresh ones). */
+    readonly buffers: ReadBuffers = freshBuffers
   ) {}
 
   /** True when `[p, p+n)` is in the buffer. */
@@ -57,8 +57,7 @@ export class Window {
     return Effect.suspend(() => {
       const from = Math.min(keepFrom, p)
       const to = Math.min(this.end, Math.max(p + n, from + readAhead))
-      const size = Math.max(0, to - from)
-      const next = this.buffers === undefined ? Buffer.allocUnsafe(size) : this.buffers.acquire(size)
+      const next = this.buffers.acquire(Math.max(0, to - from))
       let have = from
       // keep what is already buffered from `from` on
       if (from >= this.start && from < this.start + this.buf.length) {
