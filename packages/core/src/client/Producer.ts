@@ -170,6 +170,8 @@ interface Batch {
   readonly callbacks: Array<Callback>
   readonly slots: Array<number>
   bytes: number
+  /** The batch is closed once its bytes reach this: `batch.size`, or more for a sendBatch's records. */
+  limit: number
   /** Bytes of buffer.memory this batch holds (its records' sizes). */
   reserved: number
   readonly createdAt: number
@@ -238,6 +240,9 @@ export const makeWith = (
     const bufferMemory = config["buffer.memory"] ?? defaults["buffer.memory"]
     const deliveryTimeoutMs = config["delivery.timeout.ms"] ?? defaults["delivery.timeout.ms"]
     const maxRequestSize = config["max.request.size"] ?? defaults["max.request.size"]
+    // a sendBatch's records are all at hand: unless batch.size is set, one call's records for a partition
+    // make batches of up to max.request.size, as librdkafka's 1 MB batch.size and kafkajs's batch per send
+    const sendBatchLimit = config["batch.size"] !== undefined ? batchSize : Math.max(batchSize, maxRequestSize)
     const compression = codecOf(config["compression.type"] ?? defaults["compression.type"])
     const explicitIdempotence = config["enable.idempotence"]
     let maxInFlight =
@@ -368,19 +373,20 @@ export const makeWith = (
       size: number,
       explicitPartition: number | undefined,
       callback: Callback,
-      slot: number
+      slot: number,
+      limit: number
     ): PartitionState => {
       const partition = choosePartition(info, record.key ?? null, explicitPartition)
       const s = stateOf(info.name, partition)
       let b = s.open
-      if (b !== undefined && b.bytes + size > batchSize && b.records.length > 0) {
+      if (b !== undefined && b.bytes + size > Math.max(b.limit, limit) && b.records.length > 0) {
         closeOpen(s)
         b = undefined
         // a keyless record whose sticky partition just filled up moves to a new one
         if (explicitPartition === undefined && record.key == null && config.partitioner === undefined) {
           const p = pickSticky(info, partition)
           sticky.set(info.name, p)
-          if (p !== partition) return append(info, record, size, explicitPartition, callback, slot)
+          if (p !== partition) return append(info, record, size, explicitPartition, callback, slot, limit)
         }
         wake()
       }
@@ -394,6 +400,7 @@ export const makeWith = (
           callbacks: [],
           slots: [],
           bytes: BATCH_OVERHEAD,
+          limit,
           reserved: 0,
           createdAt: t,
           deadline: t + lingerMs,
@@ -412,7 +419,8 @@ export const makeWith = (
       b.slots.push(slot)
       b.bytes += size
       b.reserved += size
-      if (b.bytes >= batchSize) {
+      if (limit > b.limit) b.limit = limit
+      if (b.bytes >= b.limit) {
         closeOpen(s)
         wake()
       }
@@ -584,7 +592,7 @@ export const makeWith = (
       for (const s of states) {
         const open = s.open
         if (open !== undefined) {
-          if (urgent || t >= open.deadline || open.bytes >= batchSize) closeOpen(s)
+          if (urgent || t >= open.deadline || open.bytes >= open.limit) closeOpen(s)
           else if (open.deadline < next) next = open.deadline
         }
         const head = s.queue[0]
@@ -1054,7 +1062,8 @@ export const makeWith = (
                   )
                 } else resume(Effect.fail(result.error))
               },
-              0
+              0,
+              batchSize
             )
           )
         })
@@ -1105,8 +1114,8 @@ export const makeWith = (
             const partition = parts[j]
             if (waiters.length === 0 && used + size <= bufferMemory) {
               used += size
-              touched.add(append(info, input, size, partition, callback, j))
-            } else reserve(size, () => void append(info, input, size, partition, callback, j))
+              touched.add(append(info, input, size, partition, callback, j, sendBatchLimit))
+            } else reserve(size, () => void append(info, input, size, partition, callback, j, sendBatchLimit))
           }
           const t = now()
           for (const s of touched) if (s.open !== undefined && s.open.deadline > t) s.open.deadline = t

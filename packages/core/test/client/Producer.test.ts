@@ -118,6 +118,33 @@ describe("Producer", () => {
     })
   )
 
+  it.scopedLive(
+    "makes a sendBatch's records for a partition into batches of up to max.request.size unless batch.size is set",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddy()
+        const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+        yield* admin.createTopics([{ name: "big", numPartitions: 8 }])
+        // keyless records stick to a partition until its batch is full, then move to another one
+        const partitionsOf = (producer: Producer.Producer, n: number) =>
+          Effect.map(
+            producer.sendBatch(
+              "big",
+              Array.from({ length: n }, () => ({ value: Buffer.alloc(1000, 1) }))
+            ),
+            (sent) => new Set(sent.map((m) => m.partition)).size
+          )
+        const byDefault = yield* Producer.make({ "bootstrap.servers": bootstrap })
+        assert.strictEqual(yield* partitionsOf(byDefault, 200), 1)
+        // 2.9 MB: batches of at most 1 MiB
+        assert.isAtLeast(yield* partitionsOf(byDefault, 2900), 2)
+        const smaller = yield* Producer.make({ "bootstrap.servers": bootstrap, "max.request.size": 65536 })
+        assert.isAtLeast(yield* partitionsOf(smaller, 200), 2)
+        const explicit = yield* Producer.make({ "bootstrap.servers": bootstrap, "batch.size": 16384 })
+        assert.isAtLeast(yield* partitionsOf(explicit, 200), 2)
+      })
+  )
+
   it.scopedLive("waits when buffer.memory is full and drops nothing", () =>
     Effect.gen(function* () {
       const { bootstrap } = yield* startEddy()
