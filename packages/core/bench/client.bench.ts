@@ -2,20 +2,21 @@
  * Eddy's client next to kafkajs 2.2.4, both against one Eddy broker running in this process (so broker work
  * is in every figure, and both clients pay the same):
  * - produce throughput, 100 B and 1 KiB records, acks=all, 4 partitions: kafkajs `send` of 1000 messages with
- *   4 sends in flight; Eddy `sendBatch` of 1000 records with 4 in flight (default settings, and batch.size 256 KiB);
+ *   4 sends in flight; Eddy `sendBatch` of 1000 records with 4 in flight (default settings, which make a batch per
+ *   partition of up to max.request.size, and with batch.size set to Java's 16 KiB);
  *   Eddy `send` per record, 4000 in flight; alternated, best of two each;
- * - fetch throughput from the beginning of the 1 KiB topic: Eddy's Fetcher stream vs kafkajs's own fetch path
- *   (the one its consumer uses, reached through its cluster factory; kafkajs has no group-less consumer),
- *   alternated, best of three each.
- * - group consumers from the beginning of that topic, each in a new group, timed from the first record:
- *   kafkajs `eachMessage` vs Eddy's `Consumer.records`, kafkajs `eachBatch` vs Eddy's `Consumer.batches`;
- *   alternated, best of two each.
+ * - fetch throughput from the beginning of the 100 B and the 1 KiB topic: Eddy's Fetcher stream vs kafkajs's
+ *   own fetch path (the one its consumer uses, reached through its cluster factory; kafkajs has no group-less
+ *   consumer), alternated, best of three each.
+ * - group consumers from the beginning of those topics, each in a new group, timed from the first record:
+ *   kafkajs `eachMessage` vs Eddy's `Consumer.forEach` and `Consumer.records`, kafkajs `eachBatch` vs Eddy's
+ *   `Consumer.batches`; alternated, best of two each.
  * Goals (issue #6): Eddy's producer >= 1.5x kafkajs, its consumer >= 1.5x kafkajs's.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Context, Effect, Exit, Layer, Logger, LogLevel, Scope, Stream } from "effect"
+import { Context, Deferred, Effect, Exit, Layer, Logger, LogLevel, Scope, Stream } from "effect"
 import { Kafka, logLevel } from "kafkajs"
 import * as Broker from "../src/broker/Broker.js"
 import * as BrokerConfig from "../src/broker/BrokerConfig.js"
@@ -111,7 +112,7 @@ const bench = Effect.gen(function* () {
   const kproducer = kafka.producer({ allowAutoTopicCreation: false })
   yield* Effect.promise(() => kadmin.connect().then(() => kproducer.connect()))
   const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
-  const tuned = yield* Producer.make({ "bootstrap.servers": bootstrap, "batch.size": 262144 })
+  const small = yield* Producer.make({ "bootstrap.servers": bootstrap, "batch.size": 16384 })
 
   console.log("| case | records | MB/s | records/s | vs kafkajs |")
   console.log("| --- | --- | --- | --- | --- |")
@@ -159,7 +160,7 @@ const bench = Effect.gen(function* () {
     yield* kafkajsRun(topics[0]!, 10 * BATCH)
     yield* eddyBatchRun(topics[1]!, 10 * BATCH)
     yield* eddySendRun(topics[2]!, 10 * BATCH)
-    yield* eddyBatchRun(topics[3]!, 10 * BATCH, tuned)
+    yield* eddyBatchRun(topics[3]!, 10 * BATCH, small)
     // alternate the cases and keep each one's best of two (the machine is shared)
     let kSecs = Number.POSITIVE_INFINITY
     let eSecs = Number.POSITIVE_INFINITY
@@ -169,7 +170,7 @@ const bench = Effect.gen(function* () {
       kSecs = Math.min(kSecs, yield* kafkajsRun(topics[0]!, total))
       eSecs = Math.min(eSecs, yield* eddyBatchRun(topics[1]!, total))
       sSecs = Math.min(sSecs, yield* eddySendRun(topics[2]!, total))
-      tSecs = Math.min(tSecs, yield* eddyBatchRun(topics[3]!, total, tuned))
+      tSecs = Math.min(tSecs, yield* eddyBatchRun(topics[3]!, total, small))
     }
     const mbs = (secs: number) => fmt((total * recordSize) / MiB / secs, 1)
     row(`kafkajs send(1000 msgs), ${recordSize} B, acks=all`, fmt(total), mbs(kSecs), fmt(total / kSecs), "1.00x")
@@ -181,7 +182,7 @@ const bench = Effect.gen(function* () {
       `${fmt(kSecs / eSecs, 2)}x`
     )
     row(
-      `Eddy sendBatch(1000), ${recordSize} B, acks=all, batch.size=256 KiB`,
+      `Eddy sendBatch(1000), ${recordSize} B, acks=all, batch.size=16384 set`,
       fmt(total),
       mbs(tSecs),
       fmt(total / tSecs),
@@ -196,132 +197,140 @@ const bench = Effect.gen(function* () {
     )
   }
 
-  // fetch: the 1 KiB Eddy topic from the beginning (210k records incl. warm-up)
-  const topic = "eddy-1024"
-  const total = 210_000
+  // reading: each record size's Eddy sendBatch topic from the beginning (its warm-up and measured records)
   const fetcher = yield* Fetcher.make({ "bootstrap.servers": bootstrap })
-  const eddyFetch = Effect.gen(function* () {
-    const t0 = performance.now()
-    yield* fetcher
-      .fetch(
-        topic,
-        Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, offset: 0 }))
-      )
-      .pipe(Stream.take(total), Stream.runDrain)
-    return (performance.now() - t0) / 1000
-  })
-  // alternate the two readers and keep each one's best of three (the machine is shared)
-  let eSecs = Number.POSITIVE_INFINITY
-  let kSecs = Number.POSITIVE_INFINITY
-  for (let i = 0; i < 3; i++) {
-    kSecs = Math.min(kSecs, yield* Effect.promise(() => kafkajsFetch(kafka, topic, total)))
-    eSecs = Math.min(eSecs, yield* eddyFetch)
-  }
-  console.log("")
-  console.log("| fetch (1 KiB records, from offset 0) | records | MB/s | records/s | vs kafkajs |")
-  console.log("| --- | --- | --- | --- | --- |")
-  row(
-    "kafkajs raw fetch (its consumer's path)",
-    fmt(total),
-    fmt((total * 1024) / MiB / kSecs, 1),
-    fmt(total / kSecs),
-    "1.00x"
-  )
-  row(
-    "Eddy Fetcher stream",
-    fmt(total),
-    fmt((total * 1024) / MiB / eSecs, 1),
-    fmt(total / eSecs),
-    `${fmt(kSecs / eSecs, 2)}x`
-  )
-
-  // group consumers from the beginning of the same topic, each in a new group; timed from the first record
-  // (joining is not counted): kafkajs eachMessage vs Eddy's records stream, kafkajs eachBatch vs Eddy's batches
   let groups = 0
-  const kafkajsGroup = (mode: "batch" | "message") =>
-    Effect.promise(async () => {
-      const consumer = kafka.consumer({ groupId: `kjs-${groups++}`, maxBytesPerPartition: MiB })
-      await consumer.connect()
-      await consumer.subscribe({ topic, fromBeginning: true })
-      let seen = 0
-      let t0 = 0
-      await new Promise<void>((done) => {
-        void consumer.run(
-          mode === "batch"
-            ? {
-                eachBatch: async ({ batch }) => {
-                  if (t0 === 0) t0 = performance.now()
-                  seen += batch.messages.length
-                  if (seen >= total) done()
-                }
-              }
-            : {
-                eachMessage: async () => {
-                  if (t0 === 0) t0 = performance.now()
-                  if (++seen >= total) done()
-                }
-              }
+  for (const [recordSize, total] of [
+    [100, 400_000],
+    [1024, 210_000]
+  ] as const) {
+    const topic = `eddy-${recordSize}`
+    const mb = (secs: number) => fmt((total * recordSize) / MiB / secs, 1)
+    const eddyFetch = Effect.gen(function* () {
+      const t0 = performance.now()
+      yield* fetcher
+        .fetch(
+          topic,
+          Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, offset: 0 }))
         )
-      })
-      const secs = (performance.now() - t0) / 1000
-      await consumer.disconnect()
-      return secs
+        .pipe(Stream.take(total), Stream.runDrain)
+      return (performance.now() - t0) / 1000
     })
-  const eddyGroup = (mode: "batch" | "message") =>
-    Effect.scoped(
-      Effect.gen(function* () {
-        const consumer = yield* Consumer.make({
-          "bootstrap.servers": bootstrap,
-          "group.id": `eddy-${groups++}`,
-          "auto.offset.reset": "earliest"
-        })
-        let t0 = 0
+    // alternate the two readers and keep each one's best of three (the machine is shared)
+    let eSecs = Number.POSITIVE_INFINITY
+    let kSecs = Number.POSITIVE_INFINITY
+    for (let i = 0; i < 3; i++) {
+      kSecs = Math.min(kSecs, yield* Effect.promise(() => kafkajsFetch(kafka, topic, total)))
+      eSecs = Math.min(eSecs, yield* eddyFetch)
+    }
+    console.log("")
+    console.log(`| fetch (${recordSize} B records, from offset 0) | records | MB/s | records/s | vs kafkajs |`)
+    console.log("| --- | --- | --- | --- | --- |")
+    row("kafkajs raw fetch (its consumer's path)", fmt(total), mb(kSecs), fmt(total / kSecs), "1.00x")
+    row("Eddy Fetcher stream", fmt(total), mb(eSecs), fmt(total / eSecs), `${fmt(kSecs / eSecs, 2)}x`)
+
+    // group consumers from the beginning of the same topic, each in a new group; timed from the first record
+    // (joining is not counted): kafkajs eachMessage vs Eddy's forEach and records stream, kafkajs eachBatch vs
+    // Eddy's batches
+    const kafkajsGroup = (mode: "batch" | "message") =>
+      Effect.promise(async () => {
+        const consumer = kafka.consumer({ groupId: `kjs-${groups++}`, maxBytesPerPartition: MiB })
+        await consumer.connect()
+        await consumer.subscribe({ topic, fromBeginning: true })
         let seen = 0
-        const start = () => {
-          if (t0 === 0) t0 = performance.now()
-        }
-        if (mode === "message") {
-          yield* consumer.records(topic).pipe(
-            Stream.tap(() => Effect.sync(start)),
-            Stream.take(total),
-            Stream.runDrain
+        let t0 = 0
+        await new Promise<void>((done) => {
+          void consumer.run(
+            mode === "batch"
+              ? {
+                  eachBatch: async ({ batch }) => {
+                    if (t0 === 0) t0 = performance.now()
+                    seen += batch.messages.length
+                    if (seen >= total) done()
+                  }
+                }
+              : {
+                  eachMessage: async () => {
+                    if (t0 === 0) t0 = performance.now()
+                    if (++seen >= total) done()
+                  }
+                }
           )
-        } else {
-          yield* consumer.batches([topic]).pipe(
-            Stream.tap((b) =>
-              Effect.sync(() => {
-                start()
-                seen += b.records.length
-              })
-            ),
-            Stream.takeUntil(() => seen >= total),
-            Stream.runDrain
-          )
-        }
-        return (performance.now() - t0) / 1000
+        })
+        const secs = (performance.now() - t0) / 1000
+        await consumer.disconnect()
+        return secs
       })
-    )
-  const best = {
-    kb: Number.POSITIVE_INFINITY,
-    km: Number.POSITIVE_INFINITY,
-    eb: Number.POSITIVE_INFINITY,
-    em: Number.POSITIVE_INFINITY
+    const eddyGroup = (mode: "batch" | "message" | "each") =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.make({
+            "bootstrap.servers": bootstrap,
+            "group.id": `eddy-${groups++}`,
+            "auto.offset.reset": "earliest"
+          })
+          let t0 = 0
+          let seen = 0
+          const start = () => {
+            if (t0 === 0) t0 = performance.now()
+          }
+          if (mode === "each") {
+            const done = yield* Deferred.make<void>()
+            yield* Effect.raceFirst(
+              consumer.forEach([topic], () =>
+                Effect.sync(() => {
+                  start()
+                  if (++seen >= total) Deferred.unsafeDone(done, Exit.void)
+                })
+              ),
+              Deferred.await(done)
+            )
+          } else if (mode === "message") {
+            yield* consumer.records(topic).pipe(
+              Stream.tap(() => Effect.sync(start)),
+              Stream.take(total),
+              Stream.runDrain
+            )
+          } else {
+            yield* consumer.batches([topic]).pipe(
+              Stream.tap((b) =>
+                Effect.sync(() => {
+                  start()
+                  seen += b.records.length
+                })
+              ),
+              Stream.takeUntil(() => seen >= total),
+              Stream.runDrain
+            )
+          }
+          return (performance.now() - t0) / 1000
+        })
+      )
+    const best = {
+      kb: Number.POSITIVE_INFINITY,
+      km: Number.POSITIVE_INFINITY,
+      eb: Number.POSITIVE_INFINITY,
+      ee: Number.POSITIVE_INFINITY,
+      em: Number.POSITIVE_INFINITY
+    }
+    for (let i = 0; i < 2; i++) {
+      best.km = Math.min(best.km, yield* kafkajsGroup("message"))
+      best.ee = Math.min(best.ee, yield* eddyGroup("each"))
+      best.em = Math.min(best.em, yield* eddyGroup("message"))
+      best.kb = Math.min(best.kb, yield* kafkajsGroup("batch"))
+      best.eb = Math.min(best.eb, yield* eddyGroup("batch"))
+    }
+    console.log("")
+    console.log(`| group consumer (${recordSize} B records, from offset 0) | records | MB/s | records/s | vs kafkajs |`)
+    console.log("| --- | --- | --- | --- | --- |")
+    const groupRow = (label: string, secs: number, base: number) =>
+      row(label, fmt(total), mb(secs), fmt(total / secs), `${fmt(base / secs, 2)}x`)
+    groupRow("kafkajs consumer, eachMessage", best.km, best.km)
+    groupRow("Eddy Consumer.forEach (an Effect per record)", best.ee, best.km)
+    groupRow("Eddy Consumer.records (a stream element per record)", best.em, best.km)
+    groupRow("kafkajs consumer, eachBatch", best.kb, best.kb)
+    groupRow("Eddy Consumer.batches (a partition's run per element)", best.eb, best.kb)
   }
-  for (let i = 0; i < 2; i++) {
-    best.km = Math.min(best.km, yield* kafkajsGroup("message"))
-    best.em = Math.min(best.em, yield* eddyGroup("message"))
-    best.kb = Math.min(best.kb, yield* kafkajsGroup("batch"))
-    best.eb = Math.min(best.eb, yield* eddyGroup("batch"))
-  }
-  console.log("")
-  console.log("| group consumer (1 KiB records, from offset 0) | records | MB/s | records/s | vs kafkajs |")
-  console.log("| --- | --- | --- | --- | --- |")
-  const groupRow = (label: string, secs: number, base: number) =>
-    row(label, fmt(total), fmt((total * 1024) / MiB / secs, 1), fmt(total / secs), `${fmt(base / secs, 2)}x`)
-  groupRow("kafkajs consumer, eachMessage", best.km, best.km)
-  groupRow("Eddy Consumer.records (a record per element)", best.em, best.km)
-  groupRow("kafkajs consumer, eachBatch", best.kb, best.kb)
-  groupRow("Eddy Consumer.batches (a partition's run per element)", best.eb, best.kb)
   yield* Effect.promise(() => kproducer.disconnect().then(() => kadmin.disconnect()))
 })
 

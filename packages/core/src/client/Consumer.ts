@@ -5,9 +5,10 @@
  * `Stream` built on the Fetcher's `fetchOnce`.
  *
  * One membership fiber joins and syncs (the leader computes the assignment), a heartbeat fiber keeps the
- * member alive between rebalances, and streams read the partitions assigned to this member. A record counts as consumed once the stream is pulled again after it
- * (or the stream ends normally after it): auto-commit and `commit()` commit consumed offsets, so processing
- * inside the stream is at-least-once. Closing the Scope commits consumed offsets and leaves the group.
+ * member alive between rebalances, and streams (or `forEach`) read the partitions assigned to this member. A
+ * record counts as consumed once the stream is pulled again after it (or the stream ends normally after it;
+ * with `forEach`, once its Effect succeeded): auto-commit and `commit()` commit consumed offsets, so
+ * processing is at-least-once. Closing the Scope commits consumed offsets and leaves the group.
  */
 import {
   Chunk,
@@ -147,6 +148,16 @@ export interface Consumer {
   readonly batches: <const T extends ReadonlyArray<AnyTopic>>(
     topics: T
   ) => Stream.Stream<ConsumerBatch<RecordOf<T[number]>>, ConsumerError>
+  /**
+   * Subscribes to `topics` and runs `f` on each record of the partitions assigned to this member, one
+   * record at a time (like kafkajs's `eachMessage`); a record counts as consumed once `f` has succeeded on it.
+   * Runs until interrupted, or fails with the first failure of `f` (that record is not consumed) or of
+   * the consumer. No stream machinery per record: the fastest way to handle records one by one.
+   */
+  readonly forEach: <const T extends ReadonlyArray<AnyTopic>, E, R>(
+    topics: T,
+    f: (record: RecordOf<T[number]>) => Effect.Effect<unknown, E, R>
+  ) => Effect.Effect<never, ConsumerError | E, R>
   /** Commits the consumed offsets of the assigned partitions. */
   readonly commit: Effect.Effect<void, ConsumerError>
   /** Commits explicit offsets (the offset of the next record to read). */
@@ -191,6 +202,11 @@ interface Buffered {
 }
 
 /** Decodes a raw record with its topic's serdes (decoded one by one, so records before a bad one are emitted). */
+/** What a reader's poll returns when it has no element now: an Effect to run before polling again. */
+class Wait {
+  constructor(readonly effect: Effect.Effect<void, ConsumerError>) {}
+}
+
 const decodeRecord = (
   topic: Topic.Topic<unknown, unknown>,
   r: Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>
@@ -829,195 +845,221 @@ export const makeWith = (
     // ------------------------------------------------------------------------------------------------
     // streams
 
-    const subscribe = (topics: ReadonlyArray<AnyTopic>, batched: boolean) =>
-      Stream.unwrapScoped(
-        Effect.gen(function* () {
-          const typed = topics.map((t) => (typeof t === "string" ? Topic.raw(t) : t)) as ReadonlyArray<
-            Topic.Topic<unknown, unknown>
-          >
-          yield* Effect.acquireRelease(
+    /**
+     * Subscribes to `topics` for the life of the scope and returns the reader's `poll`: the next element
+     * at once (a record, or a partition's run when `batched`), a decode failure, or a {@link Wait} to run
+     * first. `promote` makes the element polled last consumed.
+     */
+    const open = <A>(
+      topics: ReadonlyArray<AnyTopic>,
+      batched: boolean
+    ): Effect.Effect<
+      { readonly poll: () => A | Topic.RecordDecodeError | Wait; readonly promote: () => void },
+      never,
+      Scope.Scope
+    > =>
+      Effect.gen(function* () {
+        const typed = topics.map((t) => (typeof t === "string" ? Topic.raw(t) : t)) as ReadonlyArray<
+          Topic.Topic<unknown, unknown>
+        >
+        yield* Effect.acquireRelease(
+          Effect.gen(function* () {
+            activeStreams++
+            lastPull = yield* Clock.currentTimeMillis
+            let changed = false
+            for (const t of typed) {
+              const n = subscriptions.get(t.name) ?? 0
+              if (n === 0) changed = true
+              subscriptions.set(t.name, n + 1)
+            }
+            if (changed) yield* requestRejoin
+          }),
+          () =>
             Effect.gen(function* () {
-              activeStreams++
-              lastPull = yield* Clock.currentTimeMillis
+              activeStreams--
               let changed = false
               for (const t of typed) {
-                const n = subscriptions.get(t.name) ?? 0
-                if (n === 0) changed = true
-                subscriptions.set(t.name, n + 1)
+                const n = (subscriptions.get(t.name) ?? 1) - 1
+                if (n === 0) {
+                  subscriptions.delete(t.name)
+                  changed = true
+                } else subscriptions.set(t.name, n)
               }
-              if (changed) yield* requestRejoin
-            }),
-            () =>
-              Effect.gen(function* () {
-                activeStreams--
-                let changed = false
-                for (const t of typed) {
-                  const n = (subscriptions.get(t.name) ?? 1) - 1
-                  if (n === 0) {
-                    subscriptions.delete(t.name)
-                    changed = true
-                  } else subscriptions.set(t.name, n)
-                }
-                if (changed && !closed) yield* requestRejoin
-              })
-          )
-          // buffered records from `head` on (an index rather than shift(): rounds hold thousands)
-          const buffer: Array<Buffered> = []
-          let head = 0
-          let pending: { state: PartitionState; epoch: number; next: number } | undefined
-          /** The record emitted last is consumed once the stream is pulled again (or ends normally). */
-          const promote = () => {
-            if (pending !== undefined && pending.state.epoch === pending.epoch) pending.state.consumed = pending.next
-            pending = undefined
-          }
-          yield* Effect.addFinalizer((exit) =>
-            Effect.sync(() => {
-              if (Exit.isSuccess(exit)) promote()
-              // records fetched but not emitted are read again by the next stream
-              const rewound = new Set<PartitionState>()
-              for (let i = head; i < buffer.length; i++) {
-                const b = buffer[i]!
-                if (b.state.epoch !== b.epoch || rewound.has(b.state)) continue
-                b.state.fetchPos = Math.min(b.state.fetchPos, b.record.offset)
-                rewound.add(b.state)
-              }
-              for (const s of rewound) s.epoch++
-              buffer.length = 0
-              head = 0
+              if (changed && !closed) yield* requestRejoin
             })
-          )
-
-          const fetchRound = Effect.gen(function* () {
-            const work: Array<{
-              topic: Topic.Topic<unknown, unknown>
-              positions: Map<number, number>
-              states: Map<number, { state: PartitionState; epoch: number }>
-            }> = []
-            for (const topic of typed) {
-              const states = owned.get(topic.name)
-              if (states === undefined) continue
-              const positions = new Map<number, number>()
-              const snap = new Map<number, { state: PartitionState; epoch: number }>()
-              for (const [p, s] of states) {
-                if (s.paused) continue
-                positions.set(p, s.fetchPos)
-                snap.set(p, { state: s, epoch: s.epoch })
-              }
-              if (positions.size > 0) work.push({ topic, positions, states: snap })
+        )
+        // buffered records from `head` on (an index rather than shift(): rounds hold thousands)
+        const buffer: Array<Buffered> = []
+        let head = 0
+        // the record emitted last (three variables rather than an object per record)
+        let pendingState: PartitionState | undefined
+        let pendingEpoch = 0
+        let pendingNext = 0
+        /** The record emitted last is consumed once the stream is pulled again (or ends normally). */
+        const promote = () => {
+          if (pendingState !== undefined && pendingState.epoch === pendingEpoch) pendingState.consumed = pendingNext
+          pendingState = undefined
+        }
+        yield* Effect.addFinalizer((exit) =>
+          Effect.sync(() => {
+            if (Exit.isSuccess(exit)) promote()
+            // records fetched but not emitted are read again by the next stream
+            const rewound = new Set<PartitionState>()
+            for (let i = head; i < buffer.length; i++) {
+              const b = buffer[i]!
+              if (b.state.epoch !== b.epoch || rewound.has(b.state)) continue
+              b.state.fetchPos = Math.min(b.state.fetchPos, b.record.offset)
+              rewound.add(b.state)
             }
-            if (work.length === 0) {
-              yield* Effect.sleep(Duration.millis(Math.min(maxWaitMs, 50)))
-              return
-            }
-            const rounds = yield* Effect.forEach(
-              work,
-              (w) =>
-                Effect.map(cluster.retry(fetcher.fetchOnce(Topic.raw(w.topic.name), w.positions)), (round) => ({
-                  w,
-                  round
-                })),
-              { concurrency: "unbounded" }
-            )
-            for (const { w, round } of rounds) {
-              for (const r of round.records) {
-                const snap = w.states.get(r.partition)
-                if (snap !== undefined && snap.state.epoch === snap.epoch) {
-                  buffer.push({ record: r, topic: w.topic, state: snap.state, epoch: snap.epoch })
-                }
-              }
-              for (const [p, snap] of w.states) {
-                const next = round.positions.get(p)
-                if (next !== undefined && snap.state.epoch === snap.epoch) snap.state.fetchPos = next
-              }
-            }
-          })
-
-          /** Drops `b` when a seek, a revocation or a pause happened since its fetch; true when dropped. */
-          const dropped = (b: Buffered): boolean => {
-            if (b.state.epoch === b.epoch && !b.state.paused) return false
-            if (b.state.epoch === b.epoch && b.state.fetchPos > b.record.offset) b.state.fetchPos = b.record.offset
-            if (b.state.epoch === b.epoch) b.state.epoch++
-            return true
-          }
-          /** The stream fails at a bad record; it is fetched again after a restart (seek past it). */
-          const failAt = (b: Buffered, error: Topic.RecordDecodeError): Topic.RecordDecodeError => {
-            b.state.epoch++
-            b.state.fetchPos = b.record.offset
-            return error
-          }
-          // a batch's decode failure, reported on the pull after the records before it
-          let failure: { readonly at: Buffered; readonly error: Topic.RecordDecodeError } | undefined
-
-          /** The next buffered record still owned (dropped ones skipped); undefined once the buffer is used up. */
-          const nextOwned = (): Buffered | undefined => {
-            while (head < buffer.length) {
-              const b = buffer[head++]!
-              if (!dropped(b)) return b
-            }
+            for (const s of rewound) s.epoch++
             buffer.length = 0
             head = 0
-            return undefined
-          }
-          /** Decodes `b`; a good record becomes the last one emitted (consumed on the next pull). */
-          const emit = (b: Buffered): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError => {
-            const record = decodeRecord(b.topic, b.record)
-            if (!(record instanceof Topic.RecordDecodeError)) {
-              pending = { state: b.state, epoch: b.epoch, next: b.record.offset + 1 }
-            }
-            return record
-          }
+          })
+        )
 
-          /** The next buffered record, decoded; undefined once the buffer is used up. */
-          const nextRecord = (): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError | undefined => {
-            const b = nextOwned()
-            if (b === undefined) return undefined
-            const record = emit(b)
-            return record instanceof Topic.RecordDecodeError ? failAt(b, record) : record
-          }
-
-          /** The next run of buffered records of one partition, decoded; undefined once the buffer is used up. */
-          const nextBatch = ():
-            | ConsumerBatch<Topic.ConsumerRecord<unknown, unknown>>
-            | Topic.RecordDecodeError
-            | undefined => {
-            if (failure !== undefined) {
-              const { at, error } = failure
-              failure = undefined
-              return failAt(at, error)
+        const fetchRound = Effect.gen(function* () {
+          const work: Array<{
+            topic: Topic.Topic<unknown, unknown>
+            positions: Map<number, number>
+            states: Map<number, { state: PartitionState; epoch: number }>
+          }> = []
+          for (const topic of typed) {
+            const states = owned.get(topic.name)
+            if (states === undefined) continue
+            const positions = new Map<number, number>()
+            const snap = new Map<number, { state: PartitionState; epoch: number }>()
+            for (const [p, s] of states) {
+              if (s.paused) continue
+              positions.set(p, s.fetchPos)
+              snap.set(p, { state: s, epoch: s.epoch })
             }
-            const first = nextOwned()
-            if (first === undefined) return undefined
-            const records: Array<Topic.ConsumerRecord<unknown, unknown>> = []
-            for (let b = first; ; ) {
-              const record = emit(b)
-              if (record instanceof Topic.RecordDecodeError) {
-                if (records.length === 0) return failAt(b, record)
-                failure = { at: b, error: record }
-                break
+            if (positions.size > 0) work.push({ topic, positions, states: snap })
+          }
+          if (work.length === 0) {
+            yield* Effect.sleep(Duration.millis(Math.min(maxWaitMs, 50)))
+            return
+          }
+          const rounds = yield* Effect.forEach(
+            work,
+            (w) =>
+              Effect.map(cluster.retry(fetcher.fetchOnce(Topic.raw(w.topic.name), w.positions)), (round) => ({
+                w,
+                round
+              })),
+            { concurrency: "unbounded" }
+          )
+          for (const { w, round } of rounds) {
+            for (const r of round.records) {
+              const snap = w.states.get(r.partition)
+              if (snap !== undefined && snap.state.epoch === snap.epoch) {
+                buffer.push({ record: r, topic: w.topic, state: snap.state, epoch: snap.epoch })
               }
-              records.push(record)
-              const next = buffer[head]
-              // the rest of this partition's run (same fetch, nothing can have changed its state meanwhile)
-              if (next === undefined || next.state !== first.state || next.epoch !== first.epoch) break
-              b = next
-              head++
             }
-            return { topic: first.record.topic, partition: first.record.partition, records }
+            for (const [p, snap] of w.states) {
+              const next = round.positions.get(p)
+              if (next !== undefined && snap.state.epoch === snap.epoch) snap.state.fetchPos = next
+            }
           }
+        })
 
-          // One pull: a buffered record is emitted without an asynchronous step (no fiber, no race per
-          // record); only a fetch round, which may wait, races the consumer's fatal failure.
+        /** Drops `b` when a seek, a revocation or a pause happened since its fetch; true when dropped. */
+        const dropped = (b: Buffered): boolean => {
+          if (b.state.epoch === b.epoch && !b.state.paused) return false
+          if (b.state.epoch === b.epoch && b.state.fetchPos > b.record.offset) b.state.fetchPos = b.record.offset
+          if (b.state.epoch === b.epoch) b.state.epoch++
+          return true
+        }
+        /** The stream fails at a bad record; it is fetched again after a restart (seek past it). */
+        const failAt = (b: Buffered, error: Topic.RecordDecodeError): Topic.RecordDecodeError => {
+          b.state.epoch++
+          b.state.fetchPos = b.record.offset
+          return error
+        }
+        // a batch's decode failure, reported on the pull after the records before it
+        let failure: { readonly at: Buffered; readonly error: Topic.RecordDecodeError } | undefined
+
+        /** The next buffered record still owned (dropped ones skipped); undefined once the buffer is used up. */
+        const nextOwned = (): Buffered | undefined => {
+          while (head < buffer.length) {
+            const b = buffer[head++]!
+            if (!dropped(b)) return b
+          }
+          buffer.length = 0
+          head = 0
+          return undefined
+        }
+        /** Decodes `b`; a good record becomes the last one emitted (consumed on the next pull). */
+        const emit = (b: Buffered): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError => {
+          const record = decodeRecord(b.topic, b.record)
+          if (!(record instanceof Topic.RecordDecodeError)) {
+            pendingState = b.state
+            pendingEpoch = b.epoch
+            pendingNext = b.record.offset + 1
+          }
+          return record
+        }
+
+        /** The next buffered record, decoded; undefined once the buffer is used up. */
+        const nextRecord = (): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError | undefined => {
+          const b = nextOwned()
+          if (b === undefined) return undefined
+          const record = emit(b)
+          return record instanceof Topic.RecordDecodeError ? failAt(b, record) : record
+        }
+
+        /** The next run of buffered records of one partition, decoded; undefined once the buffer is used up. */
+        const nextBatch = ():
+          | ConsumerBatch<Topic.ConsumerRecord<unknown, unknown>>
+          | Topic.RecordDecodeError
+          | undefined => {
+          if (failure !== undefined) {
+            const { at, error } = failure
+            failure = undefined
+            return failAt(at, error)
+          }
+          const first = nextOwned()
+          if (first === undefined) return undefined
+          const records: Array<Topic.ConsumerRecord<unknown, unknown>> = []
+          for (let b = first; ; ) {
+            const record = emit(b)
+            if (record instanceof Topic.RecordDecodeError) {
+              if (records.length === 0) return failAt(b, record)
+              failure = { at: b, error: record }
+              break
+            }
+            records.push(record)
+            const next = buffer[head]
+            // the rest of this partition's run (same fetch, nothing can have changed its state meanwhile)
+            if (next === undefined || next.state !== first.state || next.epoch !== first.epoch) break
+            b = next
+            head++
+          }
+          return { topic: first.record.topic, partition: first.record.partition, records }
+        }
+
+        // A buffered element is returned without an asynchronous step (no fiber, no race per record); only
+        // a fetch round, which may wait, races the consumer's fatal failure.
+        const fetchOrFail = new Wait(Effect.raceFirst(fetchRound, Deferred.await(fatal)))
+        const rejoin = new Wait(requestRejoin)
+        const poll = (): A | Topic.RecordDecodeError | Wait => {
+          if (fatalError !== undefined) return new Wait(Effect.fail(fatalError))
+          lastPull = clock.unsafeCurrentTimeMillis()
+          if (pollExpired) {
+            pollExpired = false
+            return rejoin
+          }
+          const next = batched ? nextBatch() : nextRecord()
+          return next === undefined ? fetchOrFail : (next as A | Topic.RecordDecodeError)
+        }
+        return { poll, promote }
+      })
+
+    const subscribe = (topics: ReadonlyArray<AnyTopic>, batched: boolean) =>
+      Stream.unwrapScoped(
+        Effect.map(open<unknown>(topics, batched), ({ poll, promote }) => {
           const pull = (): Effect.Effect<Chunk.Chunk<unknown>, ConsumerError> => {
-            if (fatalError !== undefined) return Effect.fail(fatalError)
-            lastPull = clock.unsafeCurrentTimeMillis()
-            if (pollExpired) {
-              pollExpired = false
-              return Effect.zipRight(requestRejoin, Effect.suspend(pull))
-            }
-            const next = batched ? nextBatch() : nextRecord()
-            if (next === undefined) {
-              return Effect.zipRight(Effect.raceFirst(fetchRound, Deferred.await(fatal)), Effect.suspend(pull))
-            }
+            const next = poll()
+            if (next instanceof Wait) return Effect.zipRight(next.effect, Effect.suspend(pull))
             return next instanceof Topic.RecordDecodeError ? Effect.fail(next) : Effect.succeed(Chunk.of(next))
           }
           return Stream.repeatEffectChunk(
@@ -1027,6 +1069,27 @@ export const makeWith = (
             })
           )
         })
+      )
+
+    const forEach = <E, R>(
+      topics: ReadonlyArray<AnyTopic>,
+      f: (record: Topic.ConsumerRecord<unknown, unknown>) => Effect.Effect<unknown, E, R>
+    ): Effect.Effect<never, ConsumerError | E, R> =>
+      Effect.scoped(
+        Effect.flatMap(open<Topic.ConsumerRecord<unknown, unknown>>(topics, false), ({ poll, promote }) =>
+          Effect.gen(function* () {
+            for (;;) {
+              const next = poll()
+              if (next instanceof Wait) yield* next.effect
+              else if (next instanceof Topic.RecordDecodeError) return yield* Effect.fail(next)
+              else {
+                yield* f(next)
+                // consumed once f is done with it
+                promote()
+              }
+            }
+          })
+        )
       )
 
     const records = (topic: AnyTopic) => subscribe([topic], false)
@@ -1063,6 +1126,7 @@ export const makeWith = (
       records: records as Consumer["records"],
       stream: ((topics: ReadonlyArray<AnyTopic>) => subscribe(topics, false)) as Consumer["stream"],
       batches: ((topics: ReadonlyArray<AnyTopic>) => subscribe(topics, true)) as Consumer["batches"],
+      forEach: forEach as Consumer["forEach"],
       commit,
       commitOffsets,
       committed,

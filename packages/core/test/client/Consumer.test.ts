@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Chunk, Effect, Exit, Queue, Schema, Scope, Stream } from "effect"
+import { Cause, Chunk, Effect, Exit, Fiber, Queue, Schema, Scope, Stream } from "effect"
 import * as Admin from "../../src/client/Admin.js"
 import * as Consumer from "../../src/client/Consumer.js"
 import * as Producer from "../../src/client/Producer.js"
@@ -460,6 +460,75 @@ describe("Consumer", () => {
       // the bad record is where the group resumes: the batch before it was consumed
       yield* consumer.commit
       const [committed] = yield* consumer.committed([{ topic: "bat-typed", partition: 0 }])
+      assert.strictEqual(committed!.offset, 2)
+    })
+  )
+
+  it.scopedLive("forEach: a record counts as consumed once f succeeded on it; a failure of f ends forEach there", () =>
+    Effect.gen(function* () {
+      const { bootstrap } = yield* setup("each", 2, 20)
+      const config = { ...fast(bootstrap, "g-each"), "enable.auto.commit": false }
+      const tps = [0, 1].map((partition) => ({ topic: "each", partition }))
+      const seen: Array<string> = []
+      // f fails on the 5th record of partition 1 (r-9): four records there and every one of partition 0 before
+      // it that f finished count as consumed, r-9 does not
+      const failure = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.make(config)
+          const error = yield* consumer
+            .forEach(["each"], (r) =>
+              text(r.value) === "r-9"
+                ? Effect.fail("boom" as const)
+                : Effect.sync(() => void seen.push(`${r.partition}:${text(r.value)}`))
+            )
+            .pipe(Effect.flip)
+          const committed = yield* Effect.zipRight(consumer.commit, consumer.committed(tps))
+          return { error, committed }
+        })
+      )
+      assert.strictEqual(failure.error, "boom")
+      const p1 = seen.filter((s) => s.startsWith("1:"))
+      assert.deepStrictEqual(p1, ["1:r-1", "1:r-3", "1:r-5", "1:r-7"])
+      assert.strictEqual(failure.committed[1]!.offset, 4)
+      assert.strictEqual(failure.committed[0]!.offset, seen.length - 4)
+      // a restarted member resumes at r-9 and reads each record exactly once more, until interrupted
+      const rest: Array<string> = []
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.make(config)
+          const fiber = yield* Effect.fork(
+            consumer.forEach(["each"], (r) => Effect.sync(() => void rest.push(text(r.value)!)))
+          )
+          yield* waitUntil("the other records", () => seen.length + rest.length >= 20)
+          yield* Effect.sleep(200)
+          yield* Fiber.interrupt(fiber)
+          yield* consumer.commit
+        })
+      )
+      assert.include(rest, "r-9")
+      assert.strictEqual(new Set([...seen.map((s) => s.slice(2)), ...rest]).size, 20)
+      assert.strictEqual(seen.length + rest.length, 20, "no record twice")
+    })
+  )
+
+  it.scopedLive("forEach decodes typed records and fails with RecordDecodeError at an undecodable one", () =>
+    Effect.gen(function* () {
+      const { bootstrap, producer } = yield* setup("each-typed", 1, 0)
+      const nums = Topic.make("each-typed", { key: Schema.String, value: Schema.Struct({ n: Schema.Number }) })
+      yield* producer.sendBatch(nums, [
+        { key: "a", value: { n: 1 } },
+        { key: "b", value: { n: 2 } }
+      ])
+      yield* producer.send("each-typed", { value: Buffer.from("not json") })
+      const consumer = yield* Consumer.make(fast(bootstrap, "g-each-typed"))
+      const got: Array<number> = []
+      const error = yield* consumer
+        .forEach([nums], (r) => Effect.sync(() => void got.push(r.value.n)))
+        .pipe(Effect.flip)
+      assert.deepStrictEqual(got, [1, 2])
+      assert.strictEqual(error._tag, "RecordDecodeError")
+      yield* consumer.commit
+      const [committed] = yield* consumer.committed([{ topic: "each-typed", partition: 0 }])
       assert.strictEqual(committed!.offset, 2)
     })
   )
