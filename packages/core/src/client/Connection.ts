@@ -13,7 +13,7 @@
  */
 import * as net from "node:net"
 import { Clock, Duration, Effect, type Scope } from "effect"
-import { encodeRequestFrame, FrameDecoder } from "../protocol/Frame.js"
+import { encodeRequestFrame, FrameDecoder, FrameReader } from "../protocol/Frame.js"
 import {
   type ApiKey,
   apiSpec,
@@ -134,15 +134,15 @@ export const make = (
 > =>
   Effect.gen(function* () {
     const broker = `${options.host}:${options.port}`
-    const socket = yield* Effect.acquireRelease(open(options.host, options.port, broker), (s) =>
-      Effect.sync(() => s.destroy())
+    const { socket, reader } = yield* Effect.acquireRelease(open(options.host, options.port, broker), (s) =>
+      Effect.sync(() => s.socket.destroy())
     ).pipe(
       Effect.timeoutFail({
         duration: Duration.millis(options.connectTimeoutMs ?? 10000),
         onTimeout: () => new ConnectionError({ broker, message: "connection setup timed out", retriable: true })
       })
     )
-    const state = wire(socket, broker, options)
+    const state = wire(socket, reader, broker, options)
     yield* Effect.addFinalizer(() => state.close)
     // interruptible even when the connection is opened in an uninterruptible region (the cluster's connect):
     // otherwise its scope could never end it
@@ -229,9 +229,34 @@ export const make = (
     } satisfies Connection
   })
 
-const open = (host: string, port: number, broker: string): Effect.Effect<net.Socket, ConnectionError> =>
-  Effect.async<net.Socket, ConnectionError>((resume) => {
-    const socket = net.connect({ host, port })
+/** The largest response frame a connection accepts. */
+const MAX_RESPONSE_FRAME = 1 << 30
+
+/** A socket's reads: into the frame reader's buffers, then to `onBytes` (set by {@link wire}). */
+interface SocketReader {
+  readonly frames: FrameReader
+  onBytes: (n: number) => void
+}
+
+const open = (
+  host: string,
+  port: number,
+  broker: string
+): Effect.Effect<{ readonly socket: net.Socket; readonly reader: SocketReader }, ConnectionError> =>
+  Effect.async((resume) => {
+    // a response is read straight into its own buffer (no chunk per read, no copy into the frame)
+    const reader: SocketReader = { frames: new FrameReader({ maxFrameSize: MAX_RESPONSE_FRAME }), onBytes: () => {} }
+    const socket = net.connect({
+      host,
+      port,
+      onread: {
+        buffer: () => reader.frames.buffer(),
+        callback: (n) => {
+          reader.onBytes(n)
+          return true
+        }
+      }
+    })
     const onError = (e: Error) => {
       socket.destroy()
       resume(Effect.fail(new ConnectionError({ broker, message: e.message, retriable: true })))
@@ -240,14 +265,13 @@ const open = (host: string, port: number, broker: string): Effect.Effect<net.Soc
     socket.once("connect", () => {
       socket.off("error", onError)
       socket.setNoDelay(true)
-      resume(Effect.succeed(socket))
+      resume(Effect.succeed({ socket, reader }))
     })
     return Effect.sync(() => socket.destroy())
   })
 
 /** The socket plumbing: a queue of pending requests, each owning the next frame. */
-const wire = (socket: net.Socket, broker: string, options: ConnectionOptions) => {
-  const decoder = new FrameDecoder({ maxFrameSize: 1 << 30 })
+const wire = (socket: net.Socket, reader: SocketReader, broker: string, options: ConnectionOptions) => {
   const pending: Array<Pending> = []
   let head = 0
   let correlation = 0
@@ -266,14 +290,7 @@ const wire = (socket: net.Socket, broker: string, options: ConnectionOptions) =>
     socket.destroy()
   }
 
-  socket.on("data", (chunk: Buffer) => {
-    let frames: Array<Uint8Array>
-    try {
-      frames = decoder.push(chunk)
-    } catch (e) {
-      failAll(`bad frame from broker: ${String(e)}`)
-      return
-    }
+  const onFrames = (frames: Array<Uint8Array>) => {
     for (const frame of frames) {
       const p = pending[head]
       if (p === undefined) {
@@ -311,6 +328,28 @@ const wire = (socket: net.Socket, broker: string, options: ConnectionOptions) =>
       }
       p.resume({ ok: true, value })
     }
+  }
+  // reads go into the reader's buffers (see open); a runtime without the onread option emits chunks instead
+  reader.onBytes = (n) => {
+    let frames: Array<Uint8Array>
+    try {
+      frames = reader.frames.read(n)
+    } catch (e) {
+      failAll(`bad frame from broker: ${String(e)}`)
+      return
+    }
+    onFrames(frames)
+  }
+  const decoder = new FrameDecoder({ maxFrameSize: MAX_RESPONSE_FRAME })
+  socket.on("data", (chunk: Buffer) => {
+    let frames: Array<Uint8Array>
+    try {
+      frames = decoder.push(chunk)
+    } catch (e) {
+      failAll(`bad frame from broker: ${String(e)}`)
+      return
+    }
+    onFrames(frames)
   })
   socket.on("error", (e) => failAll(e.message))
   socket.on("close", () => failAll("connection closed by broker"))

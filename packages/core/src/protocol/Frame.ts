@@ -124,6 +124,81 @@ export class FrameDecoder {
   }
 }
 
+/** Bytes of the reusable buffer a {@link FrameReader} reads small frames and size fields into. */
+export const FRAME_READER_SCRATCH = 64 * 1024
+
+/**
+ * Reassembles frames from reads into buffers it hands out (a socket's `onread` option): small frames and
+ * size fields are read into one reusable scratch buffer and copied out, and once a frame's size is known the
+ * rest of it is read straight into the frame's own buffer. A large response so lands in memory once, with no
+ * chunk buffer per read and no copy. Same limits and errors as {@link FrameDecoder}.
+ *
+ * Protocol: call {@link buffer} for the memory of the next read, then {@link read} with the bytes it got.
+ */
+export class FrameReader {
+  private readonly scratch: Uint8Array
+  /** Bytes at the start of `scratch` kept from the last read (a partial size field or small frame). */
+  private carry = 0
+  /** The frame being filled by reads, and how much of it is there. */
+  private frame: Uint8Array | undefined
+  private filled = 0
+  readonly maxFrameSize: number
+  readonly minFrameSize: number
+
+  constructor(limits: FrameLimits = {}, scratchSize = FRAME_READER_SCRATCH) {
+    this.maxFrameSize = limits.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
+    this.minFrameSize = limits.minFrameSize ?? 0
+    this.scratch = Buffer.allocUnsafe(Math.max(8, scratchSize))
+  }
+
+  /** Where the next read goes: the rest of the frame being filled, else the free part of the scratch buffer. */
+  buffer(): Uint8Array {
+    return this.frame !== undefined ? this.frame.subarray(this.filled) : this.scratch.subarray(this.carry)
+  }
+
+  /** Takes `n` bytes read into the last {@link buffer}; returns the frames completed (bodies), in order. */
+  read(n: number): Array<Uint8Array> {
+    const frames: Array<Uint8Array> = []
+    const frame = this.frame
+    if (frame !== undefined) {
+      this.filled += n
+      if (this.filled === frame.length) {
+        this.frame = undefined
+        frames.push(frame)
+      }
+      return frames
+    }
+    const s = this.scratch
+    const end = this.carry + n
+    let pos = 0
+    while (end - pos >= 4) {
+      const size = (s[pos]! << 24) | (s[pos + 1]! << 16) | (s[pos + 2]! << 8) | s[pos + 3]! | 0
+      if (size < this.minFrameSize || size > this.maxFrameSize) {
+        fail(`frame size ${size} is outside [${this.minFrameSize}, ${this.maxFrameSize}]`, 0)
+      }
+      const have = end - pos - 4
+      // the scratch buffer is reused: every frame leaves it as a copy
+      const out = Buffer.allocUnsafe(size)
+      if (have >= size) {
+        out.set(s.subarray(pos + 4, pos + 4 + size))
+        frames.push(out)
+        pos += 4 + size
+        continue
+      }
+      // a frame larger than what is here: the next reads fill its own buffer
+      out.set(s.subarray(pos + 4, end))
+      this.frame = out
+      this.filled = have
+      this.carry = 0
+      return frames
+    }
+    // fewer than 4 bytes left: keep them at the start for the next read
+    this.carry = end - pos
+    if (this.carry > 0 && pos > 0) s.copyWithin(0, pos, end)
+    return frames
+  }
+}
+
 /** Writes a frame into `w`: reserves the size field, runs `body`, then fills the size in. Returns where it starts. */
 const writeFrame = (body: (w: Writer) => void, w: Writer): number => {
   const start = w.offset

@@ -7,6 +7,7 @@ import {
   encodeResponseFrame,
   encodeResponseFrameParts,
   FrameDecoder,
+  FrameReader,
   frameSize
 } from "../../src/protocol/Frame.js"
 import { ApiKey, decodeRequest } from "../../src/protocol/generated/ApiKey.js"
@@ -89,6 +90,67 @@ describe("FrameDecoder", () => {
 
   it("rejects a size below the minimum", () => {
     throwsProtocolError(() => new FrameDecoder({ minFrameSize: 8 }).push(Uint8Array.of(0, 0, 0, 7)))
+  })
+})
+
+/** Feeds `stream` to `reader` as a socket would: each read fills at most the buffer handed out and `cut` bytes. */
+const readAll = (reader: FrameReader, stream: Uint8Array, cuts: ReadonlyArray<number>) => {
+  const out: Array<Uint8Array> = []
+  const early: Array<string> = []
+  const buffers: Array<number> = []
+  let pos = 0
+  let i = 0
+  while (pos < stream.length) {
+    const target = reader.buffer()
+    buffers.push(target.length)
+    const n = Math.min(target.length, cuts[i++ % cuts.length]!, stream.length - pos)
+    target.set(stream.subarray(pos, pos + n))
+    pos += n
+    const frames = reader.read(n)
+    out.push(...frames)
+    early.push(...frames.map(hex))
+  }
+  return { out, early, buffers }
+}
+
+describe("FrameReader", () => {
+  it("reassembles frames however the reads are cut, into scratch or straight into the frame", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 8, max: 64 }),
+        (bodies, cuts, scratch) => {
+          const stream = Buffer.concat(bodies.map(frame))
+          const reader = new FrameReader({}, scratch)
+          const { out, early } = readAll(reader, stream, cuts)
+          // and later reads (into the reused scratch buffer) do not change a frame already returned
+          assert.deepStrictEqual(out.map(hex), bodies.map(hex))
+          assert.deepStrictEqual(early, bodies.map(hex))
+        }
+      ),
+      { numRuns: 300 }
+    )
+  })
+
+  it("reads the rest of a large frame into the frame itself", () => {
+    const body = Buffer.alloc(1 << 20, 7)
+    const reader = new FrameReader({}, 1024)
+    const { out, buffers } = readAll(reader, frame(body), [1 << 20])
+    assert.strictEqual(out.length, 1)
+    assert.isTrue(Buffer.from(out[0]!).equals(body))
+    // the first read fills the scratch buffer, the second takes everything else in one go
+    assert.deepStrictEqual(buffers, [1024, (1 << 20) - 1020])
+  })
+
+  it("rejects sizes outside the limits", () => {
+    const reject = (reader: FrameReader, size: Uint8Array) => {
+      reader.buffer().set(size)
+      throwsProtocolError(() => reader.read(4))
+    }
+    reject(new FrameReader(), Uint8Array.of(0xff, 0xff, 0xff, 0xfe))
+    reject(new FrameReader({ maxFrameSize: 1000 }), Uint8Array.of(0, 0, 0x03, 0xe9))
+    reject(new FrameReader({ minFrameSize: 8 }), Uint8Array.of(0, 0, 0, 7))
   })
 })
 
