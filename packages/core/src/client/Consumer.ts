@@ -194,11 +194,15 @@ interface PartitionState {
   paused: boolean
 }
 
-interface Buffered {
-  readonly record: Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>
+/** Buffered records of one partition from one fetch round: `records[next..end)` are still to be emitted. */
+interface Run {
   readonly topic: Topic.Topic<unknown, unknown>
   readonly state: PartitionState
+  /** The partition's epoch when fetched: a seek or revocation since then drops the run. */
   readonly epoch: number
+  readonly records: ReadonlyArray<Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>>
+  next: number
+  readonly end: number
 }
 
 /** Decodes a raw record with its topic's serdes (decoded one by one, so records before a bad one are emitted). */
@@ -889,7 +893,8 @@ export const makeWith = (
             })
         )
         // buffered records from `head` on (an index rather than shift(): rounds hold thousands)
-        const buffer: Array<Buffered> = []
+        // buffered records: runs of one partition's records from one fetch round, used up from `head` on
+        const runs: Array<Run> = []
         let head = 0
         // the record emitted last (three variables rather than an object per record)
         let pendingState: PartitionState | undefined
@@ -905,14 +910,14 @@ export const makeWith = (
             if (Exit.isSuccess(exit)) promote()
             // records fetched but not emitted are read again by the next stream
             const rewound = new Set<PartitionState>()
-            for (let i = head; i < buffer.length; i++) {
-              const b = buffer[i]!
-              if (b.state.epoch !== b.epoch || rewound.has(b.state)) continue
-              b.state.fetchPos = Math.min(b.state.fetchPos, b.record.offset)
-              rewound.add(b.state)
+            for (let i = head; i < runs.length; i++) {
+              const run = runs[i]!
+              if (run.next >= run.end || run.state.epoch !== run.epoch || rewound.has(run.state)) continue
+              run.state.fetchPos = Math.min(run.state.fetchPos, run.records[run.next]!.offset)
+              rewound.add(run.state)
             }
             for (const s of rewound) s.epoch++
-            buffer.length = 0
+            runs.length = 0
             head = 0
           })
         )
@@ -949,11 +954,17 @@ export const makeWith = (
             { concurrency: "unbounded" }
           )
           for (const { w, round } of rounds) {
-            for (const r of round.records) {
-              const snap = w.states.get(r.partition)
+            // a fetch round lists each partition's records together: one run per partition, no copy
+            const records = round.records
+            for (let i = 0; i < records.length; ) {
+              const partition = records[i]!.partition
+              let end = i + 1
+              while (end < records.length && records[end]!.partition === partition) end++
+              const snap = w.states.get(partition)
               if (snap !== undefined && snap.state.epoch === snap.epoch) {
-                buffer.push({ record: r, topic: w.topic, state: snap.state, epoch: snap.epoch })
+                runs.push({ topic: w.topic, state: snap.state, epoch: snap.epoch, records, next: i, end })
               }
+              i = end
             }
             for (const [p, snap] of w.states) {
               const next = round.positions.get(p)
@@ -962,79 +973,92 @@ export const makeWith = (
           }
         })
 
-        /** Drops `b` when a seek, a revocation or a pause happened since its fetch; true when dropped. */
-        const dropped = (b: Buffered): boolean => {
-          if (b.state.epoch === b.epoch && !b.state.paused) return false
-          if (b.state.epoch === b.epoch && b.state.fetchPos > b.record.offset) b.state.fetchPos = b.record.offset
-          if (b.state.epoch === b.epoch) b.state.epoch++
-          return true
-        }
-        /** The stream fails at a bad record; it is fetched again after a restart (seek past it). */
-        const failAt = (b: Buffered, error: Topic.RecordDecodeError): Topic.RecordDecodeError => {
-          b.state.epoch++
-          b.state.fetchPos = b.record.offset
-          return error
-        }
-        // a batch's decode failure, reported on the pull after the records before it
-        let failure: { readonly at: Buffered; readonly error: Topic.RecordDecodeError } | undefined
-
-        /** The next buffered record still owned (dropped ones skipped); undefined once the buffer is used up. */
-        const nextOwned = (): Buffered | undefined => {
-          while (head < buffer.length) {
-            const b = buffer[head++]!
-            if (!dropped(b)) return b
+        /**
+         * The run whose next record is the next one still owned (records of partitions that were sought,
+         * revoked or paused since their fetch are dropped); undefined once the buffer is used up.
+         */
+        const nextRun = (): Run | undefined => {
+          while (head < runs.length) {
+            const run = runs[head]!
+            if (run.next < run.end) {
+              const state = run.state
+              if (state.epoch === run.epoch && !state.paused) return run
+              if (state.epoch === run.epoch) {
+                // paused: read again from here after resume
+                const offset = run.records[run.next]!.offset
+                if (state.fetchPos > offset) state.fetchPos = offset
+                state.epoch++
+              }
+            }
+            head++
           }
-          buffer.length = 0
+          runs.length = 0
           head = 0
           return undefined
         }
-        /** Decodes `b`; a good record becomes the last one emitted (consumed on the next pull). */
-        const emit = (b: Buffered): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError => {
-          const record = decodeRecord(b.topic, b.record)
-          if (!(record instanceof Topic.RecordDecodeError)) {
-            pendingState = b.state
-            pendingEpoch = b.epoch
-            pendingNext = b.record.offset + 1
-          }
-          return record
+        /** The stream fails at a bad record; it is fetched again after a restart (seek past it). */
+        const failAt = (state: PartitionState, offset: number, error: Topic.RecordDecodeError) => {
+          state.epoch++
+          state.fetchPos = offset
+          return error
         }
+        /** `record` becomes the last one emitted (consumed on the next pull). */
+        const emitted = (run: Run, offset: number) => {
+          pendingState = run.state
+          pendingEpoch = run.epoch
+          pendingNext = offset + 1
+        }
+        // a batch's decode failure, reported on the pull after the records before it
+        let failure:
+          | { readonly state: PartitionState; readonly offset: number; readonly error: Topic.RecordDecodeError }
+          | undefined
 
         /** The next buffered record, decoded; undefined once the buffer is used up. */
         const nextRecord = (): Topic.ConsumerRecord<unknown, unknown> | Topic.RecordDecodeError | undefined => {
-          const b = nextOwned()
-          if (b === undefined) return undefined
-          const record = emit(b)
-          return record instanceof Topic.RecordDecodeError ? failAt(b, record) : record
+          const run = nextRun()
+          if (run === undefined) return undefined
+          const raw = run.records[run.next++]!
+          const record = decodeRecord(run.topic, raw)
+          if (record instanceof Topic.RecordDecodeError) return failAt(run.state, raw.offset, record)
+          emitted(run, raw.offset)
+          return record
         }
 
-        /** The next run of buffered records of one partition, decoded; undefined once the buffer is used up. */
+        /** The rest of the next run, decoded; undefined once the buffer is used up. */
         const nextBatch = ():
           | ConsumerBatch<Topic.ConsumerRecord<unknown, unknown>>
           | Topic.RecordDecodeError
           | undefined => {
           if (failure !== undefined) {
-            const { at, error } = failure
+            const { state, offset, error } = failure
             failure = undefined
-            return failAt(at, error)
+            return failAt(state, offset, error)
           }
-          const first = nextOwned()
-          if (first === undefined) return undefined
-          const records: Array<Topic.ConsumerRecord<unknown, unknown>> = []
-          for (let b = first; ; ) {
-            const record = emit(b)
-            if (record instanceof Topic.RecordDecodeError) {
-              if (records.length === 0) return failAt(b, record)
-              failure = { at: b, error: record }
-              break
+          const run = nextRun()
+          if (run === undefined) return undefined
+          const { records, next, end, topic } = run
+          let out: Array<Topic.ConsumerRecord<unknown, unknown>>
+          if (topic.key === Topic.bytes && topic.value === Topic.bytes) {
+            // raw bytes: the fetched records are the answer
+            out = records.slice(next, end)
+            run.next = end
+          } else {
+            out = []
+            while (run.next < end) {
+              const raw = records[run.next]!
+              const record = decodeRecord(topic, raw)
+              if (record instanceof Topic.RecordDecodeError) {
+                if (out.length === 0) return failAt(run.state, raw.offset, record)
+                failure = { state: run.state, offset: raw.offset, error: record }
+                break
+              }
+              out.push(record)
+              run.next++
             }
-            records.push(record)
-            const next = buffer[head]
-            // the rest of this partition's run (same fetch, nothing can have changed its state meanwhile)
-            if (next === undefined || next.state !== first.state || next.epoch !== first.epoch) break
-            b = next
-            head++
           }
-          return { topic: first.record.topic, partition: first.record.partition, records }
+          emitted(run, records[run.next - 1]!.offset)
+          const first = records[next]!
+          return { topic: first.topic, partition: first.partition, records: out }
         }
 
         // A buffered element is returned without an asynchronous step (no fiber, no race per record); only
