@@ -118,6 +118,42 @@ describe("Fetch", () => {
     })
   )
 
+  it.scopedLive(
+    "only the first partition with records may return a batch over its limit, within what max_bytes leaves",
+    () =>
+      Effect.gen(function* () {
+        const { client } = yield* setup(3)
+        const big = "x".repeat(2000)
+        yield* produce(client, "t", 1, batch([big]))
+        yield* produce(client, "t", 2, batch([big]))
+        yield* produce(client, "t", 2, batch(["small"]))
+        const fetch = (maxBytes: number, from2 = 0) =>
+          Effect.map(
+            client.send(
+              1,
+              11,
+              fetchRequest(
+                [0, 1, 2].map((partition) => ({
+                  topic: "t",
+                  partition,
+                  offset: partition === 2 ? from2 : 0,
+                  partitionMaxBytes: 100
+                })),
+                { maxBytes }
+              )
+            ),
+            (res) => res.responses[0]!.partitions.map((p) => offsets(p.records))
+          )
+        // partition 0 is empty, so partition 1 is the first with records: its whole batch comes back;
+        // partition 2's first batch is over its limit and no longer first
+        assert.deepStrictEqual(yield* fetch(1000), [[], [0], []])
+        // the batch of partition 1 uses up max_bytes: partition 2 gets nothing, even a batch within its limit
+        assert.deepStrictEqual(yield* fetch(300, 1), [[], [0], []])
+        // with room left, partition 2's small batch comes too
+        assert.deepStrictEqual(yield* fetch(1 << 20, 1), [[], [0], [1]])
+      })
+  )
+
   it.scopedLive("checks current_leader_epoch from v9: FENCED_LEADER_EPOCH below, UNKNOWN_LEADER_EPOCH above", () =>
     Effect.gen(function* () {
       const { client } = yield* setup()
