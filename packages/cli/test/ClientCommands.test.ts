@@ -249,6 +249,11 @@ describe("eddy client commands", { timeout: 60_000 }, () => {
       produced,
       /^2000 records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, [\d.]+ ms 50th, [\d.]+ ms 95th, [\d.]+ ms 99th, [\d.]+ ms 99\.9th\.\n$/
     )
+    // with a rate: record by record (500 records at 5000/s take about 0.1 s)
+    const paced = ok(
+      await eddy(["perf", "produce", "cli-perf", "--num-records", "500", "--record-size", "100", "--throughput", "5000"])
+    )
+    assert.match(paced, /^500 records sent, [\d.]+ records\/sec/)
     const consumed = lines(ok(await eddy(["perf", "consume", "cli-perf", "--messages", "2000"])))
     assert.strictEqual(
       consumed[0],
