@@ -251,7 +251,17 @@ describe("eddy client commands", { timeout: 60_000 }, () => {
     )
     // with a rate: record by record (500 records at 5000/s take about 0.1 s)
     const paced = ok(
-      await eddy(["perf", "produce", "cli-perf", "--num-records", "500", "--record-size", "100", "--throughput", "5000"])
+      await eddy([
+        "perf",
+        "produce",
+        "cli-perf",
+        "--num-records",
+        "500",
+        "--record-size",
+        "100",
+        "--throughput",
+        "5000"
+      ])
     )
     assert.match(paced, /^500 records sent, [\d.]+ records\/sec/)
     const consumed = lines(ok(await eddy(["perf", "consume", "cli-perf", "--messages", "2000"])))
