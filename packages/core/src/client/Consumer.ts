@@ -896,9 +896,11 @@ export const makeWith = (
         // buffered records: runs of one partition's records from one fetch round, used up from `head` on
         const runs: Array<Run> = []
         let head = 0
-        // the record emitted last (three variables rather than an object per record)
+        // the element emitted last: its partition, the epoch it was fetched in, its first offset and the one
+        // after its last record (variables rather than an object per record)
         let pendingState: PartitionState | undefined
         let pendingEpoch = 0
+        let pendingFirst = 0
         let pendingNext = 0
         /** The record emitted last is consumed once the stream is pulled again (or ends normally). */
         const promote = () => {
@@ -907,9 +909,14 @@ export const makeWith = (
         }
         yield* Effect.addFinalizer((exit) =>
           Effect.sync(() => {
-            if (Exit.isSuccess(exit)) promote()
-            // records fetched but not emitted are read again by the next stream
             const rewound = new Set<PartitionState>()
+            if (Exit.isSuccess(exit)) promote()
+            else if (pendingState !== undefined && pendingState.epoch === pendingEpoch) {
+              // the element emitted last was not consumed (the stream or f failed on it): read it again
+              pendingState.fetchPos = Math.min(pendingState.fetchPos, pendingFirst)
+              rewound.add(pendingState)
+            }
+            // records fetched but not emitted are read again by the next stream
             for (let i = head; i < runs.length; i++) {
               const run = runs[i]!
               if (run.next >= run.end || run.state.epoch !== run.epoch || rewound.has(run.state)) continue
@@ -1002,11 +1009,12 @@ export const makeWith = (
           state.fetchPos = offset
           return error
         }
-        /** `record` becomes the last one emitted (consumed on the next pull). */
-        const emitted = (run: Run, offset: number) => {
+        /** Records `first..last` of `run` are the element emitted last (consumed on the next pull). */
+        const emitted = (run: Run, first: number, last: number) => {
           pendingState = run.state
           pendingEpoch = run.epoch
-          pendingNext = offset + 1
+          pendingFirst = first
+          pendingNext = last + 1
         }
         // a batch's decode failure, reported on the pull after the records before it
         let failure:
@@ -1020,7 +1028,7 @@ export const makeWith = (
           const raw = run.records[run.next++]!
           const record = decodeRecord(run.topic, raw)
           if (record instanceof Topic.RecordDecodeError) return failAt(run.state, raw.offset, record)
-          emitted(run, raw.offset)
+          emitted(run, raw.offset, raw.offset)
           return record
         }
 
@@ -1056,7 +1064,7 @@ export const makeWith = (
               run.next++
             }
           }
-          emitted(run, records[run.next - 1]!.offset)
+          emitted(run, records[next]!.offset, records[run.next - 1]!.offset)
           const first = records[next]!
           return { topic: first.topic, partition: first.partition, records: out }
         }

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Chunk, Effect, Exit, Fiber, Queue, Schema, Scope, Stream } from "effect"
+import { Cause, Chunk, Deferred, Effect, Exit, Fiber, Queue, Schema, Scope, Stream } from "effect"
 import * as Admin from "../../src/client/Admin.js"
 import * as Consumer from "../../src/client/Consumer.js"
 import * as Producer from "../../src/client/Producer.js"
@@ -530,6 +530,50 @@ describe("Consumer", () => {
       yield* consumer.commit
       const [committed] = yield* consumer.committed([{ topic: "each-typed", partition: 0 }])
       assert.strictEqual(committed!.offset, 2)
+    })
+  )
+
+  it.scopedLive("the element a stream or forEach failed on is read again by the member's next stream", () =>
+    Effect.gen(function* () {
+      const { bootstrap, produce } = yield* setup("again", 1, 1)
+      const consumer = yield* Consumer.make({ ...fast(bootstrap, "g-again"), "enable.auto.commit": false })
+      // a stream that takes r-0 and holds on to it keeps the topic subscribed, so closing the streams below
+      // does not rejoin the group (a rejoin would start again from the committed offset anyway)
+      const held = yield* Deferred.make<void>()
+      yield* consumer.records("again").pipe(
+        Stream.runForEach(() => Effect.zipRight(Deferred.succeed(held, undefined), Effect.never)),
+        Effect.forkScoped
+      )
+      yield* Deferred.await(held)
+      yield* produce("s", 10)
+      const failOn = (value: string) => (r: { readonly value: Uint8Array | null }) =>
+        text(r.value) === value ? Effect.fail("boom" as const) : Effect.void
+      yield* consumer.records("again").pipe(Stream.runForEach(failOn("s-3")), Effect.flip)
+      const first = yield* consumer.records("again").pipe(Stream.take(1), Stream.runCollect)
+      assert.deepStrictEqual(
+        Chunk.toArray(first).map((r) => text(r.value)),
+        ["s-3"]
+      )
+      // the stream above ended normally after s-3: forEach goes on from s-4, fails on s-6 and leaves it
+      yield* consumer.forEach(["again"], failOn("s-6")).pipe(Effect.flip)
+      const second = yield* consumer.records("again").pipe(Stream.take(1), Stream.runCollect)
+      assert.deepStrictEqual(
+        Chunk.toArray(second).map((r) => text(r.value)),
+        ["s-6"]
+      )
+      // a failed batch comes again whole
+      const batch = yield* consumer.batches(["again"]).pipe(
+        Stream.runForEach(() => Effect.fail("boom" as const)),
+        Effect.flip,
+        Effect.zipRight(consumer.batches(["again"]).pipe(Stream.take(1), Stream.runCollect))
+      )
+      assert.deepStrictEqual(
+        Chunk.toArray(batch).flatMap((b) => b.records.map((r) => text(r.value))),
+        ["s-7", "s-8", "s-9"]
+      )
+      yield* consumer.commit
+      const [committed] = yield* consumer.committed([{ topic: "again", partition: 0 }])
+      assert.strictEqual(committed!.offset, 11)
     })
   )
 })
