@@ -11,6 +11,7 @@
  * processing is at-least-once. Closing the Scope commits consumed offsets and leaves the group.
  */
 import {
+  Channel,
   Chunk,
   Clock,
   type ConfigError,
@@ -1089,17 +1090,20 @@ export const makeWith = (
     const subscribe = (topics: ReadonlyArray<AnyTopic>, batched: boolean) =>
       Stream.unwrapScoped(
         Effect.map(open<unknown>(topics, batched), ({ poll, promote }) => {
-          const pull = (): Effect.Effect<Chunk.Chunk<unknown>, ConsumerError> => {
-            const next = poll()
-            if (next instanceof Wait) return Effect.zipRight(next.effect, Effect.suspend(pull))
-            return next instanceof Topic.RecordDecodeError ? Effect.fail(next) : Effect.succeed(Chunk.of(next))
+          // A channel loop rather than Stream.repeatEffectChunk: an element written is handed to the
+          // stream's consumer, and the loop goes on (making that element consumed) only once it reads again.
+          // No Effect per element (about 1.6x the elements per second of repeatEffectChunk).
+          const step = (): Channel.Channel<Chunk.Chunk<unknown>, unknown, ConsumerError, unknown, void, unknown> => {
+            promote()
+            return pull()
           }
-          return Stream.repeatEffectChunk(
-            Effect.suspend(() => {
-              promote()
-              return pull()
-            })
-          )
+          const pull = (): Channel.Channel<Chunk.Chunk<unknown>, unknown, ConsumerError, unknown, void, unknown> => {
+            const next = poll()
+            if (next instanceof Wait) return Channel.flatMap(Channel.fromEffect(next.effect), pull)
+            if (next instanceof Topic.RecordDecodeError) return Channel.fail(next)
+            return Channel.zipRight(Channel.write(Chunk.of(next)), Channel.suspend(step))
+          }
+          return Stream.fromChannel(Channel.suspend(step))
         })
       )
 
