@@ -26,7 +26,7 @@ const describe = Command.make("describe", { bootstrap: bootstrapServer, group: g
       const [group] = yield* admin.describeGroups([flags.group])
       const lag = yield* admin.groupLag(flags.group)
       if (group === undefined || (group.groupState === "Dead" && lag.length === 0)) {
-        return yield* new UsageError({ message: `Consumer group '${flags.group}' does not exist.` })
+        return yield* new UsageError({ message: `GROUP_ID_NOT_FOUND: consumer group '${flags.group}' does not exist` })
       }
       const members = new Map(group.members.map((m) => [m.memberId, m]))
       const rows: Array<Array<string>> = [
