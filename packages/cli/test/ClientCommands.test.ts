@@ -184,7 +184,9 @@ describe("eddy client commands", { timeout: 60_000 }, () => {
     assert.include(ok(deleted), "('cli-group') was successful")
     const missing = await eddy(["groups", "describe", "cli-group"])
     assert.notStrictEqual(missing.code, 0)
-    assert.deepStrictEqual(lines(missing.stderr), ["error: GROUP_ID_NOT_FOUND: consumer group 'cli-group' does not exist"])
+    assert.deepStrictEqual(lines(missing.stderr), [
+      "error: GROUP_ID_NOT_FOUND: consumer group 'cli-group' does not exist"
+    ])
   })
 
   it("consume --group is a member of the group while it runs and commits what it printed", async () => {
