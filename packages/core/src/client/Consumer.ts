@@ -132,6 +132,8 @@ export interface Consumer {
   /**
    * Subscribes to `topic` while the stream runs and emits the records of the partitions assigned to this
    * member, decoded with the topic's serdes. One fetch round is made when the buffered records are used up.
+   * A record counts as consumed once the stream is pulled again after it: an operator that pulls ahead of
+   * the work (`Stream.buffer`, `mapEffect` with concurrency) makes it consumed before that work is done.
    */
   readonly records: {
     <K, V>(topic: Topic.Topic<K, V>): Stream.Stream<Topic.ConsumerRecord<K, V>, ConsumerError>
