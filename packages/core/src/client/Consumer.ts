@@ -895,8 +895,8 @@ export const makeWith = (
               if (changed && !closed) yield* requestRejoin
             })
         )
-        // buffered records from `head` on (an index rather than shift(): rounds hold thousands)
-        // buffered records: runs of one partition's records from one fetch round, used up from `head` on
+        // buffered records: runs of one partition's records from one fetch round, used up from `head` on (an
+        // index rather than shift())
         const runs: Array<Run> = []
         let head = 0
         // the element emitted last: its partition, the epoch it was fetched in, its first offset and the one
@@ -905,28 +905,32 @@ export const makeWith = (
         let pendingEpoch = 0
         let pendingFirst = 0
         let pendingNext = 0
-        /** The record emitted last is consumed once the stream is pulled again (or ends normally). */
+        /** The element emitted last is consumed once the stream is pulled again (or ends normally). */
         const promote = () => {
           if (pendingState !== undefined && pendingState.epoch === pendingEpoch) pendingState.consumed = pendingNext
           pendingState = undefined
         }
+        /**
+         * The partition is read again from `offset` on: its records buffered from before (of an older epoch)
+         * are dropped. A partition's first rewind has its lowest offset, so later ones of the same epoch are
+         * skipped by the epoch check of their callers.
+         */
+        const rewind = (state: PartitionState, offset: number) => {
+          if (state.fetchPos > offset) state.fetchPos = offset
+          state.epoch++
+        }
         yield* Effect.addFinalizer((exit) =>
           Effect.sync(() => {
-            const rewound = new Set<PartitionState>()
             if (Exit.isSuccess(exit)) promote()
             else if (pendingState !== undefined && pendingState.epoch === pendingEpoch) {
               // the element emitted last was not consumed (the stream or f failed on it): read it again
-              pendingState.fetchPos = Math.min(pendingState.fetchPos, pendingFirst)
-              rewound.add(pendingState)
+              rewind(pendingState, pendingFirst)
             }
             // records fetched but not emitted are read again by the next stream
             for (let i = head; i < runs.length; i++) {
               const run = runs[i]!
-              if (run.next >= run.end || run.state.epoch !== run.epoch || rewound.has(run.state)) continue
-              run.state.fetchPos = Math.min(run.state.fetchPos, run.records[run.next]!.offset)
-              rewound.add(run.state)
+              if (run.next < run.end && run.state.epoch === run.epoch) rewind(run.state, run.records[run.next]!.offset)
             }
-            for (const s of rewound) s.epoch++
             runs.length = 0
             head = 0
           })
@@ -993,12 +997,8 @@ export const makeWith = (
             if (run.next < run.end) {
               const state = run.state
               if (state.epoch === run.epoch && !state.paused) return run
-              if (state.epoch === run.epoch) {
-                // paused: read again from here after resume
-                const offset = run.records[run.next]!.offset
-                if (state.fetchPos > offset) state.fetchPos = offset
-                state.epoch++
-              }
+              // paused: read again from here after resume
+              if (state.epoch === run.epoch) rewind(state, run.records[run.next]!.offset)
             }
             head++
           }
@@ -1067,8 +1067,8 @@ export const makeWith = (
               run.next++
             }
           }
-          emitted(run, records[next]!.offset, records[run.next - 1]!.offset)
           const first = records[next]!
+          emitted(run, first.offset, records[run.next - 1]!.offset)
           return { topic: first.topic, partition: first.partition, records: out }
         }
 
@@ -1095,11 +1095,12 @@ export const makeWith = (
           // A channel loop rather than Stream.repeatEffectChunk: an element written is handed to the
           // stream's consumer, and the loop goes on (making that element consumed) only once it reads again.
           // No Effect per element (about 1.6x the elements per second of repeatEffectChunk).
-          const step = (): Channel.Channel<Chunk.Chunk<unknown>, unknown, ConsumerError, unknown, void, unknown> => {
+          type Loop = Channel.Channel<Chunk.Chunk<unknown>, unknown, ConsumerError, unknown, void, unknown>
+          const step = (): Loop => {
             promote()
             return pull()
           }
-          const pull = (): Channel.Channel<Chunk.Chunk<unknown>, unknown, ConsumerError, unknown, void, unknown> => {
+          const pull = (): Loop => {
             const next = poll()
             if (next instanceof Wait) return Channel.flatMap(Channel.fromEffect(next.effect), pull)
             if (next instanceof Topic.RecordDecodeError) return Channel.fail(next)
