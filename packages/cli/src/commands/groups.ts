@@ -3,6 +3,8 @@
  * `kafka-consumer-groups.sh`.
  */
 import * as Admin from "@eddy/core/client/Admin"
+import * as ClientError from "@eddy/core/client/ClientError"
+import { ErrorCode } from "@eddy/core/protocol/generated/ErrorCode"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { bootstrapServer, clientConfig, table, UsageError } from "./common.js"
@@ -26,7 +28,9 @@ const describe = Command.make("describe", { bootstrap: bootstrapServer, group: g
       const [group] = yield* admin.describeGroups([flags.group])
       const lag = yield* admin.groupLag(flags.group)
       if (group === undefined || (group.groupState === "Dead" && lag.length === 0)) {
-        return yield* new UsageError({ message: `GROUP_ID_NOT_FOUND: consumer group '${flags.group}' does not exist` })
+        return yield* ClientError.fromCode(ErrorCode.GROUP_ID_NOT_FOUND, {
+          message: `consumer group '${flags.group}' does not exist`
+        })
       }
       const members = new Map(group.members.map((m) => [m.memberId, m]))
       const rows: Array<Array<string>> = [
