@@ -60,12 +60,12 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "(node_modules|/build/)" },
+    exclude: { path: "(node_modules|/build/|/dist/)" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.base.json" },
     enhancedResolveOptions: {
       exportsFields: ["exports"],
-      conditionNames: ["import", "require", "node", "default", "types"]
+      conditionNames: ["@eddy/source", "import", "require", "node", "default", "types"]
     },
     combinedDependencies: true
   }

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// The `eddy` command: runs the TypeScript sources through tsx's loader. The big dependencies are loaded first,
-// without the loader: its hooks slow down every module load, and a module loaded once is not loaded again.
-await Promise.all([
-  import("effect"),
-  import("@effect/cli"),
-  import("@effect/platform-node/NodeContext"),
-  import("@effect/platform-node/NodeRuntime")
-])
-const { register } = await import("tsx/esm/api")
-register()
-await import("../src/main.ts")
+// The `eddy` command: runs the compiled JavaScript in ../dist (built by `npm run build`, which `npm ci` and
+// `npm start` run in this repository; published packages ship it).
+try {
+  await import("../dist/main.js")
+} catch (error) {
+  if (error?.code === "ERR_MODULE_NOT_FOUND" && String(error.message).includes("/dist/main.js")) {
+    console.error("error: eddy is not built (no dist/main.js); run `npm run build` in the repository")
+    process.exit(2)
+  }
+  throw error
+}
