@@ -3,7 +3,7 @@ import { Clock, Deferred, Effect, type Either, Exit } from "effect"
 import * as LogConfig from "../../log/LogConfig.js"
 import * as Produce from "../../protocol/generated/Produce.js"
 import * as MessageSet from "../../protocol/MessageSet.js"
-import { isProtocolError, type ProtocolError } from "../../protocol/ProtocolError.js"
+import { isProtocolError } from "../../protocol/ProtocolError.js"
 import * as RecordBatch from "../../protocol/RecordBatch.js"
 import { toWire, type WireError } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
@@ -48,7 +48,7 @@ const codecOf: Readonly<Record<string, RecordBatch.Compression>> = {
 }
 
 /** The settings of a topic from its effective configuration (its overrides over the broker's keys). */
-export const topicSettings = (effective: ReadonlyMap<string, TopicConfig.ResolvedValue>): TopicSettings => {
+const topicSettings = (effective: ReadonlyMap<string, TopicConfig.ResolvedValue>): TopicSettings => {
   const num = (name: string) => {
     const v = effective.get(name)?.value
     return v === null || v === undefined ? LogConfig.LONG_MAX : Number(v)
@@ -202,8 +202,7 @@ export const checkRecords = (
       out.push(buf.subarray(start, start + size))
       continue
     }
-    const stored = recompress(buf, start, valid, settings)
-    if (isProtocolError(stored)) return new CorruptMessage({ message: stored.message })
+    const stored = recompress(buf, start, valid, settings.codec, settings)
     if (stored.length > config["max.message.bytes"]) {
       return new MessageTooLarge({
         message: `The record batch of ${stored.length} bytes once stored with compression.type ${codecNames[settings.codec]} exceeds max.message.bytes ${config["max.message.bytes"]}`
@@ -228,24 +227,20 @@ const codecNames = ["uncompressed", "gzip", "snappy", "lz4", "zstd"] as const
 /**
  * The batch at `start` stored with the topic's codec: the records section `validate` decompressed, compressed
  * again (or left uncompressed), with the records' largest timestamp as `maxTimestamp` as Kafka's rebuilt batch
- * has (LogAppendTime is applied by the log at append, as for any batch). A compression failure is returned.
+ * has (LogAppendTime is applied by the log at append, as for any batch). Compressing valid bytes cannot fail
+ * but for a codec missing on this runtime: a defect, answered UNKNOWN_SERVER_ERROR.
  */
 const recompress = (
   buf: Uint8Array,
   start: number,
   valid: RecordBatch.ValidBatch,
+  codec: RecordBatch.Compression,
   settings: TopicSettings
-): Uint8Array | ProtocolError => {
-  try {
-    return RecordBatch.recompress(buf, start, valid.section, settings.codec!, {
-      ...(settings.level === undefined ? {} : { level: settings.level }),
-      ...(valid.header.recordCount > 0 ? { maxTimestamp: valid.maxTimestamp } : {})
-    })
-  } catch (e) {
-    if (isProtocolError(e)) return e
-    throw e
-  }
-}
+) =>
+  RecordBatch.recompress(buf, start, valid.section, codec, {
+    ...(settings.level === undefined ? {} : { level: settings.level }),
+    ...(valid.header.recordCount > 0 ? { maxTimestamp: valid.maxTimestamp } : {})
+  })
 
 const failed = (index: number, error: WireError): Produce.ProduceResponsePartitionProduceResponse =>
   Produce.makeProduceResponsePartitionProduceResponse({
