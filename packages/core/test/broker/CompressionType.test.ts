@@ -6,6 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as CreateTopics from "../../src/protocol/generated/CreateTopics.js"
+import * as IncrementalAlterConfigs from "../../src/protocol/generated/IncrementalAlterConfigs.js"
 import * as MessageSet from "../../src/protocol/MessageSet.js"
 import * as RecordBatch from "../../src/protocol/RecordBatch.js"
 import { batch, createTopic, fetchOne, fetchRequest, produce, topicId, values } from "./produceFetch.js"
@@ -311,5 +312,40 @@ describe("compression.type on produce", () => {
         assert.strictEqual(yield* createTopicCode(client, "bad-zstd", { "compression.zstd.level": "23" }), 40)
         assert.strictEqual(yield* createTopicCode(client, "no-lz4-level", { "compression.lz4.level": "9" }), 40)
       })
+  )
+
+  it.scopedLive("a compression.type change applies from the next produce and fetch", () =>
+    Effect.gen(function* () {
+      const client = yield* setup()
+      yield* createTopic(client, "alter")
+      const set = (value: string) =>
+        client.send(
+          44,
+          0,
+          IncrementalAlterConfigs.makeIncrementalAlterConfigsRequest({
+            resources: [
+              {
+                resourceType: 2,
+                resourceName: "alter",
+                configs: [{ name: "compression.type", configOperation: 0, value }]
+              }
+            ]
+          })
+        )
+      const codecAt = (offset: number) =>
+        Effect.map(fetchOne(client, "alter", 0, offset, 12), (p) =>
+          RecordBatch.compressionOf(RecordBatch.readHeader(p.records!).attributes)
+        )
+      yield* produce(client, "alter", 0, batch(["a"], { compression: 3 }))
+      assert.strictEqual(yield* codecAt(0), 3)
+      assert.strictEqual((yield* set("zstd")).responses[0]!.errorCode, 0)
+      assert.strictEqual((yield* fetchOne(client, "alter", 0, 0, 9)).errorCode, 76)
+      yield* produce(client, "alter", 0, batch(["b"], { compression: 3 }))
+      assert.strictEqual(yield* codecAt(1), 4)
+      assert.strictEqual((yield* set("producer")).responses[0]!.errorCode, 0)
+      assert.strictEqual((yield* fetchOne(client, "alter", 0, 0, 9)).errorCode, 0)
+      yield* produce(client, "alter", 0, batch(["c"], { compression: 3 }))
+      assert.strictEqual(yield* codecAt(2), 3)
+    })
   )
 })
