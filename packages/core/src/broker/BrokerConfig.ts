@@ -63,6 +63,16 @@ const key = (
 /** Compression codecs a topic may be configured with. */
 export const compressionTypes = ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"] as const
 
+/** `compression.gzip.level` (KIP-390): 1-9, or -1 for zlib's default. */
+export const checkGzipLevel = (v: string): string | undefined =>
+  Number.isInteger(Number(v)) && (Number(v) === -1 || (Number(v) >= 1 && Number(v) <= 9))
+    ? undefined
+    : "must be -1 or between 1 and 9"
+
+/** `compression.zstd.level` (KIP-390): zstd's range, -131072 to 22. */
+export const checkZstdLevel = (v: string): string | undefined =>
+  Number.isInteger(Number(v)) && Number(v) >= -131072 && Number(v) <= 22 ? undefined : "must be between -131072 and 22"
+
 /** The broker keys Eddy knows, with Kafka's defaults (single-node KRaft quick start where Kafka has none). */
 export const keys: ReadonlyArray<ConfigKey> = [
   key("node.id", "int", "1", "The id of this broker node.", { validate: atLeast(0), readOnly: true }),
@@ -151,6 +161,12 @@ export const keys: ReadonlyArray<ConfigKey> = [
   }),
   key("compression.type", "string", "producer", "Compression of stored batches.", {
     validate: oneOf(...compressionTypes)
+  }),
+  key("compression.gzip.level", "int", "-1", "gzip level when compression.type is gzip (-1: zlib's default).", {
+    validate: checkGzipLevel
+  }),
+  key("compression.zstd.level", "int", "3", "zstd level when compression.type is zstd.", {
+    validate: checkZstdLevel
   }),
   key("min.insync.replicas", "int", "1", "Replicas that must acknowledge an acks=all produce.", {
     validate: atLeast(1)

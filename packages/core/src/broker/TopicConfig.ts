@@ -43,6 +43,20 @@ export const keys: ReadonlyArray<TopicConfigKey> = [
     oneOf(...BrokerConfig.compressionTypes)
   ),
   t(
+    "compression.gzip.level",
+    "int",
+    ["compression.gzip.level"],
+    "gzip level when compression.type is gzip.",
+    BrokerConfig.checkGzipLevel
+  ),
+  t(
+    "compression.zstd.level",
+    "int",
+    ["compression.zstd.level"],
+    "zstd level when compression.type is zstd.",
+    BrokerConfig.checkZstdLevel
+  ),
+  t(
     "delete.retention.ms",
     "long",
     ["log.cleaner.delete.retention.ms"],

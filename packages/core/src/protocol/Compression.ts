@@ -35,7 +35,11 @@ export interface DecompressOptions {
 const gzipImpl: CodecImplementation = {
   name: "node:zlib",
   native: true,
-  compress: (data) => guard("gzip", "compression", () => zlib.gzipSync(data)),
+  compress: (data, level) =>
+    guard("gzip", "compression", () =>
+      // Kafka's -1 is Deflater.DEFAULT_COMPRESSION, which zlib calls Z_DEFAULT_COMPRESSION (-1) too
+      level === undefined ? zlib.gzipSync(data) : zlib.gzipSync(data, { level })
+    ),
   decompress: (data, maxBytes) =>
     guard("gzip", "decompression", () => {
       try {
@@ -91,10 +95,16 @@ export const codecName = (codec: number): CodecName | undefined => {
   return name === undefined ? fail(`unknown compression codec ${codec}`) : name
 }
 
+/** Options for {@link compress}. */
+export interface CompressOptions {
+  /** Compression level (KIP-390): gzip 1-9 or -1 (zlib's default), zstd -131072..22; ignored by snappy and lz4. */
+  readonly level?: number
+}
+
 /** Compresses `data` with `codec` (`none` returns `data` itself). */
-export const compress = (codec: number, data: Uint8Array): Uint8Array => {
+export const compress = (codec: number, data: Uint8Array, options?: CompressOptions): Uint8Array => {
   const name = codecName(codec)
-  return name === undefined ? data : active[name].compress(data)
+  return name === undefined ? data : active[name].compress(data, options?.level)
 }
 
 /** Decompresses `data` with `codec` (`none` returns `data` itself), failing beyond `options.maxBytes`. */

@@ -642,6 +642,8 @@ export interface ValidBatch {
   /** Smallest and largest record timestamps as written (CreateTime), for timestamp bounds checks. */
   readonly minTimestamp: number
   readonly maxTimestamp: number
+  /** The uncompressed records section (a view into the input when the batch is not compressed). */
+  readonly section: Uint8Array
 }
 
 /** Result of {@link validate}. */
@@ -713,8 +715,46 @@ export const validate = (buf: Uint8Array, pos = 0, options: ValidateOptions = {}
     size,
     hasNullKey: walked.nullKey,
     minTimestamp: count === 0 ? -1 : walked.minTimestamp,
-    maxTimestamp: count === 0 ? -1 : walked.maxTimestamp
+    maxTimestamp: count === 0 ? -1 : walked.maxTimestamp,
+    section
   }
+}
+
+/** Options for {@link recompress}. */
+export interface RecompressOptions {
+  /** The codec's level (gzip, zstd; see `Compression.compress`), else the codec's default. */
+  readonly level?: number
+  /** Stored as the batch's `maxTimestamp` (else the header's is kept). */
+  readonly maxTimestamp?: number
+}
+
+/**
+ * A copy of the batch at `pos` with its records section stored with `codec` (`none`: uncompressed), as the
+ * broker stores a batch when a topic's `compression.type` names a codec. Every header field is kept (offset,
+ * leader epoch, producer id, epoch and sequence, transactional and control flags, timestamps, record count);
+ * the codec bits, `batchLength` and the CRC are rewritten. `section` is the batch's uncompressed records
+ * section ({@link ValidBatch.section}): records are encoded the same whatever the codec, so none is decoded.
+ */
+export const recompress = (
+  buf: Uint8Array,
+  pos: number,
+  section: Uint8Array,
+  codec: Compression,
+  options: RecompressOptions = {}
+): Buffer => {
+  const body =
+    codec === Compression.none
+      ? section
+      : compressBytes(codec, section, options.level === undefined ? undefined : { level: options.level })
+  const out = Buffer.allocUnsafe(HEADER_SIZE + body.length)
+  out.set(buf.subarray(pos, pos + HEADER_SIZE), 0)
+  out.set(body, HEADER_SIZE)
+  const view = viewOf(out)
+  view.setInt32(Field.batchLength, out.length - LOG_OVERHEAD)
+  view.setInt16(Field.attributes, (view.getInt16(Field.attributes) & ~Attributes.compressionMask) | codec)
+  if (options.maxTimestamp !== undefined) writeInt64Number(view, Field.maxTimestamp, options.maxTimestamp)
+  writeCrc(out, 0, out.length)
+  return out
 }
 
 /** Control record types (the int16 in a control record's key). */

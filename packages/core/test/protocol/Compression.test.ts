@@ -249,6 +249,30 @@ describe("Compression", () => {
       }
     })
   })
+
+  describe("levels (KIP-390)", () => {
+    it("gzip and zstd honour the level in every implementation; snappy and lz4 ignore it", () => {
+      const data = sample(4000)
+      for (const [name, low, high] of [
+        ["gzip", 1, 9],
+        ["zstd", -5, 19]
+      ] as const) {
+        for (const impl of implsOf(name)) {
+          const fast = impl.compress(data, low)
+          const small = impl.compress(data, high)
+          assert.isAbove(fast.length, small.length, `${name} ${impl.name}`)
+          for (const c of [fast, small, impl.compress(data)]) {
+            assert.isTrue(Buffer.from(impl.decompress(c, 64 * MiB)).equals(data), `${name} ${impl.name}`)
+          }
+        }
+      }
+      assert.isTrue(Buffer.from(compress(Codec.gzip, data, { level: -1 })).equals(compress(Codec.gzip, data)))
+      for (const codec of [Codec.snappy, Codec.lz4]) {
+        const c = compress(codec, data, { level: 1 })
+        assert.isTrue(Buffer.from(decompress(codec, c)).equals(data))
+      }
+    })
+  })
 })
 
 import { createRequire } from "node:module"

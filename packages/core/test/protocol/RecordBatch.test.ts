@@ -397,3 +397,75 @@ describe("RecordBatch", () => {
     assert.deepStrictEqual(RB.decode(buf).records, [])
   })
 })
+
+describe("recompress", () => {
+  const codecs = [
+    RB.Compression.none,
+    RB.Compression.gzip,
+    RB.Compression.snappy,
+    RB.Compression.lz4,
+    RB.Compression.zstd
+  ]
+  const record = fc.record({
+    key: fc.option(fc.uint8Array({ maxLength: 20 }), { nil: null }),
+    value: fc.option(fc.uint8Array({ maxLength: 200 }), { nil: null }),
+    timestamp: fc.integer({ min: 0, max: 2 ** 42 }),
+    headers: fc.array(
+      fc.record({ key: fc.string({ maxLength: 5 }), value: fc.option(fc.uint8Array({ maxLength: 5 }), { nil: null }) }),
+      { maxLength: 2 }
+    )
+  })
+
+  it("any codec to any codec: same header fields and records, valid CRC, the new codec", () => {
+    fc.assert(
+      fc.property(
+        fc.array(record, { maxLength: 20 }),
+        fc.constantFrom(...codecs),
+        fc.constantFrom(...codecs),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        (records, from, to, transactional, producerId) => {
+          const sent = RB.encode(records, {
+            baseOffset: 7,
+            partitionLeaderEpoch: 3,
+            compression: from,
+            producerId,
+            producerEpoch: 5,
+            baseSequence: 11,
+            transactional
+          })
+          const valid = RB.validate(sent)
+          if (RB.isValidationError(valid)) assert.fail(valid.message)
+          const out = RB.recompress(sent, 0, valid.section, to)
+          assert.isTrue(RB.isCrcValid(out))
+          assert.strictEqual(RB.validate(out)._tag, "ValidBatch")
+          const a = RB.readHeader(sent)
+          const b = RB.readHeader(out)
+          assert.strictEqual(RB.compressionOf(b.attributes), to)
+          assert.strictEqual(b.batchLength, out.length - RB.LOG_OVERHEAD)
+          assert.deepStrictEqual(
+            { ...b, attributes: b.attributes & ~7, crc: 0, batchLength: 0 },
+            { ...a, attributes: a.attributes & ~7, crc: 0, batchLength: 0 }
+          )
+          assert.deepStrictEqual(RB.decode(out).records, RB.decode(sent).records)
+          if (from === to && from === RB.Compression.none) assert.isTrue(out.equals(sent))
+        }
+      ),
+      { numRuns: 200 }
+    )
+  })
+
+  it("sets maxTimestamp when asked and keeps a batch at another position in its buffer intact", () => {
+    const batch = RB.encode([{ value: utf8("a"), timestamp: 10 }], { compression: RB.Compression.gzip })
+    const buf = Buffer.concat([Buffer.alloc(13), batch])
+    const valid = RB.validate(buf, 13)
+    if (RB.isValidationError(valid)) return assert.fail(valid.message)
+    const out = RB.recompress(buf, 13, valid.section, RB.Compression.zstd, { maxTimestamp: 99, level: 1 })
+    assert.strictEqual(RB.readHeader(out).maxTimestamp, 99)
+    assert.isTrue(RB.isCrcValid(out))
+    assert.deepStrictEqual(
+      RB.decode(out).records.map((r) => [r.timestamp, Buffer.from(r.value!).toString()]),
+      [[10, "a"]]
+    )
+  })
+})

@@ -1,4 +1,4 @@
-// Fetch v0-17: v0-3 legacy message sets (down-converted); v3 max_bytes (KIP-74); v4 isolation_level, last_stable_offset (KIP-98); v5 log_start_offset (KIP-107); v7 fetch sessions (KIP-227); v9 current_leader_epoch (KIP-320); v10 zstd (KIP-110); v11 rack_id (KIP-392); v12 flexible (KIP-482); v13 topic ids (KIP-516); v15-17 replica_state/directory ids (KIP-903, KIP-853).
+// Fetch v0-17: v0-3 legacy message sets (down-converted, zstd cannot be); v3 max_bytes (KIP-74); v4 isolation_level, last_stable_offset (KIP-98); v5 log_start_offset (KIP-107); v7 fetch sessions (KIP-227); v9 current_leader_epoch (KIP-320); v10 zstd topics (KIP-110: below v10, a topic whose compression.type is zstd is refused; zstd batches of other topics are served as stored from v4); v11 rack_id (KIP-392); v12 flexible (KIP-482); v13 topic ids (KIP-516); v15-17 replica_state/directory ids (KIP-903, KIP-853).
 import { Clock, Deferred, Effect, Exit } from "effect"
 import * as Fetch from "../../protocol/generated/Fetch.js"
 import * as MessageSet from "../../protocol/MessageSet.js"
@@ -16,7 +16,8 @@ import {
 } from "../PartitionError.js"
 import type { PartitionReplica } from "../PartitionReplica.js"
 import { ReplicaManager } from "../ReplicaManager.js"
-import { TopicRegistry } from "../TopicRegistry.js"
+import * as TopicConfig from "../TopicConfig.js"
+import { type Topic, TopicRegistry } from "../TopicRegistry.js"
 
 /** One partition to read. */
 interface Wanted {
@@ -47,15 +48,38 @@ interface Result {
 
 const EMPTY = new Uint8Array(0)
 
-/** True when a batch in `records` uses zstd (scans batch headers only). */
-const hasZstd = (records: Uint8Array): boolean => {
+/**
+ * The bytes of `records` a legacy (v0-3) fetch can be answered with: the batches before the first zstd batch,
+ * which cannot be down-converted (Kafka sends the converted batches before it, and UNSUPPORTED_COMPRESSION_TYPE
+ * once the fetch starts at it). 0 when no data batch precedes a zstd batch (control batches convert to nothing).
+ * Scans batch headers only.
+ */
+export const downConvertibleBytes = (records: Uint8Array): number => {
   let pos = 0
+  let data = false
   while (pos + RecordBatch.HEADER_SIZE <= records.length) {
-    if ((records[pos + RecordBatch.Field.attributes + 1]! & RecordBatch.Attributes.compressionMask) === 4) return true
+    const attributes = records[pos + RecordBatch.Field.attributes + 1]!
+    if ((attributes & RecordBatch.Attributes.compressionMask) === RecordBatch.Compression.zstd) return data ? pos : 0
+    if ((attributes & RecordBatch.Attributes.control) === 0) data = true
     pos += RecordBatch.sizeAt(records, pos)
   }
-  return false
+  return records.length
 }
+
+// Topic values are immutable (a config change replaces the object), so they key a cache safely.
+const zstdTopics = new WeakMap<Topic, boolean>()
+/** True when the topic's effective `compression.type` (its own, else the broker's) is zstd. */
+const isZstdTopic = (topic: Topic, context: Handler.RequestContext): boolean => {
+  let zstd = zstdTopics.get(topic)
+  if (zstd === undefined) {
+    zstd = TopicConfig.effective(context.broker.config, topic.configs).get("compression.type")?.value === "zstd"
+    zstdTopics.set(topic, zstd)
+  }
+  return zstd
+}
+
+const zstdNeedsV10 = (topic: string) =>
+  new UnsupportedCompressionType({ message: `Topic ${topic} has compression.type zstd: fetching it needs Fetch v10` })
 
 const errorResult = (wanted: Wanted, errorCode: number, replica?: PartitionReplica): Result => ({
   wanted,
@@ -82,6 +106,8 @@ export const handler = Handler.make({
       const registry = yield* TopicRegistry
       const sessions = replicas.fetchSessions
       const readCommitted = version >= 4 && request.isolationLevel === 1
+      // v0-3 answer legacy message sets of this magic
+      const magic: 0 | 1 | undefined = version <= 1 ? 0 : version <= 3 ? 1 : undefined
 
       // topic ids (v13+) to names
       const names = new Map<string, string | undefined>()
@@ -169,6 +195,20 @@ export const handler = Handler.make({
         }
       }
 
+      // KIP-110: below v10, a zstd topic is refused whatever its data (looked up once per topic and request)
+      const zstdTopic = new Map<string, boolean>()
+      const refusedAsZstd = (name: string) =>
+        Effect.gen(function* () {
+          if (version >= 10) return false
+          let refused = zstdTopic.get(name)
+          if (refused === undefined) {
+            const topic = yield* registry.get(name)
+            refused = topic !== undefined && isZstdTopic(topic, context)
+            zstdTopic.set(name, refused)
+          }
+          return refused
+        })
+
       const readOne = (w: Wanted, budget: number, first: boolean): Effect.Effect<Result> =>
         Effect.gen(function* () {
           if (w.error !== undefined) return errorResult(w, w.error.errorCode)
@@ -180,6 +220,7 @@ export const handler = Handler.make({
                 .errorCode
             )
           }
+          if (yield* refusedAsZstd(w.topic)) return errorResult(w, zstdNeedsV10(w.topic).errorCode, replica)
           const fenced = checkLeaderEpoch(w.currentLeaderEpoch, replica.leaderEpoch)
           if (fenced !== undefined) return errorResult(w, fenced.errorCode, replica)
           const highWatermark = replica.highWatermark()
@@ -198,10 +239,16 @@ export const handler = Handler.make({
             replica.read(offset, Math.max(limit, 0), first, maxOffset, context.readBuffers)
           )
           if (read._tag === "Left") return errorResult(w, toWire(read.left).errorCode, replica)
-          const records = read.right.records
-          if (version < 10 && records.length > 0 && hasZstd(records)) {
-            const e = new UnsupportedCompressionType({ message: "zstd data needs Fetch v10 or later" })
-            return errorResult(w, e.errorCode, replica)
+          let records = read.right.records
+          if (magic !== undefined && records.length > 0) {
+            const convertible = downConvertibleBytes(records)
+            if (convertible === 0) {
+              const e = new UnsupportedCompressionType({
+                message: "zstd batches cannot be down-converted for Fetch v0-3"
+              })
+              return errorResult(w, e.errorCode, replica)
+            }
+            records = records.subarray(0, convertible)
           }
           const aborted =
             readCommitted && records.length > 0 ? replica.abortedTransactions(offset, read.right.nextOffset) : undefined
@@ -252,7 +299,6 @@ export const handler = Handler.make({
       }
 
       // the response, grouped by topic in request order
-      const magic: 0 | 1 | undefined = version <= 1 ? 0 : version <= 3 ? 1 : undefined
       const responses: Array<Fetch.FetchResponseFetchableTopicResponse> = []
       let current: Fetch.FetchResponseFetchableTopicResponse | undefined
       for (const r of pass.results) {

@@ -23,28 +23,65 @@ import { ReplicaManager } from "../ReplicaManager.js"
 import * as TopicConfig from "../TopicConfig.js"
 import { type Topic, TopicRegistry } from "../TopicRegistry.js"
 
-/** The topic settings produce validation needs that the log configuration does not carry. */
-interface TimestampBounds {
+/** The topic settings produce needs that the log configuration does not carry. */
+export interface TopicSettings {
   /** `message.timestamp.before.max.ms` */
   readonly before: number
   /** `message.timestamp.after.max.ms` */
   readonly after: number
+  /**
+   * The codec `compression.type` stores batches with, undefined for `producer` (stored as sent); batches
+   * in another codec are recompressed to it (`uncompressed` is `Compression.none`).
+   */
+  readonly codec: RecordBatch.Compression | undefined
+  /** `compression.gzip.level` / `compression.zstd.level` for that codec (undefined: the codec's default). */
+  readonly level: number | undefined
+}
+
+/** Codec ids of the `compression.type` values other than `producer`. */
+const codecOf: Readonly<Record<string, RecordBatch.Compression>> = {
+  uncompressed: RecordBatch.Compression.none,
+  gzip: RecordBatch.Compression.gzip,
+  snappy: RecordBatch.Compression.snappy,
+  lz4: RecordBatch.Compression.lz4,
+  zstd: RecordBatch.Compression.zstd
+}
+
+/** The settings of a topic from its effective configuration (its overrides over the broker's keys). */
+const topicSettings = (effective: ReadonlyMap<string, TopicConfig.ResolvedValue>): TopicSettings => {
+  const num = (name: string) => {
+    const v = effective.get(name)?.value
+    return v === null || v === undefined ? LogConfig.LONG_MAX : Number(v)
+  }
+  const codec = codecOf[effective.get("compression.type")?.value ?? "producer"]
+  const levelKey =
+    codec === RecordBatch.Compression.gzip
+      ? "compression.gzip.level"
+      : codec === RecordBatch.Compression.zstd
+        ? "compression.zstd.level"
+        : undefined
+  const level = levelKey === undefined ? undefined : effective.get(levelKey)?.value
+  return {
+    before: num("message.timestamp.before.max.ms"),
+    after: num("message.timestamp.after.max.ms"),
+    codec,
+    // gzip -1 is zlib's own default level
+    level:
+      level === null || level === undefined || (codec === RecordBatch.Compression.gzip && level === "-1")
+        ? undefined
+        : Number(level)
+  }
 }
 
 // Topic values are immutable (a config change replaces the object), so they key a cache safely.
-const boundsCache = new WeakMap<Topic, TimestampBounds>()
-const boundsOf = (topic: Topic, context: Handler.RequestContext): TimestampBounds => {
-  let b = boundsCache.get(topic)
-  if (b === undefined) {
-    const e = TopicConfig.effective(context.broker.config, topic.configs)
-    const num = (name: string) => {
-      const v = e.get(name)?.value
-      return v === null || v === undefined ? LogConfig.LONG_MAX : Number(v)
-    }
-    b = { before: num("message.timestamp.before.max.ms"), after: num("message.timestamp.after.max.ms") }
-    boundsCache.set(topic, b)
+const settingsCache = new WeakMap<Topic, TopicSettings>()
+const settingsOf = (topic: Topic, context: Handler.RequestContext): TopicSettings => {
+  let settings = settingsCache.get(topic)
+  if (settings === undefined) {
+    settings = topicSettings(TopicConfig.effective(context.broker.config, topic.configs))
+    settingsCache.set(topic, settings)
   }
-  return b
+  return settings
 }
 
 type PartitionError =
@@ -65,13 +102,15 @@ const fromValidation = (e: RecordBatch.ValidationError): PartitionError =>
 /**
  * Checks a partition's records and returns the batches to append (views into the request, or one
  * converted batch for a legacy message set). Header, CRC and record structure are checked by
- * `RecordBatch.validate`, which decompresses a compressed batch once and never re-compresses it.
+ * `RecordBatch.validate`, which decompresses a compressed batch once. A batch is recompressed only when
+ * the topic's `compression.type` names a codec other than the batch's (one batch out per batch in, with
+ * its producer fields and flags), as Kafka's log validator does; `producer` stores batches as sent.
  */
 export const checkRecords = (
   records: Uint8Array | null,
   version: number,
   config: LogConfig.LogConfig,
-  bounds: TimestampBounds,
+  settings: TopicSettings,
   now: number
 ): PartitionError | Array<Uint8Array> => {
   if (records === null || records.length === 0) return new InvalidRecord({ message: "No record batch in the request." })
@@ -148,21 +187,60 @@ export const checkRecords = (
       return new InvalidRecord({ message: "Compacted topic cannot accept message without key." })
     }
     if (createTime && valid.header.recordCount > 0) {
-      if (valid.maxTimestamp > now + bounds.after) {
+      if (valid.maxTimestamp > now + settings.after) {
         return new InvalidTimestamp({
-          message: `Timestamp ${valid.maxTimestamp} is more than message.timestamp.after.max.ms (${bounds.after}) ahead of the broker's time ${now}`
+          message: `Timestamp ${valid.maxTimestamp} is more than message.timestamp.after.max.ms (${settings.after}) ahead of the broker's time ${now}`
         })
       }
-      if (valid.minTimestamp >= 0 && valid.minTimestamp < now - bounds.before) {
+      if (valid.minTimestamp >= 0 && valid.minTimestamp < now - settings.before) {
         return new InvalidTimestamp({
-          message: `Timestamp ${valid.minTimestamp} is more than message.timestamp.before.max.ms (${bounds.before}) behind the broker's time ${now}`
+          message: `Timestamp ${valid.minTimestamp} is more than message.timestamp.before.max.ms (${settings.before}) behind the broker's time ${now}`
         })
       }
     }
-    out.push(buf.subarray(start, start + size))
+    if (settings.codec === undefined || settings.codec === codec) {
+      out.push(buf.subarray(start, start + size))
+      continue
+    }
+    const stored = recompress(buf, start, valid, settings.codec, settings)
+    if (stored.length > config["max.message.bytes"]) {
+      return new MessageTooLarge({
+        message: `The record batch of ${stored.length} bytes once stored with compression.type ${codecNames[settings.codec]} exceeds max.message.bytes ${config["max.message.bytes"]}`
+      })
+    }
+    out.push(stored)
+  }
+  if (settings.codec !== undefined) {
+    let total = 0
+    for (const b of out) total += b.length
+    if (total > config["segment.bytes"]) {
+      return new RecordListTooLarge({
+        message: `The request's ${total} bytes of records once recompressed exceed the segment size ${config["segment.bytes"]}`
+      })
+    }
   }
   return out
 }
+
+const codecNames = ["uncompressed", "gzip", "snappy", "lz4", "zstd"] as const
+
+/**
+ * The batch at `start` stored with the topic's codec: the records section `validate` decompressed, compressed
+ * again (or left uncompressed), with the records' largest timestamp as `maxTimestamp` as Kafka's rebuilt batch
+ * has (LogAppendTime is applied by the log at append, as for any batch). Compressing valid bytes cannot fail
+ * but for a codec missing on this runtime: a defect, answered UNKNOWN_SERVER_ERROR.
+ */
+const recompress = (
+  buf: Uint8Array,
+  start: number,
+  valid: RecordBatch.ValidBatch,
+  codec: RecordBatch.Compression,
+  settings: TopicSettings
+) =>
+  RecordBatch.recompress(buf, start, valid.section, codec, {
+    ...(settings.level === undefined ? {} : { level: settings.level }),
+    ...(valid.header.recordCount > 0 ? { maxTimestamp: valid.maxTimestamp } : {})
+  })
 
 const failed = (index: number, error: WireError): Produce.ProduceResponsePartitionProduceResponse =>
   Produce.makeProduceResponsePartitionProduceResponse({
@@ -218,7 +296,7 @@ export const handler = Handler.make({
             )
             continue
           }
-          const checked = checkRecords(p.records, version, replica.log.config, boundsOf(topic, context), now)
+          const checked = checkRecords(p.records, version, replica.log.config, settingsOf(topic, context), now)
           if (!Array.isArray(checked)) {
             partitions.push(failed(p.index, toWire(checked)))
             continue

@@ -9,7 +9,8 @@ export interface CodecImplementation {
   readonly name: string
   /** True for a native addon or built-in native code, false for pure JS or WASM. */
   readonly native: boolean
-  readonly compress: (data: Uint8Array) => Uint8Array
+  /** Compresses `data`; `level` is honoured by codecs that have levels (gzip, zstd) and ignored by the others. */
+  readonly compress: (data: Uint8Array, level?: number) => Uint8Array
   readonly decompress: (data: Uint8Array, maxBytes: number) => Uint8Array
 }
 

@@ -8,7 +8,7 @@ import { type CodecImplementation, checkCap, guard } from "./codec.js"
 import { loadOptional, nativeDisabled } from "./native.js"
 
 interface ZlibZstd {
-  readonly zstdCompressSync?: (data: Uint8Array) => Buffer
+  readonly zstdCompressSync?: (data: Uint8Array, options?: { params?: Record<number, number> }) => Buffer
   readonly zstdDecompressSync?: (data: Uint8Array, options?: { maxOutputLength?: number }) => Buffer
 }
 interface ZstdWasm {
@@ -39,13 +39,21 @@ export const declaredContentSize = (data: Uint8Array): number => {
 }
 
 const zlibZstd = zlib as unknown as ZlibZstd
+/** `ZSTD_c_compressionLevel` (100 in zstd's API; `zlib.constants` has it where node:zlib has zstd). */
+const ZSTD_C_COMPRESSION_LEVEL =
+  (zlib.constants as unknown as { readonly ZSTD_c_compressionLevel?: number }).ZSTD_c_compressionLevel ?? 100
+/** zstd's own default level, which Kafka also uses (`compression.zstd.level` 3). */
+const DEFAULT_LEVEL = 3
 const zlibImpl = (): CodecImplementation | undefined => {
   const { zstdCompressSync: compress, zstdDecompressSync: decompress } = zlibZstd
   if (typeof compress !== "function" || typeof decompress !== "function") return undefined
   return {
     name: "node:zlib",
     native: true,
-    compress: (data) => guard("zstd", "compression", () => compress(data)),
+    compress: (data, level) =>
+      guard("zstd", "compression", () =>
+        level === undefined ? compress(data) : compress(data, { params: { [ZSTD_C_COMPRESSION_LEVEL]: level } })
+      ),
     decompress: (data, maxBytes) =>
       guard("zstd", "decompression", () => {
         try {
@@ -96,7 +104,7 @@ export const fallback: CodecImplementation | undefined =
     : {
         name: "@bokuweb/zstd-wasm",
         native: false,
-        compress: (data) => guard("zstd", "compression", () => wasm.compress(data, 3)),
+        compress: (data, level) => guard("zstd", "compression", () => wasm.compress(data, level ?? DEFAULT_LEVEL)),
         decompress: (data, maxBytes) => guard("zstd", "decompression", () => wasmDecompress(wasm, data, maxBytes))
       }
 
