@@ -185,8 +185,9 @@ describe("Produce", () => {
       yield* client.write(
         encodeRequestFrame(0, 9, client.nextCorrelationId(), "test", produceRequest("t", 0, batch(["x"]), 0))
       )
-      // the next response on the connection is for the next request
-      const f = yield* fetchOne(client, "t", 0, 0)
+      // the next response on the connection is for the next request; requests of one connection are handled
+      // concurrently, so the fetch long-polls (min_bytes 1) for the append it may overtake
+      const f = yield* fetchOne(client, "t", 0, 0, 11, { minBytes: 1, maxWaitMs: 10_000 })
       assert.deepStrictEqual(values(f.records), ["x"])
       yield* client.write(
         encodeRequestFrame(0, 9, client.nextCorrelationId(), "test", produceRequest("nope", 0, batch(["x"]), 0))
