@@ -83,6 +83,8 @@ export declare namespace GroupCoordinator {
     readonly partitionFor: (groupId: string) => number
     /** Creates `__consumer_offsets` when it does not exist yet (FindCoordinator does, as in Kafka). */
     readonly ensureOffsetsTopic: Effect.Effect<void, BrokerError>
+    /** Records of `__consumer_offsets` that replay could not read and skipped (each logged with its offset). */
+    readonly skippedRecords: Effect.Effect<number>
     readonly joinGroup: (
       groupId: string,
       input: Actor.JoinInput
@@ -237,6 +239,7 @@ export const make = (
     const service: GroupCoordinator.Service = {
       partitionFor: store.partitionFor,
       ensureOffsetsTopic: store.ensureTopic,
+      skippedRecords: store.skippedRecords,
       joinGroup: (groupId, input) =>
         Effect.gen(function* () {
           yield* checkGroupId(groupId)
