@@ -61,11 +61,11 @@ describe("eddy broker", () => {
       s.on("error", reject)
     })
     assert.isTrue(fs.existsSync(path.join(cwd, "data", "meta.properties")))
-    assert.isTrue(fs.existsSync(path.join(cwd, "data", ".lock")))
+    assert.isTrue(fs.existsSync(path.join(cwd, "data", ".lock.sock")))
     p.child.kill("SIGTERM")
     assert.strictEqual(await p.exited, 0)
     assert.match(p.output(), /Shutting down listener/)
-    assert.isFalse(fs.existsSync(path.join(cwd, "data", ".lock")))
+    assert.isFalse(fs.existsSync(path.join(cwd, "data", ".lock.sock")))
   })
 
   it("reads a server.properties file", async () => {
