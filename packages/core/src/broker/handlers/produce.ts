@@ -5,7 +5,7 @@ import * as Produce from "../../protocol/generated/Produce.js"
 import * as MessageSet from "../../protocol/MessageSet.js"
 import { isProtocolError } from "../../protocol/ProtocolError.js"
 import * as RecordBatch from "../../protocol/RecordBatch.js"
-import { InvalidTopic, toWire, type WireError } from "../BrokerError.js"
+import { InvalidTopic, toWire, type WireError, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import {
   CorruptMessage,
@@ -171,7 +171,7 @@ const failed = (index: number, error: WireError): Produce.ProduceResponsePartiti
     baseOffset: -1n,
     logAppendTimeMs: -1n,
     logStartOffset: -1n,
-    errorMessage: error.errorMessage
+    errorMessage: wireMessage(error.errorMessage)
   })
 
 export const handler = Handler.make({
