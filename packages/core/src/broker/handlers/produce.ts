@@ -197,6 +197,7 @@ export const handler = Handler.make({
         | Produce.ProduceResponsePartitionProduceResponse
         | {
             readonly index: number
+            readonly replica: PartitionReplica
             readonly reply: Deferred.Deferred<AppendResult, AppendError>
           }
       const topics: Array<{ readonly name: string; readonly partitions: Array<Pending> }> = []
@@ -232,7 +233,9 @@ export const handler = Handler.make({
           }
           const offered = yield* Effect.either(replica.offerAppend(checked))
           partitions.push(
-            offered._tag === "Left" ? failed(p.index, toWire(offered.left)) : { index: p.index, reply: offered.right }
+            offered._tag === "Left"
+              ? failed(p.index, toWire(offered.left))
+              : { index: p.index, replica, reply: offered.right }
           )
         }
         topics.push({ name: t.name, partitions })
@@ -263,6 +266,7 @@ export const handler = Handler.make({
             continue
           }
           const r = outcomes[next++]!
+          if (r._tag === "Left" && r.left._tag === "KafkaStorageError") yield* p.replica.warnStorageError(r.left)
           partitionResponses.push(
             r._tag === "Left"
               ? failed(p.index, toWire(r.left))
