@@ -10,7 +10,8 @@
  *   refused.
  * - On Linux an abstract-namespace socket named after the directory's device and inode is bound first.
  *   It has no file, so it never goes stale: brokers of one host (network namespace) are ordered by it
- *   before any of them removes a stale socket file, and two of them can never both win a takeover.
+ *   before any of them removes a stale socket file, and two of them can never both win a takeover. On a
+ *   file system that cannot hold a socket file it is the lock alone (with a warning).
  */
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
@@ -70,7 +71,12 @@ const bindFile = async (name: string, shown: string): Promise<net.Server> => {
 /** A held lock. */
 interface Held {
   readonly release: () => Promise<void>
+  /** Set when the lock holds for this host only (the directory cannot hold a socket file). */
+  readonly warning?: string
 }
+
+/** Errors of binding a socket in a file system that cannot hold one (some network or FUSE file systems). */
+const NO_SOCKETS = new Set(["EOPNOTSUPP", "ENOTSUP", "EPERM", "EACCES"])
 
 /** Socket paths are limited to about 104 bytes: longer ones are reached through the directory's open descriptor. */
 const MAX_SOCKET_PATH = 100
@@ -102,9 +108,17 @@ const take = async (dir: string): Promise<Held> => {
       dirFd = fs.openSync(dir, "r")
       name = `/proc/self/fd/${dirFd}/${SOCKET_FILE}`
     }
-    servers.push(await bindFile(name, file))
+    let warning: string | undefined
+    try {
+      servers.push(await bindFile(name, file))
+    } catch (e) {
+      // the abstract socket still keeps every other broker of this host out
+      const code = (e as NodeJS.ErrnoException).code ?? ""
+      if (e instanceof InUse || servers.length === 0 || !NO_SOCKETS.has(code)) throw e
+      warning = `Data directory ${dir} cannot hold the lock socket ${file} (${code}): it is locked for this host only`
+    }
     fs.rmSync(path.join(dir, LEGACY_FILE), { force: true })
-    return { release }
+    return warning === undefined ? { release } : { release, warning }
   } catch (e) {
     await release()
     throw e
@@ -113,7 +127,7 @@ const take = async (dir: string): Promise<Held> => {
 
 /** Locks `dir` for the life of the scope; a directory locked by a live process fails with a one-line error. */
 export const acquire = (dir: string): Effect.Effect<void, KafkaStorageError, Scope.Scope> =>
-  Effect.asVoid(
+  Effect.flatMap(
     Effect.acquireRelease(
       Effect.tryPromise({
         try: () => take(dir),
@@ -125,5 +139,6 @@ export const acquire = (dir: string): Effect.Effect<void, KafkaStorageError, Sco
           })
       }),
       (held) => Effect.promise(() => held.release())
-    )
+    ),
+    (held) => (held.warning === undefined ? Effect.void : Effect.logWarning(held.warning))
   )
