@@ -8,6 +8,7 @@ import { Context, Effect, Layer } from "effect"
 import * as Broker from "../../src/broker/Broker.js"
 import * as GroupCoordinator from "../../src/broker/GroupCoordinator.js"
 import * as TransactionCoordinator from "../../src/broker/TransactionCoordinator.js"
+import * as Producer from "../../src/client/Producer.js"
 import * as LogStorage from "../../src/log/LogStorage.js"
 import * as DeleteRecords from "../../src/protocol/generated/DeleteRecords.js"
 import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
@@ -65,6 +66,21 @@ describe("internal topics", () => {
         OffsetFetch.makeOffsetFetchRequest({ groupId: "g", topics: [{ name: "t", partitionIndexes: [0] }] })
       )
       assert.strictEqual(fetched.topics[0]!.partitions[0]!.committedOffset, 7n)
+    })
+  )
+
+  it.scopedLive("the Eddy producer gets INVALID_TOPIC_EXCEPTION for an internal topic, without retrying", () =>
+    Effect.gen(function* () {
+      const { broker, context } = yield* startBroker({ extra: single })
+      yield* Context.get(context, GroupCoordinator.GroupCoordinator).ensureOffsetsTopic
+      const producer = yield* Producer.make({ "bootstrap.servers": `127.0.0.1:${broker.address.port}` })
+      const error = yield* Effect.flip(
+        producer
+          .send("__consumer_offsets", { key: Buffer.from("k"), value: Buffer.from("v") })
+          .pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("retried until timeout") }))
+      )
+      assert.strictEqual((error as { _tag?: string })._tag, "KafkaError")
+      assert.strictEqual((error as { errorName?: string }).errorName, "INVALID_TOPIC_EXCEPTION")
     })
   )
 
