@@ -61,11 +61,21 @@ describe("eddy broker", () => {
       s.on("error", reject)
     })
     assert.isTrue(fs.existsSync(path.join(cwd, "data", "meta.properties")))
-    assert.isTrue(fs.existsSync(path.join(cwd, "data", ".lock")))
+    assert.isTrue(fs.existsSync(path.join(cwd, "data", ".lock.sock")))
+    // a second broker on the same directory is refused in one line
+    const second = run(["broker", "--port", "0", "--data-dir", "data"], cwd)
+    assert.notStrictEqual(await second.exited, 0)
+    const lines = second
+      .output()
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+    assert.strictEqual(lines.length, 1, second.output())
+    assert.match(lines[0]!, /^error: Cannot use data directory .*: it is in use by another broker/)
     p.child.kill("SIGTERM")
     assert.strictEqual(await p.exited, 0)
     assert.match(p.output(), /Shutting down listener/)
-    assert.isFalse(fs.existsSync(path.join(cwd, "data", ".lock")))
+    assert.isFalse(fs.existsSync(path.join(cwd, "data", ".lock.sock")))
   })
 
   it("reads a server.properties file", async () => {

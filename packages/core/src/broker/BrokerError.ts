@@ -84,6 +84,18 @@ export interface WireError {
   readonly errorMessage: string | null
 }
 
+/** Longest error message sent: messages quote request fields (names, keys, values) that may be 32 KiB long. */
+export const MAX_ERROR_MESSAGE = 1024
+
+/**
+ * An error message as sent: cut to {@link MAX_ERROR_MESSAGE} characters (at most 3 KiB of UTF-8), so that
+ * quoting a long request field never makes a response too long for its string fields.
+ */
+export const wireMessage = (message: string | null): string | null =>
+  message === null || message.length <= MAX_ERROR_MESSAGE
+    ? message
+    : `${message.slice(0, MAX_ERROR_MESSAGE - 3).replace(/[\uD800-\uDBFF]$/, "")}...`
+
 /** No error. */
 export const none: WireError = { errorCode: Codes.NONE, errorMessage: null }
 
@@ -91,12 +103,12 @@ const hasCode = (u: unknown): u is { readonly errorCode: number; readonly messag
   typeof u === "object" && u !== null && typeof (u as { errorCode?: unknown }).errorCode === "number"
 
 /**
- * Turns a failure into wire fields: a broker error keeps its code and message; anything else is
+ * Turns a failure into wire fields: a broker error keeps its code and message (cut by {@link wireMessage}); anything else is
  * UNKNOWN_SERVER_ERROR (-1) without details (the caller logs the cause).
  */
 export const toWire = (error: unknown): WireError =>
   hasCode(error)
-    ? { errorCode: error.errorCode, errorMessage: error.message }
+    ? { errorCode: error.errorCode, errorMessage: wireMessage(error.message) }
     : { errorCode: Codes.UNKNOWN_SERVER_ERROR, errorMessage: "Unexpected server error" }
 
 /** {@link toWire} over a Cause: the first typed failure, else UNKNOWN_SERVER_ERROR. */

@@ -9,7 +9,7 @@
  */
 import { Context, Deferred, Effect, FiberMap, Layer, type Scope } from "effect"
 import * as BrokerConfig from "./BrokerConfig.js"
-import { type BrokerError, UnknownTopicOrPartition } from "./BrokerError.js"
+import { type BrokerError, InvalidRequest, UnknownTopicOrPartition } from "./BrokerError.js"
 import {
   CoordinatorNotAvailable,
   type GroupError,
@@ -43,6 +43,16 @@ export type {
   SyncResult,
   TopicPartitions
 } from "./internal/groupActor.js"
+
+/**
+ * The longest group id, instance id or protocol name accepted, in UTF-8 bytes: what a string holds in the
+ * non-flexible versions of the APIs that echo them (ListGroups v0-2, DescribeGroups v0-4), so that a group
+ * joined with a flexible version can be listed by every client.
+ */
+export const MAX_STRING_BYTES = 32767
+
+const tooLong = (s: string): boolean =>
+  s.length > MAX_STRING_BYTES / 3 && Buffer.byteLength(s, "utf8") > MAX_STRING_BYTES
 
 /** An offset to commit, before validation. */
 export interface CommitOffset {
@@ -83,6 +93,8 @@ export declare namespace GroupCoordinator {
     readonly partitionFor: (groupId: string) => number
     /** Creates `__consumer_offsets` when it does not exist yet (FindCoordinator does, as in Kafka). */
     readonly ensureOffsetsTopic: Effect.Effect<void, BrokerError>
+    /** Records of `__consumer_offsets` that replay could not read and skipped (each logged with its offset). */
+    readonly skippedRecords: Effect.Effect<number>
     readonly joinGroup: (
       groupId: string,
       input: Actor.JoinInput
@@ -224,7 +236,11 @@ export const make = (
       })
 
     const checkGroupId = (groupId: string) =>
-      groupId === "" ? Effect.fail(new InvalidGroupId({ message: "The group id must not be empty." })) : Effect.void
+      groupId === ""
+        ? Effect.fail(new InvalidGroupId({ message: "The group id must not be empty." }))
+        : tooLong(groupId)
+          ? Effect.fail(new InvalidGroupId({ message: `The group id is longer than ${MAX_STRING_BYTES} bytes.` }))
+          : Effect.void
 
     const unknownMember = (groupId: string) => () =>
       Effect.fail(new UnknownMemberId({ message: `Group ${groupId} does not exist.` }))
@@ -237,9 +253,18 @@ export const make = (
     const service: GroupCoordinator.Service = {
       partitionFor: store.partitionFor,
       ensureOffsetsTopic: store.ensureTopic,
+      skippedRecords: store.skippedRecords,
       joinGroup: (groupId, input) =>
         Effect.gen(function* () {
           yield* checkGroupId(groupId)
+          const long = [input.groupInstanceId ?? "", input.protocolType, ...input.protocols.map((p) => p.name)].find(
+            tooLong
+          )
+          if (long !== undefined) {
+            return yield* new InvalidRequest({
+              message: `The group instance id, protocol type and protocol names must fit in ${MAX_STRING_BYTES} bytes.`
+            })
+          }
           if (input.sessionTimeoutMs < minSession || input.sessionTimeoutMs > maxSession) {
             return yield* new InvalidSessionTimeout({
               message: `Session timeout ${input.sessionTimeoutMs} ms is outside [${minSession}, ${maxSession}].`

@@ -4,8 +4,9 @@
  * `GroupMetadataKey`/`Value`), on the partition `partitionFor(groupId)`. A null value is a tombstone.
  *
  * Writes go through the partition's {@link PartitionReplica} actor (so they are ordinary appends: high
- * watermark, flush policy and compaction apply); reads scan the partition's log from its start. The
- * topic is created on first use, as Kafka does on the first FindCoordinator.
+ * watermark, flush policy and compaction apply); clients cannot produce to the topic. Reads scan the
+ * partition's log from its start; a record replay cannot read is logged, skipped and counted, never a
+ * reason not to start. The topic is created on first use, as Kafka does on the first FindCoordinator.
  */
 import { Clock, Effect } from "effect"
 import type { Log } from "../log/Log.js"
@@ -20,6 +21,7 @@ import * as BrokerConfig from "./BrokerConfig.js"
 import type { BrokerError } from "./BrokerError.js"
 import { partitionFor } from "./CoordinatorKey.js"
 import { CoordinatorNotAvailable, TxnOffsetCommitFenced } from "./GroupError.js"
+import { replayLog } from "./internal/replay.js"
 import type { ReplicaManager } from "./ReplicaManager.js"
 import { CONSUMER_OFFSETS, type TopicRegistry } from "./TopicRegistry.js"
 
@@ -84,6 +86,8 @@ export interface GroupMetadataManager {
   readonly loadAll: Effect.Effect<Map<string, StoredGroup>, CoordinatorNotAvailable>
   /** Replays the partition of one group (an actor restarting from its log). */
   readonly loadGroup: (groupId: string) => Effect.Effect<StoredGroup | undefined, CoordinatorNotAvailable>
+  /** How many records (or undecodable batches) the replays so far could not read and skipped. */
+  readonly skippedRecords: Effect.Effect<number>
 }
 
 // Kafka writes OffsetCommitValue v3 (v1 when an expire timestamp is set) and GroupMetadataValue v3.
@@ -198,55 +202,42 @@ export const applyRecord = (groups: Map<string, StoredGroup>, groupId: string, r
   if (g.metadata === undefined && g.offsets.size === 0) groups.delete(groupId)
 }
 
-const READ_BYTES = 4 << 20
-
 /**
- * Replays a log into `groups`, keeping only groups accepted by `filter`. Transactional batches are held
- * per producer until their marker: applied on COMMIT, dropped on ABORT; those still open at the end
- * become the groups' pending transactional offsets.
+ * Replays a log into `groups`, keeping only groups accepted by `filter`; the number of records skipped
+ * as unreadable (see `internal/replay.ts`). Transactional batches are held per producer until their
+ * marker: applied on COMMIT, dropped on ABORT; those still open at the end become the groups' pending
+ * transactional offsets.
  */
 const replay = (
   log: Log,
+  partition: number,
   groups: Map<string, StoredGroup>,
   filter: (groupId: string) => boolean
-): Effect.Effect<void, CoordinatorNotAvailable> =>
+): Effect.Effect<number, CoordinatorNotAvailable> =>
   Effect.gen(function* () {
-    let offset = log.logStartOffset
-    const end = log.logEndOffset
     const open = new Map<number, Array<{ readonly groupId: string; readonly record: GroupRecord }>>()
-    while (offset < end) {
-      const read = yield* log.read(offset, READ_BYTES, { maxOffset: end })
-      if (read.records.length === 0 || read.nextOffset <= offset) break
-      for (const { position, header } of RecordBatch.headers(read.records)) {
-        const transactional = RecordBatch.isTransactional(header.attributes) && header.producerId >= 0
-        if (RecordBatch.isControl(header.attributes)) {
-          if (RecordBatch.lastOffset(header) < offset) continue
-          for (const r of RecordBatch.records(read.records, position)) {
-            const marker = RecordBatch.decodeControlRecord(r)
-            const held = open.get(header.producerId)
-            open.delete(header.producerId)
-            if (marker.type === RecordBatch.ControlType.COMMIT && held !== undefined) {
-              for (const h of held) applyRecord(groups, h.groupId, h.record)
-            }
+    const skipped = yield* replayLog(log, `${CONSUMER_OFFSETS}-${partition}`, {
+      control: (header, r) => {
+        const marker = RecordBatch.decodeControlRecord(r)
+        const held = open.get(header.producerId)
+        open.delete(header.producerId)
+        if (marker.type === RecordBatch.ControlType.COMMIT && held !== undefined) {
+          for (const h of held) applyRecord(groups, h.groupId, h.record)
+        }
+      },
+      record: (header, r) => {
+        const decoded = decodeRecord(r.key, r.value)
+        if (decoded === undefined || !filter(decoded.groupId)) return
+        if (RecordBatch.isTransactional(header.attributes) && header.producerId >= 0) {
+          let held = open.get(header.producerId)
+          if (held === undefined) {
+            held = []
+            open.set(header.producerId, held)
           }
-          continue
-        }
-        for (const r of RecordBatch.records(read.records, position)) {
-          if (r.offset < offset || r.key === null) continue
-          const decoded = decodeRecord(r.key, r.value)
-          if (decoded === undefined || !filter(decoded.groupId)) continue
-          if (transactional) {
-            let held = open.get(header.producerId)
-            if (held === undefined) {
-              held = []
-              open.set(header.producerId, held)
-            }
-            held.push(decoded)
-          } else applyRecord(groups, decoded.groupId, decoded.record)
-        }
+          held.push(decoded)
+        } else applyRecord(groups, decoded.groupId, decoded.record)
       }
-      offset = read.nextOffset
-    }
+    })
     for (const [producerId, held] of open) {
       for (const { groupId, record } of held) {
         if (record._tag !== "Offset" || record.value === null) continue
@@ -265,14 +256,10 @@ const replay = (
         forProducer.set(offsetKey(record.topic, record.partition), record.value)
       }
     }
+    return skipped
   }).pipe(
-    Effect.catchAllDefect((d) =>
-      Effect.fail(new CoordinatorNotAvailable({ message: `Cannot replay ${CONSUMER_OFFSETS}: ${String(d)}` }))
-    ),
-    Effect.mapError((e) =>
-      e instanceof CoordinatorNotAvailable
-        ? e
-        : new CoordinatorNotAvailable({ message: `Cannot replay ${CONSUMER_OFFSETS}: ${e.message}` })
+    Effect.mapError(
+      (e) => new CoordinatorNotAvailable({ message: `Cannot replay ${CONSUMER_OFFSETS}-${partition}: ${e.message}` })
     )
   )
 
@@ -328,20 +315,31 @@ export const make = (
               )
           })
 
+    let skipped = 0
     const loadAll = Effect.gen(function* () {
       const groups = new Map<string, StoredGroup>()
-      for (const replica of replicas.replicas(CONSUMER_OFFSETS)) yield* replay(replica.log, groups, () => true)
+      for (const replica of replicas.replicas(CONSUMER_OFFSETS)) {
+        skipped += yield* replay(replica.log, replica.topicPartition.partition, groups, () => true)
+      }
       return groups
     })
 
     const loadGroup = (groupId: string) =>
       Effect.gen(function* () {
-        const replica = replicas.get(CONSUMER_OFFSETS, partitionFor(groupId, numPartitions))
+        const partition = partitionFor(groupId, numPartitions)
+        const replica = replicas.get(CONSUMER_OFFSETS, partition)
         if (replica === undefined) return undefined
         const groups = new Map<string, StoredGroup>()
-        yield* replay(replica.log, groups, (id) => id === groupId)
+        skipped += yield* replay(replica.log, partition, groups, (id) => id === groupId)
         return groups.get(groupId)
       })
 
-    return { partitionFor: (groupId) => partitionFor(groupId, numPartitions), ensureTopic, write, loadAll, loadGroup }
+    return {
+      partitionFor: (groupId) => partitionFor(groupId, numPartitions),
+      ensureTopic,
+      write,
+      loadAll,
+      loadGroup,
+      skippedRecords: Effect.sync(() => skipped)
+    }
   })

@@ -27,6 +27,9 @@
  *   their batches off) plus the log after it.
  * - Producers idle for `producer.id.expiration.ms` are expired lazily, on Clock time, before producer
  *   batches are checked and before a snapshot is written, so expiry is never observably late.
+ * - A produce that fails with KAFKA_STORAGE_ERROR is logged through {@link PartitionReplica.warnStorageError},
+ *   at most once per 10 s per partition; the time of the last warning is the one field written outside the
+ *   actor (it only gates a log line).
  */
 import * as Path from "node:path"
 import { Cause, Chunk, Clock, Data, Deferred, Effect, Exit } from "effect"
@@ -154,9 +157,17 @@ export interface PartitionReplica {
   ) => Effect.Effect<ReadResult, OffsetOutOfRangeError | LogStorageError>
   /** OffsetForLeaderEpoch against the log's epoch cache. */
   readonly endOffsetForEpoch: (epoch: number) => Effect.Effect<EpochEndOffset>
+  /**
+   * Logs a failed write of this partition (disk full, I/O error) as one warning naming the partition and
+   * the file, at most once per {@link STORAGE_WARNING_INTERVAL_MS} of Clock time; later ones are dropped.
+   */
+  readonly warnStorageError: (error: LogStorageError) => Effect.Effect<void>
   /** Refuses every later command and fails those still queued (the partition is going away). */
   readonly stop: Effect.Effect<void>
 }
+
+/** At most one storage warning per partition in this many milliseconds. */
+export const STORAGE_WARNING_INTERVAL_MS = 10_000
 
 /** Records in the batches of `buf` (lastOffsetDelta + 1 each). */
 const recordCount = (buf: Uint8Array): number => {
@@ -706,8 +717,22 @@ export const make = (
     ): Effect.Effect<A, E | ReplicaBusy | UnknownTopicOrPartition> =>
       Effect.flatMap(Deferred.make<A, E>(), (reply) => Effect.zipRight(send(make(reply)), Deferred.await(reply)))
 
+    // when the last storage warning was logged (only for rate limiting; not partition state)
+    let lastStorageWarning = Number.NEGATIVE_INFINITY
+    const warnStorageError = (e: LogStorageError): Effect.Effect<void> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (now - lastStorageWarning < STORAGE_WARNING_INTERVAL_MS) return Effect.void
+        lastStorageWarning = now
+        const file = e.path === "" ? log.dir : e.path
+        return Effect.logWarning(
+          `Partition ${name}: cannot write ${file}: ${e.message}` +
+            ` (KAFKA_STORAGE_ERROR; at most one such line per ${STORAGE_WARNING_INTERVAL_MS / 1000} s)`
+        )
+      })
+
     const replica: PartitionReplica = {
       topicPartition,
+      warnStorageError,
       log,
       leaderEpoch,
       highWatermark: () => highWatermark,

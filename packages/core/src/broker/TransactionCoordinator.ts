@@ -86,6 +86,8 @@ export declare namespace TransactionCoordinator {
     readonly list: Effect.Effect<ReadonlyArray<TxnMetadata>>
     /** Aborts transactions past their timeout now (the schedule calls it). */
     readonly abortTimedOut: Effect.Effect<void>
+    /** Records of `__transaction_state` that replay could not read and skipped (each logged with its offset). */
+    readonly skippedRecords: Effect.Effect<number>
   }
 }
 
@@ -175,6 +177,7 @@ export const make = (
 
     const service: TransactionCoordinator.Service = {
       ensureTopic: store.ensureTopic,
+      skippedRecords: store.skippedRecords,
       initProducerId: (transactionalId, timeoutMs, expected) =>
         transactionalId === null || transactionalId === ""
           ? Effect.map(nextProducerId, (producerId) => ({ producerId, producerEpoch: 0 }))

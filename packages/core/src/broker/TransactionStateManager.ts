@@ -9,7 +9,9 @@
  *   flush policy and compaction apply) and complete once acknowledged; the latest record of an id is its
  *   state.
  * - Replay scans every partition from its log start; records of versions newer than the generated codecs
- *   know are skipped (as Kafka skips unknown versions), control batches are ignored.
+ *   know are skipped (as Kafka skips unknown versions), control batches are ignored, and a record that
+ *   cannot be decoded is logged with its offset, skipped and counted: it never stops the broker starting.
+ * - Only the coordinator writes the topic: client produces to it are refused (INVALID_TOPIC_EXCEPTION).
  * - The topic is created on first use (FindCoordinator key type 1, or the first write), with
  *   `transaction.state.log.num.partitions` partitions; an existing topic keeps its partition count.
  */
@@ -21,6 +23,7 @@ import * as RecordBatch from "../protocol/RecordBatch.js"
 import { Writer } from "../protocol/Writer.js"
 import * as BrokerConfig from "./BrokerConfig.js"
 import { partitionFor } from "./CoordinatorKey.js"
+import { replayLog } from "./internal/replay.js"
 import { ReplicaManager } from "./ReplicaManager.js"
 import { TopicRegistry, TRANSACTION_STATE } from "./TopicRegistry.js"
 import { TxnCoordinatorNotAvailable } from "./TransactionError.js"
@@ -150,9 +153,9 @@ export interface TransactionStateManager {
   readonly write: (m: TxnMetadata) => Effect.Effect<void, TxnCoordinatorNotAvailable>
   /** Replays every partition: the latest state of each id (ids whose last record is a tombstone are absent). */
   readonly loadAll: Effect.Effect<Map<string, TxnMetadata>, TxnCoordinatorNotAvailable>
+  /** How many records (or undecodable batches) replay could not read and skipped. */
+  readonly skippedRecords: Effect.Effect<number>
 }
-
-const READ_BYTES = 4 << 20
 
 const unavailable = (message: string) => new TxnCoordinatorNotAvailable({ message })
 
@@ -192,29 +195,19 @@ export const make: Effect.Effect<TransactionStateManager, never, TopicRegistry |
           .pipe(Effect.mapError((e) => unavailable(`Cannot write to ${TRANSACTION_STATE}: ${e.message}`)))
       })
 
+    let skipped = 0
     const loadAll: Effect.Effect<Map<string, TxnMetadata>, TxnCoordinatorNotAvailable> = Effect.gen(function* () {
       const loaded = new Map<string, TxnMetadata>()
       for (const replica of replicas.replicas(TRANSACTION_STATE)) {
-        const log = replica.log
-        let offset = log.logStartOffset
-        const endOffset = log.logEndOffset
-        while (offset < endOffset) {
-          const read = yield* log
-            .read(offset, READ_BYTES, { maxOffset: endOffset })
-            .pipe(Effect.mapError((e) => unavailable(`Cannot replay ${TRANSACTION_STATE}: ${e.message}`)))
-          if (read.records.length === 0 || read.nextOffset <= offset) break
-          for (const { position, header } of RecordBatch.headers(read.records)) {
-            if (RecordBatch.isControl(header.attributes)) continue
-            for (const r of RecordBatch.records(read.records, position)) {
-              if (r.offset < offset || r.key === null) continue
-              const decoded = decodeRecord(r.key, r.value)
-              if (decoded === undefined) continue
-              if (decoded.metadata === null) loaded.delete(decoded.transactionalId)
-              else loaded.set(decoded.transactionalId, decoded.metadata)
-            }
+        const tp = `${TRANSACTION_STATE}-${replica.topicPartition.partition}`
+        skipped += yield* replayLog(replica.log, tp, {
+          record: (_, r) => {
+            const decoded = decodeRecord(r.key, r.value)
+            if (decoded === undefined) return
+            if (decoded.metadata === null) loaded.delete(decoded.transactionalId)
+            else loaded.set(decoded.transactionalId, decoded.metadata)
           }
-          offset = read.nextOffset
-        }
+        }).pipe(Effect.mapError((e) => unavailable(`Cannot replay ${tp}: ${e.message}`)))
       }
       return loaded
     })
@@ -223,7 +216,8 @@ export const make: Effect.Effect<TransactionStateManager, never, TopicRegistry |
       partitionFor: (transactionalId) => partitionFor(transactionalId, numPartitions),
       ensureTopic,
       write,
-      loadAll
+      loadAll,
+      skippedRecords: Effect.sync(() => skipped)
     }
   }
 )

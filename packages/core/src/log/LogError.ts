@@ -59,10 +59,14 @@ export type LogError =
   | InvalidRecordError
   | RecordListTooLargeError
 
-/** A {@link KafkaStorageError} from a Node.js system error. */
+/**
+ * A {@link KafkaStorageError} from a Node.js system error; its message names the file (Node's messages for
+ * operations on open files, e.g. `ENOSPC: no space left on device, write`, do not).
+ */
 export const fromSystemError = (cause: unknown, operation: string, path: string): KafkaStorageError => {
   const err = cause as { code?: unknown; message?: unknown }
   const code = typeof err?.code === "string" ? err.code : ""
   const detail = typeof err?.message === "string" ? err.message : String(cause)
-  return new KafkaStorageError({ message: `${operation} failed: ${detail}`, path, code })
+  const what = path === "" || detail.includes(path) ? operation : `${operation} of ${path}`
+  return new KafkaStorageError({ message: `${what} failed: ${detail}`, path, code })
 }

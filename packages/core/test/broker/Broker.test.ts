@@ -51,7 +51,7 @@ describe("Broker", () => {
           return { clusterId: broker.clusterId, topicId: created.topics[0]!.topicId }
         })
       )
-      assert.isFalse(fs.existsSync(path.join(dir, ".lock")), "the lock is released on shutdown")
+      assert.isFalse(fs.existsSync(path.join(dir, ".lock.sock")), "the lock is released on shutdown")
 
       const { broker } = yield* startBroker({ dir })
       assert.strictEqual(broker.clusterId, firstRun.clusterId)

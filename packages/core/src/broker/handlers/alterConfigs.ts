@@ -1,7 +1,7 @@
 // AlterConfigs v0-2: v1 same as v0; v2 flexible. Replaces all of a resource's dynamic configs (KIP-133).
 import { Effect } from "effect"
 import * as AlterConfigs from "../../protocol/generated/AlterConfigs.js"
-import { Codes, none, toWire, type WireError } from "../BrokerError.js"
+import { Codes, none, toWire, type WireError, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import * as Configs from "../internal/configs.js"
 import { TopicRegistry, validateName } from "../TopicRegistry.js"
@@ -10,7 +10,7 @@ type Result = AlterConfigs.AlterConfigsResponseAlterConfigsResourceResponse
 
 const result = (resource: AlterConfigs.AlterConfigsRequestAlterConfigsResource, error: WireError): Result => ({
   errorCode: error.errorCode,
-  errorMessage: error.errorMessage,
+  errorMessage: wireMessage(error.errorMessage),
   resourceType: resource.resourceType,
   resourceName: resource.resourceName
 })

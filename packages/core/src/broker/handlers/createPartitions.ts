@@ -1,7 +1,7 @@
 // CreatePartitions v0-3: v1 same as v0; v2 flexible; v3 quota errors (KIP-599). Increase only (KIP-195).
 import { Effect } from "effect"
 import * as CreatePartitions from "../../protocol/generated/CreatePartitions.js"
-import { Codes, InvalidRequest, none, toWire, type WireError } from "../BrokerError.js"
+import { Codes, InvalidRequest, none, toWire, type WireError, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import { TopicRegistry } from "../TopicRegistry.js"
 
@@ -11,7 +11,7 @@ const result = (
 ): CreatePartitions.CreatePartitionsResponseCreatePartitionsTopicResult => ({
   name,
   errorCode: error.errorCode,
-  errorMessage: error.errorMessage
+  errorMessage: wireMessage(error.errorMessage)
 })
 
 export const handler = Handler.make({

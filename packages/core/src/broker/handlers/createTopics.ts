@@ -1,7 +1,7 @@
 // CreateTopics v0-7: v1 validate_only; v4 -1 counts use broker defaults (KIP-464); v5 flexible, configs in the response (KIP-525); v6 quota errors (KIP-599); v7 topic id (KIP-516).
 import { Effect } from "effect"
 import * as CreateTopics from "../../protocol/generated/CreateTopics.js"
-import { Codes, InvalidRequest, none, toWire, type WireError } from "../BrokerError.js"
+import { Codes, InvalidRequest, none, toWire, type WireError, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import * as Configs from "../internal/configs.js"
 import * as Uuid from "../internal/uuid.js"
@@ -14,7 +14,7 @@ const failed = (name: string, error: WireError): Result =>
     name,
     topicId: Uuid.ZERO,
     errorCode: error.errorCode,
-    errorMessage: error.errorMessage,
+    errorMessage: wireMessage(error.errorMessage),
     numPartitions: -1,
     replicationFactor: -1,
     configs: null

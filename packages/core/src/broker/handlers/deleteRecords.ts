@@ -1,10 +1,11 @@
 // DeleteRecords v0-2: v1 same as v0; v2 flexible (KIP-482). Advances the log start offset (KIP-107); offset -1 means the high watermark.
 import { Effect } from "effect"
 import * as DeleteRecords from "../../protocol/generated/DeleteRecords.js"
-import { toWire, type WireError } from "../BrokerError.js"
+import { InvalidTopic, toWire, type WireError } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import { RequestTimedOut, UnknownTopicOrPartition } from "../PartitionError.js"
 import { ReplicaManager } from "../ReplicaManager.js"
+import { isInternal } from "../TopicRegistry.js"
 
 type Partition = DeleteRecords.DeleteRecordsResponseDeleteRecordsPartitionResult
 
@@ -30,6 +31,15 @@ export const handler = Handler.make({
             Effect.forEach(
               t.partitions,
               (p): Effect.Effect<Partition> => {
+                // internal topics belong to the coordinators, as in Kafka
+                if (isInternal(t.name)) {
+                  return Effect.succeed(
+                    failed(
+                      p.partitionIndex,
+                      toWire(new InvalidTopic({ message: `Cannot delete records of internal topic ${t.name}` }))
+                    )
+                  )
+                }
                 const replica = replicas.get(t.name, p.partitionIndex)
                 if (replica === undefined) {
                   return Effect.succeed(

@@ -2,7 +2,7 @@
 import { Effect } from "effect"
 import * as DeleteTopics from "../../protocol/generated/DeleteTopics.js"
 import * as BrokerConfig from "../BrokerConfig.js"
-import { Codes, InvalidRequest, none, toWire, type WireError } from "../BrokerError.js"
+import { Codes, InvalidRequest, none, toWire, type WireError, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import * as Uuid from "../internal/uuid.js"
 import { isInternal, TopicRegistry } from "../TopicRegistry.js"
@@ -13,7 +13,7 @@ const result = (name: string | null, topicId: Uint8Array, error: WireError): Res
   name,
   topicId,
   errorCode: error.errorCode,
-  errorMessage: error.errorMessage
+  errorMessage: wireMessage(error.errorMessage)
 })
 
 /** The topics a request names, as (name, id) pairs whatever its version. */

@@ -1,7 +1,7 @@
 // DescribeCluster v0-1: cluster id, controller and brokers (KIP-700); v1 endpoint_type (KIP-919).
 import { Effect } from "effect"
 import * as DescribeCluster from "../../protocol/generated/DescribeCluster.js"
-import { Codes } from "../BrokerError.js"
+import { Codes, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS } from "./metadata.js"
 
@@ -36,7 +36,7 @@ export const handler = Handler.make({
   errorResponse: (_request, error, context) =>
     DescribeCluster.makeDescribeClusterResponse({
       errorCode: error.errorCode,
-      errorMessage: error.errorMessage,
+      errorMessage: wireMessage(error.errorMessage),
       clusterId: context.broker.clusterId
     })
 })

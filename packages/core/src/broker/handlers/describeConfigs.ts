@@ -1,7 +1,7 @@
 // DescribeConfigs v0-4: v1 config_source and synonyms (KIP-226); v3 config_type and documentation (KIP-569); v4 flexible.
 import { Effect } from "effect"
 import * as DescribeConfigs from "../../protocol/generated/DescribeConfigs.js"
-import { Codes, none, type WireError } from "../BrokerError.js"
+import { Codes, none, type WireError, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import * as Configs from "../internal/configs.js"
 import { TopicRegistry, validateName } from "../TopicRegistry.js"
@@ -14,7 +14,7 @@ const result = (
   configs: Array<DescribeConfigs.DescribeConfigsResponseDescribeConfigsResourceResult> = []
 ): Result => ({
   errorCode: error.errorCode,
-  errorMessage: error.errorMessage,
+  errorMessage: wireMessage(error.errorMessage),
   resourceType: resource.resourceType,
   resourceName: resource.resourceName,
   configs

@@ -1,7 +1,7 @@
 // FindCoordinator v0-4: v1 key_type (0 group, 1 transaction) and error message; v3 flexible (KIP-482); v4 batches keys (KIP-699). Single node: this broker coordinates every key; __consumer_offsets or __transaction_state is created on the first lookup.
 import { Effect } from "effect"
 import * as FindCoordinator from "../../protocol/generated/FindCoordinator.js"
-import { Codes, InvalidRequest, toWire, type WireError } from "../BrokerError.js"
+import { Codes, InvalidRequest, toWire, type WireError, wireMessage } from "../BrokerError.js"
 import { KeyType } from "../CoordinatorKey.js"
 import { GroupCoordinator } from "../GroupCoordinator.js"
 import * as Handler from "../Handler.js"
@@ -41,7 +41,7 @@ export const handler = Handler.make({
               host: e.errorCode === 0 ? host : "",
               port: e.errorCode === 0 ? port : -1,
               errorCode: e.errorCode,
-              errorMessage: e.errorMessage
+              errorMessage: wireMessage(e.errorMessage)
             })
           )
         )
@@ -50,7 +50,7 @@ export const handler = Handler.make({
       const e = yield* resolve()
       return FindCoordinator.makeFindCoordinatorResponse({
         errorCode: e.errorCode,
-        errorMessage: e.errorMessage,
+        errorMessage: wireMessage(e.errorMessage),
         nodeId: e.errorCode === 0 ? nodeId : -1,
         host: e.errorCode === 0 ? host : "",
         port: e.errorCode === 0 ? port : -1
@@ -66,13 +66,13 @@ export const handler = Handler.make({
               host: "",
               port: -1,
               errorCode: error.errorCode,
-              errorMessage: error.errorMessage
+              errorMessage: wireMessage(error.errorMessage)
             })
           )
         })
       : FindCoordinator.makeFindCoordinatorResponse({
           errorCode: error.errorCode,
-          errorMessage: error.errorMessage,
+          errorMessage: wireMessage(error.errorMessage),
           nodeId: -1,
           host: "",
           port: -1

@@ -1,7 +1,7 @@
 // IncrementalAlterConfigs v0-1: SET/DELETE/APPEND/SUBTRACT per key (KIP-339); v1 flexible.
 import { Effect } from "effect"
 import * as IncrementalAlterConfigs from "../../protocol/generated/IncrementalAlterConfigs.js"
-import { Codes, none, toWire, type WireError } from "../BrokerError.js"
+import { Codes, none, toWire, type WireError, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import * as Configs from "../internal/configs.js"
 import { type AlterOp, TopicRegistry, validateName } from "../TopicRegistry.js"
@@ -14,7 +14,7 @@ const result = (
   error: WireError
 ): Result => ({
   errorCode: error.errorCode,
-  errorMessage: error.errorMessage,
+  errorMessage: wireMessage(error.errorMessage),
   resourceType: resource.resourceType,
   resourceName: resource.resourceName
 })

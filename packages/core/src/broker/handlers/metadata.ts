@@ -55,6 +55,13 @@ export const handler = Handler.make({
       const { broker, apiVersion } = context
       const includeOps = apiVersion >= 8 && request.includeTopicAuthorizedOperations
       const allTopics = request.topics === null || (apiVersion === 0 && request.topics.length === 0)
+      // topic ids name topics from v12 on; v10-11 carry the field but Kafka refuses lookups by it
+      if (!allTopics && apiVersion < 12) {
+        const byId = (request.topics ?? []).find((t) => t.name === null || !Uuid.isZero(t.topicId))
+        if (byId !== undefined) {
+          return errorResponse(request, Codes.INVALID_REQUEST, context)
+        }
+      }
       const topics: Array<Metadata.MetadataResponseTopic> = []
       if (allTopics) {
         for (const t of yield* registry.list) topics.push(describeTopic(t, broker.nodeId, includeOps))
@@ -105,18 +112,22 @@ export const handler = Handler.make({
             : AUTHORIZED_OPERATIONS_OMITTED
       })
     }),
-  errorResponse: (request, error, context) =>
-    Metadata.makeMetadataResponse({
-      brokers: [
-        {
-          nodeId: context.broker.nodeId,
-          host: context.broker.host,
-          port: context.broker.port,
-          rack: context.broker.rack
-        }
-      ],
-      clusterId: context.broker.clusterId,
-      controllerId: context.broker.nodeId,
-      topics: (request.topics ?? []).map((t) => errorTopic(t.name, t.topicId, error.errorCode))
-    })
+  errorResponse: (request, error, context) => errorResponse(request, error.errorCode, context)
 })
+
+/** Every requested topic with `errorCode`; a topic without a name gets "" below v12, where names are not nullable. */
+const errorResponse = (
+  request: Metadata.MetadataRequest,
+  errorCode: number,
+  context: Handler.RequestContext
+): Metadata.MetadataResponse =>
+  Metadata.makeMetadataResponse({
+    brokers: [
+      { nodeId: context.broker.nodeId, host: context.broker.host, port: context.broker.port, rack: context.broker.rack }
+    ],
+    clusterId: context.broker.clusterId,
+    controllerId: context.broker.nodeId,
+    topics: (request.topics ?? []).map((t) =>
+      errorTopic(t.name ?? (context.apiVersion >= 12 ? null : ""), t.topicId, errorCode)
+    )
+  })

@@ -5,7 +5,7 @@ import * as Produce from "../../protocol/generated/Produce.js"
 import * as MessageSet from "../../protocol/MessageSet.js"
 import { isProtocolError } from "../../protocol/ProtocolError.js"
 import * as RecordBatch from "../../protocol/RecordBatch.js"
-import { toWire, type WireError } from "../BrokerError.js"
+import { InvalidTopic, toWire, type WireError, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import {
   CorruptMessage,
@@ -21,7 +21,7 @@ import {
 import type { AppendError, AppendResult, PartitionReplica } from "../PartitionReplica.js"
 import { ReplicaManager } from "../ReplicaManager.js"
 import * as TopicConfig from "../TopicConfig.js"
-import { type Topic, TopicRegistry } from "../TopicRegistry.js"
+import { isInternal, type Topic, TopicRegistry } from "../TopicRegistry.js"
 
 /** The topic settings produce needs that the log configuration does not carry. */
 export interface TopicSettings {
@@ -249,7 +249,7 @@ const failed = (index: number, error: WireError): Produce.ProduceResponsePartiti
     baseOffset: -1n,
     logAppendTimeMs: -1n,
     logStartOffset: -1n,
-    errorMessage: error.errorMessage
+    errorMessage: wireMessage(error.errorMessage)
   })
 
 export const handler = Handler.make({
@@ -275,15 +275,23 @@ export const handler = Handler.make({
         | Produce.ProduceResponsePartitionProduceResponse
         | {
             readonly index: number
+            readonly replica: PartitionReplica
             readonly reply: Deferred.Deferred<AppendResult, AppendError>
           }
       const topics: Array<{ readonly name: string; readonly partitions: Array<Pending> }> = []
       for (const t of request.topicData) {
-        const topic = acksError === undefined ? yield* registry.get(t.name) : undefined
+        // internal topics are written by the broker's coordinators only (through the partition actor), as in
+        // Kafka: a client's record there could be one replay cannot read
+        const refused =
+          acksError ??
+          (isInternal(t.name)
+            ? toWire(new InvalidTopic({ message: `Cannot append to internal topic ${t.name}` }))
+            : undefined)
+        const topic = refused === undefined ? yield* registry.get(t.name) : undefined
         const partitions: Array<Pending> = []
         for (const p of t.partitionData) {
-          if (acksError !== undefined) {
-            partitions.push(failed(p.index, acksError))
+          if (refused !== undefined) {
+            partitions.push(failed(p.index, refused))
             continue
           }
           const replica: PartitionReplica | undefined = topic === undefined ? undefined : replicas.get(t.name, p.index)
@@ -303,7 +311,9 @@ export const handler = Handler.make({
           }
           const offered = yield* Effect.either(replica.offerAppend(checked))
           partitions.push(
-            offered._tag === "Left" ? failed(p.index, toWire(offered.left)) : { index: p.index, reply: offered.right }
+            offered._tag === "Left"
+              ? failed(p.index, toWire(offered.left))
+              : { index: p.index, replica, reply: offered.right }
           )
         }
         topics.push({ name: t.name, partitions })
@@ -334,6 +344,7 @@ export const handler = Handler.make({
             continue
           }
           const r = outcomes[next++]!
+          if (r._tag === "Left" && r.left._tag === "KafkaStorageError") yield* p.replica.warnStorageError(r.left)
           partitionResponses.push(
             r._tag === "Left"
               ? failed(p.index, toWire(r.left))

@@ -70,6 +70,12 @@ export interface JoinInput {
   readonly supportsSkipAssignment: boolean
 }
 
+/**
+ * A new member id: the client or instance id, a dash and a UUID, as Kafka makes them. The prefix is cut to
+ * 1024 characters so that the id always fits a Kafka string (a 32 KiB client id would not leave room).
+ */
+export const newMemberId = (prefix: string): string => `${prefix.slice(0, 1024)}-${crypto.randomUUID()}`
+
 /** One member in a JoinGroup answer to the leader. */
 export interface JoinMember {
   readonly memberId: string
@@ -662,7 +668,7 @@ export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
       const replaceStaticMember = (old: Member, input: JoinInput, reply: Deferred.Deferred<JoinResult, GroupError>) =>
         Effect.gen(function* () {
           const instanceId = input.groupInstanceId!
-          const newId = `${instanceId}-${crypto.randomUUID()}`
+          const newId = newMemberId(instanceId)
           const fenced = new FencedInstanceId({ message: `Instance ${instanceId} rejoined with a new member id.` })
           if (old.awaitingJoin !== undefined) yield* Deferred.fail(old.awaitingJoin, fenced)
           if (old.awaitingSync !== undefined) yield* Deferred.fail(old.awaitingSync, fenced)
@@ -745,7 +751,7 @@ export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
                 })
               )
             }
-            const newId = `${input.groupInstanceId ?? input.clientId}-${crypto.randomUUID()}`
+            const newId = newMemberId(input.groupInstanceId ?? input.clientId)
             if (input.groupInstanceId === null && input.requireKnownMemberId) {
               g.pendingMembers.add(newId)
               yield* schedule(pendingKey(newId), input.sessionTimeoutMs)
