@@ -21,3 +21,9 @@ export class ProcessorStateError extends Schema.TaggedError<ProcessorStateError>
 export const throwClosed = (name: string): never => {
   throw new InvalidStateStoreError({ store: name, message: `State store ${name} is closed` })
 }
+
+/** A store was configured with values that cannot work (Kafka Streams' `IllegalArgumentException`s of `Stores`). */
+export class StoreConfigError extends Schema.TaggedError<StoreConfigError>()("StoreConfigError", {
+  store: Schema.String,
+  message: Schema.String
+}) {}
