@@ -2,16 +2,17 @@
  * The in-memory byte-level key-value store (Kafka Streams' `Stores.inMemoryKeyValueStore`).
  *
  * Invariants: entries live in a `Map` keyed by the latin1 string of the key bytes (one char per byte, so
- * JavaScript's string order is the unsigned byte order of `compareBytes`); a `SortedKeys` index holds the
- * same ids in order and changes only when a key is added or removed (an update of an existing key touches
- * the map alone). An iterator copies its range of entries when iteration starts (its snapshot).
+ * JavaScript's string order is the unsigned byte order of `compareBytes`), and the same entry objects in a
+ * `SortedIndex` in order. An update of an existing key changes the entry in place, unless an iterator is
+ * open: then it puts a new entry in both, so iterators keep the snapshot they started with (O(1) to take).
  */
 import { copy, toId } from "./internal/bytes.js"
-import { SortedKeys } from "./internal/sortedKeys.js"
+import { SortedIndex } from "./internal/sortedIndex.js"
 import { type KeyValue, type KeyValueBytesStore, prefixUpperBound } from "./KeyValueStore.js"
 import { throwClosed } from "./StoreError.js"
 
 interface Entry {
+  readonly id: string
   readonly key: Uint8Array
   value: Uint8Array
 }
@@ -22,7 +23,7 @@ export const make = (name: string): KeyValueBytesStore => new InMemoryKeyValueSt
 class InMemoryKeyValueStore implements KeyValueBytesStore {
   readonly persistent = false
   private readonly entries = new Map<string, Entry>()
-  private readonly ids = new SortedKeys()
+  private readonly index = new SortedIndex<Entry>()
   private closed = false
 
   constructor(readonly name: string) {}
@@ -36,14 +37,19 @@ class InMemoryKeyValueStore implements KeyValueBytesStore {
     if (this.closed) throwClosed(this.name)
     const id = toId(key)
     if (value === null) {
-      if (this.entries.delete(id)) this.ids.delete(id)
+      if (this.entries.delete(id)) this.index.delete(id)
       return
     }
     const entry = this.entries.get(id)
-    if (entry !== undefined) entry.value = copy(value)
+    if (entry === undefined) {
+      const created = { id, key: copy(key), value: copy(value) }
+      this.entries.set(id, created)
+      this.index.insert(created)
+    } else if (!this.index.hasReaders) entry.value = copy(value)
     else {
-      this.entries.set(id, { key: copy(key), value: copy(value) })
-      this.ids.insert(id)
+      const replaced = { id, key: entry.key, value: copy(value) }
+      this.entries.set(id, replaced)
+      this.index.replace(replaced)
     }
   }
 
@@ -70,18 +76,13 @@ class InMemoryKeyValueStore implements KeyValueBytesStore {
     reverse: boolean
   ): IterableIterator<KeyValue<Uint8Array, Uint8Array>> {
     if (this.closed) throwClosed(this.name)
-    const ids = this.ids.slice(
+    const entries = this.index.iterate(
       from === undefined ? undefined : toId(from),
       to === undefined ? undefined : toId(to),
       toInclusive,
       reverse
     )
-    const snapshot: Array<KeyValue<Uint8Array, Uint8Array>> = new Array(ids.length)
-    for (let i = 0; i < ids.length; i++) {
-      const entry = this.entries.get(ids[i]!)!
-      snapshot[i] = { key: entry.key, value: entry.value }
-    }
-    yield* snapshot
+    for (const entry of entries) yield { key: entry.key, value: entry.value }
   }
 
   range(from: Uint8Array | undefined, to: Uint8Array | undefined) {
@@ -114,6 +115,6 @@ class InMemoryKeyValueStore implements KeyValueBytesStore {
   close(): void {
     this.closed = true
     this.entries.clear()
-    this.ids.clear()
+    this.index.clear()
   }
 }

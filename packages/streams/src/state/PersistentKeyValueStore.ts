@@ -4,13 +4,14 @@
  * committed in one durable transaction by `flush()` (which the runtime calls before it writes a checkpoint).
  *
  * Invariants:
- * - Writes since the last flush live in `pending` (latin1 id -> key and value, `null` for a delete) with
- *   their ids ordered in `pendingIds`; a read looks there first, then in LMDB. `flush()` writes `pending`
+ * - Writes since the last flush live in `pending` (latin1 id -> key and value, `null` for a delete), the
+ *   same objects ordered in `pendingIndex` (replaced, not mutated, while an iterator is open); a read looks
+ *   there first, then in LMDB. `flush()` writes `pending`
  *   in key order in one `transactionSync` (fsynced: `overlappingSync` off) and empties it.
  * - LMDB keys are the store key behind one 0x00 byte: LMDB refuses empty keys, and a common prefix keeps
  *   the unsigned byte order of the store's keys. Keys longer than `maxKeySize` are refused at `put`.
- * - An iterator merges a copy of the pending range (taken when iteration starts) with an LMDB cursor, whose
- *   read transaction is a snapshot: writes and flushes during iteration do not show up in it.
+ * - An iterator merges a snapshot of the pending writes (`SortedIndex`, taken when iteration starts) with an
+ *   LMDB cursor, whose read transaction is a snapshot: writes and flushes during iteration do not show up.
  * - `close()` flushes first, so what was written before a clean close is there after reopening.
  */
 import { mkdirSync } from "node:fs"
@@ -18,7 +19,7 @@ import { join } from "node:path"
 import type { Database, RootDatabase } from "lmdb"
 import { copy, toId } from "./internal/bytes.js"
 import type { LmdbModule } from "./internal/lmdb.js"
-import { SortedKeys } from "./internal/sortedKeys.js"
+import { SortedIndex } from "./internal/sortedIndex.js"
 import { compareBytes, type KeyValue, type KeyValueBytesStore, prefixUpperBound } from "./KeyValueStore.js"
 import { ProcessorStateError, throwClosed } from "./StoreError.js"
 
@@ -26,6 +27,7 @@ import { ProcessorStateError, throwClosed } from "./StoreError.js"
 export const maxKeySize = 1977
 
 interface Pending {
+  readonly id: string
   readonly key: Uint8Array
   readonly value: Uint8Array | null
 }
@@ -69,7 +71,7 @@ export const open = (lmdb: LmdbModule, name: string, dir: string): KeyValueBytes
 class PersistentKeyValueStore implements KeyValueBytesStore {
   readonly persistent = true
   private pending = new Map<string, Pending>()
-  private readonly pendingIds = new SortedKeys()
+  private readonly pendingIndex = new SortedIndex<Pending>()
   private pendingLive = 0
   private committedCount: number
   private closed = false
@@ -110,10 +112,14 @@ class PersistentKeyValueStore implements KeyValueBytesStore {
     }
     const id = toId(key)
     const before = this.pending.get(id)
-    if (before === undefined) this.pendingIds.insert(id)
-    else if (before.value !== null) this.pendingLive--
+    const entry = { id, key: before?.key ?? copy(key), value: value === null ? null : copy(value) }
+    this.pending.set(id, entry)
+    if (before === undefined) this.pendingIndex.insert(entry)
+    else {
+      this.pendingIndex.replace(entry)
+      if (before.value !== null) this.pendingLive--
+    }
     if (value !== null) this.pendingLive++
-    this.pending.set(id, { key: before?.key ?? copy(key), value: value === null ? null : copy(value) })
   }
 
   putIfAbsent(key: Uint8Array, value: Uint8Array): Uint8Array | undefined {
@@ -143,13 +149,12 @@ class PersistentKeyValueStore implements KeyValueBytesStore {
       const c = compareBytes(from, to)
       if (c > 0 || (c === 0 && !toInclusive)) return
     }
-    const ids = this.pendingIds.slice(
+    const overlay = this.pendingIndex.iterate(
       from === undefined ? undefined : toId(from),
       to === undefined ? undefined : toId(to),
       toInclusive,
       reverse
     )
-    const overlay: Array<Pending> = ids.map((id) => this.pending.get(id)!)
     const low = from === undefined ? LOW : prefixed(from)
     const high = to === undefined ? HIGH : prefixed(to)
     const highInclusive = to !== undefined && toInclusive
@@ -161,17 +166,17 @@ class PersistentKeyValueStore implements KeyValueBytesStore {
       )
       [Symbol.iterator]()
     const sign = reverse ? -1 : 1
-    let i = 0
     try {
+      let p = overlay.next().value as Pending | undefined
       let next = cursor.next()
-      while (!next.done || i < overlay.length) {
+      while (!next.done || p !== undefined) {
         const stored = next.done ? undefined : next.value.key.subarray(1)
-        const p = overlay[i]
         const c = p === undefined ? 1 : stored === undefined ? -1 : sign * compareBytes(p.key, stored)
         if (c <= 0) {
-          i++
+          const current = p!
+          p = overlay.next().value as Pending | undefined
           if (c === 0) next = cursor.next()
-          if (p!.value !== null) yield { key: p!.key, value: p!.value }
+          if (current.value !== null) yield { key: current.key, value: current.value }
         } else {
           const value = next.value!.value
           next = cursor.next()
@@ -179,6 +184,7 @@ class PersistentKeyValueStore implements KeyValueBytesStore {
         }
       }
     } finally {
+      overlay.return(undefined)
       cursor.return?.()
     }
   }
@@ -212,12 +218,10 @@ class PersistentKeyValueStore implements KeyValueBytesStore {
   flush(): void {
     if (this.closed) throwClosed(this.name)
     if (this.pending.size === 0) return
-    const ids = this.pendingIds.slice(undefined, undefined, true, false)
-    const pending = this.pending
+    const writes = [...this.pendingIndex.iterate(undefined, undefined, true, false)]
     try {
       this.db.transactionSync(() => {
-        for (const id of ids) {
-          const p = pending.get(id)!
+        for (const p of writes) {
           if (p.value === null) this.db.remove(prefixed(p.key))
           else this.db.put(prefixed(p.key), Buffer.from(p.value.buffer, p.value.byteOffset, p.value.byteLength))
         }
@@ -226,7 +230,7 @@ class PersistentKeyValueStore implements KeyValueBytesStore {
       throw new ProcessorStateError({ store: this.name, message: `Flush failed: ${String(error)}` })
     }
     this.pending = new Map()
-    this.pendingIds.clear()
+    this.pendingIndex.clear()
     this.pendingLive = 0
     this.committedCount = (this.db.getStats() as { entryCount: number }).entryCount
   }
