@@ -4,6 +4,7 @@ import { join } from "node:path"
 import { afterAll } from "@effect/vitest"
 import * as InMemoryKeyValueStore from "../../src/state/InMemoryKeyValueStore.js"
 import * as Lmdb from "../../src/state/internal/lmdb.js"
+import { openPersistent } from "../../src/state/internal/persistence.js"
 import * as PersistentKeyValueStore from "../../src/state/PersistentKeyValueStore.js"
 import { suite } from "./KeyValueStoreSuite.js"
 
@@ -20,3 +21,8 @@ if (lmdb._tag === "Loaded") {
     return { persistent: true, open: (name) => PersistentKeyValueStore.open(lmdb.lmdb, name, dir) }
   })
 }
+
+suite("persistent falling back to memory", () => ({
+  persistent: false,
+  open: (name) => openPersistent(name, join(root, "fallback"), () => ({ _tag: "Failed", reason: "test" }))
+}))
