@@ -4,16 +4,40 @@
  * module does not load). The runtime calls a supplier's `get` once per task, passing the task's state
  * directory `<state.dir>/<application.id>/<taskId>`; a persistent store lives in `<that dir>/<store name>`.
  */
-import { Duration } from "effect"
+import * as Path from "node:path"
+import { FileSystem } from "@effect/platform"
+import { Duration, Effect } from "effect"
 import * as InMemoryKeyValueStore from "./InMemoryKeyValueStore.js"
 import { openPersistent } from "./internal/persistence.js"
 import * as SegmentedSessionStore from "./internal/sessionStore.js"
 import * as SegmentedWindowStore from "./internal/windowStore.js"
 import type { KeyValueBytesStore } from "./KeyValueStore.js"
 import type { SessionBytesStore } from "./SessionStore.js"
-import { StoreConfigError } from "./StoreError.js"
+import { ProcessorStateError, StoreConfigError } from "./StoreError.js"
 import * as TimestampedKeyValueStore from "./TimestampedKeyValueStore.js"
 import { defaultSegmentInterval, type WindowBytesStore } from "./WindowStore.js"
+
+/** A task's state directory: `<state.dir>/<application.id>/<taskId>` (task ids as Kafka prints them, `0_1`). */
+export const taskDirectory = (stateDir: string, applicationId: string, taskId: string): string =>
+  Path.join(stateDir, applicationId, taskId)
+
+/** Where a persistent store of a task keeps its files: `<task directory>/<store name>`. */
+export const storeDirectory = (taskDir: string, storeName: string): string => Path.join(taskDir, storeName)
+
+/**
+ * Deletes a closed persistent store's files, so the next `get` starts empty (what a task does under
+ * exactly-once to a store without a clean checkpoint, before restoring it from its changelog).
+ */
+export const wipe = (
+  taskDir: string,
+  storeName: string
+): Effect.Effect<void, ProcessorStateError, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    yield* fs
+      .remove(storeDirectory(taskDir, storeName), { recursive: true, force: true })
+      .pipe(Effect.mapError((e) => new ProcessorStateError({ store: storeName, message: `Cannot wipe: ${e.message}` })))
+  })
 
 /** Makes a store per task: `get(stateDir)` opens one (persistent stores need `stateDir`). */
 export interface StoreSupplier<S> {

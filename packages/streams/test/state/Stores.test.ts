@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
 import { openPersistent } from "../../src/state/internal/persistence.js"
 import * as Stores from "../../src/state/Stores.js"
 import * as Timestamped from "../../src/state/TimestampedKeyValueStore.js"
@@ -96,4 +98,25 @@ describe("Stores", () => {
     assert.strictEqual(hex(Timestamped.encode({ value: s("v"), timestamp: 258 })), "0000000000000102" + "76")
     assert.deepStrictEqual(Timestamped.decode(Uint8Array.from([0, 0, 0, 0, 0, 0, 1, 2, 0x76])).timestamp, 258)
   })
+})
+
+describe("Stores state directories", () => {
+  it.effect("lays out <state.dir>/<application.id>/<taskId>/<store>, and wipe empties a closed store", () =>
+    Effect.gen(function* () {
+      const taskDir = Stores.taskDirectory(join(root, "state"), "app", "1_0")
+      assert.strictEqual(taskDir, join(root, "state", "app", "1_0"))
+      const supplier = Stores.persistentWindowStore("windows", "1 hour", "1 minute", false)
+      const store = supplier.get(taskDir)
+      store.put(s("k"), s("v"), 1000)
+      store.close()
+      assert.isTrue(existsSync(join(Stores.storeDirectory(taskDir, "windows"), "data.mdb")))
+      yield* Stores.wipe(taskDir, "windows")
+      assert.isFalse(existsSync(Stores.storeDirectory(taskDir, "windows")))
+      const again = supplier.get(taskDir)
+      assert.deepStrictEqual([...again.all()], [])
+      assert.strictEqual(again.observedStreamTime, -1)
+      again.close()
+      yield* Stores.wipe(taskDir, "never-opened")
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 })
