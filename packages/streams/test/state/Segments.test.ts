@@ -37,4 +37,24 @@ describe("segments", () => {
     store.put({ key: s("a"), window: { start: 200, end: 200 } }, s("4"))
     assert.strictEqual(inner.approximateNumEntries(), 2, "ends up to 100 expired: segment 1 dropped")
   })
+
+  it("skips empty segments: a long retention with 1 ms segments still fetches at once", () => {
+    const store = WindowStore.make(InMemoryKeyValueStore.make("long"), {
+      retentionPeriod: 1e12,
+      windowSize: 1,
+      segmentInterval: 1,
+      retainDuplicates: false
+    })
+    store.put(s("a"), s("early"), 5)
+    store.put(s("b"), s("x"), 7)
+    store.put(s("a"), s("late"), 1e11)
+    assert.deepStrictEqual(
+      [...store.fetch(s("a"), 0, Number.MAX_SAFE_INTEGER)].map((kv) => kv.key),
+      [5, 1e11]
+    )
+    assert.deepStrictEqual(
+      [...store.backwardAll()].map((kv) => kv.key.window.start),
+      [1e11, 7, 5]
+    )
+  })
 })

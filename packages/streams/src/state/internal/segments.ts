@@ -95,15 +95,35 @@ export class Segments {
     for (const key of doomed) this.inner.put(key, null)
   }
 
-  /** The ids of the live segments that may hold times in `[from, to]`, in order (reversed when `reverse`). */
-  segmentsFor(from: number, to: number, reverse: boolean): Array<number> {
+  /**
+   * The ids of the non-empty live segments that may hold times in `[from, to]`, in order (reversed when
+   * `reverse`). Each next id is found by one seek in the inner store, so empty segments cost nothing (a
+   * long retention with a short segment interval would otherwise mean millions of empty scans).
+   */
+  *segmentsFor(from: number, to: number, reverse: boolean): Generator<number> {
     const lo = Math.max(from, this.minLiveTime(), 0)
     const hi = Math.min(to, this.observedStreamTime)
-    const out: Array<number> = []
-    if (lo > hi) return out
-    for (let s = this.segmentId(lo); s <= this.segmentId(hi); s++) out.push(s)
-    if (reverse) out.reverse()
-    return out
+    if (lo > hi) return
+    const first = this.segmentId(lo)
+    const last = this.segmentId(hi)
+    // A bare segment prefix is never a stored key, so prefixes bound segments inclusively.
+    let segment = reverse ? last : first
+    while (reverse ? segment >= first : segment <= last) {
+      const found = this.firstKey(
+        reverse
+          ? this.inner.reverseRange(this.prefix(first), this.prefix(segment + 1))
+          : this.inner.range(this.prefix(segment), this.prefix(last + 1))
+      )
+      if (found === undefined) return
+      const id = readInt64(found, 0)
+      yield id
+      segment = reverse ? id - 1 : id + 1
+    }
+  }
+
+  private firstKey(entries: IterableIterator<{ readonly key: Uint8Array }>): Uint8Array | undefined {
+    for (const kv of entries) return kv.key
+    return undefined
   }
 
   /** The 8-byte prefix of `segment`. */
