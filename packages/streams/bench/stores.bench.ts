@@ -8,6 +8,7 @@ import { join } from "node:path"
 import * as InMemoryKeyValueStore from "../src/state/InMemoryKeyValueStore.js"
 import type { KeyValueBytesStore } from "../src/state/KeyValueStore.js"
 import * as Stores from "../src/state/Stores.js"
+import type { WindowBytesStore } from "../src/state/WindowStore.js"
 
 const N = 50_000
 const ROUNDS = 3
@@ -115,6 +116,40 @@ const measureStore = (name: string, store: KeyValueBytesStore, flushEvery: numbe
   }
 }
 
+/** Window stores: tumbling 1 s windows of 1,000 keys over 50 s of stream time (a windowed count's pattern). */
+const WINDOW_KEYS = 1_000
+const WINDOWS = 50
+
+interface WindowRow {
+  readonly name: string
+  readonly put: number
+  readonly get: number
+  readonly fetch: number
+}
+
+const measureWindow = (name: string, store: WindowBytesStore): WindowRow => {
+  const ops = WINDOW_KEYS * WINDOWS
+  const put = time(() => {
+    for (let w = 0; w < WINDOWS; w++) {
+      for (let k = 0; k < WINDOW_KEYS; k++) store.put(keys[k]!, value, w * 1000)
+      if (store.persistent && (w + 1) % 10 === 0) store.flush()
+    }
+    store.flush()
+  })
+  let sink = 0
+  const get = time(() => {
+    for (let w = 0; w < WINDOWS; w++)
+      for (let k = 0; k < WINDOW_KEYS; k++) sink += store.fetch(keys[k]!, w * 1000)!.length
+  })
+  const fetch = time(() => {
+    for (let k = 0; k < WINDOW_KEYS; k++)
+      for (const kv of store.fetch(keys[k]!, 0, WINDOWS * 1000)) sink += kv.value.length
+  })
+  if (sink < 0) console.log(sink)
+  store.close()
+  return { name, put: rate(ops, put), get: rate(ops, get), fetch: rate(ops, fetch) }
+}
+
 const best = (rounds: ReadonlyArray<Row>): Row => ({
   name: rounds[0]!.name,
   put: Math.max(...rounds.map((r) => r.put)),
@@ -136,6 +171,13 @@ export const run = async (): Promise<void> => {
       rounds[2]!.push(measureStore(`persistent store (${label}, flush per ${FLUSH_EVERY})`, persistent, FLUSH_EVERY))
     }
     const rows = rounds.map(best)
+    const windowRows: Array<WindowRow> = []
+    for (const [label, supplier] of [
+      ["in-memory window store", Stores.inMemoryWindowStore("bench-w", "1 hour", "1 second", false)],
+      ["persistent window store", Stores.persistentWindowStore("bench-w", "1 hour", "1 second", false)]
+    ] as const) {
+      windowRows.push(measureWindow(label, supplier.get(dir)))
+    }
     const base = rows[0]!
     console.log(
       `${N.toLocaleString("en-US")} keys of 16 B, values of 100 B; ranges of ${RANGE_SIZE} entries from ${RANGES} starts; best of ${ROUNDS} rounds`
@@ -146,6 +188,18 @@ export const run = async (): Promise<void> => {
       const cell = (v: number, b: number) => `${fmt(v)} (${(v / b).toFixed(2)}x)`
       console.log(
         `| ${r.name} | ${cell(r.put, base.put)} | ${cell(r.update, base.update)} | ${cell(r.get, base.get)} | ${cell(r.range, base.range)} |`
+      )
+    }
+    console.log(
+      `\nWindow stores: ${WINDOW_KEYS.toLocaleString("en-US")} keys x ${WINDOWS} tumbling windows; fetch = each key's windows`
+    )
+    console.log("| store | put | fetch(key, time) | fetch(key, from, to) (windows) |")
+    console.log("| --- | --- | --- | --- |")
+    const wBase = windowRows[0]!
+    for (const r of windowRows) {
+      const cell = (v: number, b: number) => `${fmt(v)} (${(v / b).toFixed(2)}x)`
+      console.log(
+        `| ${r.name} | ${cell(r.put, wBase.put)} | ${cell(r.get, wBase.get)} | ${cell(r.fetch, wBase.fetch)} |`
       )
     }
   } finally {
