@@ -9,7 +9,7 @@
 import type { KeyValue, KeyValueBytesStore } from "../KeyValueStore.js"
 import { compareBytes } from "../KeyValueStore.js"
 import { type WindowBytesStore, type Windowed, windowKeyFromBinary, windowKeyToBinary } from "../WindowStore.js"
-import { equalAt, readInt64 } from "./bytes.js"
+import { equalAt, readInt64, writeInt32, writeInt64 } from "./bytes.js"
 import { maxSuffix, Segments, upperBoundOf } from "./segments.js"
 
 /** How a window store keeps its windows. */
@@ -63,9 +63,9 @@ class SegmentedWindowStore implements WindowBytesStore {
       if (value === null) return undefined
       this.seqnum = (this.seqnum + 1) & 0x7fffffff
     }
-    const changelogKey = windowKeyToBinary(key, windowStartTimestamp, this.retainDuplicates ? this.seqnum : 0)
-    this.inner.put(this.segments.storeKey(this.segments.segmentId(windowStartTimestamp), changelogKey), value)
-    return changelogKey
+    const storeKey = this.storeKey(key, windowStartTimestamp, this.retainDuplicates ? this.seqnum : 0)
+    this.inner.put(storeKey, value)
+    return storeKey.subarray(8)
   }
 
   restore(changelogKey: Uint8Array, value: Uint8Array | null): void {
@@ -126,6 +126,16 @@ class SegmentedWindowStore implements WindowBytesStore {
     return this.fetchRange(undefined, undefined, 0, MAX_TIME, true)
   }
 
+  /** The inner key of a window in one allocation: segment id, key, window start, seqnum. */
+  private storeKey(key: Uint8Array, windowStart: number, seqnum: number): Uint8Array {
+    const out = new Uint8Array(8 + key.length + SUFFIX)
+    writeInt64(out, 0, this.segments.segmentId(windowStart))
+    out.set(key, 8)
+    writeInt64(out, 8 + key.length, windowStart)
+    writeInt32(out, 16 + key.length, seqnum)
+    return out
+  }
+
   private fetchOne(key: Uint8Array, time: number): Uint8Array | undefined {
     this.segments.check()
     if (time < this.segments.minLiveTime()) return undefined
@@ -133,7 +143,7 @@ class SegmentedWindowStore implements WindowBytesStore {
       for (const kv of this.fetchKey(key, time, time, false)) return kv.value
       return undefined
     }
-    return this.inner.get(this.segments.storeKey(this.segments.segmentId(time), windowKeyToBinary(key, time, 0)))
+    return this.inner.get(this.storeKey(key, time, 0))
   }
 
   private *fetchKey(
