@@ -170,6 +170,27 @@ export const suite = (label: string, factory: () => WindowStoreFactory): void =>
       store.close()
     })
 
+    it("never reuses a duplicate's seqnum after a restore or (persistent) a reopen", () => {
+      const f = factory()
+      const options = { ...defaults, retainDuplicates: true }
+      const source = f.open("dups-src", options)
+      const log = [source.put(s("k"), s("x"), 5)!, source.put(s("k"), s("y"), 5)!]
+      const target = f.open("dups-dst", options)
+      for (const key of log) target.restore(key, s("r"))
+      target.put(s("k"), s("z"), 5)
+      assert.strictEqual([...target.fetch(s("k"), 5, 5)].length, 3)
+      source.flush()
+      source.close()
+      const again = f.open("dups-src", options)
+      again.put(s("k"), s("w"), 5)
+      assert.deepStrictEqual(
+        [...again.fetch(s("k"), 5, 5)].map((kv) => t(kv.value)),
+        f.persistent ? ["x", "y", "w"] : ["w"]
+      )
+      target.close()
+      again.close()
+    })
+
     it("restores from changelog records to the same contents", () => {
       const f = factory()
       const source = f.open("src", defaults)
@@ -225,6 +246,60 @@ export const suite = (label: string, factory: () => WindowStoreFactory): void =>
       } else assert.deepStrictEqual([...again.all()], [])
       again.close()
     })
+
+    it.prop(
+      "retaining duplicates, behaves like an append-only sorted array of windows with retention",
+      [
+        fc.array(
+          fc.record({
+            key: fc.constantFrom("a", "ab", "b"),
+            time: fc.integer({ min: 0, max: 300 }),
+            value: fc.option(fc.constantFrom("x", "y", "z"), { nil: null }),
+            flush: fc.boolean()
+          }),
+          { maxLength: 40 }
+        )
+      ],
+      ([ops]) => {
+        const options = { retentionPeriod: 100, windowSize: 5, segmentInterval: 40, retainDuplicates: true }
+        const store = factory().open("dups", options)
+        let observed = -1
+        let seq = 0
+        const model: Array<{ key: Uint8Array; time: number; seq: number; value: string }> = []
+        for (const op of ops) {
+          const key = s(op.key)
+          store.put(key, op.value === null ? null : s(op.value), op.time)
+          if (op.flush) store.flush()
+          observed = Math.max(observed, op.time)
+          if (op.time <= observed - options.retentionPeriod || op.value === null) continue
+          model.push({ key, time: op.time, seq: ++seq, value: op.value })
+        }
+        const live = model
+          .filter((w) => w.time > observed - options.retentionPeriod)
+          .sort(
+            (a, b) =>
+              Math.floor(a.time / 40) - Math.floor(b.time / 40) ||
+              compareBytes(a.key, b.key) ||
+              a.time - b.time ||
+              a.seq - b.seq
+          )
+        assert.deepStrictEqual(
+          [...store.all()].map((kv) => `${t(kv.key.key)}@${kv.key.window.start}=${t(kv.value)}`),
+          live.map((w) => `${t(w.key)}@${w.time}=${w.value}`)
+        )
+        const a = s("a")
+        assert.deepStrictEqual(
+          [...store.backwardFetch(a, 0, 1000)].map((kv) => `${kv.key}=${t(kv.value)}`),
+          live
+            .filter((w) => compareBytes(w.key, a) === 0)
+            .sort((x, y) => x.time - y.time || x.seq - y.seq)
+            .reverse()
+            .map((w) => `${w.time}=${w.value}`)
+        )
+        store.close()
+      },
+      { fastCheck: { numRuns: 40 } }
+    )
 
     it.prop(
       "behaves like a sorted array of windows with retention",

@@ -2,18 +2,20 @@
  * Time segments over one ordered byte-level key-value store, shared by the window and session stores:
  * every stored key is an 8-byte big-endian segment id (record time / segment interval) followed by the
  * record's Kafka changelog key, so a segment is one contiguous key range and expiring a segment deletes
- * that range.
+ * that range. Numbers the store must keep across restarts (observed stream time, a window store's
+ * duplicate counter) live under keys behind eight 0xff bytes, which no segment id reaches.
  *
  * Invariants: `observedStreamTime` only grows; a record time `t` is live while
  * `t > observedStreamTime - retentionPeriod`; every segment below `droppedBelow` holds no keys. A persistent
- * inner store also keeps the observed stream time under `META` (written on flush and close), so expiry
- * resumes where it stopped after a reopen. Segment ids of safe-integer times never reach `META`'s prefix.
+ * inner store also keeps the metadata numbers (written on flush and close), so expiry resumes where it
+ * stopped after a reopen. Segment ids of safe-integer times never reach the metadata prefix.
  */
 import { compareBytes, type KeyValueBytesStore } from "../KeyValueStore.js"
 import { throwClosed } from "../StoreError.js"
 import { readInt64, writeInt64 } from "./bytes.js"
 
-const META = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, ...Buffer.from("observedStreamTime")])
+const metaKey = (name: string): Uint8Array =>
+  Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, ...Buffer.from(name)])
 
 /** The largest byte form of a safe-integer timestamp. */
 const MAX_TIME = Uint8Array.from([0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
@@ -45,7 +47,7 @@ export const upperBoundOf = (keyTo: Uint8Array, suffixMax: Uint8Array): Uint8Arr
 export class Segments {
   observedStreamTime = -1
   private droppedBelow = 0
-  private metaDirty = false
+  private readonly dirty = new Map<string, number>()
   closed = false
 
   constructor(
@@ -53,10 +55,19 @@ export class Segments {
     readonly retentionPeriod: number,
     readonly segmentInterval: number
   ) {
-    if (inner.persistent) {
-      const meta = inner.get(META)
-      if (meta !== undefined) this.observedStreamTime = readInt64(meta, 0)
-    }
+    this.observedStreamTime = this.meta("observedStreamTime") ?? -1
+  }
+
+  /** A metadata number a persistent inner store kept, if any. */
+  meta(name: string): number | undefined {
+    if (!this.inner.persistent) return undefined
+    const bytes = this.inner.get(metaKey(name))
+    return bytes === undefined ? undefined : readInt64(bytes, 0)
+  }
+
+  /** Sets a metadata number, written to a persistent inner store on the next flush or close. */
+  setMeta(name: string, value: number): void {
+    if (this.inner.persistent) this.dirty.set(name, value)
   }
 
   check(): void {
@@ -77,7 +88,7 @@ export class Segments {
     this.check()
     if (time > this.observedStreamTime) {
       this.observedStreamTime = time
-      this.metaDirty = true
+      this.setMeta("observedStreamTime", time)
     }
     const minLive = this.minLiveTime()
     if (time < minLive) return false
@@ -142,12 +153,12 @@ export class Segments {
   }
 
   private saveMeta(): void {
-    if (this.inner.persistent && this.metaDirty) {
+    for (const [name, value] of this.dirty) {
       const bytes = new Uint8Array(8)
-      writeInt64(bytes, 0, this.observedStreamTime)
-      this.inner.put(META, bytes)
-      this.metaDirty = false
+      writeInt64(bytes, 0, value)
+      this.inner.put(metaKey(name), bytes)
     }
+    this.dirty.clear()
   }
 
   flush(): void {

@@ -4,7 +4,9 @@
  * key (key, start, seqnum).
  *
  * Invariants: `seqnum` is 0 without `retainDuplicates`; with it, it is incremented (31 bits, wrapping)
- * before every non-null put, as Kafka numbers duplicates.
+ * before every non-null put, as Kafka numbers duplicates, and never restarts below a number already used:
+ * a persistent store keeps it across reopen and `restore` raises it to the restored records' numbers (else
+ * a duplicate put after a restart would overwrite an older one with the same key, time and number).
  */
 import type { KeyValue, KeyValueBytesStore } from "../KeyValueStore.js"
 import { compareBytes } from "../KeyValueStore.js"
@@ -51,6 +53,7 @@ class SegmentedWindowStore implements WindowBytesStore {
     this.segmentInterval = options.segmentInterval
     this.retainDuplicates = options.retainDuplicates
     this.segments = new Segments(inner, options.retentionPeriod, options.segmentInterval)
+    if (this.retainDuplicates) this.seqnum = this.segments.meta("seqnum") ?? 0
   }
 
   get observedStreamTime(): number {
@@ -62,6 +65,7 @@ class SegmentedWindowStore implements WindowBytesStore {
     if (this.retainDuplicates) {
       if (value === null) return undefined
       this.seqnum = (this.seqnum + 1) & 0x7fffffff
+      this.segments.setMeta("seqnum", this.seqnum)
     }
     const storeKey = this.storeKey(key, windowStartTimestamp, this.retainDuplicates ? this.seqnum : 0)
     this.inner.put(storeKey, value)
@@ -69,7 +73,11 @@ class SegmentedWindowStore implements WindowBytesStore {
   }
 
   restore(changelogKey: Uint8Array, value: Uint8Array | null): void {
-    const { windowStart } = windowKeyFromBinary(changelogKey)
+    const { windowStart, seqnum } = windowKeyFromBinary(changelogKey)
+    if (this.retainDuplicates && seqnum > this.seqnum) {
+      this.seqnum = seqnum
+      this.segments.setMeta("seqnum", seqnum)
+    }
     if (!this.segments.observe(windowStart)) return
     this.inner.put(this.segments.storeKey(this.segments.segmentId(windowStart), changelogKey), value)
   }
