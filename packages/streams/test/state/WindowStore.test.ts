@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll } from "@effect/vitest"
+import * as Stores from "../../src/state/Stores.js"
+import { suite } from "./WindowStoreSuite.js"
+
+const root = mkdtempSync(join(tmpdir(), "eddy-window-"))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+let n = 0
+
+suite("in-memory", () => ({
+  persistent: false,
+  open: (name, o) =>
+    Stores.inMemoryWindowStore(name, o.retentionPeriod, o.windowSize, o.retainDuplicates, o.segmentInterval).get()
+}))
+
+suite("persistent", () => {
+  const dir = join(root, String(n++))
+  return {
+    persistent: true,
+    open: (name, o) =>
+      Stores.persistentWindowStore(name, o.retentionPeriod, o.windowSize, o.retainDuplicates, o.segmentInterval).get(
+        dir
+      )
+  }
+})
