@@ -100,7 +100,12 @@ export const errorLine = (e: unknown): string => {
           : typeof o.topic === "string"
             ? `topic '${o.topic}'${typeof o.partition === "number" ? ` partition ${o.partition}` : ""}`
             : ""
-      return detail === "" ? o.errorName : `${o.errorName}: ${detail}`
+      // the broker's message may not name the topic ("This server does not host this topic-partition.")
+      const named =
+        typeof o.topic === "string" && o.topic !== "" && !detail.includes(o.topic)
+          ? `topic '${o.topic}'${detail === "" ? "" : `: ${detail}`}`
+          : detail
+      return named === "" ? o.errorName : `${o.errorName}: ${named}`
     }
     if (o._tag === "BootstrapTimeoutError") {
       const b = (e as { bootstrapServers?: unknown }).bootstrapServers

@@ -58,7 +58,7 @@ const describe = Command.make("describe", { ...clientOptions, group: groupId }, 
       const header =
         group.members.length === 0
           ? `Consumer group '${flags.group}' has no active members.`
-          : `Consumer group '${flags.group}' is ${group.groupState} (${group.protocol}) with ${group.members.length} member(s).`
+          : `Consumer group '${flags.group}' is ${group.groupState}${group.protocol === "" ? "" : ` (${group.protocol})`} with ${group.members.length} member(s).`
       yield* Console.log(`${header}\n\n${table(rows)}`)
     })
   )
