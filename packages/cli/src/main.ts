@@ -11,16 +11,29 @@ const logLevel = takeLogLevel(normalized.slice(2))
 const argv = "args" in logLevel ? [...normalized.slice(0, 2), ...logLevel.args] : normalized
 const colour = Help.useColour(process.stdout)
 
+/** @effect/cli's "'x' is not a integer" names the value only: prefixes the option it was given to. */
+const namingTheOption = (message: string): string => {
+  const m = /^'(.*)' is not an? (\w+)/.exec(message)
+  if (m === null) return message
+  const i = argv.indexOf(m[1]!, 2)
+  const option = i > 2 && argv[i - 1]!.startsWith("--") ? argv[i - 1] : undefined
+  return option === undefined
+    ? message
+    : `Invalid ${option} '${m[1]}': not ${m[2] === "integer" ? "an integer" : `a ${m[2]}`}`
+}
+
 /** Prints the one `error: ...` line of a failure and remembers its exit code. */
 let exitCode = 0
 const fail = (e: unknown) =>
   Effect.sync(() => {
     exitCode = exitCodeOf(e)
     const line = ValidationError.isValidationError(e)
-      ? Help.docText(e.error)
-          .map((t) => t.trim())
-          .filter((t) => t !== "")
-          .join(" ")
+      ? namingTheOption(
+          Help.docText(e.error)
+            .map((t) => t.trim())
+            .filter((t) => t !== "")
+            .join(" ")
+        )
       : errorLine(e)
     process.stderr.write(`error: ${Help.stripAnsi(line)}\n`)
   })

@@ -96,7 +96,7 @@ describe("eddy without a broker", { timeout: 120_000 }, () => {
 describe("eddy usage errors", { timeout: 120_000 }, () => {
   it("print one `error:` line and exit with status 2", async () => {
     const cases: Array<[ReadonlyArray<string>, RegExp]> = [
-      [["topics", "create", "t", "--partitions", "many"], /^error: .*'many' is not a integer/],
+      [["topics", "create", "t", "--partitions", "many"], /^error: Invalid --partitions 'many': not an integer$/],
       [["topics", "list", "--no-such-flag"], /^error: Received unknown argument: '--no-such-flag'$/],
       [
         ["broker", "--config", "/no/such/server.properties"],

@@ -222,7 +222,7 @@ export const make = (
                     new ClientError.BootstrapTimeoutError({
                       bootstrapServers: resolved["bootstrap.servers"].join(","),
                       timeoutMs: budgetMs,
-                      message: e.message,
+                      message: e.message !== "" ? e.message : e._tag,
                       retriable: false
                     })
                   )
