@@ -39,6 +39,13 @@ module.exports = {
       to: { path: "^packages/core/src/client/" }
     },
     {
+      name: "testing-is-for-tests",
+      comment: "core/src/testing (a broker for users' test suites) may use broker and log; nothing else in core uses it",
+      severity: "error",
+      from: { path: "^packages/core/src/", pathNot: "^packages/core/src/testing/" },
+      to: { path: "^packages/core/src/testing/" }
+    },
+    {
       name: "streams-connect-use-public-client",
       comment: "streams and connect use only the public client API of @eddy/core",
       severity: "error",

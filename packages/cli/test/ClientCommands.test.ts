@@ -91,7 +91,7 @@ const ok = (r: Result): string => {
 
 const lines = (s: string) => s.split("\n").filter((l) => l.trim() !== "")
 
-describe("eddy client commands", { timeout: 60_000 }, () => {
+describe("eddy client commands", { timeout: 120_000 }, () => {
   it("topics: create, list, describe, alter, delete; a duplicate fails in one line", async () => {
     const [created, other] = await Promise.all([
       eddy(["topics", "create", "cli-topics", "--partitions", "2", "--config", "retention.ms=3600000"]),
@@ -122,6 +122,21 @@ describe("eddy client commands", { timeout: 60_000 }, () => {
     assert.strictEqual(out.length, 4)
     assert.match(out[1]!, /Partition: 0\tLeader: \d+\tReplicas: \d+\tIsr: \d+/)
     assert.notInclude(lines(ok(listedAfter)), "cli-doomed")
+  })
+
+  it("a topic that does not exist: topics delete and alter fail at once, consume at once or after --timeout-ms", async () => {
+    const [deleteMissing, alterMissing, consumeMissing, consumeWaiting] = await Promise.all([
+      eddy(["topics", "delete", "cli-missing"]),
+      eddy(["topics", "alter", "cli-missing", "--config", "retention.ms=1"]),
+      eddy(["consume", "cli-missing"]),
+      eddy(["consume", "cli-missing", "--timeout-ms", "300"])
+    ])
+    for (const r of [deleteMissing, alterMissing, consumeMissing, consumeWaiting]) {
+      assert.strictEqual(r.code, 1, r.stderr)
+      assert.strictEqual(r.stdout, "")
+      assert.strictEqual(lines(r.stderr).length, 1, r.stderr)
+      assert.match(r.stderr, /^error: UNKNOWN_TOPIC_OR_PARTITION: .*'cli-missing'/, r.stderr)
+    }
   })
 
   it("produce with keys and headers, consume as text and json, and a group's lag", async () => {
@@ -220,6 +235,32 @@ describe("eddy client commands", { timeout: 60_000 }, () => {
     assert.match(consumed[2]!, /^cli-member-group\s+cli-member\s+0\s+4\s+4\s+0\s+-/)
   })
 
+  it("groups describe shows the members and state of a group that has committed nothing", async () => {
+    ok(await eddy(["topics", "create", "cli-uncommitted", "--partitions", "2"]))
+    // no records: the member never commits
+    const live = start(["consume", "cli-uncommitted", "--group", "cli-uncommitted-group"])
+    let described: Array<string> | undefined
+    let finished = false
+    void live.done.then(() => (finished = true))
+    while (described === undefined && !finished) {
+      const d = await eddy(["groups", "describe", "cli-uncommitted-group"])
+      if (d.code === 0 && lines(d.stdout)[0]!.includes("is Stable")) described = lines(d.stdout)
+    }
+    live.child.kill("SIGINT")
+    assert.strictEqual((await live.done).code, 0)
+    assert.isDefined(described, "the member never showed up")
+    assert.strictEqual(described![0], "Consumer group 'cli-uncommitted-group' is Stable (range) with 1 member(s).")
+    assert.strictEqual(described!.length, 4, described!.join("\n"))
+    for (const [i, row] of described!.slice(2).entries()) {
+      assert.match(
+        row,
+        new RegExp(
+          `^cli-uncommitted-group\\s+cli-uncommitted\\s+${i}\\s+-\\s+0\\s+-\\s+eddy-cli-\\S+\\s+/127\\.0\\.0\\.1\\s+eddy-cli$`
+        )
+      )
+    }
+  })
+
   it("consume --group commits what it printed on Ctrl-C and leaves the group", async () => {
     ok(await eddy(["topics", "create", "cli-sigint", "--partitions", "2"]))
     ok(await eddy(["produce", "cli-sigint", "--key-separator", ":"], "a:1\nb:2\nc:3\nd:4\ne:5\n"))
@@ -276,7 +317,7 @@ describe("eddy client commands", { timeout: 60_000 }, () => {
 
   it("reports bad input in one line", async () => {
     const bad = await eddy(["topics", "create", "x", "--config", "novalue"])
-    assert.notStrictEqual(bad.code, 0)
+    assert.strictEqual(bad.code, 2)
     assert.deepStrictEqual(lines(bad.stderr), ["error: Invalid --config 'novalue': expected key=value"])
   })
 })

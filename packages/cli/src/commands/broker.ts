@@ -21,14 +21,14 @@ const options = {
     Options.withDescription("Override one config key: --set key=value (repeatable)"),
     Options.repeated
   ),
-  host: Options.text("host").pipe(Options.withDescription("Host to bind (default 127.0.0.1)"), Options.optional),
+  host: Options.text("host").pipe(Options.withDescription("Host to bind (default: 127.0.0.1)"), Options.optional),
   port: Options.integer("port").pipe(
-    Options.withDescription("Port to bind (default 9092; 0 picks a free port)"),
+    Options.withDescription("Port to bind (default: 9092; 0 picks a free port)"),
     Options.optional
   ),
-  dataDir: Options.text("data-dir").pipe(Options.withDescription("Data directory (default ./data)"), Options.optional),
+  dataDir: Options.text("data-dir").pipe(Options.withDescription("Data directory (default: ./data)"), Options.optional),
   logLevel: Options.choice("log-level", ["debug", "info", "warning", "error"]).pipe(
-    Options.withDescription("Log level (debug logs every request)"),
+    Options.withDescription("Log level (default: info; debug logs every request)"),
     Options.withDefault("info" as const)
   )
 }

@@ -2,7 +2,7 @@
  * Pieces shared by the client commands: the `--bootstrap-server` option, `key=value` parsing, one-line error
  * messages and plain-text tables.
  */
-import { Options } from "@effect/cli"
+import { Options, ValidationError } from "@effect/cli"
 import { Effect, Schema } from "effect"
 
 /** A usage or input problem reported as one plain line. */
@@ -10,16 +10,35 @@ export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
 
 /** `--bootstrap-server host:port[,host:port]`, default localhost:9092. */
 export const bootstrapServer = Options.text("bootstrap-server").pipe(
-  Options.withDescription("Comma-separated host:port list of brokers to bootstrap from"),
+  Options.withDescription("Comma-separated host:port list of brokers to bootstrap from (default: localhost:9092)"),
   Options.withDefault("localhost:9092")
 )
 
-/** Client settings for a command: its bootstrap servers and a short timeout so that a dead broker fails fast. */
-export const clientConfig = (bootstrap: string) => ({
-  "bootstrap.servers": bootstrap,
+/** `--bootstrap-timeout-ms`, default 2000: how long a command tries to reach a first broker. */
+export const bootstrapTimeout = Options.integer("bootstrap-timeout-ms").pipe(
+  Options.withDescription("Give up after this many ms when no broker can be reached (default: 2000)"),
+  Options.withDefault(2000)
+)
+
+/** The options of every client command. */
+export const clientOptions = { bootstrap: bootstrapServer, bootstrapTimeoutMs: bootstrapTimeout }
+
+/** The parsed {@link clientOptions}. */
+export interface ClientFlags {
+  readonly bootstrap: string
+  readonly bootstrapTimeoutMs: number
+}
+
+/**
+ * Client settings for a command: its bootstrap servers, a short bootstrap budget (`bootstrap.timeout.ms`) so that
+ * a command fails fast when no broker runs, and a shorter bound of each call than a library's minute.
+ */
+export const clientConfig = (flags: ClientFlags) => ({
+  "bootstrap.servers": flags.bootstrap,
   "client.id": "eddy-cli",
   "default.api.timeout.ms": 15000,
-  "socket.connection.setup.timeout.ms": 5000
+  "socket.connection.setup.timeout.ms": 5000,
+  "bootstrap.timeout.ms": flags.bootstrapTimeoutMs
 })
 
 /** Parses repeated `key=value` flags into an object; `flag` names the option in errors. */
@@ -46,6 +65,18 @@ export const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n")
 }
 
+/** Exit status of a usage error (bad or missing option, argument or file); every other failure exits with 1. */
+export const usageExitCode = 2
+
+/** The exit status of a failure: {@link usageExitCode} for usage errors, else 1. */
+export const exitCodeOf = (e: unknown): number => {
+  const tag = typeof e === "object" && e !== null ? (e as { _tag?: unknown })._tag : undefined
+  return tag === "UsageError" || tag === "CliError" || ValidationError.isValidationError(e) ? usageExitCode : 1
+}
+
+/** Writes a line to stderr (a warning; failures are printed by main as one `error:` line). */
+export const warn = (line: string): Effect.Effect<void> => Effect.sync(() => void process.stderr.write(`${line}\n`))
+
 /** Writes text to stdout as is (no newline added). */
 export const write = (text: string): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
@@ -69,7 +100,20 @@ export const errorLine = (e: unknown): string => {
           : typeof o.topic === "string"
             ? `topic '${o.topic}'${typeof o.partition === "number" ? ` partition ${o.partition}` : ""}`
             : ""
-      return detail === "" ? o.errorName : `${o.errorName}: ${detail}`
+      // the broker's message may not name the topic ("This server does not host this topic-partition.")
+      const named =
+        typeof o.topic === "string" && o.topic !== "" && !detail.includes(o.topic)
+          ? `topic '${o.topic}'${detail === "" ? "" : `: ${detail}`}`
+          : detail
+      return named === "" ? o.errorName : `${o.errorName}: ${named}`
+    }
+    if (o._tag === "BootstrapTimeoutError") {
+      const b = (e as { bootstrapServers?: unknown }).bootstrapServers
+      const ms = (e as { timeoutMs?: unknown }).timeoutMs
+      return (
+        `no broker reachable at ${String(b)} (${String(o.message)}, for ${String(ms)} ms); ` +
+        "start one with `eddy broker` (or `npm start` in Eddy's repository), or pass --bootstrap-server host:port"
+      )
     }
     if (o._tag === "ConnectionError" || o._tag === "RequestTimeoutError") {
       const b = (e as { broker?: unknown }).broker

@@ -3,13 +3,15 @@
  * with the Fetcher (no group, nothing committed); with `--group` it is a member of the group (a `Consumer`):
  * it reads the partitions assigned to it and commits what it printed when it ends (also on Ctrl-C).
  */
+import * as ClientError from "@eddy/core/client/ClientError"
 import * as Cluster from "@eddy/core/client/Cluster"
 import * as Consumer from "@eddy/core/client/Consumer"
 import * as Fetcher from "@eddy/core/client/Fetcher"
 import type * as Topic from "@eddy/core/client/Topic"
+import { ErrorCode } from "@eddy/core/protocol/generated/ErrorCode"
 import { Args, Command, Options } from "@effect/cli"
 import { Clock, Duration, Effect, Option, Stream } from "effect"
-import { bootstrapServer, clientConfig, UsageError, write } from "./common.js"
+import { clientConfig, clientOptions, UsageError, write } from "./common.js"
 
 const utf8 = (b: Uint8Array | null): string | null =>
   b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("utf8")
@@ -37,11 +39,33 @@ export const formatRecord = (
   return printKey ? `${utf8(r.key) ?? "null"}\t${value}` : value
 }
 
+/**
+ * The topic's metadata. A topic that does not exist fails with UNKNOWN_TOPIC_OR_PARTITION: at once, or, with
+ * `--timeout-ms`, when it has not appeared within that time (a group member would wait for it forever).
+ */
+const findTopic = (cluster: Cluster.Cluster, name: string, timeoutMs: number | undefined) => {
+  const check = (m: Cluster.MetadataSnapshot) =>
+    m.topics.has(name)
+      ? Effect.void
+      : Effect.fail(
+          ClientError.fromCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, {
+            topic: name,
+            message: `topic '${name}' does not exist`
+          })
+        )
+  const exists =
+    timeoutMs === undefined
+      ? Effect.flatMap(cluster.retry(cluster.refresh([name])), check)
+      : cluster.retry(Effect.flatMap(cluster.refresh([name]), check), timeoutMs)
+  // then the cached topic, retried while its partitions have no leader yet (it is being created)
+  return Effect.zipRight(exists, cluster.topic(name))
+}
+
 /** The `consume` subcommand. */
 export const consume = Command.make(
   "consume",
   {
-    bootstrap: bootstrapServer,
+    ...clientOptions,
     topic: Args.text({ name: "topic" }).pipe(Args.withDescription("The topic to read")),
     fromBeginning: Options.boolean("from-beginning").pipe(
       Options.withDescription(
@@ -61,7 +85,7 @@ export const consume = Command.make(
       Options.optional
     ),
     format: Options.choice("format", ["text", "json"]).pipe(
-      Options.withDescription("text: the value per line; json: one object per record"),
+      Options.withDescription("text: the value per line; json: one object per record (default: text)"),
       Options.withDefault("text" as const)
     ),
     printKey: Options.boolean("print-key").pipe(Options.withDescription("Print `key<TAB>value` in text format")),
@@ -84,10 +108,9 @@ export const consume = Command.make(
           message: "--partition cannot be used with --group (the group assigns the partitions)"
         })
       }
-      const config = clientConfig(flags.bootstrap)
+      const config = clientConfig(flags)
       const cluster = yield* Cluster.make({ ...config, "allow.auto.create.topics": false })
-      // fails for an unknown topic (a group member would wait for it)
-      const info = yield* cluster.retry(cluster.topic(flags.topic))
+      const info = yield* findTopic(cluster, flags.topic, Option.getOrUndefined(flags.timeoutMs))
       const reset = flags.fromBeginning ? "earliest" : "latest"
       const max = Option.getOrElse(flags.maxMessages, () => Number.POSITIVE_INFINITY)
       const print = (records: ReadonlyArray<Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>>) =>

@@ -7,23 +7,23 @@ import * as ClientError from "@eddy/core/client/ClientError"
 import { ErrorCode } from "@eddy/core/protocol/generated/ErrorCode"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { bootstrapServer, clientConfig, table, UsageError } from "./common.js"
+import { type ClientFlags, clientConfig, clientOptions, table, UsageError } from "./common.js"
 
 const groupId = Args.text({ name: "group" }).pipe(Args.withDescription("The group id"))
 
-const withAdmin = <A, E>(bootstrap: string, f: (admin: Admin.Admin) => Effect.Effect<A, E>) =>
-  Effect.scoped(Effect.flatMap(Admin.make(clientConfig(bootstrap)), f))
+const withAdmin = <A, E>(flags: ClientFlags, f: (admin: Admin.Admin) => Effect.Effect<A, E>) =>
+  Effect.scoped(Effect.flatMap(Admin.make(clientConfig(flags)), f))
 
-const list = Command.make("list", { bootstrap: bootstrapServer }, (flags) =>
-  withAdmin(flags.bootstrap, (admin) =>
+const list = Command.make("list", { ...clientOptions }, (flags) =>
+  withAdmin(flags, (admin) =>
     Effect.flatMap(admin.listGroups(), (groups) =>
       groups.length === 0 ? Effect.void : Console.log(groups.map((g) => g.groupId).join("\n"))
     )
   )
 ).pipe(Command.withDescription("List group ids"))
 
-const describe = Command.make("describe", { bootstrap: bootstrapServer, group: groupId }, (flags) =>
-  withAdmin(flags.bootstrap, (admin) =>
+const describe = Command.make("describe", { ...clientOptions, group: groupId }, (flags) =>
+  withAdmin(flags, (admin) =>
     Effect.gen(function* () {
       const [group] = yield* admin.describeGroups([flags.group])
       const lag = yield* admin.groupLag(flags.group)
@@ -58,7 +58,7 @@ const describe = Command.make("describe", { bootstrap: bootstrapServer, group: g
       const header =
         group.members.length === 0
           ? `Consumer group '${flags.group}' has no active members.`
-          : `Consumer group '${flags.group}' is ${group.groupState} (${group.protocol}) with ${group.members.length} member(s).`
+          : `Consumer group '${flags.group}' is ${group.groupState}${group.protocol === "" ? "" : ` (${group.protocol})`} with ${group.members.length} member(s).`
       yield* Console.log(`${header}\n\n${table(rows)}`)
     })
   )
@@ -69,7 +69,7 @@ const describe = Command.make("describe", { bootstrap: bootstrapServer, group: g
 const resetOffsets = Command.make(
   "reset-offsets",
   {
-    bootstrap: bootstrapServer,
+    ...clientOptions,
     group: groupId,
     topic: Options.text("topic").pipe(Options.withDescription("The topic whose offsets to reset (all partitions)")),
     toEarliest: Options.boolean("to-earliest").pipe(Options.withDescription("Reset to the earliest offset")),
@@ -86,7 +86,7 @@ const resetOffsets = Command.make(
       if (targets !== 1) {
         return yield* new UsageError({ message: "Pass exactly one of --to-earliest, --to-latest, --to-offset N" })
       }
-      yield* withAdmin(flags.bootstrap, (admin) =>
+      yield* withAdmin(flags, (admin) =>
         Effect.gen(function* () {
           const [description] = yield* admin.describeTopics([flags.topic])
           const partitions = description!.partitions.map((p) => p.partition)
@@ -118,15 +118,18 @@ const resetOffsets = Command.make(
     })
 ).pipe(Command.withDescription("Plan (or with --execute apply) new committed offsets for an inactive group"))
 
-const del = Command.make("delete", { bootstrap: bootstrapServer, group: groupId }, (flags) =>
+const del = Command.make("delete", { ...clientOptions, group: groupId }, (flags) =>
   Effect.zipRight(
-    withAdmin(flags.bootstrap, (admin) => admin.deleteGroups([flags.group])),
+    withAdmin(flags, (admin) => admin.deleteGroups([flags.group])),
     Console.log(`Deletion of requested consumer groups ('${flags.group}') was successful.`)
   )
 ).pipe(Command.withDescription("Delete an inactive group and its committed offsets"))
 
+/** The subcommands of `groups`. */
+export const groupsSubcommands = [list, describe, resetOffsets, del] as const
+
 /** The `groups` subcommand. */
 export const groups = Command.make("groups").pipe(
   Command.withDescription("List, describe, reset offsets of and delete consumer groups"),
-  Command.withSubcommands([list, describe, resetOffsets, del])
+  Command.withSubcommands(groupsSubcommands)
 )

@@ -9,7 +9,7 @@ import * as Producer from "@eddy/core/client/Producer"
 import type * as Topic from "@eddy/core/client/Topic"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { bootstrapServer, clientConfig } from "./common.js"
+import { clientConfig, clientOptions, warn } from "./common.js"
 import { acksOf, acksOption, compressionOption } from "./produce.js"
 
 const MB = 1024 * 1024
@@ -50,12 +50,12 @@ const withProgress = <A, E, R>(line: () => string, body: Effect.Effect<A, E, R>)
 const producePerf = Command.make(
   "produce",
   {
-    bootstrap: bootstrapServer,
-    topic: Args.text({ name: "topic" }),
+    ...clientOptions,
+    topic: Args.text({ name: "topic" }).pipe(Args.withDescription("The topic to write to")),
     numRecords: Options.integer("num-records").pipe(Options.withDescription("Records to send")),
     recordSize: Options.integer("record-size").pipe(Options.withDescription("Bytes per record value")),
     throughput: Options.integer("throughput").pipe(
-      Options.withDescription("Records per second at most (-1: no limit)"),
+      Options.withDescription("Records per second at most (default: -1, no limit)"),
       Options.withDefault(-1)
     ),
     acks: acksOption,
@@ -64,7 +64,7 @@ const producePerf = Command.make(
       Options.optional
     ),
     lingerMs: Options.integer("linger-ms").pipe(
-      Options.withDescription("linger.ms"),
+      Options.withDescription(`linger.ms (default: ${Producer.defaults["linger.ms"]})`),
       Options.withDefault(Producer.defaults["linger.ms"])
     ),
     compression: compressionOption
@@ -72,7 +72,7 @@ const producePerf = Command.make(
   (flags) =>
     Effect.gen(function* () {
       const producer = yield* Producer.make({
-        ...clientConfig(flags.bootstrap),
+        ...clientConfig(flags),
         acks: acksOf(flags.acks),
         ...Option.match(flags.batchSize, { onNone: () => ({}), onSome: (n) => ({ "batch.size": n }) }),
         "linger.ms": flags.lingerMs,
@@ -156,17 +156,17 @@ const identity: Topic.Serde<Uint8Array | null> = { encode: (a) => a, decode: (b)
 const consumePerf = Command.make(
   "consume",
   {
-    bootstrap: bootstrapServer,
+    ...clientOptions,
     topic: Args.text({ name: "topic" }),
     messages: Options.integer("messages").pipe(Options.withDescription("Records to read (from the earliest offset)")),
     timeoutMs: Options.integer("timeout-ms").pipe(
-      Options.withDescription("Give up after this many ms without a record"),
+      Options.withDescription("Give up after this many ms without a record (default: 10000)"),
       Options.withDefault(10000)
     )
   },
   (flags) =>
     Effect.gen(function* () {
-      const config = clientConfig(flags.bootstrap)
+      const config = clientConfig(flags)
       const cluster = yield* Cluster.make({ ...config, "allow.auto.create.topics": false })
       const fetcher = Fetcher.makeWith(cluster, { ...config, "auto.offset.reset": "earliest" })
       const info = yield* cluster.retry(cluster.topic(flags.topic))
@@ -195,7 +195,7 @@ const consumePerf = Command.make(
           positions = round.positions
           if (round.records.length === 0) {
             if (performance.now() - lastRecordAt >= flags.timeoutMs) {
-              yield* Console.error(
+              yield* warn(
                 `WARNING: Exiting before consuming the expected number of messages: timeout (${flags.timeoutMs} ms) exceeded.`
               )
               return
@@ -220,8 +220,11 @@ const consumePerf = Command.make(
     }).pipe(Effect.scoped)
 ).pipe(Command.withDescription("Read N records from the earliest offsets; report MB/s and records/s"))
 
+/** The subcommands of `perf`. */
+export const perfSubcommands = [producePerf, consumePerf] as const
+
 /** The `perf` subcommand. */
 export const perf = Command.make("perf").pipe(
   Command.withDescription("Producer and consumer performance tests"),
-  Command.withSubcommands([producePerf, consumePerf])
+  Command.withSubcommands(perfSubcommands)
 )

@@ -5,17 +5,17 @@ import * as readline from "node:readline"
 import * as Producer from "@eddy/core/client/Producer"
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option, Stream } from "effect"
-import { bootstrapServer, clientConfig, parsePairs } from "./common.js"
+import { clientConfig, clientOptions, parsePairs } from "./common.js"
 
 /** `--acks`, as the producer takes it. */
 export const acksOption = Options.choice("acks", ["all", "-1", "0", "1"]).pipe(
-  Options.withDescription("Acknowledgements to wait for: all (-1), 1 (leader) or 0 (none)"),
+  Options.withDescription("Acknowledgements to wait for: all (-1), 1 (leader) or 0 (none) (default: all)"),
   Options.withDefault("all" as const)
 )
 
 /** `--compression`. */
 export const compressionOption = Options.choice("compression", ["none", "gzip", "snappy", "lz4", "zstd"]).pipe(
-  Options.withDescription("Batch compression"),
+  Options.withDescription("Batch compression (default: none)"),
   Options.withDefault("none" as const)
 )
 
@@ -34,7 +34,7 @@ export const stdinLines: Stream.Stream<string> = Stream.suspend(() =>
 export const produce = Command.make(
   "produce",
   {
-    bootstrap: bootstrapServer,
+    ...clientOptions,
     topic: Args.text({ name: "topic" }).pipe(Args.withDescription("The topic to write to")),
     keySeparator: Options.text("key-separator").pipe(
       Options.withDescription("Split each line at the first SEP into key and value (lines without it have no key)"),
@@ -58,7 +58,7 @@ export const produce = Command.make(
       const sep = Option.getOrUndefined(flags.keySeparator)
       const acks = acksOf(flags.acks)
       const producer = yield* Producer.make({
-        ...clientConfig(flags.bootstrap),
+        ...clientConfig(flags),
         acks,
         "compression.type": flags.compression,
         ...(acks === -1 ? {} : { "enable.idempotence": false })

@@ -4,7 +4,7 @@
 import * as Admin from "@eddy/core/client/Admin"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { bootstrapServer, clientConfig, parsePairs } from "./common.js"
+import { type ClientFlags, clientConfig, clientOptions, parsePairs } from "./common.js"
 
 const topicName = Args.text({ name: "topic" }).pipe(Args.withDescription("The topic name"))
 const configs = Options.text("config").pipe(
@@ -12,13 +12,13 @@ const configs = Options.text("config").pipe(
   Options.repeated
 )
 
-const withAdmin = <A, E>(bootstrap: string, f: (admin: Admin.Admin) => Effect.Effect<A, E>) =>
-  Effect.scoped(Effect.flatMap(Admin.make(clientConfig(bootstrap)), f))
+const withAdmin = <A, E>(flags: ClientFlags, f: (admin: Admin.Admin) => Effect.Effect<A, E>) =>
+  Effect.scoped(Effect.flatMap(Admin.make(clientConfig(flags)), f))
 
 const create = Command.make(
   "create",
   {
-    bootstrap: bootstrapServer,
+    ...clientOptions,
     topic: topicName,
     partitions: Options.integer("partitions").pipe(
       Options.withDescription("Number of partitions (default: the broker's num.partitions)"),
@@ -33,7 +33,7 @@ const create = Command.make(
   (flags) =>
     Effect.gen(function* () {
       const topicConfigs = yield* parsePairs("config", flags.configs)
-      yield* withAdmin(flags.bootstrap, (admin) =>
+      yield* withAdmin(flags, (admin) =>
         admin.createTopics([
           {
             name: flags.topic,
@@ -50,14 +50,14 @@ const create = Command.make(
     })
 ).pipe(Command.withDescription("Create a topic"))
 
-const list = Command.make("list", { bootstrap: bootstrapServer }, (flags) =>
-  withAdmin(flags.bootstrap, (admin) =>
+const list = Command.make("list", { ...clientOptions }, (flags) =>
+  withAdmin(flags, (admin) =>
     Effect.flatMap(admin.listTopics(), (names) => (names.length === 0 ? Effect.void : Console.log(names.join("\n"))))
   )
 ).pipe(Command.withDescription("List topic names"))
 
-const describe = Command.make("describe", { bootstrap: bootstrapServer, topic: Args.optional(topicName) }, (flags) =>
-  withAdmin(flags.bootstrap, (admin) =>
+const describe = Command.make("describe", { ...clientOptions, topic: Args.optional(topicName) }, (flags) =>
+  withAdmin(flags, (admin) =>
     Effect.gen(function* () {
       const names = Option.isSome(flags.topic) ? [flags.topic.value] : yield* admin.listTopics()
       if (names.length === 0) return
@@ -91,7 +91,7 @@ const describe = Command.make("describe", { bootstrap: bootstrapServer, topic: A
 const alter = Command.make(
   "alter",
   {
-    bootstrap: bootstrapServer,
+    ...clientOptions,
     topic: topicName,
     configs,
     deleteConfigs: Options.text("delete-config").pipe(
@@ -110,7 +110,7 @@ const alter = Command.make(
         ...Object.entries(set).map(([name, value]) => ({ name, op: "set" as const, value })),
         ...flags.deleteConfigs.map((name) => ({ name, op: "delete" as const }))
       ]
-      yield* withAdmin(flags.bootstrap, (admin) =>
+      yield* withAdmin(flags, (admin) =>
         Effect.gen(function* () {
           if (Option.isSome(flags.partitions)) yield* admin.createPartitions(flags.topic, flags.partitions.value)
           if (ops.length > 0) yield* admin.alterConfigs({ type: "topic", name: flags.topic }, ops)
@@ -120,15 +120,18 @@ const alter = Command.make(
     })
 ).pipe(Command.withDescription("Change a topic's configs (--config, --delete-config) or raise its partition count"))
 
-const del = Command.make("delete", { bootstrap: bootstrapServer, topic: topicName }, (flags) =>
+const del = Command.make("delete", { ...clientOptions, topic: topicName }, (flags) =>
   Effect.zipRight(
-    withAdmin(flags.bootstrap, (admin) => admin.deleteTopics([flags.topic])),
+    withAdmin(flags, (admin) => admin.deleteTopics([flags.topic])),
     Console.log(`Deleted topic ${flags.topic}.`)
   )
 ).pipe(Command.withDescription("Delete a topic"))
 
+/** The subcommands of `topics`. */
+export const topicsSubcommands = [create, list, describe, alter, del] as const
+
 /** The `topics` subcommand. */
 export const topics = Command.make("topics").pipe(
   Command.withDescription("Create, list, describe, alter and delete topics"),
-  Command.withSubcommands([create, list, describe, alter, del])
+  Command.withSubcommands(topicsSubcommands)
 )

@@ -3,10 +3,14 @@
  * alter), offsets (list by earliest/latest/timestamp, delete records), consumer groups (list, describe, delete,
  * committed offsets and lag, standalone offset commits and deletes) and the cluster (describe).
  *
- * Every call is retried on retriable errors with refreshed metadata, within `default.api.timeout.ms`.
- * A per-item error (one topic of several) fails the call with a {@link ClientError.KafkaError} naming the item.
+ * As in Java's AdminClient, a call fails at once with an error that is final for its request (the broker's
+ * answer for that topic or group: UNKNOWN_TOPIC_OR_PARTITION for a named topic, TOPIC_ALREADY_EXISTS,
+ * INVALID_*, POLICY_VIOLATION, ...) and is retried, with refreshed metadata and within
+ * `default.api.timeout.ms`, only where sending it again can succeed: network errors and timeouts, a moved
+ * controller, coordinator or leader, throttling ({@link retriedCodes}). A per-item error (one topic of several)
+ * fails the call with a {@link ClientError.KafkaError} naming the item.
  */
-import { type ConfigError, Context, Effect, Layer, type Scope } from "effect"
+import { type ConfigError, Context, Effect, Layer, Schedule, type Scope } from "effect"
 import * as CreatePartitions from "../protocol/generated/CreatePartitions.js"
 import * as CreateTopics from "../protocol/generated/CreateTopics.js"
 import * as DeleteGroups from "../protocol/generated/DeleteGroups.js"
@@ -16,6 +20,7 @@ import * as DescribeCluster from "../protocol/generated/DescribeCluster.js"
 import * as DescribeConfigs from "../protocol/generated/DescribeConfigs.js"
 import * as DescribeGroups from "../protocol/generated/DescribeGroups.js"
 import * as ConsumerProtocolAssignment from "../protocol/generated/data/ConsumerProtocolAssignment.js"
+import { ErrorCode } from "../protocol/generated/ErrorCode.js"
 import * as FindCoordinator from "../protocol/generated/FindCoordinator.js"
 import * as IncrementalAlterConfigs from "../protocol/generated/IncrementalAlterConfigs.js"
 import * as ListGroups from "../protocol/generated/ListGroups.js"
@@ -214,6 +219,28 @@ const opCode = { set: 0, delete: 1, append: 2, subtract: 3 } as const
 const byTopicPartition = (a: TopicPartition, b: TopicPartition) =>
   a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition
 
+/**
+ * The broker error codes an admin request is retried on: sent again (after a metadata refresh or a new
+ * coordinator lookup) it can succeed. Every other Kafka error is final for the request.
+ */
+export const retriedCodes: ReadonlySet<number> = new Set([
+  ErrorCode.NOT_CONTROLLER,
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+  ErrorCode.REQUEST_TIMED_OUT,
+  ErrorCode.NETWORK_EXCEPTION,
+  ErrorCode.THROTTLING_QUOTA_EXCEEDED
+])
+
+/** Whether an admin request that failed with `e` is sent again: network errors, timeouts and {@link retriedCodes}. */
+export const isRetriedByAdmin = (e: unknown): boolean =>
+  e instanceof ClientError.KafkaError ? retriedCodes.has(e.errorCode) : ClientError.isRetriable(e)
+
 const check = (code: number, context: { topic?: string; partition?: number; message?: string | null }) =>
   code === 0 ? Effect.void : Effect.fail(ClientError.fromCode(code, context))
 
@@ -223,17 +250,49 @@ export const make = (config: ClientConfig.ClientConfig = {}): Effect.Effect<Admi
 
 /** An admin client over an existing cluster. */
 export const makeWith = (cluster: Cluster.Cluster): Admin => {
-  const controller = Effect.map(
-    cluster.metadata().controllerId >= 0 ? Effect.void : Effect.ignore(cluster.refresh([])),
-    () => {
-      const id = cluster.metadata().controllerId
-      return id >= 0 && cluster.metadata().brokers.has(id) ? id : undefined
-    }
+  // set when a request reports NOT_CONTROLLER: the next controller lookup refetches metadata
+  let controllerMoved = false
+  const controller = Effect.suspend(() =>
+    Effect.map(
+      cluster.metadata().controllerId >= 0 && !controllerMoved ? Effect.void : Effect.asVoid(cluster.refresh([])),
+      () => {
+        controllerMoved = false
+        const id = cluster.metadata().controllerId
+        return id >= 0 && cluster.metadata().brokers.has(id) ? id : undefined
+      }
+    )
   )
   const timeoutMs = cluster.config["default.api.timeout.ms"]
+  const schedule = Schedule.whileInput(ClientConfig.retrySchedule(cluster.config), isRetriedByAdmin)
+
+  /** Runs an admin request with the admin retry rules ({@link isRetriedByAdmin}), refreshing stale metadata. */
+  const retry = <A>(effect: Effect.Effect<A, Cluster.Error>): Effect.Effect<A, Cluster.Error> =>
+    effect.pipe(
+      Effect.tapError((e) =>
+        Effect.sync(() => {
+          if (ClientError.needsMetadataRefresh(e)) cluster.invalidate()
+          if (e instanceof ClientError.KafkaError && e.errorCode === ErrorCode.NOT_CONTROLLER) controllerMoved = true
+        })
+      ),
+      Effect.retry(schedule)
+    )
+
+  /** A topic's metadata, fetched now: UNKNOWN_TOPIC_OR_PARTITION when it does not exist (final), retried while leaderless. */
+  const topicInfo = (name: string): Effect.Effect<Cluster.TopicInfo, Cluster.Error> =>
+    retry(
+      Effect.flatMap(cluster.refresh([name]), (m) => {
+        const t = m.topics.get(name)
+        if (t === undefined)
+          return Effect.fail(ClientError.fromCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic: name }))
+        const leaderless = t.partitions.length === 0 || t.partitions.some((p) => p === undefined || p.leader < 0)
+        return leaderless
+          ? Effect.fail(ClientError.fromCode(ErrorCode.LEADER_NOT_AVAILABLE, { topic: name }))
+          : Effect.succeed(t)
+      })
+    )
 
   const createTopics: Admin["createTopics"] = (topics, options = {}) =>
-    cluster.retry(
+    retry(
       Effect.gen(function* () {
         const node = yield* controller
         const res = yield* cluster.send(node, 19, (v) =>
@@ -256,7 +315,7 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
     )
 
   const deleteTopics: Admin["deleteTopics"] = (names) =>
-    cluster.retry(
+    retry(
       Effect.gen(function* () {
         const node = yield* controller
         const res = yield* cluster.send(node, 20, (v) =>
@@ -273,7 +332,7 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
     )
 
   const listTopics: Admin["listTopics"] = (options = {}) =>
-    cluster.retry(
+    retry(
       Effect.map(cluster.refresh(), (m) =>
         [...m.topics.values()]
           .filter((t) => options.includeInternal === true || !t.isInternal)
@@ -283,7 +342,7 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
     )
 
   const describeTopics: Admin["describeTopics"] = (names) =>
-    Effect.flatMap(cluster.retry(cluster.refresh(names)), (m) =>
+    Effect.flatMap(retry(cluster.refresh(names)), (m) =>
       Effect.forEach(names, (name) => {
         const t = m.topics.get(name)
         return t === undefined
@@ -298,7 +357,7 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
     )
 
   const createPartitions: Admin["createPartitions"] = (topic, count) =>
-    cluster.retry(
+    retry(
       Effect.gen(function* () {
         const node = yield* controller
         const res = yield* cluster.send(node, 37, () =>
@@ -322,7 +381,7 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
 
   const describeConfigs: Admin["describeConfigs"] = (resources) =>
     Effect.forEach(resources, (r) =>
-      cluster.retry(
+      retry(
         Effect.gen(function* () {
           const res = yield* cluster.send(nodeFor(r), 32, () =>
             DescribeConfigs.makeDescribeConfigsRequest({
@@ -359,7 +418,7 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
     )
 
   const alterConfigs: Admin["alterConfigs"] = (resource, ops, options = {}) =>
-    cluster.retry(
+    retry(
       Effect.gen(function* () {
         const res = yield* cluster.send(nodeFor(resource), 44, () =>
           IncrementalAlterConfigs.makeIncrementalAlterConfigsRequest({
@@ -407,8 +466,13 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
       Effect.forEach(
         groups.values(),
         (g) =>
-          Effect.map(listOffsets(cluster, g.topic, new Map(g.partitions.map((p) => [p, g.timestamp]))), (found) =>
-            g.partitions.map((p) => [`${g.timestamp}\u0000${g.topic}\u0000${p}`, found.get(p)!] as const)
+          Effect.map(
+            // a topic that does not exist fails at once (the Fetcher's lookup would wait for it)
+            Effect.zipRight(
+              topicInfo(g.topic),
+              listOffsets(cluster, g.topic, new Map(g.partitions.map((p) => [p, g.timestamp])))
+            ),
+            (found) => g.partitions.map((p) => [`${g.timestamp}\u0000${g.topic}\u0000${p}`, found.get(p)!] as const)
           ),
         { concurrency: "unbounded" }
       ),
@@ -428,9 +492,9 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
       Effect.forEach(
         groupByTopic(requests),
         ([topic, items]) =>
-          cluster.retry(
+          retry(
             Effect.gen(function* () {
-              const info = yield* cluster.topic(topic)
+              const info = yield* topicInfo(topic)
               const byLeader = new Map<number, Array<(typeof items)[number]>>()
               for (const i of items) {
                 const leader = info.partitions[i.partition]?.leader ?? -1
@@ -469,7 +533,7 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
     )
 
   const describeCluster: Admin["describeCluster"] = () =>
-    cluster.retry(
+    retry(
       Effect.gen(function* () {
         const conn = yield* cluster.anyConnection
         if (conn.versionOf(60) === undefined) {
@@ -502,18 +566,18 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
 
   /** Runs `f` against the group's coordinator, retried (and re-looked-up) on coordinator errors. */
   const atCoordinator = <A>(groupId: string, f: (node: number) => Effect.Effect<A, Cluster.Error>) =>
-    cluster.retry(Effect.flatMap(findCoordinator(groupId), f))
+    retry(Effect.flatMap(findCoordinator(groupId), f))
 
   const groupCheck = (groupId: string, code: number, context: { topic?: string; partition?: number } = {}) =>
     check(code, { ...context, message: `group '${groupId}'` })
 
   const listGroups: Admin["listGroups"] = () =>
     Effect.gen(function* () {
-      const m = yield* cluster.retry(cluster.refresh([]))
+      const m = yield* retry(cluster.refresh([]))
       const lists = yield* Effect.forEach(
         m.brokers.keys(),
         (node) =>
-          cluster.retry(
+          retry(
             Effect.gen(function* () {
               const res = yield* cluster.send(node, 16, () => ListGroups.makeListGroupsRequest())
               yield* check(res.errorCode, {})
@@ -596,7 +660,7 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
         if (topics !== undefined) {
           requested = []
           for (const name of topics) {
-            const info = yield* cluster.topic(name)
+            const info = yield* topicInfo(name)
             requested.push({ name, partitionIndexes: info.partitions.map((p) => p.partition) })
           }
         }

@@ -24,6 +24,12 @@ export interface ClientConfig {
   readonly "default.api.timeout.ms"?: number
   /** Timeout of opening a TCP connection. Default 10000. */
   readonly "socket.connection.setup.timeout.ms"?: number
+  /**
+   * Eddy's own setting (Kafka has none): until the client has reached a broker once, a call that finds no
+   * bootstrap server reachable fails after this many ms with a {@link ClientError.BootstrapTimeoutError}
+   * instead of retrying for its whole timeout. Default -1: no separate bound.
+   */
+  readonly "bootstrap.timeout.ms"?: number
 }
 
 /** Kafka's defaults for {@link ClientConfig}. */
@@ -36,7 +42,8 @@ export const defaults = {
   "retry.backoff.max.ms": 1000,
   "metadata.max.age.ms": 300000,
   "default.api.timeout.ms": 60000,
-  "socket.connection.setup.timeout.ms": 10000
+  "socket.connection.setup.timeout.ms": 10000,
+  "bootstrap.timeout.ms": -1
 } as const
 
 /** {@link ClientConfig} with every default applied. */
@@ -63,7 +70,8 @@ export const resolve = (config: ClientConfig): Resolved => {
     "metadata.max.age.ms": config["metadata.max.age.ms"] ?? defaults["metadata.max.age.ms"],
     "default.api.timeout.ms": config["default.api.timeout.ms"] ?? defaults["default.api.timeout.ms"],
     "socket.connection.setup.timeout.ms":
-      config["socket.connection.setup.timeout.ms"] ?? defaults["socket.connection.setup.timeout.ms"]
+      config["socket.connection.setup.timeout.ms"] ?? defaults["socket.connection.setup.timeout.ms"],
+    "bootstrap.timeout.ms": config["bootstrap.timeout.ms"] ?? defaults["bootstrap.timeout.ms"]
   }
 }
 
@@ -115,5 +123,6 @@ export const clientKeys = {
   "retry.backoff.max.ms": "number",
   "metadata.max.age.ms": "number",
   "default.api.timeout.ms": "number",
-  "socket.connection.setup.timeout.ms": "number"
+  "socket.connection.setup.timeout.ms": "number",
+  "bootstrap.timeout.ms": "number"
 } as const

@@ -1,7 +1,8 @@
 /**
  * The errors of Eddy's client: a broker's error code ({@link KafkaError}), a dead or unreachable
  * connection ({@link ConnectionError}), a request that got no answer in time ({@link RequestTimeoutError}),
- * and misuse or version mismatches ({@link UnsupportedVersionError}, {@link ClientClosedError}).
+ * no broker reachable within `bootstrap.timeout.ms` ({@link BootstrapTimeoutError}), and misuse or version
+ * mismatches ({@link UnsupportedVersionError}, {@link ClientClosedError}).
  *
  * Every error carries `retriable`, which the client's retry `Schedule`s read.
  */
@@ -49,11 +50,24 @@ export class ClientClosedError extends Schema.TaggedError<ClientClosedError>()("
   retriable: Schema.Literal(false)
 }) {}
 
+/**
+ * No bootstrap server could be reached within `bootstrap.timeout.ms` while the client had never reached a
+ * broker; not retriable, so that every retry loop stops.
+ */
+export class BootstrapTimeoutError extends Schema.TaggedError<BootstrapTimeoutError>()("BootstrapTimeoutError", {
+  /** The `host:port` addresses tried, comma-separated. */
+  bootstrapServers: Schema.String,
+  timeoutMs: Schema.Number,
+  /** The last connection error, e.g. `connect ECONNREFUSED 127.0.0.1:9092`. */
+  message: Schema.String,
+  retriable: Schema.Literal(false)
+}) {}
+
 /** Errors of one request to one broker. */
 export type RequestError = ConnectionError | RequestTimeoutError | UnsupportedVersionError
 
 /** Any client error. */
-export type ClientError = KafkaError | RequestError | ClientClosedError
+export type ClientError = KafkaError | RequestError | ClientClosedError | BootstrapTimeoutError
 
 /** A {@link KafkaError} for `errorCode` (which must be non-zero), with the table's name and `retriable`. */
 export const fromCode = (

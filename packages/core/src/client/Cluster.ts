@@ -3,9 +3,13 @@
  * partition leaders) refreshed every `metadata.max.age.ms` and whenever a request reports stale metadata,
  * a pool of one {@link Connection} per broker, and the retry policy (`retries`, `retry.backoff.ms`).
  *
+ * Until a broker has been reached once, a call that reaches no bootstrap server keeps trying them (with the
+ * retry backoff) for at most `bootstrap.timeout.ms` when that is set, then fails with a
+ * {@link ClientError.BootstrapTimeoutError}, which no retry loop retries.
+ *
  * Producer, Admin and Fetcher each build on one Cluster; it lives in the Scope it was made in.
  */
-import { Context, Deferred, Effect, ExecutionStrategy, Exit, FiberId, Layer, Schedule, Scope } from "effect"
+import { Clock, Context, Deferred, Effect, ExecutionStrategy, Exit, FiberId, Layer, Schedule, Scope } from "effect"
 import type { ApiKey, RequestTypes, ResponseTypes } from "../protocol/generated/ApiKey.js"
 import * as Metadata from "../protocol/generated/Metadata.js"
 import * as ClientConfig from "./ClientConfig.js"
@@ -49,7 +53,11 @@ export interface MetadataSnapshot {
 }
 
 /** Errors of a request through the cluster. */
-export type Error = ClientError.KafkaError | ClientError.ClientClosedError | Connection.SendError
+export type Error =
+  | ClientError.KafkaError
+  | ClientError.ClientClosedError
+  | ClientError.BootstrapTimeoutError
+  | Connection.SendError
 
 /** A cluster connection. */
 export interface Cluster {
@@ -120,13 +128,19 @@ export const make = (
     let snapshot: MetadataSnapshot = { clusterId: null, controllerId: -1, brokers: new Map(), topics: new Map() }
     let stale = false
     let closed = false
+    // whether any connection was ever opened: until then `bootstrap.timeout.ms` bounds the calls
+    let reached = false
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         closed = true
       })
     )
 
-    const connectTo = (host: string, port: number): Effect.Effect<Connection.Connection, ConnectError> =>
+    const connectTo = (
+      host: string,
+      port: number,
+      connectTimeoutMs = resolved["socket.connection.setup.timeout.ms"]
+    ): Effect.Effect<Connection.Connection, ConnectError> =>
       Effect.suspend(() => {
         if (closed) {
           return Effect.fail(new ClientError.ClientClosedError({ message: "the client is closed", retriable: false }))
@@ -151,11 +165,13 @@ export const make = (
               port,
               clientId: resolved["client.id"],
               requestTimeoutMs: resolved["request.timeout.ms"],
-              connectTimeoutMs: resolved["socket.connection.setup.timeout.ms"]
+              connectTimeoutMs
             }).pipe(Scope.extend(scope))
           )
-          if (Exit.isSuccess(exit)) fresh.conn = exit.value
-          else {
+          if (Exit.isSuccess(exit)) {
+            fresh.conn = exit.value
+            reached = true
+          } else {
             if (pool.get(address) === fresh) pool.delete(address)
             yield* Scope.close(scope, Exit.void)
           }
@@ -166,22 +182,66 @@ export const make = (
 
     const bootstrap = resolved["bootstrap.servers"].map(ClientConfig.parseHostPort)
 
-    const anyConnection: Effect.Effect<Connection.Connection, ConnectError> = Effect.suspend(() => {
-      for (const entry of pool.values()) if (entry.conn?.isOpen() === true) return Effect.succeed(entry.conn)
-      const candidates = [...snapshot.brokers.values(), ...bootstrap]
+    const candidates = () => {
       const seen = new Set<string>()
-      const unique = candidates.filter((c) => {
+      return [...snapshot.brokers.values(), ...bootstrap].filter((c) => {
         const k = `${c.host}:${c.port}`
         if (seen.has(k)) return false
         seen.add(k)
         return true
       })
-      if (unique.length === 0) return Effect.die(new Error("bootstrap.servers is empty"))
-      const tryFrom = (i: number): Effect.Effect<Connection.Connection, ConnectError> =>
-        Effect.catchAll(connectTo(unique[i]!.host, unique[i]!.port), (e) =>
-          i + 1 < unique.length && ClientError.isRetriable(e) ? tryFrom(i + 1) : Effect.fail(e)
+    }
+
+    /** Tries each candidate in turn (the next one after a retriable failure). */
+    const connectToAny = (connectTimeoutMs?: number): Effect.Effect<Connection.Connection, ConnectError> =>
+      Effect.suspend(() => {
+        const unique = candidates()
+        if (unique.length === 0) return Effect.die(new Error("bootstrap.servers is empty"))
+        const tryFrom = (i: number): Effect.Effect<Connection.Connection, ConnectError> =>
+          Effect.catchAll(connectTo(unique[i]!.host, unique[i]!.port, connectTimeoutMs), (e) =>
+            i + 1 < unique.length && ClientError.isRetriable(e) ? tryFrom(i + 1) : Effect.fail(e)
+          )
+        return tryFrom(0)
+      })
+
+    const budgetMs = resolved["bootstrap.timeout.ms"]
+
+    /**
+     * Before any broker was reached, with a bootstrap budget: tries the candidates with the retry backoff
+     * until `deadline`, each connect bounded by the time left, then fails with a BootstrapTimeoutError.
+     */
+    const bootstrapWithin = (deadline: number): Effect.Effect<Connection.Connection, ConnectError> => {
+      const attempt = (backoffMs: number): Effect.Effect<Connection.Connection, ConnectError> =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          connectToAny(Math.max(1, Math.min(resolved["socket.connection.setup.timeout.ms"], deadline - now))).pipe(
+            Effect.catchAll((e) =>
+              Effect.flatMap(Clock.currentTimeMillis, (later) => {
+                if (!ClientError.isRetriable(e)) return Effect.fail(e)
+                if (later >= deadline) {
+                  return Effect.fail(
+                    new ClientError.BootstrapTimeoutError({
+                      bootstrapServers: resolved["bootstrap.servers"].join(","),
+                      timeoutMs: budgetMs,
+                      message: e.message !== "" ? e.message : e._tag,
+                      retriable: false
+                    })
+                  )
+                }
+                return Effect.zipRight(
+                  Effect.sleep(Math.min(backoffMs, deadline - later)),
+                  attempt(Math.min(backoffMs * 2, resolved["retry.backoff.max.ms"]))
+                )
+              })
+            )
+          )
         )
-      return tryFrom(0)
+      return attempt(resolved["retry.backoff.ms"])
+    }
+
+    const anyConnection: Effect.Effect<Connection.Connection, ConnectError> = Effect.suspend(() => {
+      for (const entry of pool.values()) if (entry.conn?.isOpen() === true) return Effect.succeed(entry.conn)
+      if (reached || budgetMs < 0) return connectToAny()
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => bootstrapWithin(now + budgetMs))
     })
 
     const connection = (nodeId: number): Effect.Effect<Connection.Connection, Error> =>

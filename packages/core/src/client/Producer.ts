@@ -84,6 +84,7 @@ export type ProduceError =
   | ClientError.RequestTimeoutError
   | ClientError.UnsupportedVersionError
   | ClientError.ClientClosedError
+  | ClientError.BootstrapTimeoutError
   | ProtocolError
   | Topic.RecordEncodeError
 

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Admin from "../../src/client/Admin.js"
+import * as ClientError from "../../src/client/ClientError.js"
 import * as Producer from "../../src/client/Producer.js"
 import { startEddy } from "./util.js"
 
@@ -99,5 +100,31 @@ describe("Admin", () => {
         [[broker.nodeId, broker.advertised.port]]
       )
     })
+  )
+
+  it.scopedLive("fails at once where the broker's error is final for the request (an unknown topic)", () =>
+    Effect.gen(function* () {
+      const { bootstrap } = yield* startEddy()
+      // a minute of retries would time the test out: every call below must fail on the first answer
+      const admin = yield* Admin.make({ "bootstrap.servers": bootstrap, "default.api.timeout.ms": 60000 })
+      const name = (e: unknown) => (e instanceof ClientError.KafkaError ? e.errorName : String(e))
+      const calls = [
+        admin.deleteTopics(["nope"]),
+        admin.createPartitions("nope", 3),
+        admin.alterConfigs({ type: "topic", name: "nope" }, [{ name: "retention.ms", op: "set", value: "1" }]),
+        admin.describeConfigs([{ type: "topic", name: "nope" }]),
+        admin.describeTopics(["nope"]),
+        admin.listOffsets([{ topic: "nope", partition: 0, spec: "latest" }]),
+        admin.deleteRecords([{ topic: "nope", partition: 0, offset: 0 }])
+      ]
+      for (const call of calls) {
+        assert.strictEqual(name(yield* Effect.flip(call)), "UNKNOWN_TOPIC_OR_PARTITION")
+      }
+      yield* admin.createTopics([{ name: "there", numPartitions: 1 }])
+      const invalid = yield* Effect.flip(admin.createPartitions("there", 1))
+      assert.strictEqual(name(invalid), "INVALID_PARTITIONS")
+      assert.isTrue(Admin.isRetriedByAdmin(ClientError.fromCode(41)))
+      assert.isFalse(Admin.isRetriedByAdmin(ClientError.fromCode(3)))
+    }).pipe(Effect.timeout("20 seconds"))
   )
 })

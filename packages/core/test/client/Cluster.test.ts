@@ -4,7 +4,7 @@ import * as Admin from "../../src/client/Admin.js"
 import * as ClientConfig from "../../src/client/ClientConfig.js"
 import * as ClientError from "../../src/client/ClientError.js"
 import * as Cluster from "../../src/client/Cluster.js"
-import { startEddy } from "./util.js"
+import { startEddy, stoppedPort } from "./util.js"
 
 describe("Cluster", () => {
   it.scopedLive("bootstraps, finds leaders and refreshes metadata every metadata.max.age.ms", () =>
@@ -58,4 +58,37 @@ describe("Cluster", () => {
       "b:2"
     ])
   })
+
+  it.live("without a reachable broker, a call fails after bootstrap.timeout.ms with a BootstrapTimeoutError", () =>
+    Effect.gen(function* () {
+      const port = yield* stoppedPort
+      // the call's own bound is a minute: the bootstrap budget ends it
+      const cluster = yield* Cluster.make({
+        "bootstrap.servers": `127.0.0.1:${port}`,
+        "default.api.timeout.ms": 60000,
+        "bootstrap.timeout.ms": 300
+      })
+      const e = yield* Effect.flip(cluster.retry(cluster.refresh()))
+      assert.strictEqual(e._tag, "BootstrapTimeoutError")
+      if (e._tag === "BootstrapTimeoutError") {
+        assert.strictEqual(e.bootstrapServers, `127.0.0.1:${port}`)
+        assert.strictEqual(e.timeoutMs, 300)
+        assert.include(e.message, "ECONNREFUSED")
+        assert.isFalse(ClientError.isRetriable(e))
+      }
+      // an admin call stops at the same error
+      const admin = Admin.makeWith(cluster)
+      const created = yield* Effect.flip(admin.createTopics([{ name: "t" }]))
+      assert.strictEqual(created._tag, "BootstrapTimeoutError")
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("without bootstrap.timeout.ms an unreachable broker is retried for the call's whole timeout", () =>
+    Effect.gen(function* () {
+      const port = yield* stoppedPort
+      const cluster = yield* Cluster.make({ "bootstrap.servers": `127.0.0.1:${port}`, "default.api.timeout.ms": 300 })
+      const e = yield* Effect.flip(cluster.retry(cluster.refresh()))
+      assert.strictEqual(e._tag, "ConnectionError")
+    }).pipe(Effect.scoped)
+  )
 })
