@@ -198,6 +198,7 @@ export const handler = Handler.make({
         | {
             readonly index: number
             readonly reply: Deferred.Deferred<AppendResult, AppendError>
+            readonly batches: ReadonlyArray<Uint8Array>
           }
       const topics: Array<{ readonly name: string; readonly partitions: Array<Pending> }> = []
       for (const t of request.topicData) {
@@ -225,7 +226,9 @@ export const handler = Handler.make({
           }
           const offered = yield* Effect.either(replica.offerAppend(checked))
           partitions.push(
-            offered._tag === "Left" ? failed(p.index, toWire(offered.left)) : { index: p.index, reply: offered.right }
+            offered._tag === "Left"
+              ? failed(p.index, toWire(offered.left))
+              : { index: p.index, reply: offered.right, batches: checked }
           )
         }
         topics.push({ name: t.name, partitions })
@@ -256,6 +259,7 @@ export const handler = Handler.make({
             continue
           }
           const r = outcomes[next++]!
+          if (r._tag === "Right") context.broker.metrics?.produced(t.name, p.batches)
           partitionResponses.push(
             r._tag === "Left"
               ? failed(p.index, toWire(r.left))
