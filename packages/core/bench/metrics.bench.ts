@@ -58,6 +58,7 @@ const cpuSeconds = (pid: number): number => {
 }
 
 interface Tally {
+  requests: number
   offSecs: number
   onSecs: number
   offCpu: number
@@ -115,6 +116,7 @@ const session = async (dir: string, onFirst: boolean, aa: boolean, rounds: numbe
         tally.offSecs += offRound
         tally.onSecs += onRound
         tally.mb += (2 * count * frame.length) / MiB
+        tally.requests += 2 * count
         tally.count = count
         tally.ratios.push(offRound / onRound)
       }
@@ -132,6 +134,7 @@ export const run = async (): Promise<void> => {
   // EDDY_BENCH_AA=1: both brokers without metrics (an A/A run: how far apart two equal brokers measure)
   const aa = process.env.EDDY_BENCH_AA === "1"
   const tallies: Array<Tally> = [0, 1].map(() => ({
+    requests: 0,
     offSecs: 0,
     onSecs: 0,
     offCpu: 0,
@@ -147,13 +150,13 @@ export const run = async (): Promise<void> => {
     fs.rmSync(dir, { recursive: true, force: true })
   }
   console.log(
-    `| case${aa ? " (A/A: both brokers without metrics)" : ""} | metrics off MB/s | metrics on MB/s | on / off (median of rounds) | on / off (total) | broker CPU per MiB, off / on |`
+    `| case${aa ? " (A/A: both brokers without metrics)" : ""} | metrics off MB/s | metrics on MB/s | on / off (median of rounds) | on / off (total) | broker CPU µs per request, off / on | CPU off / on |`
   )
-  console.log("| --- | --- | --- | --- | --- | --- |")
+  console.log("| --- | --- | --- | --- | --- | --- | --- |")
   for (const [i, t] of tallies.entries()) {
     console.log(
       `| Eddy produce 1024 B, acks=1, ${i === 1 ? "one 16 KiB batch per request" : "1 MiB requests"} (${ROUNDS} rounds x 2 x ${t.count} requests) | ` +
-        `${fmt(t.mb / t.offSecs)} | ${fmt(t.mb / t.onSecs)} | ${fmt(median(t.ratios), 2)}x | ${fmt(t.offSecs / t.onSecs, 2)}x | ${fmt(t.offCpu / t.onCpu, 2)}x |`
+        `${fmt(t.mb / t.offSecs)} | ${fmt(t.mb / t.onSecs)} | ${fmt(median(t.ratios), 2)}x | ${fmt(t.offSecs / t.onSecs, 2)}x | ${fmt((t.offCpu * 1e6) / t.requests)} / ${fmt((t.onCpu * 1e6) / t.requests)} | ${fmt(t.offCpu / t.onCpu, 2)}x |`
     )
   }
   const cost = recorderCost()
