@@ -28,24 +28,42 @@ import * as Produce from "../src/protocol/generated/Produce.js"
 import * as RecordBatch from "../src/protocol/RecordBatch.js"
 
 const MiB = 1 << 20
-const PARTITIONS = 4
+export const PARTITIONS = 4
 const REQUEST_BYTES = MiB
 const VOLUME = Number(process.env.EDDY_BENCH_MIB ?? 192) * MiB
 const WINDOW = 16
 const here = path.dirname(fileURLToPath(import.meta.url))
 
-interface Server {
+/** A server process of `brokerServer.ts`. */
+export interface Server {
   readonly port: number
+  /** The metrics endpoint's port, when the broker serves one. */
+  readonly metricsPort: number | undefined
+  /** The process id (to read its CPU time). */
+  readonly pid: number
   readonly stop: () => Promise<void>
 }
 
-const spawnServer = (mode: "broker" | "baseline" | "relay", target: string): Promise<Server> =>
+/** Starts a `brokerServer.ts` process; `settings` are extra broker settings. */
+export const spawnServer = (
+  mode: "broker" | "baseline" | "relay",
+  target: string,
+  settings?: Record<string, string>
+): Promise<Server> =>
   new Promise((resolve, reject) => {
     // EDDY_BENCH_SERVER_FLAGS: extra node/V8 flags for every server process (e.g. GC settings), space-separated
     const flags = (process.env.EDDY_BENCH_SERVER_FLAGS ?? "").split(" ").filter((f) => f.length > 0)
     const proc = child.spawn(
       process.execPath,
-      [...flags, "--import", "tsx", path.join(here, "brokerServer.ts"), mode, target],
+      [
+        ...flags,
+        "--import",
+        "tsx",
+        path.join(here, "brokerServer.ts"),
+        mode,
+        target,
+        ...(settings === undefined ? [] : [JSON.stringify(settings)])
+      ],
       { stdio: ["ignore", "pipe", "inherit"] }
     )
     let out = ""
@@ -53,8 +71,11 @@ const spawnServer = (mode: "broker" | "baseline" | "relay", target: string): Pro
       out += c.toString()
       const m = /LISTENING (\d+)/.exec(out)
       if (m) {
+        const metrics = /METRICS (\d+)/.exec(out)
         resolve({
           port: Number(m[1]),
+          metricsPort: metrics === null ? undefined : Number(metrics[1]),
+          pid: proc.pid!,
           stop: () =>
             new Promise((done) => {
               proc.once("exit", () => done())
@@ -67,7 +88,7 @@ const spawnServer = (mode: "broker" | "baseline" | "relay", target: string): Pro
   })
 
 /** A pipelined raw connection: responses are matched to requests in order. */
-class Conn {
+export class Conn {
   private readonly waiters: Array<(frame: Uint8Array) => void> = []
   private readonly decoder = new FrameDecoder({ maxFrameSize: 1 << 30 })
   private corr = 0
@@ -97,7 +118,8 @@ class Conn {
   }
 }
 
-const createTopic = async (conn: Conn, name: string) => {
+/** Creates `name` with {@link PARTITIONS} partitions. */
+export const createTopic = async (conn: Conn, name: string) => {
   const res = await conn.send(
     19,
     4,
@@ -121,7 +143,8 @@ const recordBatch = (recordSize: number, bytes: number): Buffer => {
  * A pre-encoded Produce v7 request of ~1 MiB over all partitions, or (`small`) one 16 KiB batch (the Java
  * client's default `batch.size`) for partition 0.
  */
-const produceFrame = (topic: string, recordSize: number, acks: number, small = false) => {
+/** A pre-encoded Produce v7 request of 1 MiB (4 partitions) or, when `small`, one 16 KiB batch. */
+export const produceFrame = (topic: string, recordSize: number, acks: number, small = false) => {
   const partitions = small ? 1 : PARTITIONS
   const batch = recordBatch(recordSize, small ? 16 * 1024 : REQUEST_BYTES / PARTITIONS)
   const records = RecordBatch.readHeader(batch).recordCount * partitions
@@ -145,7 +168,8 @@ const produceFrame = (topic: string, recordSize: number, acks: number, small = f
 }
 
 /** Sends `count` copies of `frame` with WINDOW in flight; returns seconds elapsed. */
-const drive = async (conn: Conn, frame: Uint8Array, count: number): Promise<number> => {
+/** Sends `frame` `count` times, {@link WINDOW} in flight; returns the seconds taken. */
+export const drive = async (conn: Conn, frame: Uint8Array, count: number): Promise<number> => {
   const t0 = performance.now()
   let sent = 0
   let done = 0

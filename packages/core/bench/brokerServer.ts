@@ -1,7 +1,8 @@
 /**
  * The servers of `broker.bench.ts`, each in its own process so that the load generator does not share
  * an event loop with them:
- * - `broker <dataDir>`: an Eddy broker on 127.0.0.1, port 0;
+ * - `broker <dataDir> [settings]`: an Eddy broker on 127.0.0.1, port 0, with extra broker settings given
+ *   as a JSON object (`{"metrics.port":"0"}`); it prints `METRICS <port>` too when it serves metrics;
  * - `baseline <file>`: a plain Node.js server that appends every received frame to a file and answers
  *   each with an 8-byte frame (the raw socket-to-file floor a broker is compared with);
  * - `relay <file>`: the end-to-end latency floor: a plain Node.js server using only the generated
@@ -21,7 +22,7 @@ import * as Fetch from "../src/protocol/generated/Fetch.js"
 import * as Produce from "../src/protocol/generated/Produce.js"
 import * as RecordBatch from "../src/protocol/RecordBatch.js"
 
-const [mode, target] = process.argv.slice(2)
+const [mode, target, settings] = process.argv.slice(2)
 
 if (mode === "baseline") {
   const fd = fs.openSync(target!, "a")
@@ -195,9 +196,15 @@ if (mode === "baseline") {
   process.on("SIGTERM", () => process.exit(0))
 } else {
   const main = Effect.gen(function* () {
-    const config = yield* BrokerConfig.make({ listeners: "PLAINTEXT://127.0.0.1:0", "log.dirs": target! })
+    const config = yield* BrokerConfig.make({
+      listeners: "PLAINTEXT://127.0.0.1:0",
+      "log.dirs": target!,
+      ...(settings === undefined ? {} : (JSON.parse(settings) as Record<string, string>))
+    })
     const context = yield* Layer.build(Broker.layer(config, { drainTimeoutMs: 2000 }))
-    process.stdout.write(`LISTENING ${Context.get(context, Broker.Broker).address.port}\n`)
+    const broker = Context.get(context, Broker.Broker)
+    if (broker.metricsAddress !== undefined) process.stdout.write(`METRICS ${broker.metricsAddress.port}\n`)
+    process.stdout.write(`LISTENING ${broker.address.port}\n`)
     return yield* Effect.never
   }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Warning))
   const fiber = Effect.runFork(main)

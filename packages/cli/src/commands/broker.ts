@@ -2,7 +2,7 @@
  * `eddy broker`: runs a standalone broker node until SIGINT/SIGTERM, then shuts down gracefully.
  *
  * Configuration is layered: `--config server.properties`, then `--set key=value` overrides, then the
- * dedicated flags (`--host`, `--port`, `--data-dir`).
+ * dedicated flags (`--host`, `--port`, `--data-dir`, `--metrics-port`).
  */
 import * as fs from "node:fs"
 import * as BrokerConfig from "@eddy/core/broker/BrokerConfig"
@@ -27,6 +27,12 @@ const options = {
     Options.optional
   ),
   dataDir: Options.text("data-dir").pipe(Options.withDescription("Data directory (default: ./data)"), Options.optional),
+  metricsPort: Options.integer("metrics-port").pipe(
+    Options.withDescription(
+      "Serve Prometheus metrics (/metrics) and health (/health) over HTTP on this port (metrics.port; default off, 0 picks a free port)"
+    ),
+    Options.optional
+  ),
   logLevel: Options.choice("log-level", ["debug", "info", "warning", "error"]).pipe(
     Options.withDescription("Log level (default: info; debug logs every request)"),
     Options.withDefault("info" as const)
@@ -57,6 +63,15 @@ export const loadConfig = (flags: Flags): Effect.Effect<BrokerConfig.BrokerConfi
       const hostPart = host.includes(":") ? `[${host}]` : host
       config = yield* Effect.mapError(
         BrokerConfig.set(config, { listeners: `${current.name}://${hostPart}:${port}` }),
+        toCli
+      )
+    }
+    if (Option.isSome(flags.metricsPort)) {
+      if (flags.metricsPort.value < 0 || flags.metricsPort.value > 65535) {
+        return yield* new CliError({ message: `Invalid --metrics-port ${flags.metricsPort.value}: expected 0-65535` })
+      }
+      config = yield* Effect.mapError(
+        BrokerConfig.set(config, { "metrics.port": String(flags.metricsPort.value) }),
         toCli
       )
     }

@@ -1,6 +1,7 @@
 /**
  * `eddy perf produce|consume`: throughput and latency tests after `kafka-producer-perf-test.sh` and
- * `kafka-consumer-perf-test.sh`. Progress lines are printed only when stdout is a terminal.
+ * `kafka-consumer-perf-test.sh`. Progress lines are printed only when stdout is a terminal. With
+ * `--metrics`, the broker's own figures for the run (from its Prometheus endpoint) follow the client's.
  */
 import { performance } from "node:perf_hooks"
 import * as Cluster from "@eddy/core/client/Cluster"
@@ -9,10 +10,31 @@ import * as Producer from "@eddy/core/client/Producer"
 import type * as Topic from "@eddy/core/client/Topic"
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
+import { metricsOption, metricsUrl, report, scrape } from "./brokerMetrics.js"
 import { clientConfig, clientOptions, warn } from "./common.js"
 import { acksOf, acksOption, compressionOption } from "./produce.js"
 
 const MB = 1024 * 1024
+
+/** Runs `body` between two scrapes of the metrics endpoint (when given) and prints the broker's view after it. */
+const withBrokerView = <A, E, R>(
+  metrics: Option.Option<string>,
+  bootstrap: string,
+  topic: string,
+  api: "Produce" | "Fetch",
+  body: Effect.Effect<A, E, R>
+) =>
+  Option.match(metrics, {
+    onNone: () => body,
+    onSome: (spec) =>
+      Effect.gen(function* () {
+        const url = metricsUrl(spec, bootstrap)
+        const before = yield* scrape(url)
+        const a = yield* body
+        yield* Console.log(report(before, yield* scrape(url), topic, api))
+        return a
+      })
+  })
 /** Records per sendBatch, and sendBatches in flight, of an unthrottled `perf produce`. */
 const PERF_CHUNK = 1000
 const PERF_CHUNKS_IN_FLIGHT = 8
@@ -67,7 +89,8 @@ const producePerf = Command.make(
       Options.withDescription(`linger.ms (default: ${Producer.defaults["linger.ms"]})`),
       Options.withDefault(Producer.defaults["linger.ms"])
     ),
-    compression: compressionOption
+    compression: compressionOption,
+    metrics: metricsOption
   },
   (flags) =>
     Effect.gen(function* () {
@@ -148,7 +171,7 @@ const producePerf = Command.make(
           `${fixed(percentile(sorted, 0.5))} ms 50th, ${fixed(percentile(sorted, 0.95))} ms 95th, ` +
           `${fixed(percentile(sorted, 0.99))} ms 99th, ${fixed(percentile(sorted, 0.999))} ms 99.9th.`
       )
-    }).pipe(Effect.scoped)
+    }).pipe(Effect.scoped, (run) => withBrokerView(flags.metrics, flags.bootstrap, flags.topic, "Produce", run))
 ).pipe(Command.withDescription("Send N records of B bytes; report records/s, MB/s and latency percentiles"))
 
 const identity: Topic.Serde<Uint8Array | null> = { encode: (a) => a, decode: (b) => b }
@@ -162,7 +185,8 @@ const consumePerf = Command.make(
     timeoutMs: Options.integer("timeout-ms").pipe(
       Options.withDescription("Give up after this many ms without a record (default: 10000)"),
       Options.withDefault(10000)
-    )
+    ),
+    metrics: metricsOption
   },
   (flags) =>
     Effect.gen(function* () {
@@ -217,7 +241,7 @@ const consumePerf = Command.make(
         "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec\n" +
           `${fmt(startedAt)}, ${fmt(endedAt)}, ${fixed(bytes / MB, 4)}, ${fixed(bytes / MB / secs, 4)}, ${count}, ${fixed(count / secs, 4)}`
       )
-    }).pipe(Effect.scoped)
+    }).pipe(Effect.scoped, (run) => withBrokerView(flags.metrics, flags.bootstrap, flags.topic, "Fetch", run))
 ).pipe(Command.withDescription("Read N records from the earliest offsets; report MB/s and records/s"))
 
 /** The subcommands of `perf`. */

@@ -1,6 +1,6 @@
 /**
  * The broker supervisor: configuration -> data directory (created, locked) -> partition manager ->
- * topic registry -> server. Everything lives in the layer's scope; closing it shuts down in reverse:
+ * topic registry -> server (and the metrics endpoint when `metrics.port` is set). Everything lives in the layer's scope; closing it shuts down in reverse:
  * stop accepting, answer in-flight requests, close sockets, close the partition logs, unlock.
  */
 import { Context, Effect, Layer, type Scope } from "effect"
@@ -12,6 +12,8 @@ import type { AnyHandler } from "./Handler.js"
 import * as Durable from "./internal/durable.js"
 import * as Lock from "./internal/lock.js"
 import * as KafkaApis from "./KafkaApis.js"
+import * as Metrics from "./Metrics.js"
+import * as MetricsServer from "./MetricsServer.js"
 import type * as PartitionManager from "./PartitionManager.js"
 import * as ReplicaManager from "./ReplicaManager.js"
 import * as Server from "./Server.js"
@@ -32,6 +34,8 @@ export class Broker extends Context.Tag("@eddy/core/broker/Broker")<
     readonly address: { readonly host: string; readonly port: number }
     /** The advertised address (what Metadata tells clients). */
     readonly advertised: { readonly host: string; readonly port: number }
+    /** The bound address of the metrics endpoint (`/metrics`, `/health`); undefined when `metrics.port` is -1. */
+    readonly metricsAddress: { readonly host: string; readonly port: number } | undefined
   }
 >() {}
 
@@ -69,6 +73,8 @@ export const start = (
 > =>
   Effect.gen(function* () {
     const registry = yield* TopicRegistry.TopicRegistry
+    const metricsPort = BrokerConfig.getNumber(config, "metrics.port")
+    const metrics = metricsPort >= 0 ? yield* Metrics.makeRecorder : undefined
     const server = yield* Server.make({
       config,
       clusterId: registry.clusterId,
@@ -77,15 +83,27 @@ export const start = (
         ...KafkaApis.handlers.filter((h) => !(options.withoutApis ?? []).includes(h.apiKey)),
         ...(options.handlers ?? [])
       ]),
-      ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs })
+      ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
+      ...(metrics === undefined ? {} : { metrics })
     })
+    const metricsAddress =
+      metrics === undefined
+        ? undefined
+        : yield* MetricsServer.make({
+            host: BrokerConfig.get(config, "metrics.host") ?? server.address.host,
+            port: metricsPort,
+            nodeId: registry.nodeId,
+            clusterId: registry.clusterId,
+            connectionCount: server.connectionCount
+          })
     return Broker.of({
       config,
       nodeId: registry.nodeId,
       clusterId: registry.clusterId,
       dataDir: BrokerConfig.dataDir(config),
       address: server.address,
-      advertised: { host: server.broker.host, port: server.broker.port }
+      advertised: { host: server.broker.host, port: server.broker.port },
+      metricsAddress
     })
   })
 

@@ -109,6 +109,19 @@ export const keys: ReadonlyArray<ConfigKey> = [
     validate: atLeast(1),
     readOnly: true
   }),
+  key(
+    "metrics.port",
+    "int",
+    "-1",
+    "Port of the HTTP endpoint serving Prometheus metrics (/metrics) and health (/health); -1 disables it, 0 picks a free port.",
+    {
+      validate: (v) => (Number(v) < -1 || Number(v) > 65535 ? "must be -1 or a port 0-65535" : undefined),
+      readOnly: true
+    }
+  ),
+  key("metrics.host", "string", null, "Host the metrics endpoint binds; defaults to the client listener's host.", {
+    readOnly: true
+  }),
   key("connections.max.idle.ms", "long", "600000", "Idle connections are closed after this long.", {
     readOnly: true
   }),

@@ -11,6 +11,7 @@ import type { ReadBuffers } from "../log/BufferPool.js"
 import type * as ApiKeys from "../protocol/generated/ApiKey.js"
 import type * as BrokerConfig from "./BrokerConfig.js"
 import type { WireError } from "./BrokerError.js"
+import type { Recorder } from "./Metrics.js"
 
 /** The version range of one api key that the broker serves. */
 export interface ApiVersionRange {
@@ -29,6 +30,8 @@ export interface BrokerInfo {
   readonly port: number
   readonly rack: string | null
   readonly config: BrokerConfig.BrokerConfig
+  /** Records produce/fetch traffic when the broker serves metrics; absent otherwise. */
+  readonly metrics?: Recorder | undefined
 }
 
 /** Per-request context handed to a handler. */

@@ -116,6 +116,8 @@ export interface PartitionReplica {
   readonly highWatermark: () => number
   /** The last stable offset: the first offset of the oldest open transaction, at most the high watermark. */
   readonly lastStableOffset: () => number
+  /** Producer ids with state in this partition (sequence numbers, open transactions), as the actor last left it. */
+  readonly producerIdCount: () => number
   /** Aborted transactions overlapping `[fetchOffset, upperOffset)`, for a read_committed fetch. */
   readonly abortedTransactions: (
     fetchOffset: number,
@@ -737,6 +739,7 @@ export const make = (
       leaderEpoch,
       highWatermark: () => highWatermark,
       lastStableOffset: () => lastStable,
+      producerIdCount: () => producers.producers.size,
       abortedTransactions: (fetchOffset, upperOffset) => producers.abortedTransactions(fetchOffset, upperOffset),
       writeTxnMarker: (marker) => ask<AppendResult, AppendError>((reply) => Command.Marker({ marker, reply })),
       snapshot: ask<void, never>((reply) => Command.Snapshot({ reply })).pipe(Effect.ignore),

@@ -10,6 +10,7 @@ import * as BrokerConfig from "./BrokerConfig.js"
 import type { BrokerInfo } from "./Handler.js"
 import * as Connection from "./internal/connection.js"
 import type { Registry } from "./KafkaApis.js"
+import type { Recorder } from "./Metrics.js"
 
 /** The bound address and broker identity of a running server. */
 export class Server extends Context.Tag("@eddy/core/broker/Server")<
@@ -37,6 +38,8 @@ export interface ServerOptions<R> {
   readonly registry: Registry<R>
   /** How long shutdown waits for in-flight requests before closing sockets (default 10 s). */
   readonly drainTimeoutMs?: number
+  /** Records request and traffic metrics (the broker serves metrics); nothing is recorded without it. */
+  readonly metrics?: Recorder
 }
 
 /** Binds the listener of `options.config` and serves connections until the scope closes. */
@@ -69,7 +72,8 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
       host: advertised.host,
       port: advertised.port,
       rack: null,
-      config
+      config,
+      metrics: options.metrics
     }
 
     // one pool of read buffers for every connection's Fetch responses (an allocator, not shared state)
@@ -85,10 +89,21 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
         return
       }
       const id = `${socket.remoteAddress}:${socket.remotePort}-${++counter}`
+      options.metrics?.connectionCreated()
       let handle: Connection.ConnectionHandle | undefined
       run(
         Connection.serve(
-          { socket, id, registry, broker, maxFrameSize, maxInFlight, idleTimeoutMs, readBuffers },
+          {
+            socket,
+            id,
+            registry,
+            broker,
+            maxFrameSize,
+            maxInFlight,
+            idleTimeoutMs,
+            readBuffers,
+            metrics: options.metrics
+          },
           (h) => {
             handle = h
             handles.add(h)

@@ -324,6 +324,7 @@ export const handler = Handler.make({
             cached.logStartOffset = r.logStartOffset
           }
         }
+        if (r.records.length > 0) context.broker.metrics?.fetched(w.topic, r.records)
         const records =
           magic !== undefined && r.records.length > 0 ? MessageSet.fromRecordBatches(r.records, magic) : r.records
         const data = Fetch.makeFetchResponsePartitionData({

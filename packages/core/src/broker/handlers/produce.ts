@@ -277,6 +277,7 @@ export const handler = Handler.make({
             readonly index: number
             readonly replica: PartitionReplica
             readonly reply: Deferred.Deferred<AppendResult, AppendError>
+            readonly batches: ReadonlyArray<Uint8Array>
           }
       const topics: Array<{ readonly name: string; readonly partitions: Array<Pending> }> = []
       for (const t of request.topicData) {
@@ -313,7 +314,7 @@ export const handler = Handler.make({
           partitions.push(
             offered._tag === "Left"
               ? failed(p.index, toWire(offered.left))
-              : { index: p.index, replica, reply: offered.right }
+              : { index: p.index, replica, reply: offered.right, batches: checked }
           )
         }
         topics.push({ name: t.name, partitions })
@@ -345,6 +346,7 @@ export const handler = Handler.make({
           }
           const r = outcomes[next++]!
           if (r._tag === "Left" && r.left._tag === "KafkaStorageError") yield* p.replica.warnStorageError(r.left)
+          if (r._tag === "Right") context.broker.metrics?.produced(t.name, p.batches)
           partitionResponses.push(
             r._tag === "Left"
               ? failed(p.index, toWire(r.left))

@@ -29,6 +29,7 @@ import type { BrokerInfo, RequestContext } from "../Handler.js"
 import { NoResponse } from "../Handler.js"
 import { apiKeys } from "../handlers/apiVersions.js"
 import type { Registry } from "../KafkaApis.js"
+import type { Recorder } from "../Metrics.js"
 
 /** Smallest request frame: api key, api version and correlation id (header v0). */
 export const MIN_REQUEST_SIZE = 8
@@ -45,6 +46,8 @@ export interface ConnectionOptions<R> {
   readonly idleTimeoutMs: number
   /** Buffers for the log reads of Fetch responses, given back once a response is on the socket. */
   readonly readBuffers?: BufferPool
+  /** Times every request (queue, handling, response) when the broker serves metrics. */
+  readonly metrics?: Recorder | undefined
 }
 
 /** The server's handle on a running connection. */
@@ -54,7 +57,7 @@ export interface ConnectionHandle {
 }
 
 type Inbound =
-  | { readonly _tag: "Frame"; readonly frame: Uint8Array }
+  | { readonly _tag: "Frame"; readonly frame: Uint8Array; readonly at: number }
   | { readonly _tag: "Close"; readonly reason: string }
   | { readonly _tag: "Eof" }
   | { readonly _tag: "Shutdown" }
@@ -69,6 +72,8 @@ interface Slot {
    * buffers back. Left unset when they must not be reused (a request interrupted during a read).
    */
   written?: () => void
+  /** Called when the outcome goes to the socket (request metrics). */
+  sent?: () => void
 }
 
 const EOF: Inbound = { _tag: "Eof" }
@@ -81,7 +86,8 @@ export const serve = <R>(
 ): Effect.Effect<void, never, R> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const { socket, id, registry, broker, maxInFlight } = options
+      const { socket, id, registry, broker, maxInFlight, metrics } = options
+      const now = metrics === undefined ? () => 0 : metrics.now
       const inbox = yield* Queue.unbounded<Inbound>()
       // the outbox: slots in request order; completed by the flush with the close reason (undefined: clean end)
       const outbox: Array<Slot> = []
@@ -112,7 +118,7 @@ export const serve = <R>(
         }
         for (const frame of frames) {
           pending++
-          inbox.unsafeOffer({ _tag: "Frame", frame })
+          inbox.unsafeOffer({ _tag: "Frame", frame, at: now() })
         }
         if (pending >= maxInFlight && !paused) {
           paused = true
@@ -161,6 +167,7 @@ export const serve = <R>(
           const outcome = slot.outcome
           if (outcome === undefined) return
           outbox.shift()
+          slot.sent?.()
           if (outcome !== null && "close" in outcome) {
             slot.written?.()
             finish(outcome.close)
@@ -219,8 +226,9 @@ export const serve = <R>(
         })
 
       /** Handles one frame; false when the connection must close. */
-      const dispatch = (frame: Uint8Array): Effect.Effect<boolean, never, R> =>
+      const dispatch = (frame: Uint8Array, receivedAt: number): Effect.Effect<boolean, never, R> =>
         Effect.gen(function* () {
+          const startedAt = now()
           let decoded: ReturnType<typeof decodeRequestFrame>
           try {
             decoded = decodeRequestFrame(frame)
@@ -289,6 +297,10 @@ export const serve = <R>(
           outbox.push(slot)
           const run = Effect.gen(function* () {
             const exit = yield* Effect.exit(handler.handle(request as never, context))
+            if (metrics !== undefined) {
+              const handledAt = now()
+              slot.sent = () => metrics.request(apiKey, receivedAt, startedAt, handledAt, now())
+            }
             // reads are over unless the handler was interrupted (a read may still be filling a buffer)
             if (lease !== undefined && !Exit.isInterrupted(exit)) slot.written = lease.release
             if (Exit.isSuccess(exit)) {
@@ -321,7 +333,7 @@ export const serve = <R>(
         for (;;) {
           const msg = yield* Queue.take(inbox)
           if (msg._tag === "Frame") {
-            if (!(yield* dispatch(msg.frame))) return
+            if (!(yield* dispatch(msg.frame, msg.at))) return
             continue
           }
           if (msg._tag === "Close") yield* close(msg.reason)

@@ -7,6 +7,7 @@ import * as fs from "node:fs"
 import * as Path from "node:path"
 import { Effect, Option } from "effect"
 import { fromSystemError, type KafkaStorageError } from "../LogError.js"
+import { fsyncTime, timed } from "../LogMetrics.js"
 
 /** An open file, read-write, addressed by position. */
 export interface FileHandle {
@@ -199,7 +200,7 @@ const nodeHandle = (fd: number, path: string): FileHandle => ({
           catch: (err) => fromSystemError(err as NodeJS.ErrnoException, "read", path)
         })
       : call<number>("read", path, (cb) => fs.read(fd, buffer, offset, length, position, cb)),
-  sync: call<void>("fsync", path, (cb) => fs.fsync(fd, (err) => cb(err, undefined))),
+  sync: timed(fsyncTime)(call<void>("fsync", path, (cb) => fs.fsync(fd, (err) => cb(err, undefined)))),
   truncate: (size) => call<void>("truncate", path, (cb) => fs.ftruncate(fd, size, (err) => cb(err, undefined))),
   size: call<fs.Stats>("stat", path, (cb) => fs.fstat(fd, cb)).pipe(Effect.map((s) => s.size)),
   close: call<void>("close", path, (cb) => fs.close(fd, (err) => cb(err, undefined)))
@@ -248,7 +249,7 @@ export const node: Disk = {
   syncDir: (dir) =>
     Effect.acquireUseRelease(
       call<number>("open", dir, (cb) => fs.open(dir, "r", cb)),
-      (fd) => call<void>("fsync", dir, (cb) => fs.fsync(fd, (err) => cb(err, undefined))),
+      (fd) => timed(fsyncTime)(call<void>("fsync", dir, (cb) => fs.fsync(fd, (err) => cb(err, undefined)))),
       (fd) => Effect.sync(() => fs.close(fd, () => {}))
     )
 }

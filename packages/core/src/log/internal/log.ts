@@ -26,6 +26,7 @@ import {
   OffsetOutOfRangeError,
   RecordListTooLargeError
 } from "../LogError.js"
+import { logFlushTime, timed } from "../LogMetrics.js"
 import * as Recovery from "../Recovery.js"
 import * as Retention from "../Retention.js"
 import { Segment, type SegmentLimits } from "../Segment.js"
@@ -775,6 +776,7 @@ export class LogImpl implements Log {
       const upTo = this.logEndOffset
       return Effect.uninterruptible(
         segment.use(segment.log.sync).pipe(
+          timed(logFlushTime),
           Effect.tap(() => {
             if (upTo > this.recoveryPoint) this.recoveryPoint = upTo
           }),
@@ -822,6 +824,7 @@ export class LogImpl implements Log {
   private flushLocked(now: number): Effect.Effect<void, KafkaStorageError> {
     const upTo = this.logEndOffset
     return this.active.flush().pipe(
+      timed(logFlushTime),
       Effect.tap(() => {
         if (upTo > this.recoveryPoint) this.recoveryPoint = upTo
         this.unflushedMessages = 0
