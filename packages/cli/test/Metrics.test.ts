@@ -118,5 +118,5 @@ describe("eddy metrics", () => {
 
     broker.kill("SIGTERM")
     assert.strictEqual(await new Promise((resolve) => broker.on("exit", resolve)), 0)
-  })
+  }, 120_000) // five `eddy` processes, each starting tsx
 })

@@ -145,15 +145,19 @@ export const scrapeGauges: ReadonlySet<string> = new Set(
   ].map((g) => g.name)
 )
 
-/** Records in the record batches of `bytes` (reads batch headers only; a truncated tail is skipped). */
+const int32At = (b: Uint8Array, p: number): number => (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!
+
+/**
+ * Records in the record batches of `bytes`: reads the batch headers only, allocating nothing (a fetch
+ * response's whole buffer goes through it); a truncated tail is skipped.
+ */
 export const countRecords = (bytes: Uint8Array): number => {
   let n = 0
   let pos = 0
   while (pos + RecordBatch.HEADER_SIZE <= bytes.length) {
-    const size = RecordBatch.sizeAt(bytes, pos)
+    const size = RecordBatch.LOG_OVERHEAD + int32At(bytes, pos + RecordBatch.Field.batchLength)
     if (size < RecordBatch.HEADER_SIZE || pos + size > bytes.length) break
-    const p = pos + RecordBatch.Field.recordCount
-    n += ((bytes[p]! << 24) | (bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!) >>> 0
+    n += Math.max(0, int32At(bytes, pos + RecordBatch.Field.recordCount))
     pos += size
   }
   return n

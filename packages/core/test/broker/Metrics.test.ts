@@ -1,11 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Scope } from "effect"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
+import * as Metrics from "../../src/broker/Metrics.js"
 import { ReplicaManager } from "../../src/broker/ReplicaManager.js"
 import * as Admin from "../../src/client/Admin.js"
 import * as Consumer from "../../src/client/Consumer.js"
 import * as Producer from "../../src/client/Producer.js"
 import * as ApiVersions from "../../src/protocol/generated/ApiVersions.js"
+import * as RecordBatch from "../../src/protocol/RecordBatch.js"
 import { startEddy } from "../client/util.js"
 import { connect } from "./util.js"
 
@@ -240,6 +242,15 @@ describe("broker metrics", () => {
       assert.deepStrictEqual([body.status, body.nodeId], ["ok", info.nodeId])
     })
   )
+
+  it("countRecords reads the record counts of whole batches and skips a truncated tail", () => {
+    const batch = (n: number) =>
+      RecordBatch.encode(Array.from({ length: n }, (_, i) => ({ value: Buffer.from(`v${i}`) })))
+    const whole = Buffer.concat([batch(1), batch(5), batch(10)])
+    assert.strictEqual(Metrics.countRecords(whole), 16)
+    assert.strictEqual(Metrics.countRecords(whole.subarray(0, whole.length - 1)), 6)
+    assert.strictEqual(Metrics.countRecords(new Uint8Array(0)), 0)
+  })
 
   it.scoped("serves no endpoint unless metrics.port is set", () =>
     Effect.gen(function* () {
