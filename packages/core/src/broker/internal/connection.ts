@@ -10,7 +10,11 @@
  *
  * Closing: a frame outside the size limits, an undecodable header or body, an unknown api key or an
  * unsupported version (except ApiVersions) closes the connection once the responses to earlier
- * requests are written; so does a failure of a request that gets no response (Produce acks=0).
+ * requests are written; so does a failure of a request that gets no response (Produce acks=0). The
+ * frames received before a bad one (even in the same chunk) are handled and answered first; then the
+ * socket is half-closed (FIN after the answers), further input is read and dropped (unread input would
+ * make the kernel answer with a reset that can discard answers in flight), and the socket is destroyed
+ * when the client closes its side or after {@link CLOSE_LINGER_MS}.
  */
 import type * as net from "node:net"
 import { Cause, Deferred, Effect, Exit, Fiber, FiberSet, Queue } from "effect"
@@ -32,6 +36,9 @@ import type { Registry } from "../KafkaApis.js"
 
 /** Smallest request frame: api key, api version and correlation id (header v0). */
 export const MIN_REQUEST_SIZE = 8
+
+/** How long a connection closed by the broker waits for the client to close its side once the answers are sent. */
+export const CLOSE_LINGER_MS = 2000
 
 /** Settings of one connection. */
 export interface ConnectionOptions<R> {
@@ -96,23 +103,24 @@ export const serve = <R>(
       let paused = false
       let stopped = false
 
+      // after the last request, input is read and dropped: unread bytes at close would make the kernel reset the
+      // connection, and a reset can discard answers the client has not read yet
       const stopReading = () => {
         stopped = true
-        socket.pause()
+        socket.resume()
       }
       socket.on("data", (chunk: Buffer) => {
         if (stopped) return
-        let frames: Array<Uint8Array>
-        try {
-          frames = decoder.push(chunk)
-        } catch (e) {
-          stopReading()
-          inbox.unsafeOffer({ _tag: "Close", reason: isProtocolError(e) ? e.message : String(e) })
-          return
-        }
+        // the frames before a bad size field are still handled and answered before the connection closes
+        const { frames, error } = decoder.pushUntilError(chunk)
         for (const frame of frames) {
           pending++
           inbox.unsafeOffer({ _tag: "Frame", frame })
+        }
+        if (error !== undefined) {
+          stopReading()
+          inbox.unsafeOffer({ _tag: "Close", reason: error })
+          return
         }
         if (pending >= maxInFlight && !paused) {
           paused = true
@@ -336,13 +344,22 @@ export const serve = <R>(
       // the outbox finishes after the reader's last slot, or early when a slot asks to close
       const closeReason = yield* Deferred.await(finished)
       yield* Fiber.interrupt(readerFiber)
-      if (closeReason !== undefined) stopReading()
+      stopReading()
+      // the answers written so far leave before the FIN. A clean end destroys the socket once they are flushed; a
+      // close for a bad request waits for the client to close its side (up to CLOSE_LINGER_MS), so the client
+      // reads every answer before the socket is gone
       if (closeReason === undefined) {
         yield* Effect.async<void>((resume) => {
           if (socket.destroyed) return resume(Effect.void)
           socket.end(() => resume(Effect.void))
           socket.once("close", () => resume(Effect.void))
         })
+      } else {
+        yield* Effect.async<void>((resume) => {
+          if (socket.destroyed) return resume(Effect.void)
+          socket.once("close", () => resume(Effect.void))
+          socket.end()
+        }).pipe(Effect.timeoutOption(CLOSE_LINGER_MS))
       }
       yield* Effect.logDebug(`Connection ${id} closed`)
     })
