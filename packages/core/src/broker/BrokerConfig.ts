@@ -99,6 +99,20 @@ export const keys: ReadonlyArray<ConfigKey> = [
     validate: atLeast(1),
     readOnly: true
   }),
+  key(
+    "queued.max.request.bytes",
+    "long",
+    "104857600",
+    "Bytes of requests received but not yet answered per connection before reading pauses; -1: no bound.",
+    { validate: (v) => (Number(v) === -1 || Number(v) >= 1 ? undefined : "must be -1 or at least 1"), readOnly: true }
+  ),
+  key(
+    "queued.max.response.bytes",
+    "long",
+    "104857600",
+    "Bytes of answers not yet written (plus the bounds of requests in flight) per connection before reading and dispatch pause.",
+    { validate: atLeast(1), readOnly: true }
+  ),
   key("connections.max.idle.ms", "long", "600000", "Idle connections are closed after this long.", {
     readOnly: true
   }),

@@ -21,6 +21,11 @@ export class Server extends Context.Tag("@eddy/core/broker/Server")<
     readonly broker: BrokerInfo
     /** Connections currently open. */
     readonly connectionCount: Effect.Effect<number>
+    /**
+     * Bytes of answers not yet handed to the kernel plus the bounds of the requests in flight, over every
+     * connection (each is bounded by `queued.max.response.bytes`).
+     */
+    readonly queuedResponseBytes: Effect.Effect<number>
   }
 >() {}
 
@@ -49,6 +54,8 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
     })
     const maxFrameSize = BrokerConfig.getNumber(config, "socket.request.max.bytes")
     const maxInFlight = BrokerConfig.getNumber(config, "queued.max.requests")
+    const maxRequestBytes = BrokerConfig.getNumber(config, "queued.max.request.bytes")
+    const maxResponseBytes = BrokerConfig.getNumber(config, "queued.max.response.bytes")
     const idleTimeoutMs = BrokerConfig.getNumber(config, "connections.max.idle.ms")
     const server = net.createServer({ noDelay: true, pauseOnConnect: true })
     const host = listener.host === "" ? "0.0.0.0" : listener.host
@@ -88,7 +95,18 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
       let handle: Connection.ConnectionHandle | undefined
       run(
         Connection.serve(
-          { socket, id, registry, broker, maxFrameSize, maxInFlight, idleTimeoutMs, readBuffers },
+          {
+            socket,
+            id,
+            registry,
+            broker,
+            maxFrameSize,
+            maxInFlight,
+            maxRequestBytes,
+            maxResponseBytes,
+            idleTimeoutMs,
+            readBuffers
+          },
           (h) => {
             handle = h
             handles.add(h)
@@ -127,6 +145,11 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
     return Server.of({
       address: { host, port: bound.port },
       broker,
-      connectionCount: FiberSet.size(connections)
+      connectionCount: FiberSet.size(connections),
+      queuedResponseBytes: Effect.sync(() => {
+        let n = 0
+        for (const h of handles) n += h.queuedResponseBytes()
+        return n
+      })
     })
   })

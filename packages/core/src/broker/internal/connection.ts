@@ -5,8 +5,16 @@
  * in arrival order, decodes header and body, appends a response slot to the outbox and runs the
  * handler in its own fiber. Whoever fills a slot flushes the outbox synchronously: every filled slot
  * at its head is written, so responses leave in request order whatever order handlers finish in, with
- * no writer fiber or per-request `Deferred` in between. Reading pauses while `maxInFlight` requests
- * are received but not yet answered.
+ * no writer fiber or per-request `Deferred` in between.
+ *
+ * Memory per connection is bounded whatever the client does (it may pipeline requests and never read
+ * the answers). Reading pauses while `maxInFlight` requests, or `maxRequestBytes` bytes of requests
+ * (`queued.max.request.bytes`), are received but not yet answered, and while more than
+ * `maxResponseBytes` (`queued.max.response.bytes`) of answers are not yet handed to the kernel. A
+ * request is dispatched only when the bytes of unwritten answers plus the bounds declared by the
+ * requests in flight (`Handler.responseBytes`, e.g. a Fetch's `max_bytes`) plus its own bound fit in
+ * `maxResponseBytes`, or when nothing is in flight or unwritten (so a single answer larger than the
+ * budget still goes out). The budget is given back as answers reach the kernel (write callbacks).
  *
  * Closing: a frame outside the size limits, an undecodable header or body, an unknown api key or an
  * unsupported version (except ApiVersions) closes the connection once the responses to earlier
@@ -48,6 +56,10 @@ export interface ConnectionOptions<R> {
   readonly broker: BrokerInfo
   readonly maxFrameSize: number
   readonly maxInFlight: number
+  /** Bytes of requests received but not yet answered before reading pauses (`queued.max.request.bytes`; -1: no bound). */
+  readonly maxRequestBytes?: number
+  /** Bytes of answers (computed or in flight) not yet handed to the kernel (`queued.max.response.bytes`). */
+  readonly maxResponseBytes?: number
   /** Close the connection after this long without traffic and nothing in flight (`connections.max.idle.ms`). */
   readonly idleTimeoutMs: number
   /** Buffers for the log reads of Fetch responses, given back once a response is on the socket. */
@@ -58,10 +70,12 @@ export interface ConnectionOptions<R> {
 export interface ConnectionHandle {
   /** Stops reading; requests already received are answered, then the socket is closed. */
   readonly shutdown: () => void
+  /** Bytes of answers computed but not yet handed to the kernel, plus the bounds of the requests in flight. */
+  readonly queuedResponseBytes: () => number
 }
 
 type Inbound =
-  | { readonly _tag: "Frame"; readonly frame: Uint8Array }
+  | { readonly _tag: "Frame"; readonly frame: Uint8Array; readonly size: number }
   | { readonly _tag: "Close"; readonly reason: string }
   | { readonly _tag: "Eof" }
   | { readonly _tag: "Shutdown" }
@@ -71,6 +85,10 @@ type Outcome = Uint8Array | ReadonlyArray<Uint8Array> | null | { readonly close:
 /** One response slot, in request order; `outcome` is undefined until the request is answered. */
 interface Slot {
   outcome: Outcome | undefined
+  /** Bytes of the request frame, counted against `maxRequestBytes` until the answer is written. */
+  readonly requestBytes: number
+  /** The bound reserved against `maxResponseBytes` while the request runs. */
+  readonly reserved: number
   /**
    * Called once the outcome's bytes are on the socket (or no bytes are sent): gives the request's read
    * buffers back. Left unset when they must not be reused (a request interrupted during a read).
@@ -89,6 +107,8 @@ export const serve = <R>(
   Effect.scoped(
     Effect.gen(function* () {
       const { socket, id, registry, broker, maxInFlight } = options
+      const maxRequestBytes = options.maxRequestBytes ?? -1
+      const maxResponseBytes = options.maxResponseBytes ?? Number.MAX_SAFE_INTEGER
       const inbox = yield* Queue.unbounded<Inbound>()
       // the outbox: slots in request order; completed by the flush with the close reason (undefined: clean end)
       const outbox: Array<Slot> = []
@@ -100,6 +120,38 @@ export const serve = <R>(
       const decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize, minFrameSize: MIN_REQUEST_SIZE })
       let clientSoftware: RequestContext["clientSoftware"]
       let pending = 0
+      // bytes of requests received and not yet answered; bytes of answers not yet in the kernel; bounds in flight
+      let pendingBytes = 0
+      let unwritten = 0
+      let reserved = 0
+      // the reader waiting for room in the response budget, and the bound it waits to reserve
+      let admission: { readonly deferred: Deferred.Deferred<void>; readonly bound: number } | undefined
+      const admissible = (bound: number) =>
+        socket.destroyed || unwritten + reserved === 0 || unwritten + reserved + bound <= maxResponseBytes
+      const overLimits = () =>
+        pending >= maxInFlight ||
+        (maxRequestBytes >= 0 && pendingBytes >= maxRequestBytes) ||
+        unwritten + reserved > maxResponseBytes
+      /** Pauses reading when a limit is reached; resumes when back under (with half the request count as slack). */
+      const updateReading = () => {
+        if (stopped) return
+        if (!paused && overLimits()) {
+          paused = true
+          socket.pause()
+        } else if (paused && !draining && !overLimits() && pending <= maxInFlight >> 1) {
+          paused = false
+          socket.resume()
+        }
+      }
+      /** Called whenever budget is given back: admits the waiting request when it now fits. */
+      const released = () => {
+        if (admission !== undefined && admissible(admission.bound)) {
+          const { deferred } = admission
+          admission = undefined
+          Deferred.unsafeDone(deferred, Exit.void)
+        }
+        updateReading()
+      }
       let paused = false
       let stopped = false
 
@@ -115,17 +167,15 @@ export const serve = <R>(
         const { frames, error } = decoder.pushUntilError(chunk)
         for (const frame of frames) {
           pending++
-          inbox.unsafeOffer({ _tag: "Frame", frame })
+          pendingBytes += frame.length + 4
+          inbox.unsafeOffer({ _tag: "Frame", frame, size: frame.length + 4 })
         }
         if (error !== undefined) {
           stopReading()
           inbox.unsafeOffer({ _tag: "Close", reason: error })
           return
         }
-        if (pending >= maxInFlight && !paused) {
-          paused = true
-          socket.pause()
-        }
+        updateReading()
       })
       if (options.idleTimeoutMs > 0 && options.idleTimeoutMs < 2 ** 31) {
         socket.setTimeout(options.idleTimeoutMs)
@@ -136,14 +186,18 @@ export const serve = <R>(
         })
       }
       socket.on("end", () => inbox.unsafeOffer(EOF))
-      socket.on("close", () => inbox.unsafeOffer(EOF))
+      socket.on("close", () => {
+        inbox.unsafeOffer(EOF)
+        released()
+      })
       socket.on("error", () => inbox.unsafeOffer(EOF))
       yield* Effect.addFinalizer(() => Effect.sync(() => socket.destroy()))
       onHandle({
         shutdown: () => {
           stopReading()
           inbox.unsafeOffer(SHUTDOWN)
-        }
+        },
+        queuedResponseBytes: () => unwritten + reserved
       })
 
       // responses flushed in the same tick leave in one write (cork until the next tick)
@@ -175,8 +229,12 @@ export const serve = <R>(
             return
           }
           pending--
-          if (outcome === null || socket.destroyed) slot.written?.()
-          else {
+          pendingBytes -= slot.requestBytes
+          const bytes = outcomeBytes(outcome)
+          if (outcome === null || socket.destroyed) {
+            unwritten -= bytes
+            slot.written?.()
+          } else {
             if (!corked) {
               corked = true
               socket.cork()
@@ -184,12 +242,17 @@ export const serve = <R>(
             }
             let flowing = true
             // the write callback runs once the bytes are handed to the kernel (or the socket is gone)
-            if (outcome instanceof Uint8Array) flowing = socket.write(outcome, slot.written)
+            const onWritten = () => {
+              unwritten -= bytes
+              slot.written?.()
+              released()
+            }
+            if (outcome instanceof Uint8Array) flowing = socket.write(outcome, onWritten)
             else {
               // a frame has at least one part (its size field)
               const last = outcome.length - 1
               for (let i = 0; i < last; i++) flowing = socket.write(outcome[i]!)
-              flowing = socket.write(outcome[last]!, slot.written)
+              flowing = socket.write(outcome[last]!, onWritten)
             }
             if (!flowing) {
               draining = true
@@ -198,16 +261,16 @@ export const serve = <R>(
             }
           }
         }
-        if (paused && !draining && pending <= maxInFlight >> 1 && !stopped) {
-          paused = false
-          socket.resume()
-        }
+        updateReading()
         if (!done && ended && outbox.length === 0) finish(undefined)
       }
       const fill = (slot: Slot, outcome: Outcome) => {
         if (slot.outcome !== undefined) return
         slot.outcome = outcome
+        reserved -= slot.reserved
+        unwritten += outcomeBytes(outcome)
         flush()
+        released()
       }
 
       const close = (reason: string) =>
@@ -215,19 +278,31 @@ export const serve = <R>(
           Effect.logInfo(`Closing connection ${id}: ${reason}`),
           Effect.sync(() => {
             stopReading()
-            outbox.push({ outcome: { close: reason } })
+            outbox.push({ outcome: { close: reason }, requestBytes: 0, reserved: 0 })
             flush()
           })
         )
 
-      const respond = (outcome: Outcome) =>
+      const respond = (outcome: Outcome, requestBytes: number) =>
         Effect.sync(() => {
-          outbox.push({ outcome })
-          flush()
+          const slot: Slot = { outcome: undefined, requestBytes, reserved: 0 }
+          outbox.push(slot)
+          fill(slot, outcome)
+        })
+
+      /** Waits until a request whose answer may take `bound` bytes fits in the response budget, and reserves it. */
+      const admit = (bound: number) =>
+        Effect.gen(function* () {
+          if (!admissible(bound)) {
+            const deferred = yield* Deferred.make<void>()
+            admission = { deferred, bound }
+            yield* Deferred.await(deferred)
+          }
+          reserved += bound
         })
 
       /** Handles one frame; false when the connection must close. */
-      const dispatch = (frame: Uint8Array): Effect.Effect<boolean, never, R> =>
+      const dispatch = (frame: Uint8Array, size: number): Effect.Effect<boolean, never, R> =>
         Effect.gen(function* () {
           let decoded: ReturnType<typeof decodeRequestFrame>
           try {
@@ -259,7 +334,8 @@ export const serve = <R>(
                     errorCode: Codes.UNSUPPORTED_VERSION,
                     apiKeys: apiKeys(registry.apis)
                   })
-                )
+                ),
+                size
               )
               return true
             }
@@ -273,6 +349,11 @@ export const serve = <R>(
             yield* close(`malformed ${spec.name} v${apiVersion} request: ${isProtocolError(e) ? e.message : String(e)}`)
             return false
           }
+          const bound = Math.min(
+            Math.max(handler.responseBytes?.(request as never, apiVersion) ?? 0, 0),
+            maxResponseBytes
+          )
+          yield* admit(bound)
           yield* Effect.logDebug(
             `${spec.name} v${apiVersion} correlation ${correlationId} client ${header.clientId ?? "-"}` +
               (clientSoftware ? ` (${clientSoftware.name} ${clientSoftware.version})` : "")
@@ -293,7 +374,7 @@ export const serve = <R>(
             readBuffers: lease
           }
           const noResponse = apiKey === 0 && (request as { acks?: number }).acks === 0
-          const slot: Slot = { outcome: undefined }
+          const slot: Slot = { outcome: undefined, requestBytes: size, reserved: bound }
           outbox.push(slot)
           const run = Effect.gen(function* () {
             const exit = yield* Effect.exit(handler.handle(request as never, context))
@@ -329,7 +410,7 @@ export const serve = <R>(
         for (;;) {
           const msg = yield* Queue.take(inbox)
           if (msg._tag === "Frame") {
-            if (!(yield* dispatch(msg.frame))) return
+            if (!(yield* dispatch(msg.frame, msg.size))) return
             continue
           }
           if (msg._tag === "Close") yield* close(msg.reason)
@@ -364,6 +445,16 @@ export const serve = <R>(
       yield* Effect.logDebug(`Connection ${id} closed`)
     })
   )
+
+/** Bytes an outcome holds until it is written. */
+const outcomeBytes = (outcome: Outcome): number => {
+  if (outcome === null || outcome === undefined) return 0
+  if (outcome instanceof Uint8Array) return outcome.length
+  if ("close" in outcome) return 0
+  let n = 0
+  for (const part of outcome) n += part.length
+  return n
+}
 
 /** A response frame; a Fetch response keeps its records by reference (the log's read buffers go to the socket as they are). */
 const encode = (
