@@ -86,6 +86,13 @@ export const keys: ReadonlyArray<ConfigKey> = [
   key("default.replication.factor", "int", "1", "Default replication factor of new topics.", {
     validate: atLeast(1)
   }),
+  key(
+    "max.broker.partitions",
+    "int",
+    "2147483647",
+    "Partitions this broker may host (internal topics exempt); creations beyond are refused with POLICY_VIOLATION (KIP-578).",
+    { validate: atLeast(1), readOnly: true }
+  ),
   key("auto.create.topics.enable", "boolean", "true", "Create a topic when Metadata asks for an unknown one.", {
     readOnly: true
   }),
