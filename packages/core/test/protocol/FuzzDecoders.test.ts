@@ -67,15 +67,19 @@ const mutate = (valid: Uint8Array, rnd: (n: number) => number): Uint8Array => {
 }
 
 const decodeOnly = (codec: Codec, version: number, input: Uint8Array, what: string): void => {
-  const t0 = performance.now()
-  try {
-    codec.decode(new Reader(input), version)
-  } catch (e) {
-    if (!isProtocolError(e)) {
-      assert.fail(`${what}: ${codec.name} v${version} threw ${String(e)} on ${Buffer.from(input).toString("hex")}`)
+  // a slow decode is timed again (twice at most): a pause of a loaded machine is not a hang
+  let ms = Number.POSITIVE_INFINITY
+  for (let attempt = 0; attempt < 3 && ms >= MAX_DECODE_MS; attempt++) {
+    const t0 = performance.now()
+    try {
+      codec.decode(new Reader(input), version)
+    } catch (e) {
+      if (!isProtocolError(e)) {
+        assert.fail(`${what}: ${codec.name} v${version} threw ${String(e)} on ${Buffer.from(input).toString("hex")}`)
+      }
     }
+    ms = Math.min(ms, performance.now() - t0)
   }
-  const ms = performance.now() - t0
   assert.isBelow(ms, MAX_DECODE_MS, `${what}: ${codec.name} v${version} took ${ms} ms`)
 }
 
