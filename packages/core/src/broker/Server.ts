@@ -86,6 +86,15 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
     const handles = new Set<Connection.ConnectionHandle>()
     let accepting = true
     let counter = 0
+    // a failed accept (EMFILE/ENFILE that libuv could not absorb) is logged, never an unhandled 'error' event;
+    // logged on the 1st, 2nd, 4th, 8th... failure so a storm of them does not flood the log
+    let acceptFailures = 0
+    server.on("error", (e) => {
+      acceptFailures++
+      if ((acceptFailures & (acceptFailures - 1)) === 0) {
+        run(Effect.logWarning(`Accepting a connection failed (${acceptFailures} time(s) so far): ${e.message}`))
+      }
+    })
     server.on("connection", (socket) => {
       if (!accepting) {
         socket.destroy()
