@@ -6,6 +6,10 @@
  *
  * Shutdown order: the actors stop first (each between two commands), then the storage closes every
  * log cleanly (flush and clean-shutdown marker).
+ *
+ * Creating and deleting a topic's partitions serialize per topic (a keyed lock), so a large creation does
+ * not hold another topic's; `deletePartitions(topic, from)` also removes what a failed creation left
+ * (actors, open logs, folders of partitions `from` and up).
  */
 import * as fs from "node:fs"
 import { Context, Effect, FiberMap, Layer, type Scope } from "effect"
