@@ -40,7 +40,8 @@ module.exports = {
     },
     {
       name: "testing-is-for-tests",
-      comment: "core/src/testing (a broker for users' test suites) may use broker and log; nothing else in core uses it",
+      comment:
+        "core/src/testing (a broker for users' test suites) may use broker and log; nothing else in core uses it",
       severity: "error",
       from: { path: "^packages/core/src/", pathNot: "^packages/core/src/testing/" },
       to: { path: "^packages/core/src/testing/" }

@@ -96,6 +96,13 @@ export const keys: ReadonlyArray<ConfigKey> = [
   key("default.replication.factor", "int", "1", "Default replication factor of new topics.", {
     validate: atLeast(1)
   }),
+  key(
+    "max.broker.partitions",
+    "int",
+    "2147483647",
+    "Partitions this broker may host (internal topics exempt); creations beyond are refused with POLICY_VIOLATION (KIP-578).",
+    { validate: atLeast(1), readOnly: true }
+  ),
   key("auto.create.topics.enable", "boolean", "true", "Create a topic when Metadata asks for an unknown one.", {
     readOnly: true
   }),
@@ -122,6 +129,20 @@ export const keys: ReadonlyArray<ConfigKey> = [
   key("metrics.host", "string", null, "Host the metrics endpoint binds; defaults to the client listener's host.", {
     readOnly: true
   }),
+  key(
+    "queued.max.request.bytes",
+    "long",
+    "104857600",
+    "Bytes of requests received but not yet answered per connection before reading pauses; -1: no bound.",
+    { validate: (v) => (Number(v) === -1 || Number(v) >= 1 ? undefined : "must be -1 or at least 1"), readOnly: true }
+  ),
+  key(
+    "queued.max.response.bytes",
+    "long",
+    "104857600",
+    "Bytes of answers not yet written (plus the bounds of requests in flight) per connection before reading and dispatch pause.",
+    { validate: atLeast(1), readOnly: true }
+  ),
   key("connections.max.idle.ms", "long", "600000", "Idle connections are closed after this long.", {
     readOnly: true
   }),

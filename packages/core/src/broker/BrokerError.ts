@@ -57,6 +57,11 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
   readonly errorCode = Codes.INVALID_REQUEST
 }
 
+/** The request breaks a limit the broker enforces (44): partitions per request or per broker, file descriptors. */
+export class PolicyViolation extends Schema.TaggedError<PolicyViolation>()("PolicyViolation", fields) {
+  readonly errorCode = Codes.POLICY_VIOLATION
+}
+
 /** A duplicate resource in one request (92). */
 export class DuplicateResource extends Schema.TaggedError<DuplicateResource>()("DuplicateResource", fields) {
   readonly errorCode = Codes.DUPLICATE_RESOURCE
@@ -76,6 +81,7 @@ export type BrokerError =
   | InvalidConfig
   | InvalidRequest
   | DuplicateResource
+  | PolicyViolation
   | KafkaStorageError
 
 /** Wire form of an outcome: a code and an optional message. */

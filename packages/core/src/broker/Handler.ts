@@ -80,6 +80,11 @@ export interface Handler<K extends ApiKeys.ApiKey, R = never> {
     error: WireError,
     context: RequestContext
   ) => ApiKeys.ResponseTypes[K]
+  /**
+   * An upper bound of the response's size in bytes, for apis whose answers can be large (Fetch): the connection
+   * reserves it in its response budget (`queued.max.response.bytes`) before running the request. Absent: small.
+   */
+  readonly responseBytes?: (request: ApiKeys.RequestTypes[K], version: number) => number
 }
 
 /** Any handler, erased for the registry. */
@@ -89,6 +94,7 @@ export interface AnyHandler<R = never> {
   readonly maxVersion: number
   readonly handle: (request: never, context: RequestContext) => Effect.Effect<unknown, unknown, R>
   readonly errorResponse?: (request: never, error: WireError, context: RequestContext) => unknown
+  readonly responseBytes?: (request: never, version: number) => number
 }
 
 /** Declares a handler (identity with the types checked). */

@@ -6,7 +6,9 @@
  * `layerLogStorage` opens and deletes logs through the log engine's `LogStorage` (the broker's
  * default); `layerMemory` only records which partitions exist (tests). The produce/fetch path may
  * swap in an implementation that also starts PartitionReplica actors. Any implementation must make
- * `createPartitions` idempotent: the broker calls it for every registered topic at start-up.
+ * `createPartitions` idempotent: the broker calls it for every registered topic at start-up. A
+ * `createPartitions` that fails part-way may leave some partitions open: the registry then removes the new
+ * ones with `deletePartitions(topic, from)`, which must close them and delete their folders.
  */
 import * as fs from "node:fs/promises"
 import { Context, Effect, Layer, Option, Ref } from "effect"
@@ -51,8 +53,13 @@ export class PartitionManager extends Context.Tag("@eddy/core/broker/PartitionMa
   {
     /** Ensures partitions `0..count-1` of the topic exist (opening or creating their logs). Idempotent. */
     readonly createPartitions: (topic: TopicPartitions) => Effect.Effect<void, KafkaStorageError>
-    /** Closes and deletes every partition log of the topic. Deleting an unknown topic succeeds. */
-    readonly deletePartitions: (topic: string) => Effect.Effect<void, KafkaStorageError>
+    /**
+     * Closes and deletes the topic's partition logs numbered `from` (default 0: all) and up, open or only on disk.
+     * Deleting an unknown topic succeeds.
+     */
+    readonly deletePartitions: (topic: string, from?: number) => Effect.Effect<void, KafkaStorageError>
+    /** File descriptors a new partition holds once written to (0: none); the registry checks the budget with it. */
+    readonly descriptorsPerPartition?: number
     /** Applies a new effective configuration to the topic's open logs. */
     readonly applyConfig: (topic: string, config: LogConfig.LogConfig) => Effect.Effect<void, KafkaStorageError>
     /** Sizes of the hosted partitions, per data directory. */
@@ -77,10 +84,12 @@ export const makeMemory = (dir = "memory"): Effect.Effect<PartitionManager["Type
           if (prev !== undefined && prev.count >= t.count) return m
           return new Map(m).set(t.topic, { topicId: t.topicId, count: t.count, config: t.config })
         }),
-      deletePartitions: (topic) =>
+      deletePartitions: (topic, from = 0) =>
         Ref.update(topics, (m) => {
           const next = new Map(m)
-          next.delete(topic)
+          const prev = m.get(topic)
+          if (from <= 0 || prev === undefined) next.delete(topic)
+          else if (prev.count > from) next.set(topic, { ...prev, count: from })
           return next
         }),
       applyConfig: (topic, config) =>
@@ -104,6 +113,9 @@ export const makeMemory = (dir = "memory"): Effect.Effect<PartitionManager["Type
 /** {@link makeMemory} as a layer. */
 export const layerMemory: Layer.Layer<PartitionManager> = Layer.effect(PartitionManager, makeMemory())
 
+/** Descriptors of a new partition's log once written: its active segment's `.log`, `.index` and `.timeindex`. */
+export const DESCRIPTORS_PER_PARTITION = 3
+
 /** A partition manager over the log engine: one log per partition, opened, reconfigured and deleted. */
 export const makeLogStorage: Effect.Effect<PartitionManager["Type"], never, LogStorage> = Effect.gen(function* () {
   const storage = yield* LogStorage
@@ -122,10 +134,15 @@ export const makeLogStorage: Effect.Effect<PartitionManager["Type"], never, LogS
         (partition) => storage.open({ topic: t.topic, partition }, t.config),
         { discard: true }
       ),
-    deletePartitions: (topic) =>
+    deletePartitions: (topic, from = 0) =>
       Effect.flatMap(hosted(topic), (partitions) =>
-        Effect.forEach(partitions, (partition) => storage.delete({ topic, partition }), { discard: true })
+        Effect.forEach(
+          partitions.filter((p) => p >= from),
+          (partition) => storage.delete({ topic, partition }),
+          { discard: true }
+        )
       ),
+    descriptorsPerPartition: DESCRIPTORS_PER_PARTITION,
     applyConfig: (topic, config) =>
       Effect.flatMap(hosted(topic), (partitions) =>
         Effect.forEach(

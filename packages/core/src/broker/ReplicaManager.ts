@@ -6,12 +6,17 @@
  *
  * Shutdown order: the actors stop first (each between two commands), then the storage closes every
  * log cleanly (flush and clean-shutdown marker).
+ *
+ * Creating and deleting a topic's partitions serialize per topic (a keyed lock), so a large creation does
+ * not hold another topic's; `deletePartitions(topic, from)` also removes what a failed creation left
+ * (actors, open logs, folders of partitions `from` and up).
  */
 import * as fs from "node:fs"
 import { Context, Effect, FiberMap, Layer, type Scope } from "effect"
 import * as LogStorage from "../log/LogStorage.js"
 import { KafkaStorageError } from "./BrokerError.js"
 import { FetchSessionCache } from "./FetchSession.js"
+import * as KeyedLock from "./internal/keyedLock.js"
 import * as Purgatory from "./internal/purgatory.js"
 import * as PartitionManager from "./PartitionManager.js"
 import * as PartitionReplica from "./PartitionReplica.js"
@@ -62,7 +67,8 @@ export const make = (
     const storage = yield* LogStorage.LogStorage
     const actors = yield* FiberMap.make<string>()
     const topics = new Map<string, Array<PartitionReplica.PartitionReplica>>()
-    const lock = yield* Effect.makeSemaphore(1)
+    // per topic: creating a topic's partitions does not hold another topic's changes
+    const locks = KeyedLock.make()
     const fetchSessions = new FetchSessionCache(options.fetchSessionSlots)
     const purgatory = yield* Purgatory.make()
     const replicaOptions: PartitionReplica.ReplicaOptions = {
@@ -73,12 +79,14 @@ export const make = (
         : { producerIdExpirationMs: options.producerIdExpirationMs })
     }
 
-    const stopTopic = (topic: string, list: ReadonlyArray<PartitionReplica.PartitionReplica>) =>
+    const stopReplicas = (list: ReadonlyArray<PartitionReplica.PartitionReplica>) =>
       Effect.forEach(
         list,
         (r) => Effect.zipRight(r.stop, FiberMap.remove(actors, LogStorage.folderName(r.topicPartition))),
         { discard: true }
-      ).pipe(Effect.zipRight(Effect.sync(() => fetchSessions.forgetTopic(topic))))
+      )
+    const stopTopic = (topic: string, list: ReadonlyArray<PartitionReplica.PartitionReplica>) =>
+      stopReplicas(list).pipe(Effect.zipRight(Effect.sync(() => fetchSessions.forgetTopic(topic))))
 
     // snapshot the producer state and stop every actor before the storage closes the logs
     yield* Effect.addFinalizer(() =>
@@ -88,7 +96,7 @@ export const make = (
     )
 
     const createPartitions = (t: PartitionManager.TopicPartitions) =>
-      lock.withPermits(1)(
+      locks.withLock(t.topic)(
         Effect.gen(function* () {
           let list = topics.get(t.topic)
           if (list === undefined) {
@@ -105,15 +113,18 @@ export const make = (
         })
       )
 
-    const deletePartitions = (topic: string) =>
-      lock.withPermits(1)(
+    const deletePartitions = (topic: string, from = 0) =>
+      locks.withLock(topic)(
         Effect.gen(function* () {
           const list = topics.get(topic) ?? []
-          topics.delete(topic)
-          yield* stopTopic(topic, list)
+          const stopped = list.slice(Math.max(from, 0))
+          if (from <= 0) topics.delete(topic)
+          else list.length = Math.min(list.length, from)
+          // a partial delete rolls back partitions no client was told about: fetch sessions keep the topic
+          yield* from <= 0 ? stopTopic(topic, stopped) : stopReplicas(stopped)
           const onDisk = yield* storage.list
           for (const tp of onDisk) {
-            if (tp.topic === topic) yield* storage.delete(tp)
+            if (tp.topic === topic && tp.partition >= from) yield* storage.delete(tp)
           }
         })
       )
@@ -157,7 +168,13 @@ export const make = (
         fetchSessions,
         purgatory
       },
-      partitions: PartitionManager.PartitionManager.of({ createPartitions, deletePartitions, applyConfig, logDirInfo })
+      partitions: PartitionManager.PartitionManager.of({
+        createPartitions,
+        deletePartitions,
+        applyConfig,
+        logDirInfo,
+        descriptorsPerPartition: PartitionManager.DESCRIPTORS_PER_PARTITION
+      })
     }
   })
 

@@ -22,6 +22,11 @@ export class Server extends Context.Tag("@eddy/core/broker/Server")<
     readonly broker: BrokerInfo
     /** Connections currently open. */
     readonly connectionCount: Effect.Effect<number>
+    /**
+     * Bytes of answers not yet handed to the kernel plus the bounds of the requests in flight, over every
+     * connection (each is bounded by `queued.max.response.bytes`).
+     */
+    readonly queuedResponseBytes: Effect.Effect<number>
   }
 >() {}
 
@@ -52,6 +57,8 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
     })
     const maxFrameSize = BrokerConfig.getNumber(config, "socket.request.max.bytes")
     const maxInFlight = BrokerConfig.getNumber(config, "queued.max.requests")
+    const maxRequestBytes = BrokerConfig.getNumber(config, "queued.max.request.bytes")
+    const maxResponseBytes = BrokerConfig.getNumber(config, "queued.max.response.bytes")
     const idleTimeoutMs = BrokerConfig.getNumber(config, "connections.max.idle.ms")
     const server = net.createServer({ noDelay: true, pauseOnConnect: true })
     const host = listener.host === "" ? "0.0.0.0" : listener.host
@@ -83,6 +90,15 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
     const handles = new Set<Connection.ConnectionHandle>()
     let accepting = true
     let counter = 0
+    // a failed accept (EMFILE/ENFILE that libuv could not absorb) is logged, never an unhandled 'error' event;
+    // logged on the 1st, 2nd, 4th, 8th... failure so a storm of them does not flood the log
+    let acceptFailures = 0
+    server.on("error", (e) => {
+      acceptFailures++
+      if ((acceptFailures & (acceptFailures - 1)) === 0) {
+        run(Effect.logWarning(`Accepting a connection failed (${acceptFailures} time(s) so far): ${e.message}`))
+      }
+    })
     server.on("connection", (socket) => {
       if (!accepting) {
         socket.destroy()
@@ -100,6 +116,8 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
             broker,
             maxFrameSize,
             maxInFlight,
+            maxRequestBytes,
+            maxResponseBytes,
             idleTimeoutMs,
             readBuffers,
             metrics: options.metrics
@@ -142,6 +160,11 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
     return Server.of({
       address: { host, port: bound.port },
       broker,
-      connectionCount: FiberSet.size(connections)
+      connectionCount: FiberSet.size(connections),
+      queuedResponseBytes: Effect.sync(() => {
+        let n = 0
+        for (const h of handles) n += h.queuedResponseBytes()
+        return n
+      })
     })
   })

@@ -2,10 +2,19 @@
  * The broker's durable topic metadata: names, topic ids, partition counts, replication factors and
  * per-topic config overrides, plus the cluster id kept in `meta.properties` like Kafka.
  *
- * State lives in a `SynchronizedRef`: every change (create, delete, grow, reconfigure) runs its
- * validation, its storage side effects (through {@link PartitionManager}) and its durable write one
- * at a time, so concurrent admin requests serialize. Reads never wait for a change in progress.
- * The topics are stored in `<data dir>/topics.json`, replaced atomically on every change.
+ * State lives in a `SynchronizedRef`. Changes to one topic (create, delete, grow, reconfigure) run one at a
+ * time under a lock per topic name (per collision key, so `a.b` and `a_b` serialize too); changes to
+ * different topics do not wait for each other. Validation, limit checks and durable writes run in the
+ * ref's serialized section, which stays short: the per-partition work of a create or grow (opening
+ * partition logs through {@link PartitionManager}) runs outside it, on partitions reserved against the
+ * limits, and the topic is published (and `topics.json` written) only once every partition is open. A
+ * create or grow that fails part-way closes and deletes the partitions it made (no orphaned folder or
+ * open descriptor). Reads never wait for a change in progress.
+ *
+ * Limits: at most {@link MAX_PARTITIONS_PER_REQUEST} partitions per call (as Kafka 4 per request),
+ * `max.broker.partitions` hosted (internal topics exempt), and the file descriptors new partitions need
+ * must fit below the reserve kept for connections (`internal/descriptors.ts`); each answers
+ * POLICY_VIOLATION. The topics are stored in `<data dir>/topics.json`, replaced atomically on every change.
  */
 import * as path from "node:path"
 import { Context, Effect, Layer, SynchronizedRef } from "effect"
@@ -18,11 +27,14 @@ import {
   InvalidRequest,
   InvalidTopic,
   type KafkaStorageError,
+  PolicyViolation,
   TopicAlreadyExists,
   UnknownTopicId,
   UnknownTopicOrPartition
 } from "./BrokerError.js"
+import * as Descriptors from "./internal/descriptors.js"
 import * as Durable from "./internal/durable.js"
+import * as KeyedLock from "./internal/keyedLock.js"
 import * as Properties from "./internal/properties.js"
 import * as Uuid from "./internal/uuid.js"
 import { PartitionManager } from "./PartitionManager.js"
@@ -56,6 +68,15 @@ export interface AlterOp {
   readonly op: 0 | 1 | 2 | 3
   readonly value: string | null
 }
+
+/** Most partitions one CreateTopics or CreatePartitions request may add (Kafka 4: KAFKA-17870, KAFKA-19673). */
+export const MAX_PARTITIONS_PER_REQUEST = 10_000
+
+/** The refusal of a request adding more than {@link MAX_PARTITIONS_PER_REQUEST} partitions (POLICY_VIOLATION). */
+export const tooManyPartitionsPerRequest = (requested: number): PolicyViolation =>
+  new PolicyViolation({
+    message: `Excessively large number of partitions per request: ${requested} requested, at most ${MAX_PARTITIONS_PER_REQUEST}.`
+  })
 
 /** Kafka's internal topics. */
 export const CONSUMER_OFFSETS = "__consumer_offsets"
@@ -248,12 +269,81 @@ export const make = (
       return Effect.void
     }
 
-    const createIn = (
+    // partitions being created outside the serialized section, counted against the limits
+    let reserved = 0
+    const locks = KeyedLock.make()
+    const withTopicLock = (name: string) => locks.withLock(collisionKey(name))
+    const maxBrokerPartitions = BrokerConfig.getNumber(config, "max.broker.partitions")
+    const descriptorsPerPartition = partitions.descriptorsPerPartition ?? 0
+    const hostedPartitions = (state: State) => {
+      let n = reserved
+      for (const t of state.byName.values()) n += t.partitions
+      return n
+    }
+
+    /** Checks that `added` more partitions fit the broker's limits (called in the serialized section). */
+    const checkCapacity = (state: State, added: number, internal: boolean): Effect.Effect<void, PolicyViolation> => {
+      if (added > MAX_PARTITIONS_PER_REQUEST) return fail(tooManyPartitionsPerRequest(added))
+      const hosted = hostedPartitions(state)
+      if (!internal && hosted + added > maxBrokerPartitions) {
+        return fail(
+          new PolicyViolation({
+            message: `Creating ${added} partition(s) would bring this broker to ${hosted + added} partitions, above max.broker.partitions (${maxBrokerPartitions}).`
+          })
+        )
+      }
+      const usage = descriptorsPerPartition > 0 ? Descriptors.usage() : undefined
+      if (usage !== undefined) {
+        const reserve = Descriptors.reserveOf(usage.limit)
+        const free = usage.limit - reserve - usage.open - reserved * descriptorsPerPartition
+        const needed = added * descriptorsPerPartition
+        if (needed > free) {
+          return fail(
+            new PolicyViolation({
+              message: `Creating ${added} partition(s) needs about ${needed} file descriptors; ${Math.max(free, 0)} are free above the ${reserve} kept for connections (open files limit ${usage.limit}, ${usage.open} open). Raise the limit (ulimit -n) or create fewer partitions.`
+            })
+          )
+        }
+      }
+      return Effect.void
+    }
+
+    /**
+     * Opens the partitions `existing..topic.partitions-1` outside the serialized section, then publishes the topic
+     * with `commit`; on any failure the partitions from `existing` up are closed and deleted. The reservation of
+     * the added partitions is given back either way.
+     */
+    const build = (
+      topic: Topic,
+      existing: number,
+      commit: Effect.Effect<Topic, BrokerError>
+    ): Effect.Effect<Topic, BrokerError> =>
+      Effect.zipRight(open(topic), commit).pipe(
+        Effect.tapErrorCause((cause) =>
+          Effect.zipRight(
+            Effect.logWarning(
+              `Creating partitions ${existing}..${topic.partitions - 1} of ${topic.name} failed; removing them`,
+              cause
+            ),
+            partitions
+              .deletePartitions(topic.name, existing)
+              .pipe(Effect.catchAllCause((c) => Effect.logError(`Removing partitions of ${topic.name} failed`, c)))
+          )
+        ),
+        Effect.ensuring(
+          Effect.sync(() => {
+            reserved -= topic.partitions - existing
+          })
+        )
+      )
+
+    /** Validates a creation and reserves its partitions (unless validate-only); in the serialized section. */
+    const prepareCreate = (
       state: State,
       request: CreateTopic,
       validateOnly: boolean,
       internal: boolean
-    ): Effect.Effect<readonly [Topic, State], BrokerError> =>
+    ): Effect.Effect<Topic, BrokerError> =>
       Effect.gen(function* () {
         yield* checkNewName(state, request.name)
         const assignments = request.assignments ?? []
@@ -317,12 +407,33 @@ export const make = (
           configs,
           internal: internal || isInternal(request.name)
         }
-        if (validateOnly) return [topic, state] as const
-        const next: State = { byName: new Map(state.byName).set(topic.name, topic) }
-        yield* open(topic)
-        yield* persist(next)
-        return [topic, next] as const
+        yield* checkCapacity(state, count, topic.internal)
+        if (!validateOnly) reserved += count
+        return topic
       })
+
+    /** Creates a topic; the caller holds the topic's lock. */
+    const createLocked = (
+      request: CreateTopic,
+      validateOnly: boolean,
+      internal: boolean
+    ): Effect.Effect<Topic, BrokerError> =>
+      Effect.uninterruptible(
+        Effect.gen(function* () {
+          const topic = yield* SynchronizedRef.modifyEffect(ref, (state) =>
+            Effect.map(prepareCreate(state, request, validateOnly, internal), (t) => [t, state] as const)
+          )
+          if (validateOnly) return topic
+          return yield* build(
+            topic,
+            0,
+            SynchronizedRef.modifyEffect(ref, (state) => {
+              const next: State = { byName: new Map(state.byName).set(topic.name, topic) }
+              return Effect.as(persist(next), [topic, next] as const)
+            })
+          )
+        })
+      )
 
     const requireTopic = (state: State, name: string) => {
       const t = state.byName.get(name)
@@ -340,15 +451,26 @@ export const make = (
         return [topic, next] as const
       })
 
-    const deleteIn = (state: State, topic: Topic) =>
-      Effect.gen(function* () {
-        const byName = new Map(state.byName)
-        byName.delete(topic.name)
-        const next: State = { byName }
-        yield* persist(next)
-        yield* partitions.deletePartitions(topic.name)
-        return [topic, next] as const
-      })
+    /** Deletes the topic `name` when `matches` holds for it (else `missing`), then its partitions. */
+    const deleteTopic = (
+      name: string,
+      matches: (t: Topic) => boolean,
+      missing: () => BrokerError
+    ): Effect.Effect<Topic, BrokerError> =>
+      withTopicLock(name)(
+        Effect.uninterruptible(
+          SynchronizedRef.modifyEffect(ref, (state): Effect.Effect<readonly [Topic, State], BrokerError> => {
+            const topic = state.byName.get(name)
+            if (topic === undefined || !matches(topic)) return fail(missing())
+            const byName = new Map(state.byName)
+            byName.delete(topic.name)
+            const next: State = { byName }
+            return Effect.as(persist(next), [topic, next] as const)
+          }).pipe(Effect.tap((topic) => partitions.deletePartitions(topic.name)))
+        )
+      )
+    const unknownTopic = () =>
+      new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." })
 
     const internalDefaults = (name: string): CreateTopic => {
       if (name === CONSUMER_OFFSETS) {
@@ -393,110 +515,130 @@ export const make = (
           return undefined
         }),
       create: (request, options) =>
-        SynchronizedRef.modifyEffect(ref, (state) =>
-          createIn(state, request, options?.validateOnly ?? false, options?.internal ?? false)
-        ),
+        withTopicLock(request.name)(createLocked(request, options?.validateOnly ?? false, options?.internal ?? false)),
       autoCreate: (name) =>
-        SynchronizedRef.modifyEffect(ref, (state) => {
-          const existing = state.byName.get(name)
-          if (existing !== undefined) return Effect.succeed([existing, state] as const)
-          const request: CreateTopic = isInternal(name)
-            ? internalDefaults(name)
-            : { name, numPartitions: -1, replicationFactor: -1 }
-          return Effect.tap(createIn(state, request, false, isInternal(name)), ([t]) =>
-            Effect.logInfo(`Auto-created topic ${t.name} with ${t.partitions} partition(s)`)
-          )
-        }),
-      delete: (name) =>
-        SynchronizedRef.modifyEffect(ref, (state) =>
-          Effect.flatMap(requireTopic(state, name), (t) => deleteIn(state, t))
+        withTopicLock(name)(
+          Effect.flatMap(SynchronizedRef.get(ref), (state) => {
+            const existing = state.byName.get(name)
+            if (existing !== undefined) return Effect.succeed(existing)
+            const request: CreateTopic = isInternal(name)
+              ? internalDefaults(name)
+              : { name, numPartitions: -1, replicationFactor: -1 }
+            return Effect.tap(createLocked(request, false, isInternal(name)), (t) =>
+              Effect.logInfo(`Auto-created topic ${t.name} with ${t.partitions} partition(s)`)
+            )
+          })
         ),
+      delete: (name) => deleteTopic(name, () => true, unknownTopic),
       deleteById: (topicId) =>
-        SynchronizedRef.modifyEffect(ref, (state): Effect.Effect<readonly [Topic, State], BrokerError> => {
-          for (const t of state.byName.values()) if (t.topicId === topicId) return deleteIn(state, t)
-          return fail(new UnknownTopicId({ message: `Topic id ${topicId} does not exist.` }))
+        Effect.flatMap(SynchronizedRef.get(ref), (state) => {
+          const missing = () => new UnknownTopicId({ message: `Topic id ${topicId} does not exist.` })
+          for (const t of state.byName.values()) {
+            if (t.topicId === topicId) return deleteTopic(t.name, (found) => found.topicId === topicId, missing)
+          }
+          return fail(missing())
         }),
       createPartitions: (name, count, options) =>
-        SynchronizedRef.modifyEffect(ref, (state) =>
-          Effect.gen(function* () {
-            const t = yield* requireTopic(state, name)
-            if (!Number.isInteger(count) || count < t.partitions) {
-              return yield* new InvalidPartitions({
-                message: `Topic currently has ${t.partitions} partitions, which is higher than the requested ${count}.`
-              })
-            }
-            if (count === t.partitions) {
-              return yield* new InvalidPartitions({ message: `Topic already has ${t.partitions} partitions.` })
-            }
-            const grown: Topic = { ...t, partitions: count }
-            if (options?.validateOnly) return [grown, state] as const
-            const next: State = { byName: new Map(state.byName).set(name, grown) }
-            yield* open(grown)
-            yield* persist(next)
-            return [grown, next] as const
-          })
-        ),
-      alterConfigs: (name, configs, options) =>
-        SynchronizedRef.modifyEffect(ref, (state) =>
-          Effect.gen(function* () {
-            const t = yield* requireTopic(state, name)
-            const validated = yield* validateConfigs(configs)
-            return yield* replaceTopic(state, { ...t, configs: validated }, options?.validateOnly ?? false, true)
-          })
-        ),
-      incrementalAlterConfigs: (name, ops, options) =>
-        SynchronizedRef.modifyEffect(ref, (state) =>
-          Effect.gen(function* () {
-            const t = yield* requireTopic(state, name)
-            const seen = new Set<string>()
-            const configs: Record<string, string> = { ...t.configs }
-            for (const op of ops) {
-              if (seen.has(op.name)) {
-                return yield* new InvalidRequest({ message: `Error due to duplicate config keys: ${op.name}` })
-              }
-              seen.add(op.name)
-              const k = TopicConfig.findKey(op.name)
-              if (k === undefined) return yield* new InvalidConfig({ message: `Unknown topic config name: ${op.name}` })
-              switch (op.op) {
-                case 0: {
-                  const problem = TopicConfig.check(op.name, op.value)
-                  if (problem !== undefined) return yield* new InvalidConfig({ message: problem })
-                  configs[op.name] = TopicConfig.normalize(op.name, op.value!)
-                  break
-                }
-                case 1:
-                  delete configs[op.name]
-                  break
-                case 2:
-                case 3: {
-                  if (k.type !== "list") {
-                    return yield* new InvalidConfig({
-                      message: `Config value ${op.op === 2 ? "append" : "subtract"} is not allowed for config key: ${op.name}`
+        withTopicLock(name)(
+          Effect.uninterruptible(
+            Effect.gen(function* () {
+              const t = yield* SynchronizedRef.modifyEffect(ref, (state) =>
+                Effect.gen(function* () {
+                  const t = yield* requireTopic(state, name)
+                  if (!Number.isInteger(count) || count < t.partitions) {
+                    return yield* new InvalidPartitions({
+                      message: `Topic currently has ${t.partitions} partitions, which is higher than the requested ${count}.`
                     })
                   }
-                  const current = (configs[op.name] ?? TopicConfig.brokerDefault(config, k).value ?? "")
-                    .split(",")
-                    .filter((s) => s !== "")
-                  const items = (op.value ?? "")
-                    .split(",")
-                    .map((s) => s.trim())
-                    .filter((s) => s !== "")
-                  const value =
-                    op.op === 2
-                      ? [...current, ...items.filter((i) => !current.includes(i))]
-                      : current.filter((c) => !items.includes(c))
-                  const joined = value.join(",")
-                  const problem = TopicConfig.check(op.name, joined)
-                  if (problem !== undefined) return yield* new InvalidConfig({ message: problem })
-                  configs[op.name] = joined
-                  break
+                  if (count === t.partitions) {
+                    return yield* new InvalidPartitions({ message: `Topic already has ${t.partitions} partitions.` })
+                  }
+                  yield* checkCapacity(state, count - t.partitions, t.internal)
+                  if (!options?.validateOnly) reserved += count - t.partitions
+                  return [t, state] as const
+                })
+              )
+              const grown: Topic = { ...t, partitions: count }
+              if (options?.validateOnly) return grown
+              return yield* build(
+                grown,
+                t.partitions,
+                SynchronizedRef.modifyEffect(ref, (state) => {
+                  // the current entry: only this topic's lock holder changes it, but keep what is there
+                  const current: Topic = { ...(state.byName.get(name) ?? t), partitions: count }
+                  const next: State = { byName: new Map(state.byName).set(name, current) }
+                  return Effect.as(persist(next), [current, next] as const)
+                })
+              )
+            })
+          )
+        ),
+      alterConfigs: (name, configs, options) =>
+        withTopicLock(name)(
+          SynchronizedRef.modifyEffect(ref, (state) =>
+            Effect.gen(function* () {
+              const t = yield* requireTopic(state, name)
+              const validated = yield* validateConfigs(configs)
+              return yield* replaceTopic(state, { ...t, configs: validated }, options?.validateOnly ?? false, true)
+            })
+          )
+        ),
+      incrementalAlterConfigs: (name, ops, options) =>
+        withTopicLock(name)(
+          SynchronizedRef.modifyEffect(ref, (state) =>
+            Effect.gen(function* () {
+              const t = yield* requireTopic(state, name)
+              const seen = new Set<string>()
+              const configs: Record<string, string> = { ...t.configs }
+              for (const op of ops) {
+                if (seen.has(op.name)) {
+                  return yield* new InvalidRequest({ message: `Error due to duplicate config keys: ${op.name}` })
                 }
-                default:
-                  return yield* new InvalidRequest({ message: `Unknown config operation ${op.op as number}` })
+                seen.add(op.name)
+                const k = TopicConfig.findKey(op.name)
+                if (k === undefined)
+                  return yield* new InvalidConfig({ message: `Unknown topic config name: ${op.name}` })
+                switch (op.op) {
+                  case 0: {
+                    const problem = TopicConfig.check(op.name, op.value)
+                    if (problem !== undefined) return yield* new InvalidConfig({ message: problem })
+                    configs[op.name] = TopicConfig.normalize(op.name, op.value!)
+                    break
+                  }
+                  case 1:
+                    delete configs[op.name]
+                    break
+                  case 2:
+                  case 3: {
+                    if (k.type !== "list") {
+                      return yield* new InvalidConfig({
+                        message: `Config value ${op.op === 2 ? "append" : "subtract"} is not allowed for config key: ${op.name}`
+                      })
+                    }
+                    const current = (configs[op.name] ?? TopicConfig.brokerDefault(config, k).value ?? "")
+                      .split(",")
+                      .filter((s) => s !== "")
+                    const items = (op.value ?? "")
+                      .split(",")
+                      .map((s) => s.trim())
+                      .filter((s) => s !== "")
+                    const value =
+                      op.op === 2
+                        ? [...current, ...items.filter((i) => !current.includes(i))]
+                        : current.filter((c) => !items.includes(c))
+                    const joined = value.join(",")
+                    const problem = TopicConfig.check(op.name, joined)
+                    if (problem !== undefined) return yield* new InvalidConfig({ message: problem })
+                    configs[op.name] = joined
+                    break
+                  }
+                  default:
+                    return yield* new InvalidRequest({ message: `Unknown config operation ${op.op as number}` })
+                }
               }
-            }
-            return yield* replaceTopic(state, { ...t, configs }, options?.validateOnly ?? false, true)
-          })
+              return yield* replaceTopic(state, { ...t, configs }, options?.validateOnly ?? false, true)
+            })
+          )
         )
     })
   })

@@ -66,6 +66,16 @@ export class FrameDecoder {
 
   /** Adds a chunk and returns the frames it completes (bodies without their size field), in order. */
   push(chunk: Uint8Array): Array<Uint8Array> {
+    const { frames, error } = this.pushUntilError(chunk)
+    if (error !== undefined) fail(error, 0)
+    return frames
+  }
+
+  /**
+   * Adds a chunk and returns the frames it completes up to the first size field outside the limits, with that
+   * problem as `error` (nothing after it is decoded): a reader can still answer the frames before a bad one.
+   */
+  pushUntilError(chunk: Uint8Array): { readonly frames: Array<Uint8Array>; readonly error: string | undefined } {
     if (chunk.length > 0) {
       this.chunks.push(chunk)
       this.total += chunk.length
@@ -76,7 +86,7 @@ export class FrameDecoder {
         if (this.total < 4) break
         const size = this.readSize()
         if (size < this.minFrameSize || size > this.maxFrameSize) {
-          fail(`frame size ${size} is outside [${this.minFrameSize}, ${this.maxFrameSize}]`, 0)
+          return { frames, error: `frame size ${size} is outside [${this.minFrameSize}, ${this.maxFrameSize}]` }
         }
         this.expected = size
       }
@@ -84,7 +94,7 @@ export class FrameDecoder {
       frames.push(this.take(this.expected))
       this.expected = -1
     }
-    return frames
+    return { frames, error: undefined }
   }
 
   private readSize(): number {

@@ -28,6 +28,25 @@ const slowHandler = Handler.make({
     )
 })
 
+/** Requests of `countingHandler` running now, and the most seen at once. */
+const running = { now: 0, max: 0 }
+
+/** ListGroups v5 that holds each request 100 ms and counts how many run at once (its filter pads the frame). */
+const countingHandler = Handler.make({
+  apiKey: ListGroups.apiKey,
+  minVersion: 5,
+  maxVersion: 5,
+  handle: () =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        running.now++
+        running.max = Math.max(running.max, running.now)
+      }),
+      () => Effect.as(Effect.sleep(100), ListGroups.makeListGroupsResponse({ groups: [] })),
+      () => Effect.sync(() => running.now--)
+    )
+})
+
 /** DescribeGroups that dies; it has an error response. */
 const dyingWithErrorResponse = Handler.make({
   apiKey: DescribeGroups.apiKey,
@@ -210,6 +229,30 @@ describe("Connection", () => {
         assert.isTrue(Exit.isSuccess(closed), `${name}: connection should be closed`)
         assert.isTrue(yield* apiVersionsWorks(healthy), `${name}: other connection still works`)
       }
+    })
+  )
+
+  it.scopedLive("stops reading while queued.max.request.bytes of requests are unanswered", () =>
+    Effect.gen(function* () {
+      const server = yield* startServer([countingHandler], { "queued.max.request.bytes": String(200 * 1024) })
+      const client = yield* connect(server.address.port)
+      const padding = "x".repeat(50 * 1024)
+      const frames = Array.from({ length: 40 }, () =>
+        encodeRequestFrame(
+          16,
+          5,
+          client.nextCorrelationId(),
+          "p",
+          ListGroups.makeListGroupsRequest({ statesFilter: [padding] })
+        )
+      )
+      running.max = 0
+      yield* client.write(Buffer.concat(frames))
+      for (const f of frames) {
+        assert.strictEqual(decodeResponseFrame(16, 5, yield* client.nextFrame).correlationId, f.readInt32BE(8))
+      }
+      // 200 KiB of 50 KiB requests: four, plus those of the chunk that crossed the budget
+      assert.isAtMost(running.max, 8, `${running.max} requests ran at once`)
     })
   )
 

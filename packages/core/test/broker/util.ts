@@ -29,18 +29,24 @@ const brokerProcessFixture = path.join(path.dirname(fileURLToPath(import.meta.ur
 
 /**
  * Starts a broker in a child process (`fixtures/brokerProcess.ts`) over `dir` with the given broker
- * settings; it is SIGKILLed with the scope if still running.
+ * settings; it is SIGKILLed with the scope if still running. `openFilesLimit` runs it under `ulimit -n`.
  */
-export const spawnBrokerProcess = (dir: string, props: Record<string, string> = {}) =>
+export const spawnBrokerProcess = (
+  dir: string,
+  props: Record<string, string> = {},
+  options: { readonly openFilesLimit?: number } = {}
+) =>
   Effect.acquireRelease(
     Effect.async<{ readonly proc: child.ChildProcess; readonly port: number }, Error>((resume) => {
-      const proc = child.spawn(
-        process.execPath,
-        ["--import", "tsx", brokerProcessFixture, dir, JSON.stringify(props)],
-        {
-          stdio: ["ignore", "pipe", "inherit"]
-        }
-      )
+      const args = ["--import", "tsx", brokerProcessFixture, dir, JSON.stringify(props)]
+      const proc =
+        options.openFilesLimit === undefined
+          ? child.spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })
+          : child.spawn(
+              "/bin/sh",
+              ["-c", `ulimit -n ${options.openFilesLimit} && exec "$0" "$@"`, process.execPath, ...args],
+              { stdio: ["ignore", "pipe", "inherit"] }
+            )
       let out = ""
       proc.stdout!.on("data", (chunk: Buffer) => {
         out += chunk.toString()

@@ -88,6 +88,17 @@ describe("FrameDecoder", () => {
     throwsProtocolError(() => new FrameDecoder().push(Uint8Array.of(0x7f, 0xff, 0xff, 0xff)))
   })
 
+  it("returns the frames before a bad size field with the problem (pushUntilError)", () => {
+    const chunk = Uint8Array.of(0, 0, 0, 1, 7, 0, 0, 0, 2, 8, 9, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 5)
+    const { frames, error } = new FrameDecoder().pushUntilError(chunk)
+    assert.deepStrictEqual(
+      frames.map((f) => [...f]),
+      [[7], [8, 9]]
+    )
+    assert.match(error ?? "", /frame size -1/)
+    throwsProtocolError(() => new FrameDecoder().push(chunk))
+  })
+
   it("rejects a size below the minimum", () => {
     throwsProtocolError(() => new FrameDecoder({ minFrameSize: 8 }).push(Uint8Array.of(0, 0, 0, 7)))
   })

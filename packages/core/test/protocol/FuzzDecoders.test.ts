@@ -5,6 +5,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { MessageSpec } from "../../scripts/protocol-schema.js"
+import { decodeRequestFrame, encodeRequestFrame, FrameDecoder } from "../../src/protocol/Frame.js"
+import { type ApiKey, decodeRequest } from "../../src/protocol/generated/ApiKey.js"
 import { isProtocolError } from "../../src/protocol/ProtocolError.js"
 import { Reader } from "../../src/protocol/Reader.js"
 import { Writer } from "../../src/protocol/Writer.js"
@@ -65,15 +67,19 @@ const mutate = (valid: Uint8Array, rnd: (n: number) => number): Uint8Array => {
 }
 
 const decodeOnly = (codec: Codec, version: number, input: Uint8Array, what: string): void => {
-  const t0 = performance.now()
-  try {
-    codec.decode(new Reader(input), version)
-  } catch (e) {
-    if (!isProtocolError(e)) {
-      assert.fail(`${what}: ${codec.name} v${version} threw ${String(e)} on ${Buffer.from(input).toString("hex")}`)
+  // a slow decode is timed again (twice at most): a pause of a loaded machine is not a hang
+  let ms = Number.POSITIVE_INFINITY
+  for (let attempt = 0; attempt < 3 && ms >= MAX_DECODE_MS; attempt++) {
+    const t0 = performance.now()
+    try {
+      codec.decode(new Reader(input), version)
+    } catch (e) {
+      if (!isProtocolError(e)) {
+        assert.fail(`${what}: ${codec.name} v${version} threw ${String(e)} on ${Buffer.from(input).toString("hex")}`)
+      }
     }
+    ms = Math.min(ms, performance.now() - t0)
   }
-  const ms = performance.now() - t0
   assert.isBelow(ms, MAX_DECODE_MS, `${what}: ${codec.name} v${version} took ${ms} ms`)
 }
 
@@ -115,6 +121,36 @@ describe("decoders on hostile input", () => {
     } catch (e) {
       assert.isTrue(isProtocolError(e))
     }
+  })
+
+  it("requests followed in the same chunk by a malformed frame: every request before it is framed and decodes", () => {
+    // size fields a broker refuses: below the request header, negative, above socket.request.max.bytes
+    const bad = [
+      Uint8Array.of(0, 0, 0, 3, 1, 2, 3),
+      Uint8Array.of(0xff, 0xff, 0xff, 0xff),
+      Uint8Array.of(0x7f, 0, 0, 0)
+    ]
+    const specs = messageSpecs().filter((m) => m.type === "request")
+    let checked = 0
+    for (const m of specs) {
+      for (const version of versionsOf(m)) {
+        const values = fc.sample(messageArb(m, version, false), { numRuns: 2, seed: SEED + version })
+        const apiKey = m.apiKey! as ApiKey
+        const frames = values.map((v, i) => encodeRequestFrame(apiKey, version, i + 1, "fuzz", v as never))
+        const tail = bad[(m.apiKey! + version) % bad.length]!
+        const decoder = new FrameDecoder({ minFrameSize: 8, maxFrameSize: 100 << 20 })
+        const { frames: out, error } = decoder.pushUntilError(Buffer.concat([...frames, tail, ...frames]))
+        assert.strictEqual(out.length, frames.length, `${m.name} v${version}`)
+        assert.isDefined(error, `${m.name} v${version}`)
+        for (const [i, f] of out.entries()) {
+          const { header, body } = decodeRequestFrame(f)
+          assert.strictEqual(header.correlationId, i + 1)
+          decodeRequest(apiKey, version, body)
+          checked++
+        }
+      }
+    }
+    assert.isAbove(checked, 100)
   })
 
   it("random byte strings against random api decoders", () => {

@@ -80,6 +80,33 @@ const INT_RANGES: Record<string, [number, number]> = {
   uint32: [0, 4294967295]
 }
 
+/** Fields holding partition or replica counts, indexes and broker ids: their extremes are drawn often. */
+const COUNT_FIELD = /partition|replica|count|broker|leader|isr/i
+
+/** An int of `name`'s range, one draw in two at an extreme (min, -1, 0, 1, max). */
+const extremeIntArb = (name: string): fc.Arbitrary<number> | undefined => {
+  const range = INT_RANGES[name]
+  if (range === undefined) return undefined
+  const [min, max] = range
+  const edges = [...new Set([min, -1, 0, 1, max])].filter((v) => v >= min && v <= max)
+  return fc.oneof(fc.constantFrom(...edges), fc.integer({ min, max }))
+}
+
+/** Arbitraries for count-like int fields (and int arrays), or undefined for any other field. */
+const countFieldArb = (f: FieldSpec): fc.Arbitrary<unknown> | undefined => {
+  if (!COUNT_FIELD.test(f.prop)) return undefined
+  const t = f.type
+  if (t.kind === "array") {
+    const e = t.element
+    if (e.kind !== "array" && e.kind !== "struct") {
+      const ints = extremeIntArb(e.name)
+      return ints === undefined ? undefined : fc.array(ints, { maxLength: 3 })
+    }
+    return undefined
+  }
+  return t.kind === "struct" ? undefined : extremeIntArb(t.name)
+}
+
 const typeArb = (m: MessageSpec, t: FieldType, version: number, depth: number): fc.Arbitrary<unknown> => {
   if (t.kind === "array") return fc.array(typeArb(m, t.element, version, depth + 1), { maxLength: depth > 1 ? 2 : 3 })
   if (t.kind === "struct") return structArb(m, structOf(m, t.struct), version, depth + 1)
@@ -130,7 +157,7 @@ export const structArb = (
       parts[f.prop] = fc.constant(null).map(() => defaultValue(m, f))
       continue
     }
-    const base = typeArb(m, f.type, version, depth)
+    const base = countFieldArb(f) ?? typeArb(m, f.type, version, depth)
     parts[f.prop] = contains(f.nullableVersions, version) ? fc.option(base, { nil: null, freq: 4 }) : base
   }
   const flexible = contains(m.flexibleVersions, version)

@@ -1,9 +1,9 @@
-// CreatePartitions v0-3: v1 same as v0; v2 flexible; v3 quota errors (KIP-599). Increase only (KIP-195).
+// CreatePartitions v0-3: v1 same as v0; v2 flexible; v3 quota errors (KIP-599). Increase only (KIP-195). At most 10,000 new partitions per request, else every topic gets POLICY_VIOLATION (KAFKA-19673).
 import { Effect } from "effect"
 import * as CreatePartitions from "../../protocol/generated/CreatePartitions.js"
 import { Codes, InvalidRequest, none, toWire, type WireError, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { TopicRegistry } from "../TopicRegistry.js"
+import { MAX_PARTITIONS_PER_REQUEST, TopicRegistry, tooManyPartitionsPerRequest } from "../TopicRegistry.js"
 
 const result = (
   name: string,
@@ -21,6 +21,17 @@ export const handler = Handler.make({
   handle: (request, context) =>
     Effect.gen(function* () {
       const registry = yield* TopicRegistry
+      let added = 0
+      for (const t of request.topics) {
+        const existing = yield* registry.get(t.name)
+        if (existing !== undefined && t.count > existing.partitions) added += t.count - existing.partitions
+      }
+      if (added > MAX_PARTITIONS_PER_REQUEST) {
+        const error = toWire(tooManyPartitionsPerRequest(added))
+        return CreatePartitions.makeCreatePartitionsResponse({
+          results: request.topics.map((t) => result(t.name, error))
+        })
+      }
       const counts = new Map<string, number>()
       for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1)
       const results: Array<CreatePartitions.CreatePartitionsResponseCreatePartitionsTopicResult> = []

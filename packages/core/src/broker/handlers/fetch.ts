@@ -356,7 +356,14 @@ export const handler = Handler.make({
       }
       return Fetch.makeFetchResponse({ errorCode: Codes.NONE, sessionId: session?.id ?? 0, responses })
     }),
-  errorResponse: (_request, error) => topLevelError(error)
+  errorResponse: (_request, error) => topLevelError(error),
+  // records are bounded by max_bytes from v3 (KIP-74), by the sum of partition_max_bytes before
+  responseBytes: (request, version) => {
+    if (version >= 3) return request.maxBytes
+    let sum = 0
+    for (const t of request.topics) for (const p of t.partitions) sum += Math.max(p.partitionMaxBytes, 0)
+    return sum
+  }
 })
 
 const sameId = (a: Uint8Array, b: Uint8Array): boolean => {
