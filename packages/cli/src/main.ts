@@ -68,9 +68,12 @@ program.pipe(
   // a client command reports its failure as the one error line above, so the clients' own logs are off unless
   // --log-level asks for them (the broker command sets its own level)
   Logger.withMinimumLogLevel("level" in logLevel ? logLevel.level : LogLevel.None),
+  // log lines (eddy broker) in colour only on a terminal without NO_COLOR
+  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ colors: colour }))),
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain({
     disableErrorReporting: true,
+    disablePrettyLogger: true,
     teardown: (exit, onExit) =>
       onExit(Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause) ? 0 : exitCode === 0 ? 1 : exitCode)
   })
