@@ -39,12 +39,13 @@ const fail = (e: unknown) =>
   })
 
 // @effect/cli prints its own validation errors (in colour, over several lines) with Console.error: they are
-// printed above as one line instead; its other output loses its colour when stdout is no terminal
+// printed above as one line instead; its other output (--version) loses its colour when stdout is no terminal,
+// and its trailing blank line
 const cliConsole = Effect.map(Effect.console, (base) => ({
   ...base,
   error: () => Effect.void,
   log: (...args: ReadonlyArray<unknown>) =>
-    base.log(...args.map((a) => (typeof a === "string" && !colour ? Help.stripAnsi(a) : a)))
+    base.log(...args.map((a) => (typeof a !== "string" ? a : (colour ? a : Help.stripAnsi(a)).replace(/\n+$/, ""))))
 }))
 
 const helpPath = Help.helpPath(tree, argv.slice(2))
@@ -53,7 +54,7 @@ const program =
   "error" in logLevel
     ? Effect.fail(new UsageError({ message: logLevel.error }))
     : helpPath !== undefined
-      ? Console.log(Help.render(tree, helpPath, { width: Help.terminalWidth(process.stdout), colour })).pipe(
+      ? Console.log(Help.render(tree, helpPath, { width: Help.terminalWidth(process.stdout), colour }).trimEnd()).pipe(
           Effect.asVoid
         )
       : Effect.flatMap(cliConsole, (console) => run(argv).pipe(Effect.withConsole(console)))
