@@ -22,8 +22,10 @@ const namingTheOption = (message: string): string => {
     : `Invalid ${option} '${m[1]}': not ${m[2] === "integer" ? "an integer" : `a ${m[2]}`}`
 }
 
-/** Prints the one `error: ...` line of a failure and remembers its exit code. */
+// the exit status of the failure printed (see common.ts: 2 for usage errors, else 1)
 let exitCode = 0
+
+/** Prints the one `error: ...` line of a failure and remembers its exit code. */
 const fail = (e: unknown) =>
   Effect.sync(() => {
     exitCode = exitCodeOf(e)
