@@ -48,15 +48,27 @@ export const tree: CommandNode = {
 }
 
 /**
- * Moves the options written before the subcommand (`eddy --bootstrap-server h:p topics list`) to the end of the
- * command line, where @effect/cli parses them as the subcommand's (`eddy topics list --bootstrap-server h:p`).
- * `argv` as in `process.argv`; a command line without a known subcommand is returned as it is.
+ * Moves the options written before or between the command words (`eddy --bootstrap-server h:p topics list`) to
+ * the end of the command line, where @effect/cli parses them as the subcommand's
+ * (`eddy topics list --bootstrap-server h:p`). `argv` as in `process.argv`; a command line without a known
+ * command is returned as it is.
  */
 export const normalizeArgv = (argv: ReadonlyArray<string>): Array<string> => {
   const [runtime = "", script = "", ...args] = argv
-  const first = args.findIndex((a) => tree.children.some((c) => c.name === a))
-  if (first <= 0) return [runtime, script, ...args]
-  return [runtime, script, ...args.slice(first), ...args.slice(0, first)]
+  const path: Array<string> = []
+  const moved: Array<string> = []
+  let node = tree
+  let i = 0
+  for (; i < args.length && node.children.length > 0; i++) {
+    const child = node.children.find((c) => c.name === args[i])
+    if (child === undefined) moved.push(args[i]!)
+    else {
+      path.push(args[i]!)
+      node = child
+    }
+  }
+  if (path.length === 0) return [runtime, script, ...args]
+  return [runtime, script, ...path, ...args.slice(i), ...moved]
 }
 
 /** The levels of the global `--log-level` option. */

@@ -22,8 +22,10 @@ const namingTheOption = (message: string): string => {
     : `Invalid ${option} '${m[1]}': not ${m[2] === "integer" ? "an integer" : `a ${m[2]}`}`
 }
 
-/** Prints the one `error: ...` line of a failure and remembers its exit code. */
+// the exit status of the failure printed (see common.ts: 2 for usage errors, else 1)
 let exitCode = 0
+
+/** Prints the one `error: ...` line of a failure and remembers its exit code. */
 const fail = (e: unknown) =>
   Effect.sync(() => {
     exitCode = exitCodeOf(e)
@@ -39,12 +41,13 @@ const fail = (e: unknown) =>
   })
 
 // @effect/cli prints its own validation errors (in colour, over several lines) with Console.error: they are
-// printed above as one line instead; its other output loses its colour when stdout is no terminal
+// printed above as one line instead; its other output (--version) loses its colour when stdout is no terminal,
+// and its trailing blank line
 const cliConsole = Effect.map(Effect.console, (base) => ({
   ...base,
   error: () => Effect.void,
   log: (...args: ReadonlyArray<unknown>) =>
-    base.log(...args.map((a) => (typeof a === "string" && !colour ? Help.stripAnsi(a) : a)))
+    base.log(...args.map((a) => (typeof a !== "string" ? a : (colour ? a : Help.stripAnsi(a)).replace(/\n+$/, ""))))
 }))
 
 const helpPath = Help.helpPath(tree, argv.slice(2))
@@ -53,7 +56,7 @@ const program =
   "error" in logLevel
     ? Effect.fail(new UsageError({ message: logLevel.error }))
     : helpPath !== undefined
-      ? Console.log(Help.render(tree, helpPath, { width: Help.terminalWidth(process.stdout), colour })).pipe(
+      ? Console.log(Help.render(tree, helpPath, { width: Help.terminalWidth(process.stdout), colour }).trimEnd()).pipe(
           Effect.asVoid
         )
       : Effect.flatMap(cliConsole, (console) => run(argv).pipe(Effect.withConsole(console)))
@@ -68,9 +71,12 @@ program.pipe(
   // a client command reports its failure as the one error line above, so the clients' own logs are off unless
   // --log-level asks for them (the broker command sets its own level)
   Logger.withMinimumLogLevel("level" in logLevel ? logLevel.level : LogLevel.None),
+  // log lines (eddy broker) in colour only on a terminal without NO_COLOR
+  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ colors: colour }))),
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain({
     disableErrorReporting: true,
+    disablePrettyLogger: true,
     teardown: (exit, onExit) =>
       onExit(Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause) ? 0 : exitCode === 0 ? 1 : exitCode)
   })

@@ -37,6 +37,23 @@ describe("Help", () => {
       "--bootstrap-server",
       "h:1"
     ])
+    assert.deepStrictEqual(normalizeArgv(["node", "eddy", "topics", "--bootstrap-server", "h:1", "create", "t"]), [
+      "node",
+      "eddy",
+      "topics",
+      "create",
+      "t",
+      "--bootstrap-server",
+      "h:1"
+    ])
+    assert.deepStrictEqual(normalizeArgv(["node", "eddy", "consume", "t", "--group", "list"]), [
+      "node",
+      "eddy",
+      "consume",
+      "t",
+      "--group",
+      "list"
+    ])
     assert.deepStrictEqual(normalizeArgv(["node", "eddy", "--version"]), ["node", "eddy", "--version"])
     const taken = takeLogLevel(["topics", "list", "--log-level=debug"])
     assert.deepStrictEqual("args" in taken && taken.args, ["topics", "list"])

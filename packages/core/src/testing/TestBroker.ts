@@ -9,7 +9,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Context, Effect, Exit, Layer, Logger, LogLevel, Scope } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Logger, LogLevel, Scope } from "effect"
 import * as Broker from "../broker/Broker.js"
 import * as BrokerConfig from "../broker/BrokerConfig.js"
 import * as ReplicaManager from "../broker/ReplicaManager.js"
@@ -49,12 +49,23 @@ export interface TestBroker {
 /** The TestBroker service, provided by {@link layer}. */
 export class TestBrokerTag extends Context.Tag("@eddy/core/testing/TestBroker")<TestBrokerTag, TestBroker>() {}
 
+/** Why a test broker did not start: a bad or unknown config key, or the broker's own start errors. */
+export type StartError = Broker.StartError | BrokerConfig.BrokerConfigError
+
 /** Starts a test broker in the current scope; it stops, and its temporary directory is removed, with the scope. */
-export const make = (options: TestBrokerOptions = {}): Effect.Effect<TestBroker, Broker.StartError, Scope.Scope> =>
+export const make = (options: TestBrokerOptions = {}): Effect.Effect<TestBroker, StartError, Scope.Scope> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const dir = yield* Effect.orDie(fs.makeTempDirectoryScoped({ prefix: "eddy-test-broker-" }))
-    const config = yield* Effect.orDie(BrokerConfig.make({ ...testDefaults, ...options.config, "log.dirs": dir }))
+    const config = yield* BrokerConfig.make({ ...testDefaults, ...options.config, "log.dirs": dir })
+    // a misspelt key in a test would otherwise be silently ignored
+    const [unknown] = config.unknownKeys
+    if (unknown !== undefined) {
+      return yield* new BrokerConfig.BrokerConfigError({
+        key: unknown,
+        message: `Unknown broker config key '${unknown}'`
+      })
+    }
     const partitionManager =
       options.storage === "disk"
         ? {}
@@ -75,7 +86,7 @@ export const make = (options: TestBrokerOptions = {}): Effect.Effect<TestBroker,
   }).pipe(Effect.provide(NodeFileSystem.layer), Logger.withMinimumLogLevel(options.logLevel ?? LogLevel.Warning))
 
 /** A test broker as a layer: `it.layer(TestBroker.layer())` starts one for a `describe` block. */
-export const layer = (options: TestBrokerOptions = {}): Layer.Layer<TestBrokerTag, Broker.StartError> =>
+export const layer = (options: TestBrokerOptions = {}): Layer.Layer<TestBrokerTag, StartError> =>
   Layer.scoped(TestBrokerTag, make(options))
 
 /** A test broker started with {@link startTestBroker}; `close()` stops it. */
@@ -86,7 +97,8 @@ export interface RunningTestBroker extends TestBroker {
 
 /**
  * Starts a test broker without Effect (for kafkajs or plain vitest/jest suites):
- * `const broker = await startTestBroker(); ...; await broker.close()`.
+ * `const broker = await startTestBroker(); ...; await broker.close()`. It rejects with the error that stopped
+ * the broker from starting (a `BrokerConfigError` for a bad or unknown config key).
  */
 export const startTestBroker = async (options: TestBrokerOptions = {}): Promise<RunningTestBroker> => {
   const scope = Effect.runSync(Scope.make())
@@ -94,7 +106,7 @@ export const startTestBroker = async (options: TestBrokerOptions = {}): Promise<
   const started = await Effect.runPromiseExit(Scope.extend(make(options), scope))
   if (Exit.isFailure(started)) {
     await close()
-    return Effect.runPromise(Effect.failCause(started.cause))
+    throw Cause.squash(started.cause)
   }
   return { ...started.value, close }
 }

@@ -64,6 +64,23 @@ describe("startTestBroker with plain vitest and kafkajs", () => {
   })
 })
 
+describe("configuration", () => {
+  plainIt("takes broker settings, and refuses a key it does not know", async () => {
+    const broker = await TestBroker.startTestBroker({ config: { "num.partitions": "3" } })
+    const admin = new Kafka({ brokers: [broker.bootstrapServers], logLevel: logLevel.NOTHING }).admin()
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic: "three" }] })
+    const [three] = (await admin.fetchTopicMetadata({ topics: ["three"] })).topics
+    await admin.disconnect()
+    await broker.close()
+    expect(three!.partitions.length).toBe(3)
+    await expect(TestBroker.startTestBroker({ config: { "num.partitons": "3" } })).rejects.toMatchObject({
+      _tag: "BrokerConfigError",
+      key: "num.partitons"
+    })
+  })
+})
+
 describe("start-up", () => {
   plainIt("starts and stops in memory and on disk (times printed, not asserted)", async () => {
     const figures: Array<string> = []
