@@ -43,7 +43,7 @@ module.exports = {
       comment: "streams and connect use only the public client API of @eddy/core",
       severity: "error",
       from: { path: "^packages/(streams|connect)/src/" },
-      to: { path: "(^packages/core/src/(log|broker|protocol)/|/internal/)" }
+      to: { path: "^packages/core/src/((log|broker|protocol)/|.*/internal/)" }
     },
     {
       name: "no-cross-package-internals",
