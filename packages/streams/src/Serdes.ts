@@ -3,7 +3,8 @@
  * stores and emits), 4-byte `Integer`, `Double`, and the re-exported string/bytes/schema serdes.
  */
 import * as Topic from "@eddy/core/client/Topic"
-import type { Serde } from "./dsl/Options.js"
+
+type Serde<A> = Topic.Serde<A>
 
 /** Kafka's `Serdes.Long()`: 8 bytes, big-endian, two's complement (numbers must be safe integers). */
 export const long: Serde<number> = {

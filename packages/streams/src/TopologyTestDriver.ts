@@ -188,9 +188,13 @@ export const make = <R>(
       return Effect.zipRight(deliver(next.topic, next.key, next.value, next.timestamp, next.headers), drain)
     })
 
+    // a commit's flush can send records through repartition topics into caches of later sub-topologies:
+    // commit until nothing is pending
     const commitAll: Effect.Effect<void, PipeError> = Effect.forEach(tasks, (t) => run(() => t.commit()), {
       discard: true
-    })
+    }).pipe(
+      Effect.zipRight(Effect.suspend(() => (pending.length === 0 ? Effect.void : Effect.zipRight(drain, commitAll))))
+    )
 
     const logWarnings = Effect.suspend(() =>
       Effect.forEach(warnings.splice(0), (w) => Effect.logWarning(w), { discard: true })
@@ -206,7 +210,6 @@ export const make = <R>(
       deliver(topic, key, value, timestamp, headers).pipe(
         Effect.zipRight(drain),
         Effect.zipRight(commitAll),
-        Effect.zipRight(drain),
         Effect.ensuring(logWarnings)
       )
 
@@ -252,8 +255,8 @@ export const make = <R>(
           if (r === undefined) throw new Cause.NoSuchElementException(`Empty topic: ${topic.name}`)
           position++
           return {
-            key: r.key === null ? (null as K) : topic.key.decode(r.key),
-            value: r.value === null ? (null as V) : topic.value.decode(r.value),
+            key: (r.key === null ? null : topic.key.decode(r.key)) as K,
+            value: (r.value === null ? null : topic.value.decode(r.value)) as V,
             timestamp: r.timestamp,
             headers: r.headers,
             partition: r.partition

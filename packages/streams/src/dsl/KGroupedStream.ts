@@ -52,7 +52,7 @@ export class KGroupedStream<K, V, R = never> {
 
   /** Stateful: the number of records per key (a `Long`-serialized table). */
   count(materialized?: Materialized<K, number>, named?: Named): KTable<K, number, R> {
-    return this.aggregateWith("KSTREAM-AGGREGATE-", materialized, named, Serdes.long, (store) =>
+    return this.aggregateWith<number>("KSTREAM-AGGREGATE-", materialized, named, Serdes.long, (store) =>
       streamAggregate(
         store,
         () => 0,
@@ -63,7 +63,7 @@ export class KGroupedStream<K, V, R = never> {
 
   /** Stateful: combines each key's values with `reducer` (the first value starts the aggregate). */
   reduce(reducer: (aggregate: V, value: V) => V, materialized?: Materialized<K, V>, named?: Named): KTable<K, V, R> {
-    return this.aggregateWith(
+    return this.aggregateWith<V>(
       "KSTREAM-REDUCE-",
       materialized,
       named,
@@ -79,7 +79,7 @@ export class KGroupedStream<K, V, R = never> {
     materialized?: Materialized<K, VA>,
     named?: Named
   ): KTable<K, VA, R> {
-    return this.aggregateWith("KSTREAM-AGGREGATE-", materialized, named, undefined, (store) =>
+    return this.aggregateWith<VA>("KSTREAM-AGGREGATE-", materialized, named, undefined, (store) =>
       streamAggregate(store, initializer, aggregator)
     )
   }

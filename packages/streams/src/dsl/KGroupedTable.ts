@@ -64,7 +64,7 @@ export class KGroupedTable<K, V, R = never> {
 
   /** Stateful: the number of rows per group (a row moving between groups leaves one and joins the other). */
   count(materialized?: Materialized<K, number>, named?: Named): KTable<K, number, R> {
-    return this.aggregateWith(
+    return this.aggregateWith<number>(
       "KTABLE-AGGREGATE-",
       materialized,
       named,
@@ -82,7 +82,7 @@ export class KGroupedTable<K, V, R = never> {
     materialized?: Materialized<K, V>,
     named?: Named
   ): KTable<K, V, R> {
-    return this.aggregateWith(
+    return this.aggregateWith<V>(
       "KTABLE-REDUCE-",
       materialized,
       named,
@@ -101,7 +101,7 @@ export class KGroupedTable<K, V, R = never> {
     materialized?: Materialized<K, VA>,
     named?: Named
   ): KTable<K, VA, R> {
-    return this.aggregateWith("KTABLE-AGGREGATE-", materialized, named, undefined, initializer, adder, subtractor)
+    return this.aggregateWith<VA>("KTABLE-AGGREGATE-", materialized, named, undefined, initializer, adder, subtractor)
   }
 }
 

@@ -33,8 +33,12 @@ export interface StreamsBuilder<R = never> {
     topics: SourceTopic<K, V> | ReadonlyArray<SourceTopic<K, V>>,
     consumed?: Consumed<K, V>
   ): KStream<K, V, R>
-  /** A table of a topic: latest value per key, a null value deletes the key. */
-  table<K, V>(topic: SourceTopic<K, V>, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>): KTable<K, V, R>
+  /** A table of a topic: latest value per key, a null value deletes the key (table values are never null). */
+  table<K, V>(
+    topic: SourceTopic<K, V>,
+    consumed?: Consumed<K, V>,
+    materialized?: Materialized<K, V>
+  ): KTable<K, NonNullable<V>, R>
   /** A global table: every instance loads all partitions of the topic into a store before it runs. */
   globalTable<K, V>(
     topic: SourceTopic<K, V>,
@@ -83,7 +87,7 @@ export const make = <R = never>(config: BuilderConfig = {}): StreamsBuilder<R> =
     },
     table: <K, V>(topic: SourceTopic<K, V>, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>) => {
       const t = tableParts(topic as never, consumed as never, materialized as never, false)
-      return new KTable<K, V, R>(
+      return new KTable<K, NonNullable<V>, R>(
         { builder: b, node: t.processor, keySerde: t.keySerde, valueSerde: t.valueSerde, repartitionRequired: false },
         t.storeName
       )

@@ -63,9 +63,16 @@ export const tableSource =
 const mapChange = (c: Change<Any>, f: (v: Any) => Any): Change<Any> =>
   change(c.newValue === null ? null : f(c.newValue), c.oldValue === null ? null : f(c.oldValue))
 
-/** Forwards a table change, through a store when the result is materialized. */
+/**
+ * Forwards a table change, through a store when the result is materialized. A delete of a row that is not
+ * there is not forwarded (Kafka forwards it unless old values are sent downstream).
+ */
 const emitChange = (ctx: ProcessorContext, store: Store | undefined, r: StreamRecord<Any, Any>, c: Change<Any>) => {
-  if (store !== undefined) return putAndForward(ctx, store, r, r.key, c.newValue, c.oldValue, r.timestamp)
+  if (store !== undefined) {
+    const old = store.get(r.key)?.value ?? null
+    if (c.newValue === null && old === null) return undefined
+    return putAndForward(ctx, store, r, r.key, c.newValue, old, r.timestamp)
+  }
   if (c.newValue === null && c.oldValue === null) return undefined
   return ctx.forward({ ...r, value: c })
 }
