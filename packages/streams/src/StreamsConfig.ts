@@ -12,7 +12,7 @@ import type { DeserializationError, ProcessingError, ProductionError } from "./S
 export type ExceptionHandler<E> = "log-and-fail" | "log-and-continue" | ((error: E) => HandlerResponse)
 
 /** What happens when a stream thread dies (Kafka's `StreamsUncaughtExceptionHandler` answers). */
-export type UncaughtExceptionResponse = "REPLACE_THREAD" | "SHUTDOWN_CLIENT" | "SHUTDOWN_APPLICATION"
+export type UncaughtExceptionResponse = "REPLACE_THREAD" | "SHUTDOWN_CLIENT"
 
 /** Settings of a streams application (Kafka Streams' names). */
 export interface StreamsConfig {

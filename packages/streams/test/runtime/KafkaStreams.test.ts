@@ -1,0 +1,88 @@
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Topic from "@eddy/core/client/Topic"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Schema } from "effect"
+import { materializedAs } from "../../src/dsl/Options.js"
+import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
+import * as KafkaStreams from "../../src/KafkaStreams.js"
+import * as Serdes from "../../src/Serdes.js"
+import { fastGroup, readAll, setup, waitUntil } from "./util.js"
+
+const lines = Topic.make("lines", { key: Schema.String, value: Schema.String })
+const counts = Topic.make("word-counts", { key: Schema.String, value: Serdes.long })
+
+const wordCount = StreamsBuilder.make({ "default.key.serde": Serdes.string, "default.value.serde": Serdes.string })
+wordCount
+  .stream(lines)
+  .flatMapValues((line) =>
+    line
+      .toLowerCase()
+      .split(/\W+/)
+      .filter((w) => w !== "")
+  )
+  .groupBy((_k, word) => word)
+  .count(materializedAs("counts"))
+  .toStream()
+  .to(counts)
+
+const latest = <K, V>(records: ReadonlyArray<{ key: K | null; value: V }>) => {
+  const m = new Map<K, V>()
+  for (const r of records) m.set(r.key as K, r.value)
+  return m
+}
+
+describe("KafkaStreams on a broker", () => {
+  it.scopedLive(
+    "word count end to end: internal topics, states, output, graceful close commits",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer, admin } = yield* setup({ lines: 2, "word-counts": 2 })
+        const topology = yield* wordCount.build
+        const seen: Array<string> = []
+        const app = yield* KafkaStreams.make(
+          topology,
+          {
+            "application.id": "wc",
+            "bootstrap.servers": bootstrap,
+            "commit.interval.ms": 200,
+            "state.dir": mkdtempSync(join(tmpdir(), "streams-")),
+            ...fastGroup
+          },
+          { onStateChange: (s) => Effect.sync(() => seen.push(s)) }
+        )
+        assert.strictEqual(yield* app.state, "CREATED")
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        const topics = yield* admin.listTopics()
+        assert.ok(topics.includes("wc-counts-repartition") && topics.includes("wc-counts-changelog"))
+        const [changelog] = yield* admin.describeTopics(["wc-counts-changelog"])
+        assert.strictEqual(changelog!.partitions.length, 2)
+        yield* producer.sendBatch(lines, [
+          { key: "1", value: "the cat and the hat" },
+          { key: "2", value: "The end" }
+        ])
+        const expected = new Map([
+          ["the", 3],
+          ["cat", 1],
+          ["and", 1],
+          ["hat", 1],
+          ["end", 1]
+        ])
+        yield* waitUntil(
+          "word counts",
+          Effect.map(readAll(bootstrap, counts, 2), (rs) => {
+            const m = latest(rs)
+            return [...expected].every(([k, v]) => m.get(k) === v)
+          })
+        )
+        yield* app.close
+        assert.deepStrictEqual(seen, ["REBALANCING", "RUNNING", "PENDING_SHUTDOWN", "NOT_RUNNING"])
+        const offsets = yield* admin.listGroupOffsets("wc")
+        const committed = offsets.filter((o) => o.topic === "lines").reduce((n, o) => n + Math.max(0, o.offset), 0)
+        assert.strictEqual(committed, 2)
+      }),
+    60_000
+  )
+})
