@@ -40,6 +40,8 @@ export interface KafkaStreams {
   readonly state: Effect.Effect<State>
   /** The current state, then every change. */
   readonly states: Stream.Stream<State>
+  /** The tasks (`<subtopology>_<partition>`) this instance's threads run, sorted. */
+  readonly activeTasks: Effect.Effect<ReadonlyArray<string>>
   /** Creates internal topics and starts the stream threads (fails if the topology cannot run). */
   readonly start: Effect.Effect<void, StreamsFatalError>
   /** Commits and stops every thread; the state ends NOT_RUNNING. */
@@ -76,6 +78,7 @@ export const make = <R>(
     const lock = yield* Effect.makeSemaphore(1)
     let model = AppState.initial
     const fibers = yield* FiberSet.make()
+    const threadTasks = new Map<number, ReadonlyArray<string>>()
 
     const signal = (event: AppState.Event): Effect.Effect<void> =>
       lock.withPermits(1)(
@@ -147,6 +150,7 @@ export const make = <R>(
         partitions,
         admin,
         signal,
+        reportTasks: (thread: number, tasks: ReadonlyArray<string>) => void threadTasks.set(thread, tasks),
         restoreListener: hooks.restoreListener
       }
       for (let i = 0; i < threads; i++) yield* FiberSet.run(fibers, superviseThread(params, i))
@@ -163,6 +167,7 @@ export const make = <R>(
     return {
       applicationId,
       state: SubscriptionRef.get(ref),
+      activeTasks: Effect.sync(() => [...threadTasks.values()].flat().sort()),
       states: ref.changes,
       start,
       close

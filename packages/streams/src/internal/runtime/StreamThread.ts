@@ -44,6 +44,8 @@ export interface ThreadParams {
   readonly partitions: ReadonlyMap<string, number>
   readonly admin: Admin.Admin
   readonly signal: (event: AppState.Event) => Effect.Effect<void>
+  /** Reports the thread's running tasks (`<subtopology>_<partition>`) after each assignment change. */
+  readonly reportTasks: (thread: number, tasks: ReadonlyArray<string>) => void
   readonly restoreListener: RestoreListener | undefined
 }
 
@@ -273,6 +275,7 @@ export const run = (p: ThreadParams) =>
             yield* apply(entry, "assigned")
           }
         }
+        p.reportTasks(p.index, [...tasks.keys()].sort())
         yield* p.signal({ _tag: "ThreadRunning", thread: p.index })
       })
 
@@ -282,6 +285,7 @@ export const run = (p: ThreadParams) =>
         yield* commit
         const revoked = new Set(tps.map((tp) => taskKey(subtopologyOfTopic.get(tp.topic)?.id ?? -1, tp.partition)))
         for (const [key, entry] of [...tasks]) if (revoked.has(key)) yield* apply(entry, "revoked")
+        p.reportTasks(p.index, [])
       })
 
     const consumer: Consumer.Consumer = yield* Consumer.make({
