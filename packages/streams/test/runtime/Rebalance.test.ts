@@ -1,9 +1,9 @@
-import { Effect, Schema, Scope, Exit } from "effect"
-import { assert, describe, it } from "@effect/vitest"
-import * as Topic from "@eddy/core/client/Topic"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Topic from "@eddy/core/client/Topic"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Schema, Scope } from "effect"
 import { materializedAs } from "../../src/dsl/Options.js"
 import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
 import * as KafkaStreams from "../../src/KafkaStreams.js"
@@ -45,7 +45,12 @@ describe("KafkaStreams: two instances", () => {
           "the tasks to be split",
           Effect.map(Effect.all([a.activeTasks, b.activeTasks]), ([x, y]) => x.length === 2 && y.length === 2)
         )
-        assert.deepStrictEqual([...(yield* a.activeTasks), ...(yield* b.activeTasks)].sort(), ["0_0", "0_1", "0_2", "0_3"])
+        assert.deepStrictEqual([...(yield* a.activeTasks), ...(yield* b.activeTasks)].sort(), [
+          "0_0",
+          "0_1",
+          "0_2",
+          "0_3"
+        ])
 
         const keys = Array.from({ length: 16 }, (_, i) => `k${i}`)
         const send = (round: number) =>
@@ -64,7 +69,10 @@ describe("KafkaStreams: two instances", () => {
         yield* waitUntil("counts of 2", allAt(2))
 
         yield* Scope.close(bScope, Exit.void)
-        yield* waitUntil("a to own every task", Effect.map(a.activeTasks, (ts) => ts.length === 4))
+        yield* waitUntil(
+          "a to own every task",
+          Effect.map(a.activeTasks, (ts) => ts.length === 4)
+        )
         yield* send(3)
         // the moved tasks restored their counts from the changelog: 3, not 1
         yield* waitUntil("counts of 3", allAt(3))
