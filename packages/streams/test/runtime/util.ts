@@ -11,7 +11,7 @@ import * as Admin from "@eddy/core/client/Admin"
 import * as Fetcher from "@eddy/core/client/Fetcher"
 import * as Producer from "@eddy/core/client/Producer"
 import type * as Topic from "@eddy/core/client/Topic"
-import { Context, Effect, Layer, Logger, LogLevel, Stream } from "effect"
+import { Context, Effect, Layer, Logger, LogLevel } from "effect"
 /** An in-process broker on an ephemeral port for the scope; returns its bootstrap address. */
 export const startEddy = Effect.gen(function* () {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "eddy-streams-"))
@@ -47,27 +47,30 @@ export const fastGroup = {
   "poll.ms": 50
 } as const
 
-/** Every record of `topic` (all partitions) up to its end, read_committed. */
+/** Every record of `topic` (all partitions) up to its end, read_committed (markers and aborted records skipped). */
 export const readAll = <K, V>(bootstrap: string, topic: Topic.Topic<K, V>, partitions: number) =>
   Effect.scoped(
     Effect.gen(function* () {
       const fetcher = yield* Fetcher.make({ "bootstrap.servers": bootstrap, "isolation.level": "read_committed" })
-      const all = Array.from({ length: partitions }, (_, partition) => ({ partition, offset: "latest" as const }))
-      const ends = yield* fetcher.resolveOffsets(topic.name, all)
-      const total = [...ends.values()].reduce((a, b) => a + b, 0)
-      const starts = yield* fetcher.resolveOffsets(
+      const all = Array.from({ length: partitions }, (_, partition) => partition)
+      const ends = yield* fetcher.resolveOffsets(
         topic.name,
-        all.map((a) => ({ ...a, offset: "earliest" as const }))
+        all.map((partition) => ({ partition, offset: "latest" as const }))
       )
-      const count = total - [...starts.values()].reduce((a, b) => a + b, 0)
-      if (count === 0) return []
-      const got = yield* fetcher
-        .fetch(
-          topic,
-          all.map((a) => ({ partition: a.partition, offset: "earliest" as const }))
-        )
-        .pipe(Stream.take(count), Stream.runCollect)
-      return [...got]
+      let positions = yield* fetcher.resolveOffsets(
+        topic.name,
+        all.map((partition) => ({ partition, offset: "earliest" as const }))
+      )
+      const out: Array<Topic.ConsumerRecord<K, V>> = []
+      const behind = () => new Map([...positions].filter(([p, o]) => o < (ends.get(p) ?? 0)))
+      for (let rounds = 0; behind().size > 0 && rounds < 1000; rounds++) {
+        const round = yield* fetcher.fetchOnce(topic, behind())
+        for (const r of round.records) if (r.offset < (ends.get(r.partition) ?? 0)) out.push(r)
+        const next = new Map(positions)
+        for (const [p, o] of round.positions) next.set(p, o)
+        positions = next
+      }
+      return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset)
     })
   )
 
