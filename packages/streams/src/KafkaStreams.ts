@@ -12,14 +12,18 @@
 
 import * as os from "node:os"
 import * as Admin from "@eddy/core/client/Admin"
-import { Context, Effect, FiberSet, Layer, Scope, Stream, SubscriptionRef } from "effect"
+import { Cause, Context, Deferred, Effect, FiberSet, Layer, Scope, Stream, SubscriptionRef } from "effect"
 import * as AppState from "./internal/runtime/appState.js"
+import * as GlobalThread from "./internal/runtime/GlobalThread.js"
 import { setUp } from "./internal/runtime/internalTopics.js"
 import { processId as readProcessId } from "./internal/runtime/processId.js"
 import type { RestoreListener } from "./internal/runtime/restore.js"
 import * as StreamThread from "./internal/runtime/StreamThread.js"
+import { keyValueView } from "./internal/store/ReadOnlyView.js"
+import type { TimestampedStore } from "./internal/store/TimestampedStore.js"
 import * as StreamsConfig from "./StreamsConfig.js"
 import { StreamsFatalError } from "./StreamsError.js"
+import type { ReadOnlyKeyValueStore } from "./state/KeyValueStore.js"
 import type { Topology } from "./topology/Topology.js"
 
 /** The application's states. */
@@ -42,6 +46,10 @@ export interface KafkaStreams {
   readonly states: Stream.Stream<State>
   /** The tasks (`<subtopology>_<partition>`) this instance's threads run, sorted. */
   readonly activeTasks: Effect.Effect<ReadonlyArray<string>>
+  /** A global table's store (loaded before the threads start, then kept up to date), typed by its serdes. */
+  readonly globalKeyValueStore: <K, V>(
+    name: string
+  ) => Effect.Effect<ReadOnlyKeyValueStore<K, V>, Cause.NoSuchElementException>
   /** Creates internal topics and starts the stream threads (fails if the topology cannot run). */
   readonly start: Effect.Effect<void, StreamsFatalError>
   /** Commits and stops every thread; the state ends NOT_RUNNING. */
@@ -79,6 +87,7 @@ export const make = <R>(
     let model = AppState.initial
     const fibers = yield* FiberSet.make()
     const threadTasks = new Map<number, ReadonlyArray<string>>()
+    const globalStores = new Map<string, TimestampedStore<unknown, unknown>>()
 
     const signal = (event: AppState.Event): Effect.Effect<void> =>
       lock.withPermits(1)(
@@ -141,6 +150,21 @@ export const make = <R>(
       )
       const pid = yield* readProcessId(config["state.dir"] ?? `${os.tmpdir()}/kafka-streams`, applicationId)
       yield* signal({ _tag: "Start", threads })
+      if (topology.globalStores.length > 0) {
+        // global tables are loaded before any stream thread runs
+        const ready = yield* Deferred.make<void, unknown>()
+        yield* FiberSet.run(
+          fibers,
+          Effect.scoped(GlobalThread.run(topology as Topology<unknown>, config, partitions, ready, globalStores)).pipe(
+            Effect.catchAllCause((cause) =>
+              Effect.zipRight(Deferred.failCause(ready, cause), Effect.forkIn(shutdownOnError(cause), scope))
+            )
+          )
+        )
+        yield* Deferred.await(ready).pipe(
+          Effect.mapError((cause) => new StreamsFatalError({ message: "Cannot load the global stores", cause }))
+        )
+      }
       const params = {
         threads,
         processId: pid,
@@ -168,6 +192,15 @@ export const make = <R>(
       applicationId,
       state: SubscriptionRef.get(ref),
       activeTasks: Effect.sync(() => [...threadTasks.values()].flat().sort()),
+      globalKeyValueStore: <K, V>(name: string) =>
+        Effect.suspend(() => {
+          const store = globalStores.get(name)
+          const spec = topology.stores.get(name)
+          if (store === undefined || spec === undefined) {
+            return Effect.fail(new Cause.NoSuchElementException(`No loaded global store ${name}`))
+          }
+          return Effect.succeed(keyValueView<K, V>(store as never, spec.keySerde, spec.valueSerde))
+        }),
       states: ref.changes,
       start,
       close

@@ -85,4 +85,43 @@ describe("KafkaStreams on a broker", () => {
       }),
     60_000
   )
+
+  it.scopedLive(
+    "a global table is loaded before the threads start and then follows its topic",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ countries: 3, visits: 1 })
+        const countries = Topic.make("countries", { key: Schema.String, value: Schema.NullOr(Schema.String) })
+        yield* producer.sendBatch(countries, [
+          { key: "fr", value: "France", partition: 0 },
+          { key: "it", value: "Italy", partition: 1 },
+          { key: "es", value: "Spain", partition: 2 },
+          { key: "it", value: null, partition: 1 }
+        ])
+        const builder = StreamsBuilder.make()
+        builder.globalTable(countries, {}, materializedAs("countries-store"))
+        builder.stream(Topic.make("visits", { key: Schema.String, value: Schema.String })).foreach(() => {})
+        const app = yield* KafkaStreams.make(yield* builder.build, {
+          "application.id": "globals",
+          "bootstrap.servers": bootstrap,
+          "state.dir": mkdtempSync(join(tmpdir(), "streams-")),
+          ...fastGroup
+        })
+        yield* app.start
+        const store = yield* app.globalKeyValueStore<string, string>("countries-store")
+        assert.deepStrictEqual(
+          [...store.all()],
+          [
+            { key: "es", value: "Spain" },
+            { key: "fr", value: "France" }
+          ]
+        )
+        yield* producer.send(countries, { key: "de", value: "Germany", partition: 0 })
+        yield* waitUntil(
+          "the new row",
+          Effect.sync(() => store.get("de") === "Germany")
+        )
+      }),
+    60_000
+  )
 })
