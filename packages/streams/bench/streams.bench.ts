@@ -35,7 +35,7 @@ const committedTotal = (admin: Admin.Admin, group: string) =>
 
 const waitCommitted = (admin: Admin.Admin, group: string) =>
   Effect.gen(function* () {
-    while ((yield* committedTotal(admin, group).pipe(Effect.orElseSucceed(() => 0))) < RECORDS) yield* Effect.sleep(20)
+    while ((yield* committedTotal(admin, group).pipe(Effect.orElseSucceed(() => 0))) < RECORDS) yield* Effect.sleep(50)
   })
 
 const handWritten = (bootstrap: string, admin: Admin.Admin, run: number) =>

@@ -3,6 +3,7 @@
  * stores and emits), 4-byte `Integer`, `Double`, and the re-exported string/bytes/schema serdes.
  */
 import * as Topic from "@eddy/core/client/Topic"
+import { readInt64, writeInt64 } from "./internal/store/ValueAndTimestamp.js"
 
 type Serde<A> = Topic.Serde<A>
 
@@ -10,12 +11,12 @@ type Serde<A> = Topic.Serde<A>
 export const long: Serde<number> = {
   encode: (n) => {
     const out = new Uint8Array(8)
-    new DataView(out.buffer).setBigInt64(0, BigInt(n))
+    writeInt64(out, 0, n)
     return out
   },
   decode: (b) => {
     if (b === null || b.length !== 8) throw new Error(`Long serde: expected 8 bytes, got ${b?.length ?? "null"}`)
-    return Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0))
+    return readInt64(b, 0)
   }
 }
 

@@ -74,3 +74,23 @@ describe("TimestampedStore", () => {
     assert.ok(cache.bytes <= cache.maxBytes)
   })
 })
+
+describe("int64 without BigInt", () => {
+  it("round-trips timestamps and Long values, negative ones too, as Kafka's big-endian int64", () => {
+    for (const n of [
+      0,
+      1,
+      -1,
+      1_733_000_000_000,
+      -1_733_000_000_000,
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+      4294967296,
+      -4294967296
+    ]) {
+      const bytes = Serdes.long.encode(n)!
+      assert.strictEqual(new DataView(bytes.buffer).getBigInt64(0), BigInt(n))
+      assert.strictEqual(Serdes.long.decode(bytes), n)
+    }
+  })
+})
