@@ -124,4 +124,59 @@ describe("KafkaStreams on a broker", () => {
       }),
     60_000
   )
+
+  it.scopedLive(
+    "a failing thread: REPLACE_THREAD reprocesses the record in a new thread; SHUTDOWN_CLIENT ends in ERROR",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ jobs: 1, done: 1 })
+        const jobs = Topic.make("jobs", { key: Schema.String, value: Schema.String })
+        const done = Topic.make("done", { key: Schema.String, value: Schema.String })
+        let failures = 0
+        const builder = StreamsBuilder.make()
+        builder
+          .stream(jobs)
+          .mapValues((v) => {
+            if (v === "flaky" && failures++ === 0) throw new Error("first attempt fails")
+            if (v === "poison") throw new Error("always fails")
+            return v.toUpperCase()
+          })
+          .to(done)
+        const topology = yield* builder.build
+        const base = {
+          "bootstrap.servers": bootstrap,
+          "commit.interval.ms": 100,
+          "state.dir": mkdtempSync(join(tmpdir(), "streams-")),
+          ...fastGroup
+        }
+        const replacing = yield* KafkaStreams.make(topology, {
+          ...base,
+          "application.id": "replace",
+          "uncaught.exception.handler": () => "REPLACE_THREAD"
+        })
+        yield* replacing.start
+        yield* producer.send(jobs, { key: "1", value: "flaky" })
+        yield* waitUntil(
+          "the flaky job done by a new thread",
+          Effect.map(readAll(bootstrap, done, 1), (rs) => rs.some((r) => r.value === "FLAKY"))
+        )
+        assert.strictEqual(failures, 2)
+        yield* replacing.close
+
+        const seen: Array<string> = []
+        const failing = yield* KafkaStreams.make(
+          topology,
+          { ...base, "application.id": "shutdown" },
+          { onStateChange: (s) => Effect.sync(() => seen.push(s)) }
+        )
+        yield* failing.start
+        yield* producer.send(jobs, { key: "2", value: "poison" })
+        yield* waitUntil(
+          "ERROR",
+          Effect.map(failing.state, (s) => s === "ERROR")
+        )
+        assert.deepStrictEqual(seen.slice(-2), ["PENDING_ERROR", "ERROR"])
+      }),
+    60_000
+  )
 })
