@@ -22,7 +22,16 @@ export interface CacheEntry {
 
 const overhead = 64
 const sizeOf = (e: CacheEntry) => e.key.length + (e.value?.length ?? 0) + overhead
-const idOf = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1")
+let lastKey: Uint8Array | undefined
+let lastId = ""
+/** The map key of a key's bytes (the last one is remembered: a get and a put of one key follow each other). */
+const idOf = (key: Uint8Array) => {
+  if (key !== lastKey) {
+    lastId = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1")
+    lastKey = key
+  }
+  return lastId
+}
 
 /** One store's part of the cache. */
 export class NamedCache {

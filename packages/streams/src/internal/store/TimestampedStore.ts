@@ -46,9 +46,16 @@ export class TimestampedStore<K, V> {
     this.listener = listener
   }
 
+  // processors read a key, then write it: the last key's bytes are kept (never mutated by any layer)
+  private lastKey: K | undefined = undefined
+  private lastKeyBytes: Uint8Array | undefined = undefined
+
   private keyBytes(key: K): Uint8Array {
+    if (this.lastKeyBytes !== undefined && key === this.lastKey) return this.lastKeyBytes
     const bytes = this.keySerde.encode(key)
     if (bytes === null) throw new Error(`State store ${this.name}: a key serialized to null`)
+    this.lastKey = key
+    this.lastKeyBytes = bytes
     return bytes
   }
 
