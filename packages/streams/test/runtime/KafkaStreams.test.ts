@@ -179,4 +179,40 @@ describe("KafkaStreams on a broker", () => {
       }),
     60_000
   )
+
+  it.scopedLive(
+    "KafkaStreams.layer starts the application with the layer and closes it with the layer's scope",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ "layer-in": 1, "layer-out": 1 })
+        const inTopic = Topic.make("layer-in", { key: Schema.String, value: Schema.String })
+        const outTopic = Topic.make("layer-out", { key: Schema.String, value: Schema.String })
+        const builder = StreamsBuilder.make()
+        builder
+          .stream(inTopic)
+          .mapValues((v) => `${v}!`)
+          .to(outTopic)
+        const layer = KafkaStreams.layer(yield* builder.build, {
+          "application.id": "layered",
+          "bootstrap.servers": bootstrap,
+          "commit.interval.ms": 100,
+          "state.dir": mkdtempSync(join(tmpdir(), "streams-")),
+          ...fastGroup
+        })
+        const final = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const app = yield* KafkaStreams.KafkaStreamsTag
+            yield* KafkaStreams.awaitState(app, "RUNNING")
+            yield* producer.send(inTopic, { key: "k", value: "hi" })
+            yield* waitUntil(
+              "the output",
+              Effect.map(readAll(bootstrap, outTopic, 1), (rs) => rs.some((r) => r.value === "hi!"))
+            )
+            return app
+          }).pipe(Effect.provide(layer))
+        )
+        assert.strictEqual(yield* final.state, "NOT_RUNNING")
+      }),
+    60_000
+  )
 })
