@@ -282,7 +282,13 @@ export const run = (p: ThreadParams) =>
     const onRevoked = (tps: ReadonlyArray<Consumer.TopicPartition>): Effect.Effect<void, unknown> =>
       Effect.gen(function* () {
         yield* p.signal({ _tag: "ThreadRebalancing", thread: p.index })
-        yield* commit
+        const committed = yield* Effect.either(commit)
+        if (committed._tag === "Left") {
+          // the tasks' state may be ahead of the committed offsets: drop it, the next owner restores
+          for (const entry of [...tasks.values()]) yield* apply(entry, "corrupted")
+          p.reportTasks(p.index, [])
+          return yield* Effect.fail(committed.left)
+        }
         const revoked = new Set(tps.map((tp) => taskKey(subtopologyOfTopic.get(tp.topic)?.id ?? -1, tp.partition)))
         for (const [key, entry] of [...tasks]) if (revoked.has(key)) yield* apply(entry, "revoked")
         p.reportTasks(p.index, [])
