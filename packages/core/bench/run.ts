@@ -1,35 +1,42 @@
 /**
- * `npm run bench`: runs every `packages/core/bench/*.bench.ts` and `packages/streams/bench/*.bench.ts`
- * module in sequence (each exports `run(): Promise<void>` and prints its own tables). An optional argument
- * filters modules by name: `npm run bench -- recordbatch`.
+ * `npm run bench`: runs every `packages/*/bench/*.bench.ts` module in sequence (each exports
+ * `run(): Promise<void>` and prints its own tables). An optional argument filters modules by name:
+ * `npm run bench -- recordbatch`.
  */
 import { existsSync, readdirSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
-const here = dirname(fileURLToPath(import.meta.url))
-const dirs = [here, join(here, "../../streams/bench")].filter((d) => existsSync(d))
+const dir = dirname(fileURLToPath(import.meta.url))
 const filter = process.argv[2]
-const modules = dirs
-  .flatMap((dir) => readdirSync(dir).map((file) => ({ dir, file })))
-  .filter(({ file }) => file.endsWith(".bench.ts"))
-  .filter(({ file }) => filter === undefined || file.includes(filter))
-  .sort((a, b) => a.file.localeCompare(b.file))
+// this package's benches, then the other packages' (packages/<name>/bench/*.bench.ts)
+const packagesDir = join(dir, "..", "..")
+const benchDirs = [
+  dir,
+  ...readdirSync(packagesDir)
+    .map((p) => join(packagesDir, p, "bench"))
+    .filter((d) => d !== dir && existsSync(d))
+]
+const modules = benchDirs
+  .flatMap((d) => readdirSync(d).map((f) => join(d, f)))
+  .filter((f) => f.endsWith(".bench.ts"))
+  .filter((f) => filter === undefined || basename(f).includes(filter))
+  .sort((a, b) => basename(a).localeCompare(basename(b)))
 
 if (modules.length === 0) {
   console.error(`no benchmark matches ${JSON.stringify(filter)}`)
   process.exitCode = 1
 }
 
-for (const { dir, file } of modules) {
-  const mod = (await import(pathToFileURL(join(dir, file)).href)) as { run?: () => Promise<void> }
+for (const file of modules) {
+  const mod = (await import(pathToFileURL(file).href)) as { run?: () => Promise<void> }
   if (typeof mod.run !== "function") {
     console.error(`${file}: exports no run()`)
     process.exitCode = 1
     continue
   }
-  console.log(`\n## ${file.replace(/\.bench\.ts$/, "")}\n`)
+  console.log(`\n## ${basename(file).replace(/\.bench\.ts$/, "")}\n`)
   const started = performance.now()
   await mod.run()
-  console.log(`\n(${file}: ${((performance.now() - started) / 1000).toFixed(1)} s)`)
+  console.log(`\n(${basename(file)}: ${((performance.now() - started) / 1000).toFixed(1)} s)`)
 }

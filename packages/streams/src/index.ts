@@ -1,5 +1,16 @@
 /**
- * @eddy/streams: a Kafka-Streams-like DSL over Eddy's public client. The DSL lands with the streams
- * issue of the roadmap (docs/architecture.md); this package holds its place in the workspace.
+ * @eddy/streams: a Kafka-Streams-like DSL and runtime over Eddy's public client. Build a topology with
  */
-export {}
+
+export { KGroupedStream } from "./dsl/KGroupedStream.js"
+export { KGroupedTable } from "./dsl/KGroupedTable.js"
+export { BranchedKStream, KStream } from "./dsl/KStream.js"
+export { KTable } from "./dsl/KTable.js"
+export * as Options from "./dsl/Options.js"
+export * as StreamsBuilder from "./dsl/StreamsBuilder.js"
+export * as KafkaStreams from "./KafkaStreams.js"
+export * as Serdes from "./Serdes.js"
+export * as StreamsError from "./StreamsError.js"
+export * as TopologyTestDriver from "./TopologyTestDriver.js"
+export * as Topology from "./topology/Topology.js"
+export { TopologyError } from "./topology/TopologyError.js"

@@ -83,6 +83,12 @@ export interface ConsumerConfig extends Fetcher.FetcherConfig {
   readonly onPartitionsAssigned?: (partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>
   /** Runs before partitions are given up (after their consumed offsets are committed). */
   readonly onPartitionsRevoked?: (partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>
+  /**
+   * Commit consumed offsets before partitions are revoked and when the scope closes. Default true. With
+   * false (and `enable.auto.commit` false) the consumer never commits on its own, as the Java client with
+   * auto-commit off: a runtime that commits in `onPartitionsRevoked` (or in a transaction) owns every commit.
+   */
+  readonly commitConsumedOnRevoke?: boolean
 }
 
 /** The consumer's own defaults. */
@@ -292,6 +298,7 @@ export const makeWith = (
     const heartbeatMs = config["heartbeat.interval.ms"] ?? defaults["heartbeat.interval.ms"]
     const maxPollMs = config["max.poll.interval.ms"] ?? defaults["max.poll.interval.ms"]
     const autoCommit = config["enable.auto.commit"] ?? defaults["enable.auto.commit"]
+    const commitOnRevoke = config.commitConsumedOnRevoke ?? true
     const autoCommitMs = config["auto.commit.interval.ms"] ?? defaults["auto.commit.interval.ms"]
     const reset = config["auto.offset.reset"] ?? Fetcher.defaults["auto.offset.reset"]
     const maxWaitMs = config["fetch.max.wait.ms"] ?? Fetcher.defaults["fetch.max.wait.ms"]
@@ -506,7 +513,7 @@ export const makeWith = (
     const revoke = (tps: ReadonlyArray<TopicPartition>, commitFirst: boolean) =>
       Effect.gen(function* () {
         if (tps.length === 0) return
-        if (commitFirst) {
+        if (commitFirst && commitOnRevoke) {
           yield* commitOffsets(consumedOffsets(tps)).pipe(
             Effect.timeout(Duration.millis(resolved["default.api.timeout.ms"])),
             Effect.catchAll((e) => Effect.logWarning(`commit before revocation failed: ${String(e)}`))

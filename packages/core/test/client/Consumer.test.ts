@@ -124,6 +124,26 @@ describe("Consumer", () => {
     })
   )
 
+  it.scopedLive("commitConsumedOnRevoke false: closing commits nothing the application did not commit", () =>
+    Effect.gen(function* () {
+      const { bootstrap } = yield* setup("norevoke", 2, 10)
+      const config = { ...fast(bootstrap, "g-norevoke"), "enable.auto.commit": false, commitConsumedOnRevoke: false }
+      const tps = [0, 1].map((partition) => ({ topic: "norevoke", partition }))
+      const committed = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const consumer = yield* Consumer.make(config)
+          yield* consumer.records("norevoke").pipe(Stream.take(10), Stream.runDrain)
+          yield* consumer.commitOffsets([{ topic: "norevoke", partition: 0, offset: 2 }])
+          return consumer
+        })
+      ).pipe(Effect.flatMap(() => Effect.scoped(Effect.flatMap(Consumer.make(config), (c) => c.committed(tps)))))
+      assert.deepStrictEqual(
+        committed.map((c) => c.offset),
+        [2, -1]
+      )
+    })
+  )
+
   for (const strategy of ["range", "roundrobin", "cooperative-sticky"] as const) {
     it.scopedLive(
       `two members split the partitions (${strategy}) and one takes over when the other leaves`,

@@ -1,0 +1,81 @@
+/**
+ * A request handler: one per api key (`broker/handlers/<api>.ts`), declaring the versions it serves.
+ *
+ * The connection decodes the request, runs `handle` with a {@link RequestContext}, and encodes the
+ * response in the request's version. When `handle` fails or dies, the connection asks
+ * `errorResponse` for a response carrying the error code (UNKNOWN_SERVER_ERROR for defects, which
+ * are logged); without `errorResponse` it closes the connection.
+ */
+import type { Effect } from "effect";
+import type { ReadBuffers } from "../log/BufferPool.js";
+import type * as ApiKeys from "../protocol/generated/ApiKey.js";
+import type * as BrokerConfig from "./BrokerConfig.js";
+import type { WireError } from "./BrokerError.js";
+/** The version range of one api key that the broker serves. */
+export interface ApiVersionRange {
+    readonly apiKey: number;
+    readonly minVersion: number;
+    readonly maxVersion: number;
+}
+/** What a handler knows of the broker it runs in. */
+export interface BrokerInfo {
+    readonly nodeId: number;
+    readonly clusterId: string;
+    /** The host clients are told to connect to (advertised listener). */
+    readonly host: string;
+    /** The port clients are told to connect to (the bound port when the listener asked for port 0). */
+    readonly port: number;
+    readonly rack: string | null;
+    readonly config: BrokerConfig.BrokerConfig;
+}
+/** Per-request context handed to a handler. */
+export interface RequestContext {
+    readonly apiKey: number;
+    readonly apiVersion: number;
+    readonly correlationId: number;
+    readonly clientId: string | null;
+    /** A connection id for logs: `remoteHost:remotePort-n`. */
+    readonly connectionId: string;
+    /** The `client_software_name` and version the connection sent in ApiVersions v3+, if any. */
+    readonly clientSoftware: {
+        readonly name: string;
+        readonly version: string;
+    } | undefined;
+    readonly broker: BrokerInfo;
+    /** The api keys and versions this broker serves (derived from the registered handlers). */
+    readonly apis: ReadonlyArray<ApiVersionRange>;
+    /** Set by ApiVersions v3+ to record the client's software name/version on the connection. */
+    readonly setClientSoftware: (name: string, version: string) => void;
+    /**
+     * Where log reads for this request's response land: buffers the connection gives back to its pool once
+     * the response is on the socket, so the handler must not keep the bytes beyond its response. Present
+     * for Fetch.
+     */
+    readonly readBuffers?: ReadBuffers | undefined;
+}
+/** A value a handler returns instead of a response when none must be sent (Produce with acks=0). */
+export declare const NoResponse: unique symbol;
+/** The type of {@link NoResponse}. */
+export type NoResponse = typeof NoResponse;
+/** A handler for api key `K`, needing services `R`. */
+export interface Handler<K extends ApiKeys.ApiKey, R = never> {
+    readonly apiKey: K;
+    /** Lowest version served. */
+    readonly minVersion: number;
+    /** Highest version served (at most what the generated codec supports). */
+    readonly maxVersion: number;
+    /** Serves one request. Typed failures carry a Kafka `errorCode` and go through `errorResponse`. */
+    readonly handle: (request: ApiKeys.RequestTypes[K], context: RequestContext) => Effect.Effect<ApiKeys.ResponseTypes[K] | NoResponse, unknown, R>;
+    /** A response that reports `error` for every part of the request; absent when the api has no error code. */
+    readonly errorResponse?: (request: ApiKeys.RequestTypes[K], error: WireError, context: RequestContext) => ApiKeys.ResponseTypes[K];
+}
+/** Any handler, erased for the registry. */
+export interface AnyHandler<R = never> {
+    readonly apiKey: number;
+    readonly minVersion: number;
+    readonly maxVersion: number;
+    readonly handle: (request: never, context: RequestContext) => Effect.Effect<unknown, unknown, R>;
+    readonly errorResponse?: (request: never, error: WireError, context: RequestContext) => unknown;
+}
+/** Declares a handler (identity with the types checked). */
+export declare const make: <K extends ApiKeys.ApiKey, R = never>(handler: Handler<K, R>) => Handler<K, R>;

@@ -1,0 +1,3 @@
+import * as Handler from "../Handler.js";
+import { TopicRegistry } from "../TopicRegistry.js";
+export declare const handler: Handler.Handler<20, TopicRegistry>;

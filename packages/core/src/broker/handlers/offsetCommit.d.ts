@@ -1,0 +1,3 @@
+import { GroupCoordinator } from "../GroupCoordinator.js";
+import * as Handler from "../Handler.js";
+export declare const handler: Handler.Handler<8, GroupCoordinator>;

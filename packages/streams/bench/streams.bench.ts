@@ -1,0 +1,168 @@
+/**
+ * `npm run bench -- streams`: Eddy Streams against a hand-written client loop doing the same work, on one
+ * in-process broker, 200k records of ~100 B on 4 partitions, ratios in one run:
+ * - stateless: `mapValues` + `filter` + `to` against `Consumer.batches` -> the same map/filter ->
+ *   `Producer.sendBatch` (the loop commits its offsets at the end);
+ * - keyed count (in-memory store, record cache on) against the same stateless loop;
+ * - exactly_once_v2 (commit interval 100 ms) against at_least_once, for the stateless pipeline.
+ * A run ends when the application's committed input offsets reach the input's end. Three runs; the medians
+ * of the ratios are printed last.
+ */
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Admin from "@eddy/core/client/Admin"
+import * as Consumer from "@eddy/core/client/Consumer"
+import * as Producer from "@eddy/core/client/Producer"
+import * as Topic from "@eddy/core/client/Topic"
+import { Effect, Schema, Stream } from "effect"
+import { materializedAs } from "../src/dsl/Options.js"
+import * as StreamsBuilder from "../src/dsl/StreamsBuilder.js"
+import * as KafkaStreams from "../src/KafkaStreams.js"
+import type * as StreamsConfig from "../src/StreamsConfig.js"
+import { startEddy } from "../test/runtime/util.js"
+
+const RECORDS = 200_000
+const PARTITIONS = 4
+const input = Topic.make("bench-in", { key: Schema.String, value: Schema.String })
+
+const transform = (v: string) => v.toUpperCase()
+const keep = (v: string) => v.charCodeAt(v.length - 1) % 10 !== 0
+
+const committedTotal = (admin: Admin.Admin, group: string) =>
+  Effect.map(admin.listGroupOffsets(group), (os) =>
+    os.filter((o) => o.topic === input.name).reduce((n, o) => n + Math.max(0, o.offset), 0)
+  )
+
+const waitCommitted = (admin: Admin.Admin, group: string) =>
+  Effect.gen(function* () {
+    while ((yield* committedTotal(admin, group).pipe(Effect.orElseSucceed(() => 0))) < RECORDS) yield* Effect.sleep(50)
+  })
+
+const handWritten = (bootstrap: string, admin: Admin.Admin, run: number) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const group = `loop-${run}`
+      const out = `loop-out-${run}`
+      yield* admin.createTopics([{ name: out, numPartitions: PARTITIONS }])
+      const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
+      const consumer = yield* Consumer.make({
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": false
+      })
+      const t0 = performance.now()
+      let seen = 0
+      yield* consumer.batches([input]).pipe(
+        Stream.mapEffect((b) => {
+          seen += b.records.length
+          const records = []
+          for (const r of b.records) {
+            const v = transform(r.value)
+            if (keep(v)) records.push({ key: r.key, value: v, timestamp: r.timestamp })
+          }
+          return producer.sendBatch(Topic.make(out, { key: Schema.String, value: Schema.String }), records)
+        }),
+        Stream.takeUntil(() => seen >= RECORDS),
+        Stream.runDrain
+      )
+      yield* consumer.commit
+      return (performance.now() - t0) / 1000
+    })
+  )
+
+const streamsRun = (
+  bootstrap: string,
+  admin: Admin.Admin,
+  id: string,
+  build: (b: StreamsBuilder.StreamsBuilder) => void,
+  extra: Partial<StreamsConfig.StreamsConfig> = {}
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const builder = StreamsBuilder.make()
+      build(builder)
+      const topology = yield* builder.build
+      const app = yield* KafkaStreams.make(topology, {
+        "application.id": id,
+        "bootstrap.servers": bootstrap,
+        "commit.interval.ms": 100,
+        "state.dir": mkdtempSync(join(tmpdir(), "streams-bench-")),
+        ...extra
+      })
+      const t0 = performance.now()
+      yield* app.start
+      yield* waitCommitted(admin, id)
+      return (performance.now() - t0) / 1000
+    })
+  )
+
+export const run = () =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddy
+        const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+        yield* admin.createTopics([{ name: input.name, numPartitions: PARTITIONS }])
+        const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
+        const payload = "x".repeat(90)
+        for (let i = 0; i < RECORDS; i += 10_000) {
+          yield* producer.sendBatch(
+            input,
+            Array.from({ length: 10_000 }, (_, j) => ({ key: `key-${(i + j) % 1000}`, value: `${payload}${i + j}` }))
+          )
+        }
+        const rows: Array<[string, number]> = []
+        const rate = (secs: number) => Math.round(RECORDS / secs)
+        for (let runNo = 0; runNo < 3; runNo++) {
+          const loop = yield* handWritten(bootstrap, admin, runNo)
+          const stateless = yield* streamsRun(bootstrap, admin, `stateless-${runNo}`, (b) =>
+            b
+              .stream(input)
+              .mapValues(transform)
+              .filter((_k, v) => keep(v))
+              .to(`stateless-out-${runNo}`, { keySerde: Topic.string as never, valueSerde: Topic.string as never })
+          )
+          yield* admin.createTopics([{ name: `count-out-${runNo}`, numPartitions: PARTITIONS }]).pipe(Effect.ignore)
+          const count = yield* streamsRun(bootstrap, admin, `count-${runNo}`, (b) =>
+            b
+              .stream(input)
+              .groupByKey()
+              .count(materializedAs(`counts-${runNo}`))
+              .toStream()
+              .to(`count-out-${runNo}`, { keySerde: Topic.string as never })
+          )
+          const eos = yield* streamsRun(
+            bootstrap,
+            admin,
+            `eos-${runNo}`,
+            (b) =>
+              b
+                .stream(input)
+                .mapValues(transform)
+                .filter((_k, v) => keep(v))
+                .to(`eos-out-${runNo}`, { keySerde: Topic.string as never, valueSerde: Topic.string as never }),
+            { "processing.guarantee": "exactly_once_v2" }
+          )
+          console.log(
+            `run ${runNo + 1}: loop ${rate(loop)} rec/s; stateless ${rate(stateless)} rec/s (${(loop / stateless).toFixed(2)}x); ` +
+              `keyed count ${rate(count)} rec/s (${(loop / count).toFixed(2)}x); ` +
+              `exactly_once_v2 ${rate(eos)} rec/s (${(stateless / eos).toFixed(2)}x of at_least_once)`
+          )
+          rows.push(["stateless", loop / stateless], ["count", loop / count], ["eos", stateless / eos])
+        }
+        const median = (name: string) => {
+          const xs = rows
+            .filter(([n]) => n === name)
+            .map(([, x]) => x)
+            .sort((a, b) => a - b)
+          return xs[Math.floor(xs.length / 2)]!.toFixed(2)
+        }
+        console.log(
+          `median of 3 runs: stateless ${median("stateless")}x the loop (goal >= 0.8x), keyed count ` +
+            `${median("count")}x (goal >= 0.5x), exactly_once_v2 ${median("eos")}x at_least_once`
+        )
+      })
+    )
+  )

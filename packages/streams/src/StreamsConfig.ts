@@ -1,0 +1,77 @@
+/**
+ * Configuration of a streams application under Kafka Streams' names and defaults
+ * (`application.id`, `processing.guarantee`, `commit.interval.ms`, ...), and the resolution of the
+ * defaults that depend on other settings (the commit interval under exactly-once).
+ */
+import type * as ClientConfig from "@eddy/core/client/ClientConfig"
+import type { Serde } from "./dsl/Options.js"
+import type { HandlerResponse } from "./internal/task/Task.js"
+import type { DeserializationError, ProcessingError, ProductionError } from "./StreamsError.js"
+
+/** A per-record exception handler: a named policy or a function answering "fail" or "continue". */
+export type ExceptionHandler<E> = "log-and-fail" | "log-and-continue" | ((error: E) => HandlerResponse)
+
+/** What happens when a stream thread dies (Kafka's `StreamsUncaughtExceptionHandler` answers). */
+export type UncaughtExceptionResponse = "REPLACE_THREAD" | "SHUTDOWN_CLIENT"
+
+/** Settings of a streams application (Kafka Streams' names). */
+export interface StreamsConfig {
+  /** Required: the consumer group id, prefix of internal topics and of transactional ids. */
+  readonly "application.id": string
+  readonly "bootstrap.servers"?: ClientConfig.ClientConfig["bootstrap.servers"]
+  readonly "client.id"?: string
+  /** `at_least_once` (default) or `exactly_once_v2`. */
+  readonly "processing.guarantee"?: "at_least_once" | "exactly_once_v2"
+  /** Default 30000, or 100 under exactly_once_v2. */
+  readonly "commit.interval.ms"?: number
+  readonly "num.stream.threads"?: number
+  /** Record cache size over all threads (default 10485760); 0 sends every update downstream. */
+  readonly "statestore.cache.max.bytes"?: number
+  /** Where stores keep checkpoints (default `<tmpdir>/kafka-streams`). */
+  readonly "state.dir"?: string
+  readonly "default.key.serde"?: Serde<unknown>
+  readonly "default.value.serde"?: Serde<unknown>
+  /** Replication factor of internal topics (-1: the broker's default). */
+  readonly "replication.factor"?: number
+  readonly "max.task.idle.ms"?: number
+  readonly "poll.ms"?: number
+  readonly "repartition.purge.interval.ms"?: number
+  readonly "session.timeout.ms"?: number
+  readonly "heartbeat.interval.ms"?: number
+  readonly "max.poll.interval.ms"?: number
+  readonly "transaction.timeout.ms"?: number
+  readonly "deserialization.exception.handler"?: ExceptionHandler<DeserializationError>
+  readonly "processing.exception.handler"?: ExceptionHandler<ProcessingError>
+  readonly "production.exception.handler"?: ExceptionHandler<ProductionError>
+  /** What to do when a stream thread fails (default SHUTDOWN_CLIENT). */
+  readonly "uncaught.exception.handler"?: (error: unknown) => UncaughtExceptionResponse
+}
+
+/** Kafka Streams' defaults. */
+export const defaults = {
+  "processing.guarantee": "at_least_once",
+  "commit.interval.ms": 30_000,
+  "commit.interval.ms.eos": 100,
+  "num.stream.threads": 1,
+  "statestore.cache.max.bytes": 10_485_760,
+  "replication.factor": -1,
+  "max.task.idle.ms": 0,
+  "poll.ms": 100,
+  "repartition.purge.interval.ms": 30_000,
+  "transaction.timeout.ms": 10_000
+} as const
+
+/** The commit interval in effect (100 ms under exactly_once_v2 unless set). */
+export const commitIntervalMs = (config: StreamsConfig): number =>
+  config["commit.interval.ms"] ??
+  (config["processing.guarantee"] === "exactly_once_v2"
+    ? defaults["commit.interval.ms.eos"]
+    : defaults["commit.interval.ms"])
+
+/** The handler's answer for an error. */
+export const respond = <E>(handler: ExceptionHandler<E> | undefined, error: E): HandlerResponse =>
+  handler === undefined || handler === "log-and-fail"
+    ? "fail"
+    : handler === "log-and-continue"
+      ? "continue"
+      : handler(error)

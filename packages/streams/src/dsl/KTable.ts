@@ -1,0 +1,91 @@
+/**
+ * A table (Kafka Streams' `KTable`): the latest value per key, as a stream of changes. A null value is a
+ * delete (tombstone). Operations forward each change; with a record cache in front of a store, several
+ * changes of one key between commits come out as one.
+ */
+import { constructors } from "../internal/dsl/constructors.js"
+import type { Position } from "../internal/dsl/graph.js"
+import { addStore } from "../internal/dsl/graph.js"
+import * as T from "../internal/dsl/tableProcessors.js"
+import type { ProcessorSupplier } from "../processor/Processor.js"
+import type { KeyValue } from "../processor/Record.js"
+import type { KGroupedTable } from "./KGroupedTable.js"
+import type { KStream } from "./KStream.js"
+import type { AnySerde, Grouped, Materialized, Named } from "./Options.js"
+
+/** A changelog-backed table. */
+export class KTable<K, V, R = never> {
+  /** @internal */
+  constructor(
+    readonly position: Position,
+    /** The store holding this table's rows, if it is materialized. */
+    readonly queryableStoreName: string | undefined
+  ) {}
+
+  private next<VR>(
+    prefix: string,
+    named: Named | undefined,
+    materialized: Materialized<K, VR> | undefined,
+    valueSerde: AnySerde | undefined,
+    supplier: (store: string | undefined) => ProcessorSupplier
+  ): KTable<K, VR, R> {
+    const b = this.position.builder
+    const storeName = materialized === undefined ? undefined : (materialized.storeName ?? b.newStoreName(prefix))
+    const name = named?.name ?? b.newName(prefix)
+    const keySerde = materialized?.keySerde ?? this.position.keySerde
+    const outSerde = materialized?.valueSerde ?? valueSerde
+    if (storeName !== undefined) addStore(b, storeName, materialized as never, keySerde, outSerde, `table ${name}`)
+    b.addProcessor(name, supplier(storeName), [this.position.node], storeName === undefined ? [] : [storeName])
+    return constructors.ktable(
+      { builder: b, node: name, keySerde, valueSerde: outSerde, repartitionRequired: false },
+      storeName
+    )
+  }
+
+  /** Stateless: rows for which `predicate` holds (others read as deleted). */
+  filter(predicate: (key: K, value: V) => boolean, named?: Named, materialized?: Materialized<K, V>): KTable<K, V, R> {
+    return this.next("KTABLE-FILTER-", named, materialized, this.position.valueSerde, (s) =>
+      T.tableFilter(predicate, true, s)
+    )
+  }
+
+  /** Stateless: rows for which `predicate` does not hold. */
+  filterNot(
+    predicate: (key: K, value: V) => boolean,
+    named?: Named,
+    materialized?: Materialized<K, V>
+  ): KTable<K, V, R> {
+    return this.next("KTABLE-FILTER-", named, materialized, this.position.valueSerde, (s) =>
+      T.tableFilter(predicate, false, s)
+    )
+  }
+
+  /** Stateless: a new value per row. */
+  mapValues<VR>(mapper: (value: V, key: K) => VR, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR, R> {
+    return this.next("KTABLE-MAPVALUES-", named, materialized, undefined, (s) => T.tableMapValues(mapper, s))
+  }
+
+  /** The table's changes as a stream of new values (a delete is a record with a null value). */
+  toStream(named?: Named): KStream<K, V, R> {
+    const b = this.position.builder
+    const name = named?.name ?? b.newName("KTABLE-TOSTREAM-")
+    b.addProcessor(name, T.tableToStream(undefined), [this.position.node])
+    return constructors.kstream({ ...this.position, node: name })
+  }
+
+  /** Re-groups rows by a new key and value for an aggregation with adder and subtractor (repartitions). */
+  groupBy<KR, VR>(
+    selector: (key: K, value: V) => KeyValue<KR, VR>,
+    grouped: Grouped<KR, VR> = {}
+  ): KGroupedTable<KR, VR, R> {
+    const b = this.position.builder
+    const name = grouped.name ?? b.newName("KTABLE-SELECT-")
+    b.addProcessor(name, T.tableSelect(selector), [this.position.node])
+    return constructors.kgroupedTable(
+      { builder: b, node: name, keySerde: grouped.keySerde, valueSerde: grouped.valueSerde, repartitionRequired: true },
+      grouped.name
+    )
+  }
+}
+
+constructors.ktable = (position, storeName) => new KTable(position, storeName)

@@ -1,0 +1,109 @@
+/**
+ * The DSL's option objects (Kafka Streams' `Named`, `Consumed`, `Produced`, `Grouped`, `Materialized`,
+ * `Repartitioned`, `Printed`, `Branched`): plain data that names processors, stores and internal topics and
+ * carries serdes. Serdes are `@eddy/core`'s `Topic` serdes (`Topic.string`, `Topic.schema(MySchema)`, ...).
+ */
+import type * as Topic from "@eddy/core/client/Topic"
+import type { KeyValueBytesStore } from "../state/KeyValueStore.js"
+
+/** A key or value serde. */
+export type Serde<A> = Topic.Serde<A>
+
+/** Chooses a partition for a record sent by a sink (undefined: the default murmur2 partitioner). */
+export type StreamPartitioner<K, V> = (topic: string, key: K, value: V, numPartitions: number) => number | undefined
+
+/** A processor name chosen by the user (replaces the generated `KSTREAM-<OP>-<index>`). */
+export interface Named {
+  readonly name?: string | undefined
+}
+
+/** Names a processor. */
+export const named = (name: string): Named => ({ name })
+
+/** How a source reads its topic: serdes and the source processor's name. */
+export interface Consumed<K, V> extends Named {
+  readonly keySerde?: Serde<K> | undefined
+  readonly valueSerde?: Serde<V> | undefined
+}
+
+/** Source options with serdes. */
+export const consumedWith = <K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Consumed<K, V> => ({
+  keySerde,
+  valueSerde
+})
+
+/** How a sink writes: serdes, a partitioner and the sink's name. */
+export interface Produced<K, V> extends Named {
+  readonly keySerde?: Serde<K> | undefined
+  readonly valueSerde?: Serde<V> | undefined
+  readonly partitioner?: StreamPartitioner<K, V> | undefined
+}
+
+/** Sink options with serdes. */
+export const producedWith = <K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Produced<K, V> => ({
+  keySerde,
+  valueSerde
+})
+
+/** How records are grouped: the repartition topic's name (`<name>-repartition`) and its serdes. */
+export interface Grouped<K, V> extends Named {
+  readonly keySerde?: Serde<K> | undefined
+  readonly valueSerde?: Serde<V> | undefined
+}
+
+/** Grouping options with serdes. */
+export const groupedWith = <K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Grouped<K, V> => ({
+  keySerde,
+  valueSerde
+})
+
+/** Makes the byte-level store of a state store (default: the in-memory store). */
+export type KeyValueStoreSupplier = (name: string) => KeyValueBytesStore
+
+/** A state store's name, serdes and changelog/caching switches. */
+export interface Materialized<K, V> {
+  /** The store's name; also names its changelog `<application.id>-<name>-changelog`. */
+  readonly storeName?: string | undefined
+  readonly keySerde?: Serde<K> | undefined
+  readonly valueSerde?: Serde<V> | undefined
+  /** Record cache in front of the store (default true; `statestore.cache.max.bytes` sizes it). */
+  readonly cachingEnabled?: boolean | undefined
+  /** Changelog topic for the store (default true). */
+  readonly loggingEnabled?: boolean | undefined
+  /** Extra configs of the changelog topic. */
+  readonly logConfig?: Readonly<Record<string, string>> | undefined
+  /** The byte-level store to use (default: in-memory). */
+  readonly storeSupplier?: KeyValueStoreSupplier | undefined
+}
+
+/** Materializes into a store named `storeName`. */
+export const materializedAs = <K, V>(storeName: string, options: Omit<Materialized<K, V>, "storeName"> = {}) => ({
+  ...options,
+  storeName
+})
+
+/** How a stream is repartitioned: topic name, partition count, serdes, partitioner. */
+export interface Repartitioned<K, V> extends Named {
+  readonly numberOfPartitions?: number | undefined
+  readonly keySerde?: Serde<K> | undefined
+  readonly valueSerde?: Serde<V> | undefined
+  readonly partitioner?: StreamPartitioner<K, V> | undefined
+}
+
+/** How `print` writes: a label and a line format (default `[label]: key, value`). */
+export interface Printed<K, V> extends Named {
+  readonly label?: string | undefined
+  readonly mapper?: ((key: K, value: V) => string) | undefined
+  /** Where lines go (default: `console.log`). */
+  readonly sink?: ((line: string) => void) | undefined
+}
+
+/** A branch of `split`: its name (key in the result map) and an optional chain applied to it. */
+export interface Branched<S> {
+  readonly name?: string | undefined
+  readonly chain?: ((stream: S) => S | undefined) | undefined
+}
+
+/** A serde of any type (how the untyped graph holds serdes). */
+// biome-ignore lint/suspicious/noExplicitAny: the graph is untyped; the DSL types each operation
+export type AnySerde = Serde<any>

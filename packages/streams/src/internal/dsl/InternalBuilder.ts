@@ -1,0 +1,282 @@
+/**
+ * The mutable graph behind a `StreamsBuilder`: the DSL adds named nodes, stores and internal topics here as
+ * it is called, allocating Kafka's generated names (`KSTREAM-FILTER-0000000001`) from one counter, and
+ * `build` validates the graph and compiles it to a `Topology` (serdes resolved, sub-topologies split).
+ *
+ * Invariants: names are allocated in the order Kafka allocates them, so a topology prints the same names;
+ * a mistake found while building is recorded and reported by `build`, never thrown from a DSL call.
+ */
+import { Either } from "effect"
+import type { AnySerde, KeyValueStoreSupplier, StreamPartitioner } from "../../dsl/Options.js"
+import type { ProcessorSupplier } from "../../processor/Processor.js"
+import * as InMemoryKeyValueStore from "../../state/InMemoryKeyValueStore.js"
+import * as Topology from "../../topology/Topology.js"
+import { TopologyError } from "../../topology/TopologyError.js"
+
+/** Defaults applied where the DSL has no serde. */
+export interface BuilderConfig {
+  readonly "default.key.serde"?: AnySerde | undefined
+  readonly "default.value.serde"?: AnySerde | undefined
+}
+
+interface SourceDraft {
+  readonly kind: "source"
+  readonly name: string
+  readonly topics: ReadonlyArray<string>
+  readonly keySerde: AnySerde | undefined
+  readonly valueSerde: AnySerde | undefined
+  readonly children: Array<string>
+  readonly global: boolean
+}
+
+interface ProcessorDraft {
+  readonly kind: "processor"
+  readonly name: string
+  readonly supplier: ProcessorSupplier
+  readonly stores: Array<string>
+  readonly parents: ReadonlyArray<string>
+  readonly children: Array<string>
+}
+
+interface SinkDraft {
+  readonly kind: "sink"
+  readonly name: string
+  readonly topic: string | Topology.TopicNameExtractor<unknown, unknown>
+  readonly keySerde: AnySerde | undefined
+  readonly valueSerde: AnySerde | undefined
+  readonly partitioner: StreamPartitioner<unknown, unknown> | undefined
+  readonly parents: ReadonlyArray<string>
+}
+
+type Draft = SourceDraft | ProcessorDraft | SinkDraft
+
+/** A store as the DSL declares it (serdes may still come from the defaults). */
+export interface StoreDraft {
+  readonly name: string
+  readonly keySerde: AnySerde | undefined
+  readonly valueSerde: AnySerde | undefined
+  readonly loggingEnabled: boolean
+  readonly cachingEnabled: boolean
+  readonly logConfig: Readonly<Record<string, string>>
+  readonly supplier: KeyValueStoreSupplier | undefined
+  readonly global: boolean
+  /** What the store is for, named in the missing-serde error. */
+  readonly usedBy: string
+}
+
+const pad = (n: number) => String(n).padStart(10, "0")
+
+/** The graph a StreamsBuilder grows. */
+export class InternalBuilder {
+  private index = 0
+  private readonly nodes = new Map<string, Draft>()
+  private readonly stores = new Map<string, StoreDraft>()
+  private readonly internalTopics = new Map<string, Topology.InternalTopic>()
+  private readonly sourceTopics = new Map<string, string>()
+  private readonly globalStores: Array<{ source: string; processor: string; topic: string; store: string }> = []
+  private readonly errors: Array<string> = []
+
+  constructor(readonly config: BuilderConfig) {}
+
+  /** A generated processor name: `<prefix><10-digit index>`. */
+  newName(prefix: string): string {
+    return `${prefix}${pad(this.index++)}`
+  }
+
+  /** A generated store name: `<prefix>STATE-STORE-<10-digit index>`. */
+  newStoreName(prefix: string): string {
+    return `${prefix}STATE-STORE-${pad(this.index++)}`
+  }
+
+  /** Records a build error reported by `build`. */
+  fail(message: string): void {
+    this.errors.push(message)
+  }
+
+  private addNode(node: Draft): void {
+    if (this.nodes.has(node.name)) this.fail(`Processor ${node.name} is already added (names must be unique)`)
+    this.nodes.set(node.name, node)
+    if (node.kind !== "source") {
+      for (const p of node.parents) {
+        const parent = this.nodes.get(p)
+        if (parent === undefined || parent.kind === "sink")
+          this.fail(`Parent ${p} of ${node.name} is not a source or processor`)
+        else parent.children.push(node.name)
+      }
+    }
+  }
+
+  addSource(
+    name: string,
+    topics: ReadonlyArray<string>,
+    keySerde: AnySerde | undefined,
+    valueSerde: AnySerde | undefined,
+    global = false
+  ): void {
+    if (topics.length === 0) this.fail(`Source ${name} reads no topic`)
+    for (const t of topics) {
+      if (t === "") this.fail(`Source ${name} has an empty topic name`)
+      const other = this.sourceTopics.get(t)
+      if (other !== undefined) this.fail(`Topic ${t} has already been registered by another source (${other})`)
+      this.sourceTopics.set(t, name)
+    }
+    this.addNode({ kind: "source", name, topics, keySerde, valueSerde, children: [], global })
+  }
+
+  addProcessor(
+    name: string,
+    supplier: ProcessorSupplier,
+    parents: ReadonlyArray<string>,
+    stores: ReadonlyArray<string> = []
+  ) {
+    this.addNode({ kind: "processor", name, supplier, stores: [...stores], parents, children: [] })
+  }
+
+  addSink(
+    name: string,
+    topic: string | Topology.TopicNameExtractor<unknown, unknown>,
+    parents: ReadonlyArray<string>,
+    keySerde: AnySerde | undefined,
+    valueSerde: AnySerde | undefined,
+    partitioner: StreamPartitioner<unknown, unknown> | undefined
+  ): void {
+    if (typeof topic === "string" && topic === "") this.fail(`Sink ${name} has no topic (a sink to nothing)`)
+    if (topic === undefined || topic === null) this.fail(`Sink ${name} has no topic (a sink to nothing)`)
+    this.addNode({ kind: "sink", name, topic, keySerde, valueSerde, partitioner, parents })
+  }
+
+  addStore(store: StoreDraft): void {
+    if (this.stores.has(store.name))
+      this.fail(`State store ${store.name} is already added (store names must be unique)`)
+    this.stores.set(store.name, store)
+  }
+
+  connectStore(processor: string, store: string): void {
+    const node = this.nodes.get(processor)
+    if (node?.kind === "processor" && !node.stores.includes(store)) node.stores.push(store)
+  }
+
+  addInternalTopic(topic: Topology.InternalTopic): void {
+    if (this.internalTopics.has(topic.name))
+      this.fail(`Internal topic ${topic.name} is already used (name the operation)`)
+    this.internalTopics.set(topic.name, topic)
+  }
+
+  addGlobalStore(source: string, processor: string, topic: string, store: string): void {
+    this.globalStores.push({ source, processor, topic, store })
+  }
+
+  /** Validates the graph and compiles it. */
+  build<R>(): Either.Either<Topology.Topology<R>, TopologyError> {
+    const errors = [...this.errors]
+    const keyDefault = this.config["default.key.serde"]
+    const valueDefault = this.config["default.value.serde"]
+    const serde = (s: AnySerde | undefined, side: "key" | "value", what: string): AnySerde => {
+      const resolved = s ?? (side === "key" ? keyDefault : valueDefault)
+      if (resolved !== undefined) return resolved
+      errors.push(
+        `No ${side} serde for ${what}: give one (Topic, Consumed, Produced, Grouped, Materialized or Repartitioned) or set default.${side}.serde`
+      )
+      return { encode: () => null, decode: () => null }
+    }
+    if (![...this.nodes.values()].some((n) => n.kind === "source"))
+      errors.push("Topology has no source: add a stream or table")
+    const nodes = new Map<string, Topology.Node>()
+    for (const n of this.nodes.values()) {
+      if (n.kind === "source") {
+        const what = `source ${n.name} (topics ${n.topics.join(", ")})`
+        nodes.set(n.name, {
+          ...n,
+          keySerde: serde(n.keySerde, "key", what),
+          valueSerde: serde(n.valueSerde, "value", what)
+        })
+      } else if (n.kind === "sink") {
+        const what = `sink ${n.name}`
+        nodes.set(n.name, {
+          ...n,
+          keySerde: serde(n.keySerde, "key", what),
+          valueSerde: serde(n.valueSerde, "value", what)
+        })
+      } else nodes.set(n.name, n)
+      if (n.kind === "processor") {
+        for (const s of n.stores) if (!this.stores.has(s)) errors.push(`Processor ${n.name} uses unknown store ${s}`)
+      }
+    }
+    const stores = new Map<string, Topology.StoreSpec>()
+    for (const s of this.stores.values()) {
+      const what = `store ${s.name} (${s.usedBy})`
+      stores.set(s.name, {
+        name: s.name,
+        keySerde: serde(s.keySerde, "key", what),
+        valueSerde: serde(s.valueSerde, "value", what),
+        loggingEnabled: s.loggingEnabled && !s.global,
+        cachingEnabled: s.cachingEnabled,
+        logConfig: s.logConfig,
+        supplier: s.supplier ?? InMemoryKeyValueStore.make,
+        global: s.global
+      })
+    }
+    if (errors.length > 0) return Either.left(new TopologyError({ message: errors.join("; "), errors }))
+    const internalTopics = new Map(this.internalTopics)
+    for (const s of stores.values()) {
+      if (!s.loggingEnabled) continue
+      const name = Topology.changelogTopicName(s.name)
+      internalTopics.set(name, {
+        name,
+        kind: "changelog",
+        numberOfPartitions: undefined,
+        configs: { "cleanup.policy": "compact", ...s.logConfig }
+      })
+    }
+    const { subtopologies, globalStores } = this.split()
+    return Either.right(Topology.make<R>({ nodes, stores, internalTopics, subtopologies, globalStores }))
+  }
+
+  /** Splits nodes into sub-topologies: connected by edges or a shared store, numbered by sorted source name. */
+  private split(): { subtopologies: Array<Topology.Subtopology>; globalStores: Array<Topology.GlobalStore> } {
+    const root = new Map<string, string>()
+    const find = (x: string): string => {
+      let r = x
+      while (root.get(r) !== r) r = root.get(r)!
+      root.set(x, r)
+      return r
+    }
+    const union = (a: string, b: string) => root.set(find(a), find(b))
+    for (const name of this.nodes.keys()) root.set(name, name)
+    const storeOwner = new Map<string, string>()
+    for (const n of this.nodes.values()) {
+      if (n.kind !== "source") for (const p of n.parents) union(n.name, p)
+      if (n.kind === "processor") {
+        for (const s of n.stores) {
+          const owner = storeOwner.get(s)
+          if (owner === undefined) storeOwner.set(s, n.name)
+          else union(n.name, owner)
+        }
+      }
+    }
+    const globalSources = new Set(this.globalStores.map((g) => g.source))
+    const sources = [...this.nodes.values()].filter((n): n is SourceDraft => n.kind === "source")
+    sources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const groupId = new Map<string, number>()
+    for (const s of sources) if (!groupId.has(find(s.name))) groupId.set(find(s.name), groupId.size)
+    const subtopologies: Array<Topology.Subtopology> = []
+    const globalStores: Array<Topology.GlobalStore> = []
+    for (const [r, id] of groupId) {
+      const members = [...this.nodes.values()].filter((n) => find(n.name) === r)
+      const srcs = members.filter((n): n is SourceDraft => n.kind === "source")
+      if (srcs.some((s) => globalSources.has(s.name))) {
+        const g = this.globalStores.find((x) => find(x.source) === r)!
+        globalStores.push({ id, ...g })
+        continue
+      }
+      subtopologies.push({
+        id,
+        nodes: members.map((n) => n.name),
+        sources: srcs.map((s) => s.name),
+        sourceTopics: srcs.flatMap((s) => s.topics),
+        stores: [...new Set(members.flatMap((n) => (n.kind === "processor" ? n.stores : [])))]
+      })
+    }
+    return { subtopologies, globalStores }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Helpers shared by the DSL classes: the position of a stream or table in the builder's graph, repartition
+ * topics and stores as Kafka names them.
+ */
+import type { AnySerde, Materialized, StreamPartitioner } from "../../dsl/Options.js"
+import type { InternalBuilder } from "./InternalBuilder.js"
+import * as P from "./statelessProcessors.js"
+
+/** Where a stream or table is: the node its next operation attaches to, and what is known of its records. */
+export interface Position {
+  readonly builder: InternalBuilder
+  readonly node: string
+  readonly keySerde: AnySerde | undefined
+  readonly valueSerde: AnySerde | undefined
+  /** A key-changing operation happened since the last repartition: a keyed stateful one must repartition. */
+  readonly repartitionRequired: boolean
+}
+
+/** Kafka's internal topic configs of a repartition topic: delete policy, infinite retention. */
+export const repartitionConfigs = {
+  "cleanup.policy": "delete",
+  "retention.ms": "-1",
+  "segment.bytes": "52428800"
+}
+
+/**
+ * Adds `<prefix>-repartition`: a sink to it (after a null-key filter for grouped streams) and a source from
+ * it, named `<prefix>-repartition-{filter,sink,source}` when the user named the operation, else generated
+ * in Kafka's order (sink, filter, source). Returns the new source's name.
+ */
+export const addRepartition = (
+  pos: Position,
+  options: {
+    readonly prefix: string
+    readonly userNamed: boolean
+    readonly nullKeyFilter: boolean
+    readonly keySerde: AnySerde | undefined
+    readonly valueSerde: AnySerde | undefined
+    readonly numberOfPartitions?: number | undefined
+    readonly partitioner?: StreamPartitioner<unknown, unknown> | undefined
+  }
+): string => {
+  const b = pos.builder
+  const topic = options.prefix.endsWith("-repartition") ? options.prefix : `${options.prefix}-repartition`
+  let sink: string
+  let filter: string | undefined
+  let source: string
+  if (options.userNamed) {
+    filter = options.nullKeyFilter ? `${topic}-filter` : undefined
+    sink = `${topic}-sink`
+    source = `${topic}-source`
+  } else {
+    sink = b.newName("KSTREAM-SINK-")
+    filter = options.nullKeyFilter ? b.newName("KSTREAM-FILTER-") : undefined
+    source = b.newName("KSTREAM-SOURCE-")
+  }
+  b.addInternalTopic({
+    name: topic,
+    kind: "repartition",
+    numberOfPartitions: options.numberOfPartitions,
+    configs: repartitionConfigs
+  })
+  let parent = pos.node
+  if (filter !== undefined) {
+    b.addProcessor(filter, P.nullKeyFilter, [parent])
+    parent = filter
+  }
+  b.addSink(sink, topic, [parent], options.keySerde, options.valueSerde, options.partitioner)
+  b.addSource(source, [topic], options.keySerde, options.valueSerde)
+  return source
+}
+
+/** Declares a materialized key-value store. */
+export const addStore = (
+  b: InternalBuilder,
+  name: string,
+  materialized: Materialized<unknown, unknown> | undefined,
+  keySerde: AnySerde | undefined,
+  valueSerde: AnySerde | undefined,
+  usedBy: string,
+  global = false
+): void =>
+  b.addStore({
+    name,
+    keySerde: materialized?.keySerde ?? keySerde,
+    valueSerde: materialized?.valueSerde ?? valueSerde,
+    loggingEnabled: materialized?.loggingEnabled ?? true,
+    cachingEnabled: materialized?.cachingEnabled ?? true,
+    logConfig: materialized?.logConfig ?? {},
+    supplier: materialized?.storeSupplier,
+    global,
+    usedBy
+  })

@@ -1,0 +1,382 @@
+/**
+ * A stream thread: a fiber with its own group Consumer (group = application.id) and Producer, running the
+ * tasks of the partitions the group assigns it. It pulls one partition's batch at a time, runs each record
+ * through its task, and commits every `commit.interval.ms`: caches flush, outputs are sent and acknowledged,
+ * then the input offsets commit (at_least_once) or outputs, changelog writes and offsets commit in one
+ * transaction (exactly_once_v2, one transactional producer per thread, KIP-447 group metadata).
+ *
+ * Invariants: processing, commits and rebalance callbacks run one at a time (a one-permit semaphore); the
+ * consumer never commits on its own (`commitConsumedOnRevoke: false`), so committed offsets only ever cover
+ * records whose effects were sent (and, under exactly-once, committed with them); a task processes records
+ * only once its stores are restored; a revoked task is committed before it is suspended; an exactly-once
+ * commit that fails ends the thread with `TaskMigrated` (its tasks may be ahead of the committed offsets),
+ * and the supervisor starts a fresh thread that restores them.
+ */
+
+import type * as Admin from "@eddy/core/client/Admin"
+import * as Consumer from "@eddy/core/client/Consumer"
+import * as Fetcher from "@eddy/core/client/Fetcher"
+import * as Producer from "@eddy/core/client/Producer"
+import type * as Topic from "@eddy/core/client/Topic"
+import { Clock, type Context, Data, Duration, Effect, Schedule, Stream } from "effect"
+import type { Step } from "../../processor/Processor.js"
+import * as StreamsConfig from "../../StreamsConfig.js"
+import type { DeserializationError, ProcessingError } from "../../StreamsError.js"
+import { ProductionError } from "../../StreamsError.js"
+import * as Topology from "../../topology/Topology.js"
+import { RecordCache } from "../store/RecordCache.js"
+import { type OutputRecord, Task } from "../task/Task.js"
+import type * as AppState from "./appState.js"
+import { type RestoreListener, restoreStore } from "./restore.js"
+import * as TaskState from "./taskState.js"
+
+/** An exactly-once commit failed: the thread's tasks may be ahead of the committed offsets. */
+export class TaskMigrated extends Data.TaggedError("TaskMigrated")<{ readonly cause: unknown }> {}
+
+/** What a thread gets from its application. */
+export interface ThreadParams {
+  readonly index: number
+  readonly threads: number
+  readonly processId: string
+  readonly topology: Topology.Topology<unknown>
+  readonly config: StreamsConfig.StreamsConfig
+  readonly context: Context.Context<never>
+  readonly partitions: ReadonlyMap<string, number>
+  readonly admin: Admin.Admin
+  readonly signal: (event: AppState.Event) => Effect.Effect<void>
+  /** Reports the thread's running tasks (`<subtopology>_<partition>`) after each assignment change. */
+  readonly reportTasks: (thread: number, tasks: ReadonlyArray<string>) => void
+  readonly restoreListener: RestoreListener | undefined
+}
+
+interface Entry {
+  readonly task: Task
+  state: TaskState.TaskState
+  /** Next offset to commit per source topic-partition key. */
+  readonly offsets: Map<string, { topic: string; partition: number; offset: number }>
+}
+
+const OUTPUT_FLUSH_RECORDS = 10_000
+
+/** Runs the thread until it is interrupted (graceful: the consumer's close commits) or fails. */
+export const run = (p: ThreadParams) =>
+  Effect.gen(function* () {
+    const { topology, config } = p
+    const applicationId = config["application.id"]
+    const eos = config["processing.guarantee"] === "exactly_once_v2"
+    const commitMs = StreamsConfig.commitIntervalMs(config)
+    const purgeMs = config["repartition.purge.interval.ms"] ?? StreamsConfig.defaults["repartition.purge.interval.ms"]
+    const base = {
+      "bootstrap.servers": config["bootstrap.servers"] ?? "localhost:9092",
+      "client.id": `${config["client.id"] ?? applicationId}-StreamThread-${p.index}`
+    }
+    const isolation = eos ? ("read_committed" as const) : ("read_uncommitted" as const)
+    const producer = yield* Producer.make({
+      ...base,
+      "linger.ms": 5,
+      ...(eos
+        ? {
+            "transactional.id": `${applicationId}-${p.processId}-${p.index}`,
+            "transaction.timeout.ms":
+              config["transaction.timeout.ms"] ?? StreamsConfig.defaults["transaction.timeout.ms"]
+          }
+        : {})
+    })
+    const fetcher = yield* Fetcher.make({ ...base, "isolation.level": isolation })
+    const lock = yield* Effect.makeSemaphore(1)
+    const clock = yield* Effect.clock
+    const cacheBytes = config["statestore.cache.max.bytes"] ?? StreamsConfig.defaults["statestore.cache.max.bytes"]
+    const cache = cacheBytes > 0 ? new RecordCache(Math.floor(cacheBytes / p.threads)) : undefined
+    const tasks = new Map<string, Entry>()
+    // the consumer is made last (its callbacks use everything above); commits reach it through here
+    const member: { consumer: Consumer.Consumer | undefined } = { consumer: undefined }
+    const outputs: Array<OutputRecord> = []
+    const warnings: Array<string> = []
+    let lastCommit = clock.unsafeCurrentTimeMillis()
+    let lastPurge = lastCommit
+    const purgeable = new Map<string, { topic: string; partition: number; offset: number }>()
+    const repartitionTopics = new Set(
+      [...topology.internalTopics.values()]
+        .filter((t) => t.kind === "repartition")
+        .map((t) => Topology.resolveTopic(topology, applicationId, t.name))
+    )
+    const sourceTopics = topology.subtopologies.flatMap((s) =>
+      s.sourceTopics.map((t) => Topology.resolveTopic(topology, applicationId, t))
+    )
+    const subtopologyOfTopic = new Map<string, Topology.Subtopology>()
+    for (const s of topology.subtopologies) {
+      for (const t of s.sourceTopics) subtopologyOfTopic.set(Topology.resolveTopic(topology, applicationId, t), s)
+    }
+    const taskKey = (sub: number, partition: number) => `${sub}_${partition}`
+
+    const runStep = (step: () => Step): Effect.Effect<void, unknown> =>
+      Effect.suspend(() => {
+        const s = step()
+        return s === undefined ? Effect.void : (Effect.provide(s, p.context) as Effect.Effect<void, unknown>)
+      })
+
+    const logWarnings = Effect.suspend(() =>
+      Effect.forEach(warnings.splice(0), (w) => Effect.logWarning(w), { discard: true })
+    )
+
+    /** Sends buffered outputs in order, grouped into runs per topic; completes when all are acknowledged. */
+    const sendOutputs = Effect.suspend(() => {
+      const batch = outputs.splice(0)
+      const runs: Array<{ topic: string; records: Array<OutputRecord> }> = []
+      for (const r of batch) {
+        const last = runs[runs.length - 1]
+        if (last !== undefined && last.topic === r.topic) last.records.push(r)
+        else runs.push({ topic: r.topic, records: [r] })
+      }
+      return Effect.forEach(
+        runs,
+        (run) =>
+          producer
+            .sendBatch(
+              run.topic,
+              run.records.map((r) => ({
+                key: r.key,
+                value: r.value,
+                timestamp: r.timestamp,
+                headers: r.headers,
+                ...(r.partition === undefined ? {} : { partition: r.partition })
+              }))
+            )
+            .pipe(
+              Effect.catchAll((cause) => {
+                const error = new ProductionError({
+                  topic: run.topic,
+                  message: `Cannot send to ${run.topic}: ${String(cause)}`,
+                  cause
+                })
+                return StreamsConfig.respond(config["production.exception.handler"], error) === "continue" && !eos
+                  ? Effect.logWarning(`${error.message} (skipped by the production exception handler)`)
+                  : Effect.fail(error)
+              })
+            ),
+        { concurrency: "unbounded", discard: true }
+      )
+    })
+
+    const pendingOffsets = () => {
+      const out: Array<{ topic: string; partition: number; offset: number }> = []
+      for (const e of tasks.values()) {
+        for (const o of e.offsets.values()) out.push(o)
+        e.offsets.clear()
+      }
+      return out
+    }
+
+    const purge = (offsets: ReadonlyArray<{ topic: string; partition: number; offset: number }>) =>
+      Effect.suspend(() => {
+        for (const o of offsets) if (repartitionTopics.has(o.topic)) purgeable.set(`${o.topic}:${o.partition}`, o)
+        const now = clock.unsafeCurrentTimeMillis()
+        if (purgeable.size === 0 || now - lastPurge < purgeMs) return Effect.void
+        lastPurge = now
+        const requests = [...purgeable.values()]
+        purgeable.clear()
+        return p.admin
+          .deleteRecords(requests)
+          .pipe(Effect.catchAll((e) => Effect.logDebug(`purging repartition topics failed: ${String(e)}`)))
+      })
+
+    /** Flushes every running task's caches, sends outputs and commits offsets (in a transaction under EOS). */
+    const commit: Effect.Effect<void, unknown> = Effect.gen(function* () {
+      for (const e of tasks.values()) if (e.state === "RUNNING") yield* runStep(() => e.task.commit())
+      const offsets = pendingOffsets()
+      if (eos) {
+        if (outputs.length > 0 || offsets.length > 0) {
+          yield* producer
+            .transaction(
+              Effect.gen(function* () {
+                yield* sendOutputs
+                if (offsets.length > 0) {
+                  yield* producer.sendOffsetsToTransaction(offsets, {
+                    groupId: applicationId,
+                    generationId: member.consumer!.generationId(),
+                    memberId: member.consumer!.memberId(),
+                    groupInstanceId: null
+                  })
+                }
+              })
+            )
+            .pipe(Effect.mapError((cause) => new TaskMigrated({ cause })))
+        }
+      } else {
+        yield* sendOutputs
+        if (offsets.length > 0) {
+          yield* member
+            .consumer!.commitOffsets(offsets)
+            .pipe(
+              Effect.catchAll((e) => Effect.logWarning(`commit of ${applicationId} failed (will retry): ${String(e)}`))
+            )
+        }
+      }
+      lastCommit = clock.unsafeCurrentTimeMillis()
+      yield* purge(offsets)
+    })
+
+    const apply = (entry: Entry, event: TaskState.TaskEvent): Effect.Effect<void, unknown> =>
+      Effect.gen(function* () {
+        const next = TaskState.step(entry.state, event)
+        entry.state = next.state
+        for (const action of next.actions) {
+          if (action === "restore") {
+            for (const [name, store] of entry.task.stores) {
+              const spec = topology.stores.get(name)!
+              if (!spec.loggingEnabled) continue
+              const topic = Topology.resolveTopic(topology, applicationId, Topology.changelogTopicName(name))
+              yield* restoreStore(fetcher, topic, entry.task.id.partition, store, p.restoreListener)
+            }
+            yield* apply(entry, "restored")
+          } else if (action === "closeClean" || action === "closeDirty") {
+            entry.task.close()
+            tasks.delete(taskKey(entry.task.id.subtopology, entry.task.id.partition))
+          }
+        }
+      })
+
+    const newTask = (sub: Topology.Subtopology, partition: number): Entry => ({
+      task: new Task(
+        { subtopology: sub.id, partition },
+        {
+          applicationId,
+          topology,
+          nodes: sub.nodes,
+          stores: sub.stores,
+          cache,
+          collect: (r) => void outputs.push(r),
+          now: () => clock.unsafeCurrentTimeMillis(),
+          partitionsOf: (t) => p.partitions.get(t),
+          onDeserializationError: (e: DeserializationError) =>
+            StreamsConfig.respond(config["deserialization.exception.handler"], e),
+          onProcessingError: (e: ProcessingError) => StreamsConfig.respond(config["processing.exception.handler"], e),
+          warn: (m) => void warnings.push(m)
+        }
+      ),
+      state: "CREATED",
+      offsets: new Map()
+    })
+
+    const onAssigned = (tps: ReadonlyArray<Consumer.TopicPartition>): Effect.Effect<void, unknown> =>
+      Effect.gen(function* () {
+        const wanted = new Map<string, { sub: Topology.Subtopology; partition: number }>()
+        for (const tp of tps) {
+          const sub = subtopologyOfTopic.get(tp.topic)
+          if (sub !== undefined) wanted.set(taskKey(sub.id, tp.partition), { sub, partition: tp.partition })
+        }
+        for (const [key, entry] of [...tasks]) if (!wanted.has(key)) yield* apply(entry, "unassigned")
+        for (const [key, { sub, partition }] of wanted) {
+          const existing = tasks.get(key)
+          if (existing !== undefined) yield* apply(existing, "reassigned")
+          else {
+            const entry = newTask(sub, partition)
+            tasks.set(key, entry)
+            yield* apply(entry, "assigned")
+          }
+        }
+        p.reportTasks(p.index, [...tasks.keys()].sort())
+        yield* p.signal({ _tag: "ThreadRunning", thread: p.index })
+      })
+
+    const onRevoked = (tps: ReadonlyArray<Consumer.TopicPartition>): Effect.Effect<void, unknown> =>
+      Effect.gen(function* () {
+        yield* p.signal({ _tag: "ThreadRebalancing", thread: p.index })
+        const committed = yield* Effect.either(commit)
+        if (committed._tag === "Left") {
+          // the tasks' state may be ahead of the committed offsets: drop it, the next owner restores
+          for (const entry of [...tasks.values()]) yield* apply(entry, "corrupted")
+          p.reportTasks(p.index, [])
+          return yield* Effect.fail(committed.left)
+        }
+        const revoked = new Set(tps.map((tp) => taskKey(subtopologyOfTopic.get(tp.topic)?.id ?? -1, tp.partition)))
+        for (const [key, entry] of [...tasks]) if (revoked.has(key)) yield* apply(entry, "revoked")
+        p.reportTasks(p.index, [])
+      })
+
+    const consumer: Consumer.Consumer = yield* Consumer.make({
+      ...base,
+      "group.id": applicationId,
+      "enable.auto.commit": false,
+      commitConsumedOnRevoke: false,
+      "auto.offset.reset": "earliest",
+      "isolation.level": isolation,
+      "fetch.max.wait.ms": config["poll.ms"] ?? StreamsConfig.defaults["poll.ms"],
+      ...(config["session.timeout.ms"] === undefined ? {} : { "session.timeout.ms": config["session.timeout.ms"] }),
+      ...(config["heartbeat.interval.ms"] === undefined
+        ? {}
+        : { "heartbeat.interval.ms": config["heartbeat.interval.ms"] }),
+      ...(config["max.poll.interval.ms"] === undefined
+        ? {}
+        : { "max.poll.interval.ms": config["max.poll.interval.ms"] }),
+      onPartitionsAssigned: (tps) =>
+        lock
+          .withPermits(1)(onAssigned(tps))
+          .pipe(Effect.catchAllCause((c) => Effect.logError("task assignment failed", c))),
+      onPartitionsRevoked: (tps) =>
+        lock
+          .withPermits(1)(onRevoked(tps))
+          .pipe(Effect.catchAllCause((c) => Effect.logError("commit on revocation failed", c)))
+    }).pipe(Effect.orDie)
+    member.consumer = consumer
+
+    const processRecords = (
+      entry: Entry,
+      records: ReadonlyArray<Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>>,
+      from: number
+    ): Effect.Effect<void, unknown> =>
+      Effect.suspend(() => {
+        for (let i = from; i < records.length; i++) {
+          const r = records[i]!
+          let step: Step
+          try {
+            step = entry.task.process(r)
+          } catch (e) {
+            return Effect.fail(e)
+          }
+          entry.offsets.set(`${r.topic}:${r.partition}`, {
+            topic: r.topic,
+            partition: r.partition,
+            offset: r.offset + 1
+          })
+          if (step !== undefined) {
+            const async = Effect.provide(step, p.context) as Effect.Effect<void, unknown>
+            return Effect.zipRight(async, processRecords(entry, records, i + 1))
+          }
+        }
+        return Effect.void
+      })
+
+    const processBatch = (batch: Consumer.ConsumerBatch<Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>>) =>
+      Effect.gen(function* () {
+        const sub = subtopologyOfTopic.get(batch.topic)
+        const entry = sub === undefined ? undefined : tasks.get(taskKey(sub.id, batch.partition))
+        if (entry === undefined || entry.state !== "RUNNING") {
+          return yield* Effect.dieMessage(`no running task for ${batch.topic}-${batch.partition}`)
+        }
+        yield* processRecords(entry, batch.records, 0)
+        yield* logWarnings
+        const now = yield* Clock.currentTimeMillis
+        if (now - lastCommit >= commitMs || outputs.length >= OUTPUT_FLUSH_RECORDS) {
+          if (!eos && now - lastCommit < commitMs) yield* sendOutputs
+          else yield* commit
+        }
+      })
+
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        for (const e of tasks.values()) e.task.close()
+        tasks.clear()
+      })
+    )
+    // commits also come due while no record arrives (outputs and caches wait for them)
+    const committer = lock
+      .withPermits(1)(
+        Effect.suspend(() => (clock.unsafeCurrentTimeMillis() - lastCommit >= commitMs ? commit : Effect.void))
+      )
+      .pipe(Effect.repeat(Schedule.spaced(Duration.millis(Math.max(10, Math.min(commitMs, 1000) / 2)))))
+    const processing = consumer
+      .batches(sourceTopics)
+      .pipe(Stream.runForEach((batch) => lock.withPermits(1)(processBatch(batch))))
+    yield* Effect.raceFirst(processing, Effect.zipRight(committer, Effect.never))
+  })

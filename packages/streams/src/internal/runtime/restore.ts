@@ -1,0 +1,48 @@
+/**
+ * Restores a task's logged stores from their changelog partitions before the task processes records: every
+ * record from the start of the partition to its end (read_committed under exactly-once, so aborted writes
+ * are skipped), written straight into the byte store.
+ */
+
+import type * as Fetcher from "@eddy/core/client/Fetcher"
+import * as Topic from "@eddy/core/client/Topic"
+import { Duration, Effect } from "effect"
+import type { TimestampedStore } from "../store/TimestampedStore.js"
+
+/** Restore progress reported to a restore listener. */
+export interface RestoreListener {
+  readonly onRestoreStart?: (topic: string, partition: number, store: string, start: number, end: number) => void
+  readonly onBatchRestored?: (topic: string, partition: number, store: string, batchEnd: number, count: number) => void
+  readonly onRestoreEnd?: (topic: string, partition: number, store: string, total: number) => void
+}
+
+/** Replays `topic`'s `partition` into `store`; returns the number of records restored. */
+export const restoreStore = (
+  fetcher: Fetcher.Fetcher,
+  topic: string,
+  partition: number,
+  store: TimestampedStore<unknown, unknown>,
+  listener: RestoreListener = {}
+) =>
+  Effect.gen(function* () {
+    const raw = Topic.raw(topic)
+    const start = (yield* fetcher.resolveOffsets(topic, [{ partition, offset: "earliest" }])).get(partition) ?? 0
+    const end = (yield* fetcher.resolveOffsets(topic, [{ partition, offset: "latest" }])).get(partition) ?? 0
+    listener.onRestoreStart?.(topic, partition, store.name, start, end)
+    let position = start
+    let total = 0
+    while (position < end) {
+      const round = yield* fetcher.fetchOnce(raw, new Map([[partition, position]]))
+      for (const r of round.records) {
+        if (r.offset >= end) break
+        if (r.key !== null) store.restore(r.key, r.value, r.timestamp)
+        total++
+      }
+      const next = round.positions.get(partition) ?? position
+      if (next === position && round.records.length === 0) yield* Effect.sleep(Duration.millis(50))
+      else listener.onBatchRestored?.(topic, partition, store.name, next, round.records.length)
+      position = next
+    }
+    listener.onRestoreEnd?.(topic, partition, store.name, total)
+    return total
+  })

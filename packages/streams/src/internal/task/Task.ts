@@ -1,0 +1,242 @@
+/**
+ * A task: one partition's instance of a sub-topology (or of a global store's nodes). It owns its processors
+ * and stores and runs one record at a time through them: the source decodes, processors forward
+ * synchronously, sinks encode and hand records to the collector (the thread's producer or the test
+ * driver), and logged stores hand their writes to the collector as changelog records.
+ *
+ * Invariants: `streamTime` is the largest timestamp processed (-1 before any); `currentNode` names the
+ * processor running (for error reports); a record's returned Effect completes before the caller passes the
+ * next record; `commit` flushes the record caches of the task's stores (forwarding their updates) before
+ * the caller commits offsets.
+ */
+
+import type * as Topic from "@eddy/core/client/Topic"
+import { Cause, Effect } from "effect"
+import { forEachStep } from "../../processor/internal/step.js"
+import type { Processor, ProcessorContext, RecordMetadata, Step, TaskId } from "../../processor/Processor.js"
+import { taskIdString } from "../../processor/Processor.js"
+import type { StreamRecord } from "../../processor/Record.js"
+import { DeserializationError, messageOf, ProcessingError } from "../../StreamsError.js"
+import * as Topology from "../../topology/Topology.js"
+import type { RecordCache } from "../store/RecordCache.js"
+import { TimestampedStore } from "../store/TimestampedStore.js"
+
+/** A record a task produces: to a sink topic or a changelog (partition fixed for changelogs). */
+export interface OutputRecord {
+  readonly topic: string
+  readonly partition: number | undefined
+  readonly key: Uint8Array | null
+  readonly value: Uint8Array | null
+  readonly timestamp: number
+  readonly headers: Topic.ConsumerRecord<unknown, unknown>["headers"]
+}
+
+/** What to do with a record that failed (the exception handlers' answer). */
+export type HandlerResponse = "fail" | "continue"
+
+/** Everything a task needs from its thread or driver. */
+export interface TaskParams {
+  readonly applicationId: string
+  readonly topology: Topology.Topology<unknown>
+  /** Node names of the task's sub-topology (or global store). */
+  readonly nodes: ReadonlyArray<string>
+  readonly stores: ReadonlyArray<string>
+  readonly cache: RecordCache | undefined
+  readonly collect: (record: OutputRecord) => void
+  readonly now: () => number
+  /** Partition count of an output topic (for custom partitioners), if known. */
+  readonly partitionsOf: (topic: string) => number | undefined
+  readonly onDeserializationError: (e: DeserializationError) => HandlerResponse
+  readonly onProcessingError: (e: ProcessingError) => HandlerResponse
+  /** Messages of records skipped by a log-and-continue handler. */
+  readonly warn: (message: string) => void
+}
+
+interface RuntimeNode {
+  readonly name: string
+  processor: Processor
+}
+
+/** A running task. */
+export class Task {
+  streamTime = -1
+  currentNode = ""
+  private current: RecordMetadata | undefined = undefined
+  private readonly nodes = new Map<string, RuntimeNode>()
+  readonly stores = new Map<string, TimestampedStore<unknown, unknown>>()
+  private readonly sourcesByTopic = new Map<string, Topology.SourceNode>()
+  private readonly idString: string
+
+  constructor(
+    readonly id: TaskId,
+    private readonly params: TaskParams
+  ) {
+    this.idString = taskIdString(id)
+    const { topology, applicationId } = params
+    for (const name of params.stores) {
+      const spec = topology.stores.get(name)!
+      const changelog = spec.loggingEnabled
+        ? this.changelogWriter(Topology.resolveTopic(topology, applicationId, Topology.changelogTopicName(name)))
+        : undefined
+      const cache = spec.cachingEnabled ? params.cache : undefined
+      this.stores.set(
+        name,
+        new TimestampedStore(name, spec.supplier(name), spec.keySerde, spec.valueSerde, changelog, cache)
+      )
+    }
+    for (const name of params.nodes) this.nodes.set(name, { name, processor: { process: () => undefined } })
+    for (const name of params.nodes) {
+      const node = topology.nodes.get(name)!
+      const runtime = this.nodes.get(name)!
+      if (node.kind === "source") {
+        for (const t of node.topics) this.sourcesByTopic.set(Topology.resolveTopic(topology, applicationId, t), node)
+        runtime.processor = { process: (r) => this.forward(node.children, r) }
+      } else if (node.kind === "sink") runtime.processor = this.sinkProcessor(node)
+      else runtime.processor = node.supplier(this.contextFor(node))
+    }
+  }
+
+  private changelogWriter(topic: string) {
+    const partition = this.id.partition
+    return (key: Uint8Array, value: Uint8Array | null, timestamp: number) =>
+      this.params.collect({ topic, partition, key, value, timestamp, headers: [] })
+  }
+
+  private forward(children: ReadonlyArray<string>, record: StreamRecord<unknown, unknown>): Step {
+    if (children.length === 1) {
+      const child = this.nodes.get(children[0]!)!
+      this.currentNode = child.name
+      return child.processor.process(record)
+    }
+    return forEachStep(children, (name) => {
+      const child = this.nodes.get(name)!
+      this.currentNode = child.name
+      return child.processor.process(record)
+    })
+  }
+
+  private contextFor(node: Topology.ProcessorNode): ProcessorContext {
+    return {
+      taskId: this.id,
+      applicationId: this.params.applicationId,
+      forward: (record, childName) => {
+        if (childName === undefined) return this.forward(node.children, record)
+        if (!node.children.includes(childName)) throw new Error(`${node.name} has no child ${childName}`)
+        return this.forward([childName], record)
+      },
+      getStateStore: <S>(name: string) => {
+        if (!node.stores.includes(name)) throw new Error(`Processor ${node.name} has no access to state store ${name}`)
+        return this.stores.get(name) as S
+      },
+      recordMetadata: () => this.current,
+      currentStreamTimeMs: () => this.streamTime,
+      currentSystemTimeMs: () => this.params.now()
+    }
+  }
+
+  private sinkProcessor(node: Topology.SinkNode): Processor {
+    const { topology, applicationId } = this.params
+    const fixed =
+      typeof node.topic === "string" ? Topology.resolveTopic(topology, applicationId, node.topic) : undefined
+    return {
+      process: (r) => {
+        const topic =
+          fixed ??
+          (node.topic as Topology.TopicNameExtractor<unknown, unknown>)(r.key, r.value, {
+            topic: this.current?.topic
+          })
+        let partition: number | undefined
+        if (node.partitioner !== undefined) {
+          const n = this.params.partitionsOf(topic)
+          if (n !== undefined) partition = node.partitioner(topic, r.key, r.value, n)
+        }
+        this.params.collect({
+          topic,
+          partition,
+          key: r.key === null ? null : node.keySerde.encode(r.key),
+          value: r.value === null ? null : node.valueSerde.encode(r.value),
+          timestamp: r.timestamp,
+          headers: r.headers
+        })
+        return undefined
+      }
+    }
+  }
+
+  /** Topics (full names) this task's sources read. */
+  get sourceTopics(): ReadonlyArray<string> {
+    return [...this.sourcesByTopic.keys()]
+  }
+
+  private processingError(cause: unknown, meta: RecordMetadata): ProcessingError {
+    return new ProcessingError({
+      taskId: this.idString,
+      topic: meta.topic,
+      partition: meta.partition,
+      offset: meta.offset,
+      processor: this.currentNode,
+      message: `Processor ${this.currentNode} failed on ${meta.topic}-${meta.partition}@${meta.offset}: ${messageOf(cause)}`,
+      cause
+    })
+  }
+
+  private onProcessingFailure(cause: unknown, meta: RecordMetadata): void {
+    const error = this.processingError(cause, meta)
+    if (this.params.onProcessingError(error) === "fail") throw error
+    this.params.warn(`${error.message} (skipped by the processing exception handler)`)
+  }
+
+  /**
+   * Processes one input record. Throws (synchronously) or fails (the returned Effect) with a
+   * `DeserializationError` or `ProcessingError` when the handler answers "fail".
+   */
+  process(record: Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>): Step {
+    const source = this.sourcesByTopic.get(record.topic)
+    if (source === undefined) throw new Error(`Task ${this.idString} has no source for topic ${record.topic}`)
+    const meta: RecordMetadata = { topic: record.topic, partition: record.partition, offset: record.offset }
+    let key: unknown
+    let value: unknown
+    try {
+      key = record.key === null ? null : source.keySerde.decode(record.key)
+      value = record.value === null ? null : source.valueSerde.decode(record.value)
+    } catch (cause) {
+      const error = new DeserializationError({
+        taskId: this.idString,
+        ...meta,
+        message: `Cannot deserialize ${record.topic}-${record.partition}@${record.offset}: ${messageOf(cause)}`
+      })
+      if (this.params.onDeserializationError(error) === "fail") throw error
+      this.params.warn(`${error.message} (skipped by the deserialization exception handler)`)
+      return undefined
+    }
+    this.current = meta
+    if (record.timestamp > this.streamTime) this.streamTime = record.timestamp
+    this.currentNode = source.name
+    const input: StreamRecord<unknown, unknown> = { key, value, timestamp: record.timestamp, headers: record.headers }
+    let step: Step
+    try {
+      step = this.forward(source.children, input)
+    } catch (cause) {
+      this.onProcessingFailure(cause, meta)
+      return undefined
+    }
+    if (step === undefined) return undefined
+    return Effect.catchAllCause(step, (cause) =>
+      Effect.try({
+        try: () => this.onProcessingFailure(Cause.squash(cause), meta),
+        catch: (e) => e
+      })
+    )
+  }
+
+  /** Flushes the task's record caches (their updates go downstream) and stores: the first half of a commit. */
+  commit(): Step {
+    return forEachStep([...this.stores.values()], (s) => s.flush())
+  }
+
+  /** Closes processors and stores. */
+  close(): void {
+    for (const n of this.nodes.values()) n.processor.close?.()
+    for (const s of this.stores.values()) s.close()
+  }
+}

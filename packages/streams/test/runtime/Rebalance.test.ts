@@ -1,0 +1,82 @@
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Topic from "@eddy/core/client/Topic"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Schema, Scope } from "effect"
+import { materializedAs } from "../../src/dsl/Options.js"
+import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
+import * as KafkaStreams from "../../src/KafkaStreams.js"
+import * as Serdes from "../../src/Serdes.js"
+import { fastGroup, readAll, setup, waitUntil } from "./util.js"
+
+const events = Topic.make("events", { key: Schema.String, value: Schema.String })
+const counts = Topic.make("event-counts", { key: Schema.String, value: Serdes.long })
+
+const topology = () => {
+  const builder = StreamsBuilder.make()
+  builder.stream(events).groupByKey().count(materializedAs("per-key")).toStream().to(counts)
+  return builder.build
+}
+
+describe("KafkaStreams: two instances", () => {
+  it.scopedLive(
+    "split the tasks of a 4-partition input; when one leaves the other takes its tasks and restores their state",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ events: 4, "event-counts": 4 })
+        const t = yield* topology()
+        const config = (dir: string) => ({
+          "application.id": "split",
+          "bootstrap.servers": bootstrap,
+          "commit.interval.ms": 100,
+          "state.dir": mkdtempSync(join(tmpdir(), dir)),
+          ...fastGroup
+        })
+        const a = yield* KafkaStreams.make(t, config("a-"))
+        yield* a.start
+        yield* KafkaStreams.awaitState(a, "RUNNING")
+        assert.deepStrictEqual(yield* a.activeTasks, ["0_0", "0_1", "0_2", "0_3"])
+
+        const bScope = yield* Scope.make()
+        const b = yield* KafkaStreams.make(t, config("b-")).pipe(Scope.extend(bScope))
+        yield* b.start
+        yield* waitUntil(
+          "the tasks to be split",
+          Effect.map(Effect.all([a.activeTasks, b.activeTasks]), ([x, y]) => x.length === 2 && y.length === 2)
+        )
+        assert.deepStrictEqual([...(yield* a.activeTasks), ...(yield* b.activeTasks)].sort(), [
+          "0_0",
+          "0_1",
+          "0_2",
+          "0_3"
+        ])
+
+        const keys = Array.from({ length: 16 }, (_, i) => `k${i}`)
+        const send = (round: number) =>
+          producer.sendBatch(
+            events,
+            keys.map((key) => ({ key, value: `r${round}` }))
+          )
+        yield* send(1)
+        yield* send(2)
+        const allAt = (n: number) =>
+          Effect.map(readAll(bootstrap, counts, 4), (rs) => {
+            const m = new Map<string, number>()
+            for (const r of rs) m.set(r.key!, r.value)
+            return keys.every((k) => m.get(k) === n)
+          })
+        yield* waitUntil("counts of 2", allAt(2))
+
+        yield* Scope.close(bScope, Exit.void)
+        yield* waitUntil(
+          "a to own every task",
+          Effect.map(a.activeTasks, (ts) => ts.length === 4)
+        )
+        yield* send(3)
+        // the moved tasks restored their counts from the changelog: 3, not 1
+        yield* waitUntil("counts of 3", allAt(3))
+      }),
+    90_000
+  )
+})
