@@ -3,8 +3,8 @@
  * (key: customer, value: an order as JSON), keeps each customer's order count and total in a store, and
  * writes every update to `order-totals`. Start a broker with `npm start`, then:
  *
- *   node --import tsx examples/order-totals.ts        # sends sample orders, prints the totals, exits
- *   node --import tsx examples/order-totals.ts run    # runs the application until stopped (prints its states)
+ *   npm run build && node examples/dist/order-totals.js        # sends sample orders, prints the totals, exits
+ *   npm run build && node examples/dist/order-totals.js run    # runs the application until stopped (prints its states)
  *
  * `EDDY_BOOTSTRAP` (default localhost:9092) and `STATE_DIR` override the broker address and state directory.
  */

@@ -3,7 +3,7 @@
  * a repartition topic keyed by word) and writes every count to `word-counts`. Start a broker with
  * `npm start`, then:
  *
- *   node --import tsx examples/word-count.ts
+ *   npm run build && node examples/dist/word-count.js
  *
  * It sends a few lines, prints the counts once they arrive and exits. `EDDY_BOOTSTRAP` (default
  * localhost:9092) overrides the broker address.

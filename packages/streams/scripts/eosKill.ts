@@ -4,7 +4,7 @@
  * catch up and checks, reading with read_committed, that every customer's count and total in
  * `order-totals` and in the store's changelog equal the reference (each order counted exactly once).
  *
- *   node --import tsx packages/streams/scripts/eosKill.ts 100
+ *   npm run build && node --conditions=@eddy/source --import tsx packages/streams/scripts/eosKill.ts 100
  *
  * The CI test (test/runtime/ExactlyOnce.test.ts) runs a few rounds of the same loop.
  */
@@ -30,7 +30,7 @@ const changelog = Topic.make("order-totals-app-totals-changelog", { key: Schema.
 /** Starts the example in `run` mode; resolves once it prints RUNNING. */
 const startApp = (env: Record<string, string>) =>
   Effect.async<ChildProcess, Error>((resume) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "examples", "order-totals.ts"), "run"], {
+    const child = spawn(process.execPath, [path.join(root, "examples", "dist", "order-totals.js"), "run"], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]

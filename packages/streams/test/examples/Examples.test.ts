@@ -1,5 +1,5 @@
 /**
- * The examples at the repository root run as child processes (`node --import tsx examples/<name>.ts`)
+ * The examples at the repository root run as child processes (`node examples/dist/<name>.js`, built by `npm run build`, which `npm test` runs first)
  * against an in-process broker, as a user runs them against `npm start`'s.
  */
 import { spawn } from "node:child_process"
@@ -16,7 +16,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..",
 /** Runs an example to its end; resolves with its exit code and stdout. */
 export const runExample = (name: string, env: Record<string, string>, args: ReadonlyArray<string> = []) =>
   Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "examples", `${name}.ts`), ...args], {
+    const child = spawn(process.execPath, [path.join(root, "examples", "dist", `${name}.js`), ...args], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]
