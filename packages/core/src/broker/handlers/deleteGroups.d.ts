@@ -1,3 +1,0 @@
-import { GroupCoordinator } from "../GroupCoordinator.js";
-import * as Handler from "../Handler.js";
-export declare const handler: Handler.Handler<42, GroupCoordinator>;

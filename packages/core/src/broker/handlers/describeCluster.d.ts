@@ -1,2 +1,0 @@
-import * as Handler from "../Handler.js";
-export declare const handler: Handler.Handler<60, never>;

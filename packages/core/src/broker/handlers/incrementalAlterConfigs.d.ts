@@ -1,3 +1,0 @@
-import * as Handler from "../Handler.js";
-import { TopicRegistry } from "../TopicRegistry.js";
-export declare const handler: Handler.Handler<44, TopicRegistry>;

@@ -1,9 +1,0 @@
-import * as Handler from "../Handler.js";
-import { ReplicaManager } from "../ReplicaManager.js";
-/** Special timestamps of ListOffsets. */
-export declare const LATEST = -1;
-export declare const EARLIEST = -2;
-export declare const MAX_TIMESTAMP = -3;
-export declare const EARLIEST_LOCAL = -4;
-export declare const LATEST_TIERED = -5;
-export declare const handler: Handler.Handler<2, ReplicaManager>;

@@ -1,3 +1,0 @@
-import * as Handler from "../Handler.js";
-import { TransactionCoordinator } from "../TransactionCoordinator.js";
-export declare const handler: Handler.Handler<66, TransactionCoordinator>;

@@ -1,4 +1,0 @@
-import { GroupCoordinator } from "../GroupCoordinator.js";
-import * as Handler from "../Handler.js";
-import { TopicRegistry } from "../TopicRegistry.js";
-export declare const handler: Handler.Handler<47, TopicRegistry | GroupCoordinator>;
