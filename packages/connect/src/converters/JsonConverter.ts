@@ -7,7 +7,7 @@ import * as CS from "../data/ConnectSchema.js"
 import * as Logical from "../data/Logical.js"
 import { DataError, Struct } from "../data/Struct.js"
 import { booleanConfig, type Converter, type ConverterConfig, NULL, type SchemaAndValue } from "./Converter.js"
-import * as Json from "./internal/json.js"
+import * as Json from "./JsonTree.js"
 
 /** JsonConverter settings with Kafka's names and defaults. */
 export interface JsonConverterOptions {

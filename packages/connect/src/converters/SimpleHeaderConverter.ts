@@ -7,7 +7,7 @@ import * as CS from "../data/ConnectSchema.js"
 import * as Logical from "../data/Logical.js"
 import { isStruct } from "../data/Struct.js"
 import type { HeaderConverter, SchemaAndValue } from "./Converter.js"
-import * as Json from "./internal/json.js"
+import * as Json from "./JsonTree.js"
 
 const quote = (s: string) => Json.stringify(s)
 

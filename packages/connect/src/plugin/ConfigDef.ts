@@ -153,6 +153,7 @@ export const className = (options: Options & { readonly default?: string | null 
 export const password = (options: Options & { readonly default?: string | null }) =>
   key<string>("PASSWORD", Schema.String, options, options.default)
 
+// biome-ignore lint/suspicious/noExplicitAny: keys of any value type
 type Keys = Readonly<Record<string, ConfigKey<any>>>
 
 /** The typed config of a definition: required and defaulted keys present, optional ones maybe null. */

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as Json from "../../src/converters/internal/json.js"
 import * as JsonConverter from "../../src/converters/JsonConverter.js"
+import * as Json from "../../src/converters/JsonTree.js"
 import * as CS from "../../src/data/ConnectSchema.js"
 import * as Logical from "../../src/data/Logical.js"
 import { DataError, Struct } from "../../src/data/Struct.js"
