@@ -1,8 +1,9 @@
 /**
- * The `eddy` command tree, built with @effect/cli: broker, topics, produce, consume, groups, perf.
+ * The `eddy` command tree, built with @effect/cli: broker, topics, produce, consume, groups, perf, connect.
  */
 import { Command } from "@effect/cli"
 import { broker } from "./commands/broker.js"
+import { connect } from "./commands/connect.js"
 import { consume } from "./commands/consume.js"
 import { groups } from "./commands/groups.js"
 import { perf } from "./commands/perf.js"
@@ -13,7 +14,9 @@ import { topics } from "./commands/topics.js"
 export const version = "0.1.0"
 
 /** The root `eddy` command. */
-export const eddy = Command.make("eddy").pipe(Command.withSubcommands([broker, topics, produce, consume, groups, perf]))
+export const eddy = Command.make("eddy").pipe(
+  Command.withSubcommands([broker, topics, produce, consume, groups, perf, connect])
+)
 
 /** Runs the command line; `argv` as in `process.argv`. */
 export const run = Command.run(eddy, { name: "eddy", version })
