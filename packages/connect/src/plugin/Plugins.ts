@@ -8,6 +8,9 @@ import { Context, Effect, Layer, Schema } from "effect"
 import * as Converters from "../converters/Converters.js"
 import * as FileStreamSink from "../file/FileStreamSink.js"
 import * as FileStreamSource from "../file/FileStreamSource.js"
+import * as FieldTransforms from "../transforms/FieldTransforms.js"
+import * as Predicates from "../transforms/Predicates.js"
+import * as RecordTransforms from "../transforms/RecordTransforms.js"
 import type { ConnectorPlugin } from "./Connector.js"
 import type { PredicatePlugin, TransformationPlugin } from "./Transformation.js"
 
@@ -71,6 +74,15 @@ const loadModule = (name: string) =>
 /** The built-in connectors. */
 export const builtinConnectors: ReadonlyArray<ConnectorPlugin> = [FileStreamSource.plugin, FileStreamSink.plugin]
 
+/** The built-in transforms (Kafka's, with their $Key/$Value variants). */
+export const builtinTransformations: ReadonlyArray<TransformationPlugin> = [
+  ...FieldTransforms.plugins,
+  ...RecordTransforms.plugins
+]
+
+/** The built-in predicates. */
+export const builtinPredicates: ReadonlyArray<PredicatePlugin> = Predicates.plugins
+
 /** Builds a registry from plugin lists. */
 export const make = (plugins: {
   readonly connectors: ReadonlyArray<ConnectorPlugin>
@@ -130,4 +142,11 @@ export const make = (plugins: {
 
 /** The registry of the built-in plugins plus `extra` connectors. */
 export const layer = (extra: ReadonlyArray<ConnectorPlugin> = []) =>
-  Layer.succeed(Plugins, make({ connectors: [...builtinConnectors, ...extra] }))
+  Layer.succeed(
+    Plugins,
+    make({
+      connectors: [...builtinConnectors, ...extra],
+      transformations: builtinTransformations,
+      predicates: builtinPredicates
+    })
+  )
