@@ -1,8 +1,8 @@
 /**
  * The worker's logger levels as `/admin/loggers` shows and sets them (log4j level names). The `root`
- * level is effective: `logger` drops Effect log entries below it.
+ * level is effective: the `logger` layer makes the installed loggers drop entries below it.
  */
-import { Effect, Logger, LogLevel, Schema } from "effect"
+import { Effect, FiberRef, HashSet, Layer, Logger, LogLevel, Schema } from "effect"
 
 /** An unknown level name. */
 export class InvalidLevel extends Schema.TaggedError<InvalidLevel>()("InvalidLevel", { message: Schema.String }) {}
@@ -39,10 +39,13 @@ export const make = (rootLevel = "INFO") => {
         return [name]
       })
     },
-    /** Effect's default logger filtered by the root level. */
-    logger: Logger.replace(
-      Logger.defaultLogger,
-      Logger.filterLogLevel(Logger.defaultLogger, (l) => LogLevel.greaterThanEqual(l, current()))
+    /** Filters every installed logger by the root level (for the layer's scope). */
+    logger: Layer.fiberRefLocallyScopedWith(FiberRef.currentLoggers, (loggers) =>
+      HashSet.map(
+        loggers,
+        (l): Logger.Logger<unknown, unknown> =>
+          Logger.filterLogLevel(l, (level) => LogLevel.greaterThanEqual(level, current()))
+      )
     )
   }
 }
