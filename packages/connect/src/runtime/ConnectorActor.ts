@@ -18,6 +18,7 @@ import * as ConnectorConfig from "./ConnectorConfig.js"
 import * as CS from "./ConnectorState.js"
 import type { OffsetStoreShape } from "./OffsetStore.js"
 import * as RecordErrors from "./RecordErrors.js"
+import * as SinkTopics from "./SinkTopics.js"
 import * as TransformChain from "./TransformChain.js"
 import * as WorkerSinkTask from "./WorkerSinkTask.js"
 import * as WorkerSourceTask from "./WorkerSourceTask.js"
@@ -57,10 +58,10 @@ export const definitionOf = (plugin: ConnectorPlugin): ConfigDef.ConfigDef =>
   ({
     ...plugin.config,
     info: [...(plugin._tag === "sink" ? ConnectorConfig.sink : ConnectorConfig.source).info, ...plugin.config.info],
-    validate: (props: Props) => [
-      ...(plugin._tag === "sink" ? ConnectorConfig.sink : ConnectorConfig.source).validate(props),
-      ...plugin.config.validate(props)
-    ]
+    validate: (props: Props) =>
+      plugin._tag === "sink"
+        ? SinkTopics.withCrossChecks(props, [...ConnectorConfig.sink.validate(props), ...plugin.config.validate(props)])
+        : [...ConnectorConfig.source.validate(props), ...plugin.config.validate(props)]
   }) as ConfigDef.ConfigDef
 
 const runTask = (
@@ -96,10 +97,12 @@ const runTask = (
     const producerProps = clientProps("producer", env.workerProps, config)
     if (h.plugin._tag === "source")
       return yield* WorkerSourceTask.run({ ...common, plugin: h.plugin, producerProps, offsets: env.offsets })
+    const topics = yield* SinkTopics.resolve(env.workerProps, config)
+    yield* SinkTopics.ensureDlq(env.workerProps, config)
     return yield* WorkerSinkTask.run({
       ...common,
       plugin: h.plugin,
-      topics: ConnectorConfig.sinkTopics(config),
+      topics,
       consumerProps: clientProps("consumer", env.workerProps, config),
       producerProps
     })
@@ -143,7 +146,12 @@ export const make = (
     yield* Effect.addFinalizer(() => FiberMap.clear(tasks).pipe(Effect.zipRight(stopConnector)))
 
     const taskConfigs = Effect.gen(function* () {
-      const configs = yield* instance!.taskConfigs(ConnectorConfig.tasksMax(config))
+      const max = ConnectorConfig.tasksMax(config)
+      const configs = yield* instance!.taskConfigs(max)
+      if (configs.length > max && config["tasks.max.enforce"]?.trim().toLowerCase() !== "false")
+        return yield* new ConnectError({
+          message: `The connector ${name} has generated ${configs.length} tasks, which is greater than ${max}, the maximum number of tasks it is configured to create.`
+        })
       const old = yield* Ref.get(handle.taskConfigs)
       const changed =
         configs.length !== old.length || configs.some((c, i) => !Equal.equals(Data.struct(c), Data.struct(old[i]!)))

@@ -54,10 +54,11 @@ describe("sink errors", () => {
         yield* worker.create("tolerant", {
           "connector.class": "FileStreamSink",
           file: out,
-          topics: "poison",
+          "topics.regex": "pois.*",
           "errors.tolerance": "all",
           "errors.log.enable": "true",
           "errors.deadletterqueue.topic.name": "dlq",
+          "errors.deadletterqueue.topic.replication.factor": "1",
           "errors.deadletterqueue.context.headers.enable": "true"
         })
         yield* eventually(Effect.sync(() => fs.existsSync(out) && fs.readFileSync(out, "utf8") === "first\nlast\n"))
