@@ -98,6 +98,7 @@ const runTask = (
     if (h.plugin._tag === "source")
       return yield* WorkerSourceTask.run({ ...common, plugin: h.plugin, producerProps, offsets: env.offsets })
     const topics = yield* SinkTopics.resolve(env.workerProps, config)
+    yield* SinkTopics.ensureTopics(env.workerProps, config, topics)
     yield* SinkTopics.ensureDlq(env.workerProps, config)
     return yield* WorkerSinkTask.run({
       ...common,

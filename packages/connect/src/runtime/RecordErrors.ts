@@ -27,6 +27,20 @@ export interface Failure {
   readonly error: unknown
 }
 
+/** A failed synchronous stage, returned (not thrown) by `attempt` so the per-record path stays synchronous. */
+export class StageFailure {
+  constructor(readonly failure: Failure) {}
+}
+
+/** Runs a synchronous stage operation; a throw becomes a StageFailure value. */
+export const attempt = <A>(stage: Stage, className: string, f: () => A): A | StageFailure => {
+  try {
+    return f()
+  } catch (error) {
+    return new StageFailure({ stage, className, error })
+  }
+}
+
 /** What to report about a record when a stage fails: its coordinates and, for sinks, its raw bytes. */
 export interface RecordContext {
   readonly description: string
@@ -75,7 +89,7 @@ export const make = (settings: ErrorSettings, connector: string, taskId: number)
     /** Runs an effectful stage operation with retries; null when the record is skipped. */
     effect: <A, E>(stage: Stage, className: string, ctx: RecordContext, f: Effect.Effect<A, E>) =>
       retrying(f).pipe(Effect.catchAll((error) => handle({ stage, className, error }, ctx))),
-    /** Reports an errant record from a sink task's `put` (always tolerated here: the task asked for it). */
+    /** Handles a failed stage: fails the task (`none`) or logs, reports and skips the record (`all`). */
     report: (failure: Failure, ctx: RecordContext) => handle(failure, ctx)
   }
 }

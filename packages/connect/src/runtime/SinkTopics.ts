@@ -1,7 +1,7 @@
 /**
  * A sink connector's topics: the `topics` list, or the topics matching `topics.regex` when a task starts
  * (Kafka's rules: exactly one of them; the DLQ topic is not one of them); and the DLQ topic, created with
- * `errors.deadletterqueue.topic.replication.factor` when missing.
+ * `errors.deadletterqueue.topic.replication.factor` when missing; missing sink topics are created too.
  */
 import * as Admin from "@eddy/core/client/Admin"
 import type * as ClientConfig from "@eddy/core/client/ClientConfig"
@@ -60,6 +60,29 @@ export const resolve = (worker: Props, config: Props) => {
     )
   )
 }
+
+/**
+ * Creates missing sink topics with the broker's default partitions and replication, as a Java consumer's
+ * metadata request auto-creates them: Eddy's consumer does not yet pick up a topic created after it joined
+ * its group, so a sink started before its source would otherwise never see its records.
+ */
+export const ensureTopics = (worker: Props, config: Props, topics: ReadonlyArray<string>) =>
+  topics.length === 0
+    ? Effect.void
+    : withAdmin(worker, config, (admin) =>
+        Effect.flatMap(admin.listTopics(), (existing) => {
+          const missing = topics.filter((t) => !existing.includes(t))
+          return missing.length === 0 ? Effect.void : admin.createTopics(missing.map((name) => ({ name })))
+        })
+      ).pipe(
+        Effect.catchIf(
+          (e) => (e as { errorName?: string }).errorName === "TOPIC_ALREADY_EXISTS",
+          () => Effect.void
+        ),
+        Effect.mapError(
+          (e) => new ConnectError({ message: `Could not create the sink topics: ${e.message}`, cause: e })
+        )
+      )
 
 /** Creates the DLQ topic when it is missing. */
 export const ensureDlq = (worker: Props, config: Props) => {

@@ -24,7 +24,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset
 } from "../plugin/Connector.js"
-import type { Failure, RecordErrors } from "./RecordErrors.js"
+import { attempt, type Failure, type RecordErrors, StageFailure } from "./RecordErrors.js"
 import type { Stage } from "./TransformChain.js"
 
 /** What a sink task runner needs. */
@@ -112,43 +112,45 @@ const makeContext = (
   return { context, rewinds, state }
 }
 
-const toSinkRecord = (p: SinkTaskParams, raw: Raw, report: (f: Failure) => Effect.Effect<void, ConnectError>) =>
-  Effect.gen(function* () {
-    const ctx = { description: `topic '${raw.topic}', partition ${raw.partition}, offset ${raw.offset}`, report }
-    const key = yield* p.errors.sync("KEY_CONVERTER", "key.converter", ctx, () =>
-      p.keyConverter.toConnectData(raw.topic, raw.key)
-    )
-    if (key === null) return null
-    const value = yield* p.errors.sync("VALUE_CONVERTER", "value.converter", ctx, () =>
-      p.valueConverter.toConnectData(raw.topic, raw.value)
-    )
-    if (value === null) return null
-    const headers = yield* p.errors.sync("HEADER_CONVERTER", "header.converter", ctx, () =>
-      raw.headers.map((h): Header => {
-        const sv = p.headerConverter.toConnectHeader(raw.topic, h.key, h.value)
-        return { key: h.key, schema: sv.schema, value: sv.value }
-      })
-    )
-    if (headers === null) return null
-    let record: SinkRecord | null = sinkRecord({
-      topic: raw.topic,
-      kafkaPartition: raw.partition,
-      kafkaOffset: raw.offset,
-      keySchema: key.schema,
-      key: key.value,
-      valueSchema: value.schema,
-      value: value.value,
-      timestamp: raw.timestamp,
-      timestampType: "CreateTime",
-      headers
-    })
-    for (const stage of p.transforms) {
-      if (record === null) break
-      const input: SinkRecord = record
-      record = yield* p.errors.sync("TRANSFORMATION", stage.className, ctx, () => stage.apply(input))
-    }
-    return record
+/** Converts and transforms one consumed record synchronously: the sink record, null when dropped, or the failure. */
+const toSinkRecord = (p: SinkTaskParams, raw: Raw): SinkRecord | null | StageFailure => {
+  const key = attempt("KEY_CONVERTER", "key.converter", () => p.keyConverter.toConnectData(raw.topic, raw.key))
+  if (key instanceof StageFailure) return key
+  const value = attempt("VALUE_CONVERTER", "value.converter", () =>
+    p.valueConverter.toConnectData(raw.topic, raw.value)
+  )
+  if (value instanceof StageFailure) return value
+  const headers =
+    raw.headers.length === 0
+      ? []
+      : attempt("HEADER_CONVERTER", "header.converter", () =>
+          raw.headers.map((h): Header => {
+            const sv = p.headerConverter.toConnectHeader(raw.topic, h.key, h.value)
+            return { key: h.key, schema: sv.schema, value: sv.value }
+          })
+        )
+  if (headers instanceof StageFailure) return headers
+  let record: SinkRecord | null = sinkRecord({
+    topic: raw.topic,
+    kafkaPartition: raw.partition,
+    kafkaOffset: raw.offset,
+    keySchema: key.schema,
+    key: key.value,
+    valueSchema: value.schema,
+    value: value.value,
+    timestamp: raw.timestamp,
+    timestampType: "CreateTime",
+    headers
   })
+  for (const stage of p.transforms) {
+    if (record === null) return null
+    const input: SinkRecord = record
+    const out = attempt("TRANSFORMATION", stage.className, () => stage.apply(input))
+    if (out instanceof StageFailure) return out
+    record = out
+  }
+  return record
+}
 
 const putWithRetry = (task: SinkTask, records: ReadonlyArray<SinkRecord>, state: { timeoutMs: number }) =>
   task.put(records).pipe(
@@ -280,9 +282,14 @@ export const run = (p: SinkTaskParams) =>
         Effect.gen(function* () {
           const records: Array<SinkRecord> = []
           for (const raw of batch.records) {
-            const record = yield* toSinkRecord(p, raw, (f) => sendToDlq(raw, f))
-            if (record !== null) {
-              rawOf.set(record, raw)
+            const record = toSinkRecord(p, raw)
+            if (record instanceof StageFailure)
+              yield* p.errors.report(record.failure, {
+                description: `topic '${raw.topic}', partition ${raw.partition}, offset ${raw.offset}`,
+                report: (f) => sendToDlq(raw, f)
+              })
+            else if (record !== null) {
+              if (reporter !== null) rawOf.set(record, raw)
               records.push(record)
             }
           }

@@ -9,13 +9,13 @@
  */
 import * as Producer from "@eddy/core/client/Producer"
 import type * as Topic from "@eddy/core/client/Topic"
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect, Fiber, Queue, Schedule, type Scope } from "effect"
 import type { Converter, HeaderConverter } from "../converters/Converter.js"
 import type { SourceRecord } from "../data/ConnectRecord.js"
 import { type ConnectError, RetriableError } from "../plugin/ConnectError.js"
 import type { PluginEnv, Props, SourcePlugin, SourceTaskContext } from "../plugin/Connector.js"
 import type { OffsetStoreShape, PartitionOffset } from "./OffsetStore.js"
-import type { RecordErrors } from "./RecordErrors.js"
+import { attempt, type RecordErrors, StageFailure } from "./RecordErrors.js"
 import type { Stage } from "./TransformChain.js"
 
 /** What a source task runner needs. */
@@ -45,43 +45,48 @@ interface RawRecord extends Topic.ProducerRecord<Uint8Array | null, Uint8Array |
 
 type Outgoing = { readonly source: SourceRecord; readonly record: RawRecord | null }
 
-const applyTransforms = (p: SourceTaskParams, record: SourceRecord, description: string) =>
-  Effect.gen(function* () {
-    let current: SourceRecord | null = record
-    for (const stage of p.transforms) {
-      if (current === null) break
-      const input: SourceRecord = current
-      current = yield* p.errors.sync("TRANSFORMATION", stage.className, { description }, () => stage.apply(input))
-    }
-    return current
-  })
+/** Transforms and converts one record synchronously: the raw record, null when a transform dropped it, or the failure. */
+const prepare = (p: SourceTaskParams, source: SourceRecord): RawRecord | null | StageFailure => {
+  let r: SourceRecord | null = source
+  for (const stage of p.transforms) {
+    if (r === null) return null
+    const input: SourceRecord = r
+    const out = attempt("TRANSFORMATION", stage.className, () => stage.apply(input))
+    if (out instanceof StageFailure) return out
+    r = out
+  }
+  if (r === null) return null
+  const rec: SourceRecord = r
+  const key = attempt("KEY_CONVERTER", "key.converter", () =>
+    p.keyConverter.fromConnectData(rec.topic, rec.keySchema, rec.key, rec.headers)
+  )
+  if (key instanceof StageFailure) return key
+  const value = attempt("VALUE_CONVERTER", "value.converter", () =>
+    p.valueConverter.fromConnectData(rec.topic, rec.valueSchema, rec.value, rec.headers)
+  )
+  if (value instanceof StageFailure) return value
+  const headers =
+    rec.headers.length === 0
+      ? []
+      : attempt("HEADER_CONVERTER", "header.converter", () =>
+          rec.headers.map((h) => ({
+            key: h.key,
+            value: p.headerConverter.fromConnectHeader(rec.topic, h.key, h.schema, h.value)
+          }))
+        )
+  if (headers instanceof StageFailure) return headers
+  return {
+    topic: rec.topic,
+    key,
+    value,
+    headers,
+    ...(rec.kafkaPartition !== null ? { partition: rec.kafkaPartition } : {}),
+    ...(rec.timestamp !== null ? { timestamp: rec.timestamp } : {})
+  }
+}
 
-const convert = (p: SourceTaskParams, r: SourceRecord, description: string) =>
-  Effect.gen(function* (): Effect.fn.Return<RawRecord | null, ConnectError> {
-    const ctx = { description }
-    const key = yield* p.errors.sync("KEY_CONVERTER", "key.converter", ctx, () =>
-      p.keyConverter.fromConnectData(r.topic, r.keySchema, r.key, r.headers)
-    )
-    const value = yield* p.errors.sync("VALUE_CONVERTER", "value.converter", ctx, () => ({
-      bytes: p.valueConverter.fromConnectData(r.topic, r.valueSchema, r.value, r.headers)
-    }))
-    if (value === null || (key === null && r.key !== null)) return null
-    const headers = yield* p.errors.sync("HEADER_CONVERTER", "header.converter", ctx, () =>
-      r.headers.map((h) => ({
-        key: h.key,
-        value: p.headerConverter.fromConnectHeader(r.topic, h.key, h.schema, h.value)
-      }))
-    )
-    if (headers === null) return null
-    return {
-      topic: r.topic,
-      key,
-      value: value.bytes,
-      headers,
-      ...(r.kafkaPartition !== null ? { partition: r.kafkaPartition } : {}),
-      ...(r.timestamp !== null ? { timestamp: r.timestamp } : {})
-    }
-  })
+/** Polled batches being sent before the oldest is acknowledged. */
+const MAX_IN_FLIGHT = 8
 
 /** Runs the task until interrupted or failed; needs a Scope for its producer and fibers. */
 export const run = (p: SourceTaskParams) =>
@@ -120,13 +125,33 @@ export const run = (p: SourceTaskParams) =>
     )
     const seenTopics = new Set<string>()
 
-    const sendBatch = (records: ReadonlyArray<SourceRecord>) =>
+    // Sends run ahead of their acknowledgements: up to MAX_IN_FLIGHT polled batches are being sent while
+    // the next poll runs; one fiber completes them in poll order (offsets, then commitRecord).
+    const inFlight = yield* Queue.bounded<Effect.Effect<void, ConnectError, PluginEnv>>(MAX_IN_FLIGHT)
+
+    const sendTopic = (topic: string, records: ReadonlyArray<RawRecord>) =>
+      Effect.gen(function* () {
+        if (!seenTopics.has(topic)) {
+          seenTopics.add(topic)
+          yield* p.onTopic(topic)
+        }
+        return yield* p.errors.effect(
+          "KAFKA_PRODUCE",
+          "producer",
+          { description: `records for topic ${topic}` },
+          producer.sendBatch(topic, records)
+        )
+      })
+
+    const send = (records: ReadonlyArray<SourceRecord>) =>
       Effect.gen(function* () {
         const outgoing: Array<Outgoing> = []
         for (const source of records) {
-          const description = `source record for topic ${source.topic}`
-          const transformed = yield* applyTransforms(p, source, description)
-          outgoing.push({ source, record: transformed === null ? null : yield* convert(p, transformed, description) })
+          const prepared = prepare(p, source)
+          if (prepared instanceof StageFailure) {
+            yield* p.errors.report(prepared.failure, { description: `source record for topic ${source.topic}` })
+            outgoing.push({ source, record: null })
+          } else outgoing.push({ source, record: prepared })
         }
         const byTopic = new Map<string, Array<number>>()
         outgoing.forEach((o, i) => {
@@ -135,53 +160,57 @@ export const run = (p: SourceTaskParams) =>
           list.push(i)
           byTopic.set(o.record.topic, list)
         })
-        const metadata = new Array<Producer.RecordMetadata | null>(outgoing.length).fill(null)
-        yield* Effect.forEach(
-          byTopic,
-          ([topic, indexes]) =>
-            Effect.gen(function* () {
-              if (!seenTopics.has(topic)) {
-                seenTopics.add(topic)
-                yield* p.onTopic(topic)
-              }
-              const acks = yield* p.errors.effect(
-                "KAFKA_PRODUCE",
-                "producer",
-                { description: `records for topic ${topic}` },
-                producer.sendBatch(
-                  topic,
-                  indexes.map((i) => outgoing[i]!.record!)
-                )
+        const sends = yield* Effect.forEach(byTopic, ([topic, indexes]) =>
+          Effect.map(
+            Effect.forkScoped(
+              sendTopic(
+                topic,
+                indexes.map((i) => outgoing[i]!.record!)
               )
-              if (acks !== null)
-                indexes.forEach((i, j) => {
-                  metadata[i] = acks[j]!
-                })
-            }),
-          { concurrency: "unbounded", discard: true }
+            ),
+            (fiber) => ({ indexes, fiber })
+          )
         )
-        yield* lock.withPermits(1)(
-          Effect.sync(() => {
-            for (const { source } of outgoing)
-              if (source.sourcePartition !== null && source.sourceOffset !== null)
-                pending.set(JSON.stringify(source.sourcePartition), {
-                  partition: source.sourcePartition,
-                  offset: source.sourceOffset
-                })
-          })
-        )
-        if (task.commitRecord) {
-          const commitRecord = task.commitRecord
-          yield* Effect.forEach(outgoing, (o, i) => commitRecord(o.source, metadata[i] ?? null), { discard: true })
-        }
+        const complete = Effect.gen(function* () {
+          const metadata = new Array<Producer.RecordMetadata | null>(outgoing.length).fill(null)
+          for (const { indexes, fiber } of sends) {
+            const acks = yield* Fiber.join(fiber)
+            if (acks !== null)
+              indexes.forEach((i, j) => {
+                metadata[i] = acks[j]!
+              })
+          }
+          yield* lock.withPermits(1)(
+            Effect.sync(() => {
+              for (const { source } of outgoing)
+                if (source.sourcePartition !== null && source.sourceOffset !== null)
+                  pending.set(JSON.stringify(source.sourcePartition), {
+                    partition: source.sourcePartition,
+                    offset: source.sourceOffset
+                  })
+            })
+          )
+          if (task.commitRecord) {
+            const commitRecord = task.commitRecord
+            yield* Effect.forEach(
+              outgoing,
+              (o, i) => Effect.ignoreLogged(commitRecord(o.source, metadata[i] ?? null)),
+              {
+                discard: true
+              }
+            )
+          }
+        })
+        yield* Queue.offer(inFlight, complete)
       })
 
-    const pollOnce: Effect.Effect<void, ConnectError | RetriableError, PluginEnv> = task.poll.pipe(
+    const pollOnce: Effect.Effect<void, ConnectError | RetriableError, PluginEnv | Scope.Scope> = task.poll.pipe(
       Effect.catchIf(
         (e): e is RetriableError => e instanceof RetriableError,
         () => Effect.succeed(null)
       ),
-      Effect.flatMap((records) => (records === null || records.length === 0 ? Effect.void : sendBatch(records)))
+      Effect.flatMap((records) => (records === null || records.length === 0 ? Effect.void : send(records)))
     )
-    return yield* Effect.forever(pollOnce)
+    const acknowledge = Effect.forever(Effect.flatten(Queue.take(inFlight)))
+    return yield* Effect.all([Effect.forever(pollOnce), acknowledge], { concurrency: 2, discard: true })
   })
