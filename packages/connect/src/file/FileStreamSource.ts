@@ -35,7 +35,7 @@ export const FILENAME_FIELD = "filename"
 export const POSITION_FIELD = "position"
 
 const STDIN = "/dev/stdin"
-const CHUNK = 64 * 1024
+const CHUNK = 256 * 1024
 const IDLE_WAIT = Duration.seconds(1)
 
 const parseConfig = (props: Plugin.Props) =>
@@ -65,12 +65,19 @@ const makeConnector = Effect.sync((): Plugin.Connector => {
 })
 
 const newline = 0x0a
+const decoder = new TextDecoder()
+
+/** Newlines in `bytes` from `from`, counting up to `max`. */
+const countNewlines = (bytes: Uint8Array, from: number, max: number) => {
+  let n = 0
+  for (let i = bytes.indexOf(newline, from); i >= 0 && n < max; i = bytes.indexOf(newline, i + 1)) n++
+  return n
+}
 
 /** The lines of `bytes` ending in a newline, with the byte position after each (offset by `base`). */
 const splitLines = (bytes: Uint8Array, base: number, max: number) => {
   const lines: Array<{ text: string; end: number }> = []
   let start = 0
-  const decoder = new TextDecoder()
   while (lines.length < max) {
     const nl = bytes.indexOf(newline, start)
     if (nl < 0) break
@@ -132,12 +139,14 @@ const makeTask = Effect.gen(function* () {
           return null
         }
       }
-      let { lines, consumed } = splitLines(pending, position, batchSize)
-      while (lines.length < batchSize && (yield* readMore)) {
-        const more = splitLines(pending, position, batchSize)
-        lines = more.lines
-        consumed = more.consumed
+      // read until the buffer holds a batch of complete lines (or the file has no more), then split once
+      let newlines = countNewlines(pending, 0, batchSize)
+      while (newlines < batchSize) {
+        const before = pending.length
+        if (!(yield* readMore)) break
+        newlines += countNewlines(pending, before, batchSize - newlines)
       }
+      const { lines, consumed } = splitLines(pending, position, batchSize)
       if (lines.length === 0) {
         yield* Effect.sleep(IDLE_WAIT)
         return null
