@@ -1,6 +1,6 @@
 /**
  * The standalone worker (`connect-standalone worker.properties conn.properties|conn.json ...`): one
- * process, source offsets in `offset.storage.file.filename`, connectors from the files given (and the REST
+ * process, source offsets in `offset.storage.file.filename` (target states beside it, `<file>.targets`), connectors from the files given (and the REST
  * API on `listeners`, default `http://:8083`). Runs until interrupted; closing it stops every task, which
  * flushes their offsets.
  */
@@ -8,13 +8,14 @@ import * as Admin from "@eddy/core/client/Admin"
 import type * as ClientConfig from "@eddy/core/client/ClientConfig"
 import { FileSystem, HttpServer } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import * as Plugins from "../plugin/Plugins.js"
 import * as ConnectServer from "../rest/ConnectServer.js"
 import { clientProps } from "./ClientProps.js"
 import * as LoggerLevels from "./LoggerLevels.js"
 import * as OffsetStore from "./OffsetStore.js"
 import * as Properties from "./Properties.js"
+import * as TargetStateStore from "./TargetStateStore.js"
 import { Worker, layer as workerLayer } from "./Worker.js"
 
 /** A standalone worker that cannot start. */
@@ -68,7 +69,22 @@ export const layer = (workerProps: Record<string, string>) => {
   const advertisedHost = workerProps["rest.advertised.host.name"] ?? (host === "0.0.0.0" ? "localhost" : host)
   const advertisedPort = workerProps["rest.advertised.port"] ?? String(port)
   const levels = LoggerLevels.make()
-  const worker = workerLayer(workerProps, { workerId: `${advertisedHost}:${advertisedPort}` }).pipe(
+  const workerId = `${advertisedHost}:${advertisedPort}`
+  const worker = Layer.unwrapEffect(
+    Effect.map(
+      offsetsFile
+        ? Effect.map(TargetStateStore.make(`${offsetsFile}.targets`), Option.some)
+        : Effect.succeed(Option.none()),
+      (targets) =>
+        workerLayer(
+          workerProps,
+          Option.match(targets, {
+            onNone: () => ({ workerId }),
+            onSome: (t) => ({ workerId, loadTarget: t.load, persistTarget: t.persist, removeTarget: t.remove })
+          })
+        )
+    )
+  ).pipe(
     Layer.provide(
       Layer.mergeAll(
         Plugins.layer(),

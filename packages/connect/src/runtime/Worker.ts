@@ -118,6 +118,8 @@ export interface WorkerOptions {
   /** The persisted target state of a connector (standalone: none). */
   readonly loadTarget?: (name: string) => Effect.Effect<CS.TargetState | null>
   readonly persistTarget?: (name: string, target: CS.TargetState) => Effect.Effect<void>
+  /** Forgets a deleted connector's target state. */
+  readonly removeTarget?: (name: string) => Effect.Effect<void>
 }
 
 interface Entry {
@@ -369,6 +371,7 @@ export const make = (
           Effect.gen(function* () {
             yield* entry(name)
             yield* FiberMap.remove(actors, name)
+            if (options.removeTarget) yield* options.removeTarget(name)
             yield* Ref.update(entries, (m) => {
               const next = new Map(m)
               next.delete(name)
