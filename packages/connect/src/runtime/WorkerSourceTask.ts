@@ -95,14 +95,18 @@ export const run = (p: SourceTaskParams) =>
     const task = yield* p.plugin.task
     const pending = new Map<string, PartitionOffset>()
     const lock = yield* Effect.makeSemaphore(1)
+    // Uninterruptible: the periodic flush takes the pending offsets before writing them, so an interrupted
+    // flush (the task stopping) would lose them; the final flush then found nothing to write.
     const flush = lock.withPermits(1)(
-      Effect.gen(function* () {
-        if (pending.size === 0) return
-        const entries = [...pending.values()]
-        pending.clear()
-        yield* p.offsets.set(p.connector, entries)
-        if (task.commit) yield* Effect.catchAll(task.commit, (e) => Effect.logWarning("source task commit failed", e))
-      })
+      Effect.uninterruptible(
+        Effect.gen(function* () {
+          if (pending.size === 0) return
+          const entries = [...pending.values()]
+          pending.clear()
+          yield* p.offsets.set(p.connector, entries)
+          if (task.commit) yield* Effect.catchAll(task.commit, (e) => Effect.logWarning("source task commit failed", e))
+        })
+      )
     )
     yield* Effect.addFinalizer(() =>
       flush.pipe(
