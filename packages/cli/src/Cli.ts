@@ -1,10 +1,11 @@
 /**
- * The `eddy` command tree, built with @effect/cli: broker, topics, produce, consume, groups, perf; and the
- * preparation of a command line (options given before the subcommand move after it).
+ * The `eddy` command tree, built with @effect/cli: broker, topics, produce, consume, groups, perf, connect; and
+ * the preparation of a command line (options given before the subcommand move after it).
  */
 import { Command } from "@effect/cli"
 import { LogLevel } from "effect"
 import { broker } from "./commands/broker.js"
+import { connect, connectSubcommands } from "./commands/connect.js"
 import { consume } from "./commands/consume.js"
 import { groups, groupsSubcommands } from "./commands/groups.js"
 import { perf, perfSubcommands } from "./commands/perf.js"
@@ -18,9 +19,9 @@ export const version = "0.1.0"
 /** The root `eddy` command. */
 export const eddy = Command.make("eddy").pipe(
   Command.withDescription(
-    "Eddy, a Kafka-compatible event-streaming platform: run a broker and work with topics, records and consumer groups"
+    "Eddy, a Kafka-compatible event-streaming platform: run a broker and work with topics, records, consumer groups and connectors"
   ),
-  Command.withSubcommands([broker, topics, produce, consume, groups, perf])
+  Command.withSubcommands([broker, topics, produce, consume, groups, perf, connect])
 )
 
 const leaf = (name: string, command: CommandNode["command"]): CommandNode => ({ name, command, children: [] })
@@ -43,7 +44,12 @@ export const tree: CommandNode = {
       command: groups,
       children: ["list", "describe", "reset-offsets", "delete"].map((n, i) => leaf(n, groupsSubcommands[i]!))
     },
-    { name: "perf", command: perf, children: ["produce", "consume"].map((n, i) => leaf(n, perfSubcommands[i]!)) }
+    { name: "perf", command: perf, children: ["produce", "consume"].map((n, i) => leaf(n, perfSubcommands[i]!)) },
+    {
+      name: "connect",
+      command: connect,
+      children: Object.entries(connectSubcommands).map(([n, command]) => leaf(n, command))
+    }
   ]
 }
 

@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: runs every `packages/*/bench/*.bench.ts` module in sequence (each exports
+ * `npm run bench`: runs every `*.bench.ts` module of each package's `bench` folder in sequence (each exports
  * `run(): Promise<void>` and prints its own tables). An optional argument filters modules by name:
  * `npm run bench -- recordbatch`.
  */
+
 import { existsSync, readdirSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"

@@ -1,0 +1,445 @@
+/**
+ * A Connect worker: the connectors it runs (one actor each, in a FiberMap keyed by connector name), their
+ * configs, states, task configs and active topics, offsets, and the plugin listing and validation. The REST
+ * API and the standalone command are thin layers over this service.
+ *
+ * Invariants: `entries` and the actors FiberMap hold the same names; a connector's config changes only by
+ * replacing its actor (the target state carries over); offsets are changed only while the connector is STOPPED.
+ */
+import * as Admin from "@eddy/core/client/Admin"
+import { Context, Deferred, Effect, FiberMap, Layer, Ref, Schema, type Scope, Stream, SubscriptionRef } from "effect"
+import type * as ConfigDef from "../plugin/ConfigDef.js"
+import type { ConnectorPlugin, PluginEnv, Props, SourceMap } from "../plugin/Connector.js"
+import { type PluginInfo, Plugins } from "../plugin/Plugins.js"
+import { clientProps } from "./ClientProps.js"
+import * as ConnectorActor from "./ConnectorActor.js"
+import type * as CS from "./ConnectorState.js"
+import { OffsetStore } from "./OffsetStore.js"
+
+/** A worker call that failed, with the HTTP status Connect's REST API answers. */
+export class WorkerError extends Schema.TaggedError<WorkerError>()("WorkerError", {
+  status: Schema.Number,
+  message: Schema.String
+}) {}
+
+const notFound = (name: string) => new WorkerError({ status: 404, message: `Connector ${name} not found` })
+const badRequest = (message: string) => new WorkerError({ status: 400, message })
+
+/** `GET /connectors/{name}`'s shape. */
+export interface ConnectorInfo {
+  readonly name: string
+  readonly config: Props
+  readonly tasks: ReadonlyArray<{ readonly connector: string; readonly task: number }>
+  readonly type: "source" | "sink"
+}
+
+/** One task's status. */
+export interface TaskStatus {
+  readonly id: number
+  readonly state: CS.State
+  readonly worker_id: string
+  readonly trace?: string
+}
+
+/** `GET /connectors/{name}/status`'s shape. */
+export interface ConnectorStatus {
+  readonly name: string
+  readonly connector: { readonly state: CS.State; readonly worker_id: string; readonly trace?: string }
+  readonly tasks: ReadonlyArray<TaskStatus>
+  readonly type: "source" | "sink"
+}
+
+/** One partition's offset in the offsets endpoints. */
+export interface OffsetEntry {
+  readonly partition: SourceMap
+  readonly offset: SourceMap | null
+}
+
+/** `PUT /connector-plugins/{plugin}/config/validate`'s shape. */
+export interface ConfigInfos {
+  readonly name: string
+  readonly error_count: number
+  readonly groups: ReadonlyArray<string>
+  readonly configs: ReadonlyArray<{
+    readonly definition: ConfigDef.ConfigKeyInfo
+    readonly value: ConfigDef.ConfigValueInfo
+  }>
+}
+
+/** The worker service. */
+export interface WorkerShape {
+  readonly workerId: string
+  readonly connectors: Effect.Effect<ReadonlyArray<string>>
+  readonly info: (name: string) => Effect.Effect<ConnectorInfo, WorkerError>
+  readonly status: (name: string) => Effect.Effect<ConnectorStatus, WorkerError>
+  readonly taskStatus: (name: string, task: number) => Effect.Effect<TaskStatus, WorkerError>
+  readonly taskConfigs: (
+    name: string
+  ) => Effect.Effect<
+    ReadonlyArray<{ readonly id: { readonly connector: string; readonly task: number }; readonly config: Props }>,
+    WorkerError
+  >
+  /** Creates a connector; fails with 409 if it exists. */
+  readonly create: (
+    name: string,
+    config: Props,
+    initialState?: CS.TargetState
+  ) => Effect.Effect<ConnectorInfo, WorkerError>
+  /** Creates or replaces a connector's config; `created` tells which. */
+  readonly putConfig: (
+    name: string,
+    config: Props
+  ) => Effect.Effect<{ readonly created: boolean; readonly info: ConnectorInfo }, WorkerError>
+  readonly delete: (name: string) => Effect.Effect<void, WorkerError>
+  readonly setTarget: (name: string, target: CS.TargetState) => Effect.Effect<void, WorkerError>
+  readonly restart: (name: string, includeTasks: boolean, onlyFailed: boolean) => Effect.Effect<void, WorkerError>
+  readonly restartTask: (name: string, task: number) => Effect.Effect<void, WorkerError>
+  readonly topics: (name: string) => Effect.Effect<ReadonlyArray<string>, WorkerError>
+  readonly resetTopics: (name: string) => Effect.Effect<void, WorkerError>
+  readonly offsets: (name: string) => Effect.Effect<ReadonlyArray<OffsetEntry>, WorkerError>
+  readonly alterOffsets: (name: string, offsets: ReadonlyArray<OffsetEntry>) => Effect.Effect<string, WorkerError>
+  readonly resetOffsets: (name: string) => Effect.Effect<string, WorkerError>
+  readonly plugins: (connectorsOnly: boolean) => ReadonlyArray<PluginInfo>
+  readonly pluginConfig: (plugin: string) => Effect.Effect<ReadonlyArray<ConfigDef.ConfigKeyInfo>, WorkerError>
+  readonly validate: (plugin: string, config: Props) => Effect.Effect<ConfigInfos, WorkerError>
+  /** Waits until a connector's state satisfies `f` (for tests and the CLI). */
+  readonly awaitState: (
+    name: string,
+    f: (s: CS.ConnectorState) => boolean
+  ) => Effect.Effect<CS.ConnectorState, WorkerError>
+}
+
+/** The worker service tag. */
+export class Worker extends Context.Tag("@eddy/connect/runtime/Worker")<Worker, WorkerShape>() {}
+
+/** Worker settings beyond the properties. */
+export interface WorkerOptions {
+  readonly workerId: string
+  /** The persisted target state of a connector (standalone: none). */
+  readonly loadTarget?: (name: string) => Effect.Effect<CS.TargetState | null>
+  readonly persistTarget?: (name: string, target: CS.TargetState) => Effect.Effect<void>
+  /** Forgets a deleted connector's target state. */
+  readonly removeTarget?: (name: string) => Effect.Effect<void>
+}
+
+interface Entry {
+  readonly handle: ConnectorActor.ConnectorHandle
+}
+
+const validateWith = (plugin: ConnectorPlugin, config: Props): ConfigInfos => {
+  const def = ConnectorActor.definitionOf(plugin)
+  const values = def.validate(config)
+  const byName = new Map(values.map((v) => [v.name, v]))
+  const configs = def.info.map((definition) => ({ definition, value: byName.get(definition.name)! }))
+  const groups = [...new Set(def.info.map((i) => i.group).filter((g): g is string => g !== null))]
+  return { name: plugin.className, error_count: values.filter((v) => v.errors.length > 0).length, groups, configs }
+}
+
+const invalidConfigMessage = (infos: ConfigInfos) => {
+  const errors = infos.configs.flatMap((c) => c.value.errors.map((e) => `${e}`))
+  return `Connector configuration is invalid and contains the following ${errors.length} error(s):\n${errors.join("\n")}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``
+}
+
+/** Builds a worker in the current scope. */
+export const make = (
+  workerProps: Props,
+  options: WorkerOptions
+): Effect.Effect<WorkerShape, never, Scope.Scope | Plugins | OffsetStore | PluginEnv> =>
+  Effect.gen(function* () {
+    const plugins = yield* Plugins
+    const offsets = yield* OffsetStore
+    const platform = yield* Effect.context<PluginEnv>()
+    const actors = yield* FiberMap.make<string>()
+    const entries = yield* Ref.make(new Map<string, Entry>())
+    const lock = yield* Effect.makeSemaphore(1)
+    const workerId = options.workerId
+    const env: ConnectorActor.ActorEnv = {
+      workerProps,
+      plugins,
+      offsets,
+      persistTarget: options.persistTarget ?? (() => Effect.void)
+    }
+
+    const entry = (name: string) =>
+      Effect.flatMap(Ref.get(entries), (m) => {
+        const e = m.get(name)
+        return e ? Effect.succeed(e) : Effect.fail(notFound(name))
+      })
+
+    const resolvePlugin = (config: Props) =>
+      Effect.gen(function* () {
+        const className = config["connector.class"]
+        if (!className) return yield* badRequest('Connector config is missing the "connector.class" property')
+        return yield* Effect.mapError(plugins.connector(className), (e) => badRequest(e.message))
+      })
+
+    const startActor = (name: string, config: Props, plugin: ConnectorPlugin, target: CS.TargetState) =>
+      Effect.gen(function* () {
+        const ready = yield* Deferred.make<ConnectorActor.ConnectorHandle>()
+        yield* FiberMap.run(
+          actors,
+          name,
+          Effect.scoped(
+            Effect.flatMap(ConnectorActor.make(env, name, config, plugin, target), (h) =>
+              Effect.zipRight(Deferred.succeed(ready, h), Effect.never)
+            )
+          ).pipe(Effect.provide(platform))
+        )
+        const handle = yield* Deferred.await(ready)
+        yield* Ref.update(entries, (m) => new Map(m).set(name, { handle }))
+        return handle
+      })
+
+    const infoOf = (e: Entry) =>
+      Effect.map(Ref.get(e.handle.taskConfigs), (configs) => ({
+        name: e.handle.name,
+        config: e.handle.config,
+        tasks: configs.map((_, task) => ({ connector: e.handle.name, task })),
+        type: e.handle.plugin._tag
+      }))
+
+    const checkedConfig = (name: string, config: Props) =>
+      Effect.gen(function* () {
+        if (config.name !== undefined && config.name !== name)
+          return yield* badRequest(
+            `Connector name configuration (${config.name}) doesn't match connector name in the URL (${name})`
+          )
+        const full = { ...config, name }
+        const plugin = yield* resolvePlugin(full)
+        const infos = validateWith(plugin, full)
+        if (infos.error_count > 0) return yield* badRequest(invalidConfigMessage(infos))
+        return { full, plugin }
+      })
+
+    const upsert = (name: string, config: Props, mustBeNew: boolean, initialState?: CS.TargetState) =>
+      lock.withPermits(1)(
+        Effect.gen(function* () {
+          if (!/^[^/]+$/.test(name) || name.trim() === "")
+            return yield* badRequest(`Connector name must not be empty or contain '/'`)
+          const { full, plugin } = yield* checkedConfig(name, config)
+          const existing = (yield* Ref.get(entries)).get(name)
+          if (existing && mustBeNew)
+            return yield* new WorkerError({ status: 409, message: `Connector ${name} already exists` })
+          const stored = options.loadTarget ? yield* options.loadTarget(name) : null
+          const target = existing
+            ? (yield* SubscriptionRef.get(existing.handle.state)).target
+            : (initialState ?? stored ?? "STARTED")
+          if (existing) yield* FiberMap.remove(actors, name)
+          else if (initialState && options.persistTarget) yield* options.persistTarget(name, initialState)
+          const handle = yield* startActor(name, full, plugin, target)
+          return { created: !existing, info: yield* infoOf({ handle }) }
+        })
+      )
+
+    const whenStopped = (name: string) =>
+      Effect.gen(function* () {
+        const e = yield* entry(name)
+        const s = yield* SubscriptionRef.get(e.handle.state)
+        if (s.connector.state !== "STOPPED" || s.target !== "STOPPED")
+          return yield* badRequest(
+            "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/" +
+              name +
+              "/stop' endpoint"
+          )
+        return e
+      })
+
+    const withAdmin = <A, E>(f: (admin: Admin.Admin) => Effect.Effect<A, E>, config: Props) =>
+      Effect.scoped(Effect.flatMap(Admin.make(clientProps("admin", workerProps, config) as never), f)).pipe(
+        Effect.mapError((e) => new WorkerError({ status: 500, message: e instanceof Error ? e.message : String(e) }))
+      )
+
+    const sinkOffsets = (name: string, config: Props) =>
+      withAdmin(
+        (admin) =>
+          Effect.map(admin.listGroupOffsets(`connect-${name}`), (list) =>
+            list.map((o) => ({
+              partition: { kafka_topic: o.topic, kafka_partition: o.partition },
+              offset: { kafka_offset: o.offset }
+            }))
+          ),
+        config
+      )
+
+    const sinkPartition = (p: SourceMap) => {
+      const topic = p.kafka_topic
+      const partition = p.kafka_partition
+      if (typeof topic !== "string" || typeof partition !== "number" || !Number.isInteger(partition))
+        return Effect.fail(
+          badRequest(
+            "Sink connector offsets must have a partition with the keys 'kafka_topic' (string) and 'kafka_partition' (integer)"
+          )
+        )
+      return Effect.succeed({ topic, partition })
+    }
+
+    const alterSink = (e: Entry, list: ReadonlyArray<OffsetEntry>) =>
+      Effect.gen(function* () {
+        const set: Array<{ topic: string; partition: number; offset: number }> = []
+        const reset: Array<{ topic: string; partition: number }> = []
+        for (const o of list) {
+          const tp = yield* sinkPartition(o.partition)
+          if (o.offset === null) reset.push(tp)
+          else {
+            const off = o.offset.kafka_offset
+            if (typeof off !== "number" || !Number.isInteger(off) || off < 0)
+              return yield* badRequest(
+                "Sink connector offsets must have an offset with the key 'kafka_offset' (a non-negative integer)"
+              )
+            set.push({ ...tp, offset: off })
+          }
+        }
+        if (e.handle.plugin._tag === "sink" && e.handle.plugin.alterOffsets)
+          yield* Effect.mapError(
+            e.handle.plugin.alterOffsets(e.handle.config, [
+              ...set.map((s) => ({ partition: { topic: s.topic, partition: s.partition }, offset: s.offset })),
+              ...reset.map((r) => ({ partition: r, offset: null }))
+            ]),
+            (err) => badRequest(err.message)
+          )
+        const group = `connect-${e.handle.name}`
+        yield* withAdmin(
+          (admin) =>
+            Effect.zipRight(
+              set.length > 0 ? admin.alterGroupOffsets(group, set) : Effect.void,
+              reset.length > 0 ? admin.deleteGroupOffsets(group, reset) : Effect.void
+            ),
+          e.handle.config
+        )
+      })
+
+    const alterSource = (e: Entry, list: ReadonlyArray<OffsetEntry>) =>
+      Effect.gen(function* () {
+        for (const o of list)
+          if (
+            typeof o.partition !== "object" ||
+            o.partition === null ||
+            (o.offset !== null && typeof o.offset !== "object")
+          )
+            return yield* badRequest(
+              "Source connector offsets must be objects for the partition and the offset (or null)"
+            )
+        if (e.handle.plugin._tag === "source" && e.handle.plugin.alterOffsets)
+          yield* Effect.mapError(e.handle.plugin.alterOffsets(e.handle.config, list), (err) => badRequest(err.message))
+        yield* Effect.mapError(
+          offsets.set(e.handle.name, list),
+          (err) => new WorkerError({ status: 500, message: err.message })
+        )
+      })
+
+    const shape: WorkerShape = {
+      workerId,
+      connectors: Effect.map(Ref.get(entries), (m) => [...m.keys()].sort()),
+      info: (name) => Effect.flatMap(entry(name), infoOf),
+      status: (name) =>
+        Effect.gen(function* () {
+          const e = yield* entry(name)
+          const s = yield* SubscriptionRef.get(e.handle.state)
+          return {
+            name,
+            connector: {
+              state: s.connector.state,
+              worker_id: workerId,
+              ...(s.connector.trace ? { trace: s.connector.trace } : {})
+            },
+            tasks: s.tasks.map((t, id) => ({
+              id,
+              state: t.state,
+              worker_id: workerId,
+              ...(t.trace ? { trace: t.trace } : {})
+            })),
+            type: e.handle.plugin._tag
+          }
+        }),
+      taskStatus: (name, task) =>
+        Effect.flatMap(shape.status(name), (s) => {
+          const t = s.tasks.find((x) => x.id === task)
+          return t
+            ? Effect.succeed(t)
+            : Effect.fail(new WorkerError({ status: 404, message: `No status found for task ${name}-${task}` }))
+        }),
+      taskConfigs: (name) =>
+        Effect.flatMap(entry(name), (e) =>
+          Effect.map(Ref.get(e.handle.taskConfigs), (configs) =>
+            configs.map((config, task) => ({ id: { connector: name, task }, config }))
+          )
+        ),
+      create: (name, config, initialState) => Effect.map(upsert(name, config, true, initialState), (r) => r.info),
+      putConfig: (name, config) => upsert(name, config, false),
+      delete: (name) =>
+        lock.withPermits(1)(
+          Effect.gen(function* () {
+            yield* entry(name)
+            yield* FiberMap.remove(actors, name)
+            if (options.removeTarget) yield* options.removeTarget(name)
+            yield* Ref.update(entries, (m) => {
+              const next = new Map(m)
+              next.delete(name)
+              return next
+            })
+          })
+        ),
+      setTarget: (name, target) => Effect.flatMap(entry(name), (e) => e.handle.send({ _tag: "SetTarget", target })),
+      restart: (name, includeTasks, onlyFailed) =>
+        Effect.flatMap(entry(name), (e) => e.handle.send({ _tag: "Restart", includeTasks, onlyFailed })),
+      restartTask: (name, task) =>
+        Effect.gen(function* () {
+          const e = yield* entry(name)
+          const s = yield* SubscriptionRef.get(e.handle.state)
+          if (task < 0 || task >= s.tasks.length)
+            return yield* new WorkerError({ status: 404, message: `Task ${name}-${task} not found` })
+          yield* e.handle.send({ _tag: "RestartTask", id: task })
+        }),
+      topics: (name) => Effect.flatMap(entry(name), (e) => Effect.map(Ref.get(e.handle.topics), (s) => [...s].sort())),
+      resetTopics: (name) => Effect.flatMap(entry(name), (e) => Ref.set(e.handle.topics, new Set())),
+      offsets: (name) =>
+        Effect.flatMap(entry(name), (e) =>
+          e.handle.plugin._tag === "sink" ? sinkOffsets(name, e.handle.config) : offsets.list(name)
+        ),
+      alterOffsets: (name, list) =>
+        Effect.gen(function* () {
+          const e = yield* whenStopped(name)
+          if (e.handle.plugin._tag === "sink") {
+            yield* alterSink(e, list)
+            return "The offsets for this connector have been altered successfully"
+          }
+          yield* alterSource(e, list)
+          return "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses."
+        }),
+      resetOffsets: (name) =>
+        Effect.gen(function* () {
+          const e = yield* whenStopped(name)
+          const current = yield* shape.offsets(name)
+          const cleared = current.map((o) => ({ partition: o.partition, offset: null }))
+          if (e.handle.plugin._tag === "sink") {
+            yield* alterSink(e, cleared)
+            return "The offsets for this connector have been reset successfully"
+          }
+          yield* alterSource(e, cleared)
+          return "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses."
+        }),
+      plugins: (connectorsOnly) => plugins.list(connectorsOnly),
+      pluginConfig: (name) =>
+        Effect.map(
+          Effect.mapError(plugins.connector(name), (e) => new WorkerError({ status: 404, message: e.message })),
+          (p) => p.config.info
+        ),
+      validate: (name, config) =>
+        Effect.map(
+          Effect.mapError(plugins.connector(name), (e) => badRequest(e.message)),
+          (p) => validateWith(p, config)
+        ),
+      awaitState: (name, f) =>
+        Effect.flatMap(entry(name), (e) =>
+          e.handle.state.changes.pipe(
+            Stream.filter(f),
+            Stream.runHead,
+            Effect.flatMap(Effect.orElse(() => Effect.die("connector state stream ended")))
+          )
+        )
+    }
+    return shape
+  })
+
+/** The worker as a layer. */
+export const layer = (workerProps: Props, options: WorkerOptions) => Layer.scoped(Worker, make(workerProps, options))
