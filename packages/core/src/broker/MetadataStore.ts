@@ -17,6 +17,7 @@
  */
 import {
   Context,
+  Deferred,
   Duration,
   Effect,
   Layer,
@@ -166,16 +167,14 @@ const make = (kv: KvBackend, prefix: string): MetadataStoreService => {
     )
 
   const cas = <A, I>(schema: Schema.Schema<A, I>, key: string, value: A, expectedVersion: number, lease?: LeaseId) =>
-    kv
-      .txn([{ key, modRevision: expectedVersion }], [{ _tag: "Put", key, value: encode(schema, value), lease }])
-      .pipe(
-        Effect.flatMap(
-          Option.match({
-            onNone: () => conflict(key, expectedVersion),
-            onSome: (version) => Effect.succeed({ value, version })
-          })
-        )
+    kv.txn([{ key, modRevision: expectedVersion }], [{ _tag: "Put", key, value: encode(schema, value), lease }]).pipe(
+      Effect.flatMap(
+        Option.match({
+          onNone: () => conflict(key, expectedVersion),
+          onSome: (version) => Effect.succeed({ value, version })
+        })
       )
+    )
 
   const put = <A, I>(schema: Schema.Schema<A, I>, key: string, value: A, expectedVersion: number) =>
     cas(schema, key, value, expectedVersion).pipe(Effect.catchTag("LeaseExpired", (e) => Effect.die(e)))
@@ -305,14 +304,35 @@ export const layerEtcd = (options: EtcdOptions): Layer.Layer<MetadataStore> =>
     Effect.map(makeEtcdKv(options), (kv) => make(kv, options.prefix ?? "/eddy/"))
   )
 
-/** A lease kept alive every third of its TTL for the current scope, and revoked when the scope closes. */
-export const session = (ttlMillis: number): Effect.Effect<LeaseId, E, MetadataStore | Scope.Scope> =>
+/** A liveness session: its lease, and an effect that completes once the lease is lost. */
+export interface Session {
+  readonly lease: LeaseId
+  /** Completes when the lease expired or was revoked (the holder must then stop acting on it). */
+  readonly lost: Effect.Effect<void>
+}
+
+const keepAliveLoop = (store: MetadataStoreService, lease: LeaseId, every: Duration.Duration) =>
+  store.keepAlive(lease).pipe(
+    Effect.tapErrorTag("MetadataStoreError", (e) => Effect.logWarning(`metadata lease ${lease} keepalive failed`, e)),
+    Effect.catchTag("MetadataStoreError", () => Effect.void),
+    Effect.repeat(Schedule.spaced(every))
+  )
+
+/**
+ * A lease renewed every third of its TTL for the current scope (transient store errors are logged and
+ * retried), revoked when the scope closes; `lost` completes when a renewal finds the lease gone.
+ */
+export const session = (ttlMillis: number): Effect.Effect<Session, E, MetadataStore | Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* MetadataStore
     const lease = yield* Effect.acquireRelease(store.grantLease(ttlMillis), (id) =>
       Effect.ignore(store.revokeLease(id))
     )
+    const lost = yield* Deferred.make<void>()
     const every = Duration.millis(Math.max(1, Math.floor(ttlMillis / 3)))
-    yield* store.keepAlive(lease).pipe(Effect.repeat(Schedule.spaced(every)), Effect.ignore, Effect.forkScoped)
-    return lease
+    yield* keepAliveLoop(store, lease, every).pipe(
+      Effect.catchTag("LeaseExpired", () => Deferred.succeed(lost, undefined)),
+      Effect.forkScoped
+    )
+    return { lease, lost: Deferred.await(lost) }
   })

@@ -138,10 +138,10 @@ const leaseTests = (target: SuiteTarget) => {
     Effect.gen(function* () {
       const store = yield* MetadataStore
       const kept = yield* session(ttl)
-      yield* store.registerBroker(broker(1), kept)
+      yield* store.registerBroker(broker(1), kept.lease)
       const lease = yield* store.grantLease(ttl)
       yield* store.registerBroker(broker(2), lease)
-      const duplicate = yield* Effect.either(store.registerBroker(broker(2), kept))
+      const duplicate = yield* Effect.either(store.registerBroker(broker(2), kept.lease))
       assert.isTrue(Either.isLeft(duplicate) && duplicate.left._tag === "MetadataConflict")
       assert.deepStrictEqual(yield* brokerIds, [1, 2])
       yield* eventually(
@@ -153,8 +153,11 @@ const leaseTests = (target: SuiteTarget) => {
       assert.isTrue(Either.isLeft(renewed) && renewed.left._tag === "LeaseExpired")
       const late = yield* Effect.either(store.registerBroker(broker(3), lease))
       assert.isTrue(Either.isLeft(late) && late.left._tag === "LeaseExpired")
-      yield* store.revokeLease(kept)
+      const lost = yield* Effect.fork(kept.lost)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(lost)))
+      yield* store.revokeLease(kept.lease)
       assert.deepStrictEqual(yield* brokerIds, [])
+      yield* eventually(target, Effect.map(Fiber.poll(lost), Option.isSome))
     }).pipe(Effect.scoped)
   )
 }
@@ -191,8 +194,8 @@ const electionTests = (target: SuiteTarget) => {
   target.test("two concurrent campaigners: exactly one controller, then the other after a resign", () =>
     Effect.gen(function* () {
       const store = yield* MetadataStore
-      const l1 = yield* session(ttl)
-      const l2 = yield* session(ttl)
+      const l1 = (yield* session(ttl)).lease
+      const l2 = (yield* session(ttl)).lease
       const tries = yield* Effect.all([store.tryCampaign(1, l1), store.tryCampaign(2, l2)], { concurrency: 2 })
       assert.strictEqual(tries.filter(Option.isSome).length, 1)
       const [first, otherId, otherLease] = Option.isSome(tries[0])
@@ -216,7 +219,7 @@ const electionTests = (target: SuiteTarget) => {
       const store = yield* MetadataStore
       const dying = yield* store.grantLease(ttl)
       const first = Option.getOrThrow(yield* store.tryCampaign(1, dying))
-      const kept = yield* session(ttl)
+      const kept = (yield* session(ttl)).lease
       const next = yield* Effect.fork(store.campaign(2, kept))
       yield* eventually(target, Effect.map(Fiber.poll(next), Option.isSome))
       const second = yield* Fiber.join(next)
