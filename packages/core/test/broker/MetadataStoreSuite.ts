@@ -133,10 +133,14 @@ const roundTripTests = (target: SuiteTarget) => {
   )
 }
 
+const eventKeys = (events: ReadonlyArray<MetadataEvent>) =>
+  events.map((e) => `${e.key.slice(e.key.lastIndexOf("/") + 1)}:${e.value === undefined ? "del" : "put"}`)
+
 const leaseTests = (target: SuiteTarget) => {
   target.test("a broker whose lease is not kept alive disappears; a kept one stays", () =>
     Effect.gen(function* () {
       const store = yield* MetadataStore
+      const start = (yield* store.revision) + 1
       const kept = yield* session(ttl)
       yield* store.registerBroker(broker(1), kept.lease)
       const lease = yield* store.grantLease(ttl)
@@ -149,6 +153,8 @@ const leaseTests = (target: SuiteTarget) => {
         Effect.map(brokerIds, (ids) => ids.length === 1)
       )
       assert.deepStrictEqual(yield* brokerIds, [1])
+      const seen = yield* store.watch("broker", start).pipe(Stream.take(3), Stream.runCollect)
+      assert.deepStrictEqual(eventKeys(Array.from(seen)), ["1:put", "2:put", "2:del"])
       const renewed = yield* Effect.either(store.keepAlive(lease))
       assert.isTrue(Either.isLeft(renewed) && renewed.left._tag === "LeaseExpired")
       const late = yield* Effect.either(store.registerBroker(broker(3), lease))
@@ -161,9 +167,6 @@ const leaseTests = (target: SuiteTarget) => {
     }).pipe(Effect.scoped)
   )
 }
-
-const eventKeys = (events: ReadonlyArray<MetadataEvent>) =>
-  events.map((e) => `${e.key.slice(e.key.lastIndexOf("/") + 1)}:${e.value === undefined ? "del" : "put"}`)
 
 const watchTests = (target: SuiteTarget) => {
   target.test("watches see every change in revision order, from a past revision and live", () =>
