@@ -92,13 +92,15 @@ export const makeEtcdKv = (options: EtcdKvOptions) =>
       if (lease === undefined) return Effect.fail(new LeaseExpired({ lease: id }))
       return call("etcd lease keepalive", () => lease.keepaliveOnce()).pipe(
         Effect.catchTag("MetadataStoreError", leaseLost(id)),
-        Effect.flatMap((res) => (Number(res.TTL) > 0 ? Effect.void : Effect.fail(new LeaseExpired({ lease: id }))))
+        Effect.flatMap((res) => (Number(res.TTL) > 0 ? Effect.void : Effect.fail(new LeaseExpired({ lease: id })))),
+        Effect.tapErrorTag("LeaseExpired", () => Effect.sync(() => leases.delete(id)))
       )
     }
 
     const revoke = (id: string) => {
       const lease = leases.get(id)
       leases.delete(id)
+      // etcd3 already treats revoking an unknown (expired) lease as done
       return lease === undefined ? Effect.void : call("etcd lease revoke", () => lease.revoke())
     }
 
