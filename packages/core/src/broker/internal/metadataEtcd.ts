@@ -9,7 +9,7 @@
  */
 
 import { Chunk, Effect, Option, Stream } from "effect"
-import { Etcd3, EtcdLeaseInvalidError, type IKeyValue, type Lease } from "etcd3"
+import { Etcd3, EtcdLeaseInvalidError, type IKeyValue, type IWatchResponse, type Lease } from "etcd3"
 import { LeaseExpired, MetadataStoreError } from "../MetadataRecords.js"
 import type { KvBackend, KvEntry, KvEvent, KvOp } from "./metadataKv.js"
 
@@ -42,29 +42,31 @@ const leaseLost =
   (cause: MetadataStoreError): Effect.Effect<never, LeaseExpired | MetadataStoreError> =>
     cause.cause instanceof EtcdLeaseInvalidError ? Effect.fail(new LeaseExpired({ lease })) : Effect.fail(cause)
 
+const eventsOf = (res: IWatchResponse): Chunk.Chunk<KvEvent> =>
+  Chunk.unsafeFromArray(
+    res.events.map((e) => ({
+      key: e.kv.key.toString(),
+      revision: Number(e.kv.mod_revision),
+      value: e.type === "Put" ? e.kv.value.toString() : undefined
+    }))
+  )
+
+/** Handlers are attached synchronously with the watcher, so no response can arrive before them. */
 const watchEvents = (client: Etcd3, prefix: string, fromRevision: number) =>
   Stream.asyncScoped<KvEvent, MetadataStoreError>((emit) =>
     Effect.acquireRelease(
-      call("etcd watch", () => client.watch().prefix(prefix).startRevision(String(fromRevision)).create()).pipe(
-        Effect.tap((watcher) => {
-          watcher.on("data", (res) => {
-            if (Number(res.compact_revision) > 0) {
-              void emit.fail(new MetadataStoreError({ message: `revision ${fromRevision} is compacted` }))
-              return
-            }
-            void emit.chunk(
-              Chunk.unsafeFromArray(
-                res.events.map((e) => ({
-                  key: e.kv.key.toString(),
-                  revision: Number(e.kv.mod_revision),
-                  value: e.type === "Put" ? e.kv.value.toString() : undefined
-                }))
-              )
-            )
-          })
-          watcher.on("error", (cause) => void emit.fail(new MetadataStoreError({ message: "etcd watch", cause })))
+      Effect.sync(() => {
+        const watcher = client.watch().prefix(prefix).startRevision(String(fromRevision)).watcher()
+        watcher.on("data", (res) => {
+          if (Number(res.compact_revision) > 0) {
+            void emit.fail(new MetadataStoreError({ message: `revision ${fromRevision} is compacted` }))
+          } else {
+            void emit.chunk(eventsOf(res))
+          }
         })
-      ),
+        watcher.on("error", (cause) => void emit.fail(new MetadataStoreError({ message: "etcd watch", cause })))
+        return watcher
+      }),
       (watcher) => Effect.promise(() => watcher.cancel()).pipe(Effect.ignore)
     )
   )
