@@ -8,6 +8,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import * as Converters from "../converters/Converters.js"
 import * as FileStreamSink from "../file/FileStreamSink.js"
 import * as FileStreamSource from "../file/FileStreamSource.js"
+import * as HttpSink from "../http/HttpSink.js"
 import type { ConnectorPlugin } from "./Connector.js"
 import type { PredicatePlugin, TransformationPlugin } from "./Transformation.js"
 
@@ -69,7 +70,11 @@ const loadModule = (name: string) =>
   })
 
 /** The built-in connectors. */
-export const builtinConnectors: ReadonlyArray<ConnectorPlugin> = [FileStreamSource.plugin, FileStreamSink.plugin]
+export const builtinConnectors: ReadonlyArray<ConnectorPlugin> = [
+  FileStreamSource.plugin,
+  FileStreamSink.plugin,
+  HttpSink.plugin
+]
 
 /** Builds a registry from plugin lists. */
 export const make = (plugins: {
