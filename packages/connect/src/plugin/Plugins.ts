@@ -9,6 +9,7 @@ import * as Converters from "../converters/Converters.js"
 import * as FileStreamSink from "../file/FileStreamSink.js"
 import * as FileStreamSource from "../file/FileStreamSource.js"
 import * as HttpSink from "../http/HttpSink.js"
+import * as HttpSource from "../http/HttpSource.js"
 import type { ConnectorPlugin } from "./Connector.js"
 import type { PredicatePlugin, TransformationPlugin } from "./Transformation.js"
 
@@ -73,6 +74,7 @@ const loadModule = (name: string) =>
 export const builtinConnectors: ReadonlyArray<ConnectorPlugin> = [
   FileStreamSource.plugin,
   FileStreamSink.plugin,
+  HttpSource.plugin,
   HttpSink.plugin
 ]
 
