@@ -10,6 +10,7 @@ import * as FileStreamSink from "../file/FileStreamSink.js"
 import * as FileStreamSource from "../file/FileStreamSource.js"
 import * as HttpSink from "../http/HttpSink.js"
 import * as HttpSource from "../http/HttpSource.js"
+import * as HttpWebhookSource from "../http/HttpWebhookSource.js"
 import type { ConnectorPlugin } from "./Connector.js"
 import type { PredicatePlugin, TransformationPlugin } from "./Transformation.js"
 
@@ -75,6 +76,7 @@ export const builtinConnectors: ReadonlyArray<ConnectorPlugin> = [
   FileStreamSource.plugin,
   FileStreamSink.plugin,
   HttpSource.plugin,
+  HttpWebhookSource.plugin,
   HttpSink.plugin
 ]
 

@@ -100,3 +100,27 @@ export const readTopic = (bootstrap: string, topic: string, count: number) =>
 
 /** Real-time pause for states reached over sockets. */
 export const pause = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
+
+/** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
+export const freePort = Effect.promise(
+  () =>
+    new Promise<number>((resolve) => {
+      const s = http.createServer()
+      s.listen(0, "127.0.0.1", () => {
+        const port = (s.address() as AddressInfo).port
+        s.close(() => resolve(port))
+      })
+    })
+)
+
+/** POSTs `body` and answers the status (0 when the connection failed). */
+export const post = (url: string, body: string, headers: Record<string, string> = {}) =>
+  Effect.promise(() =>
+    fetch(url, { method: "POST", body, headers }).then(
+      async (r) => {
+        await r.arrayBuffer()
+        return r.status
+      },
+      () => 0
+    )
+  )

@@ -1,0 +1,72 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Hmac from "../../src/http/Hmac.js"
+import { eventually, makeWorker, startEddy, workerProps } from "../util.js"
+import { freePort, post, produce, readTopic } from "./util.js"
+
+const webhook = (port: number, extra: Record<string, string> = {}) => ({
+  "connector.class": "HttpWebhookSource",
+  "kafka.topic": "hooks",
+  "http.server.addresses": `127.0.0.1:${port}`,
+  "http.server.path": "/hook",
+  ...extra
+})
+
+describe("HttpWebhookSource on a broker", () => {
+  it.scopedLive(
+    "1,000 concurrent POSTs are answered 200 and land exactly once",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddy
+        const port = yield* freePort
+        const worker = yield* makeWorker(workerProps(bootstrap))
+        yield* worker.create("hook", webhook(port, { "http.server.key.header": "X-Id" }))
+        const url = `http://127.0.0.1:${port}/hook`
+        yield* eventually(Effect.map(post(url, "probe", { "x-id": "probe" }), (s) => s === 200))
+        const statuses = yield* Effect.forEach(
+          Array.from({ length: 1000 }, (_, i) => i),
+          (i) => post(url, JSON.stringify({ n: i }), { "x-id": `id-${i}` }),
+          { concurrency: "unbounded" }
+        )
+        assert.deepStrictEqual(
+          statuses.filter((s) => s !== 200),
+          []
+        )
+        yield* produce(bootstrap, "hooks", [["end", "end"]])
+        const records = yield* readTopic(bootstrap, "hooks", 1002)
+        assert.strictEqual(records[0]!.key, "probe")
+        assert.strictEqual(records[1001]!.key, "end")
+        const ids = new Set(records.slice(1, 1001).map((r) => r.key))
+        assert.strictEqual(ids.size, 1000)
+        for (const r of records.slice(1, 1001)) assert.strictEqual(`id-${JSON.parse(r.value!).n}`, r.key)
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "checks path, verb and HMAC signature",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddy
+        const port = yield* freePort
+        const worker = yield* makeWorker(workerProps(bootstrap))
+        yield* worker.create(
+          "signed",
+          webhook(port, { "http.server.hmac.secret": "s3cret", "http.server.allowed.verbs": "POST,PUT" })
+        )
+        const url = `http://127.0.0.1:${port}/hook`
+        const body = '{"event":"push"}'
+        const signature = `sha256=${Hmac.sign("sha256", "s3cret", new TextEncoder().encode(body))}`
+        yield* eventually(Effect.map(post(url, body), (s) => s === 401))
+        assert.strictEqual(yield* post(url, body, { "x-signature-256": "sha256=00" }), 401)
+        assert.strictEqual(yield* post(url, `${body} `, { "x-signature-256": signature }), 401)
+        assert.strictEqual(yield* post(`http://127.0.0.1:${port}/other`, body, { "x-signature-256": signature }), 404)
+        const get = yield* Effect.promise(() => fetch(url).then((r) => r.status))
+        assert.strictEqual(get, 405)
+        assert.strictEqual(yield* post(url, body, { "x-signature-256": signature }), 200)
+        const [record] = yield* readTopic(bootstrap, "hooks", 1)
+        assert.strictEqual(record!.value, body)
+      }),
+    60_000
+  )
+})
