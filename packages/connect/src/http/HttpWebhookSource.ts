@@ -150,7 +150,8 @@ const makeHandler = (c: Config, queue: Queue.Queue<Waiting>, waiting: Set<Waitin
       waiting.delete(entry)
       return answer(429, "Too many requests waiting", { "retry-after": "1" })
     }
-    const acked = yield* Deferred.await(entry.acked).pipe(Effect.timeout(timeout), Effect.option)
+    // the server runs handlers uninterruptibly: the wait must be interruptible for the timeout to win
+    const acked = yield* Effect.interruptible(Deferred.await(entry.acked)).pipe(Effect.timeout(timeout), Effect.option)
     waiting.delete(entry)
     if (Option.isSome(acked) && acked.value) return answer(200, "Acknowledged")
     if (!entry.taken) entry.withdrawn = true

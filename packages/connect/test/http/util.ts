@@ -4,9 +4,11 @@
  */
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Broker from "@eddy/core/broker/Broker"
+import * as BrokerConfig from "@eddy/core/broker/BrokerConfig"
 import * as Consumer from "@eddy/core/client/Consumer"
 import * as Producer from "@eddy/core/client/Producer"
-import { Chunk, Effect, Stream } from "effect"
+import { Chunk, Effect, Layer, Logger, LogLevel, type Scope, Stream } from "effect"
 
 /** A request the test server received, with its body. */
 export interface Received {
@@ -116,7 +118,7 @@ export const freePort = Effect.promise(
 /** POSTs `body` and answers the status (0 when the connection failed). */
 export const post = (url: string, body: string, headers: Record<string, string> = {}) =>
   Effect.promise(() =>
-    fetch(url, { method: "POST", body, headers }).then(
+    fetch(url, { method: "POST", body, headers, signal: AbortSignal.timeout(10000) }).then(
       async (r) => {
         await r.arrayBuffer()
         return r.status
@@ -124,3 +126,16 @@ export const post = (url: string, body: string, headers: Record<string, string> 
       () => 0
     )
   )
+
+/** A broker on a fixed port and log directory, living until `scope` closes (to stop and restart it). */
+export const brokerAt = (port: number, dir: string, scope: Scope.Scope) =>
+  Effect.gen(function* () {
+    const config = yield* BrokerConfig.make({
+      listeners: `PLAINTEXT://127.0.0.1:${port}`,
+      "log.dirs": dir,
+      "group.initial.rebalance.delay.ms": "0"
+    })
+    yield* Layer.buildWithScope(Broker.layer(config, { drainTimeoutMs: 500 }), scope).pipe(
+      Logger.withMinimumLogLevel(LogLevel.Warning)
+    )
+  })
