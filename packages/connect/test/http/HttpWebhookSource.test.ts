@@ -1,3 +1,6 @@
+import { execFileSync } from "node:child_process"
+import * as https from "node:https"
+import * as path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
 import * as Hmac from "../../src/http/Hmac.js"
@@ -102,6 +105,53 @@ describe("HttpWebhookSource on a broker", () => {
         assert.strictEqual(values[0], "before")
         // at least once: the request taken before the outage may land besides the retried one
         assert.include(values.slice(1), "during")
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "serves HTTPS with a certificate and key from files",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddy
+        const dir = yield* tempDir
+        const cert = path.join(dir, "cert.pem")
+        const key = path.join(dir, "key.pem")
+        execFileSync(
+          "openssl",
+          ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert].concat([
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1"
+          ]),
+          { stdio: "ignore" }
+        )
+        const port = yield* freePort
+        const worker = yield* makeWorker(workerProps(bootstrap))
+        yield* worker.create(
+          "tls",
+          webhook(port, { "http.server.tls.cert.file": cert, "http.server.tls.key.file": key })
+        )
+        const postTls = (body: string) =>
+          Effect.promise(
+            () =>
+              new Promise<number>((resolve) => {
+                const req = https.request(
+                  { host: "127.0.0.1", port, path: "/hook", method: "POST", rejectUnauthorized: false },
+                  (res) => {
+                    res.resume()
+                    res.on("end", () => resolve(res.statusCode ?? 0))
+                  }
+                )
+                req.on("error", () => resolve(0))
+                req.end(body)
+              })
+          )
+        yield* eventually(Effect.map(postTls("secure"), (s) => s === 200))
+        assert.strictEqual(yield* post(`http://127.0.0.1:${port}/hook`, "plain"), 0)
+        const [record] = yield* readTopic(bootstrap, "hooks", 1)
+        assert.strictEqual(record!.value, "secure")
       }),
     60_000
   )
