@@ -1,9 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Exit, Fiber, Scope, TestClock } from "effect"
 import { sinkRecord } from "../../src/data/ConnectRecord.js"
+import * as Auth from "../../src/http/Auth.js"
+import * as Client from "../../src/http/Client.js"
 import * as HttpSink from "../../src/http/HttpSink.js"
 import { eventually, makeWorker, startEddy, workerProps } from "../util.js"
-import { produce, type Received, readTopic, testServer } from "./util.js"
+import { pause, produce, type Received, readTopic, testServer } from "./util.js"
 
 const record = (value: unknown, key: unknown = null) =>
   sinkRecord({ topic: "orders", kafkaPartition: 2, kafkaOffset: 0, key, value })
@@ -32,6 +34,48 @@ describe("HttpSink (unit)", () => {
       assert.include(bad.message, "http.headers.authorization")
       const codes = yield* Effect.flip(HttpSink.parseSettings({ "http.url": "x", "retry.on.status.codes": "5xx" }))
       assert.include(codes.message, "5xx")
+    })
+  )
+})
+
+describe("HttpSink retries (TestClock)", () => {
+  it.scoped("backs off exponentially up to retry.backoff.max.ms on retriable codes", () =>
+    Effect.gen(function* () {
+      let calls = 0
+      const server = yield* testServer(() => {
+        calls++
+        return { status: calls <= 3 ? (calls === 2 ? 429 : 503) : 200 }
+      })
+      const settings = yield* HttpSink.parseSettings({
+        "http.url": server.url,
+        "retry.backoff.ms": "1000",
+        "retry.backoff.max.ms": "1500",
+        "max.retries": "3"
+      })
+      const scope = yield* Scope.make()
+      yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+      const client = yield* Client.make(scope)
+      const auth = yield* Auth.make({ type: "none" }, client)
+      const fiber = yield* Effect.fork(HttpSink.send(settings, client, auth, server.url, "x"))
+      const callsAfter = (n: number) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < 100 && calls < n; i++) yield* pause(20)
+          yield* pause(50)
+          return calls
+        })
+      assert.strictEqual(yield* callsAfter(1), 1)
+      // delays 1000, 2000 capped at 1500, then 1500
+      for (const [delay, expected] of [
+        [1000, 2],
+        [1500, 3],
+        [1500, 4]
+      ] as const) {
+        yield* TestClock.adjust(delay - 1)
+        assert.strictEqual(yield* callsAfter(expected - 1), expected - 1)
+        yield* TestClock.adjust(1)
+        assert.strictEqual(yield* callsAfter(expected), expected)
+      }
+      assert.isTrue(Exit.isSuccess(yield* Fiber.await(fiber)))
     })
   )
 })
