@@ -77,6 +77,9 @@ const pipeline = Effect.gen(function* () {
     "http.server.addresses": `127.0.0.1:${webhookPort}`,
     "http.server.path": "/events"
   })
+  for (let n = 0; n < events; n++) yield* postUntilAccepted(JSON.stringify({ run, n }))
+  console.log(`posted ${events} webhook events`)
+  // the sink starts once its topic exists (the source's first record creates it)
   yield* worker.create("http-out", {
     "connector.class": "HttpSink",
     topics: "webhook-events",
@@ -85,8 +88,6 @@ const pipeline = Effect.gen(function* () {
     "batch.linger.ms": "200",
     "retry.backoff.ms": "200"
   })
-  for (let n = 0; n < events; n++) yield* postUntilAccepted(JSON.stringify({ run, n }))
-  console.log(`posted ${events} webhook events`)
   const deadline = Date.now() + 30_000
   while (received.length < events) {
     if (Date.now() > deadline) return yield* Effect.die(new Error(`only ${received.length} events arrived`))
