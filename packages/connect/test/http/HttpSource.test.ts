@@ -1,11 +1,12 @@
 import * as path from "node:path"
+import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Fiber, TestClock } from "effect"
 import * as HttpSource from "../../src/http/HttpSource.js"
 import * as JsonPointer from "../../src/http/JsonPointer.js"
 import * as StatusCodes from "../../src/http/StatusCodes.js"
 import { makeWorker, startEddy, tempDir, workerProps } from "../util.js"
-import { produce, readTopic, testServer } from "./util.js"
+import { pause, produce, readTopic, testServer } from "./util.js"
 
 describe("HttpSource (unit)", () => {
   it("reads JSON pointers (RFC 6901) and status code ranges", () => {
@@ -57,6 +58,62 @@ describe("HttpSource (unit)", () => {
       const request = HttpSource.requestOf(s.config, { ts: "2024-01-01T00:00:00Z" })
       assert.strictEqual(request.url, "http://h/items?since=2024-01-01T00%3A00%3A00Z")
     })
+  )
+})
+
+describe("HttpSource timers (TestClock)", () => {
+  it.scoped("waits the catch-up interval after new records and the poll interval after none", () =>
+    Effect.gen(function* () {
+      let calls = 0
+      const server = yield* testServer(() => {
+        calls++
+        // one new record on the first two requests, then nothing new
+        const id = Math.min(calls, 2)
+        return { status: 200, body: JSON.stringify([{ id }]) }
+      })
+      const task = yield* HttpSource.plugin.task
+      yield* task.start(
+        {
+          "http.request.url": server.url,
+          "kafka.topic": "t",
+          "http.response.record.offset.pointer": "id=/id",
+          "http.timer.interval.millis": "60000",
+          "http.timer.catchup.interval.millis": "1000"
+        },
+        { configs: {}, transactionContext: null, offsetStorageReader: { offset: () => Effect.succeed(null) } }
+      )
+      yield* Effect.addFinalizer(() => task.stop)
+      const settle = Effect.zipRight(
+        pause(150),
+        Effect.sync(() => calls)
+      )
+      const first = yield* task.poll
+      assert.deepStrictEqual(
+        first?.map((r) => r.sourceOffset),
+        [{ id: 1 }]
+      )
+      // found records: the next request waits the catch-up interval
+      const second = yield* Effect.fork(task.poll)
+      assert.strictEqual(yield* settle, 1)
+      yield* TestClock.adjust(999)
+      assert.strictEqual(yield* settle, 1)
+      yield* TestClock.adjust(1)
+      assert.deepStrictEqual(
+        (yield* Fiber.join(second))?.map((r) => r.sourceOffset),
+        [{ id: 2 }]
+      )
+      // the third answer repeats id 2: nothing new, so the fourth request waits the poll interval
+      const third = yield* Effect.fork(task.poll)
+      yield* TestClock.adjust(1000)
+      assert.isNull(yield* Fiber.join(third))
+      assert.strictEqual(calls, 3)
+      const fourth = yield* Effect.fork(task.poll)
+      yield* TestClock.adjust(59_999)
+      assert.strictEqual(yield* settle, 3)
+      yield* TestClock.adjust(1)
+      assert.isNull(yield* Fiber.join(fourth))
+      assert.strictEqual(calls, 4)
+    }).pipe(Effect.provide(NodeContext.layer))
   )
 })
 
