@@ -1,9 +1,11 @@
 import { execFileSync } from "node:child_process"
 import * as https from "node:https"
 import * as path from "node:path"
+import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Scope } from "effect"
+import { Effect, Exit, Fiber, Scope } from "effect"
 import * as Hmac from "../../src/http/Hmac.js"
+import * as HttpWebhookSource from "../../src/http/HttpWebhookSource.js"
 import { eventually, makeWorker, startEddy, tempDir, workerProps } from "../util.js"
 import { brokerAt, freePort, pause, post, produce, readTopic } from "./util.js"
 
@@ -13,6 +15,38 @@ const webhook = (port: number, extra: Record<string, string> = {}) => ({
   "http.server.addresses": `127.0.0.1:${port}`,
   "http.server.path": "/hook",
   ...extra
+})
+
+describe("HttpWebhookSource task", () => {
+  it.scopedLive("answers 200 only after commitRecord, 429 when its queue is full", () =>
+    Effect.gen(function* () {
+      const port = yield* freePort
+      const task = yield* HttpWebhookSource.plugin.task
+      yield* task.start(
+        {
+          "kafka.topic": "t",
+          "http.server.addresses": `127.0.0.1:${port}`,
+          "http.server.queue.max.requests": "1",
+          "http.server.ack.timeout.ms": "20000"
+        },
+        { configs: {}, transactionContext: null, offsetStorageReader: { offset: () => Effect.succeed(null) } }
+      )
+      yield* Effect.addFinalizer(() => task.stop)
+      const url = `http://127.0.0.1:${port}/post`
+      const first = yield* Effect.fork(post(url, "one"))
+      yield* pause(300)
+      assert.strictEqual(yield* post(url, "two"), 429)
+      const records = (yield* task.poll)!
+      assert.deepStrictEqual(
+        records.map((r) => r.value),
+        ["one"]
+      )
+      yield* pause(200)
+      assert.isNull(first.unsafePoll())
+      yield* task.commitRecord!(records[0]!, { topic: "t", partition: 0, offset: 0 })
+      assert.strictEqual(yield* Fiber.join(first), 200)
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
 })
 
 describe("HttpWebhookSource on a broker", () => {
