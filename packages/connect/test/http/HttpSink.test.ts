@@ -1,3 +1,4 @@
+import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Scope, TestClock } from "effect"
 import { sinkRecord } from "../../src/data/ConnectRecord.js"
@@ -35,6 +36,34 @@ describe("HttpSink (unit)", () => {
       const codes = yield* Effect.flip(HttpSink.parseSettings({ "http.url": "x", "retry.on.status.codes": "5xx" }))
       assert.include(codes.message, "5xx")
     })
+  )
+})
+
+describe("HttpSink tombstones", () => {
+  it.scoped("behavior.on.null.values: ignore skips, send sends null, fail fails", () =>
+    Effect.gen(function* () {
+      const bodies: Array<string> = []
+      const server = yield* testServer((r) => {
+        bodies.push(r.body)
+        return { status: 200 }
+      })
+      const run = (behavior: string) =>
+        Effect.gen(function* () {
+          const task = yield* HttpSink.plugin.task
+          const context = { errantRecordReporter: null, requestCommit: Effect.void } as never
+          yield* task.start({ "http.url": server.url, "behavior.on.null.values": behavior }, context)
+          const result = yield* Effect.either(task.put([record("a"), record(null), record("b")]))
+          yield* task.stop
+          return result
+        })
+      assert.strictEqual((yield* run("ignore"))._tag, "Right")
+      assert.deepStrictEqual(bodies.splice(0), ["a", "b"])
+      assert.strictEqual((yield* run("send"))._tag, "Right")
+      assert.deepStrictEqual(bodies.splice(0), ["a", "null", "b"])
+      const failed = yield* run("fail")
+      assert.strictEqual(failed._tag, "Left")
+      assert.deepStrictEqual(bodies.splice(0), ["a"])
+    }).pipe(Effect.provide(NodeContext.layer))
   )
 })
 
