@@ -57,7 +57,11 @@ describe("HttpWebhookSource on a broker", () => {
         const { bootstrap } = yield* startEddy
         const port = yield* freePort
         const worker = yield* makeWorker(workerProps(bootstrap))
-        yield* worker.create("hook", webhook(port, { "http.server.key.header": "X-Id" }))
+        // generous ack timeout: on a loaded CI machine 1,000 requests can take a while
+        yield* worker.create(
+          "hook",
+          webhook(port, { "http.server.key.header": "X-Id", "http.server.ack.timeout.ms": "45000" })
+        )
         const url = `http://127.0.0.1:${port}/hook`
         yield* eventually(Effect.map(post(url, "probe", { "x-id": "probe" }), (s) => s === 200))
         const statuses = yield* Effect.forEach(

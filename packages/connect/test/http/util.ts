@@ -118,7 +118,7 @@ export const freePort = Effect.promise(
 /** POSTs `body` and answers the status (0 when the connection failed). */
 export const post = (url: string, body: string, headers: Record<string, string> = {}) =>
   Effect.promise(() =>
-    fetch(url, { method: "POST", body, headers, signal: AbortSignal.timeout(10000) }).then(
+    fetch(url, { method: "POST", body, headers, signal: AbortSignal.timeout(45_000) }).then(
       async (r) => {
         await r.arrayBuffer()
         return r.status
