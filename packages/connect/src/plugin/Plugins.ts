@@ -11,6 +11,9 @@ import * as FileStreamSource from "../file/FileStreamSource.js"
 import * as FieldTransforms from "../transforms/FieldTransforms.js"
 import * as Predicates from "../transforms/Predicates.js"
 import * as RecordTransforms from "../transforms/RecordTransforms.js"
+import * as HttpSink from "../http/HttpSink.js"
+import * as HttpSource from "../http/HttpSource.js"
+import * as HttpWebhookSource from "../http/HttpWebhookSource.js"
 import type { ConnectorPlugin } from "./Connector.js"
 import type { PredicatePlugin, TransformationPlugin } from "./Transformation.js"
 
@@ -72,7 +75,13 @@ const loadModule = (name: string) =>
   })
 
 /** The built-in connectors. */
-export const builtinConnectors: ReadonlyArray<ConnectorPlugin> = [FileStreamSource.plugin, FileStreamSink.plugin]
+export const builtinConnectors: ReadonlyArray<ConnectorPlugin> = [
+  FileStreamSource.plugin,
+  FileStreamSink.plugin,
+  HttpSource.plugin,
+  HttpWebhookSource.plugin,
+  HttpSink.plugin
+]
 
 /** The built-in transforms (Kafka's, with their $Key/$Value variants). */
 export const builtinTransformations: ReadonlyArray<TransformationPlugin> = [

@@ -177,7 +177,10 @@ describe("Connect REST API", () => {
         const plugins = (yield* api("GET", "/connector-plugins")).body
         assert.deepStrictEqual(plugins, [
           { class: "org.apache.kafka.connect.file.FileStreamSourceConnector", type: "source", version: "0.1.0" },
-          { class: "org.apache.kafka.connect.file.FileStreamSinkConnector", type: "sink", version: "0.1.0" }
+          { class: "org.apache.kafka.connect.file.FileStreamSinkConnector", type: "sink", version: "0.1.0" },
+          { class: "io.eddy.connect.http.HttpSourceConnector", type: "source", version: "0.1.0" },
+          { class: "io.eddy.connect.http.HttpWebhookSourceConnector", type: "source", version: "0.1.0" },
+          { class: "io.eddy.connect.http.HttpSinkConnector", type: "sink", version: "0.1.0" }
         ])
         const all = (yield* api("GET", "/connector-plugins?connectorsOnly=false")).body as Array<{ type: string }>
         assert.isTrue(all.some((p) => p.type === "converter"))
