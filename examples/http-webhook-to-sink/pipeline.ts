@@ -2,7 +2,7 @@
  * Example pipeline: webhook -> topic -> HTTP sink, on an in-process Connect worker.
  *
  *   npm start                                                  # a broker on localhost:9092
- *   node --import tsx examples/http-webhook-to-sink/pipeline.ts
+ *   node examples/dist/http-webhook-to-sink/pipeline.js
  *
  * It starts a receiver (a small HTTP server standing for the downstream service), a worker running an
  * HttpWebhookSource (POST /events on WEBHOOK_PORT -> topic `webhook-events`) and an HttpSink (topic ->

@@ -24,7 +24,7 @@ describe("examples/http-webhook-to-sink", () => {
         const stdout = yield* Effect.async<string, Error>((resume) => {
           const child = execFile(
             process.execPath,
-            ["--import", "tsx", "examples/http-webhook-to-sink/pipeline.ts"],
+            ["examples/dist/http-webhook-to-sink/pipeline.js"],
             { cwd: root, env, timeout: 50_000 },
             (error, out, err) =>
               resume(error ? Effect.fail(new Error(`${error.message}\n${out}\n${err}`)) : Effect.succeed(out))
