@@ -10,7 +10,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 import pg from "pg"
 
 const versionOf = (dir: string) => Number(/postgresql\/(\d+)/.exec(dir)?.[1] ?? 0)
@@ -41,7 +41,7 @@ export interface PgServer {
   readonly database: string
   /** A `postgres://` URL of the server's `postgres` database. */
   readonly url: string
-  /** The same as a JDBC URL (`jdbc:postgresql://host:port/db`). */
+  /** The same as a JDBC URL (`jdbc:postgresql://host:port/db?user=postgres`). */
   readonly jdbcUrl: string
   /** Runs SQL on a fresh connection (tests' own reads and writes). */
   readonly query: <R extends pg.QueryResultRow = Record<string, unknown>>(
@@ -100,7 +100,7 @@ export const startPostgres = Effect.acquireRelease(
       user: "postgres",
       database: "postgres",
       url: `postgres://postgres@${host}:${port}/postgres`,
-      jdbcUrl: `jdbc:postgresql://${host}:${port}/postgres`,
+      jdbcUrl: `jdbc:postgresql://${host}:${port}/postgres?user=postgres`,
       query: (text, values) =>
         Effect.promise(async () => {
           const client = new pg.Client({ host, port, user: "postgres", database: "postgres" })
@@ -124,3 +124,6 @@ export const startPostgres = Effect.acquireRelease(
       fs.rmSync(dir, { recursive: true, force: true })
     })
 ).pipe(Effect.map(({ server }) => server))
+
+/** The test server as a service (one per test file: `it.layer(Layer.scoped(PgTag, startPostgres))`). */
+export class PgTag extends Context.Tag("@eddy/connect/test/PgServer")<PgTag, PgServer>() {}
