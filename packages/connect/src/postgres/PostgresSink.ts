@@ -210,6 +210,30 @@ const sameLayout = (a: Layout, b: Layout) =>
   JSON.stringify(a.valueColumns.map((f) => [f.name, f.schema.type, f.schema.optional])) ===
     JSON.stringify(b.valueColumns.map((f) => [f.name, f.schema.type, f.schema.optional]))
 
+/** Layouts by key and value schema (records of one topic share their schema objects after conversion). */
+const layoutCache = new WeakMap<Config, WeakMap<object, WeakMap<object, Layout>>>()
+const NO_SCHEMA = {}
+
+const cachedLayout = (c: Config, record: SinkRecord): Layout => {
+  let byKey = layoutCache.get(c)
+  if (!byKey) {
+    byKey = new WeakMap()
+    layoutCache.set(c, byKey)
+  }
+  const keySchema = record.keySchema ?? NO_SCHEMA
+  let byValue = byKey.get(keySchema)
+  if (!byValue) {
+    byValue = new WeakMap()
+    byKey.set(keySchema, byValue)
+  }
+  const valueSchema = record.valueSchema ?? NO_SCHEMA
+  const hit = byValue.get(valueSchema)
+  if (hit && (record.key !== null || c["pk.mode"] !== "record_key")) return hit
+  const layout = layoutOf(c, record)
+  byValue.set(valueSchema, layout)
+  return layout
+}
+
 /** Splits records into runs (records in order; a run changes on table, operation or layout). */
 export const runsOf = (c: Config, records: ReadonlyArray<SinkRecord>): ReadonlyArray<Run> => {
   const runs: Array<Run> = []
@@ -217,16 +241,17 @@ export const runsOf = (c: Config, records: ReadonlyArray<SinkRecord>): ReadonlyA
     const table = c["table.name.format"].replaceAll(TOPIC_PLACEHOLDER, record.topic)
     if (record.value === null && !c["delete.enabled"]) continue
     const op = record.value === null ? "delete" : "write"
-    const layout = layoutOf(c, record)
+    const layout = cachedLayout(c, record)
     const last = runs.at(-1)
     if (
       last &&
       last.table === table &&
       last.op === op &&
-      (op === "delete"
-        ? JSON.stringify(last.layout.keyColumns.map((k) => k.name)) ===
-          JSON.stringify(layout.keyColumns.map((k) => k.name))
-        : sameLayout(last.layout, layout))
+      (last.layout === layout ||
+        (op === "delete"
+          ? JSON.stringify(last.layout.keyColumns.map((k) => k.name)) ===
+            JSON.stringify(layout.keyColumns.map((k) => k.name))
+          : sameLayout(last.layout, layout)))
     )
       last.records.push(record)
     else runs.push({ table, op, layout, records: [record] })
@@ -238,7 +263,9 @@ export const runsOf = (c: Config, records: ReadonlyArray<SinkRecord>): ReadonlyA
 const lastPerKey = (layout: Layout, records: ReadonlyArray<SinkRecord>) => {
   const byKey = new Map<string, SinkRecord>()
   for (const r of records) {
-    const k = JSON.stringify(keyParams(layout, r), (_k, v) => (typeof v === "bigint" ? v.toString() : v))
+    const k = keyParams(layout, r)
+      .map((p) => (p instanceof Uint8Array ? Buffer.from(p).toString("hex") : String(p)))
+      .join("\u0000")
     byKey.delete(k)
     byKey.set(k, r)
   }
