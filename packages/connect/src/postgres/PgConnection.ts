@@ -31,11 +31,17 @@ export const connectionString = (url: string): string => {
 
 const textParsers: pg.CustomTypesConfig = { getTypeParser: () => (value: string) => value }
 
+/** The connection string with the user and password put in (pg lets the string's fields win over options). */
+const withCredentials = (options: ConnectionOptions): string => {
+  const url = new URL(connectionString(options.url))
+  if (options.user) url.username = encodeURIComponent(options.user)
+  if (options.password) url.password = encodeURIComponent(options.password)
+  return url.toString()
+}
+
 /** The pool configuration of a connection. */
 export const poolConfig = (options: ConnectionOptions): pg.PoolConfig => ({
-  connectionString: connectionString(options.url),
-  ...(options.user ? { user: options.user } : {}),
-  ...(options.password ? { password: options.password } : {}),
+  connectionString: withCredentials(options),
   max: options.maxConnections ?? 2,
   options: "-c TimeZone=UTC -c DateStyle=ISO",
   types: textParsers

@@ -14,7 +14,7 @@
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import { Effect, Exit, Scope } from "effect"
 import type { SinkRecord } from "../data/ConnectRecord.js"
-import type * as CS from "../data/ConnectSchema.js"
+import * as CS from "../data/ConnectSchema.js"
 import { isStruct, type Struct } from "../data/Struct.js"
 import * as ConfigDef from "../plugin/ConfigDef.js"
 import { ConnectError, type PluginError, RetriableError } from "../plugin/ConnectError.js"
@@ -79,6 +79,12 @@ export const config = ConfigDef.make({
     default: false,
     importance: "MEDIUM",
     documentation: "Whether to add columns for record schema fields the table lacks."
+  }),
+  "input.format": ConfigDef.oneOf(["plain", "debezium"] as const, {
+    default: "plain",
+    importance: "MEDIUM",
+    documentation:
+      "plain: record values are rows; debezium: values are Debezium change events (after for c/r/u, delete for d, t and m skipped)."
   }),
   "batch.size": ConfigDef.int({
     default: 3000,
@@ -259,6 +265,17 @@ export const runsOf = (c: Config, records: ReadonlyArray<SinkRecord>): ReadonlyA
   return runs
 }
 
+/** A Debezium change event as the row it leaves (`after`), a delete (null value) for `d`, or null to skip. */
+export const unwrapDebezium = (record: SinkRecord): SinkRecord | null => {
+  if (record.value === null) return record
+  if (!isStruct(record.value) || CS.field(record.value.schema, "op") === undefined) return record
+  const op = record.value.get("op")
+  if (op === "d") return { ...record, valueSchema: null, value: null }
+  if (op !== "c" && op !== "u" && op !== "r") return null
+  const after = record.value.get("after")
+  return isStruct(after) ? { ...record, valueSchema: after.schema, value: after } : null
+}
+
 /** The last record of each key, in the order of those last records. */
 const lastPerKey = (layout: Layout, records: ReadonlyArray<SinkRecord>) => {
   const byKey = new Map<string, SinkRecord>()
@@ -378,8 +395,12 @@ const makeTask = Effect.sync((): Plugin.SinkTask => {
       const client = sql
       const conf = c
       if (client === null || conf === null || records.length === 0) return
+      const input =
+        conf["input.format"] === "debezium"
+          ? records.map(unwrapDebezium).filter((r): r is SinkRecord => r !== null)
+          : records
       const runs = yield* Effect.try({
-        try: () => runsOf(conf, records),
+        try: () => runsOf(conf, input),
         catch: (e) => (e instanceof ConnectError ? e : new ConnectError({ message: String(e), cause: e }))
       })
       const write = client.withTransaction(
