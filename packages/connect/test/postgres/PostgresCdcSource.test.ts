@@ -1,11 +1,14 @@
+import * as path from "node:path"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import type { SourceRecord } from "../../src/data/ConnectRecord.js"
+import type { Struct } from "../../src/data/Struct.js"
+import type { SourceTask } from "../../src/plugin/Connector.js"
 import * as Events from "../../src/postgres/CdcEvents.js"
 import * as PostgresCdcSource from "../../src/postgres/PostgresCdcSource.js"
 import * as PostgresSink from "../../src/postgres/PostgresSink.js"
-import { eventually, makeWorker, startEddy, workerProps } from "../util.js"
+import { eventually, makeWorker, startEddy, tempDir, workerProps } from "../util.js"
 import { PgTag, pgBinDir, skipNote, startPostgres } from "./pgServer.js"
 import { collect, taskContext } from "./util.js"
 
@@ -186,6 +189,115 @@ describe.skipIf(pgBinDir === null)("PostgresCdcSource (Debezium events from pgou
         yield* task.commitRecord!(third!, { topic: "t", partition: 0, offset: 2 })
         yield* eventually(Effect.map(flushed, (lsn) => lsn > lsnOf(third!)))
       }).pipe(Effect.provide(NodeContext.layer))
+    )
+
+    it.scoped("a restarted task skips the events at or before its stored offset that the slot streams again", () =>
+      Effect.gen(function* () {
+        const pg = yield* PgTag
+        yield* pg.query("CREATE TABLE again (id int PRIMARY KEY)")
+        const props = (drop: boolean) => ({
+          "database.hostname": pg.host,
+          "database.port": String(pg.port),
+          "database.user": pg.user,
+          "database.dbname": pg.database,
+          "topic.prefix": "again",
+          "slot.name": "cdc_again",
+          "slot.drop.on.stop": String(drop),
+          "table.include.list": "public\\.again",
+          "poll.interval.ms": "100"
+        })
+        const pollAll = (task: SourceTask, n: number) =>
+          Effect.gen(function* () {
+            const out: Array<SourceRecord> = []
+            while (out.length < n) out.push(...((yield* task.poll) ?? []))
+            return out
+          })
+        const first = yield* PostgresCdcSource.plugin.task
+        yield* first.start(props(false), taskContext())
+        yield* pg.query("INSERT INTO again VALUES (1), (2)")
+        yield* pg.query("INSERT INTO again VALUES (3)")
+        const polled = yield* pollAll(first, 3)
+        // nothing acknowledged: the slot will stream both transactions again
+        yield* first.stop
+        const second = yield* PostgresCdcSource.plugin.task
+        yield* Effect.acquireRelease(
+          second.start(props(true), taskContext({ [JSON.stringify({ server: "again" })]: polled[0]!.sourceOffset! })),
+          () => second.stop
+        )
+        const again = yield* pollAll(second, 2)
+        assert.deepStrictEqual(
+          again.map((r) => (r.key as Struct).get("id")),
+          [2, 3]
+        )
+      }).pipe(Effect.provide(NodeContext.layer))
+    )
+
+    it.scoped(
+      "a worker restarted over its offsets resumes the slot: changes made while it was down arrive once, in order",
+      () =>
+        Effect.gen(function* () {
+          const pg = yield* PgTag
+          yield* pg.query("CREATE TABLE resume (id int PRIMARY KEY)")
+          const { bootstrap } = yield* startEddy
+          const offsetsFile = path.join(yield* tempDir, "offsets.json")
+          const props = workerProps(bootstrap, {
+            "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "key.converter.schemas.enable": "false",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false"
+          })
+          const connector = (drop: boolean) => ({
+            "connector.class": "PostgresConnector",
+            "database.hostname": pg.host,
+            "database.port": String(pg.port),
+            "database.user": pg.user,
+            "database.dbname": pg.database,
+            "topic.prefix": "res",
+            "slot.name": "cdc_resume",
+            "slot.drop.on.stop": String(drop),
+            "table.include.list": "public\\.resume",
+            "poll.interval.ms": "50"
+          })
+          const slotActive = eventually(
+            Effect.map(
+              pg.query<{ active: boolean }>("SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc_resume'"),
+              (r) => r[0]?.active === true
+            )
+          )
+          const ids = (n: number, from: number) =>
+            Effect.forEach(
+              Array.from({ length: n }, (_, i) => from + i),
+              (id) => pg.query(`INSERT INTO resume VALUES (${id})`)
+            )
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              const worker = yield* makeWorker(props, offsetsFile, [PostgresCdcSource.plugin])
+              yield* worker.create("res", connector(false))
+              yield* slotActive
+              yield* ids(20, 1)
+              yield* eventually(
+                Effect.map(
+                  worker.offsets("res"),
+                  (os) => (os[0]?.offset as { event?: number } | undefined) !== undefined
+                )
+              )
+              yield* Effect.sleep("300 millis")
+            })
+          )
+          yield* ids(20, 21)
+          const worker = yield* makeWorker(props, offsetsFile, [PostgresCdcSource.plugin])
+          yield* worker.create("res", connector(true))
+          yield* slotActive
+          yield* ids(5, 41)
+          const received = yield* collect(bootstrap, ["res.public.resume"])
+          yield* eventually(Effect.sync(() => received.length >= 45))
+          yield* Effect.sleep("300 millis")
+          assert.deepStrictEqual(
+            received.map((r) => (r.key as { id: number }).id),
+            Array.from({ length: 45 }, (_, i) => i + 1)
+          )
+        }),
+      60_000
     )
 
     it.scoped(
