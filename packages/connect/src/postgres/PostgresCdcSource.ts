@@ -209,6 +209,8 @@ const makeTask = Effect.gen(function* () {
   const recordTx = new WeakMap<SourceRecord, InFlight>()
   let lastHeartbeat = 0
   let busy = false
+  // set when the replication stream fails or ends while the task runs; the next poll fails the task
+  let streamFailure: string | null = null
 
   const acknowledge = (lsn: string) =>
     Effect.promise(() => service?.acknowledge(lsn).catch(() => false) ?? Promise.resolve(false)).pipe(Effect.asVoid)
@@ -445,7 +447,9 @@ const makeTask = Effect.gen(function* () {
             void svc.acknowledge(lsn).catch(() => false)
           }
         })
-        svc.on("error", (e: Error) => void run(Effect.logWarning("Postgres replication stream error", e.message)))
+        svc.on("error", (e: Error) => {
+          if (service === svc) streamFailure = `Postgres replication stream failed: ${e.message}`
+        })
         const plugin = new PgoutputPlugin({
           protoVersion: 1,
           publicationNames: [conf["publication.name"]],
@@ -467,6 +471,8 @@ const makeTask = Effect.gen(function* () {
       const q = queue
       const conf = c
       if (q === null || conf === null) return null
+      if (streamFailure !== null && Option.getOrElse(q.unsafeSize(), () => 0) === 0)
+        return yield* new ConnectError({ message: streamFailure })
       const first = yield* Queue.take(q).pipe(Effect.timeout(Duration.millis(conf["poll.interval.ms"])), Effect.option)
       if (Option.isNone(first)) return null
       busy = true

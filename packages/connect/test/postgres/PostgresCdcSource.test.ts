@@ -232,6 +232,41 @@ describe.skipIf(pgBinDir === null)("PostgresCdcSource (Debezium events from pgou
       }).pipe(Effect.provide(NodeContext.layer))
     )
 
+    it.scoped("the task fails when its replication connection is terminated (not a silent stall)", () =>
+      Effect.gen(function* () {
+        const pg = yield* PgTag
+        const task = yield* PostgresCdcSource.plugin.task
+        yield* Effect.acquireRelease(
+          task.start(
+            {
+              "database.hostname": pg.host,
+              "database.port": String(pg.port),
+              "database.user": pg.user,
+              "database.dbname": pg.database,
+              "topic.prefix": "term",
+              "slot.name": "cdc_term",
+              "slot.drop.on.stop": "true",
+              "poll.interval.ms": "50"
+            },
+            taskContext()
+          ),
+          () => task.stop
+        )
+        const active = Effect.map(
+          pg.query<{ pid: number | null }>(
+            "SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = 'cdc_term'"
+          ),
+          (r) => r[0]?.pid ?? null
+        )
+        yield* eventually(Effect.map(active, (pid) => pid !== null))
+        yield* pg.query(
+          "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'cdc_term'"
+        )
+        const error = yield* Effect.flip(Effect.forever(task.poll))
+        assert.include(error.message, "replication stream")
+      }).pipe(Effect.provide(NodeContext.layer))
+    )
+
     it.scoped(
       "a worker restarted over its offsets resumes the slot: changes made while it was down arrive once, in order",
       () =>
