@@ -16,7 +16,7 @@
  * it already delivered.
  */
 import type * as PgClient from "@effect/sql-pg/PgClient"
-import { Clock, Duration, Effect, Exit, Option, Queue, Runtime, Scope } from "effect"
+import { Chunk, Clock, Duration, Effect, Exit, Option, Queue, Runtime, Scope } from "effect"
 import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replication"
 import { type Header, type SourceRecord, sourceRecord } from "../data/ConnectRecord.js"
 import * as CS from "../data/ConnectSchema.js"
@@ -431,7 +431,10 @@ const makeTask = Effect.gen(function* () {
         )
         service = svc
         const run = Runtime.runPromise(runtime)
-        svc.on("data", (lsn: string, msg: unknown) => run(Queue.offer(q, { lsn, msg })).then(() => undefined))
+        // the handler only returns a promise (making the stream wait) when the queue is full
+        svc.on("data", (lsn: string, msg: unknown) =>
+          q.unsafeOffer({ lsn, msg }) ? undefined : run(Queue.offer(q, { lsn, msg })).then(() => undefined)
+        )
         svc.on("heartbeat", (lsn: string, _ts: number, shouldRespond: boolean) => {
           // a keepalive may carry a position past changes still queued (in the library, in our queue or in a
           // poll): only confirm it when nothing at all is between the stream and the broker
@@ -473,13 +476,21 @@ const makeTask = Effect.gen(function* () {
       if (q === null || conf === null) return null
       if (streamFailure !== null && Option.getOrElse(q.unsafeSize(), () => 0) === 0)
         return yield* new ConnectError({ message: streamFailure })
-      const first = yield* Queue.take(q).pipe(Effect.timeout(Duration.millis(conf["poll.interval.ms"])), Effect.option)
-      if (Option.isNone(first)) return null
       busy = true
-      const rest = yield* Queue.takeUpTo(q, conf["max.batch.size"] - 1)
+      let messages = Chunk.toReadonlyArray(yield* Queue.takeUpTo(q, conf["max.batch.size"]))
+      if (messages.length === 0) {
+        busy = false
+        const first = yield* Queue.take(q).pipe(
+          Effect.timeout(Duration.millis(conf["poll.interval.ms"])),
+          Effect.option
+        )
+        if (Option.isNone(first)) return null
+        busy = true
+        messages = [first.value, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(q, conf["max.batch.size"] - 1))]
+      }
       const now = yield* Clock.currentTimeMillis
       const out: Array<SourceRecord> = []
-      for (const m of [first.value, ...rest]) {
+      for (const m of messages) {
         const records = yield* Effect.try({
           try: () => handle(now, m),
           catch: (e) => new ConnectError({ message: `Decoding a change at ${m.lsn} failed`, cause: e })
