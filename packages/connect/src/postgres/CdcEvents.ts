@@ -1,0 +1,195 @@
+/**
+ * Debezium's Postgres change events as Connect data: per table a key schema (the primary-key columns), a
+ * row schema (`<prefix>.<schema>.<table>.Value`), and the envelope (`...Envelope`: `before`, `after`,
+ * `source`, `op`, `ts_ms`, `ts_us`, `ts_ns`) with Debezium's `source` block
+ * (`io.debezium.connector.postgresql.Source`). Built from pgoutput relations whose values are Postgres text.
+ */
+import * as CS from "../data/ConnectSchema.js"
+import { Struct } from "../data/Struct.js"
+import * as PgTypes from "./PgTypes.js"
+
+/** The connector version written into `source.version`. */
+export const VERSION = "0.1.0-eddy"
+
+/** Debezium's placeholder for unchanged TOASTed values it cannot read. */
+export const UNAVAILABLE_VALUE = "__debezium_unavailable_value"
+
+/** A pgoutput relation (what pg-logical-replication parses). */
+export interface Relation {
+  readonly relationOid: number
+  readonly schema: string
+  readonly name: string
+  readonly replicaIdentity: string
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly typeOid: number; readonly typeMod: number }>
+  readonly keyColumns: ReadonlyArray<string>
+}
+
+/** The schemas and decoders of one table. */
+export interface TableSchemas {
+  readonly topic: string
+  readonly keySchema: CS.ConnectSchema | null
+  readonly rowSchema: CS.ConnectSchema
+  readonly envelope: CS.ConnectSchema
+  readonly codecs: ReadonlyArray<PgTypes.ColumnCodec>
+  readonly keyColumns: ReadonlyArray<string>
+}
+
+/** Debezium's `source` block schema. */
+export const sourceSchema = CS.struct(
+  [
+    ["version", CS.string()],
+    ["connector", CS.string()],
+    ["name", CS.string()],
+    ["ts_ms", CS.int64()],
+    [
+      "snapshot",
+      CS.string({
+        optional: true,
+        defaultValue: "false",
+        name: "io.debezium.data.Enum",
+        version: 1,
+        parameters: { allowed: "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental" }
+      })
+    ],
+    ["db", CS.string()],
+    ["sequence", CS.string({ optional: true })],
+    ["ts_us", CS.int64({ optional: true })],
+    ["ts_ns", CS.int64({ optional: true })],
+    ["schema", CS.string()],
+    ["table", CS.string()],
+    ["txId", CS.int64({ optional: true })],
+    ["lsn", CS.int64({ optional: true })],
+    ["xmin", CS.int64({ optional: true })]
+  ],
+  { name: "io.debezium.connector.postgresql.Source" }
+)
+
+/** The schemas of a relation's events. */
+export const tableSchemas = (prefix: string, relation: Relation): TableSchemas => {
+  const base = `${prefix}.${relation.schema}.${relation.name}`
+  const codecs = relation.columns.map((c) =>
+    PgTypes.codec({
+      name: c.name,
+      oid: c.typeOid,
+      typmod: c.typeMod,
+      optional: !relation.keyColumns.includes(c.name)
+    })
+  )
+  const rowSchema = CS.struct(
+    codecs.map((c) => [c.name, c.schema] as const),
+    { name: `${base}.Value`, optional: true }
+  )
+  const keyCodecs = codecs.filter((c) => relation.keyColumns.includes(c.name))
+  const keySchema =
+    keyCodecs.length === 0
+      ? null
+      : CS.struct(
+          keyCodecs.map((c) => [c.name, c.schema] as const),
+          { name: `${base}.Key` }
+        )
+  const envelope = CS.struct(
+    [
+      ["before", rowSchema],
+      ["after", rowSchema],
+      ["source", sourceSchema],
+      ["op", CS.string()],
+      ["ts_ms", CS.int64({ optional: true })],
+      ["ts_us", CS.int64({ optional: true })],
+      ["ts_ns", CS.int64({ optional: true })]
+    ],
+    { name: `${base}.Envelope`, version: 2 }
+  )
+  return { topic: base, keySchema, rowSchema, envelope, codecs, keyColumns: relation.keyColumns }
+}
+
+/** A row struct from a tuple of Postgres text values (absent values: unchanged TOAST). */
+export const rowStruct = (t: TableSchemas, tuple: Readonly<Record<string, unknown>> | null): Struct | null => {
+  if (tuple === null) return null
+  const row = new Struct(t.rowSchema)
+  for (const c of t.codecs) {
+    if (!(c.name in tuple) && !t.keyColumns.includes(c.name)) continue
+    const v = tuple[c.name]
+    if (v === undefined) {
+      if (c.schema.type === "string" && c.schema.name === undefined) row.put(c.name, UNAVAILABLE_VALUE)
+      continue
+    }
+    row.put(c.name, v === null ? null : c.decode(String(v)))
+  }
+  return row
+}
+
+/** The key struct of a tuple, or null when the table has no primary key. */
+export const keyStruct = (t: TableSchemas, tuple: Readonly<Record<string, unknown>> | null): Struct | null => {
+  if (t.keySchema === null || tuple === null) return null
+  const key = new Struct(t.keySchema)
+  for (const c of t.codecs)
+    if (t.keyColumns.includes(c.name)) {
+      const v = tuple[c.name]
+      key.put(c.name, v === null || v === undefined ? null : c.decode(String(v)))
+    }
+  return key
+}
+
+/** Where and when a change happened, for the `source` block. */
+export interface SourceInfo {
+  readonly name: string
+  readonly db: string
+  readonly schema: string
+  readonly table: string
+  readonly commitTimeMicros: number
+  readonly txId: number | null
+  readonly lsn: number | null
+  readonly lastCommitLsn: number | null
+  readonly snapshot: string
+}
+
+/** The `source` struct. */
+export const sourceStruct = (s: SourceInfo): Struct =>
+  new Struct(sourceSchema)
+    .put("version", VERSION)
+    .put("connector", "postgresql")
+    .put("name", s.name)
+    .put("ts_ms", Math.floor(s.commitTimeMicros / 1000))
+    .put("snapshot", s.snapshot)
+    .put("db", s.db)
+    .put(
+      "sequence",
+      JSON.stringify([s.lastCommitLsn === null ? null : String(s.lastCommitLsn), s.lsn === null ? null : String(s.lsn)])
+    )
+    .put("ts_us", s.commitTimeMicros)
+    .put("ts_ns", s.commitTimeMicros * 1000)
+    .put("schema", s.schema)
+    .put("table", s.table)
+    .put("txId", s.txId)
+    .put("lsn", s.lsn)
+    .put("xmin", null)
+
+/** An envelope struct. */
+export const envelope = (
+  t: TableSchemas,
+  op: "c" | "u" | "d" | "r" | "t",
+  before: Struct | null,
+  after: Struct | null,
+  source: Struct,
+  nowMs: number
+): Struct =>
+  new Struct(t.envelope)
+    .put("before", before)
+    .put("after", after)
+    .put("source", source)
+    .put("op", op)
+    .put("ts_ms", nowMs)
+    .put("ts_us", nowMs * 1000)
+    .put("ts_ns", nowMs * 1_000_000)
+
+/** The number of an LSN text `X/Y`. */
+export const lsnToNumber = (lsn: string): number => {
+  const [hi, lo] = lsn.split("/")
+  return Number((BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`))
+}
+
+/** The `X/Y` text of an LSN number. */
+export const lsnToString = (lsn: number): string => {
+  const n = BigInt(lsn)
+  return `${(n >> 32n).toString(16).toUpperCase()}/${(n & 0xffffffffn).toString(16).toUpperCase()}`
+}

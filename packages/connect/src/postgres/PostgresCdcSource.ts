@@ -1,0 +1,590 @@
+/**
+ * Change data capture from Postgres's write-ahead log (Debezium's Postgres connector, its config names and
+ * event format): a logical replication slot (`slot.name`, created when missing) streams `pgoutput` changes
+ * of the publication (`publication.name`, created per `publication.autocreate.mode`); each committed
+ * transaction becomes Debezium events on `<topic.prefix>.<schema>.<table>` (op c/u/d/t, a tombstone after
+ * each delete, a primary-key change as delete + tombstone + create with `__debezium.newkey`/`oldkey`
+ * headers) and logical decoding messages (op m) on `<topic.prefix>.message`. Streaming only: snapshots are
+ * not built yet, so `snapshot.mode` accepts `no_data` (and its old name `never`).
+ *
+ * Invariants: the flush LSN confirmed to Postgres is the end LSN of a transaction only once every record
+ * of it and of every earlier transaction has been acknowledged by the broker (`commitRecord`), so the slot
+ * never passes an unacknowledged change; on quiet tables (nothing in flight) keepalives confirm the
+ * server's WAL end, so the slot does not hold WAL. The replication stream waits for `poll` to take
+ * messages from a bounded queue (`max.queue.size`), so a slow broker slows the stream. Each record's source
+ * offset is `{lsn_commit, event}` (its transaction's commit LSN and index), so a restarted task skips what
+ * it already delivered.
+ */
+import type * as PgClient from "@effect/sql-pg/PgClient"
+import { Chunk, Clock, Duration, Effect, Exit, Option, Queue, Runtime, Scope } from "effect"
+import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replication"
+import { type Header, type SourceRecord, sourceRecord } from "../data/ConnectRecord.js"
+import * as CS from "../data/ConnectSchema.js"
+import { Struct } from "../data/Struct.js"
+import * as ConfigDef from "../plugin/ConfigDef.js"
+import { ConnectError } from "../plugin/ConnectError.js"
+import * as Plugin from "../plugin/Connector.js"
+import * as Events from "./CdcEvents.js"
+import * as PgConnection from "./PgConnection.js"
+
+/** The connector's config definition (Debezium's names and defaults). */
+export const config = ConfigDef.make({
+  "database.hostname": ConfigDef.string({ importance: "HIGH", documentation: "Resolvable hostname or IP address." }),
+  "database.port": ConfigDef.int({ default: 5432, importance: "HIGH", documentation: "Port of the database server." }),
+  "database.user": ConfigDef.string({ importance: "HIGH", documentation: "Name of the database user (REPLICATION)." }),
+  "database.password": ConfigDef.password({ default: null, importance: "HIGH", documentation: "Password." }),
+  "database.dbname": ConfigDef.string({ importance: "HIGH", documentation: "The name of the database to capture." }),
+  "topic.prefix": ConfigDef.string({
+    importance: "HIGH",
+    documentation: "Topic prefix: the logical name of the server, also source.name."
+  }),
+  "plugin.name": ConfigDef.oneOf(["pgoutput"] as const, {
+    default: "pgoutput",
+    importance: "MEDIUM",
+    documentation: "The logical decoding plugin (only pgoutput, built into Postgres 10+)."
+  }),
+  "slot.name": ConfigDef.string({
+    default: "debezium",
+    importance: "MEDIUM",
+    documentation: "The name of the logical replication slot (created when missing)."
+  }),
+  "slot.drop.on.stop": ConfigDef.boolean({
+    default: false,
+    importance: "MEDIUM",
+    documentation: "Drop the slot when the task stops (for tests and development)."
+  }),
+  "publication.name": ConfigDef.string({
+    default: "dbz_publication",
+    importance: "MEDIUM",
+    documentation: "The publication streamed by pgoutput."
+  }),
+  "publication.autocreate.mode": ConfigDef.oneOf(["all_tables", "filtered", "disabled"] as const, {
+    default: "all_tables",
+    importance: "MEDIUM",
+    documentation: "all_tables: FOR ALL TABLES; filtered: the captured tables (kept in sync); disabled: must exist."
+  }),
+  "table.include.list": ConfigDef.list({
+    default: "",
+    importance: "MEDIUM",
+    documentation: "Regular expressions matching `schema.table` of the tables to capture (empty: all)."
+  }),
+  "table.exclude.list": ConfigDef.list({
+    default: "",
+    importance: "MEDIUM",
+    documentation: "Regular expressions matching `schema.table` of tables not to capture."
+  }),
+  "snapshot.mode": ConfigDef.oneOf(["no_data", "never"] as const, {
+    default: "no_data",
+    importance: "MEDIUM",
+    documentation: "Only no_data (formerly never): stream changes from the slot, no snapshot."
+  }),
+  "tombstones.on.delete": ConfigDef.boolean({
+    default: true,
+    importance: "MEDIUM",
+    documentation: "Emit a tombstone (null value) after each delete event."
+  }),
+  "heartbeat.interval.ms": ConfigDef.int({
+    default: 0,
+    min: 0,
+    importance: "MEDIUM",
+    documentation: "How often to confirm the server's WAL position when nothing is in flight (0: on keepalives)."
+  }),
+  "max.queue.size": ConfigDef.int({
+    default: 8192,
+    min: 1,
+    importance: "LOW",
+    documentation: "Replication messages buffered before the stream waits."
+  }),
+  "max.batch.size": ConfigDef.int({
+    default: 2048,
+    min: 1,
+    importance: "LOW",
+    documentation: "Replication messages handled per poll."
+  }),
+  "poll.interval.ms": ConfigDef.int({
+    default: 500,
+    min: 1,
+    importance: "LOW",
+    documentation: "How long a poll waits for changes."
+  })
+})
+
+/** The typed config. */
+export type Config = ConfigDef.TypeOf<typeof config.keys>
+
+const parseConfig = (props: Plugin.Props) =>
+  Effect.mapError(config.parse(props), (r) => new ConnectError({ message: ConfigDef.errorMessage(r) }))
+
+/** The source partition of a connector: Debezium's `{server}`. */
+export const partitionOf = (c: Config) => ({ server: c["topic.prefix"] })
+
+const connectionOptions = (c: Config) => ({
+  url: `postgres://${encodeURIComponent(c["database.hostname"])}:${c["database.port"]}/${encodeURIComponent(c["database.dbname"])}`,
+  user: c["database.user"],
+  password: c["database.password"]
+})
+
+const matcher = (patterns: ReadonlyArray<string>) => {
+  const regexes = patterns.map((p) => new RegExp(`^(?:${p})$`, "i"))
+  return (name: string) => regexes.some((r) => r.test(name))
+}
+
+/** Whether a table is captured under the include/exclude lists. */
+export const captures = (c: Config) => {
+  const include = matcher(c["table.include.list"])
+  const exclude = matcher(c["table.exclude.list"])
+  return (schema: string, table: string) => {
+    const name = `${schema}.${table}`
+    return (c["table.include.list"].length === 0 || include(name)) && !exclude(name)
+  }
+}
+
+/** Creates the publication and slot when missing. */
+const prepare = (sql: PgClient.PgClient, c: Config) =>
+  Effect.gen(function* () {
+    const pub = c["publication.name"]
+    const exists =
+      (yield* PgConnection.raw(sql, "SELECT 1 FROM pg_publication WHERE pubname = $1", [pub])).rows.length > 0
+    const mode = c["publication.autocreate.mode"]
+    if (mode === "disabled" && !exists)
+      return yield* new ConnectError({ message: `Publication ${pub} does not exist and autocreation is disabled` })
+    if (mode === "all_tables" && !exists)
+      yield* PgConnection.raw(sql, `CREATE PUBLICATION ${PgConnection.quote(pub)} FOR ALL TABLES`)
+    if (mode === "filtered") {
+      const isCaptured = captures(c)
+      const tables = (yield* PgConnection.raw(
+        sql,
+        `SELECT n.nspname AS schema, c.relname AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1, 2`
+      )).rows.filter((r) => isCaptured(r.schema!, r.table!))
+      const list = tables.map((t) => `${PgConnection.quote(t.schema!)}.${PgConnection.quote(t.table!)}`).join(", ")
+      if (!exists)
+        yield* PgConnection.raw(
+          sql,
+          tables.length === 0
+            ? `CREATE PUBLICATION ${PgConnection.quote(pub)}`
+            : `CREATE PUBLICATION ${PgConnection.quote(pub)} FOR TABLE ${list}`
+        )
+      else if (tables.length > 0)
+        yield* PgConnection.raw(sql, `ALTER PUBLICATION ${PgConnection.quote(pub)} SET TABLE ${list}`)
+    }
+    const slot = (yield* PgConnection.raw(sql, "SELECT plugin FROM pg_replication_slots WHERE slot_name = $1", [
+      c["slot.name"]
+    ])).rows[0]
+    if (slot === undefined)
+      yield* PgConnection.raw(sql, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [c["slot.name"]])
+    else if (slot.plugin !== "pgoutput")
+      return yield* new ConnectError({ message: `Slot ${c["slot.name"]} uses ${slot.plugin}, not pgoutput` })
+  })
+
+/** A replication message with the LSN of its WAL record. */
+interface Incoming {
+  readonly lsn: string
+  // biome-ignore lint/suspicious/noExplicitAny: pg-logical-replication's parsed pgoutput message
+  readonly msg: any
+}
+
+/** A transaction handed to the worker and not yet fully acknowledged. */
+interface InFlight {
+  readonly endLsn: string
+  pending: number
+}
+
+const makeTask = Effect.gen(function* () {
+  const runtime = yield* Effect.runtime<never>()
+  let c: Config | null = null
+  let scope: Scope.CloseableScope | null = null
+  let service: LogicalReplicationService | null = null
+  let queue: Queue.Queue<Incoming> | null = null
+  let database = ""
+  let stored: { commit: number; event: number } | null = null
+  const tables = new Map<number, Events.TableSchemas>()
+  const relations = new Map<number, Events.Relation>()
+  let isCaptured: (schema: string, table: string) => boolean = () => true
+  // the open transaction
+  let tx: { xid: number; commitLsn: number; commitMicros: number; records: Array<SourceRecord> } | null = null
+  let lastCommitLsn: number | null = null
+  const inFlight: Array<InFlight> = []
+  const recordTx = new WeakMap<SourceRecord, InFlight>()
+  let lastHeartbeat = 0
+  let busy = false
+  // set when the replication stream fails or ends while the task runs; the next poll fails the task
+  let streamFailure: string | null = null
+
+  const acknowledge = (lsn: string) =>
+    Effect.promise(() => service?.acknowledge(lsn).catch(() => false) ?? Promise.resolve(false)).pipe(Effect.asVoid)
+
+  /** Confirms the end of the acknowledged prefix of transactions. */
+  const advance = Effect.suspend(() => {
+    let confirm: string | null = null
+    while (inFlight.length > 0 && inFlight[0]!.pending === 0) confirm = inFlight.shift()!.endLsn
+    return confirm === null ? Effect.void : acknowledge(confirm)
+  })
+
+  const schemasOf = (relationOid: number) => {
+    let t = tables.get(relationOid)
+    if (t === undefined) {
+      const rel = relations.get(relationOid)
+      if (rel === undefined) return null
+      t = Events.tableSchemas(c!["topic.prefix"], rel)
+      tables.set(relationOid, t)
+    }
+    return t
+  }
+
+  const source = (rel: Events.Relation, lsn: string) =>
+    Events.sourceStruct({
+      name: c!["topic.prefix"],
+      db: database,
+      schema: rel.schema,
+      table: rel.name,
+      commitTimeMicros: tx!.commitMicros,
+      txId: tx!.xid,
+      lsn: Events.lsnToNumber(lsn),
+      lastCommitLsn,
+      snapshot: "false"
+    })
+
+  const push = (
+    t: Events.TableSchemas | null,
+    topic: string,
+    keySchema: CS.ConnectSchema | null,
+    key: unknown,
+    valueSchema: CS.ConnectSchema | null,
+    value: unknown,
+    headers: ReadonlyArray<Header> = []
+  ) => {
+    const event = tx!.records.length
+    tx!.records.push(
+      sourceRecord({
+        topic: t?.topic ?? topic,
+        sourcePartition: partitionOf(c!),
+        sourceOffset: { lsn_commit: tx!.commitLsn, event, txId: tx!.xid, ts_usec: tx!.commitMicros },
+        keySchema,
+        key,
+        valueSchema,
+        value,
+        headers
+      })
+    )
+  }
+
+  const handle = (now: number, { lsn, msg }: Incoming) => {
+    switch (msg.tag) {
+      case "begin":
+        tx = {
+          xid: msg.xid,
+          commitLsn: Events.lsnToNumber(msg.commitLsn),
+          commitMicros: Number(msg.commitTime),
+          records: []
+        }
+        return null
+      case "relation":
+        relations.set(msg.relationOid, msg)
+        tables.delete(msg.relationOid)
+        return null
+      case "insert":
+      case "update":
+      case "delete": {
+        const rel = msg.relation as Events.Relation
+        if (tx === null || !isCaptured(rel.schema, rel.name)) return null
+        const t = schemasOf(rel.relationOid)!
+        const src = source(rel, lsn)
+        if (msg.tag === "insert") {
+          const after = Events.rowStruct(t, msg.new)
+          push(
+            t,
+            "",
+            t.keySchema,
+            Events.keyStruct(t, msg.new),
+            t.envelope,
+            Events.envelope(t, "c", null, after, src, now)
+          )
+          return null
+        }
+        const oldTuple = msg.old ?? msg.key ?? null
+        const before = Events.rowStruct(t, oldTuple)
+        if (msg.tag === "delete") {
+          const key = Events.keyStruct(t, oldTuple)
+          push(t, "", t.keySchema, key, t.envelope, Events.envelope(t, "d", before, null, src, now))
+          if (c!["tombstones.on.delete"]) push(t, "", t.keySchema, key, null, null)
+          return null
+        }
+        const newKey = Events.keyStruct(t, msg.new)
+        const oldKey = msg.key !== null || msg.old !== null ? Events.keyStruct(t, oldTuple) : newKey
+        const after = Events.rowStruct(t, msg.new)
+        if (oldKey !== null && newKey !== null && !sameKey(t, oldKey, newKey)) {
+          const newKeyHeader: Header = { key: "__debezium.newkey", schema: t.keySchema, value: newKey }
+          const oldKeyHeader: Header = { key: "__debezium.oldkey", schema: t.keySchema, value: oldKey }
+          push(t, "", t.keySchema, oldKey, t.envelope, Events.envelope(t, "d", before, null, src, now), [newKeyHeader])
+          if (c!["tombstones.on.delete"]) push(t, "", t.keySchema, oldKey, null, null, [newKeyHeader])
+          push(t, "", t.keySchema, newKey, t.envelope, Events.envelope(t, "c", null, after, src, now), [oldKeyHeader])
+          return null
+        }
+        push(t, "", t.keySchema, newKey, t.envelope, Events.envelope(t, "u", before, after, src, now))
+        return null
+      }
+      case "truncate":
+        if (tx === null) return null
+        for (const rel of msg.relations as ReadonlyArray<Events.Relation>) {
+          if (!isCaptured(rel.schema, rel.name)) continue
+          const t = schemasOf(rel.relationOid) ?? Events.tableSchemas(c!["topic.prefix"], rel)
+          push(t, "", null, null, t.envelope, Events.envelope(t, "t", null, null, source(rel, lsn), now))
+        }
+        return null
+      case "message": {
+        const schema = messageSchema
+        const value = new Struct(schema)
+          .put("op", "m")
+          .put("ts_ms", now)
+          .put(
+            "source",
+            Events.sourceStruct({
+              name: c!["topic.prefix"],
+              db: database,
+              schema: "",
+              table: "",
+              commitTimeMicros: tx?.commitMicros ?? now * 1000,
+              txId: tx?.xid ?? null,
+              lsn: Events.lsnToNumber(lsn),
+              lastCommitLsn,
+              snapshot: "false"
+            })
+          )
+          .put("message", new Struct(messageBlock).put("prefix", msg.prefix).put("content", msg.content))
+        const topic = `${c!["topic.prefix"]}.message`
+        if (tx !== null) push(null, topic, null, null, schema, value)
+        else
+          return [
+            sourceRecord({
+              topic,
+              sourcePartition: partitionOf(c!),
+              sourceOffset: { lsn_commit: lastCommitLsn ?? 0, event: -1 },
+              valueSchema: schema,
+              value
+            })
+          ]
+        return null
+      }
+      case "commit": {
+        const done = tx
+        tx = null
+        if (done === null) return null
+        lastCommitLsn = done.commitLsn
+        const fresh =
+          stored === null
+            ? done.records
+            : done.records.filter(
+                (_, i) => done.commitLsn > stored!.commit || (done.commitLsn === stored!.commit && i > stored!.event)
+              )
+        const flight: InFlight = { endLsn: msg.commitEndLsn, pending: fresh.length }
+        inFlight.push(flight)
+        for (const r of fresh) recordTx.set(r, flight)
+        return fresh
+      }
+      default:
+        return null
+    }
+  }
+
+  const sameKey = (t: Events.TableSchemas, a: Struct, b: Struct) =>
+    t.keyColumns.every((k) => {
+      const x = a.get(k)
+      const y = b.get(k)
+      return x instanceof Date && y instanceof Date ? x.getTime() === y.getTime() : String(x) === String(y)
+    })
+
+  const task: Plugin.SourceTask = {
+    start: (props, context) =>
+      Effect.gen(function* () {
+        const conf = yield* parseConfig(props)
+        c = conf
+        isCaptured = captures(conf)
+        const s = yield* Scope.make()
+        scope = s
+        const sql = yield* Scope.extend(PgConnection.make(connectionOptions(conf)), s).pipe(
+          Effect.mapError(PgConnection.toConnectError("Could not connect to Postgres"))
+        )
+        yield* prepare(sql, conf).pipe(
+          Effect.mapError((e) =>
+            e instanceof ConnectError ? e : PgConnection.toConnectError("Preparing CDC failed")(e)
+          )
+        )
+        database = conf["database.dbname"]
+        const offset = yield* context.offsetStorageReader.offset(partitionOf(conf))
+        stored =
+          offset !== null && typeof offset.lsn_commit === "number"
+            ? { commit: offset.lsn_commit, event: typeof offset.event === "number" ? offset.event : -1 }
+            : null
+        const q = yield* Queue.bounded<Incoming>(conf["max.queue.size"])
+        queue = q
+        const svc = new LogicalReplicationService(
+          {
+            host: conf["database.hostname"],
+            port: conf["database.port"],
+            user: conf["database.user"],
+            ...(conf["database.password"] ? { password: conf["database.password"] } : {}),
+            database: conf["database.dbname"]
+          },
+          { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } }
+        )
+        service = svc
+        const run = Runtime.runPromise(runtime)
+        // the handler only returns a promise (making the stream wait) when the queue is full
+        svc.on("data", (lsn: string, msg: unknown) =>
+          q.unsafeOffer({ lsn, msg }) ? undefined : run(Queue.offer(q, { lsn, msg })).then(() => undefined)
+        )
+        svc.on("heartbeat", (lsn: string, _ts: number, shouldRespond: boolean) => {
+          // a keepalive may carry a position past changes still queued (in the library, in our queue or in a
+          // poll): only confirm it when nothing at all is between the stream and the broker
+          // biome-ignore lint/suspicious/noExplicitAny: the library's flow-control queue
+          const lib = svc as any
+          const libIdle = (lib._messageQueue?.length ?? 0) === 0 && lib._processing !== true
+          const queued = Option.getOrElse(q.unsafeSize(), () => 1)
+          if (inFlight.length > 0 || tx !== null || busy || queued > 0 || !libIdle || queue === null) return
+          const now = Date.now()
+          const interval = c?.["heartbeat.interval.ms"] ?? 0
+          if (shouldRespond || interval === 0 || now - lastHeartbeat >= interval) {
+            lastHeartbeat = now
+            void svc.acknowledge(lsn).catch(() => false)
+          }
+        })
+        svc.on("error", (e: Error) => {
+          if (service === svc) streamFailure = `Postgres replication stream failed: ${e.message}`
+        })
+        const plugin = new PgoutputPlugin({
+          protoVersion: 1,
+          publicationNames: [conf["publication.name"]],
+          messages: true
+        })
+        // keep Postgres's text for every column (the connector maps types itself)
+        // biome-ignore lint/suspicious/noExplicitAny: reaching the parser's column reader
+        const parser = (plugin as any).parser
+        const readColumn = parser.readRelationColumn.bind(parser)
+        parser.readRelationColumn = (reader: unknown) => ({ ...readColumn(reader), parser: (v: unknown) => v })
+        svc
+          .subscribe(plugin, conf["slot.name"])
+          .catch((e: unknown) =>
+            run(Effect.logWarning("Postgres replication stream ended", e instanceof Error ? e.message : String(e)))
+          )
+        yield* Effect.addFinalizer(() => Effect.void).pipe(Scope.extend(s))
+      }),
+    poll: Effect.gen(function* () {
+      const q = queue
+      const conf = c
+      if (q === null || conf === null) return null
+      if (streamFailure !== null && Option.getOrElse(q.unsafeSize(), () => 0) === 0)
+        return yield* new ConnectError({ message: streamFailure })
+      busy = true
+      let messages = Chunk.toReadonlyArray(yield* Queue.takeUpTo(q, conf["max.batch.size"]))
+      if (messages.length === 0) {
+        busy = false
+        const first = yield* Queue.take(q).pipe(
+          Effect.timeout(Duration.millis(conf["poll.interval.ms"])),
+          Effect.option
+        )
+        if (Option.isNone(first)) return null
+        busy = true
+        messages = [first.value, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(q, conf["max.batch.size"] - 1))]
+      }
+      const now = yield* Clock.currentTimeMillis
+      const out: Array<SourceRecord> = []
+      for (const m of messages) {
+        const records = yield* Effect.try({
+          try: () => handle(now, m),
+          catch: (e) => new ConnectError({ message: `Decoding a change at ${m.lsn} failed`, cause: e })
+        })
+        if (records !== null) out.push(...records)
+      }
+      yield* advance
+      return out
+    }).pipe(Effect.ensuring(Effect.sync(() => (busy = false)))),
+    commitRecord: (record) =>
+      Effect.suspend(() => {
+        const flight = recordTx.get(record)
+        if (flight === undefined) return Effect.void
+        recordTx.delete(record)
+        flight.pending--
+        return flight.pending === 0 ? advance : Effect.void
+      }),
+    stop: Effect.suspend(() => {
+      const svc = service
+      const s = scope
+      const conf = c
+      service = null
+      scope = null
+      queue = null
+      return Effect.gen(function* () {
+        if (svc)
+          yield* Effect.promise(() =>
+            svc.stop().then(
+              () => undefined,
+              () => undefined
+            )
+          )
+        if (conf?.["slot.drop.on.stop"] && s) yield* dropSlot(conf)
+        if (s) yield* Scope.close(s, Exit.void)
+      })
+    })
+  }
+  return task
+})
+
+const dropSlot = (c: Config) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const sql = yield* PgConnection.make(connectionOptions(c))
+      // the walsender may still hold the slot for a moment after the stream stopped
+      for (let i = 0; i < 50; i++) {
+        const r = yield* Effect.either(
+          PgConnection.raw(
+            sql,
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active",
+            [c["slot.name"]]
+          )
+        )
+        const left = yield* Effect.either(
+          PgConnection.raw(sql, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [c["slot.name"]])
+        )
+        if (r._tag === "Right" && left._tag === "Right" && left.right.rows.length === 0) return
+        yield* Effect.sleep(Duration.millis(100))
+      }
+    })
+  ).pipe(Effect.catchAll((e) => Effect.logWarning("Dropping the replication slot failed", e)))
+
+const messageBlock = CS.struct([
+  ["prefix", CS.string()],
+  ["content", CS.bytes()]
+])
+
+const messageSchema = CS.struct(
+  [
+    ["op", CS.string()],
+    ["ts_ms", CS.int64({ optional: true })],
+    ["source", Events.sourceSchema],
+    ["message", messageBlock]
+  ],
+  { name: "io.debezium.connector.postgresql.MessageValue" }
+)
+
+const makeConnector = Effect.sync((): Plugin.Connector => {
+  let props: Plugin.Props = {}
+  return {
+    start: (p) =>
+      Effect.map(parseConfig(p), () => {
+        props = p
+      }),
+    taskConfigs: () => Effect.succeed([props]),
+    stop: Effect.void
+  }
+})
+
+/** The Postgres CDC source plugin, under Debezium's class name. */
+export const plugin: Plugin.SourcePlugin = Plugin.source({
+  className: "io.debezium.connector.postgresql.PostgresConnector",
+  version: Events.VERSION,
+  config,
+  connector: makeConnector,
+  task: makeTask
+})
