@@ -11,6 +11,9 @@ import * as FileStreamSource from "../file/FileStreamSource.js"
 import * as HttpSink from "../http/HttpSink.js"
 import * as HttpSource from "../http/HttpSource.js"
 import * as HttpWebhookSource from "../http/HttpWebhookSource.js"
+import * as PostgresCdcSource from "../postgres/PostgresCdcSource.js"
+import * as PostgresSink from "../postgres/PostgresSink.js"
+import * as PostgresSource from "../postgres/PostgresSource.js"
 import * as FieldTransforms from "../transforms/FieldTransforms.js"
 import * as Predicates from "../transforms/Predicates.js"
 import * as RecordTransforms from "../transforms/RecordTransforms.js"
@@ -80,7 +83,10 @@ export const builtinConnectors: ReadonlyArray<ConnectorPlugin> = [
   FileStreamSink.plugin,
   HttpSource.plugin,
   HttpWebhookSource.plugin,
-  HttpSink.plugin
+  HttpSink.plugin,
+  PostgresSource.plugin,
+  PostgresSink.plugin,
+  PostgresCdcSource.plugin
 ]
 
 /** The built-in transforms (Kafka's, with their $Key/$Value variants). */

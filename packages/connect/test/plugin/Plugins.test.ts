@@ -36,7 +36,7 @@ describe("Plugins", () => {
   it("lists connectors, then converters when not connectorsOnly", () => {
     assert.deepStrictEqual(
       registry.list(true).map((p) => p.type),
-      ["source", "sink", "source", "source", "sink"]
+      ["source", "sink", "source", "source", "sink", "source", "sink", "source"]
     )
     const all = registry.list(false)
     assert.isTrue(all.some((p) => p.class === "org.apache.kafka.connect.json.JsonConverter" && p.type === "converter"))
