@@ -183,7 +183,7 @@ describe("Connect REST API", () => {
           { class: "io.eddy.connect.http.HttpSinkConnector", type: "sink", version: "0.1.0" },
           { class: "io.eddy.connect.postgres.PostgresSourceConnector", type: "source", version: "0.1.0" },
           { class: "io.eddy.connect.postgres.PostgresSinkConnector", type: "sink", version: "0.1.0" },
-          { class: "io.debezium.connector.postgresql.PostgresConnector", type: "source", version: "0.1.0" }
+          { class: "io.debezium.connector.postgresql.PostgresConnector", type: "source", version: "0.1.0-eddy" }
         ])
         const all = (yield* api("GET", "/connector-plugins?connectorsOnly=false")).body as Array<{ type: string }>
         assert.isTrue(all.some((p) => p.type === "converter"))
