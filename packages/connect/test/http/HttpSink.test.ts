@@ -188,6 +188,7 @@ describe("HttpSink on a broker", () => {
           "retry.backoff.ms": "10",
           "errors.tolerance": "all",
           "errors.deadletterqueue.topic.name": "items-dlq",
+          "errors.deadletterqueue.topic.replication.factor": "1",
           "errors.deadletterqueue.context.headers.enable": "true"
         })
         yield* eventually(Effect.sync(() => accepted.length >= 2))
