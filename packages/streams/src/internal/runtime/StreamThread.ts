@@ -292,7 +292,12 @@ export const run = (p: ThreadParams) =>
             topic: Topology.resolveTopic(topology, applicationId, Topology.changelogTopicName(store)),
             partition
           }))
-        const checkpointed = yield* Checkpoints.prepare(taskDir, logged, eos)
+        const endOf = (topic: string, partition: number) =>
+          Effect.map(
+            fetcher.resolveOffsets(topic, [{ partition, offset: "latest" }]),
+            (ends) => ends.get(partition) ?? 0
+          )
+        const checkpointed = yield* Checkpoints.prepare(taskDir, logged, eos, endOf)
         return makeEntry(sub, partition, taskDir, checkpointed)
       })
 

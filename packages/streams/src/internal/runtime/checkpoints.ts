@@ -25,11 +25,14 @@ const path = (taskDir: string) => `${taskDir}/${Checkpoint.FILE_NAME}`
 /**
  * Reads the task's checkpoint (an unreadable one counts as none) and, under exactly-once, wipes every
  * logged store that has no entry in it: its files may hold writes of transactions that never committed.
+ * A store checkpointed past its changelog's end (`endOf`: the changelog was deleted and made again) is
+ * wiped in either mode, and its entry dropped, so it restores from the start (Kafka's corrupted task).
  */
-export const prepare = (
+export const prepare = <E>(
   taskDir: string,
   logged: ReadonlyArray<{ readonly store: string; readonly topic: string; readonly partition: number }>,
-  eos: boolean
+  eos: boolean,
+  endOf: (topic: string, partition: number) => Effect.Effect<number, E>
 ): Effect.Effect<Offsets> =>
   Effect.gen(function* () {
     const entries = yield* Checkpoint.read(path(taskDir)).pipe(
@@ -37,10 +40,16 @@ export const prepare = (
     )
     const offsets = new Map<string, number>()
     for (const e of entries) if (e.offset >= 0) offsets.set(key(e.topic, e.partition), e.offset)
-    if (eos) {
-      for (const l of logged) {
-        if (!offsets.has(key(l.topic, l.partition))) yield* Stores.wipe(taskDir, l.store)
-      }
+    for (const l of logged) {
+      const k = key(l.topic, l.partition)
+      const offset = offsets.get(k)
+      if (offset !== undefined) {
+        const end = yield* endOf(l.topic, l.partition).pipe(Effect.option)
+        if (end._tag === "None" || offset <= end.value) continue
+        yield* Effect.logWarning(`${l.store}: checkpoint ${offset} is past the end ${end.value} of ${k}; wiping it`)
+        offsets.delete(k)
+        yield* Stores.wipe(taskDir, l.store)
+      } else if (eos) yield* Stores.wipe(taskDir, l.store)
     }
     return offsets
   }).pipe(Effect.provide(NodeFileSystem.layer), Effect.orDie)
