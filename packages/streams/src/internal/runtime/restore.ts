@@ -43,6 +43,8 @@ export const restoreStore = (
         if (r.key !== null) store.restore(r.key, r.value, r.timestamp)
         total++
       }
+      // a persistent store keeps writes in memory until flushed: one durable transaction per batch
+      if (round.records.length > 0) store.inner.flush()
       const next = round.positions.get(partition) ?? position
       if (next === position && round.records.length === 0) yield* Effect.sleep(Duration.millis(50))
       else listener.onBatchRestored?.(topic, partition, store.name, next, round.records.length)
