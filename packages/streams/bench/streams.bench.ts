@@ -4,6 +4,8 @@
  * - stateless: `mapValues` + `filter` + `to` against `Consumer.batches` -> the same map/filter ->
  *   `Producer.sendBatch` (the loop commits its offsets at the end);
  * - keyed count (in-memory store, record cache on) against the same stateless loop;
+ * - the keyed count on the persistent store (`default.dsl.store` rocksDB: lmdb, checkpointed every commit)
+ *   against the in-memory one;
  * - exactly_once_v2 (commit interval 100 ms) against at_least_once, for the stateless pipeline.
  * A run ends when the application's committed input offsets reach the input's end. Three runs; the medians
  * of the ratios are printed last.
@@ -125,14 +127,19 @@ export const run = () =>
               .to(`stateless-out-${runNo}`, { keySerde: Topic.string as never, valueSerde: Topic.string as never })
           )
           yield* admin.createTopics([{ name: `count-out-${runNo}`, numPartitions: PARTITIONS }]).pipe(Effect.ignore)
-          const count = yield* streamsRun(bootstrap, admin, `count-${runNo}`, (b) =>
+          const keyedCount = (b: StreamsBuilder.StreamsBuilder) =>
             b
               .stream(input)
               .groupByKey()
               .count(materializedAs(`counts-${runNo}`))
               .toStream()
               .to(`count-out-${runNo}`, { keySerde: Topic.string as never })
-          )
+          const count = yield* streamsRun(bootstrap, admin, `count-${runNo}`, keyedCount, {
+            "default.dsl.store": "in_memory"
+          })
+          const persistent = yield* streamsRun(bootstrap, admin, `persistent-count-${runNo}`, keyedCount, {
+            "default.dsl.store": "rocksDB"
+          })
           const eos = yield* streamsRun(
             bootstrap,
             admin,
@@ -148,9 +155,15 @@ export const run = () =>
           console.log(
             `run ${runNo + 1}: loop ${rate(loop)} rec/s; stateless ${rate(stateless)} rec/s (${(loop / stateless).toFixed(2)}x); ` +
               `keyed count ${rate(count)} rec/s (${(loop / count).toFixed(2)}x); ` +
+              `persistent keyed count ${rate(persistent)} rec/s (${(count / persistent).toFixed(2)}x of in-memory); ` +
               `exactly_once_v2 ${rate(eos)} rec/s (${(stateless / eos).toFixed(2)}x of at_least_once)`
           )
-          rows.push(["stateless", loop / stateless], ["count", loop / count], ["eos", stateless / eos])
+          rows.push(
+            ["stateless", loop / stateless],
+            ["count", loop / count],
+            ["persistent", count / persistent],
+            ["eos", stateless / eos]
+          )
         }
         const median = (name: string) => {
           const xs = rows
@@ -161,7 +174,8 @@ export const run = () =>
         }
         console.log(
           `median of 3 runs: stateless ${median("stateless")}x the loop (goal >= 0.8x), keyed count ` +
-            `${median("count")}x (goal >= 0.5x), exactly_once_v2 ${median("eos")}x at_least_once`
+            `${median("count")}x (goal >= 0.5x), persistent keyed count ${median("persistent")}x in-memory, ` +
+            `exactly_once_v2 ${median("eos")}x at_least_once`
         )
       })
     )

@@ -9,7 +9,7 @@
  * The CI test (test/runtime/ExactlyOnce.test.ts) runs a few rounds of the same loop.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -118,6 +118,10 @@ export const killLoop = (rounds: number, ordersPerRound = 200) =>
       }
       const store = latest(yield* readAll(bootstrap, changelog, 4))
       if (!matches(store)) return yield* Effect.dieMessage(`the changelog differs from the reference`)
+      // the app runs the default store type: persistent stores on disk, wiped and restored after each kill
+      const appDir = path.join(env.STATE_DIR, "order-totals-app")
+      const persistent = readdirSync(appDir).filter((t) => existsSync(path.join(appDir, t, "totals")))
+      if (persistent.length === 0) return yield* Effect.dieMessage(`no persistent store under ${appDir}`)
       return { orders: n, customers: reference.size }
     })
   )

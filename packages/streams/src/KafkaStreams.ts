@@ -10,7 +10,6 @@
  * the uncaught-exception policy (REPLACE_THREAD, or SHUTDOWN_CLIENT: every thread stops, state ERROR).
  */
 
-import * as os from "node:os"
 import * as Admin from "@eddy/core/client/Admin"
 import { Cause, Context, Deferred, Effect, FiberSet, Layer, Scope, Stream, SubscriptionRef } from "effect"
 import * as AppState from "./internal/runtime/appState.js"
@@ -148,7 +147,7 @@ export const make = <R>(
         applicationId,
         config["replication.factor"] ?? StreamsConfig.defaults["replication.factor"]
       )
-      const pid = yield* readProcessId(config["state.dir"] ?? `${os.tmpdir()}/kafka-streams`, applicationId)
+      const pid = yield* readProcessId(StreamsConfig.stateDir(config), applicationId)
       yield* signal({ _tag: "Start", threads })
       if (topology.globalStores.length > 0) {
         // global tables are loaded before any stream thread runs

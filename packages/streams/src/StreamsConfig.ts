@@ -3,8 +3,10 @@
  * (`application.id`, `processing.guarantee`, `commit.interval.ms`, ...), and the resolution of the
  * defaults that depend on other settings (the commit interval under exactly-once).
  */
+import * as os from "node:os"
+import * as Path from "node:path"
 import type * as ClientConfig from "@eddy/core/client/ClientConfig"
-import type { Serde } from "./dsl/Options.js"
+import type { DslStoreType, Serde } from "./dsl/Options.js"
 import type { HandlerResponse } from "./internal/task/Task.js"
 import type { DeserializationError, ProcessingError, ProductionError } from "./StreamsError.js"
 
@@ -27,8 +29,13 @@ export interface StreamsConfig {
   readonly "num.stream.threads"?: number
   /** Record cache size over all threads (default 10485760); 0 sends every update downstream. */
   readonly "statestore.cache.max.bytes"?: number
-  /** Where stores keep checkpoints (default `<tmpdir>/kafka-streams`). */
+  /**
+   * Where tasks keep persistent stores and `.checkpoint` files, under `<state.dir>/<application.id>/<taskId>`
+   * (default `<tmpdir>/kafka-streams`).
+   */
   readonly "state.dir"?: string
+  /** The store type of DSL stores without their own: `rocksDB` (default; Eddy's persistent lmdb store) or `in_memory`. */
+  readonly "default.dsl.store"?: DslStoreType
   readonly "default.key.serde"?: Serde<unknown>
   readonly "default.value.serde"?: Serde<unknown>
   /** Replication factor of internal topics (-1: the broker's default). */
@@ -53,6 +60,7 @@ export const defaults = {
   "commit.interval.ms": 30_000,
   "commit.interval.ms.eos": 100,
   "num.stream.threads": 1,
+  "default.dsl.store": "rocksDB",
   "statestore.cache.max.bytes": 10_485_760,
   "replication.factor": -1,
   "max.task.idle.ms": 0,
@@ -67,6 +75,10 @@ export const commitIntervalMs = (config: StreamsConfig): number =>
   (config["processing.guarantee"] === "exactly_once_v2"
     ? defaults["commit.interval.ms.eos"]
     : defaults["commit.interval.ms"])
+
+/** The state directory in effect. */
+export const stateDir = (config: StreamsConfig): string =>
+  config["state.dir"] ?? Path.join(os.tmpdir(), "kafka-streams")
 
 /** The handler's answer for an error. */
 export const respond = <E>(handler: ExceptionHandler<E> | undefined, error: E): HandlerResponse =>

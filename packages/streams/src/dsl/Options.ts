@@ -5,6 +5,7 @@
  */
 import type * as Topic from "@eddy/core/client/Topic"
 import type { KeyValueBytesStore } from "../state/KeyValueStore.js"
+import type { KeyValueBytesStoreSupplier } from "../state/Stores.js"
 
 /** A key or value serde. */
 export type Serde<A> = Topic.Serde<A>
@@ -57,8 +58,14 @@ export const groupedWith = <K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Gro
   valueSerde
 })
 
-/** Makes the byte-level store of a state store (default: the in-memory store). */
+/** Makes the byte-level store of a state store (a function of the store name; never persistent across restarts). */
 export type KeyValueStoreSupplier = (name: string) => KeyValueBytesStore
+
+/**
+ * Kafka Streams' store types (`default.dsl.store` and `Materialized.withStoreType`): `rocksDB` is Eddy's
+ * persistent store (lmdb, in-memory where lmdb does not load), `in_memory` the in-memory store.
+ */
+export type DslStoreType = "rocksDB" | "in_memory"
 
 /** A state store's name, serdes and changelog/caching switches. */
 export interface Materialized<K, V> {
@@ -72,8 +79,13 @@ export interface Materialized<K, V> {
   readonly loggingEnabled?: boolean | undefined
   /** Extra configs of the changelog topic. */
   readonly logConfig?: Readonly<Record<string, string>> | undefined
-  /** The byte-level store to use (default: in-memory). */
-  readonly storeSupplier?: KeyValueStoreSupplier | undefined
+  /**
+   * The byte-level store to use: a `Stores` supplier (e.g. `Stores.persistentKeyValueStore(name)`, opened in
+   * the task's state directory) or a function of the store name. Takes precedence over `storeType`.
+   */
+  readonly storeSupplier?: KeyValueStoreSupplier | KeyValueBytesStoreSupplier | undefined
+  /** The store type of this store (default: the `default.dsl.store` config, itself `rocksDB` by default). */
+  readonly storeType?: DslStoreType | undefined
 }
 
 /** Materializes into a store named `storeName`. */
@@ -81,6 +93,12 @@ export const materializedAs = <K, V>(storeName: string, options: Omit<Materializ
   ...options,
   storeName
 })
+
+/** Materializes with a store type (Kafka's `Materialized.with(storeType)`), named by the DSL. */
+export const materializedWithStoreType = <K, V>(
+  storeType: DslStoreType,
+  options: Omit<Materialized<K, V>, "storeType"> = {}
+): Materialized<K, V> => ({ ...options, storeType })
 
 /** How a stream is repartitioned: topic name, partition count, serdes, partitioner. */
 export interface Repartitioned<K, V> extends Named {

@@ -5,8 +5,9 @@
  * Kafka's text form. Internal topic names are kept without the `<application.id>-` prefix, as Kafka's
  * `describe()` prints them; the runtime adds the prefix.
  */
-import type { AnySerde, KeyValueStoreSupplier, StreamPartitioner } from "../dsl/Options.js"
+import type { AnySerde, DslStoreType, KeyValueStoreSupplier, StreamPartitioner } from "../dsl/Options.js"
 import type { ProcessorSupplier } from "../processor/Processor.js"
+import type { KeyValueBytesStoreSupplier } from "../state/Stores.js"
 import { describe as describeText } from "./internal/describe.js"
 
 /** Chooses the topic of a record at a dynamic sink. */
@@ -54,7 +55,10 @@ export interface StoreSpec {
   readonly loggingEnabled: boolean
   readonly cachingEnabled: boolean
   readonly logConfig: Readonly<Record<string, string>>
-  readonly supplier: KeyValueStoreSupplier
+  /** The user's byte-store supplier, if any (else `storeType`, else `default.dsl.store`, choose). */
+  readonly supplier: KeyValueStoreSupplier | KeyValueBytesStoreSupplier | undefined
+  /** The store type `Materialized` asked for, if any. */
+  readonly storeType: DslStoreType | undefined
   /** Global stores are loaded from their source topic on every instance and have no changelog. */
   readonly global: boolean
 }

@@ -7,9 +7,9 @@
  * a mistake found while building is recorded and reported by `build`, never thrown from a DSL call.
  */
 import { Either } from "effect"
-import type { AnySerde, KeyValueStoreSupplier, StreamPartitioner } from "../../dsl/Options.js"
+import type { AnySerde, DslStoreType, KeyValueStoreSupplier, StreamPartitioner } from "../../dsl/Options.js"
 import type { ProcessorSupplier } from "../../processor/Processor.js"
-import * as InMemoryKeyValueStore from "../../state/InMemoryKeyValueStore.js"
+import type { KeyValueBytesStoreSupplier } from "../../state/Stores.js"
 import * as Topology from "../../topology/Topology.js"
 import { TopologyError } from "../../topology/TopologyError.js"
 
@@ -58,7 +58,8 @@ export interface StoreDraft {
   readonly loggingEnabled: boolean
   readonly cachingEnabled: boolean
   readonly logConfig: Readonly<Record<string, string>>
-  readonly supplier: KeyValueStoreSupplier | undefined
+  readonly supplier: KeyValueStoreSupplier | KeyValueBytesStoreSupplier | undefined
+  readonly storeType: DslStoreType | undefined
   readonly global: boolean
   /** What the store is for, named in the missing-serde error. */
   readonly usedBy: string
@@ -212,7 +213,8 @@ export class InternalBuilder {
         loggingEnabled: s.loggingEnabled && !s.global,
         cachingEnabled: s.cachingEnabled,
         logConfig: s.logConfig,
-        supplier: s.supplier ?? InMemoryKeyValueStore.make,
+        supplier: s.supplier,
+        storeType: s.storeType,
         global: s.global
       })
     }

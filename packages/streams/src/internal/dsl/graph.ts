@@ -88,6 +88,7 @@ export const addStore = (
     cachingEnabled: materialized?.cachingEnabled ?? true,
     logConfig: materialized?.logConfig ?? {},
     supplier: materialized?.storeSupplier,
+    storeType: materialized?.storeType,
     global,
     usedBy
   })

@@ -10,7 +10,10 @@
  * records whose effects were sent (and, under exactly-once, committed with them); a task processes records
  * only once its stores are restored; a revoked task is committed before it is suspended; an exactly-once
  * commit that fails ends the thread with `TaskMigrated` (its tasks may be ahead of the committed offsets),
- * and the supervisor starts a fresh thread that restores them.
+ * and the supervisor starts a fresh thread that restores them. A task's persistent stores are checkpointed
+ * (flushed, then `.checkpoint` written with their changelog ends) after every commit under at_least_once and
+ * only on a clean close under exactly_once_v2, whose tasks delete their checkpoint once restored: after a
+ * crash there is none, and the next start wipes the stores and restores them from the changelog's start.
  */
 
 import type * as Admin from "@eddy/core/client/Admin"
@@ -20,13 +23,16 @@ import * as Producer from "@eddy/core/client/Producer"
 import type * as Topic from "@eddy/core/client/Topic"
 import { Clock, type Context, Data, Duration, Effect, Schedule, Stream } from "effect"
 import type { Step } from "../../processor/Processor.js"
+import { taskIdString } from "../../processor/Processor.js"
 import * as StreamsConfig from "../../StreamsConfig.js"
 import type { DeserializationError, ProcessingError } from "../../StreamsError.js"
 import { ProductionError } from "../../StreamsError.js"
+import * as Stores from "../../state/Stores.js"
 import * as Topology from "../../topology/Topology.js"
 import { RecordCache } from "../store/RecordCache.js"
 import { type OutputRecord, Task } from "../task/Task.js"
 import type * as AppState from "./appState.js"
+import * as Checkpoints from "./checkpoints.js"
 import { type RestoreListener, restoreStore } from "./restore.js"
 import * as TaskState from "./taskState.js"
 
@@ -52,6 +58,10 @@ export interface ThreadParams {
 interface Entry {
   readonly task: Task
   state: TaskState.TaskState
+  /** `<state.dir>/<application.id>/<taskId>`. */
+  readonly taskDir: string
+  /** Changelog offsets the task's checkpoint held when it started. */
+  readonly checkpoint: Checkpoints.Offsets
   /** Next offset to commit per source topic-partition key. */
   readonly offsets: Map<string, { topic: string; partition: number; offset: number }>
 }
@@ -88,6 +98,8 @@ export const run = (p: ThreadParams) =>
     const cacheBytes = config["statestore.cache.max.bytes"] ?? StreamsConfig.defaults["statestore.cache.max.bytes"]
     const cache = cacheBytes > 0 ? new RecordCache(Math.floor(cacheBytes / p.threads)) : undefined
     const tasks = new Map<string, Entry>()
+    const stateDir = StreamsConfig.stateDir(config)
+    const defaultStoreType = config["default.dsl.store"] ?? StreamsConfig.defaults["default.dsl.store"]
     // the consumer is made last (its callbacks use everything above); commits reach it through here
     const member: { consumer: Consumer.Consumer | undefined } = { consumer: undefined }
     const outputs: Array<OutputRecord> = []
@@ -180,6 +192,34 @@ export const run = (p: ThreadParams) =>
           .pipe(Effect.catchAll((e) => Effect.logDebug(`purging repartition topics failed: ${String(e)}`)))
       })
 
+    /** Flushes the persistent stores of `entries` and writes their checkpoints at their changelogs' ends. */
+    const checkpoint = (entries: ReadonlyArray<Entry>) =>
+      Effect.gen(function* () {
+        const due = entries.filter((e) => e.task.hasPersistentLoggedStore)
+        if (due.length === 0) return
+        const byTopic = new Map<string, Set<number>>()
+        for (const e of due) {
+          e.task.flushStores()
+          for (const l of e.task.logged) {
+            const set = byTopic.get(l.topic) ?? new Set()
+            byTopic.set(l.topic, set.add(l.partition))
+          }
+        }
+        const ends = new Map<string, number>()
+        for (const [topic, partitions] of byTopic) {
+          const resolved = yield* fetcher.resolveOffsets(
+            topic,
+            [...partitions].map((partition) => ({ partition, offset: "latest" as const }))
+          )
+          for (const [partition, offset] of resolved) ends.set(Checkpoints.key(topic, partition), offset)
+        }
+        for (const e of due) yield* Checkpoints.write(e.taskDir, e.task, ends)
+      }).pipe(
+        Effect.catchAll((e) => Effect.logWarning(`checkpointing failed: ${String(e)}`)),
+        // a close interrupting a commit must not stop a checkpoint half-written
+        Effect.uninterruptible
+      )
+
     /** Flushes every running task's caches, sends outputs and commits offsets (in a transaction under EOS). */
     const commit: Effect.Effect<void, unknown> = Effect.gen(function* () {
       for (const e of tasks.values()) if (e.state === "RUNNING") yield* runStep(() => e.task.commit())
@@ -212,34 +252,66 @@ export const run = (p: ThreadParams) =>
             )
         }
       }
+      if (!eos) yield* checkpoint([...tasks.values()].filter((e) => e.state === "RUNNING" || e.state === "SUSPENDED"))
       lastCommit = clock.unsafeCurrentTimeMillis()
       yield* purge(offsets)
     })
 
     const apply = (entry: Entry, event: TaskState.TaskEvent): Effect.Effect<void, unknown> =>
       Effect.gen(function* () {
+        const previous = entry.state
         const next = TaskState.step(entry.state, event)
         entry.state = next.state
         for (const action of next.actions) {
           if (action === "restore") {
-            for (const [name, store] of entry.task.stores) {
-              const spec = topology.stores.get(name)!
-              if (!spec.loggingEnabled) continue
-              const topic = Topology.resolveTopic(topology, applicationId, Topology.changelogTopicName(name))
-              yield* restoreStore(fetcher, topic, entry.task.id.partition, store, p.restoreListener)
+            for (const { store, topic, partition } of entry.task.logged) {
+              const from = store.inner.persistent ? entry.checkpoint.get(Checkpoints.key(topic, partition)) : undefined
+              yield* restoreStore(fetcher, topic, partition, store, p.restoreListener, from)
             }
+            // exactly-once: from now on the stores run ahead of any checkpoint, so a crash must leave none
+            if (eos) yield* Checkpoints.remove(entry.taskDir)
             yield* apply(entry, "restored")
           } else if (action === "closeClean" || action === "closeDirty") {
+            // a suspended task was committed on revocation: its stores match the changelog, checkpoint them
+            if (action === "closeClean" && previous === "SUSPENDED") yield* checkpoint([entry])
             entry.task.close()
             tasks.delete(taskKey(entry.task.id.subtopology, entry.task.id.partition))
           }
         }
       })
 
-    const newTask = (sub: Topology.Subtopology, partition: number): Entry => ({
+    /** Reads the task's checkpoint (wiping stores without one under EOS), then opens the task. */
+    const newTask = (sub: Topology.Subtopology, partition: number) =>
+      Effect.gen(function* () {
+        const id = { subtopology: sub.id, partition }
+        const taskDir = Stores.taskDirectory(stateDir, applicationId, taskIdString(id))
+        const logged = sub.stores
+          .filter((name) => topology.stores.get(name)?.loggingEnabled === true)
+          .map((store) => ({
+            store,
+            topic: Topology.resolveTopic(topology, applicationId, Topology.changelogTopicName(store)),
+            partition
+          }))
+        const endOf = (topic: string, partition: number) =>
+          Effect.map(
+            fetcher.resolveOffsets(topic, [{ partition, offset: "latest" }]),
+            (ends) => ends.get(partition) ?? 0
+          )
+        const checkpointed = yield* Checkpoints.prepare(taskDir, logged, eos, endOf)
+        return makeEntry(sub, partition, taskDir, checkpointed)
+      })
+
+    const makeEntry = (
+      sub: Topology.Subtopology,
+      partition: number,
+      taskDir: string,
+      checkpointed: Checkpoints.Offsets
+    ): Entry => ({
       task: new Task(
         { subtopology: sub.id, partition },
         {
+          taskDir,
+          defaultStoreType,
           applicationId,
           topology,
           nodes: sub.nodes,
@@ -255,6 +327,8 @@ export const run = (p: ThreadParams) =>
         }
       ),
       state: "CREATED",
+      taskDir,
+      checkpoint: checkpointed,
       offsets: new Map()
     })
 
@@ -270,7 +344,7 @@ export const run = (p: ThreadParams) =>
           const existing = tasks.get(key)
           if (existing !== undefined) yield* apply(existing, "reassigned")
           else {
-            const entry = newTask(sub, partition)
+            const entry = yield* newTask(sub, partition)
             tasks.set(key, entry)
             yield* apply(entry, "assigned")
           }
@@ -294,6 +368,15 @@ export const run = (p: ThreadParams) =>
         p.reportTasks(p.index, [])
       })
 
+    // added before the consumer, so it runs after the consumer's close revoked (committed and suspended)
+    // the tasks: a clean close checkpoints them, then closes them
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        yield* checkpoint([...tasks.values()].filter((e) => e.state === "SUSPENDED"))
+        for (const e of tasks.values()) e.task.close()
+        tasks.clear()
+      })
+    )
     const consumer: Consumer.Consumer = yield* Consumer.make({
       ...base,
       "group.id": applicationId,
@@ -363,12 +446,6 @@ export const run = (p: ThreadParams) =>
         }
       })
 
-    yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
-        for (const e of tasks.values()) e.task.close()
-        tasks.clear()
-      })
-    )
     // commits also come due while no record arrives (outputs and caches wait for them)
     const committer = lock
       .withPermits(1)(

@@ -12,12 +12,14 @@
 
 import type * as Topic from "@eddy/core/client/Topic"
 import { Cause, Effect } from "effect"
+import type { DslStoreType } from "../../dsl/Options.js"
 import { forEachStep } from "../../processor/internal/step.js"
 import type { Processor, ProcessorContext, RecordMetadata, Step, TaskId } from "../../processor/Processor.js"
 import { taskIdString } from "../../processor/Processor.js"
 import type { StreamRecord } from "../../processor/Record.js"
 import { DeserializationError, messageOf, ProcessingError } from "../../StreamsError.js"
 import * as Topology from "../../topology/Topology.js"
+import { openByteStore } from "../store/openStore.js"
 import type { RecordCache } from "../store/RecordCache.js"
 import { TimestampedStore } from "../store/TimestampedStore.js"
 
@@ -50,6 +52,17 @@ export interface TaskParams {
   readonly onProcessingError: (e: ProcessingError) => HandlerResponse
   /** Messages of records skipped by a log-and-continue handler. */
   readonly warn: (message: string) => void
+  /** The task's state directory `<state.dir>/<application.id>/<taskId>` (undefined: every store in memory). */
+  readonly taskDir?: string | undefined
+  /** `default.dsl.store` (default `in_memory` here; the runtime passes the config, whose default is `rocksDB`). */
+  readonly defaultStoreType?: DslStoreType | undefined
+}
+
+/** A logged store of a task and where its changelog partition is. */
+export interface LoggedStore {
+  readonly store: TimestampedStore<unknown, unknown>
+  readonly topic: string
+  readonly partition: number
 }
 
 interface RuntimeNode {
@@ -64,6 +77,8 @@ export class Task {
   private current: RecordMetadata | undefined = undefined
   private readonly nodes = new Map<string, RuntimeNode>()
   readonly stores = new Map<string, TimestampedStore<unknown, unknown>>()
+  /** The stores with a changelog, with their changelog partition. */
+  readonly logged: Array<LoggedStore> = []
   private readonly sourcesByTopic = new Map<string, Topology.SourceNode>()
   private readonly idString: string
 
@@ -75,14 +90,15 @@ export class Task {
     const { topology, applicationId } = params
     for (const name of params.stores) {
       const spec = topology.stores.get(name)!
-      const changelog = spec.loggingEnabled
-        ? this.changelogWriter(Topology.resolveTopic(topology, applicationId, Topology.changelogTopicName(name)))
+      const topic = spec.loggingEnabled
+        ? Topology.resolveTopic(topology, applicationId, Topology.changelogTopicName(name))
         : undefined
+      const changelog = topic === undefined ? undefined : this.changelogWriter(topic)
       const cache = spec.cachingEnabled ? params.cache : undefined
-      this.stores.set(
-        name,
-        new TimestampedStore(name, spec.supplier(name), spec.keySerde, spec.valueSerde, changelog, cache)
-      )
+      const inner = openByteStore(spec, params.taskDir, params.defaultStoreType ?? "in_memory")
+      const store = new TimestampedStore(name, inner, spec.keySerde, spec.valueSerde, changelog, cache)
+      this.stores.set(name, store)
+      if (topic !== undefined) this.logged.push({ store, topic, partition: id.partition })
     }
     for (const name of params.nodes) this.nodes.set(name, { name, processor: { process: () => undefined } })
     for (const name of params.nodes) {
@@ -232,6 +248,16 @@ export class Task {
   /** Flushes the task's record caches (their updates go downstream) and stores: the first half of a commit. */
   commit(): Step {
     return forEachStep([...this.stores.values()], (s) => s.flush())
+  }
+
+  /** True when a logged store keeps its contents on disk (the task then checkpoints). */
+  get hasPersistentLoggedStore(): boolean {
+    return this.logged.some((l) => l.store.inner.persistent)
+  }
+
+  /** Makes every store write so far durable (before a checkpoint is written). */
+  flushStores(): void {
+    for (const s of this.stores.values()) s.inner.flush()
   }
 
   /** Closes processors and stores. */
