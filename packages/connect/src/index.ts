@@ -1,5 +1,6 @@
 /**
- * @eddy/connect: Kafka-Connect-like connectors and workers over Eddy's public client. The runtime lands
- * with the connect issue of the roadmap (docs/architecture.md); this package holds its place in the workspace.
+ * @eddy/connect: a Kafka-Connect-compatible runtime (standalone worker, REST API, converters, transforms) and
+ * connectors (file, HTTP, Postgres) over Eddy's public client. Import its modules by path
+ * (`@eddy/connect/plugin/Connector`, `@eddy/connect/runtime/Worker`, ...); see docs/connect.md.
  */
 export {}
