@@ -21,8 +21,7 @@ export const config = ConfigDef.make({
 
 const STDOUT = "/dev/stdout"
 
-const parseConfig = (props: Plugin.Props) =>
-  Effect.mapError(config.parse(props), (results) => new ConnectError({ message: ConfigDef.errorMessage(results) }))
+const parseConfig = (props: Plugin.Props) => ConfigDef.parseProps(config, props)
 
 const makeConnector = Effect.sync((): Plugin.Connector => {
   let props: Plugin.Props = {}

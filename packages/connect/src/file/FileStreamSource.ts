@@ -39,10 +39,7 @@ const CHUNK = 256 * 1024
 const IDLE_WAIT = Duration.seconds(1)
 
 const parseConfig = (props: Plugin.Props) =>
-  Effect.mapError(
-    config.parse(props),
-    (results) => new ConnectError({ message: ConfigDef.errorMessage(results) })
-  ).pipe(
+  ConfigDef.parseProps(config, props).pipe(
     Effect.filterOrFail(
       (c) => c.topic.length === 1,
       () =>

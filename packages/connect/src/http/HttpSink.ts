@@ -181,20 +181,18 @@ const authOf = (c: Config): Auth.AuthSettings => {
 
 /** Parses and checks a task's properties. */
 export const parseSettings = (props: Plugin.Props): Effect.Effect<Settings, ConnectError> =>
-  Effect.flatMap(
-    Effect.mapError(config.parse(props), (r) => new ConnectError({ message: ConfigDef.errorMessage(r) })),
-    (c) =>
-      Effect.try({
-        try: () => ({
-          config: c,
-          auth: authOf(c),
-          success: StatusCodes.parse(c["success.status.codes"]),
-          drop: StatusCodes.parse(c["drop.status.codes"]),
-          retry: StatusCodes.parse(c["retry.on.status.codes"]),
-          headers: Template.headers(c["http.headers.additional"])
-        }),
-        catch: (e) => new ConnectError({ message: e instanceof Error ? e.message : String(e) })
-      })
+  Effect.flatMap(ConfigDef.parseProps(config, props), (c) =>
+    Effect.try({
+      try: () => ({
+        config: c,
+        auth: authOf(c),
+        success: StatusCodes.parse(c["success.status.codes"]),
+        drop: StatusCodes.parse(c["drop.status.codes"]),
+        retry: StatusCodes.parse(c["retry.on.status.codes"]),
+        headers: Template.headers(c["http.headers.additional"])
+      }),
+      catch: (e) => new ConnectError({ message: e instanceof Error ? e.message : String(e) })
+    })
   )
 
 /** A request that may succeed when tried again. */

@@ -196,26 +196,23 @@ const authOf = (c: Config): Auth.AuthSettings => {
 
 /** Parses and checks a task's properties. */
 export const parseSettings = (props: Plugin.Props): Effect.Effect<Settings, ConnectError> =>
-  Effect.flatMap(
-    Effect.mapError(config.parse(props), (r) => new ConnectError({ message: ConfigDef.errorMessage(r) })),
-    (c) =>
-      Effect.try({
-        try: (): Settings => {
-          for (const k of ["http.response.list.pointer", "http.response.record.pointer"] as const)
-            JsonPointer.parse(c[k])
-          return {
-            config: c,
-            auth: authOf(c),
-            process: StatusCodes.parse(c["http.response.policy.codes.process"]),
-            skip: StatusCodes.parse(c["http.response.policy.codes.skip"]),
-            offsetPointers: Template.pairs(c["http.response.record.offset.pointer"], ",").map(
-              ([field, pointer]) => [field, JsonPointer.parse(pointer)] as const
-            ),
-            initialOffset: Object.fromEntries(Template.pairs(c["http.offset.initial"], ","))
-          }
-        },
-        catch: (e) => new ConnectError({ message: e instanceof Error ? e.message : String(e) })
-      })
+  Effect.flatMap(ConfigDef.parseProps(config, props), (c) =>
+    Effect.try({
+      try: (): Settings => {
+        for (const k of ["http.response.list.pointer", "http.response.record.pointer"] as const) JsonPointer.parse(c[k])
+        return {
+          config: c,
+          auth: authOf(c),
+          process: StatusCodes.parse(c["http.response.policy.codes.process"]),
+          skip: StatusCodes.parse(c["http.response.policy.codes.skip"]),
+          offsetPointers: Template.pairs(c["http.response.record.offset.pointer"], ",").map(
+            ([field, pointer]) => [field, JsonPointer.parse(pointer)] as const
+          ),
+          initialOffset: Object.fromEntries(Template.pairs(c["http.offset.initial"], ","))
+        }
+      },
+      catch: (e) => new ConnectError({ message: e instanceof Error ? e.message : String(e) })
+    })
   )
 
 /** Compares two offset values: numbers (and numeric strings) by value, other values as strings. */

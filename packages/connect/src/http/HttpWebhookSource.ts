@@ -93,8 +93,7 @@ export const config = ConfigDef.make({
 /** The typed config. */
 export type Config = ConfigDef.TypeOf<typeof config.keys>
 
-const parseConfig = (props: Plugin.Props) =>
-  Effect.mapError(config.parse(props), (r) => new ConnectError({ message: ConfigDef.errorMessage(r) }))
+const parseConfig = (props: Plugin.Props) => ConfigDef.parseProps(config, props)
 
 /** A listen address `host:port` split; fails on a malformed one. */
 export const parseAddress = (address: string): Effect.Effect<{ host: string; port: number }, ConnectError> => {

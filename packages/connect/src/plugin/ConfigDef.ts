@@ -4,7 +4,8 @@
  * yields the typed config (`parse`), the `/connector-plugins/{plugin}/config` listing and the per-key
  * errors of `/connector-plugins/{plugin}/config/validate`.
  */
-import { Either, ParseResult, Schema } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
+import { ConnectError } from "./ConnectError.js"
 
 /** Kafka's ConfigDef types. */
 export type ConfigType = "STRING" | "INT" | "SHORT" | "LONG" | "DOUBLE" | "BOOLEAN" | "LIST" | "CLASS" | "PASSWORD"
@@ -241,3 +242,10 @@ export const merge = <A extends Keys, B extends Keys>(a: ConfigDef<A>, b: Config
 /** The first error of each failing key, as one message. */
 export const errorMessage = (results: ReadonlyArray<ConfigValueInfo>): string =>
   results.flatMap((r) => r.errors).join("; ")
+
+/** Parses a connector's or task's properties, failing with a `ConnectError` that names every invalid key. */
+export const parseProps = <K extends Keys>(
+  def: ConfigDef<K>,
+  props: Readonly<Record<string, string>>
+): Effect.Effect<TypeOf<K>, ConnectError> =>
+  Effect.mapError(def.parse(props), (results) => new ConnectError({ message: errorMessage(results) }))

@@ -112,8 +112,7 @@ export const config = ConfigDef.make({
 /** The typed config. */
 export type Config = ConfigDef.TypeOf<typeof config.keys>
 
-const parseConfig = (props: Plugin.Props) =>
-  Effect.mapError(config.parse(props), (r) => new ConnectError({ message: ConfigDef.errorMessage(r) }))
+const parseConfig = (props: Plugin.Props) => ConfigDef.parseProps(config, props)
 
 /** The source partition of a connector: Debezium's `{server}`. */
 export const partitionOf = (c: Config) => ({ server: c["topic.prefix"] })

@@ -116,7 +116,7 @@ export const KAFKA_PK_FIELDS = ["__connect_topic", "__connect_partition", "__con
 const MAX_PARAMS = 65_535
 
 const parseConfig = (props: Plugin.Props) =>
-  Effect.mapError(config.parse(props), (r) => new ConnectError({ message: ConfigDef.errorMessage(r) })).pipe(
+  ConfigDef.parseProps(config, props).pipe(
     Effect.filterOrFail(
       (c) => !c["delete.enabled"] || c["pk.mode"] === "record_key",
       () => new ConnectError({ message: "Deletes are only supported for pk.mode record_key" })

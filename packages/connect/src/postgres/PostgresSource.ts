@@ -151,7 +151,7 @@ export type Config = ConfigDef.TypeOf<typeof config.keys>
 export const TABLES_CONFIG = "tables"
 
 const parseConfig = (props: Plugin.Props) =>
-  Effect.mapError(config.parse(props), (r) => new ConnectError({ message: ConfigDef.errorMessage(r) })).pipe(
+  ConfigDef.parseProps(config, props).pipe(
     Effect.filterOrFail(
       (c) => c.mode === "bulk" || c.mode === "timestamp" || c["incrementing.column.name"] !== "" || c.query === "",
       () => new ConnectError({ message: "incrementing.column.name is required with a custom query" })
