@@ -3,7 +3,7 @@
  * stores and emits), 4-byte `Integer`, `Double`, and the re-exported string/bytes/schema serdes.
  */
 import * as Topic from "@eddy/core/client/Topic"
-import { readInt64, writeInt64 } from "./internal/store/ValueAndTimestamp.js"
+import { readInt64, writeInt64 } from "./state/internal/bytes.js"
 
 type Serde<A> = Topic.Serde<A>
 
