@@ -31,6 +31,16 @@ const freePort = Effect.async<number>((resume) => {
 const text = new TextEncoder()
 const fromBytes = (b: Uint8Array | null) => (b === null ? "" : new TextDecoder().decode(b))
 
+/** A fetch round's records as a poll's `key -> [offset, value]` lists. */
+const byKey = (records: ReadonlyArray<Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>>) => {
+  const out: Record<string, Array<readonly [number, string]>> = {}
+  for (const r of records) {
+    const key = `${TOPIC}-${r.partition}`
+    out[key] = [...(out[key] ?? []), [r.offset, fromBytes(r.value)]]
+  }
+  return out
+}
+
 describe("HistoryChecker on a real broker", () => {
   it.scopedLive(
     "SIGKILL and restart of a single broker during sends and polls: no anomaly",
@@ -69,9 +79,7 @@ describe("HistoryChecker on a real broker", () => {
               yield* record({ process: 100, f: "poll", type: "info", invokedAt, mops: [] })
               continue
             }
-            const records: Record<string, Array<readonly [number, string]>> = {}
-            for (const r of round.right.records)
-              (records[`${TOPIC}-${r.partition}`] ??= []).push([r.offset, fromBytes(r.value)])
+            const records = byKey(round.right.records)
             positions = new Map(round.right.positions)
             yield* record({ process: 100, f: "poll", type: "ok", invokedAt, mops: [{ _tag: "Poll", records }] })
           }
@@ -133,8 +141,8 @@ describe("HistoryChecker on a real broker", () => {
           const records: Record<string, Array<readonly [number, string]>> = {}
           for (;;) {
             const round = yield* fetcher.fetchOnce(rawTopic, positions)
-            for (const r of round.records)
-              (records[`${TOPIC}-${r.partition}`] ??= []).push([r.offset, fromBytes(r.value)])
+            for (const [key, list] of Object.entries(byKey(round.records)))
+              records[key] = [...(records[key] ?? []), ...list]
             positions = new Map(round.positions)
             if ([...positions].every(([p, o]) => o >= (round.highWatermarks.get(p) ?? 0))) return records
           }
