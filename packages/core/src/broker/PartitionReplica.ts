@@ -1,7 +1,7 @@
 /**
- * The actor of one hosted partition: a fiber reading a bounded mailbox of {@link Command}s, owning the
- * partition's {@link Log}, its high watermark, its leader epoch and the fetch waiters parked on it
- * (long poll). Replies travel on a `Deferred` carried by each command.
+ * The actor of one hosted partition, built on the broker's actor kit (`internal/actor.ts`): a fiber reading a
+ * bounded mailbox of {@link Command}s, owning the partition's {@link Log}, its high watermark, its leader epoch
+ * and the fetch waiters parked on it (long poll). Replies travel on a `Deferred` carried by each command.
  *
  * Invariants:
  * - Only the actor mutates the log (append, delete-records, config) and the high watermark; it
@@ -11,8 +11,9 @@
  * - Single node: the in-sync replica set is just this broker, so the high watermark advances to the
  *   log end offset as soon as an append is durable per the log's flush policy.
  * - A full mailbox refuses the command with {@link ReplicaBusy}; nothing waits for room.
- * - A command that fails or dies completes its own reply; a defect in the actor itself is logged and
- *   the actor restarts from the log's state, leaving the other partitions alone.
+ * - A command that fails or dies completes its own reply; a defect in the actor itself is logged, fails the
+ *   replies of the commands it was handling, and the actor restarts from the log's state, leaving the other
+ *   partitions alone.
  * - Appends queued together are written as one log append (one write, one flush decision) and then
  *   answered each with its own offsets; if that shared append fails they are retried one by one.
  *   Batches carrying a producer id are checked against the producer state first, in order, each seeing
@@ -33,7 +34,6 @@
  */
 import * as Path from "node:path"
 import { Cause, Chunk, Clock, Data, Deferred, Effect, Exit } from "effect"
-import * as Queue from "effect/Queue"
 import type { ReadBuffers } from "../log/BufferPool.js"
 import type { Disk } from "../log/internal/disk.js"
 import type { EpochEndOffset } from "../log/LeaderEpochCache.js"
@@ -42,6 +42,7 @@ import type { LogError, KafkaStorageError as LogStorageError, OffsetOutOfRangeEr
 import type { TopicPartition } from "../log/LogStorage.js"
 import * as ProducerState from "../log/ProducerState.js"
 import * as RecordBatch from "../protocol/RecordBatch.js"
+import * as Actor from "./internal/actor.js"
 import {
   InvalidProducerEpoch,
   InvalidTxnState,
@@ -213,11 +214,24 @@ export const make = (
   topicPartition: TopicPartition,
   log: Log,
   options: ReplicaOptions = {}
-): Effect.Effect<{ readonly replica: PartitionReplica; readonly run: Effect.Effect<never> }> =>
+): Effect.Effect<{ readonly replica: PartitionReplica; readonly run: Effect.Effect<void> }> =>
   Effect.gen(function* () {
     const leaderEpoch = options.leaderEpoch ?? 0
-    const mailbox = yield* Queue.dropping<Command>(options.mailboxCapacity ?? 4096)
     const name = `${topicPartition.topic}-${topicPartition.partition}`
+    const gone = () => new UnknownTopicOrPartition({ message: `Partition ${name} is not hosted here.` })
+    const actor = yield* Actor.make<Command, ReplicaBusy, UnknownTopicOrPartition>({
+      name: `Partition ${name} actor`,
+      policy: Actor.bounded(options.mailboxCapacity ?? 4096, "fail"),
+      full: () => new ReplicaBusy({ message: `Partition ${name} has too many pending commands.` }),
+      stopped: gone,
+      // the partition is going away: waiters see the error themselves when they fetch again
+      onDropped: (c) =>
+        c._tag === "Park"
+          ? Deferred.succeed(c.waiter, undefined)
+          : c._tag === "UpdateConfig" || c._tag === "Snapshot"
+            ? Deferred.succeed(c.reply, undefined)
+            : Deferred.fail(c.reply as Deferred.Deferred<unknown, UnknownTopicOrPartition>, gone())
+    })
     if (log.latestEpoch < leaderEpoch) {
       yield* log
         .assignEpochStartOffset(leaderEpoch, log.logEndOffset)
@@ -228,7 +242,6 @@ export const make = (
     let highWatermark = 0
     let lastStable = 0
     let waiters: Array<Waiter> = []
-    let stopped = false
     const producers = new ProducerState.ProducerStateManager()
     const expirationMs = options.producerIdExpirationMs ?? 86_400_000
     let lastExpiryCheck = 0
@@ -685,39 +698,32 @@ export const make = (
       return Effect.all(steps, { discard: true })
     }
 
-    // commands run to their end: stopping the actor interrupts it between commands, never inside one
-    const loop: Effect.Effect<never> = Effect.forever(
-      Effect.flatMap(Queue.takeBetween(mailbox, 1, 256), (commands) => Effect.uninterruptible(handleAll(commands)))
-    )
     // the state is derived before the replica is handed out, so no request sees it unset
     yield* resync
-    const run: Effect.Effect<never> = Effect.forever(
-      loop.pipe(
-        Effect.catchAllCause((cause) =>
-          Cause.isInterruptedOnly(cause)
-            ? Effect.failCause(cause as Cause.Cause<never>)
-            : Effect.zipRight(Effect.logError(`Partition ${name} actor failed; restarting`, cause), resync)
-        )
-      )
-    )
-
-    const gone = () => new UnknownTopicOrPartition({ message: `Partition ${name} is not hosted here.` })
-
-    /** Offers a command; fails when stopped or when the mailbox is full. */
-    const send = (command: Command): Effect.Effect<void, ReplicaBusy | UnknownTopicOrPartition> =>
-      Effect.suspend((): Effect.Effect<void, ReplicaBusy | UnknownTopicOrPartition> => {
-        if (stopped) return Effect.fail(gone())
-        return Effect.flatMap(Queue.offer(mailbox, command), (accepted) =>
-          accepted
-            ? Effect.void
-            : Effect.fail(new ReplicaBusy({ message: `Partition ${name} has too many pending commands.` }))
-        )
+    const run: Effect.Effect<void> = actor.run({
+      receive: handle,
+      receiveAll: handleAll,
+      maxBatch: 256,
+      recover: resync,
+      // a defect outside a command's own error handling: its caller is answered with the defect
+      onDefect: (commands, cause) =>
+        Effect.forEach(
+          commands,
+          (c) =>
+            c._tag === "Park"
+              ? Deferred.succeed(c.waiter, undefined)
+              : Deferred.done(c.reply as Deferred.Deferred<unknown, unknown>, Exit.failCause(cause)),
+          { discard: true }
+        ),
+      onExit: Effect.suspend(() => {
+        const parked = waiters
+        waiters = []
+        return Effect.forEach(parked, (w) => Deferred.succeed(w.waiter, undefined), { discard: true })
       })
+    })
 
-    const ask = <A, E>(
-      make: (reply: Deferred.Deferred<A, E>) => Command
-    ): Effect.Effect<A, E | ReplicaBusy | UnknownTopicOrPartition> =>
-      Effect.flatMap(Deferred.make<A, E>(), (reply) => Effect.zipRight(send(make(reply)), Deferred.await(reply)))
+    const send = actor.tell
+    const ask = actor.ask
 
     // when the last storage warning was logged (only for rate limiting; not partition state)
     let lastStorageWarning = Number.NEGATIVE_INFINITY
@@ -744,10 +750,7 @@ export const make = (
       writeTxnMarker: (marker) => ask<AppendResult, AppendError>((reply) => Command.Marker({ marker, reply })),
       snapshot: ask<void, never>((reply) => Command.Snapshot({ reply })).pipe(Effect.ignore),
       append: (batches) => ask<AppendResult, AppendError>((reply) => Command.Append({ batches, reply })),
-      offerAppend: (batches) =>
-        Effect.flatMap(Deferred.make<AppendResult, AppendError>(), (reply) =>
-          Effect.as(send(Command.Append({ batches, reply })), reply)
-        ),
+      offerAppend: (batches) => actor.offer<AppendResult, AppendError>((reply) => Command.Append({ batches, reply })),
       deleteRecords: (offset) => ask<number, DeleteRecordsError>((reply) => Command.DeleteRecords({ offset, reply })),
       park: (fetchOffset, waiter) =>
         send(Command.Park({ fetchOffset, waiter })).pipe(
@@ -758,17 +761,7 @@ export const make = (
       read: (offset, maxBytes, minOneMessage, maxOffset, buffers) =>
         log.read(offset, maxBytes, { maxOffset: maxOffset ?? highWatermark, minOneMessage, buffers }),
       endOffsetForEpoch: (epoch) => log.endOffsetForEpoch(epoch),
-      stop: Effect.gen(function* () {
-        stopped = true
-        const pending = yield* Queue.takeAll(mailbox)
-        for (const c of pending) {
-          if (c._tag === "Park") yield* Deferred.succeed(c.waiter, undefined)
-          else if (c._tag === "UpdateConfig" || c._tag === "Snapshot") yield* Deferred.succeed(c.reply, undefined)
-          else yield* Deferred.fail(c.reply as Deferred.Deferred<unknown, UnknownTopicOrPartition>, gone())
-        }
-        for (const w of waiters) yield* Deferred.succeed(w.waiter, undefined)
-        waiters = []
-      })
+      stop: actor.stop("interrupt")
     }
     return { replica, run }
   })

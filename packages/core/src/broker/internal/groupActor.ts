@@ -1,6 +1,7 @@
 /**
- * The actor of one consumer group (classic protocol): a fiber that owns the group's state (members,
- * generation, protocol, committed offsets) and reads a bounded mailbox of {@link Command}s. Replies
+ * The actor of one consumer group (classic protocol), built on the broker's actor kit (`actor.ts`): a fiber
+ * that owns the group's state (members, generation, protocol, committed offsets) and reads a bounded mailbox
+ * of {@link Command}s. Replies
  * travel on the command's `Deferred`; JoinGroup and SyncGroup replies are parked in the member until
  * the rebalance reaches the point where they are answered.
  *
@@ -16,9 +17,11 @@
  *   old one with an error, so no client request is left without an answer.
  * - A command that dies completes its reply with NOT_COORDINATOR, fails every parked reply the same
  *   way, and the actor restarts from what `__consumer_offsets` holds for the group.
+ * - Once the group is Dead the actor ends: commands still queued fail with COORDINATOR_NOT_AVAILABLE and
+ *   `send` answers false, so the coordinator starts a new actor for the next request.
  */
 import * as crypto from "node:crypto"
-import { Cause, Clock, Data, Deferred, Effect, Exit, FiberMap, Option, Queue } from "effect"
+import { Cause, Clock, Data, Deferred, Effect, Exit, FiberMap, Option } from "effect"
 import * as ConsumerProtocolSubscription from "../../protocol/generated/data/ConsumerProtocolSubscription.js"
 import { Reader } from "../../protocol/Reader.js"
 import {
@@ -44,6 +47,7 @@ import {
   type StoredGroup,
   type TxnProducer
 } from "../GroupMetadataManager.js"
+import * as Actor from "./actor.js"
 
 /** The classic group states, named as DescribeGroups and ListGroups report them. */
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead"
@@ -382,19 +386,28 @@ export const subscribedTopics = (metadata: Uint8Array): ReadonlyArray<string> =>
 export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
   Effect.gen(function* () {
     const { groupId, settings, store } = options
-    const mailbox = yield* Queue.bounded<Command>(options.mailboxCapacity ?? 1024)
+    const gone = () => new CoordinatorNotAvailable({ message: `Group ${groupId} was deleted.` })
+    const actor = yield* Actor.make<Command, CoordinatorNotAvailable, CoordinatorNotAvailable>({
+      name: `Group ${groupId} coordinator`,
+      policy: Actor.bounded(options.mailboxCapacity ?? 1024, "fail"),
+      full: () => new CoordinatorNotAvailable({ message: `Group ${groupId} has too many pending requests.` }),
+      stopped: gone,
+      onDropped: (c, reason) =>
+        c._tag === "Timeout"
+          ? Effect.void
+          : Deferred.fail(
+              c.reply as Deferred.Deferred<unknown, GroupError>,
+              reason === "done"
+                ? gone()
+                : new CoordinatorNotAvailable({ message: `The coordinator of group ${groupId} is shutting down.` })
+            )
+    })
     let g = fromStored(options.initial)
-    let dead = false
     let tokenCounter = 0
     const tokens = new Map<string, number>()
 
     const send = (command: Command): Effect.Effect<boolean, CoordinatorNotAvailable> =>
-      Effect.suspend(() => {
-        if (dead) return Effect.succeed(false)
-        return Queue.unsafeOffer(mailbox, command)
-          ? Effect.succeed(true)
-          : Effect.fail(new CoordinatorNotAvailable({ message: `Group ${groupId} has too many pending requests.` }))
-      })
+      Effect.suspend(() => (actor.isStopped() ? Effect.succeed(false) : Effect.as(actor.tell(command), true)))
 
     const publish = () =>
       options.publish({
@@ -405,7 +418,7 @@ export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
         members: g.members.size
       })
 
-    const body = (timers: FiberMap.FiberMap<string>) => {
+    const behavior = (timers: FiberMap.FiberMap<string>): Actor.Behavior<Command> => {
       // ---- timers ---------------------------------------------------------------------------------
       const schedule = (key: string, delayMs: number): Effect.Effect<void> => {
         const token = ++tokenCounter
@@ -1194,63 +1207,52 @@ export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
         publish()
       })
 
-      const restart = (cause: Cause.Cause<unknown>) =>
-        Effect.gen(function* () {
-          yield* Effect.logError(`Group ${groupId} coordinator failed; restarting from ${"__consumer_offsets"}`, cause)
-          yield* abortParked(new NotCoordinator({ message: `The coordinator of group ${groupId} restarted.` }))
-          yield* FiberMap.clear(timers)
-          tokens.clear()
-          const stored = yield* store.load.pipe(
-            Effect.retry({ times: 3 }),
-            Effect.catchAll((e) =>
-              Effect.as(Effect.logError(`Group ${groupId}: cannot reload its state; starting empty`, e), undefined)
-            )
-          )
-          g = fromStored(stored)
-          yield* arm
-        })
-
-      const step = Effect.gen(function* () {
-        const command = yield* Queue.take(mailbox)
-        const exit = yield* Effect.exit(
-          Effect.uninterruptible(
-            options.beforeCommand === undefined
-              ? handle(command)
-              : Effect.zipRight(options.beforeCommand(command), handle(command))
+      /** After a defect (the kit logged it): parked replies fail, timers stop, the state is reloaded. */
+      const recover = Effect.gen(function* () {
+        yield* abortParked(new NotCoordinator({ message: `The coordinator of group ${groupId} restarted.` }))
+        yield* FiberMap.clear(timers)
+        tokens.clear()
+        const stored = yield* store.load.pipe(
+          Effect.retry({ times: 3 }),
+          Effect.catchAll((e) =>
+            Effect.as(Effect.logError(`Group ${groupId}: cannot reload its state; starting empty`, e), undefined)
           )
         )
-        if (Exit.isFailure(exit)) {
-          if (command._tag !== "Timeout") {
-            yield* Deferred.fail(
-              command.reply as Deferred.Deferred<unknown, GroupError>,
-              new NotCoordinator({ message: `The coordinator of group ${groupId} failed; retry.` })
-            )
-          }
-          yield* restart(exit.cause)
-        }
-        publish()
+        g = fromStored(stored)
+        yield* arm
       })
 
-      return Effect.gen(function* () {
-        yield* arm
-        while (g.state !== "Dead") yield* step
-        // the group is gone: refuse new commands, answer the queued ones
-        dead = true
-        const pending = yield* Queue.takeAll(mailbox)
-        const gone = new CoordinatorNotAvailable({ message: `Group ${groupId} was deleted.` })
-        for (const c of pending) {
-          if (c._tag !== "Timeout") yield* Deferred.fail(c.reply as Deferred.Deferred<unknown, GroupError>, gone)
-        }
-        options.onDead()
-      }).pipe(
-        Effect.onInterrupt(() =>
-          abortParked(new NotCoordinator({ message: `The coordinator of group ${groupId} is shutting down.` }))
+      return {
+        start: arm,
+        receive: (command) =>
+          (options.beforeCommand === undefined
+            ? handle(command)
+            : Effect.zipRight(options.beforeCommand(command), handle(command))
+          ).pipe(Effect.zipRight(Effect.sync(publish))),
+        onDefect: (commands) =>
+          Effect.forEach(
+            commands,
+            (command) =>
+              command._tag === "Timeout"
+                ? Effect.void
+                : Deferred.fail(
+                    command.reply as Deferred.Deferred<unknown, GroupError>,
+                    new NotCoordinator({ message: `The coordinator of group ${groupId} failed; retry.` })
+                  ),
+            { discard: true }
+          ),
+        recover,
+        isDone: () => g.state === "Dead",
+        onExit: Effect.suspend(() =>
+          g.state === "Dead"
+            ? Effect.sync(options.onDead)
+            : abortParked(new NotCoordinator({ message: `The coordinator of group ${groupId} is shutting down.` }))
         )
-      )
+      }
     }
 
     const run: Effect.Effect<void> = Effect.scoped(
-      Effect.flatMap(FiberMap.make<string>(), (timers) => body(timers))
+      Effect.flatMap(FiberMap.make<string>(), (timers) => actor.run(behavior(timers)))
     ).pipe(Effect.annotateLogs("group", groupId))
 
     return { send, run }

@@ -1,6 +1,7 @@
 /**
- * The actor of one transactional id: a fiber that owns the id's {@link TxnMetadata} and runs jobs from
- * its mailbox one at a time, each uninterruptible once started. It runs Kafka's transaction state
+ * The actor of one transactional id, built on the broker's actor kit (`actor.ts`): a fiber that owns the
+ * id's {@link TxnMetadata} and handles the {@link Command}s of its (unbounded: each producer has at most a
+ * few requests in flight) mailbox one at a time, each uninterruptible once started. It runs Kafka's transaction state
  * machine: Empty -> Ongoing (first AddPartitionsToTxn / AddOffsetsToTxn) -> PrepareCommit / PrepareAbort
  * -> CompleteCommit / CompleteAbort, and back to Ongoing with the next transaction.
  *
@@ -14,18 +15,21 @@
  * - An epoch bump (InitProducerId, a timeout) fences the previous producer: the partitions refuse its
  *   batches and markers, and this actor answers it PRODUCER_FENCED. An open transaction is aborted with
  *   the bumped epoch before InitProducerId answers.
+ * - A command's failure or defect is its reply's; the actor itself never dies of one. Commands still
+ *   queued when the coordinator shuts down fail with COORDINATOR_NOT_AVAILABLE.
  */
-import { Clock, Deferred, Effect, Queue } from "effect"
+import { Clock, Data, Deferred, Effect } from "effect"
 import {
   ConcurrentTransactions,
   InvalidProducerIdMapping,
   InvalidTransactionTimeout,
   ProducerFenced,
   type TransactionError,
-  type TxnCoordinatorNotAvailable,
+  TxnCoordinatorNotAvailable,
   TxnInvalidState
 } from "../TransactionError.js"
 import { copyMetadata, type TxnMetadata, TxnStatus } from "../TransactionStateManager.js"
+import * as Actor from "./actor.js"
 
 /** The largest producer epoch; past it a transactional id gets a new producer id. */
 export const MAX_EPOCH = 32767
@@ -86,8 +90,29 @@ export interface TxnActor {
   /** Aborts the open transaction, with a bumped epoch, when it started more than its timeout before `now`. */
   readonly abortIfTimedOut: (now: number) => Effect.Effect<void, TxnCoordinatorNotAvailable>
   /** The mailbox loop (the coordinator runs it in its FiberMap). */
-  readonly run: Effect.Effect<never>
+  readonly run: Effect.Effect<void>
 }
+
+/** The commands of a transactional id's mailbox (each first completes a transaction left in Prepare*). */
+export type Command = Data.TaggedEnum<{
+  InitProducerId: {
+    readonly timeoutMs: number
+    readonly expected: ProducerIdAndEpoch
+    readonly reply: Deferred.Deferred<ProducerIdAndEpoch, TransactionError>
+  }
+  AddPartitions: {
+    readonly ref: TxnRef
+    readonly add: ReadonlyArray<TopicPartitions>
+    readonly reply: Deferred.Deferred<void, TransactionError>
+  }
+  EndTxn: { readonly ref: TxnRef; readonly commit: boolean; readonly reply: Deferred.Deferred<void, TransactionError> }
+  /** Only the completion of a transaction left in Prepare*. */
+  Settle: { readonly reply: Deferred.Deferred<void, TxnCoordinatorNotAvailable> }
+  AbortIfTimedOut: { readonly now: number; readonly reply: Deferred.Deferred<void, TxnCoordinatorNotAvailable> }
+}>
+
+/** Constructors and matchers of {@link Command}. */
+export const Command = Data.taggedEnum<Command>()
 
 /** A transaction in PrepareCommit or PrepareAbort: its markers may be missing. */
 export const isPrepare = (status: number): boolean =>
@@ -102,7 +127,16 @@ export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
   Effect.gen(function* () {
     const { transactionalId, write, writeMarkers, nextProducerId } = options
     let state: TxnMetadata | undefined = options.initial
-    const mailbox = yield* Queue.unbounded<Effect.Effect<void>>()
+    const unavailable = () =>
+      new TxnCoordinatorNotAvailable({ message: `The coordinator of ${transactionalId} is shutting down.` })
+    const actor = yield* Actor.make<Command, TxnCoordinatorNotAvailable, TxnCoordinatorNotAvailable>({
+      name: `Transactional id ${transactionalId} coordinator`,
+      policy: Actor.unbounded,
+      // never used: an unbounded mailbox is never full
+      full: unavailable,
+      stopped: unavailable,
+      onDropped: (c) => Deferred.fail(c.reply as Deferred.Deferred<unknown, TransactionError>, unavailable())
+    })
 
     /** Writes `next` and, once acknowledged, makes it the state. */
     const commitState = (next: TxnMetadata) =>
@@ -150,18 +184,16 @@ export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
       state !== undefined && isPrepare(state.status) ? complete(state) : Effect.void
     )
 
-    /** Runs `f` in the actor, after completing any transaction left in Prepare*. */
-    const ask = <A, E>(f: () => Effect.Effect<A, E>): Effect.Effect<A, E | TxnCoordinatorNotAvailable> =>
-      Effect.gen(function* () {
-        const reply = yield* Deferred.make<A, E | TxnCoordinatorNotAvailable>()
-        const job = Effect.zipRight(settleNow, Effect.suspend(f)).pipe(
-          Effect.exit,
-          Effect.flatMap((exit) => Deferred.done(reply, exit)),
-          Effect.asVoid
-        )
-        yield* Queue.offer(mailbox, job)
-        return yield* Deferred.await(reply)
-      })
+    /** Runs `f` in the actor after completing any transaction left in Prepare*, and answers with its exit. */
+    const answer = <A, E>(
+      reply: Deferred.Deferred<A, E | TxnCoordinatorNotAvailable>,
+      f: () => Effect.Effect<NoInfer<A>, NoInfer<E | TxnCoordinatorNotAvailable>>
+    ): Effect.Effect<void> =>
+      Effect.zipRight(settleNow, Effect.suspend(f)).pipe(
+        Effect.exit,
+        Effect.flatMap((exit) => Deferred.done(reply, exit)),
+        Effect.asVoid
+      )
 
     /** Checks a request's producer id and epoch against the state. */
     const check = (ref: TxnRef): Effect.Effect<TxnMetadata, InvalidProducerIdMapping | ProducerFenced> => {
@@ -307,14 +339,27 @@ export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
         )
       })
 
+    const receive = Command.$match({
+      InitProducerId: ({ timeoutMs, expected, reply }) => answer(reply, () => initProducerId(timeoutMs, expected)),
+      AddPartitions: ({ ref, add, reply }) => answer(reply, () => addPartitions(ref, add)),
+      EndTxn: ({ ref, commit, reply }) => answer(reply, () => endTxn(ref, commit)),
+      Settle: ({ reply }) => answer(reply, () => Effect.void),
+      AbortIfTimedOut: ({ now, reply }) => answer(reply, () => abortIfTimedOut(now))
+    })
+
     return {
       transactionalId,
       current: () => (state === undefined ? undefined : copyMetadata(state)),
-      initProducerId: (timeoutMs, expected) => ask(() => initProducerId(timeoutMs, expected)),
-      addPartitions: (ref, add) => ask(() => addPartitions(ref, add)),
-      endTxn: (ref, commit) => ask(() => endTxn(ref, commit)),
-      settle: ask(() => Effect.void),
-      abortIfTimedOut: (now) => ask(() => abortIfTimedOut(now)),
-      run: Effect.forever(Effect.flatMap(Queue.take(mailbox), (job) => Effect.uninterruptible(job)))
+      initProducerId: (timeoutMs, expected) =>
+        actor.ask<ProducerIdAndEpoch, TransactionError>((reply) =>
+          Command.InitProducerId({ timeoutMs, expected, reply })
+        ),
+      addPartitions: (ref, add) =>
+        actor.ask<void, TransactionError>((reply) => Command.AddPartitions({ ref, add, reply })),
+      endTxn: (ref, commit) => actor.ask<void, TransactionError>((reply) => Command.EndTxn({ ref, commit, reply })),
+      settle: actor.ask<void, TxnCoordinatorNotAvailable>((reply) => Command.Settle({ reply })),
+      abortIfTimedOut: (now) =>
+        actor.ask<void, TxnCoordinatorNotAvailable>((reply) => Command.AbortIfTimedOut({ now, reply })),
+      run: actor.run({ receive })
     }
   })
