@@ -745,10 +745,10 @@ export const makeWith = (
      * How often the leader compares the group's topics with the cluster's metadata: at each heartbeat while a
      * subscribed topic is missing, else every `metadata.max.age.ms`.
      */
-    const metadataCheckMs = () =>
-      leaderOf !== undefined && leaderOf.topics.some((t) => !leaderOf!.counts.has(t))
-        ? heartbeatMs
-        : resolved["metadata.max.age.ms"]
+    const metadataCheckMs = () => {
+      const last = leaderOf
+      return last?.topics.some((t) => !last.counts.has(t)) ? heartbeatMs : resolved["metadata.max.age.ms"]
+    }
 
     /** Leader only: true when a subscribed topic appeared or changed its partition count since the assignment. */
     const metadataChanged = Effect.gen(function* () {
