@@ -7,17 +7,20 @@
  *
  * Invariants: state changes go through the pure `appState.step`, one at a time (a semaphore), and each is
  * announced once, in order; a thread that fails with `TaskMigrated` is replaced; any other failure goes to
- * the uncaught-exception policy (REPLACE_THREAD, or SHUTDOWN_CLIENT: every thread stops, state ERROR).
+ * the uncaught-exception policy (REPLACE_THREAD; SHUTDOWN_CLIENT: every thread stops, state ERROR;
+ * SHUTDOWN_APPLICATION: the same on every instance, told through the group's assignment).
  */
 
 import * as Admin from "@eddy/core/client/Admin"
 import { Cause, Context, Deferred, Effect, FiberSet, Layer, Scope, Stream, SubscriptionRef } from "effect"
+import type * as Info from "./internal/assignment/info.js"
 import * as AppState from "./internal/runtime/appState.js"
 import * as GlobalThread from "./internal/runtime/GlobalThread.js"
 import { setUp } from "./internal/runtime/internalTopics.js"
 import { processId as readProcessId } from "./internal/runtime/processId.js"
 import type { RestoreListener } from "./internal/runtime/restore.js"
 import * as StreamThread from "./internal/runtime/StreamThread.js"
+import { requestApplicationShutdown } from "./internal/runtime/shutdownRequest.js"
 import { keyValueView } from "./internal/store/ReadOnlyView.js"
 import type { TimestampedStore } from "./internal/store/TimestampedStore.js"
 import * as StreamsConfig from "./StreamsConfig.js"
@@ -86,6 +89,9 @@ export const make = <R>(
     let model = AppState.initial
     const fibers = yield* FiberSet.make()
     const threadTasks = new Map<number, ReadonlyArray<string>>()
+    const threadAssignments = new Map<number, Info.AssignmentInfo | undefined>()
+    let shutdownRequested = false
+    let processId = ""
     const globalStores = new Map<string, TimestampedStore<unknown, unknown>>()
 
     const signal = (event: AppState.Event): Effect.Effect<void> =>
@@ -105,9 +111,9 @@ export const make = <R>(
         })
       )
 
-    const shutdownOnError = (cause: unknown) =>
+    const shutdownOnError = (cause: unknown, reason = "a stream thread failed") =>
       Effect.gen(function* () {
-        yield* Effect.logError(`streams ${applicationId}: a stream thread failed; shutting the client down`, cause)
+        yield* Effect.logError(`streams ${applicationId}: ${reason}; shutting the client down`, cause)
         yield* signal({ _tag: "Fail" })
         yield* FiberSet.clear(fibers)
         yield* signal({ _tag: "Failed" })
@@ -123,6 +129,18 @@ export const make = <R>(
             const response = migrated
               ? "REPLACE_THREAD"
               : (config["uncaught.exception.handler"]?.(failure) ?? "SHUTDOWN_CLIENT")
+            if (response === "SHUTDOWN_APPLICATION") {
+              yield* signal({ _tag: "ThreadDied", thread: index })
+              shutdownRequested = true
+              yield* Effect.logError(`streams ${applicationId}: a stream thread failed; shutting the application down`)
+              const ask = requestApplicationShutdown(
+                topology as Topology<unknown>,
+                config,
+                processId,
+                Math.max(30_000, config["session.timeout.ms"] ?? 0)
+              )
+              return yield* Effect.forkIn(Effect.zipRight(ask, shutdownOnError(cause)), scope)
+            }
             if (response === "REPLACE_THREAD") {
               yield* Effect.logWarning(`streams ${applicationId}: replacing stream thread ${index}`, cause)
               yield* signal({ _tag: "ThreadReplaced", thread: index })
@@ -148,6 +166,7 @@ export const make = <R>(
         config["replication.factor"] ?? StreamsConfig.defaults["replication.factor"]
       )
       const pid = yield* readProcessId(StreamsConfig.stateDir(config), applicationId)
+      processId = pid
       yield* signal({ _tag: "Start", threads })
       if (topology.globalStores.length > 0) {
         // global tables are loaded before any stream thread runs
@@ -174,7 +193,16 @@ export const make = <R>(
         admin,
         signal,
         reportTasks: (thread: number, tasks: ReadonlyArray<string>) => void threadTasks.set(thread, tasks),
-        restoreListener: hooks.restoreListener
+        restoreListener: hooks.restoreListener,
+        shutdownRequested: () => shutdownRequested,
+        onShutdownRequested: Effect.asVoid(
+          Effect.forkIn(
+            shutdownOnError(undefined, "an instance of the application asked it to shut down (SHUTDOWN_APPLICATION)"),
+            scope
+          )
+        ),
+        reportAssignment: (thread: number, info: Info.AssignmentInfo | undefined) =>
+          void threadAssignments.set(thread, info)
       }
       for (let i = 0; i < threads; i++) yield* FiberSet.run(fibers, superviseThread(params, i))
     })
