@@ -13,7 +13,10 @@
 
 import * as Admin from "@eddy/core/client/Admin"
 import { Cause, Context, Deferred, Effect, FiberSet, Layer, Scope, Stream, SubscriptionRef } from "effect"
+import type { Serde } from "./dsl/Options.js"
 import type * as Info from "./internal/assignment/info.js"
+import * as QueryHttp from "./internal/query/httpServer.js"
+import { LocalTasks, localView } from "./internal/query/localStores.js"
 import * as AppState from "./internal/runtime/appState.js"
 import * as GlobalThread from "./internal/runtime/GlobalThread.js"
 import { setUp } from "./internal/runtime/internalTopics.js"
@@ -23,9 +26,11 @@ import * as StreamThread from "./internal/runtime/StreamThread.js"
 import { requestApplicationShutdown } from "./internal/runtime/shutdownRequest.js"
 import { keyValueView } from "./internal/store/ReadOnlyView.js"
 import type { TimestampedStore } from "./internal/store/TimestampedStore.js"
+import * as Metadata from "./query/StreamsMetadata.js"
 import * as StreamsConfig from "./StreamsConfig.js"
 import { StreamsFatalError } from "./StreamsError.js"
 import type { ReadOnlyKeyValueStore } from "./state/KeyValueStore.js"
+import { InvalidStateStoreError } from "./state/StoreError.js"
 import type { Topology } from "./topology/Topology.js"
 
 /** The application's states. */
@@ -37,6 +42,8 @@ export interface Hooks {
   readonly onStateChange?: (newState: State, oldState: State) => Effect.Effect<void>
   /** Called as stores are restored from their changelogs. */
   readonly restoreListener?: RestoreListener
+  /** Turns a key in an interactive-query URL into the store's key type (default: the text, for string keys). */
+  readonly parseQueryKey?: (store: string, text: string) => unknown
 }
 
 /** A streams application. */
@@ -52,6 +59,25 @@ export interface KafkaStreams {
   readonly globalKeyValueStore: <K, V>(
     name: string
   ) => Effect.Effect<ReadOnlyKeyValueStore<K, V>, Cause.NoSuchElementException>
+  /**
+   * A read-only view of the store `name` over this instance's running active tasks (Kafka's
+   * `store(StoreQueryParameters)`): fails while the application is not RUNNING; its `get` throws
+   * `InvalidStateStoreError` for a key whose partition another instance runs (see `queryMetadataForKey`).
+   */
+  readonly store: <K, V, Kind extends "keyValue" | "timestampedKeyValue" = "keyValue">(
+    name: string,
+    type?: Metadata.QueryableStoreType<K, V, Kind>
+  ) => Effect.Effect<ReadOnlyKeyValueStore<K, V>, InvalidStateStoreError>
+  /** Where `key` of store `name` lives (active host, standby hosts, partition); undefined when not known yet. */
+  readonly queryMetadataForKey: <K>(
+    name: string,
+    key: K,
+    keySerde: Serde<K>
+  ) => Effect.Effect<Metadata.KeyQueryMetadata | undefined>
+  /** Every instance with an `application.server` and what it hosts (Kafka's `metadataForAllStreamsClients`). */
+  readonly streamsMetadata: Effect.Effect<ReadonlyArray<Metadata.StreamsMetadata>>
+  /** The instances hosting store `name` as active (Kafka's `streamsMetadataForStore`). */
+  readonly allMetadataForStore: (name: string) => Effect.Effect<ReadonlyArray<Metadata.StreamsMetadata>>
   /** Creates internal topics and starts the stream threads (fails if the topology cannot run). */
   readonly start: Effect.Effect<void, StreamsFatalError>
   /** Commits and stops every thread; the state ends NOT_RUNNING. */
@@ -89,7 +115,9 @@ export const make = <R>(
     let model = AppState.initial
     const fibers = yield* FiberSet.make()
     const threadTasks = new Map<number, ReadonlyArray<string>>()
-    const threadAssignments = new Map<number, Info.AssignmentInfo | undefined>()
+    let latestAssignment: Info.AssignmentInfo | undefined
+    let partitionCounts: ReadonlyMap<string, number> = new Map()
+    const localTasks = new LocalTasks()
     let shutdownRequested = false
     let processId = ""
     const globalStores = new Map<string, TimestampedStore<unknown, unknown>>()
@@ -201,11 +229,78 @@ export const make = <R>(
             scope
           )
         ),
-        reportAssignment: (thread: number, info: Info.AssignmentInfo | undefined) =>
-          void threadAssignments.set(thread, info)
+        reportAssignment: (_thread: number, info: Info.AssignmentInfo | undefined) => {
+          latestAssignment = info
+        },
+        localTasks
       }
+      partitionCounts = partitions
       for (let i = 0; i < threads; i++) yield* FiberSet.run(fibers, superviseThread(params, i))
+      const port = config["eddy.interactive.queries.http.port"]
+      if (port !== undefined) {
+        const host =
+          config["eddy.interactive.queries.http.host"] ?? StreamsConfig.defaults["eddy.interactive.queries.http.host"]
+        yield* QueryHttp.serve(queryTarget, host, port).pipe(Scope.extend(scope))
+      }
     })
+
+    const t = topology as Topology<unknown>
+    const store = <K, V>(
+      name: string,
+      type?: Metadata.QueryableStoreType<K, V, "keyValue" | "timestampedKeyValue">
+    ): Effect.Effect<ReadOnlyKeyValueStore<K, V>, InvalidStateStoreError> =>
+      Effect.suspend(() => {
+        const spec = t.stores.get(name)
+        const owner = Metadata.storeSubtopology(t, applicationId, name)
+        if (spec === undefined || spec.global || owner === undefined) {
+          return Effect.fail(new InvalidStateStoreError({ store: name, message: `No queryable store named ${name}` }))
+        }
+        const notRunning = () =>
+          new InvalidStateStoreError({
+            store: name,
+            message: `Cannot query ${name}: the application is ${model.state}, not RUNNING (the store may be migrating)`
+          })
+        if (model.state !== "RUNNING") return Effect.fail(notRunning())
+        return Effect.succeed(
+          localView<K, V>({
+            name,
+            subtopology: owner.sub.id,
+            numPartitions: Math.max(0, ...owner.topics.map((x) => partitionCounts.get(x) ?? 0)),
+            keySerde: spec.keySerde as Serde<K>,
+            valueSerde: spec.valueSerde as Serde<unknown>,
+            tasks: localTasks,
+            check: () => {
+              if (model.state !== "RUNNING") throw notRunning()
+            },
+            ownerOf: (partition) =>
+              latestAssignment?.hosts.find((h) =>
+                h.active.some((p) => p.partition === partition && owner.topics.includes(p.topic))
+              )?.endpoint,
+            timestamped: type?.kind === "timestampedKeyValue"
+          })
+        )
+      })
+    const queryMetadataForKey = <K>(name: string, key: K, keySerde: Serde<K>) =>
+      Effect.sync(() =>
+        Metadata.metadataForKey(t, applicationId, latestAssignment, partitionCounts, name, key, keySerde)
+      )
+    const streamsMetadata = Effect.sync(() => Metadata.allMetadata(t, applicationId, latestAssignment))
+    const allMetadataForStore = (name: string) =>
+      Effect.map(streamsMetadata, (all) => all.filter((m) => m.stateStoreNames.includes(name)))
+    const queryTarget: QueryHttp.QueryTarget = {
+      running: Effect.sync(() => model.state === "RUNNING"),
+      store: (name) => store<unknown, unknown>(name),
+      metadataForKey: (name, key) => {
+        const spec = t.stores.get(name)
+        return spec === undefined
+          ? Effect.succeed(undefined)
+          : queryMetadataForKey(name, key, spec.keySerde as Serde<unknown>)
+      },
+      metadataForStore: allMetadataForStore,
+      allMetadata: streamsMetadata,
+      self: config["application.server"] ?? "",
+      parseKey: hooks.parseQueryKey ?? ((_store, text) => text)
+    }
 
     const close = Effect.gen(function* () {
       if (model.state === "NOT_RUNNING") return
@@ -229,6 +324,10 @@ export const make = <R>(
           return Effect.succeed(keyValueView<K, V>(store as never, spec.keySerde, spec.valueSerde))
         }),
       states: ref.changes,
+      store,
+      queryMetadataForKey,
+      streamsMetadata,
+      allMetadataForStore,
       start,
       close
     }

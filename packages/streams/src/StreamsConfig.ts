@@ -55,6 +55,14 @@ export interface StreamsConfig {
    * group's assignment, so each knows where every task's stores are.
    */
   readonly "application.server"?: string
+  /**
+   * Eddy's interactive-query HTTP endpoint: serve `GET /stores/<store>/keys/<key>` (and `/all`, `/range`,
+   * `/metadata`) on this port; unset: no endpoint. Set `application.server` to the `host:port` other
+   * instances reach it on (redirects point there).
+   */
+  readonly "eddy.interactive.queries.http.port"?: number
+  /** The address the endpoint binds (default `0.0.0.0`). */
+  readonly "eddy.interactive.queries.http.host"?: string
   /** Standby replicas per stateful task on other instances (default 0). */
   readonly "num.standby.replicas"?: number
   /** Records an instance may lag behind a task's changelogs and still count as caught up (default 10000). */
@@ -84,6 +92,7 @@ export const defaults = {
   "repartition.purge.interval.ms": 30_000,
   "transaction.timeout.ms": 10_000,
   "application.server": "",
+  "eddy.interactive.queries.http.host": "0.0.0.0",
   "num.standby.replicas": 0,
   "acceptable.recovery.lag": 10_000,
   "max.warmup.replicas": 2,

@@ -32,6 +32,7 @@ import * as Topology from "../../topology/Topology.js"
 import * as Info from "../assignment/info.js"
 import { checkpointedOffsetSums } from "../assignment/localState.js"
 import * as StreamAssignor from "../assignment/streamAssignor.js"
+import type { LocalTasks } from "../query/localStores.js"
 import { RecordCache } from "../store/RecordCache.js"
 import { type OutputRecord, Task } from "../task/Task.js"
 import type * as AppState from "./appState.js"
@@ -62,6 +63,8 @@ export interface ThreadParams {
   readonly onShutdownRequested: Effect.Effect<void>
   /** Reports the thread's assignment (tasks and every instance's host map) after each rebalance. */
   readonly reportAssignment: (thread: number, info: Info.AssignmentInfo | undefined) => void
+  /** Where interactive queries find the thread's running tasks. */
+  readonly localTasks: LocalTasks
 }
 
 interface Entry {
@@ -129,6 +132,9 @@ export const run = (p: ThreadParams) =>
       for (const t of s.sourceTopics) subtopologyOfTopic.set(Topology.resolveTopic(topology, applicationId, t), s)
     }
     const taskKey = (sub: number, partition: number) => `${sub}_${partition}`
+    p.localTasks.register(p.index, function* () {
+      for (const [id, e] of tasks) if (e.state === "RUNNING") yield { id, stores: e.task.stores }
+    })
 
     const runStep = (step: () => Step): Effect.Effect<void, unknown> =>
       Effect.suspend(() => {
