@@ -7,22 +7,30 @@
  *
  * Invariants: state changes go through the pure `appState.step`, one at a time (a semaphore), and each is
  * announced once, in order; a thread that fails with `TaskMigrated` is replaced; any other failure goes to
- * the uncaught-exception policy (REPLACE_THREAD, or SHUTDOWN_CLIENT: every thread stops, state ERROR).
+ * the uncaught-exception policy (REPLACE_THREAD; SHUTDOWN_CLIENT: every thread stops, state ERROR;
+ * SHUTDOWN_APPLICATION: the same on every instance, told through the group's assignment).
  */
 
 import * as Admin from "@eddy/core/client/Admin"
 import { Cause, Context, Deferred, Effect, FiberSet, Layer, Scope, Stream, SubscriptionRef } from "effect"
+import type { Serde } from "./dsl/Options.js"
+import type * as Info from "./internal/assignment/info.js"
+import * as QueryHttp from "./internal/query/httpServer.js"
+import { LocalTasks, localView } from "./internal/query/localStores.js"
 import * as AppState from "./internal/runtime/appState.js"
 import * as GlobalThread from "./internal/runtime/GlobalThread.js"
 import { setUp } from "./internal/runtime/internalTopics.js"
 import { processId as readProcessId } from "./internal/runtime/processId.js"
 import type { RestoreListener } from "./internal/runtime/restore.js"
 import * as StreamThread from "./internal/runtime/StreamThread.js"
+import { requestApplicationShutdown } from "./internal/runtime/shutdownRequest.js"
 import { keyValueView } from "./internal/store/ReadOnlyView.js"
 import type { TimestampedStore } from "./internal/store/TimestampedStore.js"
+import * as Metadata from "./query/StreamsMetadata.js"
 import * as StreamsConfig from "./StreamsConfig.js"
 import { StreamsFatalError } from "./StreamsError.js"
 import type { ReadOnlyKeyValueStore } from "./state/KeyValueStore.js"
+import { InvalidStateStoreError } from "./state/StoreError.js"
 import type { Topology } from "./topology/Topology.js"
 
 /** The application's states. */
@@ -34,6 +42,8 @@ export interface Hooks {
   readonly onStateChange?: (newState: State, oldState: State) => Effect.Effect<void>
   /** Called as stores are restored from their changelogs. */
   readonly restoreListener?: RestoreListener
+  /** Turns a key in an interactive-query URL into the store's key type (default: the text, for string keys). */
+  readonly parseQueryKey?: (store: string, text: string) => unknown
 }
 
 /** A streams application. */
@@ -49,6 +59,25 @@ export interface KafkaStreams {
   readonly globalKeyValueStore: <K, V>(
     name: string
   ) => Effect.Effect<ReadOnlyKeyValueStore<K, V>, Cause.NoSuchElementException>
+  /**
+   * A read-only view of the store `name` over this instance's running active tasks (Kafka's
+   * `store(StoreQueryParameters)`): fails while the application is not RUNNING; its `get` throws
+   * `InvalidStateStoreError` for a key whose partition another instance runs (see `queryMetadataForKey`).
+   */
+  readonly store: <K, V, Kind extends "keyValue" | "timestampedKeyValue" = "keyValue">(
+    name: string,
+    type?: Metadata.QueryableStoreType<K, V, Kind>
+  ) => Effect.Effect<ReadOnlyKeyValueStore<K, V>, InvalidStateStoreError>
+  /** Where `key` of store `name` lives (active host, standby hosts, partition); undefined when not known yet. */
+  readonly queryMetadataForKey: <K>(
+    name: string,
+    key: K,
+    keySerde: Serde<K>
+  ) => Effect.Effect<Metadata.KeyQueryMetadata | undefined>
+  /** Every instance with an `application.server` and what it hosts (Kafka's `metadataForAllStreamsClients`). */
+  readonly streamsMetadata: Effect.Effect<ReadonlyArray<Metadata.StreamsMetadata>>
+  /** The instances hosting store `name` as active (Kafka's `streamsMetadataForStore`). */
+  readonly allMetadataForStore: (name: string) => Effect.Effect<ReadonlyArray<Metadata.StreamsMetadata>>
   /** Creates internal topics and starts the stream threads (fails if the topology cannot run). */
   readonly start: Effect.Effect<void, StreamsFatalError>
   /** Commits and stops every thread; the state ends NOT_RUNNING. */
@@ -86,6 +115,11 @@ export const make = <R>(
     let model = AppState.initial
     const fibers = yield* FiberSet.make()
     const threadTasks = new Map<number, ReadonlyArray<string>>()
+    let latestAssignment: Info.AssignmentInfo | undefined
+    let partitionCounts: ReadonlyMap<string, number> = new Map()
+    const localTasks = new LocalTasks()
+    let shutdownRequested = false
+    let processId = ""
     const globalStores = new Map<string, TimestampedStore<unknown, unknown>>()
 
     const signal = (event: AppState.Event): Effect.Effect<void> =>
@@ -105,9 +139,9 @@ export const make = <R>(
         })
       )
 
-    const shutdownOnError = (cause: unknown) =>
+    const shutdownOnError = (cause: unknown, reason = "a stream thread failed") =>
       Effect.gen(function* () {
-        yield* Effect.logError(`streams ${applicationId}: a stream thread failed; shutting the client down`, cause)
+        yield* Effect.logError(`streams ${applicationId}: ${reason}; shutting the client down`, cause)
         yield* signal({ _tag: "Fail" })
         yield* FiberSet.clear(fibers)
         yield* signal({ _tag: "Failed" })
@@ -123,6 +157,18 @@ export const make = <R>(
             const response = migrated
               ? "REPLACE_THREAD"
               : (config["uncaught.exception.handler"]?.(failure) ?? "SHUTDOWN_CLIENT")
+            if (response === "SHUTDOWN_APPLICATION") {
+              yield* signal({ _tag: "ThreadDied", thread: index })
+              shutdownRequested = true
+              yield* Effect.logError(`streams ${applicationId}: a stream thread failed; shutting the application down`)
+              const ask = requestApplicationShutdown(
+                topology as Topology<unknown>,
+                config,
+                processId,
+                Math.max(30_000, config["session.timeout.ms"] ?? 0)
+              )
+              return yield* Effect.forkIn(Effect.zipRight(ask, shutdownOnError(cause)), scope)
+            }
             if (response === "REPLACE_THREAD") {
               yield* Effect.logWarning(`streams ${applicationId}: replacing stream thread ${index}`, cause)
               yield* signal({ _tag: "ThreadReplaced", thread: index })
@@ -148,6 +194,7 @@ export const make = <R>(
         config["replication.factor"] ?? StreamsConfig.defaults["replication.factor"]
       )
       const pid = yield* readProcessId(StreamsConfig.stateDir(config), applicationId)
+      processId = pid
       yield* signal({ _tag: "Start", threads })
       if (topology.globalStores.length > 0) {
         // global tables are loaded before any stream thread runs
@@ -174,10 +221,86 @@ export const make = <R>(
         admin,
         signal,
         reportTasks: (thread: number, tasks: ReadonlyArray<string>) => void threadTasks.set(thread, tasks),
-        restoreListener: hooks.restoreListener
+        restoreListener: hooks.restoreListener,
+        shutdownRequested: () => shutdownRequested,
+        onShutdownRequested: Effect.asVoid(
+          Effect.forkIn(
+            shutdownOnError(undefined, "an instance of the application asked it to shut down (SHUTDOWN_APPLICATION)"),
+            scope
+          )
+        ),
+        reportAssignment: (_thread: number, info: Info.AssignmentInfo | undefined) => {
+          latestAssignment = info
+        },
+        localTasks
       }
+      partitionCounts = partitions
       for (let i = 0; i < threads; i++) yield* FiberSet.run(fibers, superviseThread(params, i))
+      const port = config["eddy.interactive.queries.http.port"]
+      if (port !== undefined) {
+        const host =
+          config["eddy.interactive.queries.http.host"] ?? StreamsConfig.defaults["eddy.interactive.queries.http.host"]
+        yield* QueryHttp.serve(queryTarget, host, port).pipe(Scope.extend(scope))
+      }
     })
+
+    const t = topology as Topology<unknown>
+    const store = <K, V>(
+      name: string,
+      type?: Metadata.QueryableStoreType<K, V, "keyValue" | "timestampedKeyValue">
+    ): Effect.Effect<ReadOnlyKeyValueStore<K, V>, InvalidStateStoreError> =>
+      Effect.suspend(() => {
+        const spec = t.stores.get(name)
+        const owner = Metadata.storeSubtopology(t, applicationId, name)
+        if (spec === undefined || spec.global || owner === undefined) {
+          return Effect.fail(new InvalidStateStoreError({ store: name, message: `No queryable store named ${name}` }))
+        }
+        const notRunning = () =>
+          new InvalidStateStoreError({
+            store: name,
+            message: `Cannot query ${name}: the application is ${model.state}, not RUNNING (the store may be migrating)`
+          })
+        if (model.state !== "RUNNING") return Effect.fail(notRunning())
+        return Effect.succeed(
+          localView<K, V>({
+            name,
+            subtopology: owner.sub.id,
+            numPartitions: Math.max(0, ...owner.topics.map((x) => partitionCounts.get(x) ?? 0)),
+            keySerde: spec.keySerde as Serde<K>,
+            valueSerde: spec.valueSerde as Serde<unknown>,
+            tasks: localTasks,
+            check: () => {
+              if (model.state !== "RUNNING") throw notRunning()
+            },
+            ownerOf: (partition) =>
+              latestAssignment?.hosts.find((h) =>
+                h.active.some((p) => p.partition === partition && owner.topics.includes(p.topic))
+              )?.endpoint,
+            timestamped: type?.kind === "timestampedKeyValue"
+          })
+        )
+      })
+    const queryMetadataForKey = <K>(name: string, key: K, keySerde: Serde<K>) =>
+      Effect.sync(() =>
+        Metadata.metadataForKey(t, applicationId, latestAssignment, partitionCounts, name, key, keySerde)
+      )
+    const streamsMetadata = Effect.sync(() => Metadata.allMetadata(t, applicationId, latestAssignment))
+    const allMetadataForStore = (name: string) =>
+      Effect.map(streamsMetadata, (all) => all.filter((m) => m.stateStoreNames.includes(name)))
+    const queryTarget: QueryHttp.QueryTarget = {
+      running: Effect.sync(() => model.state === "RUNNING"),
+      store: (name) => store<unknown, unknown>(name),
+      metadataForKey: (name, key) => {
+        const spec = t.stores.get(name)
+        return spec === undefined
+          ? Effect.succeed(undefined)
+          : queryMetadataForKey(name, key, spec.keySerde as Serde<unknown>)
+      },
+      metadataForStore: allMetadataForStore,
+      allMetadata: streamsMetadata,
+      self: config["application.server"] ?? "",
+      parseKey: hooks.parseQueryKey ?? ((_store, text) => text)
+    }
 
     const close = Effect.gen(function* () {
       if (model.state === "NOT_RUNNING") return
@@ -201,6 +324,10 @@ export const make = <R>(
           return Effect.succeed(keyValueView<K, V>(store as never, spec.keySerde, spec.valueSerde))
         }),
       states: ref.changes,
+      store,
+      queryMetadataForKey,
+      streamsMetadata,
+      allMetadataForStore,
       start,
       close
     }

@@ -14,7 +14,7 @@ import type { DeserializationError, ProcessingError, ProductionError } from "./S
 export type ExceptionHandler<E> = "log-and-fail" | "log-and-continue" | ((error: E) => HandlerResponse)
 
 /** What happens when a stream thread dies (Kafka's `StreamsUncaughtExceptionHandler` answers). */
-export type UncaughtExceptionResponse = "REPLACE_THREAD" | "SHUTDOWN_CLIENT"
+export type UncaughtExceptionResponse = "REPLACE_THREAD" | "SHUTDOWN_CLIENT" | "SHUTDOWN_APPLICATION"
 
 /** Settings of a streams application (Kafka Streams' names). */
 export interface StreamsConfig {
@@ -50,7 +50,31 @@ export interface StreamsConfig {
   readonly "deserialization.exception.handler"?: ExceptionHandler<DeserializationError>
   readonly "processing.exception.handler"?: ExceptionHandler<ProcessingError>
   readonly "production.exception.handler"?: ExceptionHandler<ProductionError>
-  /** What to do when a stream thread fails (default SHUTDOWN_CLIENT). */
+  /**
+   * This instance's `host:port` for interactive queries (default ""): shared with every instance through the
+   * group's assignment, so each knows where every task's stores are.
+   */
+  readonly "application.server"?: string
+  /**
+   * Eddy's interactive-query HTTP endpoint: serve `GET /stores/<store>/keys/<key>` (and `/all`, `/range`,
+   * `/metadata`) on this port; unset: no endpoint. Set `application.server` to the `host:port` other
+   * instances reach it on (redirects point there).
+   */
+  readonly "eddy.interactive.queries.http.port"?: number
+  /** The address the endpoint binds (default `0.0.0.0`). */
+  readonly "eddy.interactive.queries.http.host"?: string
+  /** Standby replicas per stateful task on other instances (default 0). */
+  readonly "num.standby.replicas"?: number
+  /** Records an instance may lag behind a task's changelogs and still count as caught up (default 10000). */
+  readonly "acceptable.recovery.lag"?: number
+  /** Warm-up replicas (extra standbys catching up before a task moves) at a time (default 2). */
+  readonly "max.warmup.replicas"?: number
+  /** How long after an assignment with warm-ups the group rebalances again to check them (default 600000). */
+  readonly "probing.rebalance.interval.ms"?: number
+  /**
+   * What to do when a stream thread fails (default SHUTDOWN_CLIENT; SHUTDOWN_APPLICATION stops every
+   * instance of the application through the group).
+   */
   readonly "uncaught.exception.handler"?: (error: unknown) => UncaughtExceptionResponse
 }
 
@@ -66,7 +90,13 @@ export const defaults = {
   "max.task.idle.ms": 0,
   "poll.ms": 100,
   "repartition.purge.interval.ms": 30_000,
-  "transaction.timeout.ms": 10_000
+  "transaction.timeout.ms": 10_000,
+  "application.server": "",
+  "eddy.interactive.queries.http.host": "0.0.0.0",
+  "num.standby.replicas": 0,
+  "acceptable.recovery.lag": 10_000,
+  "max.warmup.replicas": 2,
+  "probing.rebalance.interval.ms": 600_000
 } as const
 
 /** The commit interval in effect (100 ms under exactly_once_v2 unless set). */

@@ -1,8 +1,9 @@
 /**
  * The group consumer: a member of a consumer group speaking the classic protocol (FindCoordinator,
  * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch), with the `range`, `roundrobin`
- * and `cooperative-sticky` assignors of the Java client (same names, same bytes), and records as an Effect
- * `Stream` built on the Fetcher's `fetchOnce`.
+ * and `cooperative-sticky` assignors of the Java client (same names, same bytes) or custom ones
+ * (`PartitionAssignor`, user data both ways), and records as an Effect `Stream` built on the Fetcher's
+ * `fetchOnce`. The leader rejoins when a subscribed topic appears or changes its partition count.
  *
  * One membership fiber joins and syncs (the leader computes the assignment), a heartbeat fiber keeps the
  * member alive between rebalances, and streams (or `forEach`) read the partitions assigned to this member. A
@@ -58,6 +59,53 @@ export interface TopicPartitionOffset extends TopicPartition {
   readonly metadata?: string
 }
 
+/** A member of the group as the leader sees it when a custom assignor runs. */
+export interface GroupMember {
+  readonly memberId: string
+  readonly groupInstanceId: string | null
+  /** The topics the member subscribes to. */
+  readonly topics: ReadonlyArray<string>
+  /** The partitions the member owned when it joined (sent by cooperative members; usually empty under eager). */
+  readonly ownedPartitions: ReadonlyArray<TopicPartition>
+  /** The generation of `ownedPartitions` (-1 when unknown). */
+  readonly generationId: number
+  /** The bytes the member's `subscriptionUserData` returned (null when none or unreadable). */
+  readonly userData: Uint8Array | null
+}
+
+/** What the leader hands a custom assignor: every member, and the partition count of each subscribed topic. */
+export interface GroupSubscription {
+  readonly members: ReadonlyArray<GroupMember>
+  /** Partition counts of the subscribed topics that exist (a topic not yet created is left out). */
+  readonly partitionCounts: ReadonlyMap<string, number>
+}
+
+/** One member's share of an assignment: its partitions and the assignor's bytes for it. */
+export interface MemberAssignment {
+  readonly partitions: ReadonlyArray<TopicPartition>
+  readonly userData: Uint8Array | null
+}
+
+/**
+ * A custom partition assignor (Kafka's `ConsumerPartitionAssignor`), given in `partition.assignment.strategy`
+ * beside or instead of the built-in names. Every member sends `subscriptionUserData` in its JoinGroup; the
+ * leader runs `assign` over all members; each member gets its share (partitions and user data) in SyncGroup
+ * and `onAssignment` runs with it, before `onPartitionsAssigned`. Custom assignors use the eager protocol.
+ */
+export interface PartitionAssignor {
+  /** The protocol name every member of the group announces (e.g. `stream`). */
+  readonly name: string
+  /** This member's subscription user data, computed at each join. */
+  readonly subscriptionUserData?: (topics: ReadonlyArray<string>) => Effect.Effect<Uint8Array | null>
+  /** Run by the leader: member id -> its assignment (members left out get nothing). */
+  readonly assign: (group: GroupSubscription) => Effect.Effect<ReadonlyMap<string, MemberAssignment>>
+  /** Runs on every member after each successful rebalance with its assignment (even an empty one). */
+  readonly onAssignment?: (assignment: MemberAssignment, generationId: number) => Effect.Effect<void>
+}
+
+/** An assignor: a built-in one by name, or a custom one. */
+export type AssignmentStrategy = Assignors.AssignorName | PartitionAssignor
+
 /** Consumer settings (Kafka consumer names and defaults), plus the rebalance callbacks. */
 export interface ConsumerConfig extends Fetcher.FetcherConfig {
   /** The consumer group; required. */
@@ -70,8 +118,11 @@ export interface ConsumerConfig extends Fetcher.FetcherConfig {
   readonly "heartbeat.interval.ms"?: number
   /** Longest time between pulls of a stream before the member leaves the group; the rebalance timeout. Default 300000. */
   readonly "max.poll.interval.ms"?: number
-  /** Assignors in order of preference. Default ["range", "roundrobin"]. */
-  readonly "partition.assignment.strategy"?: ReadonlyArray<Assignors.AssignorName> | string
+  /**
+   * Assignors in order of preference: built-in names, or custom {@link PartitionAssignor}s. Default
+   * ["range", "roundrobin"].
+   */
+  readonly "partition.assignment.strategy"?: ReadonlyArray<AssignmentStrategy> | string
   /** Commit consumed offsets every `auto.commit.interval.ms`. Default true. */
   readonly "enable.auto.commit"?: boolean
   /** Default 5000. */
@@ -183,6 +234,8 @@ export interface Consumer {
     partition: TopicPartition,
     offset: number | "earliest" | "latest"
   ) => Effect.Effect<void, ConsumerError>
+  /** Asks for a rebalance now (Kafka's `enforceRebalance`): the member rejoins the group. */
+  readonly enforceRebalance: Effect.Effect<void>
   /** Stops fetching `partitions` (they stay assigned). */
   readonly pause: (partitions: ReadonlyArray<TopicPartition>) => Effect.Effect<void>
   /** Resumes fetching `partitions`. */
@@ -255,9 +308,18 @@ export const make = (config: ConsumerConfig): Effect.Effect<Consumer, ConsumerCo
     )
   )
 
+const customOf = (config: ConsumerConfig): ReadonlyMap<string, PartitionAssignor> => {
+  const s = config["partition.assignment.strategy"]
+  const out = new Map<string, PartitionAssignor>()
+  if (s !== undefined && typeof s !== "string") for (const x of s) if (typeof x !== "string") out.set(x.name, x)
+  return out
+}
+
 const strategiesOf = (config: ConsumerConfig): ReadonlyArray<string> => {
   const s = config["partition.assignment.strategy"] ?? defaults["partition.assignment.strategy"]
-  return (typeof s === "string" ? s.split(",") : s).map((x) => x.trim()).filter((x) => x.length > 0)
+  return (typeof s === "string" ? s.split(",") : s.map((x) => (typeof x === "string" ? x : x.name)))
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0)
 }
 
 const validate = (config: ConsumerConfig): Effect.Effect<void, ConsumerConfigError> => {
@@ -269,7 +331,8 @@ const validate = (config: ConsumerConfig): Effect.Effect<void, ConsumerConfigErr
   if (strategies.length === 0) {
     return Effect.fail(new ConsumerConfigError({ message: "partition.assignment.strategy is empty" }))
   }
-  const unknown = strategies.find((s) => !Assignors.isAssignorName(s))
+  const custom = customOf(config)
+  const unknown = strategies.find((s) => !Assignors.isAssignorName(s) && !custom.has(s))
   if (unknown !== undefined) {
     return Effect.fail(
       new ConsumerConfigError({
@@ -302,9 +365,14 @@ export const makeWith = (
     const autoCommitMs = config["auto.commit.interval.ms"] ?? defaults["auto.commit.interval.ms"]
     const reset = config["auto.offset.reset"] ?? Fetcher.defaults["auto.offset.reset"]
     const maxWaitMs = config["fetch.max.wait.ms"] ?? Fetcher.defaults["fetch.max.wait.ms"]
-    const strategies = strategiesOf(config) as ReadonlyArray<Assignors.AssignorName>
+    const strategies = strategiesOf(config)
+    const custom = customOf(config)
     // Kafka's rule: the cooperative protocol only when every configured assignor supports it
     const cooperative = strategies.every(Assignors.isCooperative)
+    // the leader's view of the last assignment: the group's topics and their partition counts, to rejoin when
+    // a topic appears or its partition count changes
+    let leaderOf: { readonly topics: ReadonlyArray<string>; readonly counts: ReadonlyMap<string, number> } | undefined
+    let nextMetadataCheck = 0
     const fetcher = Fetcher.makeWith(cluster, config)
     const resolved = cluster.config
 
@@ -632,12 +700,69 @@ export const makeWith = (
         }
         const topics = [...new Set(subscriptions.flatMap((s) => s.topics))].sort()
         const counts = yield* partitionCounts(topics)
+        leaderOf = { topics, counts }
+        nextMetadataCheck = (yield* Clock.currentTimeMillis) + metadataCheckMs()
+        const customAssignor = custom.get(protocol)
+        if (customAssignor !== undefined) return yield* customAssign(customAssignor, subscriptions, counts)
         const assignor = Assignors.isAssignorName(protocol) ? Assignors.assignors[protocol] : Assignors.range
         const assignment = assignor(subscriptions, counts)
         return [...assignment].map(([id, partitions]) =>
           SyncGroup.makeSyncGroupRequestAssignment({ memberId: id, assignment: Assignors.encodeAssignment(partitions) })
         )
       })
+
+    /** Runs a custom assignor over the decoded subscriptions and encodes each member's share. */
+    const customAssign = (
+      assignor: PartitionAssignor,
+      subscriptions: ReadonlyArray<Assignors.MemberSubscription>,
+      counts: ReadonlyMap<string, number>
+    ) =>
+      Effect.gen(function* () {
+        const members: Array<GroupMember> = subscriptions.map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId,
+          topics: m.topics,
+          ownedPartitions: [...m.ownedPartitions].flatMap(([topic, ps]) =>
+            ps.map((partition) => ({ topic, partition }))
+          ),
+          generationId: m.generationId,
+          userData: m.userData ?? null
+        }))
+        const assignment = yield* assignor.assign({ members, partitionCounts: counts })
+        return members.map((m) => {
+          const share = assignment.get(m.memberId)
+          const byTopic = new Map<string, Array<number>>()
+          for (const tp of share?.partitions ?? [])
+            byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition])
+          return SyncGroup.makeSyncGroupRequestAssignment({
+            memberId: m.memberId,
+            assignment: Assignors.encodeAssignment(byTopic, share?.userData ?? null)
+          })
+        })
+      })
+
+    /**
+     * How often the leader compares the group's topics with the cluster's metadata: at each heartbeat while a
+     * subscribed topic is missing, else every `metadata.max.age.ms`.
+     */
+    const metadataCheckMs = () => {
+      const last = leaderOf
+      return last?.topics.some((t) => !last.counts.has(t)) ? heartbeatMs : resolved["metadata.max.age.ms"]
+    }
+
+    /** Leader only: true when a subscribed topic appeared or changed its partition count since the assignment. */
+    const metadataChanged = Effect.gen(function* () {
+      const last = leaderOf
+      if (last === undefined || last.topics.length === 0) return false
+      const now = yield* Clock.currentTimeMillis
+      if (now < nextMetadataCheck) return false
+      nextMetadataCheck = now + metadataCheckMs()
+      const counts = yield* partitionCounts(last.topics).pipe(Effect.option)
+      if (counts._tag === "None") return false
+      const changed = last.topics.some((t) => counts.value.get(t) !== last.counts.get(t))
+      if (changed) yield* Effect.logDebug(`consumer group ${groupId}: subscribed topics changed; rebalancing`)
+      return changed
+    })
 
     /** One rebalance: join, sync, apply the assignment. Returns whether another rebalance must follow at once. */
     const rebalance = Effect.gen(function* () {
@@ -649,17 +774,22 @@ export const makeWith = (
       const ownedNow = new Map<string, Array<number>>()
       if (cooperative)
         for (const tp of ownedList()) ownedNow.set(tp.topic, [...(ownedNow.get(tp.topic) ?? []), tp.partition])
-      const protocols = strategies.map((name) =>
-        JoinGroup.makeJoinGroupRequestProtocol({
-          name,
-          metadata: Assignors.encodeSubscription({
-            topics,
-            userData: Assignors.subscriptionUserData(name, generationId),
-            ownedPartitions: ownedNow,
-            generationId
+      const protocols: Array<JoinGroup.JoinGroupRequestProtocol> = []
+      for (const name of strategies) {
+        const customAssignor = custom.get(name)
+        const userData =
+          customAssignor === undefined
+            ? Assignors.subscriptionUserData(name, generationId)
+            : customAssignor.subscriptionUserData === undefined
+              ? null
+              : yield* customAssignor.subscriptionUserData(topics)
+        protocols.push(
+          JoinGroup.makeJoinGroupRequestProtocol({
+            name,
+            metadata: Assignors.encodeSubscription({ topics, userData, ownedPartitions: ownedNow, generationId })
           })
-        })
-      )
+        )
+      }
       let join: JoinGroup.JoinGroupResponse
       for (;;) {
         join = yield* coordSend(11, () =>
@@ -691,6 +821,7 @@ export const makeWith = (
       }
       memberId = join.memberId
       generationId = join.generationId
+      if (join.leader !== memberId) leaderOf = undefined
       const protocol = join.protocolName ?? strategies[0]!
       const assignments =
         join.leader === memberId && !join.skipAssignment ? yield* leaderAssign(protocol, join.members) : []
@@ -714,8 +845,18 @@ export const makeWith = (
       }
       if (sync.errorCode !== 0) return yield* failCode(sync.errorCode)
       yield* startHeartbeats
-      const assigned = Assignors.decodeAssignment(sync.assignment)
+      const { partitions: assigned, userData } = Assignors.decodeAssignmentWithUserData(sync.assignment)
       const subscribed = new Set(wanted())
+      const customAssignor = custom.get(protocol)
+      if (customAssignor?.onAssignment !== undefined) {
+        const partitions: Array<TopicPartition> = []
+        for (const [topic, ps] of assigned) {
+          if (subscribed.has(topic)) for (const partition of ps) partitions.push({ topic, partition })
+        }
+        yield* customAssignor
+          .onAssignment({ partitions, userData }, generationId)
+          .pipe(Effect.catchAllCause((cause) => Effect.logWarning("onAssignment callback failed", cause)))
+      }
       const next = new Set<string>()
       const added: Array<TopicPartition> = []
       for (const [topic, ps] of assigned) {
@@ -783,6 +924,7 @@ export const makeWith = (
       for (;;) {
         const woke = yield* Queue.take(signal).pipe(Effect.timeout(Duration.millis(heartbeatMs)), Effect.option)
         if (Option.isSome(woke)) break
+        if (yield* metadataChanged) break
         const now = yield* Clock.currentTimeMillis
         if (activeStreams > 0 && now - lastPull > maxPollMs) {
           yield* stopHeartbeats
@@ -1177,6 +1319,7 @@ export const makeWith = (
       commitOffsets,
       committed,
       seek,
+      enforceRebalance: requestRejoin,
       pause: (tps) => setPaused(tps, true),
       resume: (tps) => setPaused(tps, false)
     } satisfies Consumer

@@ -79,4 +79,47 @@ describe("KafkaStreams: two instances", () => {
       }),
     90_000
   )
+
+  it.scopedLive(
+    "SHUTDOWN_APPLICATION: a thread failing on one instance stops every instance (through the group)",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ jobs: 2, done: 2 })
+        const jobs = Topic.make("jobs", { key: Schema.String, value: Schema.String })
+        const done = Topic.make("done", { key: Schema.String, value: Schema.String })
+        const builder = StreamsBuilder.make()
+        builder
+          .stream(jobs)
+          .mapValues((v) => {
+            if (v === "poison") throw new Error("always fails")
+            return v.toUpperCase()
+          })
+          .to(done)
+        const t = yield* builder.build
+        const config = (dir: string) => ({
+          "application.id": "stop-all",
+          "bootstrap.servers": bootstrap,
+          "commit.interval.ms": 100,
+          "state.dir": mkdtempSync(join(tmpdir(), dir)),
+          "uncaught.exception.handler": () => "SHUTDOWN_APPLICATION" as const,
+          ...fastGroup
+        })
+        const a = yield* KafkaStreams.make(t, config("a-"))
+        const b = yield* KafkaStreams.make(t, config("b-"))
+        yield* a.start
+        yield* b.start
+        yield* waitUntil(
+          "the tasks to be split",
+          Effect.map(Effect.all([a.activeTasks, b.activeTasks]), ([x, y]) => x.length === 1 && y.length === 1)
+        )
+        yield* Effect.all([KafkaStreams.awaitState(a, "RUNNING"), KafkaStreams.awaitState(b, "RUNNING")])
+        // the poison record goes to partition 1: one instance fails, both stop
+        yield* producer.send(jobs, { key: "k", value: "poison", partition: 1 })
+        yield* waitUntil(
+          "both instances in ERROR",
+          Effect.map(Effect.all([a.state, b.state]), ([x, y]) => x === "ERROR" && y === "ERROR")
+        )
+      }),
+    90_000
+  )
 })

@@ -22,6 +22,8 @@ export interface MemberSubscription {
   readonly ownedPartitions: PartitionsByTopic
   /** The generation the owned partitions belong to (-1 when unknown). */
   readonly generationId: number
+  /** The subscription's user data (a custom assignor's bytes; null when none). */
+  readonly userData?: Uint8Array | null
 }
 
 /** memberId -> its partitions by topic. */
@@ -79,7 +81,8 @@ export const decodeSubscription = (memberId: string, groupInstanceId: string | n
     groupInstanceId,
     topics: s.topics,
     ownedPartitions: owned,
-    generationId
+    generationId,
+    userData: s.userData
   } satisfies MemberSubscription
 }
 
@@ -91,28 +94,36 @@ export const subscriptionUserData = (assignor: string, generationId: number): Ui
   return b
 }
 
-/** The assignment bytes of one member. */
-export const encodeAssignment = (partitions: PartitionsByTopic): Uint8Array => {
+/** The assignment bytes of one member (user data: a custom assignor's bytes; none for the built-in ones). */
+export const encodeAssignment = (partitions: PartitionsByTopic, userData: Uint8Array | null = null): Uint8Array => {
   const w = new Writer()
   w.int16(ASSIGNMENT_VERSION)
   CPA.encodeConsumerProtocolAssignment(
     w,
-    CPA.makeConsumerProtocolAssignment({ assignedPartitions: toList(partitions), userData: null }),
+    CPA.makeConsumerProtocolAssignment({ assignedPartitions: toList(partitions), userData }),
     ASSIGNMENT_VERSION
   )
   return w.finish()
 }
 
-/** Reads assignment bytes of any version; empty bytes are an empty assignment. */
-export const decodeAssignment = (bytes: Uint8Array): Map<string, Array<number>> => {
-  const out = new Map<string, Array<number>>()
-  if (bytes.length === 0) return out
+/** Reads assignment bytes of any version with their user data; empty bytes are an empty assignment. */
+export const decodeAssignmentWithUserData = (
+  bytes: Uint8Array
+): { readonly partitions: Map<string, Array<number>>; readonly userData: Uint8Array | null } => {
+  const partitions = new Map<string, Array<number>>()
+  if (bytes.length === 0) return { partitions, userData: null }
   const r = new Reader(bytes)
   const version = Math.min(r.int16(), CPA.validVersions.max)
   const a = CPA.decodeConsumerProtocolAssignment(r, version)
-  for (const tp of a.assignedPartitions) out.set(tp.topic, [...(out.get(tp.topic) ?? []), ...tp.partitions])
-  return out
+  for (const tp of a.assignedPartitions) {
+    partitions.set(tp.topic, [...(partitions.get(tp.topic) ?? []), ...tp.partitions])
+  }
+  return { partitions, userData: a.userData }
 }
+
+/** Reads assignment bytes of any version; empty bytes are an empty assignment. */
+export const decodeAssignment = (bytes: Uint8Array): Map<string, Array<number>> =>
+  decodeAssignmentWithUserData(bytes).partitions
 
 // ---------------------------------------------------------------------------------------------------------
 // assignors

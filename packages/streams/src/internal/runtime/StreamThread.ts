@@ -29,6 +29,10 @@ import type { DeserializationError, ProcessingError } from "../../StreamsError.j
 import { ProductionError } from "../../StreamsError.js"
 import * as Stores from "../../state/Stores.js"
 import * as Topology from "../../topology/Topology.js"
+import * as Info from "../assignment/info.js"
+import { checkpointedOffsetSums } from "../assignment/localState.js"
+import * as StreamAssignor from "../assignment/streamAssignor.js"
+import type { LocalTasks } from "../query/localStores.js"
 import { RecordCache } from "../store/RecordCache.js"
 import { type OutputRecord, Task } from "../task/Task.js"
 import type * as AppState from "./appState.js"
@@ -53,6 +57,14 @@ export interface ThreadParams {
   /** Reports the thread's running tasks (`<subtopology>_<partition>`) after each assignment change. */
   readonly reportTasks: (thread: number, tasks: ReadonlyArray<string>) => void
   readonly restoreListener: RestoreListener | undefined
+  /** True once this instance asked the whole application to shut down (the subscription says so). */
+  readonly shutdownRequested: () => boolean
+  /** Runs when the group's assignment says the application shuts down. */
+  readonly onShutdownRequested: Effect.Effect<void>
+  /** Reports the thread's assignment (tasks and every instance's host map) after each rebalance. */
+  readonly reportAssignment: (thread: number, info: Info.AssignmentInfo | undefined) => void
+  /** Where interactive queries find the thread's running tasks. */
+  readonly localTasks: LocalTasks
 }
 
 interface Entry {
@@ -120,6 +132,9 @@ export const run = (p: ThreadParams) =>
       for (const t of s.sourceTopics) subtopologyOfTopic.set(Topology.resolveTopic(topology, applicationId, t), s)
     }
     const taskKey = (sub: number, partition: number) => `${sub}_${partition}`
+    p.localTasks.register(p.index, function* () {
+      for (const [id, e] of tasks) if (e.state === "RUNNING") yield { id, stores: e.task.stores }
+    })
 
     const runStep = (step: () => Step): Effect.Effect<void, unknown> =>
       Effect.suspend(() => {
@@ -353,6 +368,39 @@ export const run = (p: ThreadParams) =>
         yield* p.signal({ _tag: "ThreadRunning", thread: p.index })
       })
 
+    let probingRebalanceAt = -1
+    /** The group's assignment for this thread: a shutdown request, or its tasks (and the host map). */
+    const onAssignment = (
+      tps: ReadonlyArray<Consumer.TopicPartition>,
+      info: Info.AssignmentInfo | undefined
+    ): Effect.Effect<void, unknown> =>
+      Effect.gen(function* () {
+        if (info?.errorCode === Info.ErrorCode.SHUTDOWN_REQUESTED) {
+          p.reportTasks(p.index, [])
+          return yield* p.onShutdownRequested
+        }
+        p.reportAssignment(p.index, info)
+        probingRebalanceAt = info?.probingRebalanceAt ?? -1
+        yield* onAssigned(tps)
+      })
+
+    /** This thread's subscription: the tasks it ran and the offset sums of the state it keeps. */
+    const subscription = Effect.gen(function* () {
+      const prevActive = [...tasks.keys()].sort()
+      const offsetSums: Record<string, number> = yield* checkpointedOffsetSums(
+        stateDir,
+        applicationId,
+        new Set(prevActive)
+      )
+      for (const t of prevActive) offsetSums[t] = Info.LATEST_OFFSET
+      return {
+        prevActive,
+        prevStandby: [],
+        offsetSums,
+        errorCode: p.shutdownRequested() ? Info.ErrorCode.SHUTDOWN_REQUESTED : Info.ErrorCode.NONE
+      }
+    })
+
     const onRevoked = (tps: ReadonlyArray<Consumer.TopicPartition>): Effect.Effect<void, unknown> =>
       Effect.gen(function* () {
         yield* p.signal({ _tag: "ThreadRebalancing", thread: p.index })
@@ -392,10 +440,23 @@ export const run = (p: ThreadParams) =>
       ...(config["max.poll.interval.ms"] === undefined
         ? {}
         : { "max.poll.interval.ms": config["max.poll.interval.ms"] }),
-      onPartitionsAssigned: (tps) =>
-        lock
-          .withPermits(1)(onAssigned(tps))
-          .pipe(Effect.catchAllCause((c) => Effect.logError("task assignment failed", c))),
+      "partition.assignment.strategy": [
+        StreamAssignor.make({
+          topology,
+          config,
+          processId: p.processId,
+          subscription,
+          endOffsets: (topic, partitions) =>
+            fetcher.resolveOffsets(
+              topic,
+              partitions.map((partition) => ({ partition, offset: "latest" as const }))
+            ),
+          onAssignment: (tps, info) =>
+            lock
+              .withPermits(1)(onAssignment(tps, info))
+              .pipe(Effect.catchAllCause((c) => Effect.logError("task assignment failed", c)))
+        })
+      ],
       onPartitionsRevoked: (tps) =>
         lock
           .withPermits(1)(onRevoked(tps))
@@ -449,7 +510,17 @@ export const run = (p: ThreadParams) =>
     // commits also come due while no record arrives (outputs and caches wait for them)
     const committer = lock
       .withPermits(1)(
-        Effect.suspend(() => (clock.unsafeCurrentTimeMillis() - lastCommit >= commitMs ? commit : Effect.void))
+        Effect.suspend(() => {
+          const now = clock.unsafeCurrentTimeMillis()
+          const probe =
+            probingRebalanceAt >= 0 && now >= probingRebalanceAt
+              ? Effect.suspend(() => {
+                  probingRebalanceAt = -1
+                  return consumer.enforceRebalance
+                })
+              : Effect.void
+          return Effect.zipRight(probe, now - lastCommit >= commitMs ? commit : Effect.void)
+        })
       )
       .pipe(Effect.repeat(Schedule.spaced(Duration.millis(Math.max(10, Math.min(commitMs, 1000) / 2)))))
     const processing = consumer

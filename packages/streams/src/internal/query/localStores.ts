@@ -1,0 +1,112 @@
+/**
+ * Local interactive queries (Kafka Streams' `KafkaStreams.store`): the stores of this instance's running
+ * active tasks, by name, as one read-only view over all of its partitions. Stream threads register how to
+ * list their running tasks; a view looks them up at each call, so it follows rebalances.
+ *
+ * Invariants: a view answers only while the application is RUNNING (else `InvalidStateStoreError`, as
+ * Kafka's "the state store may have migrated"); `get` reads the task that owns the key's partition and fails
+ * with `InvalidStateStoreError` naming the owner when that task is not local; reads see what processing
+ * wrote (processing and queries share one JavaScript thread, so a read never sees half a record).
+ */
+import { partitionForKey } from "@eddy/core/client/Partitioner"
+import type { Serde } from "../../dsl/Options.js"
+import type { KeyValue, ReadOnlyKeyValueStore } from "../../state/KeyValueStore.js"
+import { InvalidStateStoreError } from "../../state/StoreError.js"
+import type { TimestampedStore } from "../store/TimestampedStore.js"
+import * as VT from "../store/ValueAndTimestamp.js"
+
+/** A running task's stores by name. */
+export interface RunningTask {
+  readonly id: string
+  readonly stores: ReadonlyMap<string, TimestampedStore<unknown, unknown>>
+}
+
+/** The running tasks of each thread, listed on demand. */
+export class LocalTasks {
+  private readonly threads = new Map<number, () => Iterable<RunningTask>>()
+
+  /** Registers how thread `index` lists its running active tasks. */
+  register(index: number, list: () => Iterable<RunningTask>): void {
+    this.threads.set(index, list)
+  }
+
+  /** Every running active task of this instance by id. */
+  running(): Map<string, RunningTask> {
+    const out = new Map<string, RunningTask>()
+    for (const list of this.threads.values()) for (const t of list()) out.set(t.id, t)
+    return out
+  }
+}
+
+/** What a store view needs to know. */
+export interface ViewParams<K> {
+  readonly name: string
+  readonly subtopology: number
+  readonly numPartitions: number
+  readonly keySerde: Serde<K>
+  readonly valueSerde: Serde<unknown>
+  readonly tasks: LocalTasks
+  /** Throws `InvalidStateStoreError` when the application is not RUNNING. */
+  readonly check: () => void
+  /** Where a partition's active task runs (for the error message), if known. */
+  readonly ownerOf: (partition: number) => string | undefined
+  readonly timestamped: boolean
+}
+
+/** A read-only view over the store `name` of every local running task. */
+export const localView = <K, V>(p: ViewParams<K>): ReadOnlyKeyValueStore<K, V> => {
+  const decodeValue = (bytes: Uint8Array): V =>
+    (p.timestamped
+      ? { value: p.valueSerde.decode(VT.valueBytes(bytes)), timestamp: VT.timestampOf(bytes) }
+      : p.valueSerde.decode(VT.valueBytes(bytes))) as V
+  /** The local stores of the view, in partition order. */
+  const stores = (): Array<TimestampedStore<unknown, unknown>> => {
+    p.check()
+    const out: Array<[number, TimestampedStore<unknown, unknown>]> = []
+    for (const t of p.tasks.running().values()) {
+      const [sub, partition] = t.id.split("_").map(Number) as [number, number]
+      const store = t.stores.get(p.name)
+      if (sub === p.subtopology && store !== undefined) out.push([partition, store])
+    }
+    return out.sort((a, b) => a[0] - b[0]).map(([, s]) => s)
+  }
+  const enc = (k: K | undefined) => (k === undefined ? undefined : (p.keySerde.encode(k) ?? undefined))
+  function* decode(
+    each: (s: TimestampedStore<unknown, unknown>) => Iterable<KeyValue<Uint8Array, Uint8Array>>,
+    reverse = false
+  ): IterableIterator<KeyValue<K, V>> {
+    const all = stores()
+    for (const s of reverse ? all.reverse() : all) {
+      for (const { key, value } of each(s)) yield { key: p.keySerde.decode(key), value: decodeValue(value) }
+    }
+  }
+  return {
+    name: p.name,
+    get: (key) => {
+      p.check()
+      const bytes = p.keySerde.encode(key)
+      if (bytes === null) return undefined
+      const partition = partitionForKey(bytes, p.numPartitions)
+      const task = p.tasks.running().get(`${p.subtopology}_${partition}`)
+      const store = task?.stores.get(p.name)
+      if (store === undefined) {
+        const owner = p.ownerOf(partition)
+        throw new InvalidStateStoreError({
+          store: p.name,
+          message: `The key's partition ${partition} of store ${p.name} is not hosted by this instance${
+            owner === undefined ? "" : ` (its active task runs on ${owner})`
+          }`
+        })
+      }
+      const value = store.get(key as never)
+      if (value === undefined) return undefined
+      return (p.timestamped ? value : value.value) as V
+    },
+    range: (from, to) => decode((s) => s.inner.range(enc(from), enc(to))),
+    reverseRange: (from, to) => decode((s) => s.inner.reverseRange(enc(from), enc(to)), true),
+    all: () => decode((s) => s.inner.all()),
+    reverseAll: () => decode((s) => s.inner.reverseAll(), true),
+    prefixScan: (prefix) => decode((s) => s.inner.prefixScan(enc(prefix) ?? new Uint8Array(0))),
+    approximateNumEntries: () => stores().reduce((n, s) => n + s.inner.approximateNumEntries(), 0)
+  }
+}
