@@ -174,7 +174,8 @@ export const make = <R>(
         admin,
         signal,
         reportTasks: (thread: number, tasks: ReadonlyArray<string>) => void threadTasks.set(thread, tasks),
-        restoreListener: hooks.restoreListener
+        restoreListener: hooks.restoreListener,
+        globalStore: (name: string) => globalStores.get(name)
       }
       for (let i = 0; i < threads; i++) yield* FiberSet.run(fibers, superviseThread(params, i))
     })

@@ -30,7 +30,7 @@ import { ProductionError } from "../../StreamsError.js"
 import * as Stores from "../../state/Stores.js"
 import * as Topology from "../../topology/Topology.js"
 import { RecordCache } from "../store/RecordCache.js"
-import { type OutputRecord, Task } from "../task/Task.js"
+import { type OutputRecord, Task, type TaskParams } from "../task/Task.js"
 import type * as AppState from "./appState.js"
 import * as Checkpoints from "./checkpoints.js"
 import { type RestoreListener, restoreStore } from "./restore.js"
@@ -53,6 +53,8 @@ export interface ThreadParams {
   /** Reports the thread's running tasks (`<subtopology>_<partition>`) after each assignment change. */
   readonly reportTasks: (thread: number, tasks: ReadonlyArray<string>) => void
   readonly restoreListener: RestoreListener | undefined
+  /** The loaded global stores, for processors that read them (stream-globalTable joins). */
+  readonly globalStore?: TaskParams["globalStore"]
 }
 
 interface Entry {
@@ -312,6 +314,7 @@ export const run = (p: ThreadParams) =>
         {
           taskDir,
           defaultStoreType,
+          globalStore: p.globalStore,
           applicationId,
           topology,
           nodes: sub.nodes,
