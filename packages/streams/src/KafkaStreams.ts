@@ -232,7 +232,8 @@ export const make = <R>(
         reportAssignment: (_thread: number, info: Info.AssignmentInfo | undefined) => {
           latestAssignment = info
         },
-        localTasks
+        localTasks,
+        globalStore: (name: string) => globalStores.get(name)
       }
       partitionCounts = partitions
       for (let i = 0; i < threads; i++) yield* FiberSet.run(fibers, superviseThread(params, i))

@@ -142,8 +142,11 @@ export const make = <R>(
       onDeserializationError: (e: DeserializationError) =>
         StreamsConfig.respond(config["deserialization.exception.handler"], e),
       onProcessingError: (e: ProcessingError) => StreamsConfig.respond(config["processing.exception.handler"], e),
-      warn: (m: string) => void warnings.push(m)
+      warn: (m: string) => void warnings.push(m),
+      globalStore: (name: string) =>
+        tasks.find((t) => globalIds.has(t.id.subtopology) && t.stores.has(name))?.stores.get(name)
     }
+    const globalIds = new Set(topology.globalStores.map((g) => g.id))
     const tasks: Array<Task> = []
     for (const s of topology.subtopologies) {
       tasks.push(new Task({ subtopology: s.id, partition: 0 }, { ...params, nodes: s.nodes, stores: s.stores }))

@@ -9,13 +9,17 @@ import type { Effect } from "effect"
 import { constructors } from "../internal/dsl/constructors.js"
 import { addRepartition, addStore, type Position } from "../internal/dsl/graph.js"
 import type { InternalBuilder } from "../internal/dsl/InternalBuilder.js"
+import * as Joins from "../internal/dsl/joins.js"
 import * as P from "../internal/dsl/statelessProcessors.js"
 import { tableSource } from "../internal/dsl/tableProcessors.js"
 import type { KeyValue } from "../processor/Record.js"
 import type { TopicNameExtractor } from "../topology/Topology.js"
+import type { Joined, StreamJoined } from "./Joined.js"
+import type { JoinWindows } from "./JoinWindows.js"
 import type { KGroupedStream } from "./KGroupedStream.js"
 import type { KTable } from "./KTable.js"
 import type { AnySerde, Branched, Grouped, Materialized, Named, Printed, Produced, Repartitioned } from "./Options.js"
+import type { GlobalKTable } from "./StreamsBuilder.js"
 
 /** A topic to write to: a name and serdes (an `@eddy/core` `Topic`). */
 export interface SinkTopic<K, V> {
@@ -206,6 +210,101 @@ export class KStream<K, V, R = never> {
       keyChanged: true
     })
     return selected.groupByKey(grouped)
+  }
+
+  /**
+   * Stateful inner join: with another stream, records of either side within `windows` of each other
+   * (output timestamp: the larger of the two); with a table, each record with the table's row for its key
+   * (only the stream triggers); with a global table, each record with the row for `keySelector`'s key.
+   */
+  join<VO, VR>(
+    other: KStream<K, VO, R>,
+    joiner: (value: V, otherValue: NoInfer<VO>, key: K) => VR,
+    windows: JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>
+  ): KStream<K, VR, R>
+  join<VT, VR>(
+    table: KTable<K, VT, R>,
+    joiner: (value: V, tableValue: NoInfer<VT>, key: K) => VR,
+    joined?: Joined<K, V, VT>
+  ): KStream<K, VR, R>
+  join<KG, VG, VR>(
+    globalTable: GlobalKTable<KG, VG>,
+    keySelector: (key: K, value: V) => KG,
+    joiner: (value: V, tableValue: NoInfer<VG>, key: K) => VR,
+    named?: Named
+  ): KStream<K, VR, R>
+  join(other: unknown, a: unknown, b?: unknown, c?: unknown): KStream<K, unknown, R> {
+    return this.joinWith("inner", other, a, b, c)
+  }
+
+  /**
+   * Stateful left join: as `join`, and a record without a partner is joined with null (for a stream-stream
+   * join only once its window and grace closed).
+   */
+  leftJoin<VO, VR>(
+    other: KStream<K, VO, R>,
+    joiner: (value: V, otherValue: NoInfer<VO> | null, key: K) => VR,
+    windows: JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>
+  ): KStream<K, VR, R>
+  leftJoin<VT, VR>(
+    table: KTable<K, VT, R>,
+    joiner: (value: V, tableValue: NoInfer<VT> | null, key: K) => VR,
+    joined?: Joined<K, V, VT>
+  ): KStream<K, VR, R>
+  leftJoin<KG, VG, VR>(
+    globalTable: GlobalKTable<KG, VG>,
+    keySelector: (key: K, value: V) => KG,
+    joiner: (value: V, tableValue: NoInfer<VG> | null, key: K) => VR,
+    named?: Named
+  ): KStream<K, VR, R>
+  leftJoin(other: unknown, a: unknown, b?: unknown, c?: unknown): KStream<K, unknown, R> {
+    return this.joinWith("left", other, a, b, c)
+  }
+
+  /** Stateful outer join of two streams: unmatched records of either side, after their window closed, with null. */
+  outerJoin<VO, VR>(
+    other: KStream<K, VO, R>,
+    joiner: (value: V | null, otherValue: NoInfer<VO> | null, key: K) => VR,
+    windows: JoinWindows,
+    streamJoined: StreamJoined<K, V, VO> = {}
+  ): KStream<K, VR, R> {
+    return constructors.kstream(
+      Joins.streamStreamJoin(this.position, other.position, joiner as never, windows, streamJoined, "outer")
+    )
+  }
+
+  private joinWith(kind: "inner" | "left", other: unknown, a: unknown, b: unknown, c: unknown): KStream<K, unknown, R> {
+    const joiner = a as Parameters<typeof Joins.streamTableJoin>[2]
+    if (other instanceof KStream) {
+      const position = Joins.streamStreamJoin(
+        this.position,
+        other.position,
+        joiner,
+        b as never,
+        (c ?? {}) as never,
+        kind
+      )
+      return constructors.kstream(position)
+    }
+    if (typeof other === "object" && other !== null && "position" in other) {
+      const table = other as KTable<K, unknown, R>
+      return constructors.kstream(
+        Joins.streamTableJoin(this.position, table, joiner, (b ?? {}) as never, kind === "left")
+      )
+    }
+    const global = other as GlobalKTable<unknown, unknown>
+    return constructors.kstream(
+      Joins.streamGlobalTableJoin(
+        this.position,
+        global.queryableStoreName,
+        a as never,
+        b as never,
+        c as never,
+        kind === "left"
+      )
+    )
   }
 
   /** Stateless: a new value per record from an Effect (user code calling services). */

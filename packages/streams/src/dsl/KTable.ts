@@ -6,6 +6,7 @@
 import { constructors } from "../internal/dsl/constructors.js"
 import type { Position } from "../internal/dsl/graph.js"
 import { addStore } from "../internal/dsl/graph.js"
+import * as Joins from "../internal/dsl/joins.js"
 import * as T from "../internal/dsl/tableProcessors.js"
 import type { ProcessorSupplier } from "../processor/Processor.js"
 import type { KeyValue } from "../processor/Record.js"
@@ -63,6 +64,47 @@ export class KTable<K, V, R = never> {
   /** Stateless: a new value per row. */
   mapValues<VR>(mapper: (value: V, key: K) => VR, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR, R> {
     return this.next("KTABLE-MAPVALUES-", named, materialized, undefined, (s) => T.tableMapValues(mapper, s))
+  }
+
+  /** Stateful inner join with another table on the key: a row while both sides have one (both must be materialized). */
+  join<VO, VR>(
+    other: KTable<K, VO, R>,
+    joiner: (value: V, otherValue: NoInfer<VO>, key: K) => VR,
+    named?: Named,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR, R> {
+    return this.tableJoin(other, joiner, "inner", named, materialized)
+  }
+
+  /** Stateful left join with another table: a row while this side has one (the other's value or null). */
+  leftJoin<VO, VR>(
+    other: KTable<K, VO, R>,
+    joiner: (value: V, otherValue: NoInfer<VO> | null, key: K) => VR,
+    named?: Named,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR, R> {
+    return this.tableJoin(other, joiner, "left", named, materialized)
+  }
+
+  /** Stateful outer join with another table: a row while either side has one. */
+  outerJoin<VO, VR>(
+    other: KTable<K, VO, R>,
+    joiner: (value: V | null, otherValue: NoInfer<VO> | null, key: K) => VR,
+    named?: Named,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR, R> {
+    return this.tableJoin(other, joiner, "outer", named, materialized)
+  }
+
+  private tableJoin<VO, VR>(
+    other: KTable<K, VO, R>,
+    joiner: (value: V, otherValue: VO, key: K) => VR,
+    kind: Joins.JoinKind,
+    named: Named | undefined,
+    materialized: Materialized<K, VR> | undefined
+  ): KTable<K, VR, R> {
+    const result = Joins.tableTableJoin(this, other, joiner as never, kind, named, materialized as never)
+    return constructors.ktable(result.position, result.storeName)
   }
 
   /** The table's changes as a stream of new values (a delete is a record with a null value). */

@@ -6,6 +6,7 @@
  * `describe()` prints them; the runtime adds the prefix.
  */
 import type { AnySerde, DslStoreType, KeyValueStoreSupplier, StreamPartitioner } from "../dsl/Options.js"
+import type { CustomStoreOpener } from "../internal/store/CustomStore.js"
 import type { ProcessorSupplier } from "../processor/Processor.js"
 import type { KeyValueBytesStoreSupplier } from "../state/Stores.js"
 import { describe as describeText } from "./internal/describe.js"
@@ -61,6 +62,8 @@ export interface StoreSpec {
   readonly storeType: DslStoreType | undefined
   /** Global stores are loaded from their source topic on every instance and have no changelog. */
   readonly global: boolean
+  /** Opens a store of another kind (join windows, versioned) instead of a timestamped key-value store. */
+  readonly open?: CustomStoreOpener | undefined
 }
 
 /** An internal topic, named without the application id prefix. */
@@ -100,6 +103,8 @@ export interface Topology<out R = never> {
   readonly internalTopics: ReadonlyMap<string, InternalTopic>
   readonly subtopologies: ReadonlyArray<Subtopology>
   readonly globalStores: ReadonlyArray<GlobalStore>
+  /** Groups of source topics that must have equal partition counts (the inputs of each join), checked at start. */
+  readonly copartitionGroups?: ReadonlyArray<ReadonlyArray<string>> | undefined
   /** Kafka's text description (`Topologies:\n   Sub-topology: 0\n ...`). */
   readonly describe: () => string
 }

@@ -63,6 +63,8 @@ export interface StoreDraft {
   readonly global: boolean
   /** What the store is for, named in the missing-serde error. */
   readonly usedBy: string
+  /** Opens a store of another kind (see `StoreSpec.open`). */
+  readonly open?: Topology.StoreSpec["open"]
 }
 
 const pad = (n: number) => String(n).padStart(10, "0")
@@ -76,6 +78,7 @@ export class InternalBuilder {
   private readonly sourceTopics = new Map<string, string>()
   private readonly globalStores: Array<{ source: string; processor: string; topic: string; store: string }> = []
   private readonly errors: Array<string> = []
+  private readonly copartitionGroups: Array<ReadonlyArray<string>> = []
 
   constructor(readonly config: BuilderConfig) {}
 
@@ -167,6 +170,27 @@ export class InternalBuilder {
     this.globalStores.push({ source, processor, topic, store })
   }
 
+  /** Source topics feeding `node` (walking parents up to the sources). */
+  sourceTopicsOf(node: string): Array<string> {
+    const out = new Set<string>()
+    const seen = new Set<string>()
+    const visit = (name: string) => {
+      if (seen.has(name)) return
+      seen.add(name)
+      const n = this.nodes.get(name)
+      if (n === undefined || n.kind === "sink") return
+      if (n.kind === "source") for (const t of n.topics) out.add(t)
+      else for (const p of n.parents) visit(p)
+    }
+    visit(node)
+    return [...out]
+  }
+
+  /** Requires the source topics of `nodes` to be co-partitioned (a join's inputs; checked at start). */
+  addCopartitionGroup(nodes: ReadonlyArray<string>): void {
+    this.copartitionGroups.push(nodes)
+  }
+
   /** Validates the graph and compiles it. */
   build<R>(): Either.Either<Topology.Topology<R>, TopologyError> {
     const errors = [...this.errors]
@@ -215,7 +239,8 @@ export class InternalBuilder {
         logConfig: s.logConfig,
         supplier: s.supplier,
         storeType: s.storeType,
-        global: s.global
+        global: s.global,
+        open: s.open
       })
     }
     if (errors.length > 0) return Either.left(new TopologyError({ message: errors.join("; "), errors }))
@@ -231,7 +256,10 @@ export class InternalBuilder {
       })
     }
     const { subtopologies, globalStores } = this.split()
-    return Either.right(Topology.make<R>({ nodes, stores, internalTopics, subtopologies, globalStores }))
+    const copartitionGroups = this.copartitionGroups.map((g) => [...new Set(g.flatMap((n) => this.sourceTopicsOf(n)))])
+    return Either.right(
+      Topology.make<R>({ nodes, stores, internalTopics, subtopologies, globalStores, copartitionGroups })
+    )
   }
 
   /** Splits nodes into sub-topologies: connected by edges or a shared store, numbered by sorted source name. */

@@ -20,7 +20,7 @@ type Store = TimestampedStore<Any, Any>
 const change = (newValue: Any, oldValue: Any): Change<Any> => ({ newValue, oldValue })
 
 /** The store of a processor, with its cache forwarding to the processor's children. */
-const openStore = (ctx: ProcessorContext, name: string, forward: boolean): Store => {
+export const openStore = (ctx: ProcessorContext, name: string, forward: boolean): Store => {
   const store = ctx.getStateStore<Store>(name)
   if (forward && store.caching) {
     store.setFlushListener((key, newValue, oldValue, timestamp) =>
@@ -67,7 +67,12 @@ const mapChange = (c: Change<Any>, f: (v: Any) => Any): Change<Any> =>
  * Forwards a table change, through a store when the result is materialized. A delete of a row that is not
  * there is not forwarded (Kafka forwards it unless old values are sent downstream).
  */
-const emitChange = (ctx: ProcessorContext, store: Store | undefined, r: StreamRecord<Any, Any>, c: Change<Any>) => {
+export const emitChange = (
+  ctx: ProcessorContext,
+  store: Store | undefined,
+  r: StreamRecord<Any, Any>,
+  c: Change<Any>
+) => {
   if (store !== undefined) {
     const old = store.get(r.key)?.value ?? null
     if (c.newValue === null && old === null) return undefined

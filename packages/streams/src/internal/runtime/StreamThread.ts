@@ -34,7 +34,7 @@ import { checkpointedOffsetSums } from "../assignment/localState.js"
 import * as StreamAssignor from "../assignment/streamAssignor.js"
 import type { LocalTasks } from "../query/localStores.js"
 import { RecordCache } from "../store/RecordCache.js"
-import { type OutputRecord, Task } from "../task/Task.js"
+import { type OutputRecord, Task, type TaskParams } from "../task/Task.js"
 import type * as AppState from "./appState.js"
 import * as Checkpoints from "./checkpoints.js"
 import { type RestoreListener, restoreStore } from "./restore.js"
@@ -65,6 +65,8 @@ export interface ThreadParams {
   readonly reportAssignment: (thread: number, info: Info.AssignmentInfo | undefined) => void
   /** Where interactive queries find the thread's running tasks. */
   readonly localTasks: LocalTasks
+  /** The loaded global stores, for processors that read them (stream-globalTable joins). */
+  readonly globalStore?: TaskParams["globalStore"]
 }
 
 interface Entry {
@@ -327,6 +329,7 @@ export const run = (p: ThreadParams) =>
         {
           taskDir,
           defaultStoreType,
+          globalStore: p.globalStore,
           applicationId,
           topology,
           nodes: sub.nodes,

@@ -8,6 +8,10 @@ import type * as Admin from "@eddy/core/client/Admin"
 import { Effect } from "effect"
 import { StreamsFatalError } from "../../StreamsError.js"
 import * as Topology from "../../topology/Topology.js"
+import * as Copartition from "./copartition.js"
+
+/** Thrown by `partitionCounts` when a join's inputs have different partition counts. */
+export class CopartitionMismatch extends Error {}
 
 /** Partition counts of every topic the topology reads or keeps (full names). */
 export const partitionCounts = (
@@ -40,6 +44,8 @@ export const partitionCounts = (
       }
     }
   }
+  const mismatch = Copartition.enforce(topology, applicationId, counts)
+  if (mismatch !== undefined) throw new CopartitionMismatch(mismatch)
   for (const s of topology.subtopologies) {
     const inputs = inputsOf(s).filter((n): n is number => n !== undefined)
     for (const store of s.stores) {
@@ -85,7 +91,10 @@ export const setUp = (
         return yield* new StreamsFatalError({ message: `Source topic ${t} does not exist`, cause: undefined })
       }
     }
-    const counts = partitionCounts(topology, applicationId, external)
+    const counts = yield* Effect.try({
+      try: () => partitionCounts(topology, applicationId, external),
+      catch: (e) => new StreamsFatalError({ message: e instanceof Error ? e.message : String(e), cause: e })
+    })
     const existing = new Set(yield* admin.listTopics({ includeInternal: true }).pipe(Effect.orElseSucceed(() => [])))
     for (const t of topology.internalTopics.values()) {
       const name = Topology.resolveTopic(topology, applicationId, t.name)

@@ -19,6 +19,7 @@ import { taskIdString } from "../../processor/Processor.js"
 import type { StreamRecord } from "../../processor/Record.js"
 import { DeserializationError, messageOf, ProcessingError } from "../../StreamsError.js"
 import * as Topology from "../../topology/Topology.js"
+import type { CustomStore, RestorableStore } from "../store/CustomStore.js"
 import { openByteStore } from "../store/openStore.js"
 import type { RecordCache } from "../store/RecordCache.js"
 import { TimestampedStore } from "../store/TimestampedStore.js"
@@ -56,11 +57,13 @@ export interface TaskParams {
   readonly taskDir?: string | undefined
   /** `default.dsl.store` (default `in_memory` here; the runtime passes the config, whose default is `rocksDB`). */
   readonly defaultStoreType?: DslStoreType | undefined
+  /** The global stores (loaded by the global thread), which every processor may read. */
+  readonly globalStore?: ((name: string) => TimestampedStore<unknown, unknown> | undefined) | undefined
 }
 
 /** A logged store of a task and where its changelog partition is. */
 export interface LoggedStore {
-  readonly store: TimestampedStore<unknown, unknown>
+  readonly store: RestorableStore
   readonly topic: string
   readonly partition: number
 }
@@ -77,6 +80,8 @@ export class Task {
   private current: RecordMetadata | undefined = undefined
   private readonly nodes = new Map<string, RuntimeNode>()
   readonly stores = new Map<string, TimestampedStore<unknown, unknown>>()
+  /** Stores of other kinds (join windows, versioned), opened through their spec's opener. */
+  readonly customStores = new Map<string, CustomStore>()
   /** The stores with a changelog, with their changelog partition. */
   readonly logged: Array<LoggedStore> = []
   private readonly sourcesByTopic = new Map<string, Topology.SourceNode>()
@@ -94,6 +99,19 @@ export class Task {
         ? Topology.resolveTopic(topology, applicationId, Topology.changelogTopicName(name))
         : undefined
       const changelog = topic === undefined ? undefined : this.changelogWriter(topic)
+      if (spec.open !== undefined) {
+        const custom = spec.open({
+          name,
+          keySerde: spec.keySerde,
+          valueSerde: spec.valueSerde,
+          taskDir: params.taskDir,
+          defaultStoreType: params.defaultStoreType ?? "in_memory",
+          changelog
+        })
+        this.customStores.set(name, custom)
+        if (topic !== undefined) this.logged.push({ store: custom, topic, partition: id.partition })
+        continue
+      }
       const cache = spec.cachingEnabled ? params.cache : undefined
       const inner = openByteStore(spec, params.taskDir, params.defaultStoreType ?? "in_memory")
       const store = new TimestampedStore(name, inner, spec.keySerde, spec.valueSerde, changelog, cache)
@@ -141,8 +159,10 @@ export class Task {
         return this.forward([childName], record)
       },
       getStateStore: <S>(name: string) => {
+        const global = node.stores.includes(name) ? undefined : this.params.globalStore?.(name)
+        if (global !== undefined) return global as S
         if (!node.stores.includes(name)) throw new Error(`Processor ${node.name} has no access to state store ${name}`)
-        return this.stores.get(name) as S
+        return (this.stores.get(name) ?? this.customStores.get(name)) as S
       },
       recordMetadata: () => this.current,
       currentStreamTimeMs: () => this.streamTime,
@@ -247,7 +267,7 @@ export class Task {
 
   /** Flushes the task's record caches (their updates go downstream) and stores: the first half of a commit. */
   commit(): Step {
-    return forEachStep([...this.stores.values()], (s) => s.flush())
+    return forEachStep([...this.stores.values(), ...this.customStores.values()], (s) => s.flush())
   }
 
   /** True when a logged store keeps its contents on disk (the task then checkpoints). */
@@ -258,11 +278,13 @@ export class Task {
   /** Makes every store write so far durable (before a checkpoint is written). */
   flushStores(): void {
     for (const s of this.stores.values()) s.inner.flush()
+    for (const s of this.customStores.values()) s.inner.flush()
   }
 
   /** Closes processors and stores. */
   close(): void {
     for (const n of this.nodes.values()) n.processor.close?.()
     for (const s of this.stores.values()) s.close()
+    for (const s of this.customStores.values()) s.close()
   }
 }

@@ -1,0 +1,85 @@
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Topic from "@eddy/core/client/Topic"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Schema } from "effect"
+import * as JoinWindows from "../../src/dsl/JoinWindows.js"
+import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
+import * as KafkaStreams from "../../src/KafkaStreams.js"
+import { fastGroup, readAll, setup, waitUntil } from "./util.js"
+
+const orders = Topic.make("orders", { key: Schema.String, value: Schema.String })
+const customers = Topic.make("customers", { key: Schema.String, value: Schema.String })
+const enriched = Topic.make("enriched", { key: Schema.String, value: Schema.String })
+
+const config = (bootstrap: string, id: string) => ({
+  "application.id": id,
+  "bootstrap.servers": bootstrap,
+  "commit.interval.ms": 100,
+  "statestore.cache.max.bytes": 0,
+  "state.dir": mkdtempSync(join(tmpdir(), "streams-joins-")),
+  ...fastGroup
+})
+
+describe("joins on a broker", () => {
+  it.scopedLive(
+    "a stream-table join enriches orders with the customer row of their key, across partitions",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ orders: 2, customers: 2, enriched: 1 })
+        const builder = StreamsBuilder.make()
+        builder
+          .stream(orders)
+          .leftJoin(builder.table(customers), (order, customer) => `${order} for ${customer ?? "?"}`)
+          .to(enriched)
+        const app = yield* KafkaStreams.make(yield* builder.build, config(bootstrap, "enrich"))
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        yield* producer.sendBatch(customers, [
+          { key: "c1", value: "Ann" },
+          { key: "c2", value: "Bob" }
+        ])
+        // the table side must be in the store before the orders look it up: wait for its changelog
+        const changelog = Topic.make("enrich-customers-STATE-STORE-0000000001-changelog", {
+          key: Schema.String,
+          value: Schema.String
+        })
+        yield* waitUntil(
+          "the customers in the table's store",
+          Effect.map(readAll(bootstrap, changelog, 2), (rs) => rs.length >= 2)
+        )
+        yield* producer.sendBatch(orders, [
+          { key: "c1", value: "book" },
+          { key: "c2", value: "pen" },
+          { key: "c3", value: "ink" }
+        ])
+        yield* waitUntil(
+          "three enriched orders",
+          Effect.map(readAll(bootstrap, enriched, 1), (rs) => rs.length >= 3)
+        )
+        const values = (yield* readAll(bootstrap, enriched, 1)).map((r) => r.value).sort()
+        assert.deepStrictEqual(values, ["book for Ann", "ink for ?", "pen for Bob"])
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "start fails with a clear error when a join's inputs have different partition counts",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* setup({ orders: 2, customers: 3, enriched: 1 })
+        const builder = StreamsBuilder.make()
+        builder
+          .stream(orders)
+          .join(builder.stream(customers), (o, c) => `${o}${c}`, JoinWindows.ofTimeDifferenceWithNoGrace(1000))
+          .to(enriched)
+        const app = yield* KafkaStreams.make(yield* builder.build, config(bootstrap, "mismatch"))
+        const error = yield* Effect.flip(app.start)
+        assert.include(error.message, "not co-partitioned")
+        assert.include(error.message, "orders (2 partitions)")
+        assert.include(error.message, "customers (3 partitions)")
+      }),
+    60_000
+  )
+})
