@@ -61,6 +61,8 @@ export interface StoreSpec {
   readonly storeType: DslStoreType | undefined
   /** Global stores are loaded from their source topic on every instance and have no changelog. */
   readonly global: boolean
+  /** A read-only store's source topic, which serves as its changelog (restored from, never written). */
+  readonly restoreFrom?: string | undefined
 }
 
 /** An internal topic, named without the application id prefix. */

@@ -12,6 +12,7 @@ import type { ProcessorSupplier } from "../../processor/Processor.js"
 import type { KeyValueBytesStoreSupplier } from "../../state/Stores.js"
 import * as Topology from "../../topology/Topology.js"
 import { TopologyError } from "../../topology/TopologyError.js"
+import type { StoreApi } from "../store/typedStores.js"
 
 /** Defaults applied where the DSL has no serde. */
 export interface BuilderConfig {
@@ -63,6 +64,10 @@ export interface StoreDraft {
   readonly global: boolean
   /** What the store is for, named in the missing-serde error. */
   readonly usedBy: string
+  /** A Processor-API store (from a `StoreBuilder`): its typed interface; it must be connected to a processor. */
+  readonly api?: StoreApi | undefined
+  /** A read-only store's source topic (its changelog). */
+  readonly restoreFrom?: string | undefined
 }
 
 const pad = (n: number) => String(n).padStart(10, "0")
@@ -152,6 +157,16 @@ export class InternalBuilder {
     this.stores.set(store.name, store)
   }
 
+  /** The typed interface of a Processor-API store (undefined for DSL stores). */
+  storeApi(name: string): StoreApi | undefined {
+    return this.stores.get(name)?.api
+  }
+
+  /** True when `name` is a node (source, processor or sink) already added. */
+  kindOf(name: string): Draft["kind"] | undefined {
+    return this.nodes.get(name)?.kind
+  }
+
   connectStore(processor: string, store: string): void {
     const node = this.nodes.get(processor)
     if (node?.kind === "processor" && !node.stores.includes(store)) node.stores.push(store)
@@ -215,8 +230,17 @@ export class InternalBuilder {
         logConfig: s.logConfig,
         supplier: s.supplier,
         storeType: s.storeType,
-        global: s.global
+        global: s.global,
+        restoreFrom: s.restoreFrom
       })
+      if (
+        s.api !== undefined &&
+        !s.global &&
+        ![...this.nodes.values()].some((n) => n.kind === "processor" && n.stores.includes(s.name))
+      )
+        errors.push(
+          `State store ${s.name} is not connected to any processor (name it in addStateStore, connectProcessorAndStateStores or process)`
+        )
     }
     if (errors.length > 0) return Either.left(new TopologyError({ message: errors.join("; "), errors }))
     const internalTopics = new Map(this.internalTopics)
