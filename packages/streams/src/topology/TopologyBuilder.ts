@@ -12,7 +12,7 @@
 import type * as Topic from "@eddy/core/client/Topic"
 import { Effect } from "effect"
 import type { AnySerde, StreamPartitioner } from "../dsl/Options.js"
-import { type BuilderConfig, InternalBuilder } from "../internal/dsl/InternalBuilder.js"
+import { type BuilderConfig, InternalBuilder, storeDraft } from "../internal/dsl/InternalBuilder.js"
 import type { FixedKeyProcessorSupplier, ProcessorSupplier } from "../processor/api/Processor.js"
 import { adapt } from "../processor/internal/adapt.js"
 import type { StoreBuilder } from "../state/StoreBuilder.js"
@@ -120,20 +120,7 @@ export const make = <R = never>(config: BuilderConfig = {}): TopologyBuilder<R> 
   }
 
   const addStore = (storeBuilder: StoreBuilder<unknown>, extra: { global?: boolean; restoreFrom?: string } = {}) =>
-    b.addStore({
-      name: storeBuilder.name,
-      keySerde: storeBuilder.keySerde,
-      valueSerde: storeBuilder.valueSerde,
-      loggingEnabled: storeBuilder.loggingEnabled && extra.restoreFrom === undefined,
-      cachingEnabled: false,
-      logConfig: storeBuilder.logConfig,
-      supplier: storeBuilder.supplier,
-      storeType: undefined,
-      global: extra.global ?? false,
-      usedBy: `state store ${storeBuilder.name}`,
-      api: storeBuilder.api,
-      restoreFrom: extra.restoreFrom
-    })
+    b.addStore(storeDraft(storeBuilder, extra))
 
   const connect = (processor: string, store: string) => {
     if (b.kindOf(processor) !== "processor")

@@ -9,6 +9,7 @@
 import { Either } from "effect"
 import type { AnySerde, DslStoreType, KeyValueStoreSupplier, StreamPartitioner } from "../../dsl/Options.js"
 import type { ProcessorSupplier } from "../../processor/Processor.js"
+import type { StoreBuilder } from "../../state/StoreBuilder.js"
 import type { KeyValueBytesStoreSupplier } from "../../state/Stores.js"
 import * as Topology from "../../topology/Topology.js"
 import { TopologyError } from "../../topology/TopologyError.js"
@@ -69,6 +70,25 @@ export interface StoreDraft {
   /** A read-only store's source topic (its changelog). */
   readonly restoreFrom?: string | undefined
 }
+
+/** The store a Processor-API `StoreBuilder` describes (no record cache; a read-only store has no changelog). */
+export const storeDraft = (
+  storeBuilder: StoreBuilder<unknown>,
+  extra: { readonly global?: boolean; readonly restoreFrom?: string } = {}
+): StoreDraft => ({
+  name: storeBuilder.name,
+  keySerde: storeBuilder.keySerde,
+  valueSerde: storeBuilder.valueSerde,
+  loggingEnabled: storeBuilder.loggingEnabled && extra.restoreFrom === undefined,
+  cachingEnabled: false,
+  logConfig: storeBuilder.logConfig,
+  supplier: storeBuilder.supplier,
+  storeType: undefined,
+  global: extra.global ?? false,
+  usedBy: `state store ${storeBuilder.name}`,
+  api: storeBuilder.api,
+  restoreFrom: extra.restoreFrom
+})
 
 const pad = (n: number) => String(n).padStart(10, "0")
 
