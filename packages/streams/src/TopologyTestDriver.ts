@@ -3,7 +3,8 @@
  * `TopologyTestDriver`): input topics encode what a test pipes, output topics decode what sinks wrote,
  * repartition topics feed their sub-topology right away, and after each piped record every task commits
  * (record caches flush), so each update is visible at once. Wall-clock time is the `Clock` (TestClock in
- * `@effect/vitest`'s `it.effect`).
+ * `@effect/vitest`'s `it.effect`). Stream-time punctuators fire after each record a task processes;
+ * wall-clock punctuators fire only from `advanceWallClockTime`.
  *
  * Invariants: one task per sub-topology (partition 0) and per global store; a piped record, the records
  * it sends through repartition topics and the commit that follows all finish before `pipeInput` completes;
@@ -17,6 +18,7 @@ import type { Serde } from "./dsl/Options.js"
 import { keyValueView } from "./internal/store/ReadOnlyView.js"
 import { RecordCache } from "./internal/store/RecordCache.js"
 import { type OutputRecord, Task } from "./internal/task/Task.js"
+import { andThen } from "./processor/internal/step.js"
 import type { Step } from "./processor/Processor.js"
 import type { Headers, KeyValue } from "./processor/Record.js"
 import * as StreamsConfig from "./StreamsConfig.js"
@@ -101,8 +103,8 @@ export interface TopologyTestDriver {
   getTimestampedKeyValueStore<K, V>(
     name: string
   ): ReadOnlyKeyValueStore<K, { readonly value: V; readonly timestamp: number }>
-  /** Moves the TestClock forward (wall-clock time). */
-  advanceWallClockTime(ms: number): Effect.Effect<void>
+  /** Moves the TestClock forward (wall-clock time) and fires the wall-clock punctuators that came due. */
+  advanceWallClockTime(ms: number): Effect.Effect<void, PipeError>
   /** Every topic written to (outputs, repartition topics and changelogs, full names). */
   producedTopicNames(): Set<string>
 }
@@ -153,7 +155,10 @@ export const make = <R>(
     }
     for (const g of topology.globalStores) {
       tasks.push(
-        new Task({ subtopology: g.id, partition: 0 }, { ...params, nodes: [g.source, g.processor], stores: [g.store] })
+        new Task(
+          { subtopology: g.id, partition: 0 },
+          { ...params, nodes: [g.source, g.processor], stores: [g.store], global: true }
+        )
       )
     }
     yield* Effect.addFinalizer(() =>
@@ -182,7 +187,8 @@ export const make = <R>(
         if (task === undefined) return undefined
         const offset = offsets.get(topic) ?? 0
         offsets.set(topic, offset + 1)
-        return task.process({ topic, partition: 0, offset, timestamp, key, value, headers })
+        const step = task.process({ topic, partition: 0, offset, timestamp, key, value, headers })
+        return andThen(step, () => task.punctuateStreamTime())
       })
 
     const drain: Effect.Effect<void, PipeError> = Effect.suspend(() => {
@@ -215,6 +221,11 @@ export const make = <R>(
         Effect.zipRight(commitAll),
         Effect.ensuring(logWarnings)
       )
+
+    const punctuateWallClock = Effect.suspend(() => {
+      const now = clock.unsafeCurrentTimeMillis()
+      return Effect.forEach(tasks, (t) => run(() => t.punctuateWallClock(now)), { discard: true })
+    })
 
     const driver: TopologyTestDriver = {
       createInputTopic: <K, V>(
@@ -308,7 +319,13 @@ export const make = <R>(
           }
         } as ReadOnlyKeyValueStore<K, { readonly value: V; readonly timestamp: number }>
       },
-      advanceWallClockTime: (ms) => TestClock.adjust(Duration.millis(ms)),
+      advanceWallClockTime: (ms) =>
+        TestClock.adjust(Duration.millis(ms)).pipe(
+          Effect.zipRight(punctuateWallClock),
+          Effect.zipRight(drain),
+          Effect.zipRight(commitAll),
+          Effect.ensuring(logWarnings)
+        ),
       producedTopicNames: () => new Set(outputs.keys())
     }
     return driver

@@ -12,6 +12,8 @@ import type { InternalBuilder } from "../internal/dsl/InternalBuilder.js"
 import * as Joins from "../internal/dsl/joins.js"
 import * as P from "../internal/dsl/statelessProcessors.js"
 import { tableSource } from "../internal/dsl/tableProcessors.js"
+import type { FixedKeyProcessorSupplier, ProcessorSupplier } from "../processor/api/Processor.js"
+import { adapt } from "../processor/internal/adapt.js"
 import type { KeyValue } from "../processor/Record.js"
 import type { TopicNameExtractor } from "../topology/Topology.js"
 import type { Joined, StreamJoined } from "./Joined.js"
@@ -346,6 +348,52 @@ export class KStream<K, V, R = never> {
   foreachEffect<E>(action: (key: K, value: V) => Effect.Effect<unknown, E, R>, named?: Named): void {
     this.next("KSTREAM-FOREACH-", named, P.foreachEffect(action), {})
   }
+
+  /**
+   * Processor API, key-changing: runs a processor per task on each record, with access to the stores named
+   * (added with `StreamsBuilder.addStateStore`); the next keyed stateful operation repartitions.
+   */
+  process<KR, VR>(
+    supplier: ProcessorSupplier<K, V, KR, VR>,
+    ...stores: ReadonlyArray<string> | [Named, ...ReadonlyArray<string>]
+  ): KStream<KR, VR, R> {
+    return addProcessorApiNode(this.position, "KSTREAM-PROCESSOR-", supplier as never, stores, true)
+  }
+
+  /** Processor API, key-preserving: a fixed-key processor per task (no repartition follows). */
+  processValues<VR>(
+    supplier: FixedKeyProcessorSupplier<K, V, VR>,
+    ...stores: ReadonlyArray<string> | [Named, ...ReadonlyArray<string>]
+  ): KStream<K, VR, R> {
+    return addProcessorApiNode(this.position, "KSTREAM-PROCESSVALUES-", supplier as never, stores, false)
+  }
+}
+
+/** Adds a Processor-API node below `position` with its stores (the first argument may name it). */
+const addProcessorApiNode = <K, V, R>(
+  position: Position,
+  prefix: string,
+  supplier: ProcessorSupplier<unknown, unknown>,
+  args: ReadonlyArray<string | Named>,
+  keyChanging: boolean
+): KStream<K, V, R> => {
+  const b = position.builder
+  const named = typeof args[0] === "object" ? args[0] : undefined
+  const stores = args.filter((a): a is string => typeof a === "string")
+  const name = named?.name ?? b.newName(prefix)
+  b.addProcessor(
+    name,
+    adapt(supplier, (s) => b.storeApi(s)),
+    [position.node],
+    stores
+  )
+  return constructors.kstream({
+    builder: b,
+    node: name,
+    keySerde: keyChanging ? undefined : position.keySerde,
+    valueSerde: undefined,
+    repartitionRequired: position.repartitionRequired || keyChanging
+  })
 }
 
 /** The branches of `split`: each record goes to the first branch whose predicate holds. */

@@ -6,8 +6,9 @@
 import type * as Topic from "@eddy/core/client/Topic"
 import { Effect } from "effect"
 import { addStore } from "../internal/dsl/graph.js"
-import { type BuilderConfig, InternalBuilder } from "../internal/dsl/InternalBuilder.js"
+import { type BuilderConfig, InternalBuilder, storeDraft } from "../internal/dsl/InternalBuilder.js"
 import { tableSource } from "../internal/dsl/tableProcessors.js"
+import type { StoreBuilder } from "../state/StoreBuilder.js"
 import type { Topology } from "../topology/Topology.js"
 import type { TopologyError } from "../topology/TopologyError.js"
 import "./KGroupedStream.js"
@@ -45,6 +46,11 @@ export interface StreamsBuilder<R = never> {
     consumed?: Consumed<K, V>,
     materialized?: Materialized<K, V>
   ): GlobalKTable<K, V>
+  /**
+   * Adds a Processor-API store (one per task, changelogged unless the builder disables it) for
+   * `KStream.process`/`processValues` to name; a store no processor names is a build error.
+   */
+  addStateStore(storeBuilder: StoreBuilder<unknown>): StreamsBuilder<R>
   /** Validates and compiles everything added so far. */
   readonly build: Effect.Effect<Topology<R>, TopologyError>
 }
@@ -95,6 +101,10 @@ export const make = <R = never>(config: BuilderConfig = {}): StreamsBuilder<R> =
     globalTable: <K, V>(topic: SourceTopic<K, V>, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>) => {
       const t = tableParts(topic as never, consumed as never, materialized as never, true)
       return { queryableStoreName: t.storeName }
+    },
+    addStateStore(storeBuilder) {
+      b.addStore(storeDraft(storeBuilder))
+      return this
     },
     build: Effect.suspend(() => b.build<R>())
   }

@@ -30,6 +30,17 @@ export interface RecordMetadata {
   readonly offset: number
 }
 
+/** Kafka's punctuation types: fire as the task's stream time advances, or as wall-clock time passes. */
+export const PunctuationType = { STREAM_TIME: "STREAM_TIME", WALL_CLOCK_TIME: "WALL_CLOCK_TIME" } as const
+
+/** A punctuation type (see {@link PunctuationType}). */
+export type PunctuationType = (typeof PunctuationType)[keyof typeof PunctuationType]
+
+/** What `schedule` returns: stops the punctuation (it never fires again). */
+export interface Cancellable {
+  cancel(): void
+}
+
 /** What a processor can do besides receiving records. */
 export interface ProcessorContext {
   readonly taskId: TaskId
@@ -44,6 +55,13 @@ export interface ProcessorContext {
   currentStreamTimeMs(): number
   /** Wall-clock time from the runtime's `Clock` as of the current record. */
   currentSystemTimeMs(): number
+  /**
+   * Calls `punctuator` every `intervalMs` of stream time or wall-clock time with the time it fires at (see
+   * `internal/task/punctuation.ts` for Kafka's rules); records it forwards have no record metadata.
+   */
+  schedule(intervalMs: number, type: PunctuationType, punctuator: (timestamp: number) => Step): Cancellable
+  /** Asks the runtime to commit the task as soon as it can (after the current record). */
+  commit(): void
 }
 
 /** A processor instance, owned by one task. */

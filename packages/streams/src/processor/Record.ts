@@ -47,3 +47,35 @@ export const withKeyValue = <K, V>(r: StreamRecord<unknown, unknown>, key: K, va
   timestamp: r.timestamp,
   headers: r.headers
 })
+
+/** The record with another key (value, timestamp and headers kept). */
+export const withKey = <K, V>(r: StreamRecord<unknown, V>, key: K): StreamRecord<K, V> => ({ ...r, key })
+
+declare const FixedKeyId: unique symbol
+
+/**
+ * A record whose key a processor cannot change (what a `FixedKeyProcessor` gets and forwards, so
+ * `processValues` never needs a repartition): only the runtime makes one; `withValue`, `withTimestamp` and
+ * `withHeaders` keep it fixed-key.
+ */
+export interface FixedKeyRecord<K, V> extends StreamRecord<K, V> {
+  readonly [FixedKeyId]: "FixedKeyRecord"
+}
+
+/** The record with another value (key, timestamp and headers kept); a fixed-key record stays fixed-key. */
+export const withValue: {
+  <K, V, V2>(r: FixedKeyRecord<K, V>, value: V2): FixedKeyRecord<K, V2>
+  <K, V, V2>(r: StreamRecord<K, V>, value: V2): StreamRecord<K, V2>
+} = (r: StreamRecord<unknown, unknown>, value: unknown) => ({ ...r, value }) as never
+
+/** The record with another timestamp. */
+export const withTimestamp: {
+  <K, V>(r: FixedKeyRecord<K, V>, timestamp: number): FixedKeyRecord<K, V>
+  <K, V>(r: StreamRecord<K, V>, timestamp: number): StreamRecord<K, V>
+} = (r: StreamRecord<unknown, unknown>, timestamp: number) => ({ ...r, timestamp }) as never
+
+/** The record with other headers. */
+export const withHeaders: {
+  <K, V>(r: FixedKeyRecord<K, V>, headers: Headers): FixedKeyRecord<K, V>
+  <K, V>(r: StreamRecord<K, V>, headers: Headers): StreamRecord<K, V>
+} = (r: StreamRecord<unknown, unknown>, headers: Headers) => ({ ...r, headers }) as never

@@ -215,3 +215,6 @@ export const persistentSessionStore = (
     get: (stateDir) => SegmentedSessionStore.make(openPersistent(name, stateDir), options)
   }
 }
+
+/** Processor-API store builders (Kafka's `Stores.keyValueStoreBuilder`, `Stores.timestampedKeyValueStoreBuilder`). */
+export { keyValueStoreBuilder, timestampedKeyValueStoreBuilder } from "./StoreBuilder.js"

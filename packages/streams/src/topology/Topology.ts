@@ -64,6 +64,8 @@ export interface StoreSpec {
   readonly global: boolean
   /** Opens a store of another kind (join windows, versioned) instead of a timestamped key-value store. */
   readonly open?: CustomStoreOpener | undefined
+  /** A read-only store's source topic, which serves as its changelog (restored from, never written). */
+  readonly restoreFrom?: string | undefined
 }
 
 /** An internal topic, named without the application id prefix. */

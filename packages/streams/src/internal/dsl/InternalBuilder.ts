@@ -9,9 +9,11 @@
 import { Either } from "effect"
 import type { AnySerde, DslStoreType, KeyValueStoreSupplier, StreamPartitioner } from "../../dsl/Options.js"
 import type { ProcessorSupplier } from "../../processor/Processor.js"
+import type { StoreBuilder } from "../../state/StoreBuilder.js"
 import type { KeyValueBytesStoreSupplier } from "../../state/Stores.js"
 import * as Topology from "../../topology/Topology.js"
 import { TopologyError } from "../../topology/TopologyError.js"
+import type { StoreApi } from "../store/typedStores.js"
 
 /** Defaults applied where the DSL has no serde. */
 export interface BuilderConfig {
@@ -65,7 +67,30 @@ export interface StoreDraft {
   readonly usedBy: string
   /** Opens a store of another kind (see `StoreSpec.open`). */
   readonly open?: Topology.StoreSpec["open"]
+  /** A Processor-API store (from a `StoreBuilder`): its typed interface; it must be connected to a processor. */
+  readonly api?: StoreApi | undefined
+  /** A read-only store's source topic (its changelog). */
+  readonly restoreFrom?: string | undefined
 }
+
+/** The store a Processor-API `StoreBuilder` describes (no record cache; a read-only store has no changelog). */
+export const storeDraft = (
+  storeBuilder: StoreBuilder<unknown>,
+  extra: { readonly global?: boolean; readonly restoreFrom?: string } = {}
+): StoreDraft => ({
+  name: storeBuilder.name,
+  keySerde: storeBuilder.keySerde,
+  valueSerde: storeBuilder.valueSerde,
+  loggingEnabled: storeBuilder.loggingEnabled && extra.restoreFrom === undefined,
+  cachingEnabled: false,
+  logConfig: storeBuilder.logConfig,
+  supplier: storeBuilder.supplier,
+  storeType: undefined,
+  global: extra.global ?? false,
+  usedBy: `state store ${storeBuilder.name}`,
+  api: storeBuilder.api,
+  restoreFrom: extra.restoreFrom
+})
 
 const pad = (n: number) => String(n).padStart(10, "0")
 
@@ -155,6 +180,16 @@ export class InternalBuilder {
     this.stores.set(store.name, store)
   }
 
+  /** The typed interface of a Processor-API store (undefined for DSL stores). */
+  storeApi(name: string): StoreApi | undefined {
+    return this.stores.get(name)?.api
+  }
+
+  /** True when `name` is a node (source, processor or sink) already added. */
+  kindOf(name: string): Draft["kind"] | undefined {
+    return this.nodes.get(name)?.kind
+  }
+
   connectStore(processor: string, store: string): void {
     const node = this.nodes.get(processor)
     if (node?.kind === "processor" && !node.stores.includes(store)) node.stores.push(store)
@@ -240,8 +275,17 @@ export class InternalBuilder {
         supplier: s.supplier,
         storeType: s.storeType,
         global: s.global,
-        open: s.open
+        open: s.open,
+        restoreFrom: s.restoreFrom
       })
+      if (
+        s.api !== undefined &&
+        !s.global &&
+        ![...this.nodes.values()].some((n) => n.kind === "processor" && n.stores.includes(s.name))
+      )
+        errors.push(
+          `State store ${s.name} is not connected to any processor (name it in addStateStore, connectProcessorAndStateStores or process)`
+        )
     }
     if (errors.length > 0) return Either.left(new TopologyError({ message: errors.join("; "), errors }))
     const internalTopics = new Map(this.internalTopics)

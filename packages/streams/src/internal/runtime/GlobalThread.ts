@@ -37,6 +37,7 @@ export const run = (
             topology,
             nodes: [g.source, g.processor],
             stores: [g.store],
+            global: true,
             cache: undefined,
             collect: () => {},
             now: () => Date.now(),

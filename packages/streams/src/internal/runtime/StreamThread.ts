@@ -14,6 +14,9 @@
  * (flushed, then `.checkpoint` written with their changelog ends) after every commit under at_least_once and
  * only on a clean close under exactly_once_v2, whose tasks delete their checkpoint once restored: after a
  * crash there is none, and the next start wipes the stores and restores them from the changelog's start.
+ * Stream-time punctuations run after each record of a task; wall-clock ones after each batch and every
+ * `poll.ms` while idle, under the same semaphore; a processor's `commit()` makes the thread commit after the
+ * current batch (or punctuation).
  */
 
 import type * as Admin from "@eddy/core/client/Admin"
@@ -22,6 +25,7 @@ import * as Fetcher from "@eddy/core/client/Fetcher"
 import * as Producer from "@eddy/core/client/Producer"
 import type * as Topic from "@eddy/core/client/Topic"
 import { Clock, type Context, Data, Duration, Effect, Schedule, Stream } from "effect"
+import { andThen } from "../../processor/internal/step.js"
 import type { Step } from "../../processor/Processor.js"
 import { taskIdString } from "../../processor/Processor.js"
 import * as StreamsConfig from "../../StreamsConfig.js"
@@ -467,6 +471,18 @@ export const run = (p: ThreadParams) =>
     }).pipe(Effect.orDie)
     member.consumer = consumer
 
+    /** Runs the wall-clock punctuations due now in every running task. */
+    const punctuateWallClock = Effect.suspend(() => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const running = [...tasks.values()].filter((e) => e.state === "RUNNING")
+      return Effect.forEach(running, (e) => runStep(() => e.task.punctuateWallClock(now)), { discard: true })
+    })
+
+    const commitRequested = () => {
+      for (const e of tasks.values()) if (e.state === "RUNNING" && e.task.commitRequested) return true
+      return false
+    }
+
     const processRecords = (
       entry: Entry,
       records: ReadonlyArray<Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>>,
@@ -477,7 +493,7 @@ export const run = (p: ThreadParams) =>
           const r = records[i]!
           let step: Step
           try {
-            step = entry.task.process(r)
+            step = andThen(entry.task.process(r), () => entry.task.punctuateStreamTime())
           } catch (e) {
             return Effect.fail(e)
           }
@@ -502,14 +518,29 @@ export const run = (p: ThreadParams) =>
           return yield* Effect.dieMessage(`no running task for ${batch.topic}-${batch.partition}`)
         }
         yield* processRecords(entry, batch.records, 0)
+        yield* punctuateWallClock
         yield* logWarnings
         const now = yield* Clock.currentTimeMillis
-        if (now - lastCommit >= commitMs || outputs.length >= OUTPUT_FLUSH_RECORDS) {
-          if (!eos && now - lastCommit < commitMs) yield* sendOutputs
+        const requested = commitRequested()
+        if (requested || now - lastCommit >= commitMs || outputs.length >= OUTPUT_FLUSH_RECORDS) {
+          if (!eos && !requested && now - lastCommit < commitMs) yield* sendOutputs
           else yield* commit
         }
       })
 
+    // wall-clock punctuators fire while no record arrives too, every poll.ms; a commit they ask for follows
+    const wallClock = lock
+      .withPermits(1)(
+        Effect.zipRight(
+          punctuateWallClock,
+          Effect.suspend(() => (commitRequested() ? commit : Effect.void))
+        )
+      )
+      .pipe(
+        Effect.repeat(
+          Schedule.spaced(Duration.millis(Math.max(10, config["poll.ms"] ?? StreamsConfig.defaults["poll.ms"])))
+        )
+      )
     // commits also come due while no record arrives (outputs and caches wait for them)
     const committer = lock
       .withPermits(1)(
@@ -529,5 +560,5 @@ export const run = (p: ThreadParams) =>
     const processing = consumer
       .batches(sourceTopics)
       .pipe(Stream.runForEach((batch) => lock.withPermits(1)(processBatch(batch))))
-    yield* Effect.raceFirst(processing, Effect.zipRight(committer, Effect.never))
+    yield* Effect.raceFirst(processing, Effect.raceFirst(Effect.zipRight(committer, Effect.never), wallClock))
   })

@@ -28,8 +28,8 @@ export class TimestampedStore<K, V> {
   constructor(
     readonly name: string,
     readonly inner: KeyValueBytesStore,
-    private readonly keySerde: Serde<K>,
-    private readonly valueSerde: Serde<V>,
+    readonly keySerde: Serde<K>,
+    readonly valueSerde: Serde<V>,
     private readonly changelog: ChangelogWriter | undefined,
     recordCache: RecordCache | undefined
   ) {

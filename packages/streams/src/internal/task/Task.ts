@@ -7,14 +7,24 @@
  * Invariants: `streamTime` is the largest timestamp processed (-1 before any); `currentNode` names the
  * processor running (for error reports); a record's returned Effect completes before the caller passes the
  * next record; `commit` flushes the record caches of the task's stores (forwarding their updates) before
- * the caller commits offsets.
+ * the caller commits offsets. Punctuations run between records, only from `punctuateStreamTime` and
+ * `punctuateWallClock` (the callers invoke them after each record and as the clock moves), never for global
+ * tasks; `commitRequested` is set by a processor's `commit()` and cleared by `commit`.
  */
 
 import type * as Topic from "@eddy/core/client/Topic"
 import { Cause, Effect } from "effect"
 import type { DslStoreType } from "../../dsl/Options.js"
 import { forEachStep } from "../../processor/internal/step.js"
-import type { Processor, ProcessorContext, RecordMetadata, Step, TaskId } from "../../processor/Processor.js"
+import type {
+  Cancellable,
+  Processor,
+  ProcessorContext,
+  PunctuationType,
+  RecordMetadata,
+  Step,
+  TaskId
+} from "../../processor/Processor.js"
 import { taskIdString } from "../../processor/Processor.js"
 import type { StreamRecord } from "../../processor/Record.js"
 import { DeserializationError, messageOf, ProcessingError } from "../../StreamsError.js"
@@ -23,6 +33,7 @@ import type { CustomStore, RestorableStore } from "../store/CustomStore.js"
 import { openByteStore } from "../store/openStore.js"
 import type { RecordCache } from "../store/RecordCache.js"
 import { TimestampedStore } from "../store/TimestampedStore.js"
+import * as Punctuation from "./punctuation.js"
 
 /** A record a task produces: to a sink topic or a changelog (partition fixed for changelogs). */
 export interface OutputRecord {
@@ -59,6 +70,8 @@ export interface TaskParams {
   readonly defaultStoreType?: DslStoreType | undefined
   /** The global stores (loaded by the global thread), which every processor may read. */
   readonly globalStore?: ((name: string) => TimestampedStore<unknown, unknown> | undefined) | undefined
+  /** A global store's task (its processors cannot schedule punctuations). */
+  readonly global?: boolean | undefined
 }
 
 /** A logged store of a task and where its changelog partition is. */
@@ -86,6 +99,10 @@ export class Task {
   readonly logged: Array<LoggedStore> = []
   private readonly sourcesByTopic = new Map<string, Topology.SourceNode>()
   private readonly idString: string
+  private punctuation = Punctuation.initial
+  private readonly punctuators = new Map<number, (timestamp: number) => Step>()
+  /** A processor asked for a commit (`ProcessorContext.commit`) since the last one. */
+  commitRequested = false
 
   constructor(
     readonly id: TaskId,
@@ -117,6 +134,11 @@ export class Task {
       const store = new TimestampedStore(name, inner, spec.keySerde, spec.valueSerde, changelog, cache)
       this.stores.set(name, store)
       if (topic !== undefined) this.logged.push({ store, topic, partition: id.partition })
+      else if (spec.restoreFrom !== undefined) {
+        // a read-only store: its source topic is its changelog (restored from, never written to)
+        const source = Topology.resolveTopic(topology, applicationId, spec.restoreFrom)
+        this.logged.push({ store, topic: source, partition: id.partition })
+      }
     }
     for (const name of params.nodes) this.nodes.set(name, { name, processor: { process: () => undefined } })
     for (const name of params.nodes) {
@@ -166,8 +188,82 @@ export class Task {
       },
       recordMetadata: () => this.current,
       currentStreamTimeMs: () => this.streamTime,
-      currentSystemTimeMs: () => this.params.now()
+      currentSystemTimeMs: () => this.params.now(),
+      schedule: (intervalMs, type, punctuator) => this.schedule(node.name, intervalMs, type, punctuator),
+      commit: () => {
+        this.commitRequested = true
+      }
     }
+  }
+
+  private schedule(
+    node: string,
+    interval: number,
+    type: PunctuationType,
+    punctuator: (timestamp: number) => Step
+  ): Cancellable {
+    if (this.params.global === true) throw new Error(`Processor ${node} of a global store cannot schedule punctuations`)
+    const result = Punctuation.step(
+      this.punctuation,
+      Punctuation.Event.Schedule({ node, type, interval, now: this.params.now() })
+    )
+    this.punctuation = result.state
+    const id = result.scheduled!
+    this.punctuators.set(id, punctuator)
+    return {
+      cancel: () => {
+        this.punctuation = Punctuation.step(this.punctuation, Punctuation.Event.Cancel({ id })).state
+        this.punctuators.delete(id)
+      }
+    }
+  }
+
+  /** Runs the stream-time punctuations due at the task's stream time (call after each record). */
+  punctuateStreamTime(): Step {
+    return this.punctuate(Punctuation.Event.StreamTime({ time: this.streamTime }))
+  }
+
+  /** Runs the wall-clock punctuations due at `now`. */
+  punctuateWallClock(now: number): Step {
+    return this.punctuate(Punctuation.Event.WallClock({ time: now }))
+  }
+
+  private punctuate(event: Punctuation.Event): Step {
+    if (this.punctuators.size === 0) return undefined
+    const result = Punctuation.step(this.punctuation, event)
+    this.punctuation = result.state
+    return forEachStep(result.due, (due) => {
+      // an earlier punctuator of this round may have cancelled this one
+      const punctuator = Punctuation.isLive(this.punctuation, due.id) ? this.punctuators.get(due.id) : undefined
+      if (punctuator === undefined) return undefined
+      this.current = undefined
+      this.currentNode = due.node
+      let step: Step
+      try {
+        step = punctuator(due.timestamp)
+      } catch (cause) {
+        this.onPunctuationFailure(cause, due)
+        return undefined
+      }
+      if (step === undefined) return undefined
+      return Effect.catchAllCause(step, (cause) =>
+        Effect.try({ try: () => this.onPunctuationFailure(Cause.squash(cause), due), catch: (e) => e })
+      )
+    })
+  }
+
+  private onPunctuationFailure(cause: unknown, due: Punctuation.Due): void {
+    const error = new ProcessingError({
+      taskId: this.idString,
+      topic: "",
+      partition: this.id.partition,
+      offset: -1,
+      processor: due.node,
+      message: `Punctuator of ${due.node} failed at ${due.timestamp} in task ${this.idString}: ${messageOf(cause)}`,
+      cause
+    })
+    if (this.params.onProcessingError(error) === "fail") throw error
+    this.params.warn(`${error.message} (skipped by the processing exception handler)`)
   }
 
   private sinkProcessor(node: Topology.SinkNode): Processor {
@@ -267,6 +363,7 @@ export class Task {
 
   /** Flushes the task's record caches (their updates go downstream) and stores: the first half of a commit. */
   commit(): Step {
+    this.commitRequested = false
     return forEachStep([...this.stores.values(), ...this.customStores.values()], (s) => s.flush())
   }
 

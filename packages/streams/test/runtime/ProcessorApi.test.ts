@@ -1,0 +1,137 @@
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Topic from "@eddy/core/client/Topic"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Schema } from "effect"
+import * as KafkaStreams from "../../src/KafkaStreams.js"
+import type * as Api from "../../src/processor/api/Processor.js"
+import { PunctuationType } from "../../src/processor/api/Processor.js"
+import * as StreamRecord from "../../src/processor/Record.js"
+import * as Serdes from "../../src/Serdes.js"
+import type { KeyValueStore } from "../../src/state/KeyValueStore.js"
+import * as Stores from "../../src/state/Stores.js"
+import * as TopologyBuilder from "../../src/topology/TopologyBuilder.js"
+import { fastGroup, readAll, setup, waitUntil } from "./util.js"
+
+const events = Topic.make("events", { key: Schema.String, value: Schema.String })
+const labels = Topic.make("labels", { key: Schema.String, value: Schema.String })
+const snapshots = Topic.make("snapshots", { key: Schema.String, value: Schema.String })
+
+/**
+ * Counts events per key in "Counts"; a wall-clock punctuator sends `<count>:<label>` of every key counted
+ * since the last one (the label from the read-only store "Labels") and asks for a commit.
+ */
+const counter: Api.ProcessorSupplier<string, string, string, string> = () => {
+  let counts: KeyValueStore<string, number>
+  let names: KeyValueStore<string, string>
+  const dirty = new Set<string>()
+  return {
+    init(ctx) {
+      counts = ctx.getStateStore("Counts")
+      names = ctx.getStateStore("Labels")
+      ctx.schedule(100, PunctuationType.WALL_CLOCK_TIME, (now) => {
+        for (const key of dirty) {
+          ctx.forward(StreamRecord.make(key, `${counts.get(key)}:${names.get(key) ?? "?"}`, now))
+        }
+        dirty.clear()
+        ctx.commit()
+      })
+    },
+    process(record) {
+      counts.put(record.key, (counts.get(record.key) ?? 0) + 1)
+      dirty.add(record.key)
+    }
+  }
+}
+
+const labelsUpdater: Api.ProcessorSupplier<string, string> = () => (r, ctx) =>
+  ctx.getStateStore<KeyValueStore<string, string>>("Labels").put(r.key, r.value)
+
+const topology = TopologyBuilder.make()
+  .addReadOnlyStateStore(
+    Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("Labels"), Serdes.string, Serdes.string),
+    "LabelsSource",
+    labels,
+    {},
+    "LabelsUpdate",
+    labelsUpdater
+  )
+  .addSource("Events", events)
+  .addProcessor("Count", counter, "Events")
+  .addStateStore(
+    Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("Counts"), Serdes.string, Serdes.long),
+    "Count"
+  )
+  .connectProcessorAndStateStores("Count", "Labels")
+  .addSink("Snapshots", snapshots, {}, "Count").build
+
+describe("a hand-built topology on a broker", () => {
+  it.scopedLive(
+    "a store, a read-only store and a wall-clock punctuator through KafkaStreams; stores restored after a restart",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer, admin } = yield* setup({ events: 2, labels: 2, snapshots: 1 })
+        const built = yield* topology
+        const config = {
+          "application.id": "papi",
+          "bootstrap.servers": bootstrap,
+          "commit.interval.ms": 60_000, // commits come from the punctuator's commit()
+          ...fastGroup
+        }
+        const latest = Effect.map(readAll(bootstrap, snapshots, 1), (rs) => {
+          const m = new Map<string, string>()
+          for (const r of rs) m.set(r.key!, r.value)
+          return m
+        })
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const app = yield* KafkaStreams.make(built, {
+              ...config,
+              "state.dir": mkdtempSync(join(tmpdir(), "papi-"))
+            })
+            yield* app.start
+            yield* KafkaStreams.awaitState(app, "RUNNING")
+            yield* producer.sendBatch(labels, [
+              { key: "a", value: "apple" },
+              { key: "b", value: "banana" }
+            ])
+            yield* Effect.sleep(300)
+            yield* producer.sendBatch(events, [
+              { key: "a", value: "1" },
+              { key: "b", value: "2" },
+              { key: "a", value: "3" }
+            ])
+            yield* waitUntil(
+              "snapshots from the punctuator",
+              Effect.map(latest, (m) => m.get("a") === "2:apple" && m.get("b") === "1:banana")
+            )
+            // the punctuator's commit() committed the input offsets (commit.interval.ms is a minute)
+            yield* waitUntil(
+              "committed offsets",
+              Effect.map(
+                admin.listGroupOffsets("papi"),
+                (os) => os.filter((o) => o.topic === "events").reduce((n, o) => n + Math.max(0, o.offset), 0) === 3
+              )
+            )
+            const topics = yield* admin.listTopics()
+            assert.isTrue(topics.includes("papi-Counts-changelog"))
+            assert.isFalse(topics.some((t) => t.includes("Labels")))
+          })
+        )
+        // a fresh state directory: Counts comes back from its changelog, Labels from its source topic
+        const app = yield* KafkaStreams.make(built, { ...config, "state.dir": mkdtempSync(join(tmpdir(), "papi-")) })
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        yield* producer.sendBatch(events, [
+          { key: "a", value: "4" },
+          { key: "b", value: "5" }
+        ])
+        yield* waitUntil(
+          "snapshots after the restart",
+          Effect.map(latest, (m) => m.get("a") === "3:apple" && m.get("b") === "2:banana")
+        )
+      }),
+    90_000
+  )
+})
