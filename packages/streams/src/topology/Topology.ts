@@ -61,6 +61,15 @@ export interface StoreSpec {
   readonly storeType: DslStoreType | undefined
   /** Global stores are loaded from their source topic on every instance and have no changelog. */
   readonly global: boolean
+  /** A window or session store (absent for key-value stores). */
+  readonly windowed?: WindowedStoreOptions | undefined
+}
+
+/** How a window or session store keeps its windows (stream time retention, window size). */
+export interface WindowedStoreOptions {
+  readonly kind: "window" | "session"
+  readonly retentionMs: number
+  readonly windowSizeMs: number
 }
 
 /** An internal topic, named without the application id prefix. */

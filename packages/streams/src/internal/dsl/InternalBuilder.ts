@@ -61,6 +61,8 @@ export interface StoreDraft {
   readonly supplier: KeyValueStoreSupplier | KeyValueBytesStoreSupplier | undefined
   readonly storeType: DslStoreType | undefined
   readonly global: boolean
+  /** A window or session store (absent for key-value stores). */
+  readonly windowed?: Topology.WindowedStoreOptions | undefined
   /** What the store is for, named in the missing-serde error. */
   readonly usedBy: string
 }
@@ -215,7 +217,8 @@ export class InternalBuilder {
         logConfig: s.logConfig,
         supplier: s.supplier,
         storeType: s.storeType,
-        global: s.global
+        global: s.global,
+        windowed: s.windowed
       })
     }
     if (errors.length > 0) return Either.left(new TopologyError({ message: errors.join("; "), errors }))

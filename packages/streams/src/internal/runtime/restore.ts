@@ -7,7 +7,7 @@
 import type * as Fetcher from "@eddy/core/client/Fetcher"
 import * as Topic from "@eddy/core/client/Topic"
 import { Duration, Effect } from "effect"
-import type { TimestampedStore } from "../store/TimestampedStore.js"
+import type { RestorableStore } from "../store/WindowedStores.js"
 
 /** Restore progress reported to a restore listener. */
 export interface RestoreListener {
@@ -24,7 +24,7 @@ export const restoreStore = (
   fetcher: Fetcher.Fetcher,
   topic: string,
   partition: number,
-  store: TimestampedStore<unknown, unknown>,
+  store: RestorableStore,
   listener: RestoreListener = {},
   from?: number
 ) =>

@@ -22,6 +22,7 @@ import * as Topology from "../../topology/Topology.js"
 import { openByteStore } from "../store/openStore.js"
 import type { RecordCache } from "../store/RecordCache.js"
 import { TimestampedStore } from "../store/TimestampedStore.js"
+import { openWindowedStore, type RestorableStore, type WindowedTaskStore } from "../store/WindowedStores.js"
 
 /** A record a task produces: to a sink topic or a changelog (partition fixed for changelogs). */
 export interface OutputRecord {
@@ -60,7 +61,7 @@ export interface TaskParams {
 
 /** A logged store of a task and where its changelog partition is. */
 export interface LoggedStore {
-  readonly store: TimestampedStore<unknown, unknown>
+  readonly store: RestorableStore
   readonly topic: string
   readonly partition: number
 }
@@ -77,6 +78,8 @@ export class Task {
   private current: RecordMetadata | undefined = undefined
   private readonly nodes = new Map<string, RuntimeNode>()
   readonly stores = new Map<string, TimestampedStore<unknown, unknown>>()
+  /** The task's window and session stores. */
+  readonly windowedStores = new Map<string, WindowedTaskStore>()
   /** The stores with a changelog, with their changelog partition. */
   readonly logged: Array<LoggedStore> = []
   private readonly sourcesByTopic = new Map<string, Topology.SourceNode>()
@@ -95,9 +98,18 @@ export class Task {
         : undefined
       const changelog = topic === undefined ? undefined : this.changelogWriter(topic)
       const cache = spec.cachingEnabled ? params.cache : undefined
-      const inner = openByteStore(spec, params.taskDir, params.defaultStoreType ?? "in_memory")
-      const store = new TimestampedStore(name, inner, spec.keySerde, spec.valueSerde, changelog, cache)
-      this.stores.set(name, store)
+      const storeType = params.defaultStoreType ?? "in_memory"
+      let store: RestorableStore
+      if (spec.windowed !== undefined) {
+        const windowed = openWindowedStore(spec, spec.windowed, params.taskDir, storeType, changelog)
+        this.windowedStores.set(name, windowed)
+        store = windowed
+      } else {
+        const inner = openByteStore(spec, params.taskDir, storeType)
+        const kv = new TimestampedStore(name, inner, spec.keySerde, spec.valueSerde, changelog, cache)
+        this.stores.set(name, kv)
+        store = kv
+      }
       if (topic !== undefined) this.logged.push({ store, topic, partition: id.partition })
     }
     for (const name of params.nodes) this.nodes.set(name, { name, processor: { process: () => undefined } })
@@ -142,7 +154,7 @@ export class Task {
       },
       getStateStore: <S>(name: string) => {
         if (!node.stores.includes(name)) throw new Error(`Processor ${node.name} has no access to state store ${name}`)
-        return this.stores.get(name) as S
+        return (this.stores.get(name) ?? this.windowedStores.get(name)) as S
       },
       recordMetadata: () => this.current,
       currentStreamTimeMs: () => this.streamTime,
@@ -247,7 +259,7 @@ export class Task {
 
   /** Flushes the task's record caches (their updates go downstream) and stores: the first half of a commit. */
   commit(): Step {
-    return forEachStep([...this.stores.values()], (s) => s.flush())
+    return forEachStep([...this.stores.values(), ...this.windowedStores.values()], (s) => s.flush())
   }
 
   /** True when a logged store keeps its contents on disk (the task then checkpoints). */
@@ -258,11 +270,13 @@ export class Task {
   /** Makes every store write so far durable (before a checkpoint is written). */
   flushStores(): void {
     for (const s of this.stores.values()) s.inner.flush()
+    for (const s of this.windowedStores.values()) s.inner.flush()
   }
 
   /** Closes processors and stores. */
   close(): void {
     for (const n of this.nodes.values()) n.processor.close?.()
     for (const s of this.stores.values()) s.close()
+    for (const s of this.windowedStores.values()) s.close()
   }
 }
