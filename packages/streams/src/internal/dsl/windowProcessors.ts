@@ -12,8 +12,9 @@
  * - Sliding windows are stored by their (inclusive) end; the store holds, per key, the window ending at
  *   each record (its left window) and the window starting just after each record (its right window) when
  *   that one holds records. Every window is a distinct set of records, so a new left window is the window
- *   with the latest end before the record plus the record, and a new right window is the latest-starting
- *   window that contains the record, before the record is added (see `slidingWindowAggregate`).
+ *   with the latest end before the record plus the record (when that window's latest record is within the
+ *   time difference, else the record alone), and a new right window is the latest-starting window that
+ *   contains the record, before the record is added (see `slidingWindowAggregate`).
  * - A session merge removes the merged sessions (a tombstone each, timestamp its end) before it forwards
  *   the merged session.
  */
@@ -161,7 +162,8 @@ export const slidingWindowAggregate =
           write(w.end, folding.aggregator(r.key, r.value, w.value.value), w.value.value, Math.max(w.value.timestamp, t))
         }
         if (!leftExists) {
-          const base = before !== undefined && before.end >= t - d ? before.value : undefined
+          // the window before holds exactly the records in [t - d, t) when its latest record is in that range
+          const base = before !== undefined && before.value.timestamp >= t - d ? before.value : undefined
           write(t, fold(folding, r.key, r.value, base), null, t)
         }
         if (!rightExists && latestContaining !== undefined && latestContaining.value.timestamp > t) {
