@@ -9,8 +9,11 @@ import { addRepartition, addStore } from "../internal/dsl/graph.js"
 import { streamAggregate, streamReduce } from "../internal/dsl/tableProcessors.js"
 import type { ProcessorSupplier } from "../processor/Processor.js"
 import * as Serdes from "../Serdes.js"
+import { CogroupedKStream, type CogroupInput } from "./CogroupedKStream.js"
 import type { KTable } from "./KTable.js"
 import type { Materialized, Named, Serde } from "./Options.js"
+import { SessionWindowedKStream, TimeWindowedKStream } from "./TimeWindowedKStream.js"
+import type { SessionWindows, SlidingWindows, TimeWindows } from "./Windows.js"
 
 /** Records grouped by key. */
 export class KGroupedStream<K, V, R = never> {
@@ -82,6 +85,28 @@ export class KGroupedStream<K, V, R = never> {
     return this.aggregateWith<VA>("KSTREAM-AGGREGATE-", materialized, named, undefined, (store) =>
       streamAggregate(store, initializer, aggregator)
     )
+  }
+
+  /** Cuts the grouped stream into time windows (tumbling, hopping) or sliding windows for a windowed aggregation. */
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V, R>
+  /** Cuts the grouped stream into session windows for a session-windowed aggregation. */
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V, R>
+  windowedBy(
+    windows: TimeWindows | SlidingWindows | SessionWindows
+  ): TimeWindowedKStream<K, V, R> | SessionWindowedKStream<K, V, R> {
+    return windows._tag === "SessionWindows"
+      ? new SessionWindowedKStream(this.position, this.groupedName, windows)
+      : new TimeWindowedKStream(this.position, this.groupedName, windows)
+  }
+
+  /** Starts a cogroup: this stream's values folded by `aggregator` into an aggregate shared with other streams. */
+  cogroup<VOut>(aggregator: (key: K, value: V, aggregate: VOut) => VOut): CogroupedKStream<K, VOut, R> {
+    return new CogroupedKStream([this.cogroupInput(aggregator)])
+  }
+
+  /** @internal this stream as an input of a cogroup */
+  cogroupInput<VOut>(aggregator: (key: K, value: V, aggregate: VOut) => VOut): CogroupInput {
+    return { position: this.position, groupedName: this.groupedName, aggregator }
   }
 }
 

@@ -7,12 +7,14 @@ import { constructors } from "../internal/dsl/constructors.js"
 import type { Position } from "../internal/dsl/graph.js"
 import { addStore } from "../internal/dsl/graph.js"
 import * as Joins from "../internal/dsl/joins.js"
+import { addSuppress } from "../internal/dsl/suppress.js"
 import * as T from "../internal/dsl/tableProcessors.js"
 import type { ProcessorSupplier } from "../processor/Processor.js"
 import type { KeyValue } from "../processor/Record.js"
 import type { KGroupedTable } from "./KGroupedTable.js"
 import type { KStream } from "./KStream.js"
 import type { AnySerde, Grouped, Materialized, Named } from "./Options.js"
+import type { Suppressed } from "./Suppressed.js"
 
 /** A changelog-backed table. */
 export class KTable<K, V, R = never> {
@@ -113,6 +115,11 @@ export class KTable<K, V, R = never> {
     const name = named?.name ?? b.newName("KTABLE-TOSTREAM-")
     b.addProcessor(name, T.tableToStream(undefined), [this.position.node])
     return constructors.kstream({ ...this.position, node: name })
+  }
+
+  /** Stateful: holds updates back (final results of a windowed table, or a rate limit); see `Suppressed`. */
+  suppress(suppressed: Suppressed): KTable<K, V, R> {
+    return constructors.ktable(addSuppress(this.position, suppressed), undefined)
   }
 
   /** Re-groups rows by a new key and value for an aggregation with adder and subtractor (repartitions). */

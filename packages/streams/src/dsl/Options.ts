@@ -4,6 +4,7 @@
  * carries serdes. Serdes are `@eddy/core`'s `Topic` serdes (`Topic.string`, `Topic.schema(MySchema)`, ...).
  */
 import type * as Topic from "@eddy/core/client/Topic"
+import type { Duration } from "effect"
 import type { KeyValueBytesStore } from "../state/KeyValueStore.js"
 import type { KeyValueBytesStoreSupplier } from "../state/Stores.js"
 
@@ -86,6 +87,11 @@ export interface Materialized<K, V> {
   readonly storeSupplier?: KeyValueStoreSupplier | KeyValueBytesStoreSupplier | undefined
   /** The store type of this store (default: the `default.dsl.store` config, itself `rocksDB` by default). */
   readonly storeType?: DslStoreType | undefined
+  /**
+   * Windowed stores only: how long windows are kept in stream time (Kafka's `withRetention`; default one day,
+   * or window size + grace when longer); must be at least window size + grace, else `build` fails.
+   */
+  readonly retention?: Duration.DurationInput | undefined
 }
 
 /** Materializes into a store named `storeName`. */

@@ -66,6 +66,15 @@ export interface StoreSpec {
   readonly open?: CustomStoreOpener | undefined
   /** A read-only store's source topic, which serves as its changelog (restored from, never written). */
   readonly restoreFrom?: string | undefined
+  /** A window or session store (absent for key-value stores). */
+  readonly windowed?: WindowedStoreOptions | undefined
+}
+
+/** How a window or session store keeps its windows (stream time retention, window size). */
+export interface WindowedStoreOptions {
+  readonly kind: "window" | "session"
+  readonly retentionMs: number
+  readonly windowSizeMs: number
 }
 
 /** An internal topic, named without the application id prefix. */

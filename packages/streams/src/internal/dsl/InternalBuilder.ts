@@ -63,6 +63,8 @@ export interface StoreDraft {
   readonly supplier: KeyValueStoreSupplier | KeyValueBytesStoreSupplier | undefined
   readonly storeType: DslStoreType | undefined
   readonly global: boolean
+  /** A window or session store (absent for key-value stores). */
+  readonly windowed?: Topology.WindowedStoreOptions | undefined
   /** What the store is for, named in the missing-serde error. */
   readonly usedBy: string
   /** Opens a store of another kind (see `StoreSpec.open`). */
@@ -276,7 +278,8 @@ export class InternalBuilder {
         storeType: s.storeType,
         global: s.global,
         open: s.open,
-        restoreFrom: s.restoreFrom
+        restoreFrom: s.restoreFrom,
+        windowed: s.windowed
       })
       if (
         s.api !== undefined &&

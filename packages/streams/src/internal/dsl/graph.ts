@@ -14,6 +14,15 @@ export interface Position {
   readonly valueSerde: AnySerde | undefined
   /** A key-changing operation happened since the last repartition: a keyed stateful one must repartition. */
   readonly repartitionRequired: boolean
+  /** Set on a windowed aggregation's table: how its windows close (what `suppress(untilWindowCloses)` needs). */
+  readonly windowed?: WindowClosing | undefined
+}
+
+/** When a windowed table's windows close: stream time reaches the window's exclusive end + grace. */
+export interface WindowClosing {
+  /** Time windows end before `end`; sliding and session windows include their end. */
+  readonly endInclusive: boolean
+  readonly graceMs: number
 }
 
 /** Kafka's internal topic configs of a repartition topic: delete policy, infinite retention. */

@@ -33,6 +33,7 @@ import type { CustomStore, RestorableStore } from "../store/CustomStore.js"
 import { openByteStore } from "../store/openStore.js"
 import type { RecordCache } from "../store/RecordCache.js"
 import { TimestampedStore } from "../store/TimestampedStore.js"
+import { openWindowedStore, type WindowedTaskStore } from "../store/WindowedStores.js"
 import * as Punctuation from "./punctuation.js"
 
 /** A record a task produces: to a sink topic or a changelog (partition fixed for changelogs). */
@@ -95,6 +96,8 @@ export class Task {
   readonly stores = new Map<string, TimestampedStore<unknown, unknown>>()
   /** Stores of other kinds (join windows, versioned), opened through their spec's opener. */
   readonly customStores = new Map<string, CustomStore>()
+  /** The task's window and session stores. */
+  readonly windowedStores = new Map<string, WindowedTaskStore>()
   /** The stores with a changelog, with their changelog partition. */
   readonly logged: Array<LoggedStore> = []
   private readonly sourcesByTopic = new Map<string, Topology.SourceNode>()
@@ -130,9 +133,18 @@ export class Task {
         continue
       }
       const cache = spec.cachingEnabled ? params.cache : undefined
-      const inner = openByteStore(spec, params.taskDir, params.defaultStoreType ?? "in_memory")
-      const store = new TimestampedStore(name, inner, spec.keySerde, spec.valueSerde, changelog, cache)
-      this.stores.set(name, store)
+      const storeType = params.defaultStoreType ?? "in_memory"
+      let store: RestorableStore
+      if (spec.windowed !== undefined) {
+        const windowed = openWindowedStore(spec, spec.windowed, params.taskDir, storeType, changelog)
+        this.windowedStores.set(name, windowed)
+        store = windowed
+      } else {
+        const inner = openByteStore(spec, params.taskDir, storeType)
+        const kv = new TimestampedStore(name, inner, spec.keySerde, spec.valueSerde, changelog, cache)
+        this.stores.set(name, kv)
+        store = kv
+      }
       if (topic !== undefined) this.logged.push({ store, topic, partition: id.partition })
       else if (spec.restoreFrom !== undefined) {
         // a read-only store: its source topic is its changelog (restored from, never written to)
@@ -184,7 +196,7 @@ export class Task {
         const global = node.stores.includes(name) ? undefined : this.params.globalStore?.(name)
         if (global !== undefined) return global as S
         if (!node.stores.includes(name)) throw new Error(`Processor ${node.name} has no access to state store ${name}`)
-        return (this.stores.get(name) ?? this.customStores.get(name)) as S
+        return (this.stores.get(name) ?? this.customStores.get(name) ?? this.windowedStores.get(name)) as S
       },
       recordMetadata: () => this.current,
       currentStreamTimeMs: () => this.streamTime,
@@ -364,7 +376,10 @@ export class Task {
   /** Flushes the task's record caches (their updates go downstream) and stores: the first half of a commit. */
   commit(): Step {
     this.commitRequested = false
-    return forEachStep([...this.stores.values(), ...this.customStores.values()], (s) => s.flush())
+    return forEachStep(
+      [...this.stores.values(), ...this.customStores.values(), ...this.windowedStores.values()],
+      (s) => s.flush()
+    )
   }
 
   /** True when a logged store keeps its contents on disk (the task then checkpoints). */
@@ -376,6 +391,7 @@ export class Task {
   flushStores(): void {
     for (const s of this.stores.values()) s.inner.flush()
     for (const s of this.customStores.values()) s.inner.flush()
+    for (const s of this.windowedStores.values()) s.inner.flush()
   }
 
   /** Closes processors and stores. */
@@ -383,5 +399,6 @@ export class Task {
     for (const n of this.nodes.values()) n.processor.close?.()
     for (const s of this.stores.values()) s.close()
     for (const s of this.customStores.values()) s.close()
+    for (const s of this.windowedStores.values()) s.close()
   }
 }
