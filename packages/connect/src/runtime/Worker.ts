@@ -14,6 +14,7 @@ import { type PluginInfo, Plugins } from "../plugin/Plugins.js"
 import { clientProps } from "./ClientProps.js"
 import * as ConnectorActor from "./ConnectorActor.js"
 import type * as CS from "./ConnectorState.js"
+import * as ExactlyOnce from "./ExactlyOnce.js"
 import { OffsetStore } from "./OffsetStore.js"
 
 /** A worker call that failed, with the HTTP status Connect's REST API answers. */
@@ -120,15 +121,28 @@ export interface WorkerOptions {
   readonly persistTarget?: (name: string, target: CS.TargetState) => Effect.Effect<void>
   /** Forgets a deleted connector's target state. */
   readonly removeTarget?: (name: string) => Effect.Effect<void>
+  /**
+   * A distributed worker's `exactly.once.source.support` (see {@link ExactlyOnce.workerSupport}): connectors
+   * are preflight-checked and, when `enabled`, source tasks run transactions. Absent in standalone mode.
+   */
+  readonly exactlyOnceSource?: ExactlyOnce.WorkerSupport
 }
 
 interface Entry {
   readonly handle: ConnectorActor.ConnectorHandle
 }
 
-const validateWith = (plugin: ConnectorPlugin, config: Props): ConfigInfos => {
+const validateWith = (
+  plugin: ConnectorPlugin,
+  config: Props,
+  exactlyOnceSource: ExactlyOnce.WorkerSupport | undefined
+): ConfigInfos => {
   const def = ConnectorActor.definitionOf(plugin)
-  const values = def.validate(config)
+  const checked = def.validate(config)
+  const values =
+    plugin._tag === "source" && exactlyOnceSource !== undefined
+      ? ExactlyOnce.preflight(plugin, config, exactlyOnceSource, checked)
+      : checked
   const byName = new Map(values.map((v) => [v.name, v]))
   const configs = def.info.map((definition) => ({ definition, value: byName.get(definition.name)! }))
   const groups = [...new Set(def.info.map((i) => i.group).filter((g): g is string => g !== null))]
@@ -206,7 +220,7 @@ export const make = (
           )
         const full = { ...config, name }
         const plugin = yield* resolvePlugin(full)
-        const infos = validateWith(plugin, full)
+        const infos = validateWith(plugin, full, options.exactlyOnceSource)
         if (infos.error_count > 0) return yield* badRequest(invalidConfigMessage(infos))
         return { full, plugin }
       })
@@ -427,7 +441,7 @@ export const make = (
       validate: (name, config) =>
         Effect.map(
           Effect.mapError(plugins.connector(name), (e) => badRequest(e.message)),
-          (p) => validateWith(p, config)
+          (p) => validateWith(p, config, options.exactlyOnceSource)
         ),
       awaitState: (name, f) =>
         Effect.flatMap(entry(name), (e) =>
