@@ -126,6 +126,12 @@ export interface WorkerOptions {
    * are preflight-checked and, when `enabled`, source tasks run transactions. Absent in standalone mode.
    */
   readonly exactlyOnceSource?: ExactlyOnce.WorkerSupport
+  /**
+   * Fences the transactional producers of a connector's previous task generation before `taskCount` new tasks
+   * start (with `exactlyOnceSource: "enabled"`). The default remembers each connector's last task count in this
+   * worker and fences `<group.id>-<connector>-0..n-1` with `Admin.fenceProducers`.
+   */
+  readonly fenceZombies?: (connector: string, config: Props, taskCount: number) => Effect.Effect<void, unknown>
 }
 
 interface Entry {
@@ -167,11 +173,27 @@ export const make = (
     const entries = yield* Ref.make(new Map<string, Entry>())
     const lock = yield* Effect.makeSemaphore(1)
     const workerId = options.workerId
+    const groupId = ExactlyOnce.groupIdOf(workerProps)
+    // the task count of each connector's latest generation started here (for the default zombie fencing)
+    const generations = new Map<string, number>()
+    const fenceGeneration = (connector: string, config: Props, taskCount: number) =>
+      Effect.gen(function* () {
+        const previous = generations.get(connector) ?? 0
+        if (previous > 0)
+          yield* withAdmin(
+            (admin) => admin.fenceProducers(ExactlyOnce.transactionalIds(groupId, connector, previous)),
+            config
+          )
+        generations.set(connector, taskCount)
+      })
     const env: ConnectorActor.ActorEnv = {
       workerProps,
       plugins,
       offsets,
-      persistTarget: options.persistTarget ?? (() => Effect.void)
+      persistTarget: options.persistTarget ?? (() => Effect.void),
+      ...(options.exactlyOnceSource !== undefined && ExactlyOnce.tasksUseTransactions(options.exactlyOnceSource)
+        ? { exactlyOnce: { groupId, fence: options.fenceZombies ?? fenceGeneration } }
+        : {})
     }
 
     const entry = (name: string) =>
