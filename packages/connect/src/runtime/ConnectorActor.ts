@@ -73,9 +73,19 @@ export const definitionOf = (plugin: ConnectorPlugin): ConfigDef.ConfigDef =>
         : [...ConnectorConfig.source.validate(props), ...plugin.config.validate(props)]
   }) as ConfigDef.ConfigDef
 
-const runTask = (
+/** What a task needs of its connector. */
+export interface TaskOwner {
+  readonly name: string
+  readonly config: Props
+  readonly plugin: ConnectorPlugin
+  /** Records a topic the task used. */
+  readonly onTopic: (topic: string) => Effect.Effect<void>
+}
+
+/** Runs one task until it fails or is interrupted; it reports TaskStarted and TaskFailed through `report`. */
+export const runTask = (
   env: ActorEnv,
-  h: Omit<ConnectorHandle, "send">,
+  h: TaskOwner,
   id: number,
   taskProps: Props,
   report: (c: CS.Command) => Effect.Effect<void>
@@ -101,7 +111,7 @@ const runTask = (
       errors,
       flushIntervalMs: Number(env.workerProps["offset.flush.interval.ms"] ?? 60000),
       onStarted: report(CS.Command.TaskStarted({ id })),
-      onTopic: (topic: string) => Ref.update(h.topics, (s) => new Set([...s, topic]))
+      onTopic: h.onTopic
     }
     const producerProps = clientProps("producer", env.workerProps, config)
     if (h.plugin._tag === "source" && env.exactlyOnce)
@@ -156,6 +166,12 @@ export const make = (
       topics: yield* Ref.make<ReadonlySet<string>>(new Set())
     }
     const tasks = yield* FiberMap.make<number>()
+    const owner: TaskOwner = {
+      name,
+      config,
+      plugin,
+      onTopic: (topic) => Ref.update(handle.topics, (s) => new Set([...s, topic]))
+    }
     const report = (command: CS.Command) =>
       Queue.offer(mailbox, Message.Transition({ command, reply: null })).pipe(Effect.asVoid)
     let instance: Connector | null = null
@@ -214,7 +230,7 @@ export const make = (
         StartTask: ({ id }) =>
           Effect.gen(function* () {
             const props = (yield* Ref.get(handle.taskConfigs))[id]
-            if (props) yield* FiberMap.run(tasks, id, runTask(env, handle, id, props, report))
+            if (props) yield* FiberMap.run(tasks, id, runTask(env, owner, id, props, report))
             return null
           }),
         StopTask: ({ id }) => Effect.as(FiberMap.remove(tasks, id), null),

@@ -6,25 +6,19 @@
  * Invariants: `entries` and the actors FiberMap hold the same names; a connector's config changes only by
  * replacing its actor (the target state carries over); offsets are changed only while the connector is STOPPED.
  */
-import * as Admin from "@eddy/core/client/Admin"
-import { Context, Deferred, Effect, FiberMap, Layer, Ref, Schema, type Scope, Stream, SubscriptionRef } from "effect"
+import { Context, Deferred, Effect, FiberMap, Layer, Ref, type Scope, Stream, SubscriptionRef } from "effect"
 import type * as ConfigDef from "../plugin/ConfigDef.js"
 import type { ConnectorPlugin, PluginEnv, Props, SourceMap } from "../plugin/Connector.js"
 import { type PluginInfo, Plugins } from "../plugin/Plugins.js"
-import { clientProps } from "./ClientProps.js"
 import * as ConnectorActor from "./ConnectorActor.js"
+import * as ConnectorOffsets from "./ConnectorOffsets.js"
 import type * as CS from "./ConnectorState.js"
 import * as ExactlyOnce from "./ExactlyOnce.js"
 import { OffsetStore } from "./OffsetStore.js"
+import { badRequest, notFound, WorkerError } from "./WorkerError.js"
+import * as ZombieFencing from "./ZombieFencing.js"
 
-/** A worker call that failed, with the HTTP status Connect's REST API answers. */
-export class WorkerError extends Schema.TaggedError<WorkerError>()("WorkerError", {
-  status: Schema.Number,
-  message: Schema.String
-}) {}
-
-const notFound = (name: string) => new WorkerError({ status: 404, message: `Connector ${name} not found` })
-const badRequest = (message: string) => new WorkerError({ status: 400, message })
+export { badRequest, notFound, WorkerError } from "./WorkerError.js"
 
 /** `GET /connectors/{name}`'s shape. */
 export interface ConnectorInfo {
@@ -128,8 +122,7 @@ export interface WorkerOptions {
   readonly exactlyOnceSource?: ExactlyOnce.WorkerSupport
   /**
    * Fences the transactional producers of a connector's previous task generation before `taskCount` new tasks
-   * start (with `exactlyOnceSource: "enabled"`). The default remembers each connector's last task count in this
-   * worker and fences `<group.id>-<connector>-0..n-1` with `Admin.fenceProducers`.
+   * start (with `exactlyOnceSource: "enabled"`); the default is {@link ZombieFencing.make}.
    */
   readonly fenceZombies?: (connector: string, config: Props, taskCount: number) => Effect.Effect<void, unknown>
 }
@@ -138,10 +131,14 @@ interface Entry {
   readonly handle: ConnectorActor.ConnectorHandle
 }
 
-const validateWith = (
+/**
+ * Validates a connector config as `PUT /connector-plugins/{plugin}/config/validate` answers; with a distributed
+ * worker's `exactlyOnceSource`, source connectors also get the exactly-once preflight checks.
+ */
+export const validateWith = (
   plugin: ConnectorPlugin,
   config: Props,
-  exactlyOnceSource: ExactlyOnce.WorkerSupport | undefined
+  exactlyOnceSource?: ExactlyOnce.WorkerSupport
 ): ConfigInfos => {
   const def = ConnectorActor.definitionOf(plugin)
   const checked = def.validate(config)
@@ -155,7 +152,8 @@ const validateWith = (
   return { name: plugin.className, error_count: values.filter((v) => v.errors.length > 0).length, groups, configs }
 }
 
-const invalidConfigMessage = (infos: ConfigInfos) => {
+/** Connect's message for an invalid connector config. */
+export const invalidConfigMessage = (infos: ConfigInfos) => {
   const errors = infos.configs.flatMap((c) => c.value.errors.map((e) => `${e}`))
   return `Connector configuration is invalid and contains the following ${errors.length} error(s):\n${errors.join("\n")}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``
 }
@@ -173,26 +171,18 @@ export const make = (
     const entries = yield* Ref.make(new Map<string, Entry>())
     const lock = yield* Effect.makeSemaphore(1)
     const workerId = options.workerId
-    const groupId = ExactlyOnce.groupIdOf(workerProps)
-    // the task count of each connector's latest generation started here (for the default zombie fencing)
-    const generations = new Map<string, number>()
-    const fenceGeneration = (connector: string, config: Props, taskCount: number) =>
-      Effect.gen(function* () {
-        const previous = generations.get(connector) ?? 0
-        if (previous > 0)
-          yield* withAdmin(
-            (admin) => admin.fenceProducers(ExactlyOnce.transactionalIds(groupId, connector, previous)),
-            config
-          )
-        generations.set(connector, taskCount)
-      })
     const env: ConnectorActor.ActorEnv = {
       workerProps,
       plugins,
       offsets,
       persistTarget: options.persistTarget ?? (() => Effect.void),
       ...(options.exactlyOnceSource !== undefined && ExactlyOnce.tasksUseTransactions(options.exactlyOnceSource)
-        ? { exactlyOnce: { groupId, fence: options.fenceZombies ?? fenceGeneration } }
+        ? {
+            exactlyOnce: {
+              groupId: ExactlyOnce.groupIdOf(workerProps),
+              fence: options.fenceZombies ?? ZombieFencing.make(workerProps)
+            }
+          }
         : {})
     }
 
@@ -280,88 +270,10 @@ export const make = (
         return e
       })
 
-    const withAdmin = <A, E>(f: (admin: Admin.Admin) => Effect.Effect<A, E>, config: Props) =>
-      Effect.scoped(Effect.flatMap(Admin.make(clientProps("admin", workerProps, config) as never), f)).pipe(
-        Effect.mapError((e) => new WorkerError({ status: 500, message: e instanceof Error ? e.message : String(e) }))
-      )
-
-    const sinkOffsets = (name: string, config: Props) =>
-      withAdmin(
-        (admin) =>
-          Effect.map(admin.listGroupOffsets(`connect-${name}`), (list) =>
-            list.map((o) => ({
-              partition: { kafka_topic: o.topic, kafka_partition: o.partition },
-              offset: { kafka_offset: o.offset }
-            }))
-          ),
-        config
-      )
-
-    const sinkPartition = (p: SourceMap) => {
-      const topic = p.kafka_topic
-      const partition = p.kafka_partition
-      if (typeof topic !== "string" || typeof partition !== "number" || !Number.isInteger(partition))
-        return Effect.fail(
-          badRequest(
-            "Sink connector offsets must have a partition with the keys 'kafka_topic' (string) and 'kafka_partition' (integer)"
-          )
-        )
-      return Effect.succeed({ topic, partition })
-    }
-
-    const alterSink = (e: Entry, list: ReadonlyArray<OffsetEntry>) =>
-      Effect.gen(function* () {
-        const set: Array<{ topic: string; partition: number; offset: number }> = []
-        const reset: Array<{ topic: string; partition: number }> = []
-        for (const o of list) {
-          const tp = yield* sinkPartition(o.partition)
-          if (o.offset === null) reset.push(tp)
-          else {
-            const off = o.offset.kafka_offset
-            if (typeof off !== "number" || !Number.isInteger(off) || off < 0)
-              return yield* badRequest(
-                "Sink connector offsets must have an offset with the key 'kafka_offset' (a non-negative integer)"
-              )
-            set.push({ ...tp, offset: off })
-          }
-        }
-        if (e.handle.plugin._tag === "sink" && e.handle.plugin.alterOffsets)
-          yield* Effect.mapError(
-            e.handle.plugin.alterOffsets(e.handle.config, [
-              ...set.map((s) => ({ partition: { topic: s.topic, partition: s.partition }, offset: s.offset })),
-              ...reset.map((r) => ({ partition: r, offset: null }))
-            ]),
-            (err) => badRequest(err.message)
-          )
-        const group = `connect-${e.handle.name}`
-        yield* withAdmin(
-          (admin) =>
-            Effect.zipRight(
-              set.length > 0 ? admin.alterGroupOffsets(group, set) : Effect.void,
-              reset.length > 0 ? admin.deleteGroupOffsets(group, reset) : Effect.void
-            ),
-          e.handle.config
-        )
-      })
-
-    const alterSource = (e: Entry, list: ReadonlyArray<OffsetEntry>) =>
-      Effect.gen(function* () {
-        for (const o of list)
-          if (
-            typeof o.partition !== "object" ||
-            o.partition === null ||
-            (o.offset !== null && typeof o.offset !== "object")
-          )
-            return yield* badRequest(
-              "Source connector offsets must be objects for the partition and the offset (or null)"
-            )
-        if (e.handle.plugin._tag === "source" && e.handle.plugin.alterOffsets)
-          yield* Effect.mapError(e.handle.plugin.alterOffsets(e.handle.config, list), (err) => badRequest(err.message))
-        yield* Effect.mapError(
-          offsets.set(e.handle.name, list),
-          (err) => new WorkerError({ status: 500, message: err.message })
-        )
-      })
+    const ops = ConnectorOffsets.make(workerProps, offsets)
+    const alterSink = (e: Entry, list: ReadonlyArray<OffsetEntry>) => ops.alterSink(e.handle, list)
+    const alterSource = (e: Entry, list: ReadonlyArray<OffsetEntry>) => ops.alterSource(e.handle, list)
+    const sinkOffsets = ops.sinkOffsets
 
     const shape: WorkerShape = {
       workerId,

@@ -146,7 +146,7 @@ describe("exactly-once source tasks", { timeout: 120_000 }, () => {
       const { bootstrap } = yield* startEddy
       const dir = yield* tempDir
       const input = path.join(dir, "in.txt")
-      fs.writeFileSync(input, `${lines(0, 300).join("\n")}\n`)
+      fs.writeFileSync(input, `${lines(0, 150).join("\n")}\n`)
       const props = eosWorkerProps(bootstrap)
       const config = { "connector.class": "FileStreamSource", file: input, topic: "eos-file", "batch.size": "7" }
       const committed = valuesOf(bootstrap, "eos-file")
@@ -155,20 +155,24 @@ describe("exactly-once source tasks", { timeout: 120_000 }, () => {
         Effect.gen(function* () {
           const worker = yield* makeEosWorker(props, plugins)
           yield* worker.create("file-eos", { ...config, "exactly.once.support": "required" })
-          yield* eventually(Effect.map(committed, (v) => v.length >= 300))
-          fs.appendFileSync(input, `${lines(300, 350).join("\n")}\n`)
-          yield* eventually(Effect.map(committed, (v) => v.length >= 320))
+          yield* eventually(Effect.map(committed, (v) => v.length >= 150))
+          fs.appendFileSync(input, `${lines(150, 200).join("\n")}\n`)
+          yield* eventually(Effect.map(committed, (v) => v.length >= 160))
         })
       )
-      fs.appendFileSync(input, `${lines(350, 500).join("\n")}\n`)
+      fs.appendFileSync(input, `${lines(200, 300).join("\n")}\n`)
       const worker = yield* makeEosWorker(props, plugins)
       yield* worker.create("file-eos", config)
-      yield* eventually(Effect.map(committed, (v) => v.length >= 500))
+      yield* eventually(Effect.map(committed, (v) => v.length >= 300))
       yield* Effect.sleep("500 millis")
-      assert.deepStrictEqual(yield* committed, lines(0, 500))
+      assert.deepStrictEqual(yield* committed, lines(0, 300))
       // the offsets are in the offsets topic, committed with the lines
       const offsets = yield* TransactionalOffsets.readCommitted("eos-offsets", "file-eos", props, {})
       assert.deepStrictEqual([...offsets.values()], [{ position: fs.statSync(input).size }])
+      // the worker's offsets store (read_committed on the same topic) shows them too
+      assert.deepStrictEqual(yield* worker.offsets("file-eos"), [
+        { partition: { filename: input }, offset: { position: fs.statSync(input).size } }
+      ])
     })
   )
 
@@ -201,6 +205,9 @@ describe("exactly-once source tasks", { timeout: 120_000 }, () => {
         assert.deepStrictEqual(acknowledged, ["c0", "c1", "d0"])
         const offsets = yield* TransactionalOffsets.readCommitted("eos-offsets", "scripted", props, {})
         assert.deepStrictEqual([...offsets.values()], [{ n: 7, value: "d0" }])
+        assert.deepStrictEqual(yield* worker.offsets("scripted"), [
+          { partition: { source: "script" }, offset: { n: 7, value: "d0" } }
+        ])
       })
   )
 

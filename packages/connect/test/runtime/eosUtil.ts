@@ -25,11 +25,18 @@ export const eosWorkerProps = (bootstrap: string, extra: Record<string, string> 
     ...extra
   })
 
-/** A worker running source tasks exactly-once, in the current scope. */
+/** A worker running source tasks exactly-once, in the current scope, with its offsets store on the offsets topic. */
 export const makeEosWorker = (props: Record<string, string>, extra: ReadonlyArray<ConnectorPlugin> = []) =>
-  Worker.make(props, { workerId: "127.0.0.1:8083", exactlyOnceSource: "enabled" }).pipe(
-    Effect.provide(Layer.mergeAll(Plugins.layer(extra), OffsetStore.layerMemory, NodeContext.layer))
-  )
+  Effect.gen(function* () {
+    // built in the caller's scope: the offsets store keeps reading its topic while the worker runs
+    const context = yield* Layer.build(
+      Layer.mergeAll(Plugins.layer(extra), OffsetStore.layerTopic(props), NodeContext.layer)
+    )
+    return yield* Effect.provide(
+      Worker.make(props, { workerId: "127.0.0.1:8083", exactlyOnceSource: "enabled" }),
+      context
+    )
+  })
 
 /** Every record of `topic` (all partitions, from the start) up to its current end, as `isolation` reads it. */
 export const readAll = (
