@@ -111,15 +111,16 @@ export const oneOf = <const V extends string>(
   return { ...key<V>("STRING", schema, options, options.default), validValues: values } as ConfigKey<V>
 }
 
-/** An int key. */
-export const int = (options: Options & { readonly default?: number; readonly min?: number }) => {
+/** An int key (a `null` default makes it optional). */
+export const int = (options: Options & { readonly default?: number | null; readonly min?: number }) => {
   const schema =
     options.min === undefined ? IntFromString : IntFromString.pipe(Schema.greaterThanOrEqualTo(options.min))
-  return key<number>("INT", schema, options, options.default === undefined ? undefined : String(options.default))
+  const dflt = options.default
+  return key<number>("INT", schema, options, dflt === undefined || dflt === null ? dflt : String(dflt))
 }
 
 /** A long key (a JS number; values beyond 2^53 lose precision). */
-export const long = (options: Options & { readonly default?: number; readonly min?: number }) => ({
+export const long = (options: Options & { readonly default?: number | null; readonly min?: number }) => ({
   ...int(options),
   type: "LONG" as const
 })

@@ -57,9 +57,16 @@ export interface OffsetStorageReader {
   readonly offset: (partition: SourceMap) => Effect.Effect<SourceMap | null>
 }
 
-/** Lets a task define its own transaction boundaries (exactly-once sources with `transaction.boundary=connector`). */
+/**
+ * Lets a task define its own transaction boundaries (exactly-once sources with `transaction.boundary=connector`).
+ * Without a record, the request applies after the next batch the task's `poll` returns is processed; with a
+ * record, right after that record (records after it in the batch go into the next transaction). An abort
+ * wins over a commit asked for the same point.
+ */
 export interface TransactionContext {
+  /** Commits the open transaction after the next polled batch, or after `record`. */
   readonly commitTransaction: (record?: SourceRecord) => Effect.Effect<void>
+  /** Aborts the open transaction after the next polled batch, or after `record`: its records are dropped. */
   readonly abortTransaction: (record?: SourceRecord) => Effect.Effect<void>
 }
 
@@ -132,6 +139,9 @@ export interface SinkTask {
 /** Whether a source connector can give exactly-once guarantees for a config. */
 export type ExactlyOnceSupport = "SUPPORTED" | "UNSUPPORTED"
 
+/** Whether a source connector's tasks can define their own transaction boundaries for a config. */
+export type ConnectorTransactionBoundaries = "SUPPORTED" | "UNSUPPORTED"
+
 /** Fields of every connector plugin. */
 interface PluginBase {
   /** Kafka's fully qualified class name (or the module's own name for user plugins). */
@@ -147,7 +157,13 @@ interface PluginBase {
 export interface SourcePlugin extends PluginBase {
   readonly _tag: "source"
   readonly task: Effect.Effect<SourceTask, never, PluginEnv>
+  /**
+   * Whether the connector gives exactly-once guarantees with this config (checked when `exactly.once.support`
+   * is `required`); absent or null means the connector does not say.
+   */
   readonly exactlyOnceSupport?: (props: Props) => ExactlyOnceSupport | null
+  /** Whether tasks can use `TransactionContext` with this config (needed by `transaction.boundary=connector`); default UNSUPPORTED. */
+  readonly canDefineTransactionBoundaries?: (props: Props) => ConnectorTransactionBoundaries
   /** Checks (and may veto) an offsets change; the default accepts any. */
   readonly alterOffsets?: (
     props: Props,

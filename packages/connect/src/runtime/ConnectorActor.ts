@@ -16,6 +16,8 @@ import type { PluginsShape } from "../plugin/Plugins.js"
 import { clientProps } from "./ClientProps.js"
 import * as ConnectorConfig from "./ConnectorConfig.js"
 import * as CS from "./ConnectorState.js"
+import * as ExactlyOnce from "./ExactlyOnce.js"
+import * as ExactlyOnceSourceTask from "./ExactlyOnceSourceTask.js"
 import type { OffsetStoreShape } from "./OffsetStore.js"
 import * as RecordErrors from "./RecordErrors.js"
 import * as SinkTopics from "./SinkTopics.js"
@@ -39,6 +41,13 @@ export interface ActorEnv {
   readonly plugins: PluginsShape
   readonly offsets: OffsetStoreShape
   readonly persistTarget: (name: string, target: CS.TargetState) => Effect.Effect<void>
+  /** Set when source tasks run exactly-once (a distributed worker with `exactly.once.source.support=enabled`). */
+  readonly exactlyOnce?: {
+    /** The worker's `group.id`, the prefix of the tasks' transactional ids. */
+    readonly groupId: string
+    /** Fences the previous generation of a connector's tasks before `taskCount` new ones start. */
+    readonly fence: (connector: string, config: Props, taskCount: number) => Effect.Effect<void, unknown>
+  }
 }
 
 /** A running connector actor, as the worker sees it. */
@@ -105,6 +114,18 @@ export const runTask = (
       onTopic: h.onTopic
     }
     const producerProps = clientProps("producer", env.workerProps, config)
+    if (h.plugin._tag === "source" && env.exactlyOnce)
+      return yield* ExactlyOnceSourceTask.run({
+        ...common,
+        plugin: h.plugin,
+        producerProps,
+        workerProps: env.workerProps,
+        connectorProps: config,
+        transactionalId: ExactlyOnce.transactionalId(env.exactlyOnce.groupId, h.name, id),
+        offsetsTopic: ExactlyOnce.offsetsTopicOf(config, env.workerProps),
+        boundary: ExactlyOnce.boundaryOf(config),
+        intervalMs: ExactlyOnce.intervalMsOf(config, env.workerProps)
+      })
     if (h.plugin._tag === "source")
       return yield* WorkerSourceTask.run({ ...common, plugin: h.plugin, producerProps, offsets: env.offsets })
     const topics = yield* SinkTopics.resolve(env.workerProps, config)
@@ -172,6 +193,14 @@ export const make = (
       const old = yield* Ref.get(handle.taskConfigs)
       const changed =
         configs.length !== old.length || configs.some((c, i) => !Equal.equals(Data.struct(c), Data.struct(old[i]!)))
+      if (changed && plugin._tag === "source" && env.exactlyOnce) {
+        // a new generation: the old tasks stop, then their transactional ids are fenced, then the new ones start
+        yield* FiberMap.clear(tasks)
+        yield* Effect.mapError(
+          env.exactlyOnce.fence(name, config, configs.length),
+          (e) => new ConnectError({ message: `Zombie fencing of ${name}'s tasks failed: ${traceOf(e)}`, cause: e })
+        )
+      }
       yield* Ref.set(handle.taskConfigs, configs)
       return CS.Command.ConnectorStarted({ taskCount: configs.length, configsChanged: changed })
     })

@@ -148,7 +148,23 @@ export const source = ConfigDef.make({
     group: "Exactly Once Support",
     default: "poll",
     importance: "MEDIUM",
-    documentation: "Transaction boundaries for exactly-once sources (distributed workers only)."
+    documentation:
+      "Transaction boundaries for exactly-once sources (distributed workers only): 'poll' commits each polled batch, 'interval' every transaction.boundary.interval.ms, 'connector' when the task's TransactionContext asks."
+  }),
+  "transaction.boundary.interval.ms": ConfigDef.long({
+    group: "Exactly Once Support",
+    default: null,
+    min: 0,
+    importance: "LOW",
+    documentation:
+      "With transaction.boundary=interval, how often a task commits its transaction; the worker's offset.flush.interval.ms when unset."
+  }),
+  "offsets.storage.topic": ConfigDef.string({
+    group: "Exactly Once Support",
+    default: null,
+    importance: "LOW",
+    documentation:
+      "The connector's own offsets topic; the worker's offset.storage.topic when unset (distributed workers only)."
   })
 })
 

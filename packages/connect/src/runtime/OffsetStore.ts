@@ -159,7 +159,13 @@ export const makeTopic = (workerProps: Readonly<Record<string, string>>) =>
         ),
         adminProps: clientProps("admin", workerProps, {}),
         producerProps: clientProps("producer", workerProps, {}),
-        consumerProps: clientProps("consumer", workerProps, {})
+        consumerProps: {
+          ...clientProps("consumer", workerProps, {}),
+          // exactly-once sources write offsets in transactions: only committed ones count (as Kafka's worker does)
+          ...(workerProps["exactly.once.source.support"]?.trim().toLowerCase() === "enabled"
+            ? { "isolation.level": "read_committed" }
+            : {})
+        }
       },
       (record) =>
         Effect.sync(() => {

@@ -12,6 +12,7 @@ import { Context, Effect, Layer, Option, Schema } from "effect"
 import * as Plugins from "../plugin/Plugins.js"
 import * as ConnectServer from "../rest/ConnectServer.js"
 import { clientProps } from "./ClientProps.js"
+import * as ExactlyOnce from "./ExactlyOnce.js"
 import * as LoggerLevels from "./LoggerLevels.js"
 import * as OffsetStore from "./OffsetStore.js"
 import * as Properties from "./Properties.js"
@@ -106,6 +107,9 @@ export const run = (workerFile: string, connectorFiles: ReadonlyArray<string>) =
       return yield* new StandaloneError({
         message: 'Missing required configuration "offset.storage.file.filename" which has no default value.'
       })
+    const eos = workerProps["exactly.once.source.support"]
+    if (eos !== undefined && eos.trim().toLowerCase() !== "disabled")
+      return yield* new StandaloneError({ message: ExactlyOnce.standaloneMessage(eos) })
     yield* Effect.scoped(
       Effect.gen(function* () {
         const ctx = yield* Layer.build(layer(workerProps))

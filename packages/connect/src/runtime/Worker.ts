@@ -13,8 +13,10 @@ import { type PluginInfo, Plugins } from "../plugin/Plugins.js"
 import * as ConnectorActor from "./ConnectorActor.js"
 import * as ConnectorOffsets from "./ConnectorOffsets.js"
 import type * as CS from "./ConnectorState.js"
+import * as ExactlyOnce from "./ExactlyOnce.js"
 import { OffsetStore } from "./OffsetStore.js"
 import { badRequest, notFound, WorkerError } from "./WorkerError.js"
+import * as ZombieFencing from "./ZombieFencing.js"
 
 export { badRequest, notFound, WorkerError } from "./WorkerError.js"
 
@@ -113,16 +115,37 @@ export interface WorkerOptions {
   readonly persistTarget?: (name: string, target: CS.TargetState) => Effect.Effect<void>
   /** Forgets a deleted connector's target state. */
   readonly removeTarget?: (name: string) => Effect.Effect<void>
+  /**
+   * A distributed worker's `exactly.once.source.support` (see {@link ExactlyOnce.workerSupport}): connectors
+   * are preflight-checked and, when `enabled`, source tasks run transactions. Absent in standalone mode.
+   */
+  readonly exactlyOnceSource?: ExactlyOnce.WorkerSupport
+  /**
+   * Fences the transactional producers of a connector's previous task generation before `taskCount` new tasks
+   * start (with `exactlyOnceSource: "enabled"`); the default is {@link ZombieFencing.make}.
+   */
+  readonly fenceZombies?: (connector: string, config: Props, taskCount: number) => Effect.Effect<void, unknown>
 }
 
 interface Entry {
   readonly handle: ConnectorActor.ConnectorHandle
 }
 
-/** Validates a connector config as `PUT /connector-plugins/{plugin}/config/validate` answers. */
-export const validateWith = (plugin: ConnectorPlugin, config: Props): ConfigInfos => {
+/**
+ * Validates a connector config as `PUT /connector-plugins/{plugin}/config/validate` answers; with a distributed
+ * worker's `exactlyOnceSource`, source connectors also get the exactly-once preflight checks.
+ */
+export const validateWith = (
+  plugin: ConnectorPlugin,
+  config: Props,
+  exactlyOnceSource?: ExactlyOnce.WorkerSupport
+): ConfigInfos => {
   const def = ConnectorActor.definitionOf(plugin)
-  const values = def.validate(config)
+  const checked = def.validate(config)
+  const values =
+    plugin._tag === "source" && exactlyOnceSource !== undefined
+      ? ExactlyOnce.preflight(plugin, config, exactlyOnceSource, checked)
+      : checked
   const byName = new Map(values.map((v) => [v.name, v]))
   const configs = def.info.map((definition) => ({ definition, value: byName.get(definition.name)! }))
   const groups = [...new Set(def.info.map((i) => i.group).filter((g): g is string => g !== null))]
@@ -152,7 +175,15 @@ export const make = (
       workerProps,
       plugins,
       offsets,
-      persistTarget: options.persistTarget ?? (() => Effect.void)
+      persistTarget: options.persistTarget ?? (() => Effect.void),
+      ...(options.exactlyOnceSource !== undefined && ExactlyOnce.tasksUseTransactions(options.exactlyOnceSource)
+        ? {
+            exactlyOnce: {
+              groupId: ExactlyOnce.groupIdOf(workerProps),
+              fence: options.fenceZombies ?? ZombieFencing.make(workerProps)
+            }
+          }
+        : {})
     }
 
     const entry = (name: string) =>
@@ -201,7 +232,7 @@ export const make = (
           )
         const full = { ...config, name }
         const plugin = yield* resolvePlugin(full)
-        const infos = validateWith(plugin, full)
+        const infos = validateWith(plugin, full, options.exactlyOnceSource)
         if (infos.error_count > 0) return yield* badRequest(invalidConfigMessage(infos))
         return { full, plugin }
       })
@@ -344,7 +375,7 @@ export const make = (
       validate: (name, config) =>
         Effect.map(
           Effect.mapError(plugins.connector(name), (e) => badRequest(e.message)),
-          (p) => validateWith(p, config)
+          (p) => validateWith(p, config, options.exactlyOnceSource)
         ),
       awaitState: (name, f) =>
         Effect.flatMap(entry(name), (e) =>

@@ -39,14 +39,17 @@ export interface SourceTaskParams {
 }
 
 /** A converted record ready for the producer. */
-interface RawRecord extends Topic.ProducerRecord<Uint8Array | null, Uint8Array | null> {
+export interface RawRecord extends Topic.ProducerRecord<Uint8Array | null, Uint8Array | null> {
   readonly topic: string
 }
 
 type Outgoing = { readonly source: SourceRecord; readonly record: RawRecord | null }
 
 /** Transforms and converts one record synchronously: the raw record, null when a transform dropped it, or the failure. */
-const prepare = (p: SourceTaskParams, source: SourceRecord): RawRecord | null | StageFailure => {
+export const prepare = (
+  p: Pick<SourceTaskParams, "transforms" | "keyConverter" | "valueConverter" | "headerConverter">,
+  source: SourceRecord
+): RawRecord | null | StageFailure => {
   let r: SourceRecord | null = source
   for (const stage of p.transforms) {
     if (r === null) return null

@@ -23,6 +23,7 @@ import * as ConsumerProtocolAssignment from "../protocol/generated/data/Consumer
 import { ErrorCode } from "../protocol/generated/ErrorCode.js"
 import * as FindCoordinator from "../protocol/generated/FindCoordinator.js"
 import * as IncrementalAlterConfigs from "../protocol/generated/IncrementalAlterConfigs.js"
+import * as InitProducerId from "../protocol/generated/InitProducerId.js"
 import * as ListGroups from "../protocol/generated/ListGroups.js"
 import * as OffsetCommit from "../protocol/generated/OffsetCommit.js"
 import * as OffsetDelete from "../protocol/generated/OffsetDelete.js"
@@ -205,8 +206,25 @@ export interface Admin {
     groupId: string,
     partitions: ReadonlyArray<TopicPartition>
   ) => Effect.Effect<void, Cluster.Error>
+  /**
+   * Fences the current producers of these transactional ids (Kafka's `fenceProducers`, KIP-618): each id's
+   * producer epoch is bumped with InitProducerId at its transaction coordinator, which aborts the id's open
+   * transaction; the fenced producer's next transactional request fails with `PRODUCER_FENCED`. Answers each
+   * id's new producer id and epoch.
+   */
+  readonly fenceProducers: (
+    transactionalIds: ReadonlyArray<string>,
+    options?: { readonly transactionTimeoutMs?: number }
+  ) => Effect.Effect<Array<FencedProducer>, Cluster.Error>
   /** The underlying cluster connection. */
   readonly cluster: Cluster.Cluster
+}
+
+/** A transactional id fenced by {@link Admin.fenceProducers}, with the producer id and epoch it now has. */
+export interface FencedProducer {
+  readonly transactionalId: string
+  readonly producerId: number
+  readonly producerEpoch: number
 }
 
 /** The Admin service. */
@@ -550,19 +568,48 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
       })
     )
 
-  const findCoordinator = (groupId: string): Effect.Effect<number, Cluster.Error> =>
+  /** The coordinator of a group (keyType 0) or of a transactional id (keyType 1). */
+  const findCoordinator = (key: string, keyType: 0 | 1 = 0): Effect.Effect<number, Cluster.Error> =>
     Effect.gen(function* () {
       const res = yield* cluster.send(undefined, 10, (v) =>
-        FindCoordinator.makeFindCoordinatorRequest(
-          v >= 4 ? { keyType: 0, coordinatorKeys: [groupId] } : { key: groupId }
-        )
+        FindCoordinator.makeFindCoordinatorRequest(v >= 4 ? { keyType, coordinatorKeys: [key] } : { key, keyType })
       )
       const c = res.coordinators[0]
       const [errorCode, message, nodeId] =
         c === undefined ? [res.errorCode, res.errorMessage, res.nodeId] : [c.errorCode, c.errorMessage, c.nodeId]
-      yield* check(errorCode, { message: message ?? `group '${groupId}'` })
+      yield* check(errorCode, {
+        message: message ?? (keyType === 0 ? `group '${key}'` : `transactional id '${key}'`)
+      })
       return nodeId
     })
+
+  /** The coordinator answers CONCURRENT_TRANSACTIONS while it completes the id's previous transaction. */
+  const whileConcurrent = Schedule.whileInput(
+    ClientConfig.retrySchedule(cluster.config),
+    (e: Cluster.Error) => e instanceof ClientError.KafkaError && e.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS
+  )
+
+  const fenceProducers: Admin["fenceProducers"] = (transactionalIds, options = {}) =>
+    Effect.forEach(
+      transactionalIds,
+      (transactionalId) =>
+        retry(
+          Effect.gen(function* () {
+            const node = yield* findCoordinator(transactionalId, 1)
+            const res = yield* cluster.send(node, 22, () =>
+              InitProducerId.makeInitProducerIdRequest({
+                transactionalId,
+                transactionTimeoutMs: options.transactionTimeoutMs ?? 60000,
+                producerId: -1n,
+                producerEpoch: -1
+              })
+            )
+            yield* check(res.errorCode, { message: `transactional id '${transactionalId}'` })
+            return { transactionalId, producerId: Number(res.producerId), producerEpoch: res.producerEpoch }
+          })
+        ).pipe(Effect.retry(whileConcurrent)),
+      { concurrency: 8 }
+    )
 
   /** Runs `f` against the group's coordinator, retried (and re-looked-up) on coordinator errors. */
   const atCoordinator = <A>(groupId: string, f: (node: number) => Effect.Effect<A, Cluster.Error>) =>
@@ -814,6 +861,7 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
     listOffsets: listOffsetsAll,
     deleteRecords,
     describeCluster,
+    fenceProducers,
     cluster
   }
 }
