@@ -4,8 +4,8 @@
  * of the publication (`publication.name`, created per `publication.autocreate.mode`); each committed
  * transaction becomes Debezium events on `<topic.prefix>.<schema>.<table>` (op c/u/d/t, a tombstone after
  * each delete, a primary-key change as delete + tombstone + create with `__debezium.newkey`/`oldkey`
- * headers) and logical decoding messages (op m) on `<topic.prefix>.message`. Streaming only: snapshots are
- * not built yet, so `snapshot.mode` accepts `no_data` (and its old name `never`).
+ * headers) and logical decoding messages (op m) on `<topic.prefix>.message`. Under `snapshot.mode` a
+ * snapshot of the captured tables (op r, CdcSnapshot.ts) is read first, in the slot's exported snapshot.
  *
  * Invariants: the flush LSN confirmed to Postgres is the end LSN of a transaction only once every record
  * of it and of every earlier transaction has been acknowledged by the broker (`commitRecord`), so the slot
@@ -13,7 +13,9 @@
  * server's WAL end, so the slot does not hold WAL. The replication stream waits for `poll` to take
  * messages from a bounded queue (`max.queue.size`), so a slow broker slows the stream. Each record's source
  * offset is `{lsn_commit, event}` (its transaction's commit LSN and index), so a restarted task skips what
- * it already delivered.
+ * it already delivered. Snapshot records carry `{snapshot: true, last_snapshot_record, lsn}`; a snapshot
+ * whose last record's offset was not stored is redone from a new slot, and the stream starts only after the
+ * snapshot, at the slot's consistent point.
  */
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import { Chunk, Clock, Duration, Effect, Exit, Option, Queue, Runtime, Scope } from "effect"
@@ -25,6 +27,7 @@ import * as ConfigDef from "../plugin/ConfigDef.js"
 import { ConnectError } from "../plugin/ConnectError.js"
 import * as Plugin from "../plugin/Connector.js"
 import * as Events from "./CdcEvents.js"
+import * as CdcSnapshot from "./CdcSnapshot.js"
 import * as PgConnection from "./PgConnection.js"
 
 /** The connector's config definition (Debezium's names and defaults). */
@@ -73,10 +76,29 @@ export const config = ConfigDef.make({
     importance: "MEDIUM",
     documentation: "Regular expressions matching `schema.table` of tables not to capture."
   }),
-  "snapshot.mode": ConfigDef.oneOf(["no_data", "never"] as const, {
-    default: "no_data",
+  "snapshot.mode": ConfigDef.oneOf(["initial", "always", "initial_only", "no_data", "never", "when_needed"] as const, {
+    default: "initial",
     importance: "MEDIUM",
-    documentation: "Only no_data (formerly never): stream changes from the slot, no snapshot."
+    documentation:
+      "initial: snapshot when no offset (or an unfinished snapshot), then stream; always: snapshot at every start; " +
+      "initial_only: snapshot, no streaming; no_data (never): stream only; when_needed: as initial, and when the slot is gone."
+  }),
+  "snapshot.include.collection.list": ConfigDef.list({
+    default: "",
+    importance: "MEDIUM",
+    documentation: "Regular expressions matching `schema.table` of the captured tables to snapshot (empty: all)."
+  }),
+  "snapshot.select.statement.overrides": ConfigDef.list({
+    default: "",
+    importance: "LOW",
+    documentation:
+      "Tables (`schema.table`) whose snapshot SELECT is the property `snapshot.select.statement.overrides.<schema>.<table>`."
+  }),
+  "snapshot.fetch.size": ConfigDef.int({
+    default: 10240,
+    min: 1,
+    importance: "MEDIUM",
+    documentation: "Rows fetched from a table's cursor at a time during a snapshot."
   }),
   "tombstones.on.delete": ConfigDef.boolean({
     default: true,
@@ -138,8 +160,8 @@ export const captures = (c: Config) => {
   }
 }
 
-/** Creates the publication and slot when missing. */
-const prepare = (sql: PgClient.PgClient, c: Config) =>
+/** Creates (or resets) the publication per `publication.autocreate.mode`. */
+const preparePublication = (sql: PgClient.PgClient, c: Config) =>
   Effect.gen(function* () {
     const pub = c["publication.name"]
     const exists =
@@ -168,13 +190,30 @@ const prepare = (sql: PgClient.PgClient, c: Config) =>
       else if (tables.length > 0)
         yield* PgConnection.raw(sql, `ALTER PUBLICATION ${PgConnection.quote(pub)} SET TABLE ${list}`)
     }
-    const slot = (yield* PgConnection.raw(sql, "SELECT plugin FROM pg_replication_slots WHERE slot_name = $1", [
-      c["slot.name"]
-    ])).rows[0]
-    if (slot === undefined)
-      yield* PgConnection.raw(sql, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [c["slot.name"]])
-    else if (slot.plugin !== "pgoutput")
-      return yield* new ConnectError({ message: `Slot ${c["slot.name"]} uses ${slot.plugin}, not pgoutput` })
+  })
+
+/** The plugin of the slot, or null when it does not exist. */
+const slotPlugin = (sql: PgClient.PgClient, c: Config) =>
+  Effect.map(
+    PgConnection.raw(sql, "SELECT plugin FROM pg_replication_slots WHERE slot_name = $1", [c["slot.name"]]),
+    (r) => r.rows[0]?.plugin ?? null
+  )
+
+/** Drops the slot once no walsender holds it (a killed task's may linger for a moment). */
+const dropSlotNow = (sql: PgClient.PgClient, c: Config) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 100; i++) {
+      yield* Effect.either(
+        PgConnection.raw(
+          sql,
+          "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active",
+          [c["slot.name"]]
+        )
+      )
+      if ((yield* slotPlugin(sql, c)) === null) return
+      yield* Effect.sleep(Duration.millis(100))
+    }
+    return yield* new ConnectError({ message: `Replication slot ${c["slot.name"]} is still in use` })
   })
 
 /** A replication message with the LSN of its WAL record. */
@@ -184,10 +223,55 @@ interface Incoming {
   readonly msg: any
 }
 
+/** What a task does at start under `snapshot.mode`, given its stored offset and whether its slot exists. */
+export const snapshotDecision = (
+  mode: Config["snapshot.mode"],
+  offset: Plugin.SourceMap | null,
+  slotExists: boolean
+): { readonly snapshot: boolean; readonly stream: boolean } => {
+  // a snapshot is complete once its last record's offset was stored (Debezium's rule); an unfinished one is redone
+  const unfinished = offset !== null && offset.snapshot === true && offset.last_snapshot_record !== true
+  const none = offset === null || unfinished
+  switch (mode) {
+    case "always":
+      return { snapshot: true, stream: true }
+    case "initial":
+      return { snapshot: none, stream: true }
+    case "initial_only":
+      return { snapshot: none, stream: false }
+    case "when_needed":
+      return { snapshot: none || !slotExists, stream: true }
+    case "no_data":
+    case "never":
+      return { snapshot: false, stream: true }
+  }
+}
+
+/** The position a restarted task resumes after: `{commit, event}` of its stored offset, or null. */
+export const storedPosition = (offset: Plugin.SourceMap | null): { commit: number; event: number } | null => {
+  if (offset === null) return null
+  if (typeof offset.lsn_commit === "number")
+    return { commit: offset.lsn_commit, event: typeof offset.event === "number" ? offset.event : -1 }
+  // a finished snapshot: the stream starts at its consistent point
+  if (offset.snapshot === true && typeof offset.lsn === "number") return { commit: offset.lsn, event: -1 }
+  return null
+}
+
 /** A transaction handed to the worker and not yet fully acknowledged. */
 interface InFlight {
   readonly endLsn: string
   pending: number
+}
+
+/** A snapshot being read: the reader, the tables' schemas, its position and the in-flight guard. */
+interface SnapshotState {
+  readonly snap: CdcSnapshot.Snapshot
+  readonly reader: CdcSnapshot.Reader
+  readonly schemas: ReadonlyArray<Events.TableSchemas>
+  readonly relations: ReadonlyArray<Events.Relation>
+  readonly lsn: number
+  readonly micros: number
+  readonly guard: InFlight
 }
 
 const makeTask = Effect.gen(function* () {
@@ -208,6 +292,8 @@ const makeTask = Effect.gen(function* () {
   const recordTx = new WeakMap<SourceRecord, InFlight>()
   let lastHeartbeat = 0
   let busy = false
+  // the snapshot being read, if any
+  let snapshot: SnapshotState | null = null
   // set when the replication stream fails or ends while the task runs; the next poll fails the task
   let streamFailure: string | null = null
 
@@ -394,6 +480,152 @@ const makeTask = Effect.gen(function* () {
       return x instanceof Date && y instanceof Date ? x.getTime() === y.getTime() : String(x) === String(y)
     })
 
+  /** Starts streaming the slot from its confirmed position into the bounded queue. */
+  const startStream = (conf: Config) =>
+    Effect.sync(() => {
+      const q = Effect.runSync(Queue.bounded<Incoming>(conf["max.queue.size"]))
+      queue = q
+      const svc = new LogicalReplicationService(
+        {
+          host: conf["database.hostname"],
+          port: conf["database.port"],
+          user: conf["database.user"],
+          ...(conf["database.password"] ? { password: conf["database.password"] } : {}),
+          database: conf["database.dbname"]
+        },
+        { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } }
+      )
+      service = svc
+      const run = Runtime.runPromise(runtime)
+      // the handler only returns a promise (making the stream wait) when the queue is full
+      svc.on("data", (lsn: string, msg: unknown) =>
+        q.unsafeOffer({ lsn, msg }) ? undefined : run(Queue.offer(q, { lsn, msg })).then(() => undefined)
+      )
+      svc.on("heartbeat", (lsn: string, _ts: number, shouldRespond: boolean) => {
+        // a keepalive may carry a position past changes still queued (in the library, in our queue or in a
+        // poll): only confirm it when nothing at all is between the stream and the broker
+        // biome-ignore lint/suspicious/noExplicitAny: the library's flow-control queue
+        const lib = svc as any
+        const libIdle = (lib._messageQueue?.length ?? 0) === 0 && lib._processing !== true
+        const queued = Option.getOrElse(q.unsafeSize(), () => 1)
+        if (inFlight.length > 0 || tx !== null || busy || queued > 0 || !libIdle || queue === null) return
+        const now = Date.now()
+        const interval = c?.["heartbeat.interval.ms"] ?? 0
+        if (shouldRespond || interval === 0 || now - lastHeartbeat >= interval) {
+          lastHeartbeat = now
+          void svc.acknowledge(lsn).catch(() => false)
+        }
+      })
+      svc.on("error", (e: Error) => {
+        if (service === svc) streamFailure = `Postgres replication stream failed: ${e.message}`
+      })
+      const plugin = new PgoutputPlugin({
+        protoVersion: 1,
+        publicationNames: [conf["publication.name"]],
+        messages: true
+      })
+      // keep Postgres's text for every column (the connector maps types itself)
+      // biome-ignore lint/suspicious/noExplicitAny: reaching the parser's column reader
+      const parser = (plugin as any).parser
+      const readColumn = parser.readRelationColumn.bind(parser)
+      parser.readRelationColumn = (reader: unknown) => ({ ...readColumn(reader), parser: (v: unknown) => v })
+      svc
+        .subscribe(plugin, conf["slot.name"])
+        .catch((e: unknown) =>
+          run(Effect.logWarning("Postgres replication stream ended", e instanceof Error ? e.message : String(e)))
+        )
+    })
+
+  /** Creates the slot with an exported snapshot and prepares the reader of the captured tables. */
+  const beginSnapshot = (conf: Config, props: Plugin.Props) =>
+    Effect.gen(function* () {
+      const snap = yield* CdcSnapshot.open(connectionOptions(conf), conf["slot.name"])
+      yield* Effect.addFinalizer(() => CdcSnapshot.close(snap)).pipe(Scope.extend(scope!))
+      const include = matcher(conf["snapshot.include.collection.list"])
+      const overridden = new Set(conf["snapshot.select.statement.overrides"])
+      const selected = (yield* CdcSnapshot.publicationTables(snap, conf["publication.name"])).filter(
+        (t) =>
+          isCaptured(t.schema, t.table) &&
+          (conf["snapshot.include.collection.list"].length === 0 || include(`${t.schema}.${t.table}`))
+      )
+      const snapshotTables: Array<CdcSnapshot.SnapshotTable> = []
+      for (const t of selected) {
+        const name = `${t.schema}.${t.table}`
+        const override = overridden.has(name) ? props[`snapshot.select.statement.overrides.${name}`] : undefined
+        snapshotTables.push({
+          relation: yield* CdcSnapshot.relation(snap, t.schema, t.table),
+          select: override ?? CdcSnapshot.selectAll(t.schema, t.table)
+        })
+      }
+      const guard: InFlight = { endLsn: snap.consistentPoint, pending: 1 }
+      inFlight.push(guard)
+      snapshot = {
+        snap,
+        reader: CdcSnapshot.reader(snap, snapshotTables, conf["snapshot.fetch.size"]),
+        schemas: snapshotTables.map((t) => Events.tableSchemas(conf["topic.prefix"], t.relation)),
+        relations: snapshotTables.map((t) => t.relation),
+        lsn: Events.lsnToNumber(snap.consistentPoint),
+        micros: (yield* Clock.currentTimeMillis) * 1000,
+        guard
+      }
+    })
+
+  /** Hands out the next snapshot rows as read events; at the end closes the snapshot and starts streaming. */
+  const pollSnapshot = (conf: Config, state: SnapshotState) =>
+    Effect.gen(function* () {
+      const { rows, done } = yield* state.reader.next(conf["max.batch.size"])
+      const now = yield* Clock.currentTimeMillis
+      const out: Array<SourceRecord> = []
+      for (const { table, row, marker } of rows) {
+        const t = state.schemas[table]!
+        const rel = state.relations[table]!
+        const record = sourceRecord({
+          topic: t.topic,
+          sourcePartition: partitionOf(conf),
+          sourceOffset: {
+            lsn: state.lsn,
+            txId: state.snap.txId,
+            ts_usec: state.micros,
+            snapshot: true,
+            last_snapshot_record: marker === "last"
+          },
+          keySchema: t.keySchema,
+          key: Events.keyStruct(t, row),
+          valueSchema: t.envelope,
+          value: Events.envelope(
+            t,
+            "r",
+            null,
+            Events.rowStruct(t, row),
+            Events.sourceStruct({
+              name: conf["topic.prefix"],
+              db: database,
+              schema: rel.schema,
+              table: rel.name,
+              commitTimeMicros: state.micros,
+              txId: state.snap.txId,
+              lsn: state.lsn,
+              lastCommitLsn: null,
+              snapshot: marker
+            }),
+            now
+          )
+        })
+        state.guard.pending++
+        recordTx.set(record, state.guard)
+        out.push(record)
+      }
+      if (done) {
+        snapshot = null
+        yield* CdcSnapshot.close(state.snap)
+        state.guard.pending--
+        yield* advance
+        if (conf["snapshot.mode"] === "initial_only") yield* dropSlot(conf)
+        else yield* startStream(conf)
+      }
+      return out
+    })
+
   const task: Plugin.SourceTask = {
     start: (props, context) =>
       Effect.gen(function* () {
@@ -405,74 +637,38 @@ const makeTask = Effect.gen(function* () {
         const sql = yield* Scope.extend(PgConnection.make(connectionOptions(conf)), s).pipe(
           Effect.mapError(PgConnection.toConnectError("Could not connect to Postgres"))
         )
-        yield* prepare(sql, conf).pipe(
-          Effect.mapError((e) =>
-            e instanceof ConnectError ? e : PgConnection.toConnectError("Preparing CDC failed")(e)
-          )
-        )
+        const asConnectError = (e: unknown) =>
+          e instanceof ConnectError ? e : PgConnection.toConnectError("Preparing CDC failed")(e)
+        yield* preparePublication(sql, conf).pipe(Effect.mapError(asConnectError))
         database = conf["database.dbname"]
         const offset = yield* context.offsetStorageReader.offset(partitionOf(conf))
-        stored =
-          offset !== null && typeof offset.lsn_commit === "number"
-            ? { commit: offset.lsn_commit, event: typeof offset.event === "number" ? offset.event : -1 }
-            : null
-        const q = yield* Queue.bounded<Incoming>(conf["max.queue.size"])
-        queue = q
-        const svc = new LogicalReplicationService(
-          {
-            host: conf["database.hostname"],
-            port: conf["database.port"],
-            user: conf["database.user"],
-            ...(conf["database.password"] ? { password: conf["database.password"] } : {}),
-            database: conf["database.dbname"]
-          },
-          { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } }
-        )
-        service = svc
-        const run = Runtime.runPromise(runtime)
-        // the handler only returns a promise (making the stream wait) when the queue is full
-        svc.on("data", (lsn: string, msg: unknown) =>
-          q.unsafeOffer({ lsn, msg }) ? undefined : run(Queue.offer(q, { lsn, msg })).then(() => undefined)
-        )
-        svc.on("heartbeat", (lsn: string, _ts: number, shouldRespond: boolean) => {
-          // a keepalive may carry a position past changes still queued (in the library, in our queue or in a
-          // poll): only confirm it when nothing at all is between the stream and the broker
-          // biome-ignore lint/suspicious/noExplicitAny: the library's flow-control queue
-          const lib = svc as any
-          const libIdle = (lib._messageQueue?.length ?? 0) === 0 && lib._processing !== true
-          const queued = Option.getOrElse(q.unsafeSize(), () => 1)
-          if (inFlight.length > 0 || tx !== null || busy || queued > 0 || !libIdle || queue === null) return
-          const now = Date.now()
-          const interval = c?.["heartbeat.interval.ms"] ?? 0
-          if (shouldRespond || interval === 0 || now - lastHeartbeat >= interval) {
-            lastHeartbeat = now
-            void svc.acknowledge(lsn).catch(() => false)
-          }
-        })
-        svc.on("error", (e: Error) => {
-          if (service === svc) streamFailure = `Postgres replication stream failed: ${e.message}`
-        })
-        const plugin = new PgoutputPlugin({
-          protoVersion: 1,
-          publicationNames: [conf["publication.name"]],
-          messages: true
-        })
-        // keep Postgres's text for every column (the connector maps types itself)
-        // biome-ignore lint/suspicious/noExplicitAny: reaching the parser's column reader
-        const parser = (plugin as any).parser
-        const readColumn = parser.readRelationColumn.bind(parser)
-        parser.readRelationColumn = (reader: unknown) => ({ ...readColumn(reader), parser: (v: unknown) => v })
-        svc
-          .subscribe(plugin, conf["slot.name"])
-          .catch((e: unknown) =>
-            run(Effect.logWarning("Postgres replication stream ended", e instanceof Error ? e.message : String(e)))
-          )
-        yield* Effect.addFinalizer(() => Effect.void).pipe(Scope.extend(s))
+        const plugin = yield* slotPlugin(sql, conf).pipe(Effect.mapError(asConnectError))
+        if (plugin !== null && plugin !== "pgoutput")
+          return yield* new ConnectError({ message: `Slot ${conf["slot.name"]} uses ${plugin}, not pgoutput` })
+        const decision = snapshotDecision(conf["snapshot.mode"], offset, plugin !== null)
+        if (decision.snapshot) {
+          if (plugin !== null) yield* dropSlotNow(sql, conf).pipe(Effect.mapError(asConnectError))
+          yield* beginSnapshot(conf, props)
+          return
+        }
+        stored = storedPosition(offset)
+        if (!decision.stream) return
+        if (plugin === null)
+          yield* PgConnection.raw(sql, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [
+            conf["slot.name"]
+          ]).pipe(Effect.mapError(asConnectError))
+        yield* startStream(conf)
       }),
     poll: Effect.gen(function* () {
-      const q = queue
       const conf = c
-      if (q === null || conf === null) return null
+      if (conf === null) return null
+      if (snapshot !== null) return yield* pollSnapshot(conf, snapshot)
+      const q = queue
+      if (q === null) {
+        // initial_only after its snapshot: nothing more to read
+        yield* Effect.sleep(Duration.millis(conf["poll.interval.ms"]))
+        return null
+      }
       if (streamFailure !== null && Option.getOrElse(q.unsafeSize(), () => 0) === 0)
         return yield* new ConnectError({ message: streamFailure })
       busy = true
@@ -514,6 +710,7 @@ const makeTask = Effect.gen(function* () {
       service = null
       scope = null
       queue = null
+      snapshot = null
       return Effect.gen(function* () {
         if (svc)
           yield* Effect.promise(() =>
