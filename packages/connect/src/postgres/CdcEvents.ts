@@ -4,6 +4,8 @@
  * `source`, `op`, `ts_ms`, `ts_us`, `ts_ns`) with Debezium's `source` block
  * (`io.debezium.connector.postgresql.Source`). Built from pgoutput relations whose values are Postgres text.
  */
+
+import { type SourceRecord, sourceRecord } from "../data/ConnectRecord.js"
 import * as CS from "../data/ConnectSchema.js"
 import { Struct } from "../data/Struct.js"
 import * as PgTypes from "./PgTypes.js"
@@ -193,3 +195,31 @@ export const lsnToString = (lsn: number): string => {
   const n = BigInt(lsn)
   return `${(n >> 32n).toString(16).toUpperCase()}/${(n & 0xffffffffn).toString(16).toUpperCase()}`
 }
+
+/** Debezium's heartbeat key schema: the server name (the topic prefix). */
+export const heartbeatKeySchema = CS.struct([["serverName", CS.string()]], {
+  name: "io.debezium.connector.common.ServerNameKey"
+})
+
+/** Debezium's heartbeat value schema: when the heartbeat was emitted. */
+export const heartbeatValueSchema = CS.struct([["ts_ms", CS.int64()]], {
+  name: "io.debezium.connector.common.Heartbeat"
+})
+
+/** A heartbeat record carrying the connector's position as its source offset. */
+export const heartbeatRecord = (h: {
+  readonly topic: string
+  readonly serverName: string
+  readonly sourcePartition: Readonly<Record<string, unknown>>
+  readonly sourceOffset: Readonly<Record<string, unknown>>
+  readonly nowMs: number
+}): SourceRecord =>
+  sourceRecord({
+    topic: h.topic,
+    sourcePartition: h.sourcePartition,
+    sourceOffset: h.sourceOffset,
+    keySchema: heartbeatKeySchema,
+    key: new Struct(heartbeatKeySchema).put("serverName", h.serverName),
+    valueSchema: heartbeatValueSchema,
+    value: new Struct(heartbeatValueSchema).put("ts_ms", h.nowMs)
+  })

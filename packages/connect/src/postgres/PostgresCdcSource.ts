@@ -109,7 +109,19 @@ export const config = ConfigDef.make({
     default: 0,
     min: 0,
     importance: "MEDIUM",
-    documentation: "How often to confirm the server's WAL position when nothing is in flight (0: on keepalives)."
+    documentation:
+      "How often to emit a heartbeat record carrying the stream's position, so the offset and the slot advance " +
+      "while the captured tables are quiet (0: off)."
+  }),
+  "topic.heartbeat.prefix": ConfigDef.string({
+    default: "__debezium-heartbeat",
+    importance: "LOW",
+    documentation: "Heartbeat records go to <topic.heartbeat.prefix>.<topic.prefix>."
+  }),
+  "heartbeat.action.query": ConfigDef.string({
+    default: null,
+    importance: "LOW",
+    documentation: "A statement run on the database at each heartbeat (for instance an update of a heartbeat table)."
   }),
   "max.queue.size": ConfigDef.int({
     default: 8192,
@@ -290,7 +302,12 @@ const makeTask = Effect.gen(function* () {
   let lastCommitLsn: number | null = null
   const inFlight: Array<InFlight> = []
   const recordTx = new WeakMap<SourceRecord, InFlight>()
+  // the heartbeats: when the last was emitted, the furthest WAL position whose changes were all handed over,
+  // the last LSN confirmed to Postgres, and the connection of `heartbeat.action.query`
   let lastHeartbeat = 0
+  let position = 0
+  let confirmed: string | null = null
+  let actionSql: PgClient.PgClient | null = null
   let busy = false
   // the snapshot being read, if any
   let snapshot: SnapshotState | null = null
@@ -298,7 +315,12 @@ const makeTask = Effect.gen(function* () {
   let streamFailure: string | null = null
 
   const acknowledge = (lsn: string) =>
-    Effect.promise(() => service?.acknowledge(lsn).catch(() => false) ?? Promise.resolve(false)).pipe(Effect.asVoid)
+    Effect.sync(() => {
+      confirmed = lsn
+    }).pipe(
+      Effect.zipRight(Effect.promise(() => service?.acknowledge(lsn).catch(() => false) ?? Promise.resolve(false))),
+      Effect.asVoid
+    )
 
   /** Confirms the end of the acknowledged prefix of transactions. */
   const advance = Effect.suspend(() => {
@@ -463,6 +485,7 @@ const makeTask = Effect.gen(function* () {
             : done.records.filter(
                 (_, i) => done.commitLsn > stored!.commit || (done.commitLsn === stored!.commit && i > stored!.event)
               )
+        position = Math.max(position, Events.lsnToNumber(msg.commitEndLsn))
         const flight: InFlight = { endLsn: msg.commitEndLsn, pending: fresh.length }
         inFlight.push(flight)
         for (const r of fresh) recordTx.set(r, flight)
@@ -508,11 +531,14 @@ const makeTask = Effect.gen(function* () {
         const lib = svc as any
         const libIdle = (lib._messageQueue?.length ?? 0) === 0 && lib._processing !== true
         const queued = Option.getOrElse(q.unsafeSize(), () => 1)
-        if (inFlight.length > 0 || tx !== null || busy || queued > 0 || !libIdle || queue === null) return
-        const now = Date.now()
-        const interval = c?.["heartbeat.interval.ms"] ?? 0
-        if (shouldRespond || interval === 0 || now - lastHeartbeat >= interval) {
-          lastHeartbeat = now
+        const handedOver = tx === null && !busy && queued === 0 && libIdle && queue !== null
+        if ((c?.["heartbeat.interval.ms"] ?? 0) > 0) {
+          // heartbeats on: every change before the keepalive was handed over (its records' flights are queued
+          // before the next heartbeat's), and the position reaches the slot through an acknowledged heartbeat
+          if (handedOver) position = Math.max(position, Events.lsnToNumber(lsn))
+          if (shouldRespond && confirmed !== null) void svc.acknowledge(confirmed).catch(() => false)
+        } else if (handedOver && inFlight.length === 0) {
+          confirmed = lsn
           void svc.acknowledge(lsn).catch(() => false)
         }
       })
@@ -534,6 +560,38 @@ const makeTask = Effect.gen(function* () {
         .catch((e: unknown) =>
           run(Effect.logWarning("Postgres replication stream ended", e instanceof Error ? e.message : String(e)))
         )
+    })
+
+  /**
+   * A heartbeat record when `heartbeat.interval.ms` has passed: its offset is the stream's position, and its
+   * acknowledgement confirms that position to the slot (after everything before it).
+   */
+  const heartbeat = (conf: Config) =>
+    Effect.gen(function* () {
+      const interval = conf["heartbeat.interval.ms"]
+      const now = yield* Clock.currentTimeMillis
+      if (interval === 0 || now - lastHeartbeat < interval || position === 0) return null
+      lastHeartbeat = now
+      // ask the server for a keepalive, so the next heartbeat knows its latest position
+      const svc = service
+      // (a status update never moves the slot back: Postgres ignores a flush position before the confirmed one)
+      if (svc !== null) void svc.acknowledge(confirmed ?? "0/0", true).catch(() => false)
+      const query = conf["heartbeat.action.query"]
+      if (query !== null && actionSql !== null)
+        yield* PgConnection.raw(actionSql, query).pipe(
+          Effect.catchAll((e) => Effect.logWarning("heartbeat.action.query failed", e))
+        )
+      const record = Events.heartbeatRecord({
+        topic: `${conf["topic.heartbeat.prefix"]}.${conf["topic.prefix"]}`,
+        serverName: conf["topic.prefix"],
+        sourcePartition: partitionOf(conf),
+        sourceOffset: { lsn_commit: position, event: -1, lsn: position, ts_usec: now * 1000 },
+        nowMs: now
+      })
+      const flight: InFlight = { endLsn: Events.lsnToString(position), pending: 1 }
+      inFlight.push(flight)
+      recordTx.set(record, flight)
+      return record
     })
 
   /** Creates the slot with an exported snapshot and prepares the reader of the captured tables. */
@@ -641,6 +699,7 @@ const makeTask = Effect.gen(function* () {
           e instanceof ConnectError ? e : PgConnection.toConnectError("Preparing CDC failed")(e)
         yield* preparePublication(sql, conf).pipe(Effect.mapError(asConnectError))
         database = conf["database.dbname"]
+        actionSql = sql
         const offset = yield* context.offsetStorageReader.offset(partitionOf(conf))
         const plugin = yield* slotPlugin(sql, conf).pipe(Effect.mapError(asConnectError))
         if (plugin !== null && plugin !== "pgoutput")
@@ -679,7 +738,10 @@ const makeTask = Effect.gen(function* () {
           Effect.timeout(Duration.millis(conf["poll.interval.ms"])),
           Effect.option
         )
-        if (Option.isNone(first)) return null
+        if (Option.isNone(first)) {
+          const beat = yield* heartbeat(conf)
+          return beat === null ? null : [beat]
+        }
         busy = true
         messages = [first.value, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(q, conf["max.batch.size"] - 1))]
       }
@@ -692,6 +754,8 @@ const makeTask = Effect.gen(function* () {
         })
         if (records !== null) out.push(...records)
       }
+      const beat = yield* heartbeat(conf)
+      if (beat !== null) out.push(beat)
       yield* advance
       return out
     }).pipe(Effect.ensuring(Effect.sync(() => (busy = false)))),
