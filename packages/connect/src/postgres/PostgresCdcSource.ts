@@ -100,6 +100,17 @@ export const config = ConfigDef.make({
     importance: "MEDIUM",
     documentation: "Rows fetched from a table's cursor at a time during a snapshot."
   }),
+  "provide.transaction.metadata": ConfigDef.boolean({
+    default: false,
+    importance: "LOW",
+    documentation:
+      "Emit BEGIN/END records of each transaction to <topic.prefix>.<topic.transaction> and a transaction block in events."
+  }),
+  "topic.transaction": ConfigDef.string({
+    default: "transaction",
+    importance: "LOW",
+    documentation: "The suffix of the transaction metadata topic."
+  }),
   "tombstones.on.delete": ConfigDef.boolean({
     default: true,
     importance: "MEDIUM",
@@ -275,6 +286,20 @@ interface InFlight {
   pending: number
 }
 
+/** A transaction being received: its records so far and, for transaction metadata, its id and counts. */
+interface OpenTransaction {
+  readonly xid: number
+  readonly commitLsn: number
+  readonly commitMicros: number
+  readonly records: Array<SourceRecord>
+  nextEvent: number
+  readonly id: string
+  total: number
+  readonly counts: Map<string, number>
+}
+
+const tsMs = (t: OpenTransaction) => Math.floor(t.commitMicros / 1000)
+
 /** A snapshot being read: the reader, the tables' schemas, its position and the in-flight guard. */
 interface SnapshotState {
   readonly snap: CdcSnapshot.Snapshot
@@ -298,7 +323,7 @@ const makeTask = Effect.gen(function* () {
   const relations = new Map<number, Events.Relation>()
   let isCaptured: (schema: string, table: string) => boolean = () => true
   // the open transaction
-  let tx: { xid: number; commitLsn: number; commitMicros: number; records: Array<SourceRecord> } | null = null
+  let tx: OpenTransaction | null = null
   let lastCommitLsn: number | null = null
   const inFlight: Array<InFlight> = []
   const recordTx = new WeakMap<SourceRecord, InFlight>()
@@ -362,7 +387,7 @@ const makeTask = Effect.gen(function* () {
     value: unknown,
     headers: ReadonlyArray<Header> = []
   ) => {
-    const event = tx!.records.length
+    const event = tx!.nextEvent++
     tx!.records.push(
       sourceRecord({
         topic: t?.topic ?? topic,
@@ -377,6 +402,28 @@ const makeTask = Effect.gen(function* () {
     )
   }
 
+  /** Adds the `transaction` block to a change event (with `provide.transaction.metadata`) and counts it. */
+  const inTransaction = (rel: Events.Relation, value: Struct): Struct => {
+    if (tx === null || !c!["provide.transaction.metadata"]) return value
+    const name = `${rel.schema}.${rel.name}`
+    const n = (tx.counts.get(name) ?? 0) + 1
+    tx.counts.set(name, n)
+    tx.total++
+    return value.put("transaction", Events.transactionBlock(tx.id, tx.total, n))
+  }
+
+  /** A BEGIN or END record of a transaction on `<topic.prefix>.<topic.transaction>`. */
+  const transactionRecord = (done: OpenTransaction, event: number, value: Struct) =>
+    sourceRecord({
+      topic: `${c!["topic.prefix"]}.${c!["topic.transaction"]}`,
+      sourcePartition: partitionOf(c!),
+      sourceOffset: { lsn_commit: done.commitLsn, event, txId: done.xid, ts_usec: done.commitMicros },
+      keySchema: Events.transactionKeySchema,
+      key: new Struct(Events.transactionKeySchema).put("id", done.id),
+      valueSchema: Events.transactionValueSchema,
+      value
+    })
+
   const handle = (now: number, { lsn, msg }: Incoming) => {
     switch (msg.tag) {
       case "begin":
@@ -384,7 +431,12 @@ const makeTask = Effect.gen(function* () {
           xid: msg.xid,
           commitLsn: Events.lsnToNumber(msg.commitLsn),
           commitMicros: Number(msg.commitTime),
-          records: []
+          records: [],
+          // with transaction metadata, event 0 is kept for the BEGIN record
+          nextEvent: c!["provide.transaction.metadata"] ? 1 : 0,
+          id: Events.transactionId(msg.xid, Events.lsnToNumber(msg.commitLsn)),
+          total: 0,
+          counts: new Map()
         }
         return null
       case "relation":
@@ -406,7 +458,7 @@ const makeTask = Effect.gen(function* () {
             t.keySchema,
             Events.keyStruct(t, msg.new),
             t.envelope,
-            Events.envelope(t, "c", null, after, src, now)
+            inTransaction(rel, Events.envelope(t, "c", null, after, src, now))
           )
           return null
         }
@@ -414,7 +466,7 @@ const makeTask = Effect.gen(function* () {
         const before = Events.rowStruct(t, oldTuple)
         if (msg.tag === "delete") {
           const key = Events.keyStruct(t, oldTuple)
-          push(t, "", t.keySchema, key, t.envelope, Events.envelope(t, "d", before, null, src, now))
+          push(t, "", t.keySchema, key, t.envelope, inTransaction(rel, Events.envelope(t, "d", before, null, src, now)))
           if (c!["tombstones.on.delete"]) push(t, "", t.keySchema, key, null, null)
           return null
         }
@@ -424,12 +476,35 @@ const makeTask = Effect.gen(function* () {
         if (oldKey !== null && newKey !== null && !sameKey(t, oldKey, newKey)) {
           const newKeyHeader: Header = { key: "__debezium.newkey", schema: t.keySchema, value: newKey }
           const oldKeyHeader: Header = { key: "__debezium.oldkey", schema: t.keySchema, value: oldKey }
-          push(t, "", t.keySchema, oldKey, t.envelope, Events.envelope(t, "d", before, null, src, now), [newKeyHeader])
+          push(
+            t,
+            "",
+            t.keySchema,
+            oldKey,
+            t.envelope,
+            inTransaction(rel, Events.envelope(t, "d", before, null, src, now)),
+            [newKeyHeader]
+          )
           if (c!["tombstones.on.delete"]) push(t, "", t.keySchema, oldKey, null, null, [newKeyHeader])
-          push(t, "", t.keySchema, newKey, t.envelope, Events.envelope(t, "c", null, after, src, now), [oldKeyHeader])
+          push(
+            t,
+            "",
+            t.keySchema,
+            newKey,
+            t.envelope,
+            inTransaction(rel, Events.envelope(t, "c", null, after, src, now)),
+            [oldKeyHeader]
+          )
           return null
         }
-        push(t, "", t.keySchema, newKey, t.envelope, Events.envelope(t, "u", before, after, src, now))
+        push(
+          t,
+          "",
+          t.keySchema,
+          newKey,
+          t.envelope,
+          inTransaction(rel, Events.envelope(t, "u", before, after, src, now))
+        )
         return null
       }
       case "truncate":
@@ -437,7 +512,14 @@ const makeTask = Effect.gen(function* () {
         for (const rel of msg.relations as ReadonlyArray<Events.Relation>) {
           if (!isCaptured(rel.schema, rel.name)) continue
           const t = schemasOf(rel.relationOid) ?? Events.tableSchemas(c!["topic.prefix"], rel)
-          push(t, "", null, null, t.envelope, Events.envelope(t, "t", null, null, source(rel, lsn), now))
+          push(
+            t,
+            "",
+            null,
+            null,
+            t.envelope,
+            inTransaction(rel, Events.envelope(t, "t", null, null, source(rel, lsn), now))
+          )
         }
         return null
       case "message": {
@@ -479,12 +561,19 @@ const makeTask = Effect.gen(function* () {
         tx = null
         if (done === null) return null
         lastCommitLsn = done.commitLsn
+        if (done.total > 0) {
+          done.records.unshift(transactionRecord(done, 0, Events.transactionBegin(done.id, tsMs(done))))
+          done.records.push(
+            transactionRecord(done, done.nextEvent++, Events.transactionEnd(done.id, tsMs(done), done.counts))
+          )
+        }
         const fresh =
           stored === null
             ? done.records
-            : done.records.filter(
-                (_, i) => done.commitLsn > stored!.commit || (done.commitLsn === stored!.commit && i > stored!.event)
-              )
+            : done.records.filter((r) => {
+                const event = (r.sourceOffset as { event: number }).event
+                return done.commitLsn > stored!.commit || (done.commitLsn === stored!.commit && event > stored!.event)
+              })
         position = Math.max(position, Events.lsnToNumber(msg.commitEndLsn))
         const flight: InFlight = { endLsn: msg.commitEndLsn, pending: fresh.length }
         inFlight.push(flight)
