@@ -4,6 +4,8 @@
  * `source`, `op`, `ts_ms`, `ts_us`, `ts_ns`) with Debezium's `source` block
  * (`io.debezium.connector.postgresql.Source`). Built from pgoutput relations whose values are Postgres text.
  */
+
+import { type SourceRecord, sourceRecord } from "../data/ConnectRecord.js"
 import * as CS from "../data/ConnectSchema.js"
 import { Struct } from "../data/Struct.js"
 import * as PgTypes from "./PgTypes.js"
@@ -64,6 +66,16 @@ export const sourceSchema = CS.struct(
   { name: "io.debezium.connector.postgresql.Source" }
 )
 
+/** Debezium's `transaction` block of a change event (`event.block`). */
+export const transactionBlockSchema = CS.struct(
+  [
+    ["id", CS.string()],
+    ["total_order", CS.int64()],
+    ["data_collection_order", CS.int64()]
+  ],
+  { name: "event.block", version: 1, optional: true }
+)
+
 /** The schemas of a relation's events. */
 export const tableSchemas = (prefix: string, relation: Relation): TableSchemas => {
   const base = `${prefix}.${relation.schema}.${relation.name}`
@@ -92,6 +104,7 @@ export const tableSchemas = (prefix: string, relation: Relation): TableSchemas =
       ["before", rowSchema],
       ["after", rowSchema],
       ["source", sourceSchema],
+      ["transaction", transactionBlockSchema],
       ["op", CS.string()],
       ["ts_ms", CS.int64({ optional: true })],
       ["ts_us", CS.int64({ optional: true })],
@@ -192,4 +205,88 @@ export const lsnToNumber = (lsn: string): number => {
 export const lsnToString = (lsn: number): string => {
   const n = BigInt(lsn)
   return `${(n >> 32n).toString(16).toUpperCase()}/${(n & 0xffffffffn).toString(16).toUpperCase()}`
+}
+
+/** Debezium's heartbeat key schema: the server name (the topic prefix). */
+export const heartbeatKeySchema = CS.struct([["serverName", CS.string()]], {
+  name: "io.debezium.connector.common.ServerNameKey"
+})
+
+/** Debezium's heartbeat value schema: when the heartbeat was emitted. */
+export const heartbeatValueSchema = CS.struct([["ts_ms", CS.int64()]], {
+  name: "io.debezium.connector.common.Heartbeat"
+})
+
+/** A heartbeat record carrying the connector's position as its source offset. */
+export const heartbeatRecord = (h: {
+  readonly topic: string
+  readonly serverName: string
+  readonly sourcePartition: Readonly<Record<string, unknown>>
+  readonly sourceOffset: Readonly<Record<string, unknown>>
+  readonly nowMs: number
+}): SourceRecord =>
+  sourceRecord({
+    topic: h.topic,
+    sourcePartition: h.sourcePartition,
+    sourceOffset: h.sourceOffset,
+    keySchema: heartbeatKeySchema,
+    key: new Struct(heartbeatKeySchema).put("serverName", h.serverName),
+    valueSchema: heartbeatValueSchema,
+    value: new Struct(heartbeatValueSchema).put("ts_ms", h.nowMs)
+  })
+
+/** Debezium's transaction metadata key schema. */
+export const transactionKeySchema = CS.struct([["id", CS.string()]], {
+  name: "io.debezium.connector.common.TransactionMetadataKey"
+})
+
+/** One table's count in an END event (`event.collection`). */
+export const dataCollectionSchema = CS.struct(
+  [
+    ["data_collection", CS.string()],
+    ["event_count", CS.int64()]
+  ],
+  { name: "event.collection", version: 1 }
+)
+
+/** Debezium's transaction metadata value schema (BEGIN and END). */
+export const transactionValueSchema = CS.struct(
+  [
+    ["status", CS.string()],
+    ["id", CS.string()],
+    ["event_count", CS.int64({ optional: true })],
+    ["data_collections", CS.array(dataCollectionSchema, { optional: true })],
+    ["ts_ms", CS.int64()]
+  ],
+  { name: "io.debezium.connector.common.TransactionMetadataValue", version: 1 }
+)
+
+/** A transaction's id as Debezium's Postgres connector writes it: `<txId>:<LSN>` (here the commit LSN). */
+export const transactionId = (txId: number, commitLsn: number): string => `${txId}:${commitLsn}`
+
+/** The `transaction` block of a change event. */
+export const transactionBlock = (id: string, totalOrder: number, dataCollectionOrder: number): Struct =>
+  new Struct(transactionBlockSchema)
+    .put("id", id)
+    .put("total_order", totalOrder)
+    .put("data_collection_order", dataCollectionOrder)
+
+/** A BEGIN metadata value. */
+export const transactionBegin = (id: string, tsMs: number): Struct =>
+  new Struct(transactionValueSchema).put("status", "BEGIN").put("id", id).put("ts_ms", tsMs)
+
+/** An END metadata value with the transaction's event counts, per table (`schema.table`) in first-seen order. */
+export const transactionEnd = (id: string, tsMs: number, counts: ReadonlyMap<string, number>): Struct => {
+  let total = 0
+  const collections: Array<Struct> = []
+  for (const [name, n] of counts) {
+    total += n
+    collections.push(new Struct(dataCollectionSchema).put("data_collection", name).put("event_count", n))
+  }
+  return new Struct(transactionValueSchema)
+    .put("status", "END")
+    .put("id", id)
+    .put("event_count", total)
+    .put("data_collections", collections)
+    .put("ts_ms", tsMs)
 }

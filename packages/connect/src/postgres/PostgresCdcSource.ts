@@ -4,8 +4,8 @@
  * of the publication (`publication.name`, created per `publication.autocreate.mode`); each committed
  * transaction becomes Debezium events on `<topic.prefix>.<schema>.<table>` (op c/u/d/t, a tombstone after
  * each delete, a primary-key change as delete + tombstone + create with `__debezium.newkey`/`oldkey`
- * headers) and logical decoding messages (op m) on `<topic.prefix>.message`. Streaming only: snapshots are
- * not built yet, so `snapshot.mode` accepts `no_data` (and its old name `never`).
+ * headers) and logical decoding messages (op m) on `<topic.prefix>.message`. Under `snapshot.mode` a
+ * snapshot of the captured tables (op r, CdcSnapshot.ts) is read first, in the slot's exported snapshot.
  *
  * Invariants: the flush LSN confirmed to Postgres is the end LSN of a transaction only once every record
  * of it and of every earlier transaction has been acknowledged by the broker (`commitRecord`), so the slot
@@ -13,7 +13,9 @@
  * server's WAL end, so the slot does not hold WAL. The replication stream waits for `poll` to take
  * messages from a bounded queue (`max.queue.size`), so a slow broker slows the stream. Each record's source
  * offset is `{lsn_commit, event}` (its transaction's commit LSN and index), so a restarted task skips what
- * it already delivered.
+ * it already delivered. Snapshot records carry `{snapshot: true, last_snapshot_record, lsn}`; a snapshot
+ * whose last record's offset was not stored is redone from a new slot, and the stream starts only after the
+ * snapshot, at the slot's consistent point.
  */
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import { Chunk, Clock, Duration, Effect, Exit, Option, Queue, Runtime, Scope } from "effect"
@@ -25,6 +27,7 @@ import * as ConfigDef from "../plugin/ConfigDef.js"
 import { ConnectError } from "../plugin/ConnectError.js"
 import * as Plugin from "../plugin/Connector.js"
 import * as Events from "./CdcEvents.js"
+import * as CdcSnapshot from "./CdcSnapshot.js"
 import * as PgConnection from "./PgConnection.js"
 
 /** The connector's config definition (Debezium's names and defaults). */
@@ -73,10 +76,40 @@ export const config = ConfigDef.make({
     importance: "MEDIUM",
     documentation: "Regular expressions matching `schema.table` of tables not to capture."
   }),
-  "snapshot.mode": ConfigDef.oneOf(["no_data", "never"] as const, {
-    default: "no_data",
+  "snapshot.mode": ConfigDef.oneOf(["initial", "always", "initial_only", "no_data", "never", "when_needed"] as const, {
+    default: "initial",
     importance: "MEDIUM",
-    documentation: "Only no_data (formerly never): stream changes from the slot, no snapshot."
+    documentation:
+      "initial: snapshot when no offset (or an unfinished snapshot), then stream; always: snapshot at every start; " +
+      "initial_only: snapshot, no streaming; no_data (never): stream only; when_needed: as initial, and when the slot is gone."
+  }),
+  "snapshot.include.collection.list": ConfigDef.list({
+    default: "",
+    importance: "MEDIUM",
+    documentation: "Regular expressions matching `schema.table` of the captured tables to snapshot (empty: all)."
+  }),
+  "snapshot.select.statement.overrides": ConfigDef.list({
+    default: "",
+    importance: "LOW",
+    documentation:
+      "Tables (`schema.table`) whose snapshot SELECT is the property `snapshot.select.statement.overrides.<schema>.<table>`."
+  }),
+  "snapshot.fetch.size": ConfigDef.int({
+    default: 10240,
+    min: 1,
+    importance: "MEDIUM",
+    documentation: "Rows fetched from a table's cursor at a time during a snapshot."
+  }),
+  "provide.transaction.metadata": ConfigDef.boolean({
+    default: false,
+    importance: "LOW",
+    documentation:
+      "Emit BEGIN/END records of each transaction to <topic.prefix>.<topic.transaction> and a transaction block in events."
+  }),
+  "topic.transaction": ConfigDef.string({
+    default: "transaction",
+    importance: "LOW",
+    documentation: "The suffix of the transaction metadata topic."
   }),
   "tombstones.on.delete": ConfigDef.boolean({
     default: true,
@@ -87,7 +120,19 @@ export const config = ConfigDef.make({
     default: 0,
     min: 0,
     importance: "MEDIUM",
-    documentation: "How often to confirm the server's WAL position when nothing is in flight (0: on keepalives)."
+    documentation:
+      "How often to emit a heartbeat record carrying the stream's position, so the offset and the slot advance " +
+      "while the captured tables are quiet (0: off)."
+  }),
+  "topic.heartbeat.prefix": ConfigDef.string({
+    default: "__debezium-heartbeat",
+    importance: "LOW",
+    documentation: "Heartbeat records go to <topic.heartbeat.prefix>.<topic.prefix>."
+  }),
+  "heartbeat.action.query": ConfigDef.string({
+    default: null,
+    importance: "LOW",
+    documentation: "A statement run on the database at each heartbeat (for instance an update of a heartbeat table)."
   }),
   "max.queue.size": ConfigDef.int({
     default: 8192,
@@ -138,8 +183,8 @@ export const captures = (c: Config) => {
   }
 }
 
-/** Creates the publication and slot when missing. */
-const prepare = (sql: PgClient.PgClient, c: Config) =>
+/** Creates (or resets) the publication per `publication.autocreate.mode`. */
+const preparePublication = (sql: PgClient.PgClient, c: Config) =>
   Effect.gen(function* () {
     const pub = c["publication.name"]
     const exists =
@@ -168,13 +213,30 @@ const prepare = (sql: PgClient.PgClient, c: Config) =>
       else if (tables.length > 0)
         yield* PgConnection.raw(sql, `ALTER PUBLICATION ${PgConnection.quote(pub)} SET TABLE ${list}`)
     }
-    const slot = (yield* PgConnection.raw(sql, "SELECT plugin FROM pg_replication_slots WHERE slot_name = $1", [
-      c["slot.name"]
-    ])).rows[0]
-    if (slot === undefined)
-      yield* PgConnection.raw(sql, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [c["slot.name"]])
-    else if (slot.plugin !== "pgoutput")
-      return yield* new ConnectError({ message: `Slot ${c["slot.name"]} uses ${slot.plugin}, not pgoutput` })
+  })
+
+/** The plugin of the slot, or null when it does not exist. */
+const slotPlugin = (sql: PgClient.PgClient, c: Config) =>
+  Effect.map(
+    PgConnection.raw(sql, "SELECT plugin FROM pg_replication_slots WHERE slot_name = $1", [c["slot.name"]]),
+    (r) => r.rows[0]?.plugin ?? null
+  )
+
+/** Drops the slot once no walsender holds it (a killed task's may linger for a moment). */
+const dropSlotNow = (sql: PgClient.PgClient, c: Config) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 100; i++) {
+      yield* Effect.either(
+        PgConnection.raw(
+          sql,
+          "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active",
+          [c["slot.name"]]
+        )
+      )
+      if ((yield* slotPlugin(sql, c)) === null) return
+      yield* Effect.sleep(Duration.millis(100))
+    }
+    return yield* new ConnectError({ message: `Replication slot ${c["slot.name"]} is still in use` })
   })
 
 /** A replication message with the LSN of its WAL record. */
@@ -184,10 +246,69 @@ interface Incoming {
   readonly msg: any
 }
 
+/** What a task does at start under `snapshot.mode`, given its stored offset and whether its slot exists. */
+export const snapshotDecision = (
+  mode: Config["snapshot.mode"],
+  offset: Plugin.SourceMap | null,
+  slotExists: boolean
+): { readonly snapshot: boolean; readonly stream: boolean } => {
+  // a snapshot is complete once its last record's offset was stored (Debezium's rule); an unfinished one is redone
+  const unfinished = offset !== null && offset.snapshot === true && offset.last_snapshot_record !== true
+  const none = offset === null || unfinished
+  switch (mode) {
+    case "always":
+      return { snapshot: true, stream: true }
+    case "initial":
+      return { snapshot: none, stream: true }
+    case "initial_only":
+      return { snapshot: none, stream: false }
+    case "when_needed":
+      return { snapshot: none || !slotExists, stream: true }
+    case "no_data":
+    case "never":
+      return { snapshot: false, stream: true }
+  }
+}
+
+/** The position a restarted task resumes after: `{commit, event}` of its stored offset, or null. */
+export const storedPosition = (offset: Plugin.SourceMap | null): { commit: number; event: number } | null => {
+  if (offset === null) return null
+  if (typeof offset.lsn_commit === "number")
+    return { commit: offset.lsn_commit, event: typeof offset.event === "number" ? offset.event : -1 }
+  // a finished snapshot: the stream starts at its consistent point
+  if (offset.snapshot === true && typeof offset.lsn === "number") return { commit: offset.lsn, event: -1 }
+  return null
+}
+
 /** A transaction handed to the worker and not yet fully acknowledged. */
 interface InFlight {
   readonly endLsn: string
   pending: number
+}
+
+/** A transaction being received: its records so far and, for transaction metadata, its id and counts. */
+interface OpenTransaction {
+  readonly xid: number
+  readonly commitLsn: number
+  readonly commitMicros: number
+  readonly records: Array<SourceRecord>
+  nextEvent: number
+  readonly id: string
+  total: number
+  readonly counts: Map<string, number>
+}
+
+const tsMs = (t: OpenTransaction) => Math.floor(t.commitMicros / 1000)
+
+/** A snapshot being read: the reader, the tables' schemas, its position and the in-flight guard. */
+interface SnapshotState {
+  readonly snap: CdcSnapshot.Snapshot
+  readonly reader: CdcSnapshot.Reader
+  readonly schemas: ReadonlyArray<Events.TableSchemas>
+  readonly relations: ReadonlyArray<Events.Relation>
+  readonly lsn: number
+  readonly micros: number
+  readonly guard: InFlight
 }
 
 const makeTask = Effect.gen(function* () {
@@ -202,17 +323,29 @@ const makeTask = Effect.gen(function* () {
   const relations = new Map<number, Events.Relation>()
   let isCaptured: (schema: string, table: string) => boolean = () => true
   // the open transaction
-  let tx: { xid: number; commitLsn: number; commitMicros: number; records: Array<SourceRecord> } | null = null
+  let tx: OpenTransaction | null = null
   let lastCommitLsn: number | null = null
   const inFlight: Array<InFlight> = []
   const recordTx = new WeakMap<SourceRecord, InFlight>()
+  // the heartbeats: when the last was emitted, the furthest WAL position whose changes were all handed over,
+  // the last LSN confirmed to Postgres, and the connection of `heartbeat.action.query`
   let lastHeartbeat = 0
+  let position = 0
+  let confirmed: string | null = null
+  let actionSql: PgClient.PgClient | null = null
   let busy = false
+  // the snapshot being read, if any
+  let snapshot: SnapshotState | null = null
   // set when the replication stream fails or ends while the task runs; the next poll fails the task
   let streamFailure: string | null = null
 
   const acknowledge = (lsn: string) =>
-    Effect.promise(() => service?.acknowledge(lsn).catch(() => false) ?? Promise.resolve(false)).pipe(Effect.asVoid)
+    Effect.sync(() => {
+      confirmed = lsn
+    }).pipe(
+      Effect.zipRight(Effect.promise(() => service?.acknowledge(lsn).catch(() => false) ?? Promise.resolve(false))),
+      Effect.asVoid
+    )
 
   /** Confirms the end of the acknowledged prefix of transactions. */
   const advance = Effect.suspend(() => {
@@ -254,7 +387,7 @@ const makeTask = Effect.gen(function* () {
     value: unknown,
     headers: ReadonlyArray<Header> = []
   ) => {
-    const event = tx!.records.length
+    const event = tx!.nextEvent++
     tx!.records.push(
       sourceRecord({
         topic: t?.topic ?? topic,
@@ -269,6 +402,28 @@ const makeTask = Effect.gen(function* () {
     )
   }
 
+  /** Adds the `transaction` block to a change event (with `provide.transaction.metadata`) and counts it. */
+  const inTransaction = (rel: Events.Relation, value: Struct): Struct => {
+    if (tx === null || !c!["provide.transaction.metadata"]) return value
+    const name = `${rel.schema}.${rel.name}`
+    const n = (tx.counts.get(name) ?? 0) + 1
+    tx.counts.set(name, n)
+    tx.total++
+    return value.put("transaction", Events.transactionBlock(tx.id, tx.total, n))
+  }
+
+  /** A BEGIN or END record of a transaction on `<topic.prefix>.<topic.transaction>`. */
+  const transactionRecord = (done: OpenTransaction, event: number, value: Struct) =>
+    sourceRecord({
+      topic: `${c!["topic.prefix"]}.${c!["topic.transaction"]}`,
+      sourcePartition: partitionOf(c!),
+      sourceOffset: { lsn_commit: done.commitLsn, event, txId: done.xid, ts_usec: done.commitMicros },
+      keySchema: Events.transactionKeySchema,
+      key: new Struct(Events.transactionKeySchema).put("id", done.id),
+      valueSchema: Events.transactionValueSchema,
+      value
+    })
+
   const handle = (now: number, { lsn, msg }: Incoming) => {
     switch (msg.tag) {
       case "begin":
@@ -276,7 +431,12 @@ const makeTask = Effect.gen(function* () {
           xid: msg.xid,
           commitLsn: Events.lsnToNumber(msg.commitLsn),
           commitMicros: Number(msg.commitTime),
-          records: []
+          records: [],
+          // with transaction metadata, event 0 is kept for the BEGIN record
+          nextEvent: c!["provide.transaction.metadata"] ? 1 : 0,
+          id: Events.transactionId(msg.xid, Events.lsnToNumber(msg.commitLsn)),
+          total: 0,
+          counts: new Map()
         }
         return null
       case "relation":
@@ -298,7 +458,7 @@ const makeTask = Effect.gen(function* () {
             t.keySchema,
             Events.keyStruct(t, msg.new),
             t.envelope,
-            Events.envelope(t, "c", null, after, src, now)
+            inTransaction(rel, Events.envelope(t, "c", null, after, src, now))
           )
           return null
         }
@@ -306,7 +466,7 @@ const makeTask = Effect.gen(function* () {
         const before = Events.rowStruct(t, oldTuple)
         if (msg.tag === "delete") {
           const key = Events.keyStruct(t, oldTuple)
-          push(t, "", t.keySchema, key, t.envelope, Events.envelope(t, "d", before, null, src, now))
+          push(t, "", t.keySchema, key, t.envelope, inTransaction(rel, Events.envelope(t, "d", before, null, src, now)))
           if (c!["tombstones.on.delete"]) push(t, "", t.keySchema, key, null, null)
           return null
         }
@@ -316,12 +476,35 @@ const makeTask = Effect.gen(function* () {
         if (oldKey !== null && newKey !== null && !sameKey(t, oldKey, newKey)) {
           const newKeyHeader: Header = { key: "__debezium.newkey", schema: t.keySchema, value: newKey }
           const oldKeyHeader: Header = { key: "__debezium.oldkey", schema: t.keySchema, value: oldKey }
-          push(t, "", t.keySchema, oldKey, t.envelope, Events.envelope(t, "d", before, null, src, now), [newKeyHeader])
+          push(
+            t,
+            "",
+            t.keySchema,
+            oldKey,
+            t.envelope,
+            inTransaction(rel, Events.envelope(t, "d", before, null, src, now)),
+            [newKeyHeader]
+          )
           if (c!["tombstones.on.delete"]) push(t, "", t.keySchema, oldKey, null, null, [newKeyHeader])
-          push(t, "", t.keySchema, newKey, t.envelope, Events.envelope(t, "c", null, after, src, now), [oldKeyHeader])
+          push(
+            t,
+            "",
+            t.keySchema,
+            newKey,
+            t.envelope,
+            inTransaction(rel, Events.envelope(t, "c", null, after, src, now)),
+            [oldKeyHeader]
+          )
           return null
         }
-        push(t, "", t.keySchema, newKey, t.envelope, Events.envelope(t, "u", before, after, src, now))
+        push(
+          t,
+          "",
+          t.keySchema,
+          newKey,
+          t.envelope,
+          inTransaction(rel, Events.envelope(t, "u", before, after, src, now))
+        )
         return null
       }
       case "truncate":
@@ -329,7 +512,14 @@ const makeTask = Effect.gen(function* () {
         for (const rel of msg.relations as ReadonlyArray<Events.Relation>) {
           if (!isCaptured(rel.schema, rel.name)) continue
           const t = schemasOf(rel.relationOid) ?? Events.tableSchemas(c!["topic.prefix"], rel)
-          push(t, "", null, null, t.envelope, Events.envelope(t, "t", null, null, source(rel, lsn), now))
+          push(
+            t,
+            "",
+            null,
+            null,
+            t.envelope,
+            inTransaction(rel, Events.envelope(t, "t", null, null, source(rel, lsn), now))
+          )
         }
         return null
       case "message": {
@@ -371,12 +561,20 @@ const makeTask = Effect.gen(function* () {
         tx = null
         if (done === null) return null
         lastCommitLsn = done.commitLsn
+        if (done.total > 0) {
+          done.records.unshift(transactionRecord(done, 0, Events.transactionBegin(done.id, tsMs(done))))
+          done.records.push(
+            transactionRecord(done, done.nextEvent++, Events.transactionEnd(done.id, tsMs(done), done.counts))
+          )
+        }
         const fresh =
           stored === null
             ? done.records
-            : done.records.filter(
-                (_, i) => done.commitLsn > stored!.commit || (done.commitLsn === stored!.commit && i > stored!.event)
-              )
+            : done.records.filter((r) => {
+                const event = (r.sourceOffset as { event: number }).event
+                return done.commitLsn > stored!.commit || (done.commitLsn === stored!.commit && event > stored!.event)
+              })
+        position = Math.max(position, Events.lsnToNumber(msg.commitEndLsn))
         const flight: InFlight = { endLsn: msg.commitEndLsn, pending: fresh.length }
         inFlight.push(flight)
         for (const r of fresh) recordTx.set(r, flight)
@@ -394,6 +592,187 @@ const makeTask = Effect.gen(function* () {
       return x instanceof Date && y instanceof Date ? x.getTime() === y.getTime() : String(x) === String(y)
     })
 
+  /** Starts streaming the slot from its confirmed position into the bounded queue. */
+  const startStream = (conf: Config) =>
+    Effect.sync(() => {
+      const q = Effect.runSync(Queue.bounded<Incoming>(conf["max.queue.size"]))
+      queue = q
+      const svc = new LogicalReplicationService(
+        {
+          host: conf["database.hostname"],
+          port: conf["database.port"],
+          user: conf["database.user"],
+          ...(conf["database.password"] ? { password: conf["database.password"] } : {}),
+          database: conf["database.dbname"]
+        },
+        { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } }
+      )
+      service = svc
+      const run = Runtime.runPromise(runtime)
+      // the handler only returns a promise (making the stream wait) when the queue is full
+      svc.on("data", (lsn: string, msg: unknown) =>
+        q.unsafeOffer({ lsn, msg }) ? undefined : run(Queue.offer(q, { lsn, msg })).then(() => undefined)
+      )
+      svc.on("heartbeat", (lsn: string, _ts: number, shouldRespond: boolean) => {
+        // a keepalive may carry a position past changes still queued (in the library, in our queue or in a
+        // poll): only confirm it when nothing at all is between the stream and the broker
+        // biome-ignore lint/suspicious/noExplicitAny: the library's flow-control queue
+        const lib = svc as any
+        const libIdle = (lib._messageQueue?.length ?? 0) === 0 && lib._processing !== true
+        const queued = Option.getOrElse(q.unsafeSize(), () => 1)
+        const handedOver = tx === null && !busy && queued === 0 && libIdle && queue !== null
+        if ((c?.["heartbeat.interval.ms"] ?? 0) > 0) {
+          // heartbeats on: every change before the keepalive was handed over (its records' flights are queued
+          // before the next heartbeat's), and the position reaches the slot through an acknowledged heartbeat
+          if (handedOver) position = Math.max(position, Events.lsnToNumber(lsn))
+          if (shouldRespond && confirmed !== null) void svc.acknowledge(confirmed).catch(() => false)
+        } else if (handedOver && inFlight.length === 0) {
+          confirmed = lsn
+          void svc.acknowledge(lsn).catch(() => false)
+        }
+      })
+      svc.on("error", (e: Error) => {
+        if (service === svc) streamFailure = `Postgres replication stream failed: ${e.message}`
+      })
+      const plugin = new PgoutputPlugin({
+        protoVersion: 1,
+        publicationNames: [conf["publication.name"]],
+        messages: true
+      })
+      // keep Postgres's text for every column (the connector maps types itself)
+      // biome-ignore lint/suspicious/noExplicitAny: reaching the parser's column reader
+      const parser = (plugin as any).parser
+      const readColumn = parser.readRelationColumn.bind(parser)
+      parser.readRelationColumn = (reader: unknown) => ({ ...readColumn(reader), parser: (v: unknown) => v })
+      svc
+        .subscribe(plugin, conf["slot.name"])
+        .catch((e: unknown) =>
+          run(Effect.logWarning("Postgres replication stream ended", e instanceof Error ? e.message : String(e)))
+        )
+    })
+
+  /**
+   * A heartbeat record when `heartbeat.interval.ms` has passed: its offset is the stream's position, and its
+   * acknowledgement confirms that position to the slot (after everything before it).
+   */
+  const heartbeat = (conf: Config) =>
+    Effect.gen(function* () {
+      const interval = conf["heartbeat.interval.ms"]
+      const now = yield* Clock.currentTimeMillis
+      if (interval === 0 || now - lastHeartbeat < interval || position === 0) return null
+      lastHeartbeat = now
+      // ask the server for a keepalive, so the next heartbeat knows its latest position
+      const svc = service
+      // (a status update never moves the slot back: Postgres ignores a flush position before the confirmed one)
+      if (svc !== null) void svc.acknowledge(confirmed ?? "0/0", true).catch(() => false)
+      const query = conf["heartbeat.action.query"]
+      if (query !== null && actionSql !== null)
+        yield* PgConnection.raw(actionSql, query).pipe(
+          Effect.catchAll((e) => Effect.logWarning("heartbeat.action.query failed", e))
+        )
+      const record = Events.heartbeatRecord({
+        topic: `${conf["topic.heartbeat.prefix"]}.${conf["topic.prefix"]}`,
+        serverName: conf["topic.prefix"],
+        sourcePartition: partitionOf(conf),
+        sourceOffset: { lsn_commit: position, event: -1, lsn: position, ts_usec: now * 1000 },
+        nowMs: now
+      })
+      const flight: InFlight = { endLsn: Events.lsnToString(position), pending: 1 }
+      inFlight.push(flight)
+      recordTx.set(record, flight)
+      return record
+    })
+
+  /** Creates the slot with an exported snapshot and prepares the reader of the captured tables. */
+  const beginSnapshot = (conf: Config, props: Plugin.Props) =>
+    Effect.gen(function* () {
+      const snap = yield* CdcSnapshot.open(connectionOptions(conf), conf["slot.name"])
+      yield* Effect.addFinalizer(() => CdcSnapshot.close(snap)).pipe(Scope.extend(scope!))
+      const include = matcher(conf["snapshot.include.collection.list"])
+      const overridden = new Set(conf["snapshot.select.statement.overrides"])
+      const selected = (yield* CdcSnapshot.publicationTables(snap, conf["publication.name"])).filter(
+        (t) =>
+          isCaptured(t.schema, t.table) &&
+          (conf["snapshot.include.collection.list"].length === 0 || include(`${t.schema}.${t.table}`))
+      )
+      const snapshotTables: Array<CdcSnapshot.SnapshotTable> = []
+      for (const t of selected) {
+        const name = `${t.schema}.${t.table}`
+        const override = overridden.has(name) ? props[`snapshot.select.statement.overrides.${name}`] : undefined
+        snapshotTables.push({
+          relation: yield* CdcSnapshot.relation(snap, t.schema, t.table),
+          select: override ?? CdcSnapshot.selectAll(t.schema, t.table)
+        })
+      }
+      const guard: InFlight = { endLsn: snap.consistentPoint, pending: 1 }
+      inFlight.push(guard)
+      snapshot = {
+        snap,
+        reader: CdcSnapshot.reader(snap, snapshotTables, conf["snapshot.fetch.size"]),
+        schemas: snapshotTables.map((t) => Events.tableSchemas(conf["topic.prefix"], t.relation)),
+        relations: snapshotTables.map((t) => t.relation),
+        lsn: Events.lsnToNumber(snap.consistentPoint),
+        micros: (yield* Clock.currentTimeMillis) * 1000,
+        guard
+      }
+    })
+
+  /** Hands out the next snapshot rows as read events; at the end closes the snapshot and starts streaming. */
+  const pollSnapshot = (conf: Config, state: SnapshotState) =>
+    Effect.gen(function* () {
+      const { rows, done } = yield* state.reader.next(conf["max.batch.size"])
+      const now = yield* Clock.currentTimeMillis
+      const out: Array<SourceRecord> = []
+      for (const { table, row, marker } of rows) {
+        const t = state.schemas[table]!
+        const rel = state.relations[table]!
+        const record = sourceRecord({
+          topic: t.topic,
+          sourcePartition: partitionOf(conf),
+          sourceOffset: {
+            lsn: state.lsn,
+            txId: state.snap.txId,
+            ts_usec: state.micros,
+            snapshot: true,
+            last_snapshot_record: marker === "last"
+          },
+          keySchema: t.keySchema,
+          key: Events.keyStruct(t, row),
+          valueSchema: t.envelope,
+          value: Events.envelope(
+            t,
+            "r",
+            null,
+            Events.rowStruct(t, row),
+            Events.sourceStruct({
+              name: conf["topic.prefix"],
+              db: database,
+              schema: rel.schema,
+              table: rel.name,
+              commitTimeMicros: state.micros,
+              txId: state.snap.txId,
+              lsn: state.lsn,
+              lastCommitLsn: null,
+              snapshot: marker
+            }),
+            now
+          )
+        })
+        state.guard.pending++
+        recordTx.set(record, state.guard)
+        out.push(record)
+      }
+      if (done) {
+        snapshot = null
+        yield* CdcSnapshot.close(state.snap)
+        state.guard.pending--
+        yield* advance
+        if (conf["snapshot.mode"] === "initial_only") yield* dropSlot(conf)
+        else yield* startStream(conf)
+      }
+      return out
+    })
+
   const task: Plugin.SourceTask = {
     start: (props, context) =>
       Effect.gen(function* () {
@@ -405,74 +784,39 @@ const makeTask = Effect.gen(function* () {
         const sql = yield* Scope.extend(PgConnection.make(connectionOptions(conf)), s).pipe(
           Effect.mapError(PgConnection.toConnectError("Could not connect to Postgres"))
         )
-        yield* prepare(sql, conf).pipe(
-          Effect.mapError((e) =>
-            e instanceof ConnectError ? e : PgConnection.toConnectError("Preparing CDC failed")(e)
-          )
-        )
+        const asConnectError = (e: unknown) =>
+          e instanceof ConnectError ? e : PgConnection.toConnectError("Preparing CDC failed")(e)
+        yield* preparePublication(sql, conf).pipe(Effect.mapError(asConnectError))
         database = conf["database.dbname"]
+        actionSql = sql
         const offset = yield* context.offsetStorageReader.offset(partitionOf(conf))
-        stored =
-          offset !== null && typeof offset.lsn_commit === "number"
-            ? { commit: offset.lsn_commit, event: typeof offset.event === "number" ? offset.event : -1 }
-            : null
-        const q = yield* Queue.bounded<Incoming>(conf["max.queue.size"])
-        queue = q
-        const svc = new LogicalReplicationService(
-          {
-            host: conf["database.hostname"],
-            port: conf["database.port"],
-            user: conf["database.user"],
-            ...(conf["database.password"] ? { password: conf["database.password"] } : {}),
-            database: conf["database.dbname"]
-          },
-          { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } }
-        )
-        service = svc
-        const run = Runtime.runPromise(runtime)
-        // the handler only returns a promise (making the stream wait) when the queue is full
-        svc.on("data", (lsn: string, msg: unknown) =>
-          q.unsafeOffer({ lsn, msg }) ? undefined : run(Queue.offer(q, { lsn, msg })).then(() => undefined)
-        )
-        svc.on("heartbeat", (lsn: string, _ts: number, shouldRespond: boolean) => {
-          // a keepalive may carry a position past changes still queued (in the library, in our queue or in a
-          // poll): only confirm it when nothing at all is between the stream and the broker
-          // biome-ignore lint/suspicious/noExplicitAny: the library's flow-control queue
-          const lib = svc as any
-          const libIdle = (lib._messageQueue?.length ?? 0) === 0 && lib._processing !== true
-          const queued = Option.getOrElse(q.unsafeSize(), () => 1)
-          if (inFlight.length > 0 || tx !== null || busy || queued > 0 || !libIdle || queue === null) return
-          const now = Date.now()
-          const interval = c?.["heartbeat.interval.ms"] ?? 0
-          if (shouldRespond || interval === 0 || now - lastHeartbeat >= interval) {
-            lastHeartbeat = now
-            void svc.acknowledge(lsn).catch(() => false)
-          }
-        })
-        svc.on("error", (e: Error) => {
-          if (service === svc) streamFailure = `Postgres replication stream failed: ${e.message}`
-        })
-        const plugin = new PgoutputPlugin({
-          protoVersion: 1,
-          publicationNames: [conf["publication.name"]],
-          messages: true
-        })
-        // keep Postgres's text for every column (the connector maps types itself)
-        // biome-ignore lint/suspicious/noExplicitAny: reaching the parser's column reader
-        const parser = (plugin as any).parser
-        const readColumn = parser.readRelationColumn.bind(parser)
-        parser.readRelationColumn = (reader: unknown) => ({ ...readColumn(reader), parser: (v: unknown) => v })
-        svc
-          .subscribe(plugin, conf["slot.name"])
-          .catch((e: unknown) =>
-            run(Effect.logWarning("Postgres replication stream ended", e instanceof Error ? e.message : String(e)))
-          )
-        yield* Effect.addFinalizer(() => Effect.void).pipe(Scope.extend(s))
+        const plugin = yield* slotPlugin(sql, conf).pipe(Effect.mapError(asConnectError))
+        if (plugin !== null && plugin !== "pgoutput")
+          return yield* new ConnectError({ message: `Slot ${conf["slot.name"]} uses ${plugin}, not pgoutput` })
+        const decision = snapshotDecision(conf["snapshot.mode"], offset, plugin !== null)
+        if (decision.snapshot) {
+          if (plugin !== null) yield* dropSlotNow(sql, conf).pipe(Effect.mapError(asConnectError))
+          yield* beginSnapshot(conf, props)
+          return
+        }
+        stored = storedPosition(offset)
+        if (!decision.stream) return
+        if (plugin === null)
+          yield* PgConnection.raw(sql, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [
+            conf["slot.name"]
+          ]).pipe(Effect.mapError(asConnectError))
+        yield* startStream(conf)
       }),
     poll: Effect.gen(function* () {
-      const q = queue
       const conf = c
-      if (q === null || conf === null) return null
+      if (conf === null) return null
+      if (snapshot !== null) return yield* pollSnapshot(conf, snapshot)
+      const q = queue
+      if (q === null) {
+        // initial_only after its snapshot: nothing more to read
+        yield* Effect.sleep(Duration.millis(conf["poll.interval.ms"]))
+        return null
+      }
       if (streamFailure !== null && Option.getOrElse(q.unsafeSize(), () => 0) === 0)
         return yield* new ConnectError({ message: streamFailure })
       busy = true
@@ -483,7 +827,10 @@ const makeTask = Effect.gen(function* () {
           Effect.timeout(Duration.millis(conf["poll.interval.ms"])),
           Effect.option
         )
-        if (Option.isNone(first)) return null
+        if (Option.isNone(first)) {
+          const beat = yield* heartbeat(conf)
+          return beat === null ? null : [beat]
+        }
         busy = true
         messages = [first.value, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(q, conf["max.batch.size"] - 1))]
       }
@@ -496,6 +843,8 @@ const makeTask = Effect.gen(function* () {
         })
         if (records !== null) out.push(...records)
       }
+      const beat = yield* heartbeat(conf)
+      if (beat !== null) out.push(beat)
       yield* advance
       return out
     }).pipe(Effect.ensuring(Effect.sync(() => (busy = false)))),
@@ -514,6 +863,7 @@ const makeTask = Effect.gen(function* () {
       service = null
       scope = null
       queue = null
+      snapshot = null
       return Effect.gen(function* () {
         if (svc)
           yield* Effect.promise(() =>

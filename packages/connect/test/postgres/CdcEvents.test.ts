@@ -1,5 +1,8 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as JsonConverter from "../../src/converters/JsonConverter.js"
+import { Struct } from "../../src/data/Struct.js"
 import * as Events from "../../src/postgres/CdcEvents.js"
 import { Oid } from "../../src/postgres/PgTypes.js"
 
@@ -54,7 +57,7 @@ describe("CdcEvents (Debezium's JSON with JsonConverter schemas.enable=true)", (
     assert.strictEqual(value.schema.name, "dbserver1.inventory.customers.Envelope")
     assert.deepStrictEqual(
       value.schema.fields.map((f: { field: string }) => f.field),
-      ["before", "after", "source", "op", "ts_ms", "ts_us", "ts_ns"]
+      ["before", "after", "source", "transaction", "op", "ts_ms", "ts_us", "ts_ns"]
     )
     const before = value.schema.fields[0]
     assert.strictEqual(before.name, "dbserver1.inventory.customers.Value")
@@ -105,6 +108,7 @@ describe("CdcEvents (Debezium's JSON with JsonConverter schemas.enable=true)", (
         lsn: 24023128,
         xmin: null
       },
+      transaction: null,
       op: "c",
       ts_ms: 1559033904863,
       ts_us: 1559033904863000,
@@ -130,5 +134,66 @@ describe("CdcEvents (Debezium's JSON with JsonConverter schemas.enable=true)", (
     assert.strictEqual(Events.lsnToNumber("0/16B3748"), 0x16b3748)
     assert.strictEqual(Events.lsnToNumber("1/0"), 2 ** 32)
     assert.strictEqual(Events.lsnToString(2 ** 32 + 0xab), "1/AB")
+  })
+})
+
+describe("transaction metadata and heartbeats (Debezium's documented JSON)", () => {
+  const plain = JsonConverter.make({ "schemas.enable": "false" })
+  const fixture = JSON.parse(
+    fs.readFileSync(path.join(import.meta.dirname, "fixtures", "transaction-metadata.json"), "utf8")
+  )
+  const plainJson = (schema: Parameters<typeof plain.fromConnectData>[1], value: unknown) =>
+    JSON.parse(Buffer.from(plain.fromConnectData("t", schema, value, [])!).toString("utf8"))
+  const id = Events.transactionId(571, 53195829)
+
+  it("BEGIN and END values and their key", () => {
+    assert.deepStrictEqual(
+      plainJson(Events.transactionKeySchema, new Struct(Events.transactionKeySchema).put("id", id)),
+      fixture.beginKey
+    )
+    assert.deepStrictEqual(
+      plainJson(Events.transactionValueSchema, Events.transactionBegin(id, 1486500577125)),
+      fixture.begin
+    )
+    const counts = new Map([
+      ["s1.a", 1],
+      ["s2.a", 1]
+    ])
+    assert.deepStrictEqual(
+      plainJson(Events.transactionValueSchema, Events.transactionEnd(id, 1486500577125, counts)),
+      fixture.end
+    )
+  })
+
+  it("the transaction block of a change event, and the schema names", () => {
+    assert.deepStrictEqual(plainJson(Events.transactionBlockSchema, Events.transactionBlock(id, 1, 1)), fixture.block)
+    const withSchema = json(Events.transactionValueSchema, Events.transactionBegin(id, 1))
+    assert.strictEqual(withSchema.schema.name, "io.debezium.connector.common.TransactionMetadataValue")
+    assert.deepStrictEqual(
+      withSchema.schema.fields.map((f: { field: string; optional: boolean }) => [f.field, f.optional]),
+      [
+        ["status", false],
+        ["id", false],
+        ["event_count", true],
+        ["data_collections", true],
+        ["ts_ms", false]
+      ]
+    )
+    assert.strictEqual(withSchema.schema.fields[3].items.name, "event.collection")
+    assert.strictEqual(json(Events.transactionBlockSchema, null).schema.name, "event.block")
+  })
+
+  it("heartbeat key and value", () => {
+    const record = Events.heartbeatRecord({
+      topic: "__debezium-heartbeat.dbserver1",
+      serverName: "dbserver1",
+      sourcePartition: { server: "dbserver1" },
+      sourceOffset: { lsn: 1 },
+      nowMs: 1714042543810
+    })
+    assert.deepStrictEqual(plainJson(record.keySchema, record.key), fixture.heartbeatKey)
+    assert.deepStrictEqual(plainJson(record.valueSchema, record.value), fixture.heartbeat)
+    assert.strictEqual(json(record.keySchema, record.key).schema.name, "io.debezium.connector.common.ServerNameKey")
+    assert.strictEqual(json(record.valueSchema, record.value).schema.name, "io.debezium.connector.common.Heartbeat")
   })
 })

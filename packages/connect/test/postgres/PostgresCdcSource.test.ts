@@ -245,6 +245,7 @@ describe.skipIf(pgBinDir === null)("PostgresCdcSource (Debezium events from pgou
               "database.dbname": pg.database,
               "topic.prefix": "term",
               "slot.name": "cdc_term",
+              "snapshot.mode": "no_data",
               "slot.drop.on.stop": "true",
               "poll.interval.ms": "50"
             },
