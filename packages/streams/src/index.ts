@@ -25,10 +25,10 @@ export {
   type Windowed
 } from "./dsl/Windows.js"
 export * as KafkaStreams from "./KafkaStreams.js"
-export * as StreamsMetadata from "./query/StreamsMetadata.js"
 export * as MockProcessorContext from "./processor/api/MockProcessorContext.js"
 export * as Processor from "./processor/api/Processor.js"
 export * as StreamRecord from "./processor/Record.js"
+export * as StreamsMetadata from "./query/StreamsMetadata.js"
 export * as Serdes from "./Serdes.js"
 export * as StreamsError from "./StreamsError.js"
 export * as StoreBuilder from "./state/StoreBuilder.js"

@@ -376,9 +376,8 @@ export class Task {
   /** Flushes the task's record caches (their updates go downstream) and stores: the first half of a commit. */
   commit(): Step {
     this.commitRequested = false
-    return forEachStep(
-      [...this.stores.values(), ...this.customStores.values(), ...this.windowedStores.values()],
-      (s) => s.flush()
+    return forEachStep([...this.stores.values(), ...this.customStores.values(), ...this.windowedStores.values()], (s) =>
+      s.flush()
     )
   }
 
