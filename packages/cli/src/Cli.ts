@@ -1,10 +1,11 @@
 /**
- * The `eddy` command tree, built with @effect/cli: broker, topics, produce, consume, groups, perf, connect; and
+ * The `eddy` command tree, built with @effect/cli: broker, topics, produce, consume, groups, perf, connect, cluster; and
  * the preparation of a command line (options given before the subcommand move after it).
  */
 import { Command } from "@effect/cli"
 import { LogLevel } from "effect"
 import { broker } from "./commands/broker.js"
+import { cluster, clusterSubcommands } from "./commands/cluster.js"
 import { connect, connectSubcommands } from "./commands/connect.js"
 import { consume } from "./commands/consume.js"
 import { groups, groupsSubcommands } from "./commands/groups.js"
@@ -21,7 +22,7 @@ export const eddy = Command.make("eddy").pipe(
   Command.withDescription(
     "Eddy, a Kafka-compatible event-streaming platform: run a broker and work with topics, records, consumer groups and connectors"
   ),
-  Command.withSubcommands([broker, topics, produce, consume, groups, perf, connect])
+  Command.withSubcommands([broker, topics, produce, consume, groups, perf, connect, cluster])
 )
 
 const leaf = (name: string, command: CommandNode["command"]): CommandNode => ({ name, command, children: [] })
@@ -49,6 +50,11 @@ export const tree: CommandNode = {
       name: "connect",
       command: connect,
       children: Object.entries(connectSubcommands).map(([n, command]) => leaf(n, command))
+    },
+    {
+      name: "cluster",
+      command: cluster,
+      children: Object.entries(clusterSubcommands).map(([n, command]) => leaf(n, command))
     }
   ]
 }

@@ -9,6 +9,7 @@ import type { AnyHandler, ApiVersionRange } from "./Handler.js"
 import * as AddOffsetsToTxn from "./handlers/addOffsetsToTxn.js"
 import * as AddPartitionsToTxn from "./handlers/addPartitionsToTxn.js"
 import * as AlterConfigs from "./handlers/alterConfigs.js"
+import * as AlterPartitionReassignments from "./handlers/alterPartitionReassignments.js"
 import * as ApiVersions from "./handlers/apiVersions.js"
 import * as CreatePartitions from "./handlers/createPartitions.js"
 import * as CreateTopics from "./handlers/createTopics.js"
@@ -20,6 +21,7 @@ import * as DescribeConfigs from "./handlers/describeConfigs.js"
 import * as DescribeGroups from "./handlers/describeGroups.js"
 import * as DescribeLogDirs from "./handlers/describeLogDirs.js"
 import * as DescribeTransactions from "./handlers/describeTransactions.js"
+import * as ElectLeaders from "./handlers/electLeaders.js"
 import * as EndTxn from "./handlers/endTxn.js"
 import * as Fetch from "./handlers/fetch.js"
 import * as FindCoordinator from "./handlers/findCoordinator.js"
@@ -30,6 +32,7 @@ import * as JoinGroup from "./handlers/joinGroup.js"
 import * as LeaveGroup from "./handlers/leaveGroup.js"
 import * as ListGroups from "./handlers/listGroups.js"
 import * as ListOffsets from "./handlers/listOffsets.js"
+import * as ListPartitionReassignments from "./handlers/listPartitionReassignments.js"
 import * as ListTransactions from "./handlers/listTransactions.js"
 import * as Metadata from "./handlers/metadata.js"
 import * as OffsetCommit from "./handlers/offsetCommit.js"
@@ -59,6 +62,9 @@ export const handlers: ReadonlyArray<AnyHandler<Requirements>> = [
   IncrementalAlterConfigs.handler,
   DescribeCluster.handler,
   DescribeLogDirs.handler,
+  ElectLeaders.handler,
+  AlterPartitionReassignments.handler,
+  ListPartitionReassignments.handler,
   Produce.handler,
   Fetch.handler,
   ListOffsets.handler,

@@ -11,6 +11,7 @@
  * fails the call with a {@link ClientError.KafkaError} naming the item.
  */
 import { type ConfigError, Context, Effect, Layer, Schedule, type Scope } from "effect"
+import * as AlterPartitionReassignments from "../protocol/generated/AlterPartitionReassignments.js"
 import * as CreatePartitions from "../protocol/generated/CreatePartitions.js"
 import * as CreateTopics from "../protocol/generated/CreateTopics.js"
 import * as DeleteGroups from "../protocol/generated/DeleteGroups.js"
@@ -20,11 +21,13 @@ import * as DescribeCluster from "../protocol/generated/DescribeCluster.js"
 import * as DescribeConfigs from "../protocol/generated/DescribeConfigs.js"
 import * as DescribeGroups from "../protocol/generated/DescribeGroups.js"
 import * as ConsumerProtocolAssignment from "../protocol/generated/data/ConsumerProtocolAssignment.js"
+import * as ElectLeaders from "../protocol/generated/ElectLeaders.js"
 import { ErrorCode } from "../protocol/generated/ErrorCode.js"
 import * as FindCoordinator from "../protocol/generated/FindCoordinator.js"
 import * as IncrementalAlterConfigs from "../protocol/generated/IncrementalAlterConfigs.js"
 import * as InitProducerId from "../protocol/generated/InitProducerId.js"
 import * as ListGroups from "../protocol/generated/ListGroups.js"
+import * as ListPartitionReassignments from "../protocol/generated/ListPartitionReassignments.js"
 import * as OffsetCommit from "../protocol/generated/OffsetCommit.js"
 import * as OffsetDelete from "../protocol/generated/OffsetDelete.js"
 import * as OffsetFetch from "../protocol/generated/OffsetFetch.js"
@@ -216,8 +219,45 @@ export interface Admin {
     transactionalIds: ReadonlyArray<string>,
     options?: { readonly transactionTimeoutMs?: number }
   ) => Effect.Effect<Array<FencedProducer>, Cluster.Error>
+  /**
+   * Elects leaders (ElectLeaders, KIP-460): `preferred` moves leadership back to each partition's preferred
+   * replica, `unclean` elects an out-of-sync replica where no in-sync one is alive. `partitions` undefined means
+   * every partition (then only the partitions whose election was needed are answered). Per partition: null, or the
+   * error (`ELECTION_NOT_NEEDED` when its preferred replica already leads it).
+   */
+  readonly electLeaders: (
+    electionType: "preferred" | "unclean",
+    partitions?: ReadonlyArray<TopicPartition>
+  ) => Effect.Effect<Array<PartitionResult>, Cluster.Error>
+  /** The partition reassignments in progress (ListPartitionReassignments, KIP-455), all or of `partitions`. */
+  readonly listPartitionReassignments: (
+    partitions?: ReadonlyArray<TopicPartition>
+  ) => Effect.Effect<Array<PartitionReassignment>, Cluster.Error>
+  /**
+   * Moves partitions to new replica lists, or cancels a move (`replicas: null`) (AlterPartitionReassignments,
+   * KIP-455). Per partition: null once accepted, or the error (`INVALID_REPLICA_ASSIGNMENT`, `NO_REASSIGNMENT_IN_PROGRESS`, ...).
+   */
+  readonly alterPartitionReassignments: (
+    reassignments: ReadonlyArray<TopicPartition & { readonly replicas: ReadonlyArray<number> | null }>
+  ) => Effect.Effect<Array<PartitionResult>, Cluster.Error>
   /** The underlying cluster connection. */
   readonly cluster: Cluster.Cluster
+}
+
+/** One partition's outcome of an election or a reassignment: `error` null when it succeeded. */
+export interface PartitionResult {
+  readonly topic: string
+  readonly partition: number
+  readonly error: ClientError.KafkaError | null
+}
+
+/** A partition reassignment in progress. */
+export interface PartitionReassignment {
+  readonly topic: string
+  readonly partition: number
+  readonly replicas: ReadonlyArray<number>
+  readonly addingReplicas: ReadonlyArray<number>
+  readonly removingReplicas: ReadonlyArray<number>
 }
 
 /** A transactional id fenced by {@link Admin.fenceProducers}, with the producer id and epoch it now has. */
@@ -568,6 +608,90 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
       })
     )
 
+  const byTopic = (partitions: ReadonlyArray<TopicPartition>): Map<string, Array<number>> => {
+    const out = new Map<string, Array<number>>()
+    for (const p of partitions) out.set(p.topic, [...(out.get(p.topic) ?? []), p.partition])
+    return out
+  }
+
+  const partitionResult = (
+    topic: string,
+    partition: number,
+    code: number,
+    message: string | null
+  ): PartitionResult => ({
+    topic,
+    partition,
+    error: code === 0 ? null : ClientError.fromCode(code, { topic, partition, message })
+  })
+
+  const electLeaders: Admin["electLeaders"] = (electionType, partitions) =>
+    retry(
+      Effect.gen(function* () {
+        const res = yield* cluster.send(undefined, ElectLeaders.apiKey, () =>
+          ElectLeaders.makeElectLeadersRequest({
+            electionType: electionType === "preferred" ? 0 : 1,
+            topicPartitions:
+              partitions === undefined
+                ? null
+                : [...byTopic(partitions)].map(([topic, ps]) => ({ topic, partitions: ps })),
+            timeoutMs: 60000
+          })
+        )
+        yield* check(res.errorCode, {})
+        return res.replicaElectionResults.flatMap((t) =>
+          t.partitionResult.map((p) => partitionResult(t.topic, p.partitionId, p.errorCode, p.errorMessage))
+        )
+      })
+    )
+
+  const listPartitionReassignments: Admin["listPartitionReassignments"] = (partitions) =>
+    retry(
+      Effect.gen(function* () {
+        const res = yield* cluster.send(undefined, ListPartitionReassignments.apiKey, () =>
+          ListPartitionReassignments.makeListPartitionReassignmentsRequest({
+            timeoutMs: 60000,
+            topics:
+              partitions === undefined
+                ? null
+                : [...byTopic(partitions)].map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
+          })
+        )
+        yield* check(res.errorCode, { message: res.errorMessage })
+        return res.topics.flatMap((t) =>
+          t.partitions.map((p) => ({
+            topic: t.name,
+            partition: p.partitionIndex,
+            replicas: p.replicas,
+            addingReplicas: p.addingReplicas,
+            removingReplicas: p.removingReplicas
+          }))
+        )
+      })
+    )
+
+  const alterPartitionReassignments: Admin["alterPartitionReassignments"] = (reassignments) =>
+    retry(
+      Effect.gen(function* () {
+        const topics = new Map<string, Array<{ partitionIndex: number; replicas: Array<number> | null }>>()
+        for (const r of reassignments)
+          topics.set(r.topic, [
+            ...(topics.get(r.topic) ?? []),
+            { partitionIndex: r.partition, replicas: r.replicas === null ? null : [...r.replicas] }
+          ])
+        const res = yield* cluster.send(undefined, AlterPartitionReassignments.apiKey, () =>
+          AlterPartitionReassignments.makeAlterPartitionReassignmentsRequest({
+            timeoutMs: 60000,
+            topics: [...topics].map(([name, partitions]) => ({ name, partitions }))
+          })
+        )
+        yield* check(res.errorCode, { message: res.errorMessage })
+        return res.responses.flatMap((t) =>
+          t.partitions.map((p) => partitionResult(t.name, p.partitionIndex, p.errorCode, p.errorMessage))
+        )
+      })
+    )
+
   /** The coordinator of a group (keyType 0) or of a transactional id (keyType 1). */
   const findCoordinator = (key: string, keyType: 0 | 1 = 0): Effect.Effect<number, Cluster.Error> =>
     Effect.gen(function* () {
@@ -862,6 +986,9 @@ export const makeWith = (cluster: Cluster.Cluster): Admin => {
     deleteRecords,
     describeCluster,
     fenceProducers,
+    electLeaders,
+    listPartitionReassignments,
+    alterPartitionReassignments,
     cluster
   }
 }
