@@ -88,7 +88,7 @@ describe("eddy cluster", () => {
     assert.include(moved.stdout, `orders-0: reassignment to ${nodeId} started`)
     assert.strictEqual(refused.code, 1)
     assert.include(refused.stderr, `INVALID_REPLICA_ASSIGNMENT`)
-    assert.include(refused.stderr, `Broker ${nodeId + 7} is not a live broker`)
+    assert.include(refused.stderr, `Broker ${nodeId + 7} cannot hold a replica`)
     assert.strictEqual(usage.code, 2)
     assert.include(usage.stderr, "Pass exactly one of --replicas LIST and --cancel")
     assert.strictEqual(elected.code, 0, elected.stderr)

@@ -1,7 +1,9 @@
 /**
  * The broker supervisor: configuration -> data directory (created, locked) -> partition manager ->
- * topic registry -> server (and the metrics endpoint when `metrics.port` is set). Everything lives in the layer's scope; closing it shuts down in reverse:
- * stop accepting, answer in-flight requests, close sockets, close the partition logs, unlock.
+ * topic registry -> server (and the metrics endpoint when `metrics.port` is set) -> registration in the
+ * metadata store (`node.id` and the advertised listener on a lease; the in-memory store unless another is
+ * given). Everything lives in the layer's scope; closing it shuts down in reverse: deregister, stop accepting,
+ * answer in-flight requests, close sockets, close the partition logs, unlock.
  */
 import { Context, Effect, Layer, type Scope } from "effect"
 import * as LogStorage from "../log/LogStorage.js"
@@ -11,7 +13,10 @@ import * as GroupCoordinator from "./GroupCoordinator.js"
 import type { AnyHandler } from "./Handler.js"
 import * as Durable from "./internal/durable.js"
 import * as Lock from "./internal/lock.js"
+import * as Membership from "./internal/membership.js"
 import * as KafkaApis from "./KafkaApis.js"
+import type { MetadataConflict, MetadataStoreError } from "./MetadataRecords.js"
+import * as MetadataStore from "./MetadataStore.js"
 import * as Metrics from "./Metrics.js"
 import * as MetricsServer from "./MetricsServer.js"
 import type * as PartitionManager from "./PartitionManager.js"
@@ -52,10 +57,15 @@ export interface BrokerOptions {
   readonly withoutApis?: ReadonlyArray<number>
   /** How long shutdown waits for in-flight requests. */
   readonly drainTimeoutMs?: number
+  /**
+   * The cluster metadata store the broker registers in (default: a fresh {@link MetadataStore.layerMemory},
+   * this broker alone). Brokers sharing one store list each other in Metadata and DescribeCluster.
+   */
+  readonly metadataStore?: Layer.Layer<MetadataStore.MetadataStore>
 }
 
 /** Errors that stop a broker from starting. */
-export type StartError = KafkaStorageError | Server.ServerError
+export type StartError = KafkaStorageError | Server.ServerError | MetadataConflict | MetadataStoreError
 
 /** Starts a broker in the current scope and returns its description. */
 export const start = (
@@ -70,12 +80,16 @@ export const start = (
   | ReplicaManager.ReplicaManager
   | GroupCoordinator.GroupCoordinator
   | TransactionCoordinator.TransactionCoordinator
+  | MetadataStore.MetadataStore
 > =>
   Effect.gen(function* () {
     const registry = yield* TopicRegistry.TopicRegistry
     const metricsPort = BrokerConfig.getNumber(config, "metrics.port")
     const metrics = metricsPort >= 0 ? yield* Metrics.makeRecorder : undefined
+    // set once registered: until then (the moment between binding and registering) the broker lists itself
+    let membership: Membership.Membership | undefined
     const server = yield* Server.make({
+      brokers: () => membership?.brokers(),
       config,
       clusterId: registry.clusterId,
       nodeId: registry.nodeId,
@@ -86,6 +100,15 @@ export const start = (
       ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
       ...(metrics === undefined ? {} : { metrics })
     })
+    membership = yield* Membership.register(
+      {
+        nodeId: registry.nodeId,
+        host: server.broker.host,
+        port: server.broker.port,
+        rack: server.broker.rack
+      },
+      BrokerConfig.getNumber(config, "broker.session.timeout.ms")
+    )
     const metricsAddress =
       metrics === undefined
         ? undefined
@@ -173,7 +196,10 @@ export const layer = (
     ),
     groups
   )
-  return Layer.provideMerge(Layer.scoped(Broker, start(config, options)), transactions)
+  return Layer.provideMerge(
+    Layer.provide(Layer.scoped(Broker, start(config, options)), options.metadataStore ?? MetadataStore.layerMemory),
+    transactions
+  )
 }
 
 /** Runs a broker until interrupted (the CLI's entry point); shutdown is graceful. */

@@ -77,6 +77,14 @@ export const checkZstdLevel = (v: string): string | undefined =>
 export const keys: ReadonlyArray<ConfigKey> = [
   key("node.id", "int", "1", "The id of this broker node.", { validate: atLeast(0), readOnly: true }),
   key("broker.id", "int", null, "Synonym of node.id.", { validate: atLeast(0), readOnly: true }),
+  key("broker.rack", "string", null, "The rack of this broker, given to clients in Metadata.", { readOnly: true }),
+  key(
+    "broker.session.timeout.ms",
+    "int",
+    "9000",
+    "How long the broker's registration in the metadata store lives without a renewal (renewed every third).",
+    { validate: atLeast(1), readOnly: true }
+  ),
   key("cluster.id", "string", null, "The cluster id to store in a new data directory's meta.properties.", {
     readOnly: true
   }),

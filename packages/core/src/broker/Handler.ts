@@ -20,7 +20,15 @@ export interface ApiVersionRange {
   readonly maxVersion: number
 }
 
-/** What a handler knows of the broker it runs in. */
+/** A live broker as Metadata, DescribeCluster and FindCoordinator describe it. */
+export interface BrokerEndpoint {
+  readonly nodeId: number
+  readonly host: string
+  readonly port: number
+  readonly rack: string | null
+}
+
+/** What a handler knows of the broker serving it. */
 export interface BrokerInfo {
   readonly nodeId: number
   readonly clusterId: string
@@ -29,6 +37,8 @@ export interface BrokerInfo {
   /** The port clients are told to connect to (the bound port when the listener asked for port 0). */
   readonly port: number
   readonly rack: string | null
+  /** The live brokers registered in the metadata store, by node id (this one included). */
+  readonly brokers: () => ReadonlyArray<BrokerEndpoint>
   readonly config: BrokerConfig.BrokerConfig
   /** Records produce/fetch traffic when the broker serves metrics; absent otherwise. */
   readonly metrics?: Recorder | undefined

@@ -5,7 +5,10 @@
  *
  * Invariants:
  * - Only the actor mutates the log (append, delete-records, config) and the high watermark; it
- *   publishes the high watermark as a plain number that handlers read without a round trip.
+ *   publishes the high watermark as a plain number that handlers read without a round trip. While the
+ *   actor runs it is the log's {@link LogOwner}: the storage's retention deletes, the cleaner's segment
+ *   swaps and `flush.ms` flushes come through its mailbox as `Maintain` commands, so the replica is the
+ *   log's only writer; after one, the producer state follows the log start offset.
  *   Reads go straight to the log (which allows reads concurrent with appends), bounded by that
  *   published high watermark, so a fetch never sees bytes that are not yet acknowledged.
  * - Single node: the in-sync replica set is just this broker, so the high watermark advances to the
@@ -33,11 +36,11 @@
  *   actor (it only gates a log line).
  */
 import * as Path from "node:path"
-import { Cause, Chunk, Clock, Data, Deferred, Effect, Exit } from "effect"
+import { Cause, Chunk, Clock, Data, Deferred, Effect, Exit, Option } from "effect"
 import type { ReadBuffers } from "../log/BufferPool.js"
 import type { Disk } from "../log/internal/disk.js"
 import type { EpochEndOffset } from "../log/LeaderEpochCache.js"
-import type { AppendInfo, Log, LogConfig, ReadResult } from "../log/Log.js"
+import type { AppendInfo, Log, LogConfig, LogOwner, ReadResult } from "../log/Log.js"
 import type { LogError, KafkaStorageError as LogStorageError, OffsetOutOfRangeError } from "../log/LogError.js"
 import type { TopicPartition } from "../log/LogStorage.js"
 import * as ProducerState from "../log/ProducerState.js"
@@ -101,6 +104,11 @@ export type Command = Data.TaggedEnum<{
   Marker: { readonly marker: TxnMarker; readonly reply: Deferred.Deferred<AppendResult, AppendError> }
   /** Writes a producer-state snapshot (at shutdown). */
   Snapshot: { readonly reply: Deferred.Deferred<void> }
+  /** Runs a maintenance mutation the log hands to its owner (retention, a cleaner swap, a scheduled flush). */
+  Maintain: {
+    readonly mutation: Effect.Effect<unknown, unknown>
+    readonly reply: Deferred.Deferred<Option.Option<unknown>, unknown>
+  }
 }>
 
 /** Constructors and matchers of {@link Command}. */
@@ -230,7 +238,9 @@ export const make = (
           ? Deferred.succeed(c.waiter, undefined)
           : c._tag === "UpdateConfig" || c._tag === "Snapshot"
             ? Deferred.succeed(c.reply, undefined)
-            : Deferred.fail(c.reply as Deferred.Deferred<unknown, UnknownTopicOrPartition>, gone())
+            : c._tag === "Maintain"
+              ? Deferred.succeed(c.reply, Option.none())
+              : Deferred.fail(c.reply as Deferred.Deferred<unknown, UnknownTopicOrPartition>, gone())
     })
     if (log.latestEpoch < leaderEpoch) {
       yield* log
@@ -497,7 +507,21 @@ export const make = (
         UpdateConfig: ({ config, reply }) =>
           log.updateConfig(config).pipe(Effect.zipRight(Deferred.succeed(reply, undefined)), Effect.asVoid),
         Marker: ({ marker, reply }) => writeMarker(marker, reply),
-        Snapshot: ({ reply }) => Effect.zipRight(writeSnapshot, Deferred.succeed(reply, undefined))
+        Snapshot: ({ reply }) => Effect.zipRight(writeSnapshot, Deferred.succeed(reply, undefined)),
+        Maintain: ({ mutation, reply }) =>
+          mutation.pipe(
+            Effect.map(Option.some),
+            // retention may have moved the log start past producers' batches and open transactions
+            Effect.ensuring(
+              Effect.sync(() => {
+                producers.onLogStartOffset(log.logStartOffset)
+                publishLastStable()
+              })
+            ),
+            Effect.exit,
+            Effect.flatMap((exit) => Deferred.done(reply, exit)),
+            Effect.asVoid
+          )
       })
 
     const appendPlain = (
@@ -700,7 +724,22 @@ export const make = (
 
     // the state is derived before the replica is handed out, so no request sees it unset
     yield* resync
+    /** The log's maintenance, taken into the mailbox; skipped (None) when the mailbox is full or stopped. */
+    const owner: LogOwner = {
+      run: <A, E>(mutation: Effect.Effect<A, E>) =>
+        actor
+          .ask<Option.Option<unknown>, unknown>((reply) => Command.Maintain({ mutation, reply }))
+          .pipe(
+            Effect.catchIf(
+              (e): e is ReplicaBusy | UnknownTopicOrPartition =>
+                e instanceof ReplicaBusy || e instanceof UnknownTopicOrPartition,
+              () => Effect.succeed(Option.none())
+            )
+          ) as Effect.Effect<Option.Option<A>, E>
+    }
+
     const run: Effect.Effect<void> = actor.run({
+      start: Effect.sync(() => log.setOwner(owner)),
       receive: handle,
       receiveAll: handleAll,
       maxBatch: 256,
@@ -716,6 +755,7 @@ export const make = (
           { discard: true }
         ),
       onExit: Effect.suspend(() => {
+        log.setOwner(undefined)
         const parked = waiters
         waiters = []
         return Effect.forEach(parked, (w) => Deferred.succeed(w.waiter, undefined), { discard: true })

@@ -7,7 +7,7 @@ import * as net from "node:net"
 import { Context, Effect, FiberSet, Schema, type Scope } from "effect"
 import { BufferPool } from "../log/BufferPool.js"
 import * as BrokerConfig from "./BrokerConfig.js"
-import type { BrokerInfo } from "./Handler.js"
+import type { BrokerEndpoint, BrokerInfo } from "./Handler.js"
 import * as Connection from "./internal/connection.js"
 import type { Registry } from "./KafkaApis.js"
 import type { Recorder } from "./Metrics.js"
@@ -45,6 +45,8 @@ export interface ServerOptions<R> {
   readonly drainTimeoutMs?: number
   /** Records request and traffic metrics (the broker serves metrics); nothing is recorded without it. */
   readonly metrics?: Recorder
+  /** The live brokers (the metadata store's list); undefined, or no option: this broker alone. */
+  readonly brokers?: () => ReadonlyArray<BrokerEndpoint> | undefined
 }
 
 /** Binds the listener of `options.config` and serves connections until the scope closes. */
@@ -73,12 +75,18 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
     })
     const bound = server.address() as net.AddressInfo
     const advertised = BrokerConfig.advertisedListener(config, bound.port)
+    const rack = BrokerConfig.get(config, "broker.rack") ?? null
+    const self: ReadonlyArray<BrokerEndpoint> = [
+      { nodeId: options.nodeId, host: advertised.host, port: advertised.port, rack }
+    ]
+    const brokers = options.brokers
     const broker: BrokerInfo = {
       nodeId: options.nodeId,
       clusterId: options.clusterId,
       host: advertised.host,
       port: advertised.port,
-      rack: null,
+      rack,
+      brokers: brokers === undefined ? () => self : () => brokers() ?? self,
       config,
       metrics: options.metrics
     }

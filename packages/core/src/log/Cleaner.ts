@@ -221,27 +221,31 @@ export const clean = (log: LogImpl): Effect.Effect<CleanerStats, KafkaStorageErr
       if (fresh.size === 0) fresh.nextOffset = base
       yield* fresh.seal()
 
-      // swap under the lock, unless retention or truncation changed these segments meanwhile
-      const swapped = yield* log.lock.withPermits(1)(
-        Effect.gen(function* () {
-          if (!log.stillHas(group)) return false
-          const p = (suffix: string, tag: string) => Path.join(log.dir, fileName(base, suffix + tag))
-          const fail = (e: KafkaStorageError) => log.goOffline(e)
-          yield* Effect.gen(function* () {
-            yield* log.disk.rename(p(Suffix.index, Suffix.cleaned), p(Suffix.index, Suffix.swap))
-            yield* log.disk.rename(p(Suffix.timeIndex, Suffix.cleaned), p(Suffix.timeIndex, Suffix.swap))
-            yield* log.disk.rename(p(Suffix.log, Suffix.cleaned), p(Suffix.log, Suffix.swap))
-            yield* log.disk.syncDir(log.dir)
-            for (const s of group) yield* s.delete()
-            yield* log.disk.rename(p(Suffix.log, Suffix.swap), p(Suffix.log, ""))
-            yield* log.disk.rename(p(Suffix.index, Suffix.swap), p(Suffix.index, ""))
-            yield* log.disk.rename(p(Suffix.timeIndex, Suffix.swap), p(Suffix.timeIndex, ""))
-            yield* log.disk.syncDir(log.dir)
-          }).pipe(Effect.catchAll(fail))
-          fresh.tag = ""
-          log.replaceSegments(group, fresh)
-          return true
-        })
+      // swap among the log's writes (through its owner, or under its lock), unless retention or truncation
+      // changed these segments meanwhile; an owner too busy to take it now leaves it to the next pass
+      const swapped = yield* log.maintain(
+        log.lock.withPermits(1)(
+          Effect.gen(function* () {
+            if (!log.stillHas(group)) return false
+            const p = (suffix: string, tag: string) => Path.join(log.dir, fileName(base, suffix + tag))
+            const fail = (e: KafkaStorageError) => log.goOffline(e)
+            yield* Effect.gen(function* () {
+              yield* log.disk.rename(p(Suffix.index, Suffix.cleaned), p(Suffix.index, Suffix.swap))
+              yield* log.disk.rename(p(Suffix.timeIndex, Suffix.cleaned), p(Suffix.timeIndex, Suffix.swap))
+              yield* log.disk.rename(p(Suffix.log, Suffix.cleaned), p(Suffix.log, Suffix.swap))
+              yield* log.disk.syncDir(log.dir)
+              for (const s of group) yield* s.delete()
+              yield* log.disk.rename(p(Suffix.log, Suffix.swap), p(Suffix.log, ""))
+              yield* log.disk.rename(p(Suffix.index, Suffix.swap), p(Suffix.index, ""))
+              yield* log.disk.rename(p(Suffix.timeIndex, Suffix.swap), p(Suffix.timeIndex, ""))
+              yield* log.disk.syncDir(log.dir)
+            }).pipe(Effect.catchAll(fail))
+            fresh.tag = ""
+            log.replaceSegments(group, fresh)
+            return true
+          })
+        ),
+        false
       )
       if (!swapped) {
         yield* fresh.delete()

@@ -1,9 +1,11 @@
 /**
  * One partition's log: a folder of segments holding record batches as stored on the wire.
  *
- * A Log is owned by one caller (the broker's PartitionReplica actor) that calls it sequentially;
- * it still serializes its own mutations (retention and compaction run from the storage scheduler),
- * and reads run concurrently with appends. Appends handle whole batches as bytes: header and CRC
+ * A Log is written by one caller (the broker's PartitionReplica actor) that calls it sequentially, and
+ * reads run concurrently with appends. The maintenance the storage schedules (retention deletes, the
+ * cleaner's segment swaps, `flush.ms` flushes) runs through the log's {@link LogOwner} when one is set (the
+ * replica's mailbox: the owner is then the log's only writer); without one (a log used alone) the log
+ * serializes those mutations with its own lock. Appends handle whole batches as bytes: header and CRC
  * checks, `baseOffset` (and `partitionLeaderEpoch`) rewritten in place, one write per call.
  * Durability follows the flush policy (`flush.messages`, `flush.ms`); several appends waiting for a
  * flush share one fsync (group commit).
@@ -92,6 +94,18 @@ export interface CleanerStats {
   readonly bytesRead: number
   readonly bytesWritten: number
   readonly recordsRemoved: number
+}
+
+/**
+ * The single writer of a log, which takes over its scheduled maintenance: retention deletes, the cleaner's
+ * segment swaps and `flush.ms` flushes run through `run`, in order with the owner's own writes.
+ */
+export interface LogOwner {
+  /**
+   * Runs `mutation` among the owner's writes and returns its result; `None` when the owner cannot take it now
+   * (its mailbox is full or it stopped): the maintenance is skipped and the next scheduled run tries again.
+   */
+  readonly run: <A, E>(mutation: Effect.Effect<A, E>) => Effect.Effect<Option.Option<A>, E>
 }
 
 /** A segment as seen from outside (tests, metrics). */
@@ -192,6 +206,12 @@ export interface Log {
 
   /** The latest leader epoch recorded, -1 when none. */
   readonly latestEpoch: number
+
+  /**
+   * Hands the scheduled maintenance (retention, the cleaner's swaps, `flush.ms` flushes) to `owner`, or back to
+   * the log's own lock (undefined).
+   */
+  readonly setOwner: (owner: LogOwner | undefined) => void
 
   /** Replaces the configuration (AlterConfigs); takes effect from the next operation. */
   readonly updateConfig: (config: LogConfig) => Effect.Effect<void>

@@ -116,6 +116,26 @@ describe("Actor kit", () => {
     })
   )
 
+  it.scoped("an interrupting stop also answers senders that were waiting for room", () =>
+    Effect.gen(function* () {
+      const { actor, behavior } = yield* counter(Actor.bounded(1, "wait"))
+      const gate = yield* Deferred.make<void>()
+      yield* actor.offer<number, Stopped>((reply) => Command.Slow({ gate, reply }))
+      yield* Effect.forkScoped(actor.run(behavior))
+      yield* Effect.yieldNow()
+      yield* actor.offer<number, Stopped>((reply) => Command.Add({ n: 1, reply }))
+      const waiting = yield* Effect.forEach([2, 3, 4], (n) =>
+        Effect.fork(actor.ask<number, Stopped>((reply) => Command.Add({ n, reply })))
+      )
+      yield* Effect.yieldNow()
+      const stopping = yield* Effect.fork(actor.stop("interrupt"))
+      yield* Effect.yieldNow()
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(stopping)
+      for (const w of waiting) assert.deepStrictEqual(yield* Fiber.await(w), Exit.fail(new Stopped()))
+    })
+  )
+
   it.scoped("a draining stop handles what was accepted, then ends the loop", () =>
     Effect.gen(function* () {
       const { actor, behavior, add, seen } = yield* counter(Actor.bounded(16))

@@ -79,6 +79,7 @@ export const startBroker = (
     readonly extra?: Record<string, string>
     readonly handlers?: ReadonlyArray<AnyHandler<KafkaApis.Requirements>>
     readonly withoutApis?: ReadonlyArray<number>
+    readonly metadataStore?: Broker.BrokerOptions["metadataStore"]
   } = {}
 ) =>
   Effect.gen(function* () {
@@ -88,7 +89,8 @@ export const startBroker = (
       Broker.layer(config, {
         drainTimeoutMs: 2000,
         ...(options.handlers ? { handlers: options.handlers } : {}),
-        ...(options.withoutApis ? { withoutApis: options.withoutApis } : {})
+        ...(options.withoutApis ? { withoutApis: options.withoutApis } : {}),
+        ...(options.metadataStore ? { metadataStore: options.metadataStore } : {})
       })
     ).pipe(Logger.withMinimumLogLevel(testLogLevel))
     return { broker: Context.get(context, Broker.Broker), dir, context }

@@ -33,7 +33,11 @@ const check = (
     return response(partitionIndex, Codes.INVALID_REPLICA_ASSIGNMENT, "The replica list has duplicate brokers.")
   const unknown = replicas.find((b) => b !== nodeId)
   if (unknown !== undefined)
-    return response(partitionIndex, Codes.INVALID_REPLICA_ASSIGNMENT, `Broker ${unknown} is not a live broker.`)
+    return response(
+      partitionIndex,
+      Codes.INVALID_REPLICA_ASSIGNMENT,
+      `Broker ${unknown} cannot hold a replica: this partition can only be on broker ${nodeId}, which hosts it.`
+    )
   return response(partitionIndex, Codes.NONE, null)
 }
 

@@ -27,7 +27,7 @@ export const handler = Handler.make({
         endpointType: BROKER_ENDPOINT,
         clusterId: broker.clusterId,
         controllerId: broker.nodeId,
-        brokers: [{ brokerId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack }],
+        brokers: broker.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
         clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
           ? CLUSTER_OPERATIONS
           : AUTHORIZED_OPERATIONS_OMITTED

@@ -17,7 +17,9 @@ export const handler = Handler.make({
     Effect.gen(function* () {
       const groups = yield* GroupCoordinator
       const transactions = yield* TransactionCoordinator
-      const { nodeId, host, port } = context.broker
+      // the coordinator (this node: it leads every internal partition) as the metadata store lists it
+      const { nodeId, host, port } =
+        context.broker.brokers().find((b) => b.nodeId === context.broker.nodeId) ?? context.broker
       const resolve = (): Effect.Effect<WireError> => {
         if (request.keyType !== KeyType.GROUP && request.keyType !== KeyType.TRANSACTION) {
           return Effect.succeed(toWire(new InvalidRequest({ message: `Unknown key type ${request.keyType}.` })))

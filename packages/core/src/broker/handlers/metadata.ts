@@ -102,7 +102,7 @@ export const handler = Handler.make({
         }
       }
       return Metadata.makeMetadataResponse({
-        brokers: [{ nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack }],
+        brokers: liveBrokers(broker),
         clusterId: broker.clusterId,
         controllerId: broker.nodeId,
         topics,
@@ -115,6 +115,10 @@ export const handler = Handler.make({
   errorResponse: (request, error, context) => errorResponse(request, error.errorCode, context)
 })
 
+/** The live brokers of the metadata store, as Metadata lists them. */
+const liveBrokers = (broker: Handler.BrokerInfo) =>
+  broker.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))
+
 /** Every requested topic with `errorCode`; a topic without a name gets "" below v12, where names are not nullable. */
 const errorResponse = (
   request: Metadata.MetadataRequest,
@@ -122,9 +126,7 @@ const errorResponse = (
   context: Handler.RequestContext
 ): Metadata.MetadataResponse =>
   Metadata.makeMetadataResponse({
-    brokers: [
-      { nodeId: context.broker.nodeId, host: context.broker.host, port: context.broker.port, rack: context.broker.rack }
-    ],
+    brokers: liveBrokers(context.broker),
     clusterId: context.broker.clusterId,
     controllerId: context.broker.nodeId,
     topics: (request.topics ?? []).map((t) =>

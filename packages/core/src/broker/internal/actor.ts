@@ -136,8 +136,16 @@ export const make = <C, EFull, EStopped>(
 
     const drop = (command: C | Wake, reason: DropReason): Effect.Effect<void> =>
       command === WAKE ? Effect.void : onDropped(command as C, reason)
+    // until empty: taking makes room for senders waiting on a full `"wait"` mailbox, whose commands then arrive
     const dropQueued = (reason: DropReason): Effect.Effect<void> =>
-      Effect.flatMap(Queue.takeAll(queue), (all) => Effect.forEach(all, (c) => drop(c, reason), { discard: true }))
+      Effect.flatMap(Queue.takeAll(queue), (all) =>
+        all.length === 0
+          ? Effect.void
+          : Effect.zipRight(
+              Effect.forEach(all, (c) => drop(c, reason), { discard: true }),
+              Effect.suspend(() => dropQueued(reason))
+            )
+      )
 
     const tell = (command: C): Effect.Effect<void, EFull | EStopped> =>
       Effect.suspend((): Effect.Effect<void, EFull | EStopped> => {

@@ -12,6 +12,7 @@ import type {
   AppendOptions,
   CleanerStats,
   Log,
+  LogOwner,
   ReadOptions,
   ReadResult,
   SegmentInfo,
@@ -317,8 +318,14 @@ export class LogImpl implements Log {
   private recoveryCheckpoint: number
   private unflushedMessages = 0
   private lastFlushTime: number
-  /** Serializes mutations (the owner's calls, retention and compaction). */
+  /**
+   * Serializes mutations. With an {@link owner} every mutation runs on the owner's fiber (its own calls, and
+   * the maintenance handed to it), so the lock is never contended; a log used alone needs it against the
+   * storage's scheduled retention, cleaning and flushes.
+   */
   readonly lock = new Lock()
+  /** The single writer the scheduled maintenance goes through, when set. */
+  private owner: LogOwner | undefined
   /** Set after an I/O failure that left the state uncertain: the log is offline. */
   private failure: KafkaStorageError | undefined
   private closed = false
@@ -401,6 +408,26 @@ export class LogImpl implements Log {
     if (this.failure) return this.failure
     if (this.closed) return this.storageError(`log ${this.dir} is closed`)
     return undefined
+  }
+
+  setOwner(owner: LogOwner | undefined): void {
+    this.owner = owner
+  }
+
+  /**
+   * Runs a scheduled maintenance mutation (already under the lock) through the owner when there is one;
+   * `skipped` is the result when the owner cannot take it now.
+   */
+  maintain<A, E>(mutation: Effect.Effect<A, E>, skipped: A): Effect.Effect<A, E> {
+    return Effect.suspend(() => {
+      const owner = this.owner
+      return owner === undefined
+        ? mutation
+        : Effect.map(
+            owner.run(mutation),
+            Option.getOrElse(() => skipped)
+          )
+    })
   }
 
   /** Runs a mutation under the log's lock, after the state checks. */
@@ -835,10 +862,13 @@ export class LogImpl implements Log {
   }
 
   get flushIfDue(): Effect.Effect<void, KafkaStorageError> {
-    return this.mutate((now) =>
-      this.logEndOffset > this.recoveryPoint && now - this.lastFlushTime >= this.config["flush.ms"]
-        ? this.flushLocked(now)
-        : Effect.void
+    return this.maintain(
+      this.mutate((now) =>
+        this.logEndOffset > this.recoveryPoint && now - this.lastFlushTime >= this.config["flush.ms"]
+          ? this.flushLocked(now)
+          : Effect.void
+      ),
+      undefined
     )
   }
 
@@ -1022,7 +1052,10 @@ export class LogImpl implements Log {
   // retention
 
   get deleteOldSegments(): Effect.Effect<number, KafkaStorageError> {
-    return this.mutate((now) => this.deleteOldSegmentsLocked(now))
+    return this.maintain(
+      this.mutate((now) => this.deleteOldSegmentsLocked(now)),
+      0
+    )
   }
 
   private deleteOldSegmentsLocked(now: number, belowStartOnly = false): Effect.Effect<number, KafkaStorageError> {
