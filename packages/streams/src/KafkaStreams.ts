@@ -16,7 +16,7 @@ import { Cause, Context, Deferred, Effect, FiberSet, Layer, Scope, Stream, Subsc
 import type { Serde } from "./dsl/Options.js"
 import type * as Info from "./internal/assignment/info.js"
 import * as QueryHttp from "./internal/query/httpServer.js"
-import { LocalTasks, localView } from "./internal/query/localStores.js"
+import { LocalTasks, localView, type StoreLag } from "./internal/query/localStores.js"
 import * as AppState from "./internal/runtime/appState.js"
 import * as GlobalThread from "./internal/runtime/GlobalThread.js"
 import { setUp } from "./internal/runtime/internalTopics.js"
@@ -55,6 +55,10 @@ export interface KafkaStreams {
   readonly states: Stream.Stream<State>
   /** The tasks (`<subtopology>_<partition>`) this instance's threads run, sorted. */
   readonly activeTasks: Effect.Effect<ReadonlyArray<string>>
+  /** The standby (and warm-up) tasks this instance's threads keep, sorted. */
+  readonly standbyTasks: Effect.Effect<ReadonlyArray<string>>
+  /** How far each standby store partition is behind its changelog (`position`, `end`, `lag`). */
+  readonly storeLags: Effect.Effect<ReadonlyArray<StoreLag>>
   /** A global table's store (loaded before the threads start, then kept up to date), typed by its serdes. */
   readonly globalKeyValueStore: <K, V>(
     name: string
@@ -314,6 +318,8 @@ export const make = <R>(
       applicationId,
       state: SubscriptionRef.get(ref),
       activeTasks: Effect.sync(() => [...threadTasks.values()].flat().sort()),
+      standbyTasks: Effect.sync(() => localTasks.standbyTasks()),
+      storeLags: Effect.sync(() => localTasks.standbyLags()),
       globalKeyValueStore: <K, V>(name: string) =>
         Effect.suspend(() => {
           const store = globalStores.get(name)

@@ -21,9 +21,48 @@ export interface RunningTask {
   readonly stores: ReadonlyMap<string, TimestampedStore<unknown, unknown>>
 }
 
-/** The running tasks of each thread, listed on demand. */
+/** How far a standby's store partition is behind its changelog. */
+export interface StoreLag {
+  readonly store: string
+  readonly partition: number
+  /** Next changelog offset the standby applies. */
+  readonly position: number
+  /** The changelog's end as of the standby's last fetch. */
+  readonly end: number
+  readonly lag: number
+}
+
+/** The running tasks (and standbys) of each thread, listed on demand. */
 export class LocalTasks {
   private readonly threads = new Map<number, () => Iterable<RunningTask>>()
+  private readonly standbys = new Map<number, () => Iterable<{ readonly id: string }>>()
+  private readonly lagsOf = new Map<number, () => Iterable<StoreLag>>()
+
+  /** Registers how thread `index` lists its standby tasks and their lags. */
+  registerStandbys<S extends { readonly id: string }>(
+    index: number,
+    list: () => Iterable<S>,
+    lags: (s: S) => Iterable<StoreLag>
+  ): void {
+    this.standbys.set(index, list)
+    this.lagsOf.set(index, function* () {
+      for (const s of list()) yield* lags(s)
+    })
+  }
+
+  /** Standby task ids of this instance. */
+  standbyTasks(): Array<string> {
+    const out: Array<string> = []
+    for (const list of this.standbys.values()) for (const s of list()) out.push(s.id)
+    return out.sort()
+  }
+
+  /** The lag of every standby store partition of this instance. */
+  standbyLags(): Array<StoreLag> {
+    const out: Array<StoreLag> = []
+    for (const lags of this.lagsOf.values()) out.push(...lags())
+    return out
+  }
 
   /** Registers how thread `index` lists its running active tasks. */
   register(index: number, list: () => Iterable<RunningTask>): void {

@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as KafkaStreams from "../../src/KafkaStreams.js"
+import { standbyConfig, standbyCounts, standbyEvents, standbyTopology } from "./fixtures/standbyTopology.js"
+import { readAll, setup, waitUntil } from "./util.js"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.join(here, "..", "..", "..", "..")
+
+/** Starts the fixture instance as a child process; resolves once it prints RUNNING, killed with the scope. */
+const startChild = (bootstrap: string) =>
+  Effect.acquireRelease(
+    Effect.async<ChildProcess, Error>((resume) => {
+      const child = spawn(
+        process.execPath,
+        ["--conditions=@eddy/source", "--import", "tsx", path.join(here, "fixtures", "standbyInstance.ts")],
+        {
+          cwd: root,
+          env: { ...process.env, BOOTSTRAP: bootstrap, STATE_DIR: mkdtempSync(path.join(tmpdir(), "standby-a-")) },
+          stdio: ["ignore", "pipe", "pipe"]
+        }
+      )
+      let out = ""
+      child.stderr!.on("data", (d) => {
+        out += String(d)
+      })
+      child.stdout!.on("data", (d) => {
+        out += String(d)
+        if (out.includes("RUNNING")) resume(Effect.succeed(child))
+      })
+      child.on("exit", (code) => resume(Effect.fail(new Error(`the instance exited with ${code}: ${out}`))))
+    }).pipe(Effect.timeout("60 seconds"), Effect.orDie),
+    (child) => kill(child)
+  )
+
+const kill = (child: ChildProcess) =>
+  Effect.async<void>((resume) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+    child.once("exit", () => resume(Effect.void))
+    child.kill("SIGKILL")
+  })
+
+describe("standby replicas", () => {
+  it.scopedLive(
+    "num.standby.replicas=1: after kill -9 of the active instance the standby takes over restoring only the tail",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ "standby-events": 2, "standby-counts": 2 })
+        const topology = yield* standbyTopology
+        const a = yield* startChild(bootstrap)
+        const restored = new Map<number, number>()
+        const b = yield* KafkaStreams.make(
+          topology,
+          standbyConfig(bootstrap, mkdtempSync(path.join(tmpdir(), "standby-b-"))),
+          {
+            restoreListener: {
+              onRestoreEnd: (_topic, partition, _store, total) =>
+                void restored.set(partition, (restored.get(partition) ?? 0) + total)
+            }
+          }
+        )
+        yield* b.start
+        yield* waitUntil(
+          "one active and one standby task on b",
+          Effect.map(Effect.all([b.activeTasks, b.standbyTasks]), ([x, y]) => x.length === 1 && y.length === 1)
+        )
+        const [bActive] = yield* b.activeTasks
+        const [bStandby] = yield* b.standbyTasks
+        assert.notStrictEqual(bActive, bStandby)
+        const reference = new Map<string, number>()
+        const send = (n: number) => {
+          const records = Array.from({ length: n }, (_, i) => {
+            const key = `k${i % 400}`
+            reference.set(key, (reference.get(key) ?? 0) + 1)
+            return { key, value: "x" }
+          })
+          return producer.sendBatch(standbyEvents, records)
+        }
+        const countsMatch = Effect.map(readAll(bootstrap, standbyCounts, 2), (rs) => {
+          const m = new Map<string, number>()
+          for (const r of rs) m.set(r.key!, r.value)
+          return [...reference].every(([k, n]) => m.get(k) === n)
+        })
+        for (let round = 0; round < 5; round++) yield* send(800)
+        yield* waitUntil("every count in the output", countsMatch)
+        const changelog = "standby-per-key-changelog"
+        const standbyPartition = Number(bStandby!.split("_")[1])
+        const ends = yield* readAll(bootstrap, { ...standbyCounts, name: changelog }, 2)
+        const changelogRecords = ends.filter((r) => r.partition === standbyPartition).length
+        yield* waitUntil(
+          "the standby to catch up",
+          Effect.map(b.storeLags, (lags) => lags.length === 1 && lags[0]!.lag === 0 && lags[0]!.end > 0)
+        )
+        assert.isAtLeast(changelogRecords, 200)
+        restored.clear()
+        yield* kill(a)
+        yield* waitUntil(
+          "b to run both tasks",
+          Effect.map(b.activeTasks, (ts) => ts.length === 2),
+          60_000
+        )
+        yield* KafkaStreams.awaitState(b, "RUNNING")
+        // the promoted standby restored at most the tail written after its last fetch, not the changelog
+        const restoredHere = restored.get(standbyPartition) ?? 0
+        assert.isBelow(restoredHere, changelogRecords / 10, `restored ${restoredHere} of ${changelogRecords}`)
+        // and its state is right: counts go on from where the killed instance left them
+        yield* send(400)
+        yield* waitUntil("counts after the fail-over", countsMatch)
+      }),
+    120_000
+  )
+})
