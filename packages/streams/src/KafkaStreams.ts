@@ -296,9 +296,12 @@ export const make = <R>(
       store: (name) => store<unknown, unknown>(name),
       metadataForKey: (name, key) => {
         const spec = t.stores.get(name)
+        // a key the store's serde cannot encode has no owner
         return spec === undefined
           ? Effect.succeed(undefined)
-          : queryMetadataForKey(name, key, spec.keySerde as Serde<unknown>)
+          : queryMetadataForKey(name, key, spec.keySerde as Serde<unknown>).pipe(
+              Effect.catchAllDefect(() => Effect.succeed(undefined))
+            )
       },
       metadataForStore: allMetadataForStore,
       allMetadata: streamsMetadata,

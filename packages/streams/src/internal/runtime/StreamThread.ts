@@ -14,6 +14,9 @@
  * (flushed, then `.checkpoint` written with their changelog ends) after every commit under at_least_once and
  * only on a clean close under exactly_once_v2, whose tasks delete their checkpoint once restored: after a
  * crash there is none, and the next start wipes the stores and restores them from the changelog's start.
+ * The group's `stream` assignor hands the thread tasks (their source partitions), standby tasks and the host
+ * map; a standby of a task is closed (checkpointed at its changelog positions) before the task opens here as
+ * active, so the active task restores only what the standby had not applied yet.
  */
 
 import type * as Admin from "@eddy/core/client/Admin"
