@@ -46,6 +46,15 @@ export interface Hooks {
   readonly parseQueryKey?: (store: string, text: string) => unknown
 }
 
+/** Options of `KafkaStreams.store` (Kafka's `StoreQueryParameters`). */
+export interface StoreQueryOptions {
+  /**
+   * Also read this instance's standby (and warm-up) copies of partitions it does not run, which may lag
+   * behind the active task (Kafka's `enableStaleStores`).
+   */
+  readonly enableStaleStores?: boolean
+}
+
 /** A streams application. */
 export interface KafkaStreams {
   readonly applicationId: string
@@ -70,7 +79,8 @@ export interface KafkaStreams {
    */
   readonly store: <K, V, Kind extends "keyValue" | "timestampedKeyValue" = "keyValue">(
     name: string,
-    type?: Metadata.QueryableStoreType<K, V, Kind>
+    type?: Metadata.QueryableStoreType<K, V, Kind>,
+    options?: StoreQueryOptions
   ) => Effect.Effect<ReadOnlyKeyValueStore<K, V>, InvalidStateStoreError>
   /** Where `key` of store `name` lives (active host, standby hosts, partition); undefined when not known yet. */
   readonly queryMetadataForKey: <K>(
@@ -251,7 +261,8 @@ export const make = <R>(
     const t = topology as Topology<unknown>
     const store = <K, V>(
       name: string,
-      type?: Metadata.QueryableStoreType<K, V, "keyValue" | "timestampedKeyValue">
+      type?: Metadata.QueryableStoreType<K, V, "keyValue" | "timestampedKeyValue">,
+      options: StoreQueryOptions = {}
     ): Effect.Effect<ReadOnlyKeyValueStore<K, V>, InvalidStateStoreError> =>
       Effect.suspend(() => {
         const spec = t.stores.get(name)
@@ -264,7 +275,10 @@ export const make = <R>(
             store: name,
             message: `Cannot query ${name}: the application is ${model.state}, not RUNNING (the store may be migrating)`
           })
-        if (model.state !== "RUNNING") return Effect.fail(notRunning())
+        // stale reads (standbys) are allowed while rebalancing too, as in Kafka
+        const queryable = () =>
+          model.state === "RUNNING" || (options.enableStaleStores === true && model.state === "REBALANCING")
+        if (!queryable()) return Effect.fail(notRunning())
         return Effect.succeed(
           localView<K, V>({
             name,
@@ -274,13 +288,14 @@ export const make = <R>(
             valueSerde: spec.valueSerde as Serde<unknown>,
             tasks: localTasks,
             check: () => {
-              if (model.state !== "RUNNING") throw notRunning()
+              if (!queryable()) throw notRunning()
             },
             ownerOf: (partition) =>
               latestAssignment?.hosts.find((h) =>
                 h.active.some((p) => p.partition === partition && owner.topics.includes(p.topic))
               )?.endpoint,
-            timestamped: type?.kind === "timestampedKeyValue"
+            timestamped: type?.kind === "timestampedKeyValue",
+            stale: options.enableStaleStores === true
           })
         )
       })

@@ -97,6 +97,14 @@ describe("standby replicas", () => {
           Effect.map(b.storeLags, (lags) => lags.length === 1 && lags[0]!.lag === 0 && lags[0]!.end > 0)
         )
         assert.isAtLeast(changelogRecords, 200)
+        // stale reads: b answers every key from its active task or its standby
+        const stale = yield* b.store<string, number>("per-key", undefined, { enableStaleStores: true })
+        yield* waitUntil(
+          "the standby to hold every count",
+          Effect.sync(() => [...reference].every(([k, n]) => stale.get(k) === n))
+        )
+        const fresh = yield* b.store<string, number>("per-key")
+        assert.throws(() => [...reference.keys()].map((k) => fresh.get(k)), /not hosted by this instance/)
         restored.clear()
         yield* kill(a)
         yield* waitUntil(

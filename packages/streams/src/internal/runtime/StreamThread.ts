@@ -137,7 +137,10 @@ export const run = (p: ThreadParams) =>
     }
     const taskKey = (sub: number, partition: number) => `${sub}_${partition}`
     const standbys = new Map<string, Standby.Standby>()
-    p.localTasks.registerStandbys(p.index, () => standbys.values(), Standby.lags)
+    p.localTasks.registerStandbys(p.index, function* () {
+      for (const s of standbys.values())
+        yield { task: { id: s.id, stores: s.task.stores }, lags: () => Standby.lags(s) }
+    })
     p.localTasks.register(p.index, function* () {
       for (const [id, e] of tasks) if (e.state === "RUNNING") yield { id, stores: e.task.stores }
     })
