@@ -16,7 +16,7 @@ import { Cause, Context, Deferred, Effect, FiberSet, Layer, Scope, Stream, Subsc
 import type { Serde } from "./dsl/Options.js"
 import type * as Info from "./internal/assignment/info.js"
 import * as QueryHttp from "./internal/query/httpServer.js"
-import { LocalTasks, localView } from "./internal/query/localStores.js"
+import { LocalTasks, localView, type StoreLag } from "./internal/query/localStores.js"
 import * as AppState from "./internal/runtime/appState.js"
 import * as GlobalThread from "./internal/runtime/GlobalThread.js"
 import { setUp } from "./internal/runtime/internalTopics.js"
@@ -46,6 +46,15 @@ export interface Hooks {
   readonly parseQueryKey?: (store: string, text: string) => unknown
 }
 
+/** Options of `KafkaStreams.store` (Kafka's `StoreQueryParameters`). */
+export interface StoreQueryOptions {
+  /**
+   * Also read this instance's standby (and warm-up) copies of partitions it does not run, which may lag
+   * behind the active task (Kafka's `enableStaleStores`).
+   */
+  readonly enableStaleStores?: boolean
+}
+
 /** A streams application. */
 export interface KafkaStreams {
   readonly applicationId: string
@@ -55,6 +64,10 @@ export interface KafkaStreams {
   readonly states: Stream.Stream<State>
   /** The tasks (`<subtopology>_<partition>`) this instance's threads run, sorted. */
   readonly activeTasks: Effect.Effect<ReadonlyArray<string>>
+  /** The standby (and warm-up) tasks this instance's threads keep, sorted. */
+  readonly standbyTasks: Effect.Effect<ReadonlyArray<string>>
+  /** How far each standby store partition is behind its changelog (`position`, `end`, `lag`). */
+  readonly storeLags: Effect.Effect<ReadonlyArray<StoreLag>>
   /** A global table's store (loaded before the threads start, then kept up to date), typed by its serdes. */
   readonly globalKeyValueStore: <K, V>(
     name: string
@@ -66,7 +79,8 @@ export interface KafkaStreams {
    */
   readonly store: <K, V, Kind extends "keyValue" | "timestampedKeyValue" = "keyValue">(
     name: string,
-    type?: Metadata.QueryableStoreType<K, V, Kind>
+    type?: Metadata.QueryableStoreType<K, V, Kind>,
+    options?: StoreQueryOptions
   ) => Effect.Effect<ReadOnlyKeyValueStore<K, V>, InvalidStateStoreError>
   /** Where `key` of store `name` lives (active host, standby hosts, partition); undefined when not known yet. */
   readonly queryMetadataForKey: <K>(
@@ -248,7 +262,8 @@ export const make = <R>(
     const t = topology as Topology<unknown>
     const store = <K, V>(
       name: string,
-      type?: Metadata.QueryableStoreType<K, V, "keyValue" | "timestampedKeyValue">
+      type?: Metadata.QueryableStoreType<K, V, "keyValue" | "timestampedKeyValue">,
+      options: StoreQueryOptions = {}
     ): Effect.Effect<ReadOnlyKeyValueStore<K, V>, InvalidStateStoreError> =>
       Effect.suspend(() => {
         const spec = t.stores.get(name)
@@ -261,7 +276,10 @@ export const make = <R>(
             store: name,
             message: `Cannot query ${name}: the application is ${model.state}, not RUNNING (the store may be migrating)`
           })
-        if (model.state !== "RUNNING") return Effect.fail(notRunning())
+        // stale reads (standbys) are allowed while rebalancing too, as in Kafka
+        const queryable = () =>
+          model.state === "RUNNING" || (options.enableStaleStores === true && model.state === "REBALANCING")
+        if (!queryable()) return Effect.fail(notRunning())
         return Effect.succeed(
           localView<K, V>({
             name,
@@ -271,13 +289,14 @@ export const make = <R>(
             valueSerde: spec.valueSerde as Serde<unknown>,
             tasks: localTasks,
             check: () => {
-              if (model.state !== "RUNNING") throw notRunning()
+              if (!queryable()) throw notRunning()
             },
             ownerOf: (partition) =>
               latestAssignment?.hosts.find((h) =>
                 h.active.some((p) => p.partition === partition && owner.topics.includes(p.topic))
               )?.endpoint,
-            timestamped: type?.kind === "timestampedKeyValue"
+            timestamped: type?.kind === "timestampedKeyValue",
+            stale: options.enableStaleStores === true
           })
         )
       })
@@ -293,9 +312,12 @@ export const make = <R>(
       store: (name) => store<unknown, unknown>(name),
       metadataForKey: (name, key) => {
         const spec = t.stores.get(name)
+        // a key the store's serde cannot encode has no owner
         return spec === undefined
           ? Effect.succeed(undefined)
-          : queryMetadataForKey(name, key, spec.keySerde as Serde<unknown>)
+          : queryMetadataForKey(name, key, spec.keySerde as Serde<unknown>).pipe(
+              Effect.catchAllDefect(() => Effect.succeed(undefined))
+            )
       },
       metadataForStore: allMetadataForStore,
       allMetadata: streamsMetadata,
@@ -315,6 +337,8 @@ export const make = <R>(
       applicationId,
       state: SubscriptionRef.get(ref),
       activeTasks: Effect.sync(() => [...threadTasks.values()].flat().sort()),
+      standbyTasks: Effect.sync(() => localTasks.standbyTasks()),
+      storeLags: Effect.sync(() => localTasks.standbyLags()),
       globalKeyValueStore: <K, V>(name: string) =>
         Effect.suspend(() => {
           const store = globalStores.get(name)

@@ -103,23 +103,31 @@ describe("Consumer: custom assignors and topic changes", () => {
     })
   )
 
-  it.scopedLive("a member subscribed before its topic exists reads it once it is created (the leader rejoins)", () =>
-    Effect.gen(function* () {
-      const { bootstrap } = yield* startEddy(groupBroker)
-      const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
-      yield* admin.createTopics([{ name: "early", numPartitions: 1 }])
-      const consumer = yield* Consumer.make(fast(bootstrap, "g-late"))
-      const received: Array<string> = []
-      yield* consumer.stream(["early", "late"]).pipe(
-        Stream.runForEach((r) => Effect.sync(() => received.push(`${r.topic}:${text(r.value)}`))),
-        Effect.forkScoped
-      )
-      yield* waitUntil("early assigned", () => consumer.assignment().length === 1)
-      yield* admin.createTopics([{ name: "late", numPartitions: 2 }])
-      yield* waitUntil("late assigned", () => consumer.assignment().length === 3)
-      const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
-      yield* producer.send("late", { value: bytes("x"), partition: 1 })
-      yield* waitUntil("record of the late topic", () => received.includes("late:x"))
-    })
+  it.scopedLive(
+    "a member subscribed before its topic exists reads it once it is created; new partitions are assigned too",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddy(groupBroker)
+        const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+        yield* admin.createTopics([{ name: "early", numPartitions: 1 }])
+        const consumer = yield* Consumer.make({ ...fast(bootstrap, "g-late"), "metadata.max.age.ms": 300 })
+        const received: Array<string> = []
+        yield* consumer.stream(["early", "late"]).pipe(
+          Stream.runForEach((r) => Effect.sync(() => received.push(`${r.topic}:${text(r.value)}`))),
+          Effect.forkScoped
+        )
+        yield* waitUntil("early assigned", () => consumer.assignment().length === 1)
+        yield* admin.createTopics([{ name: "late", numPartitions: 2 }])
+        yield* waitUntil("late assigned", () => consumer.assignment().length === 3)
+        const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
+        yield* producer.send("late", { value: bytes("x"), partition: 1 })
+        yield* waitUntil("record of the late topic", () => received.includes("late:x"))
+        // the leader also notices a partition count change (at metadata.max.age.ms once every topic exists)
+        yield* admin.createPartitions("late", 3)
+        yield* waitUntil("the new partition assigned", () => consumer.assignment().length === 4)
+        const fresh = yield* Producer.make({ "bootstrap.servers": bootstrap })
+      yield* fresh.send("late", { value: bytes("y"), partition: 2 })
+        yield* waitUntil("record of the new partition", () => received.includes("late:y"))
+      })
   )
 })

@@ -1,7 +1,11 @@
+import * as Topic from "@eddy/core/client/Topic"
 import { assert, describe, it } from "@effect/vitest"
-import { FastCheck as fc } from "effect"
+import { Effect, FastCheck as fc, Schema } from "effect"
+import { materializedAs } from "../../src/dsl/Options.js"
+import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
 import * as A from "../../src/internal/assignment/assign.js"
 import * as Info from "../../src/internal/assignment/info.js"
+import * as StreamAssignor from "../../src/internal/assignment/streamAssignor.js"
 
 const noStandby: A.AssignConfig = { numStandbyReplicas: 0, acceptableRecoveryLag: 10_000, maxWarmupReplicas: 2 }
 
@@ -184,4 +188,62 @@ describe("stream assignor: assignment function", () => {
     }
     assert.deepStrictEqual(Info.decodeAssignment(Info.encodeAssignment(a)), a)
   })
+
+  it.prop(
+    "the leader's assignment: a task's partitions of every source topic go to one member; the host map is complete",
+    [fc.integer({ min: 1, max: 8 }), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 4 })],
+    ([partitions, threads]) => {
+      const left = Topic.make("left", { key: Schema.String, value: Schema.String })
+      const right = Topic.make("right", { key: Schema.String, value: Schema.String })
+      const builder = StreamsBuilder.make()
+      builder.stream([left, right]).groupByKey().count(materializedAs("c"))
+      const topology = Effect.runSync(builder.build) as never
+      const config = { "application.id": "co" }
+      const assignor = StreamAssignor.make({
+        topology,
+        config,
+        processId: "leader",
+        subscription: Effect.die("not used"),
+        endOffsets: (_topic, ps) => Effect.succeed(new Map(ps.map((p) => [p, 0]))),
+        onAssignment: () => Effect.void
+      })
+      const members = threads.flatMap((n, c) =>
+        Array.from({ length: n }, (_, i) => ({
+          memberId: `c${c}-t${i}`,
+          groupInstanceId: null,
+          topics: ["left", "right"],
+          ownedPartitions: [],
+          generationId: -1,
+          userData: Info.encodeSubscription({
+            version: Info.VERSION,
+            processId: `c${c}`,
+            endpoint: `host${c}:80`,
+            prevActive: [],
+            prevStandby: [],
+            offsetSums: {},
+            errorCode: 0
+          })
+        }))
+      )
+      const counts = new Map([
+        ["left", partitions],
+        ["right", partitions]
+      ])
+      const result = Effect.runSync(assignor.assign({ members, partitionCounts: counts }))
+      const ownerOf = new Map<string, string>()
+      for (const [member, share] of result) {
+        for (const tp of share.partitions) {
+          assert.isUndefined(ownerOf.get(`${tp.topic}-${tp.partition}`), "a partition assigned twice")
+          ownerOf.set(`${tp.topic}-${tp.partition}`, member)
+        }
+      }
+      for (let p = 0; p < partitions; p++) {
+        assert.isDefined(ownerOf.get(`left-${p}`))
+        assert.strictEqual(ownerOf.get(`left-${p}`), ownerOf.get(`right-${p}`), `left-${p} and right-${p} apart`)
+      }
+      const info = Info.decodeAssignment(result.get(members[0]!.memberId)!.userData)!
+      const hosted = info.hosts.flatMap((h) => h.active.map((tp) => `${tp.topic}-${tp.partition}`)).sort()
+      assert.deepStrictEqual(hosted, [...ownerOf.keys()].sort())
+    }
+  )
 })

@@ -55,6 +55,10 @@ describe("interactive queries on two instances", () => {
             yield* app.start
             return app
           })
+        const early = yield* KafkaStreams.make(t, { "application.id": "iq-early", "bootstrap.servers": bootstrap })
+        const notRunning = yield* Effect.flip(early.store("per-key"))
+        assert.strictEqual(notRunning._tag, "InvalidStateStoreError")
+        assert.match(notRunning.message, /CREATED, not RUNNING/)
         const a = yield* start(0)
         const b = yield* start(1)
         yield* waitUntil(

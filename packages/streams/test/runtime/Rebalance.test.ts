@@ -122,4 +122,38 @@ describe("KafkaStreams: two instances", () => {
       }),
     90_000
   )
+
+  it.scopedLive(
+    "tasks are balanced per stream thread: an instance with two threads runs twice the tasks of one with one",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* setup({ events: 6, "event-counts": 6 })
+        const t = yield* topology()
+        const config = (dir: string, threads: number) => ({
+          "application.id": "threads",
+          "bootstrap.servers": bootstrap,
+          "commit.interval.ms": 100,
+          "num.stream.threads": threads,
+          "state.dir": mkdtempSync(join(tmpdir(), dir)),
+          ...fastGroup
+        })
+        const a = yield* KafkaStreams.make(t, config("two-", 2))
+        const b = yield* KafkaStreams.make(t, config("one-", 1))
+        yield* a.start
+        yield* b.start
+        yield* waitUntil(
+          "a 4/2 split",
+          Effect.map(Effect.all([a.activeTasks, b.activeTasks]), ([x, y]) => x.length === 4 && y.length === 2)
+        )
+        assert.deepStrictEqual([...(yield* a.activeTasks), ...(yield* b.activeTasks)].sort(), [
+          "0_0",
+          "0_1",
+          "0_2",
+          "0_3",
+          "0_4",
+          "0_5"
+        ])
+      }),
+    90_000
+  )
 })

@@ -21,9 +21,51 @@ export interface RunningTask {
   readonly stores: ReadonlyMap<string, TimestampedStore<unknown, unknown>>
 }
 
-/** The running tasks of each thread, listed on demand. */
+/** How far a standby's store partition is behind its changelog. */
+export interface StoreLag {
+  readonly store: string
+  readonly partition: number
+  /** Next changelog offset the standby applies. */
+  readonly position: number
+  /** The changelog's end as of the standby's last fetch. */
+  readonly end: number
+  readonly lag: number
+}
+
+/** The running tasks (and standbys) of each thread, listed on demand. */
 export class LocalTasks {
   private readonly threads = new Map<number, () => Iterable<RunningTask>>()
+  private readonly standbys = new Map<
+    number,
+    () => Iterable<{ readonly task: RunningTask; readonly lags: () => Iterable<StoreLag> }>
+  >()
+
+  /** Registers how thread `index` lists its standby tasks (their stores) and their lags. */
+  registerStandbys(
+    index: number,
+    list: () => Iterable<{ readonly task: RunningTask; readonly lags: () => Iterable<StoreLag> }>
+  ): void {
+    this.standbys.set(index, list)
+  }
+
+  /** Every standby (and warm-up) task of this instance by id. */
+  standbyStores(): Map<string, RunningTask> {
+    const out = new Map<string, RunningTask>()
+    for (const list of this.standbys.values()) for (const s of list()) out.set(s.task.id, s.task)
+    return out
+  }
+
+  /** Standby task ids of this instance. */
+  standbyTasks(): Array<string> {
+    return [...this.standbyStores().keys()].sort()
+  }
+
+  /** The lag of every standby store partition of this instance. */
+  standbyLags(): Array<StoreLag> {
+    const out: Array<StoreLag> = []
+    for (const list of this.standbys.values()) for (const s of list()) out.push(...s.lags())
+    return out
+  }
 
   /** Registers how thread `index` lists its running active tasks. */
   register(index: number, list: () => Iterable<RunningTask>): void {
@@ -51,10 +93,19 @@ export interface ViewParams<K> {
   /** Where a partition's active task runs (for the error message), if known. */
   readonly ownerOf: (partition: number) => string | undefined
   readonly timestamped: boolean
+  /** Also read standby (and warm-up) copies, which may lag behind (Kafka's `enableStaleStores`). */
+  readonly stale: boolean
 }
 
 /** A read-only view over the store `name` of every local running task. */
 export const localView = <K, V>(p: ViewParams<K>): ReadOnlyKeyValueStore<K, V> => {
+  /** Running active tasks, then (stale) standbys of the partitions not active here. */
+  const tasksOf = (): Map<string, RunningTask> => {
+    const active = p.tasks.running()
+    if (!p.stale) return active
+    for (const [id, t] of p.tasks.standbyStores()) if (!active.has(id)) active.set(id, t)
+    return active
+  }
   const decodeValue = (bytes: Uint8Array): V =>
     (p.timestamped
       ? { value: p.valueSerde.decode(VT.valueBytes(bytes)), timestamp: VT.timestampOf(bytes) }
@@ -63,7 +114,7 @@ export const localView = <K, V>(p: ViewParams<K>): ReadOnlyKeyValueStore<K, V> =
   const stores = (): Array<TimestampedStore<unknown, unknown>> => {
     p.check()
     const out: Array<[number, TimestampedStore<unknown, unknown>]> = []
-    for (const t of p.tasks.running().values()) {
+    for (const t of tasksOf().values()) {
       const [sub, partition] = t.id.split("_").map(Number) as [number, number]
       const store = t.stores.get(p.name)
       if (sub === p.subtopology && store !== undefined) out.push([partition, store])
@@ -87,7 +138,7 @@ export const localView = <K, V>(p: ViewParams<K>): ReadOnlyKeyValueStore<K, V> =
       const bytes = p.keySerde.encode(key)
       if (bytes === null) return undefined
       const partition = partitionForKey(bytes, p.numPartitions)
-      const task = p.tasks.running().get(`${p.subtopology}_${partition}`)
+      const task = tasksOf().get(`${p.subtopology}_${partition}`)
       const store = task?.stores.get(p.name)
       if (store === undefined) {
         const owner = p.ownerOf(partition)

@@ -17,6 +17,9 @@
  * Stream-time punctuations run after each record of a task; wall-clock ones after each batch and every
  * `poll.ms` while idle, under the same semaphore; a processor's `commit()` makes the thread commit after the
  * current batch (or punctuation).
+ * The group's `stream` assignor hands the thread tasks (their source partitions), standby tasks and the host
+ * map; a standby of a task is closed (checkpointed at its changelog positions) before the task opens here as
+ * active, so the active task restores only what the standby had not applied yet.
  */
 
 import type * as Admin from "@eddy/core/client/Admin"
@@ -42,6 +45,7 @@ import { type OutputRecord, Task, type TaskParams } from "../task/Task.js"
 import type * as AppState from "./appState.js"
 import * as Checkpoints from "./checkpoints.js"
 import { type RestoreListener, restoreStore } from "./restore.js"
+import * as Standby from "./standby.js"
 import * as TaskState from "./taskState.js"
 
 /** An exactly-once commit failed: the thread's tasks may be ahead of the committed offsets. */
@@ -138,6 +142,11 @@ export const run = (p: ThreadParams) =>
       for (const t of s.sourceTopics) subtopologyOfTopic.set(Topology.resolveTopic(topology, applicationId, t), s)
     }
     const taskKey = (sub: number, partition: number) => `${sub}_${partition}`
+    const standbys = new Map<string, Standby.Standby>()
+    p.localTasks.registerStandbys(p.index, function* () {
+      for (const s of standbys.values())
+        yield { task: { id: s.id, stores: s.task.stores }, lags: () => Standby.lags(s) }
+    })
     p.localTasks.register(p.index, function* () {
       for (const [id, e] of tasks) if (e.state === "RUNNING") yield { id, stores: e.task.stores }
     })
@@ -274,6 +283,7 @@ export const run = (p: ThreadParams) =>
         }
       }
       if (!eos) yield* checkpoint([...tasks.values()].filter((e) => e.state === "RUNNING" || e.state === "SUSPENDED"))
+      for (const s of standbys.values()) yield* Standby.checkpoint(s)
       lastCommit = clock.unsafeCurrentTimeMillis()
       yield* purge(offsets)
     })
@@ -302,7 +312,7 @@ export const run = (p: ThreadParams) =>
       })
 
     /** Reads the task's checkpoint (wiping stores without one under EOS), then opens the task. */
-    const newTask = (sub: Topology.Subtopology, partition: number) =>
+    const newTask = (sub: Topology.Subtopology, partition: number, forStandby = false) =>
       Effect.gen(function* () {
         const id = { subtopology: sub.id, partition }
         const taskDir = Stores.taskDirectory(stateDir, applicationId, taskIdString(id))
@@ -319,14 +329,15 @@ export const run = (p: ThreadParams) =>
             (ends) => ends.get(partition) ?? 0
           )
         const checkpointed = yield* Checkpoints.prepare(taskDir, logged, eos, endOf)
-        return makeEntry(sub, partition, taskDir, checkpointed)
+        return makeEntry(sub, partition, taskDir, checkpointed, forStandby)
       })
 
     const makeEntry = (
       sub: Topology.Subtopology,
       partition: number,
       taskDir: string,
-      checkpointed: Checkpoints.Offsets
+      checkpointed: Checkpoints.Offsets,
+      forStandby = false
     ): Entry => ({
       task: new Task(
         { subtopology: sub.id, partition },
@@ -338,7 +349,7 @@ export const run = (p: ThreadParams) =>
           topology,
           nodes: sub.nodes,
           stores: sub.stores,
-          cache,
+          cache: forStandby ? undefined : cache,
           collect: (r) => void outputs.push(r),
           now: () => clock.unsafeCurrentTimeMillis(),
           partitionsOf: (t) => p.partitions.get(t),
@@ -388,21 +399,66 @@ export const run = (p: ThreadParams) =>
         }
         p.reportAssignment(p.index, info)
         probingRebalanceAt = info?.probingRebalanceAt ?? -1
+        const wantedStandbys = new Set(info?.standby ?? [])
+        const active = new Set(info?.active ?? [])
+        // a standby closes (checkpointed) before an active task of its id opens here
+        for (const [id, standby] of [...standbys]) {
+          if (wantedStandbys.has(id) && !active.has(id)) continue
+          standbys.delete(id)
+          yield* Standby.close(standby)
+        }
         yield* onAssigned(tps)
+        for (const id of wantedStandbys) {
+          if (standbys.has(id) || tasks.has(id)) continue
+          const [subId, partition] = id.split("_").map(Number) as [number, number]
+          const sub = topology.subtopologies.find((x) => x.id === subId)
+          if (sub === undefined) continue
+          const entry = yield* newTask(sub, partition, true)
+          standbys.set(id, Standby.make(id, entry.task, entry.taskDir, entry.checkpoint))
+        }
       })
+
+    /** Tails the standbys' changelogs: fetches outside the lock, applies under it. */
+    const standbyLoop = Effect.gen(function* () {
+      for (;;) {
+        const open = [...standbys.values()]
+        if (open.length === 0) {
+          yield* Effect.sleep(Duration.millis(100))
+          continue
+        }
+        const rounds = yield* Standby.fetch(fetcher, open).pipe(
+          Effect.catchAll((e) =>
+            Effect.as(Effect.logDebug(`standby fetch failed (will retry): ${String(e)}`), [] as const)
+          )
+        )
+        if (rounds.length === 0) yield* Effect.sleep(Duration.millis(100))
+        else {
+          yield* lock.withPermits(1)(
+            Effect.try(() => Standby.apply(standbys, rounds)).pipe(
+              Effect.catchAll((e) => Effect.logWarning(`standby update failed: ${String(e)}`))
+            )
+          )
+        }
+      }
+    })
 
     /** This thread's subscription: the tasks it ran and the offset sums of the state it keeps. */
     const subscription = Effect.gen(function* () {
       const prevActive = [...tasks.keys()].sort()
+      const prevStandby = [...standbys.keys()].sort()
       const offsetSums: Record<string, number> = yield* checkpointedOffsetSums(
         stateDir,
         applicationId,
-        new Set(prevActive)
+        new Set([...prevActive, ...prevStandby])
       )
+      for (const s of standbys.values()) {
+        const sum = Standby.offsetSum(s)
+        if (sum !== undefined) offsetSums[s.id] = sum
+      }
       for (const t of prevActive) offsetSums[t] = Info.LATEST_OFFSET
       return {
         prevActive,
-        prevStandby: [],
+        prevStandby,
         offsetSums,
         errorCode: p.shutdownRequested() ? Info.ErrorCode.SHUTDOWN_REQUESTED : Info.ErrorCode.NONE
       }
@@ -430,6 +486,8 @@ export const run = (p: ThreadParams) =>
         yield* checkpoint([...tasks.values()].filter((e) => e.state === "SUSPENDED"))
         for (const e of tasks.values()) e.task.close()
         tasks.clear()
+        for (const s of standbys.values()) yield* Standby.close(s)
+        standbys.clear()
       })
     )
     const consumer: Consumer.Consumer = yield* Consumer.make({
@@ -560,5 +618,14 @@ export const run = (p: ThreadParams) =>
     const processing = consumer
       .batches(sourceTopics)
       .pipe(Stream.runForEach((batch) => lock.withPermits(1)(processBatch(batch))))
-    yield* Effect.raceFirst(processing, Effect.raceFirst(Effect.zipRight(committer, Effect.never), wallClock))
+    yield* Effect.raceFirst(
+      processing,
+      Effect.raceFirst(
+        Effect.zipRight(
+          Effect.all([committer, standbyLoop], { concurrency: "unbounded", discard: true }),
+          Effect.never
+        ),
+        wallClock
+      )
+    )
   })
