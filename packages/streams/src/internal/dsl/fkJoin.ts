@@ -28,7 +28,7 @@ import { writeInt32 } from "../../state/internal/bytes.js"
 import type { TimestampedStore } from "../store/TimestampedStore.js"
 import * as VT from "../store/ValueAndTimestamp.js"
 import type { Position } from "./graph.js"
-import { repartitionConfigs } from "./graph.js"
+import { addStore, repartitionConfigs } from "./graph.js"
 import type { InternalBuilder } from "./InternalBuilder.js"
 import type { Joiner } from "./joinProcessors.js"
 import { emitChange, openStore } from "./tableProcessors.js"
@@ -390,20 +390,8 @@ export const foreignKeyJoin = (
     leftStore === undefined ? [] : [leftStore]
   )
   const keySerde = materialized?.keySerde ?? left.position.keySerde
-  if (storeName !== undefined) {
-    b.addStore({
-      name: storeName,
-      keySerde,
-      valueSerde: materialized?.valueSerde,
-      loggingEnabled: materialized?.loggingEnabled ?? true,
-      cachingEnabled: materialized?.cachingEnabled ?? true,
-      logConfig: materialized?.logConfig ?? {},
-      supplier: materialized?.storeSupplier,
-      storeType: materialized?.storeType,
-      global: false,
-      usedBy: `foreign-key join ${resultName}`
-    })
-  }
+  if (storeName !== undefined)
+    addStore(b, storeName, materialized, keySerde, undefined, `foreign-key join ${resultName}`)
   b.addProcessor(resultName, fkResult(storeName), [resolverName, sendName], storeName === undefined ? [] : [storeName])
   b.addCopartitionGroup([registrationSource, right.position.node])
   b.addCopartitionGroup([responseSource, left.position.node])

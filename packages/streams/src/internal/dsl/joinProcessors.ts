@@ -161,13 +161,17 @@ export const streamStreamJoin =
     }
   }
 
+/** A table row: as of the record's timestamp in a versioned table, else the latest. */
+const asOf = (store: Any, key: Any, timestamp: number): ValueAndTimestamp<Any> | undefined =>
+  typeof store.getAsOf === "function" ? store.getAsOf(key, timestamp) : store.get(key)
+
 /** A stream-table join: the stream side looks the table up; the table side only updates the table. */
 export const streamTableJoin =
   (
     tableStore: string,
     leftJoin: boolean,
     joiner: Joiner,
-    lookup: (store: Any, key: Any, timestamp: number) => ValueAndTimestamp<Any> | undefined = (s, k) => s.get(k)
+    lookup: (store: Any, key: Any, timestamp: number) => ValueAndTimestamp<Any> | undefined = asOf
   ): ProcessorSupplier =>
   (ctx) => {
     const store = ctx.getStateStore<Any>(tableStore)
