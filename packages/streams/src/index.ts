@@ -2,6 +2,8 @@
  * @eddy/streams: a Kafka-Streams-like DSL and runtime over Eddy's public client. Build a topology with
  */
 
+export * as Joined from "./dsl/Joined.js"
+export * as JoinWindows from "./dsl/JoinWindows.js"
 export { KGroupedStream } from "./dsl/KGroupedStream.js"
 export { KGroupedTable } from "./dsl/KGroupedTable.js"
 export { BranchedKStream, KStream } from "./dsl/KStream.js"
