@@ -123,6 +123,47 @@ describe("joins on a broker", () => {
   )
 
   it.scopedLive(
+    "a stream-stream join's window store is restored from its changelog by the next instance",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ orders: 1, customers: 1, enriched: 1 })
+        const topology = Effect.suspend(() => {
+          const builder = StreamsBuilder.make()
+          builder
+            .stream(orders)
+            .join(builder.stream(customers), (o, c) => `${o}+${c}`, JoinWindows.ofTimeDifferenceWithNoGrace("1 minute"))
+            .to(enriched)
+          return builder.build
+        })
+        const settings = { ...config(bootstrap, "restore-join"), "default.dsl.store": "in_memory" as const }
+        // keys in Kafka's binary window-key form: read raw
+        const changelog = Topic.raw("restore-join-KSTREAM-JOINTHIS-0000000004-store-changelog")
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const app = yield* KafkaStreams.make(yield* topology, settings)
+            yield* app.start
+            yield* KafkaStreams.awaitState(app, "RUNNING")
+            yield* producer.sendBatch(orders, [{ key: "k", value: "order" }])
+            yield* waitUntil(
+              "the order in the window store's changelog",
+              Effect.map(readAll(bootstrap, changelog, 1), (rs) => rs.length === 1)
+            )
+          })
+        )
+        // a new instance with in-memory stores: the order is only in the changelog now
+        const app = yield* KafkaStreams.make(yield* topology, settings)
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        yield* producer.sendBatch(customers, [{ key: "k", value: "customer" }])
+        yield* waitUntil(
+          "the join of the restored order",
+          Effect.map(readAll(bootstrap, enriched, 1), (rs) => rs.some((r) => r.value === "order+customer"))
+        )
+      }),
+    60_000
+  )
+
+  it.scopedLive(
     "start fails with a clear error when a join's inputs have different partition counts",
     () =>
       Effect.gen(function* () {
