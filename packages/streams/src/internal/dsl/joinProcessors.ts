@@ -128,8 +128,17 @@ export const streamStreamJoin =
       for (const k of emitted) outerStore.put(k, null, k.timestamp)
     }
 
+    // after a restart (the outer store restored from its changelog) the lowest held timestamp is unknown
+    let minTimeKnown = outerStore === undefined
     return {
       process: (r) => {
+        if (!minTimeKnown) {
+          minTimeKnown = true
+          for (const { key } of outerStore!.all()) {
+            if (key.timestamp < time.minTime) time.minTime = key.timestamp
+            break
+          }
+        }
         const ts = r.timestamp
         if (ts > time.streamTime) time.streamTime = ts
         if (side.outer && isNull(r.key) && !isNull(r.value))
