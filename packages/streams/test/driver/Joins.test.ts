@@ -4,7 +4,7 @@
  */
 import * as Topic from "@eddy/core/client/Topic"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Context, Effect, Schema } from "effect"
 import * as JoinWindows from "../../src/dsl/JoinWindows.js"
 import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
 import * as TopologyTestDriver from "../../src/TopologyTestDriver.js"
@@ -13,6 +13,8 @@ const left = Topic.make("left", { key: Schema.String, value: Schema.String })
 const right = Topic.make("right", { key: Schema.String, value: Schema.String })
 const out = Topic.make("out", { key: Schema.String, value: Schema.String })
 const joiner = (l: string | null, r: string | null) => `${l},${r}`
+
+class Discounts extends Context.Tag("Discounts")<Discounts, { readonly rate: (tier: string) => number }>() {}
 
 describe("joins", () => {
   it.effect("a left stream-stream join gets Kafka's generated processor, store and changelog names", () =>
@@ -146,5 +148,27 @@ describe("joins", () => {
       yield* driver.createInputTopic(left).pipeInput("o1", "c1/book", 2)
       assert.deepStrictEqual(driver.createOutputTopic(out).readKeyValuesToList(), [{ key: "c1", value: "c1/book,Ann" }])
     }).pipe(Effect.scoped)
+  )
+
+  it.effect("leftJoinEffect runs an Effect per joined record, with the builder's services", () =>
+    Effect.gen(function* () {
+      const builder = StreamsBuilder.make<Discounts>()
+      builder
+        .stream(left)
+        .leftJoinEffect(builder.table(right), (amount, tier) =>
+          Effect.map(Discounts, (d) => `${Number(amount) * (1 - d.rate(tier ?? "none"))}`)
+        )
+        .to(out)
+      const driver = yield* TopologyTestDriver.make(yield* builder.build)
+      yield* driver.createInputTopic(right).pipeInput("c1", "gold", 1)
+      yield* driver.createInputTopic(left).pipeInput("c1", "100", 2)
+      yield* driver.createInputTopic(left).pipeInput("c2", "100", 3)
+      assert.deepStrictEqual(driver.createOutputTopic(out).readValuesToList(), ["90", "100"])
+    }).pipe(
+      Effect.scoped,
+      Effect.provideService(Discounts, {
+        rate: (tier) => (tier === "gold" ? 0.1 : 0)
+      })
+    )
   )
 })

@@ -17,6 +17,7 @@
  * outer store's keys sort by timestamp first, so its scan stops at the first window still open.
  */
 
+import { Effect } from "effect"
 import { forEachStep } from "../../processor/internal/step.js"
 import type { ProcessorSupplier, Step } from "../../processor/Processor.js"
 import type { Change, StreamRecord } from "../../processor/Record.js"
@@ -180,7 +181,9 @@ export const streamTableJoin =
     tableStore: string,
     leftJoin: boolean,
     joiner: Joiner,
-    lookup: (store: Any, key: Any, timestamp: number) => ValueAndTimestamp<Any> | undefined = asOf
+    lookup: (store: Any, key: Any, timestamp: number) => ValueAndTimestamp<Any> | undefined = asOf,
+    /** The joiner returns an Effect (the `...Effect` operators): forward its result once it completes. */
+    effectful = false
   ): ProcessorSupplier =>
   (ctx) => {
     const store = ctx.getStateStore<Any>(tableStore)
@@ -190,7 +193,9 @@ export const streamTableJoin =
         if (isNull(r.key)) return leftJoin ? ctx.forward({ ...r, value: joiner(r.value, null, r.key) }) : undefined
         const found = lookup(store, r.key, r.timestamp)
         if (found === undefined && !leftJoin) return undefined
-        return ctx.forward({ ...r, value: joiner(r.value, found?.value ?? null, r.key) })
+        const joined = joiner(r.value, found?.value ?? null, r.key)
+        if (!effectful) return ctx.forward({ ...r, value: joined })
+        return Effect.flatMap(joined as Effect.Effect<Any>, (value) => ctx.forward({ ...r, value }) ?? Effect.void)
       }
     }
   }
