@@ -17,6 +17,7 @@ import { Cause, Clock, Duration, Effect, type Scope, TestClock } from "effect"
 import type { Serde } from "./dsl/Options.js"
 import { keyValueView } from "./internal/store/ReadOnlyView.js"
 import { RecordCache } from "./internal/store/RecordCache.js"
+import { VersionedStore } from "./internal/store/VersionedStore.js"
 import { type OutputRecord, Task } from "./internal/task/Task.js"
 import { andThen } from "./processor/internal/step.js"
 import type { Step } from "./processor/Processor.js"
@@ -24,6 +25,7 @@ import type { Headers, KeyValue } from "./processor/Record.js"
 import * as StreamsConfig from "./StreamsConfig.js"
 import type { DeserializationError, ProcessingError } from "./StreamsError.js"
 import type { ReadOnlyKeyValueStore } from "./state/KeyValueStore.js"
+import type { VersionedRecord } from "./state/VersionedKeyValueStore.js"
 import * as Topology from "./topology/Topology.js"
 
 /** Driver settings: Kafka Streams' names where they apply. */
@@ -103,6 +105,13 @@ export interface TopologyTestDriver {
   getTimestampedKeyValueStore<K, V>(
     name: string
   ): ReadOnlyKeyValueStore<K, { readonly value: V; readonly timestamp: number }>
+  /** A versioned store (of a table materialized with a versioned supplier): latest, or as of a time. */
+  getVersionedKeyValueStore<K, V>(
+    name: string
+  ): {
+    get(key: K): VersionedRecord<V> | undefined
+    get(key: K, asOfTimestamp: number): VersionedRecord<V> | undefined
+  }
   /** Moves the TestClock forward (wall-clock time) and fires the wall-clock punctuators that came due. */
   advanceWallClockTime(ms: number): Effect.Effect<void, PipeError>
   /** Every topic written to (outputs, repartition topics and changelogs, full names). */
@@ -318,6 +327,20 @@ export const make = <R>(
             for (const e of store.all()) yield e as KeyValue<K, { value: V; timestamp: number }>
           }
         } as ReadOnlyKeyValueStore<K, { readonly value: V; readonly timestamp: number }>
+      },
+      getVersionedKeyValueStore: <K, V>(name: string) => {
+        const store = tasks.find((t) => t.customStores.get(name) instanceof VersionedStore)?.customStores.get(name)
+        if (store === undefined) throw new Error(`No versioned state store ${name} in the topology`)
+        const inner = (store as VersionedStore<K, V>).inner
+        const spec = topology.stores.get(name)!
+        const typed = (r: VersionedRecord<Uint8Array> | undefined): VersionedRecord<V> | undefined =>
+          r === undefined ? undefined : { ...r, value: spec.valueSerde.decode(r.value) as V }
+        return {
+          get: (key: K, asOf?: number) =>
+            typed(
+              asOf === undefined ? inner.get(spec.keySerde.encode(key)!) : inner.get(spec.keySerde.encode(key)!, asOf)
+            )
+        }
       },
       advanceWallClockTime: (ms) =>
         TestClock.adjust(Duration.millis(ms)).pipe(

@@ -7,6 +7,8 @@ export {
   SessionWindowedCogroupedKStream,
   TimeWindowedCogroupedKStream
 } from "./dsl/CogroupedKStream.js"
+export * as Joined from "./dsl/Joined.js"
+export * as JoinWindows from "./dsl/JoinWindows.js"
 export { KGroupedStream } from "./dsl/KGroupedStream.js"
 export { KGroupedTable } from "./dsl/KGroupedTable.js"
 export { BranchedKStream, KStream } from "./dsl/KStream.js"

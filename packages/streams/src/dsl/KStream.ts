@@ -265,6 +265,28 @@ export class KStream<K, V, R = never> {
     return this.joinWith("left", other, a, b, c)
   }
 
+  /** Stateful: the stream-table `join` with a joiner returning an Effect (user code calling services). */
+  joinEffect<VT, VR, E>(
+    table: KTable<K, VT, R>,
+    joiner: (value: V, tableValue: NoInfer<VT>, key: K) => Effect.Effect<VR, E, R>,
+    joined: Joined<K, V, VT> = {}
+  ): KStream<K, VR, R> {
+    return constructors.kstream(
+      Joins.streamTableJoin(this.position, table, joiner as never, joined as never, false, true)
+    )
+  }
+
+  /** Stateful: the stream-table `leftJoin` with a joiner returning an Effect. */
+  leftJoinEffect<VT, VR, E>(
+    table: KTable<K, VT, R>,
+    joiner: (value: V, tableValue: NoInfer<VT> | null, key: K) => Effect.Effect<VR, E, R>,
+    joined: Joined<K, V, VT> = {}
+  ): KStream<K, VR, R> {
+    return constructors.kstream(
+      Joins.streamTableJoin(this.position, table, joiner as never, joined as never, true, true)
+    )
+  }
+
   /** Stateful outer join of two streams: unmatched records of either side, after their window closed, with null. */
   outerJoin<VO, VR>(
     other: KStream<K, VO, R>,

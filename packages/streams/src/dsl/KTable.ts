@@ -4,6 +4,7 @@
  * changes of one key between commits come out as one.
  */
 import { constructors } from "../internal/dsl/constructors.js"
+import * as FkJoin from "../internal/dsl/fkJoin.js"
 import type { Position } from "../internal/dsl/graph.js"
 import { addStore } from "../internal/dsl/graph.js"
 import * as Joins from "../internal/dsl/joins.js"
@@ -11,10 +12,14 @@ import { addSuppress } from "../internal/dsl/suppress.js"
 import * as T from "../internal/dsl/tableProcessors.js"
 import type { ProcessorSupplier } from "../processor/Processor.js"
 import type { KeyValue } from "../processor/Record.js"
+import type { TableJoined } from "./Joined.js"
 import type { KGroupedTable } from "./KGroupedTable.js"
 import type { KStream } from "./KStream.js"
 import type { AnySerde, Grouped, Materialized, Named } from "./Options.js"
 import type { Suppressed } from "./Suppressed.js"
+
+// biome-ignore lint/suspicious/noExplicitAny: the join implementations take any table their overloads allow
+type AnyValue = any
 
 /** A changelog-backed table. */
 export class KTable<K, V, R = never> {
@@ -68,24 +73,77 @@ export class KTable<K, V, R = never> {
     return this.next("KTABLE-MAPVALUES-", named, materialized, undefined, (s) => T.tableMapValues(mapper, s))
   }
 
-  /** Stateful inner join with another table on the key: a row while both sides have one (both must be materialized). */
+  /**
+   * Stateful inner join with another table: on the key (a row while both sides have one; both tables
+   * co-partitioned), or on a foreign key extracted from this table's values (`foreignKeyExtractor`; no
+   * co-partitioning needed, through the subscription topics).
+   */
+  join<KO, VO, VR>(
+    other: KTable<KO, VO, R>,
+    foreignKeyExtractor: (value: V) => KO | null,
+    joiner: (value: V, otherValue: NoInfer<VO>, key: K) => VR,
+    tableJoined?: TableJoined,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR, R>
   join<VO, VR>(
     other: KTable<K, VO, R>,
     joiner: (value: V, otherValue: NoInfer<VO>, key: K) => VR,
     named?: Named,
     materialized?: Materialized<K, VR>
-  ): KTable<K, VR, R> {
-    return this.tableJoin(other, joiner, "inner", named, materialized)
+  ): KTable<K, VR, R>
+  join(other: KTable<AnyValue, AnyValue, R>, a: unknown, b?: unknown, c?: unknown, d?: unknown): KTable<K, unknown, R> {
+    return typeof b === "function"
+      ? this.foreignKeyJoin(other, a as never, b as never, false, c as never, d as never)
+      : this.tableJoin(other as never, a as never, "inner", b as never, c as never)
   }
 
-  /** Stateful left join with another table: a row while this side has one (the other's value or null). */
+  /**
+   * Stateful left join with another table: on the key (a row while this side has one, with the other's
+   * value or null), or on a foreign key extracted from this table's values.
+   */
+  leftJoin<KO, VO, VR>(
+    other: KTable<KO, VO, R>,
+    foreignKeyExtractor: (value: V) => KO | null,
+    joiner: (value: V, otherValue: NoInfer<VO> | null, key: K) => VR,
+    tableJoined?: TableJoined,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR, R>
   leftJoin<VO, VR>(
     other: KTable<K, VO, R>,
     joiner: (value: V, otherValue: NoInfer<VO> | null, key: K) => VR,
     named?: Named,
     materialized?: Materialized<K, VR>
-  ): KTable<K, VR, R> {
-    return this.tableJoin(other, joiner, "left", named, materialized)
+  ): KTable<K, VR, R>
+  leftJoin(
+    other: KTable<AnyValue, AnyValue, R>,
+    a: unknown,
+    b?: unknown,
+    c?: unknown,
+    d?: unknown
+  ): KTable<K, unknown, R> {
+    return typeof b === "function"
+      ? this.foreignKeyJoin(other, a as never, b as never, true, c as never, d as never)
+      : this.tableJoin(other as never, a as never, "left", b as never, c as never)
+  }
+
+  private foreignKeyJoin(
+    other: KTable<AnyValue, AnyValue, R>,
+    extractor: (value: V) => unknown,
+    joiner: (value: V, otherValue: unknown, key: K) => unknown,
+    leftJoin: boolean,
+    tableJoined: TableJoined | undefined,
+    materialized: Materialized<K, unknown> | undefined
+  ): KTable<K, unknown, R> {
+    const result = FkJoin.foreignKeyJoin(
+      this,
+      other,
+      extractor as never,
+      joiner as never,
+      leftJoin,
+      tableJoined,
+      materialized as never
+    )
+    return constructors.ktable(result.position, result.storeName)
   }
 
   /** Stateful outer join with another table: a row while either side has one. */

@@ -6,7 +6,7 @@
 import type * as Topic from "@eddy/core/client/Topic"
 import type { Duration } from "effect"
 import type { KeyValueBytesStore } from "../state/KeyValueStore.js"
-import type { KeyValueBytesStoreSupplier } from "../state/Stores.js"
+import type { KeyValueBytesStoreSupplier, VersionedBytesStoreSupplier } from "../state/Stores.js"
 
 /** A key or value serde. */
 export type Serde<A> = Topic.Serde<A>
@@ -82,9 +82,11 @@ export interface Materialized<K, V> {
   readonly logConfig?: Readonly<Record<string, string>> | undefined
   /**
    * The byte-level store to use: a `Stores` supplier (e.g. `Stores.persistentKeyValueStore(name)`, opened in
-   * the task's state directory) or a function of the store name. Takes precedence over `storeType`.
+   * the task's state directory) or a function of the store name. Takes precedence over `storeType`. A
+   * versioned supplier (`Stores.persistentVersionedKeyValueStore(name, historyRetention)`) makes a
+   * versioned table (`builder.table` only).
    */
-  readonly storeSupplier?: KeyValueStoreSupplier | KeyValueBytesStoreSupplier | undefined
+  readonly storeSupplier?: KeyValueStoreSupplier | KeyValueBytesStoreSupplier | VersionedBytesStoreSupplier | undefined
   /** The store type of this store (default: the `default.dsl.store` config, itself `rocksDB` by default). */
   readonly storeType?: DslStoreType | undefined
   /**

@@ -5,9 +5,10 @@
 
 import type * as Topic from "@eddy/core/client/Topic"
 import { Effect } from "effect"
-import { addStore } from "../internal/dsl/graph.js"
+import { addStore, versionedSupplier } from "../internal/dsl/graph.js"
 import { type BuilderConfig, InternalBuilder, storeDraft } from "../internal/dsl/InternalBuilder.js"
 import { tableSource } from "../internal/dsl/tableProcessors.js"
+import { versionedTableSource } from "../internal/dsl/versionedTable.js"
 import type { StoreBuilder } from "../state/StoreBuilder.js"
 import type { Topology } from "../topology/Topology.js"
 import type { TopologyError } from "../topology/TopologyError.js"
@@ -78,7 +79,13 @@ export const make = <R = never>(config: BuilderConfig = {}): StreamsBuilder<R> =
     const valueSerde = consumed?.valueSerde ?? valueSerdeOf(topic)
     b.addSource(source, [name], keySerde, valueSerde, global)
     addStore(b, storeName, materialized, keySerde, valueSerde, `table ${name}`, global)
-    b.addProcessor(processor, tableSource(storeName, !global), [source], [storeName])
+    const versioned = !global && versionedSupplier(materialized) !== undefined
+    b.addProcessor(
+      processor,
+      versioned ? versionedTableSource(storeName) : tableSource(storeName, !global),
+      [source],
+      [storeName]
+    )
     if (global) b.addGlobalStore(source, processor, name, storeName)
     return { storeName, processor, keySerde, valueSerde }
   }

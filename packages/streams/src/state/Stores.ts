@@ -15,6 +15,7 @@ import type { KeyValueBytesStore } from "./KeyValueStore.js"
 import type { SessionBytesStore } from "./SessionStore.js"
 import { ProcessorStateError, StoreConfigError } from "./StoreError.js"
 import * as TimestampedKeyValueStore from "./TimestampedKeyValueStore.js"
+import * as VersionedKeyValueStore from "./VersionedKeyValueStore.js"
 import { defaultSegmentInterval, type WindowBytesStore } from "./WindowStore.js"
 
 /** A task's state directory: `<state.dir>/<application.id>/<taskId>` (task ids as Kafka prints them, `0_1`). */
@@ -62,6 +63,11 @@ export type WindowBytesStoreSupplier = StoreSupplier<WindowBytesStore> & {
   readonly windowSize: number
   readonly segmentInterval: number
   readonly retainDuplicates: boolean
+}
+/** Supplies byte-level versioned key-value stores (tell them apart by `versioned`). */
+export type VersionedBytesStoreSupplier = StoreSupplier<VersionedKeyValueStore.VersionedBytesStore> & {
+  readonly versioned: true
+  readonly historyRetention: number
 }
 /** Supplies byte-level session stores. */
 export type SessionBytesStoreSupplier = StoreSupplier<SessionBytesStore> & {
@@ -218,3 +224,34 @@ export const persistentSessionStore = (
 
 /** Processor-API store builders (Kafka's `Stores.keyValueStoreBuilder`, `Stores.timestampedKeyValueStoreBuilder`). */
 export { keyValueStoreBuilder, timestampedKeyValueStoreBuilder } from "./StoreBuilder.js"
+/** An in-memory versioned key-value store answering reads as of up to `historyRetention` of stream time back. */
+export const inMemoryVersionedKeyValueStore = (
+  name: string,
+  historyRetention: Duration.DurationInput
+): VersionedBytesStoreSupplier => {
+  checkName(name)
+  const retention = millis(name, "The history retention", historyRetention)
+  return {
+    name,
+    persistent: false,
+    versioned: true,
+    historyRetention: retention,
+    get: () => VersionedKeyValueStore.make(InMemoryKeyValueStore.make(name), retention)
+  }
+}
+
+/** A persistent versioned key-value store on lmdb (Kafka's `persistentVersionedKeyValueStore`). */
+export const persistentVersionedKeyValueStore = (
+  name: string,
+  historyRetention: Duration.DurationInput
+): VersionedBytesStoreSupplier => {
+  checkName(name)
+  const retention = millis(name, "The history retention", historyRetention)
+  return {
+    name,
+    persistent: true,
+    versioned: true,
+    historyRetention: retention,
+    get: (stateDir) => VersionedKeyValueStore.make(openPersistent(name, stateDir), retention)
+  }
+}

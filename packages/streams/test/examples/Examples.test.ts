@@ -49,4 +49,25 @@ describe("examples", () => {
       }),
     120_000
   )
+
+  it.scopedLive(
+    "order-enrichment (stream-table join) and fraud-check (stream-stream join) print their results",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddy
+        const env = { EDDY_BOOTSTRAP: bootstrap, STATE_DIR: mkdtempSync(path.join(tmpdir(), "example-")) }
+        const [enrichment, fraud] = yield* Effect.all(
+          [runExample("order-enrichment", env), runExample("fraud-check", env)],
+          { concurrency: 2 }
+        )
+        assert.strictEqual(enrichment.code, 0, enrichment.stderr)
+        assert.include(enrichment.stdout, "o1: 30 for Ann (gold)")
+        assert.include(enrichment.stdout, "o2: 12.5 for Bob (standard)")
+        assert.include(enrichment.stdout, "o3: 7 for unknown customer")
+        assert.strictEqual(fraud.code, 0, fraud.stderr)
+        assert.include(fraud.stdout, "ALERT card-1: 120 in Paris and 80 in New York within 5 minutes")
+        assert.notInclude(fraud.stdout, "card-2")
+      }),
+    120_000
+  )
 })

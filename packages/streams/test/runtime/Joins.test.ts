@@ -65,6 +65,105 @@ describe("joins on a broker", () => {
   )
 
   it.scopedLive(
+    "a foreign-key join across differently partitioned tables, with fan-out when the right row changes",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer, admin } = yield* setup({ orders: 2, customers: 3, enriched: 1 })
+        const builder = StreamsBuilder.make()
+        builder
+          .table(orders)
+          .join(
+            builder.table(customers),
+            (order) => order.split("/")[0]!,
+            (order, customer) => `${order} for ${customer}`
+          )
+          .toStream()
+          .to(enriched)
+        const app = yield* KafkaStreams.make(yield* builder.build, config(bootstrap, "fk"))
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        const described = yield* admin.describeTopics([
+          "fk-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic",
+          "fk-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000014-topic"
+        ])
+        // registrations are partitioned like the right table, responses like the left one
+        assert.deepStrictEqual(
+          described.map((d) => d.partitions.length),
+          [3, 2]
+        )
+        yield* producer.sendBatch(customers, [
+          { key: "c1", value: "Ann" },
+          { key: "c2", value: "Bob" }
+        ])
+        yield* producer.sendBatch(orders, [
+          { key: "o1", value: "c1/book" },
+          { key: "o2", value: "c2/pen" },
+          { key: "o3", value: "c1/ink" }
+        ])
+        const latest = Effect.map(readAll(bootstrap, enriched, 1), (rs) => new Map(rs.map((r) => [r.key, r.value])))
+        yield* waitUntil(
+          "three joined orders",
+          Effect.map(latest, (m) => m.size === 3)
+        )
+        assert.deepStrictEqual(
+          yield* latest,
+          new Map([
+            ["o1", "c1/book for Ann"],
+            ["o2", "c2/pen for Bob"],
+            ["o3", "c1/ink for Ann"]
+          ])
+        )
+        yield* producer.sendBatch(customers, [{ key: "c1", value: "Anna" }])
+        yield* waitUntil(
+          "the new name fanned out to both orders of c1",
+          Effect.map(latest, (m) => m.get("o1") === "c1/book for Anna" && m.get("o3") === "c1/ink for Anna")
+        )
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "a stream-stream join's window store is restored from its changelog by the next instance",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ orders: 1, customers: 1, enriched: 1 })
+        const topology = Effect.suspend(() => {
+          const builder = StreamsBuilder.make()
+          builder
+            .stream(orders)
+            .join(builder.stream(customers), (o, c) => `${o}+${c}`, JoinWindows.ofTimeDifferenceWithNoGrace("1 minute"))
+            .to(enriched)
+          return builder.build
+        })
+        const settings = { ...config(bootstrap, "restore-join"), "default.dsl.store": "in_memory" as const }
+        // keys in Kafka's binary window-key form: read raw
+        const changelog = Topic.raw("restore-join-KSTREAM-JOINTHIS-0000000004-store-changelog")
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const app = yield* KafkaStreams.make(yield* topology, settings)
+            yield* app.start
+            yield* KafkaStreams.awaitState(app, "RUNNING")
+            yield* producer.sendBatch(orders, [{ key: "k", value: "order" }])
+            yield* waitUntil(
+              "the order in the window store's changelog",
+              Effect.map(readAll(bootstrap, changelog, 1), (rs) => rs.length === 1)
+            )
+          })
+        )
+        // a new instance with in-memory stores: the order is only in the changelog now
+        const app = yield* KafkaStreams.make(yield* topology, settings)
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        yield* producer.sendBatch(customers, [{ key: "k", value: "customer" }])
+        yield* waitUntil(
+          "the join of the restored order",
+          Effect.map(readAll(bootstrap, enriched, 1), (rs) => rs.some((r) => r.value === "order+customer"))
+        )
+      }),
+    60_000
+  )
+
+  it.scopedLive(
     "start fails with a clear error when a join's inputs have different partition counts",
     () =>
       Effect.gen(function* () {

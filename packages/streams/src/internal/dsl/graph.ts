@@ -3,6 +3,7 @@
  * topics and stores as Kafka names them.
  */
 import type { AnySerde, Materialized, StreamPartitioner } from "../../dsl/Options.js"
+import * as VersionedStore from "../store/VersionedStore.js"
 import type { InternalBuilder } from "./InternalBuilder.js"
 import * as P from "./statelessProcessors.js"
 
@@ -79,7 +80,16 @@ export const addRepartition = (
   return source
 }
 
-/** Declares a materialized key-value store. */
+/** The versioned store supplier of `materialized`, if it has one. */
+export const versionedSupplier = (materialized: Materialized<unknown, unknown> | undefined) => {
+  const supplier = materialized?.storeSupplier
+  return typeof supplier === "object" && "versioned" in supplier ? supplier : undefined
+}
+
+/** Kafka's extra compaction lag of versioned changelogs beyond the history retention (24 h). */
+const VERSIONED_CHANGELOG_EXTRA_LAG_MS = 86_400_000
+
+/** Declares a materialized key-value store (a versioned one for a versioned supplier: never cached). */
 export const addStore = (
   b: InternalBuilder,
   name: string,
@@ -88,16 +98,27 @@ export const addStore = (
   valueSerde: AnySerde | undefined,
   usedBy: string,
   global = false
-): void =>
+): void => {
+  // global tables are always plain key-value stores
+  const versioned = global ? undefined : versionedSupplier(materialized)
+  const supplier = materialized?.storeSupplier
   b.addStore({
     name,
     keySerde: materialized?.keySerde ?? keySerde,
     valueSerde: materialized?.valueSerde ?? valueSerde,
     loggingEnabled: materialized?.loggingEnabled ?? true,
-    cachingEnabled: materialized?.cachingEnabled ?? true,
-    logConfig: materialized?.logConfig ?? {},
-    supplier: materialized?.storeSupplier,
+    cachingEnabled: versioned === undefined && (materialized?.cachingEnabled ?? true),
+    logConfig:
+      versioned === undefined
+        ? (materialized?.logConfig ?? {})
+        : {
+            "min.compaction.lag.ms": String(versioned.historyRetention + VERSIONED_CHANGELOG_EXTRA_LAG_MS),
+            ...materialized?.logConfig
+          },
+    supplier: typeof supplier === "object" && "versioned" in supplier ? undefined : supplier,
     storeType: materialized?.storeType,
     global,
-    usedBy
+    usedBy,
+    open: versioned === undefined ? undefined : VersionedStore.opener(versioned)
   })
+}

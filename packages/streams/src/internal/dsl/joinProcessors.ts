@@ -17,6 +17,7 @@
  * outer store's keys sort by timestamp first, so its scan stops at the first window still open.
  */
 
+import { Effect } from "effect"
 import { forEachStep } from "../../processor/internal/step.js"
 import type { ProcessorSupplier, Step } from "../../processor/Processor.js"
 import type { Change, StreamRecord } from "../../processor/Record.js"
@@ -128,8 +129,17 @@ export const streamStreamJoin =
       for (const k of emitted) outerStore.put(k, null, k.timestamp)
     }
 
+    // after a restart (the outer store restored from its changelog) the lowest held timestamp is unknown
+    let minTimeKnown = outerStore === undefined
     return {
       process: (r) => {
+        if (!minTimeKnown) {
+          minTimeKnown = true
+          for (const { key } of outerStore!.all()) {
+            if (key.timestamp < time.minTime) time.minTime = key.timestamp
+            break
+          }
+        }
         const ts = r.timestamp
         if (ts > time.streamTime) time.streamTime = ts
         if (side.outer && isNull(r.key) && !isNull(r.value))
@@ -161,13 +171,19 @@ export const streamStreamJoin =
     }
   }
 
+/** A table row: as of the record's timestamp in a versioned table, else the latest. */
+const asOf = (store: Any, key: Any, timestamp: number): ValueAndTimestamp<Any> | undefined =>
+  typeof store.getAsOf === "function" ? store.getAsOf(key, timestamp) : store.get(key)
+
 /** A stream-table join: the stream side looks the table up; the table side only updates the table. */
 export const streamTableJoin =
   (
     tableStore: string,
     leftJoin: boolean,
     joiner: Joiner,
-    lookup: (store: Any, key: Any, timestamp: number) => ValueAndTimestamp<Any> | undefined = (s, k) => s.get(k)
+    lookup: (store: Any, key: Any, timestamp: number) => ValueAndTimestamp<Any> | undefined = asOf,
+    /** The joiner returns an Effect (the `...Effect` operators): forward its result once it completes. */
+    effectful = false
   ): ProcessorSupplier =>
   (ctx) => {
     const store = ctx.getStateStore<Any>(tableStore)
@@ -177,7 +193,9 @@ export const streamTableJoin =
         if (isNull(r.key)) return leftJoin ? ctx.forward({ ...r, value: joiner(r.value, null, r.key) }) : undefined
         const found = lookup(store, r.key, r.timestamp)
         if (found === undefined && !leftJoin) return undefined
-        return ctx.forward({ ...r, value: joiner(r.value, found?.value ?? null, r.key) })
+        const joined = joiner(r.value, found?.value ?? null, r.key)
+        if (!effectful) return ctx.forward({ ...r, value: joined })
+        return Effect.flatMap(joined as Effect.Effect<Any>, (value) => ctx.forward({ ...r, value }) ?? Effect.void)
       }
     }
   }

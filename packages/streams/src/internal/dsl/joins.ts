@@ -208,7 +208,7 @@ export const streamTableJoin = (
   joiner: J.Joiner,
   joined: Joined<Any, Any, Any>,
   leftJoin: boolean,
-  lookup?: Parameters<typeof J.streamTableJoin>[3]
+  effectful = false
 ): Position => {
   const b = stream.builder
   const keySerde = joined.keySerde ?? stream.keySerde ?? table.position.keySerde
@@ -221,7 +221,7 @@ export const streamTableJoin = (
   }
   b.addProcessor(
     name,
-    J.streamTableJoin(store ?? "", leftJoin, joiner, lookup),
+    J.streamTableJoin(store ?? "", leftJoin, joiner, undefined, effectful),
     [from],
     store === undefined ? [] : [store]
   )

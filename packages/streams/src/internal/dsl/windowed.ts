@@ -103,6 +103,9 @@ export const addAggregation = (inputs: ReadonlyArray<AggregationInput>, spec: Ag
     }
   }
   const usedBy = `aggregation of ${inputs.length > 1 ? "a cogroup" : "a grouped stream"}`
+  const supplier = m?.storeSupplier
+  const versioned = typeof supplier === "object" && "versioned" in supplier
+  if (versioned) b.fail(`The store ${storeName} of an ${usedBy} cannot be a versioned key-value store`)
   b.addStore({
     name: storeName,
     keySerde,
@@ -110,7 +113,7 @@ export const addAggregation = (inputs: ReadonlyArray<AggregationInput>, spec: Ag
     loggingEnabled: m?.loggingEnabled ?? true,
     cachingEnabled: m?.cachingEnabled ?? true,
     logConfig,
-    supplier: m?.storeSupplier,
+    supplier: versioned ? undefined : supplier,
     storeType: m?.storeType,
     global: false,
     windowed,
