@@ -4,6 +4,7 @@ import { join } from "node:path"
 import * as Topic from "@eddy/core/client/Topic"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
+import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
 import * as KafkaStreams from "../../src/KafkaStreams.js"
 import type * as Api from "../../src/processor/api/Processor.js"
 import { PunctuationType } from "../../src/processor/api/Processor.js"
@@ -133,5 +134,42 @@ describe("a hand-built topology on a broker", () => {
         )
       }),
     90_000
+  )
+
+  it.scopedLive(
+    "a pattern source reads the matching topics that exist at start",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ "logs-a": 1, "logs-b": 2, "logs-x1": 1, "logs-out": 1 })
+        const builder = StreamsBuilder.make({
+          "default.key.serde": Serdes.string,
+          "default.value.serde": Serdes.string
+        })
+        builder
+          .stream<string, string>(/logs-[a-z]/)
+          .mapValues((v) => v.toUpperCase())
+          .to("logs-out")
+        const app = yield* KafkaStreams.make(yield* builder.build, {
+          "application.id": "patterns",
+          "bootstrap.servers": bootstrap,
+          "commit.interval.ms": 100,
+          "state.dir": mkdtempSync(join(tmpdir(), "papi-")),
+          ...fastGroup
+        })
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        const text = (name: string) => Topic.make(name, { key: Schema.String, value: Schema.String })
+        yield* producer.send(text("logs-a"), { key: "1", value: "a" })
+        yield* producer.send(text("logs-b"), { key: "2", value: "b", partition: 1 })
+        yield* producer.send(text("logs-x1"), { key: "3", value: "x1" })
+        const out = text("logs-out")
+        yield* waitUntil(
+          "both matching topics processed",
+          Effect.map(readAll(bootstrap, out, 1), (rs) => rs.length >= 2)
+        )
+        assert.deepStrictEqual((yield* readAll(bootstrap, out, 1)).map((r) => r.value).sort(), ["A", "B"])
+        assert.deepStrictEqual(yield* app.activeTasks, ["0_0", "0_1"])
+      }),
+    60_000
   )
 })

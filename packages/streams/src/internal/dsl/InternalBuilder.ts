@@ -29,6 +29,7 @@ interface SourceDraft {
   readonly valueSerde: AnySerde | undefined
   readonly children: Array<string>
   readonly global: boolean
+  readonly pattern?: RegExp | undefined
 }
 
 interface ProcessorDraft {
@@ -149,6 +150,16 @@ export class InternalBuilder {
     this.addNode({ kind: "source", name, topics, keySerde, valueSerde, children: [], global })
   }
 
+  /** A source reading every topic whose name matches `pattern` (resolved when the application starts). */
+  addPatternSource(
+    name: string,
+    pattern: RegExp,
+    keySerde: AnySerde | undefined,
+    valueSerde: AnySerde | undefined
+  ): void {
+    this.addNode({ kind: "source", name, topics: [], keySerde, valueSerde, children: [], global: false, pattern })
+  }
+
   addProcessor(
     name: string,
     supplier: ProcessorSupplier,
@@ -214,6 +225,18 @@ export class InternalBuilder {
         `No ${side} serde for ${what}: give one (Topic, Consumed, Produced, Grouped, Materialized or Repartitioned) or set default.${side}.serde`
       )
       return { encode: () => null, decode: () => null }
+    }
+    for (const n of this.nodes.values()) {
+      if (n.kind !== "source" || n.pattern !== undefined) continue
+      for (const p of this.nodes.values()) {
+        if (p.kind === "source" && p.pattern !== undefined) {
+          const t = n.topics.find((topic) => Topology.matchesPattern(p.pattern!, topic))
+          if (t !== undefined)
+            errors.push(
+              `Pattern ${p.pattern.source} of source ${p.name} matches topic ${t}, already registered by source ${n.name}`
+            )
+        }
+      }
     }
     if (![...this.nodes.values()].some((n) => n.kind === "source"))
       errors.push("Topology has no source: add a stream or table")
