@@ -157,7 +157,7 @@ export const make = <R>(
         const ready = yield* Deferred.make<void, unknown>()
         yield* FiberSet.run(
           fibers,
-          Effect.scoped(GlobalThread.run(running, config, partitions, ready, globalStores)).pipe(
+          Effect.scoped(GlobalThread.run(running, config, partitions, ready, globalStores, context)).pipe(
             Effect.catchAllCause((cause) =>
               Effect.zipRight(Deferred.failCause(ready, cause), Effect.forkIn(shutdownOnError(cause), scope))
             )

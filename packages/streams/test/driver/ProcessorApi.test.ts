@@ -272,4 +272,16 @@ describe("punctuation in the TopologyTestDriver", () => {
       assert.deepStrictEqual(driver.createOutputTopic(topic("out")).readValuesToList(), ["A", "B"])
     }).pipe(Effect.scoped)
   )
+
+  it.effect("forwarding in init is a mistake reported when the task starts", () =>
+    Effect.gen(function* () {
+      const eager: Api.ProcessorSupplier<string, string> = () => ({
+        init: (ctx) => ctx.forward(StreamRecord.make("k", "v", 0)),
+        process: () => undefined
+      })
+      const topology = yield* TopologyBuilder.make().addSource("In", words).addProcessor("P", eager, "In").build
+      const exit = yield* Effect.exit(TopologyTestDriver.make(topology))
+      assert.isTrue(exit._tag === "Failure" && String(exit.cause).includes("cannot forward in init"))
+    }).pipe(Effect.scoped)
+  )
 })

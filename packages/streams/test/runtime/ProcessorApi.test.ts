@@ -172,4 +172,54 @@ describe("a hand-built topology on a broker", () => {
       }),
     60_000
   )
+
+  it.scopedLive(
+    "a global store's Effect-returning update processor: each Effect completes before the next record",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ rates: 2, unused: 1 })
+        const rates = Topic.make("rates", { key: Schema.String, value: Schema.String })
+        const slowly: Api.ProcessorSupplier<string, string> = () => (r, ctx) =>
+          Effect.sleep(5).pipe(
+            Effect.andThen(() => ctx.getStateStore<KeyValueStore<string, number>>("Rates").put(r.key, Number(r.value)))
+          )
+        const built = yield* TopologyBuilder.make()
+          .addGlobalStore(
+            Stores.keyValueStoreBuilder(
+              Stores.inMemoryKeyValueStore("Rates"),
+              Serdes.string,
+              Serdes.long
+            ).withLoggingDisabled(),
+            "RatesSource",
+            rates,
+            {},
+            "RatesUpdate",
+            slowly
+          )
+          .addSource("Unused", "unused", { keySerde: Serdes.string, valueSerde: Serdes.string })
+          .addProcessor("Nothing", () => () => undefined, "Unused").build
+        yield* producer.sendBatch(rates, [
+          { key: "eur", value: "1", partition: 0 },
+          { key: "usd", value: "2", partition: 1 },
+          { key: "eur", value: "3", partition: 0 }
+        ])
+        const app = yield* KafkaStreams.make(built, {
+          "application.id": "global-papi",
+          "bootstrap.servers": bootstrap,
+          "state.dir": mkdtempSync(join(tmpdir(), "papi-")),
+          ...fastGroup
+        })
+        yield* app.start
+        const store = yield* app.globalKeyValueStore<string, number>("Rates")
+        // loaded before start returned: every record's Effect ran, in order
+        assert.deepStrictEqual(
+          [...store.all()],
+          [
+            { key: "eur", value: 3 },
+            { key: "usd", value: 2 }
+          ]
+        )
+      }),
+    60_000
+  )
 })
