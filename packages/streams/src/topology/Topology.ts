@@ -23,6 +23,8 @@ export interface SourceNode {
   readonly children: ReadonlyArray<string>
   /** A pattern source reads every topic whose whole name matches (its `topics` are filled in at start). */
   readonly pattern?: RegExp | undefined
+  /** Where to start a partition without a committed offset (default: the runtime's `earliest`). */
+  readonly offsetReset?: "earliest" | "latest" | undefined
 }
 
 /** A processor node. */

@@ -222,4 +222,38 @@ describe("a hand-built topology on a broker", () => {
       }),
     60_000
   )
+
+  it.scopedLive(
+    "a source with offsetReset latest starts at the end when nothing is committed; the others at the start",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ "from-end": 1, "from-start": 1, "reset-out": 1 })
+        const text = (name: string) => Topic.make(name, { key: Schema.String, value: Schema.String })
+        yield* producer.send(text("from-end"), { key: "k", value: "old-end" })
+        yield* producer.send(text("from-start"), { key: "k", value: "old-start" })
+        const serdes = { keySerde: Serdes.string, valueSerde: Serdes.string }
+        const built = yield* TopologyBuilder.make()
+          .addSource("End", "from-end", { ...serdes, offsetReset: "latest" })
+          .addSource("Start", "from-start", serdes)
+          .addSink("Out", "reset-out", serdes, "End", "Start").build
+        const app = yield* KafkaStreams.make(built, {
+          "application.id": "resets",
+          "bootstrap.servers": bootstrap,
+          "commit.interval.ms": 100,
+          "state.dir": mkdtempSync(join(tmpdir(), "papi-")),
+          ...fastGroup
+        })
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        yield* producer.send(text("from-end"), { key: "k", value: "new-end" })
+        const out = text("reset-out")
+        yield* waitUntil(
+          "the new record and the old one of the earliest source",
+          Effect.map(readAll(bootstrap, out, 1), (rs) => rs.length >= 2)
+        )
+        yield* Effect.sleep(300) // anything more would show up by now (commit.interval.ms is 100)
+        assert.deepStrictEqual((yield* readAll(bootstrap, out, 1)).map((r) => r.value).sort(), ["new-end", "old-start"])
+      }),
+    60_000
+  )
 })

@@ -30,6 +30,7 @@ interface SourceDraft {
   readonly children: Array<string>
   readonly global: boolean
   readonly pattern?: RegExp | undefined
+  readonly offsetReset?: "earliest" | "latest" | undefined
 }
 
 interface ProcessorDraft {
@@ -138,7 +139,8 @@ export class InternalBuilder {
     topics: ReadonlyArray<string>,
     keySerde: AnySerde | undefined,
     valueSerde: AnySerde | undefined,
-    global = false
+    global = false,
+    offsetReset?: "earliest" | "latest"
   ): void {
     if (topics.length === 0) this.fail(`Source ${name} reads no topic`)
     for (const t of topics) {
@@ -147,7 +149,7 @@ export class InternalBuilder {
       if (other !== undefined) this.fail(`Topic ${t} has already been registered by another source (${other})`)
       this.sourceTopics.set(t, name)
     }
-    this.addNode({ kind: "source", name, topics, keySerde, valueSerde, children: [], global })
+    this.addNode({ kind: "source", name, topics, keySerde, valueSerde, children: [], global, offsetReset })
   }
 
   /** A source reading every topic whose name matches `pattern` (resolved when the application starts). */
@@ -155,9 +157,20 @@ export class InternalBuilder {
     name: string,
     pattern: RegExp,
     keySerde: AnySerde | undefined,
-    valueSerde: AnySerde | undefined
+    valueSerde: AnySerde | undefined,
+    offsetReset?: "earliest" | "latest"
   ): void {
-    this.addNode({ kind: "source", name, topics: [], keySerde, valueSerde, children: [], global: false, pattern })
+    this.addNode({
+      kind: "source",
+      name,
+      topics: [],
+      keySerde,
+      valueSerde,
+      children: [],
+      global: false,
+      pattern,
+      offsetReset
+    })
   }
 
   addProcessor(
