@@ -20,28 +20,25 @@ const labels = Topic.make("labels", { key: Schema.String, value: Schema.String }
 const snapshots = Topic.make("snapshots", { key: Schema.String, value: Schema.String })
 
 /**
- * Counts events per key in "Counts"; a wall-clock punctuator sends `<count>:<label>` of every key counted
- * since the last one (the label from the read-only store "Labels") and asks for a commit.
+ * Counts events per key in "Counts"; a wall-clock punctuator sends `<count>:<label>` of every key (the label
+ * from the read-only store "Labels", which may arrive after the first events) and asks for a commit.
  */
 const counter: Api.ProcessorSupplier<string, string, string, string> = () => {
   let counts: KeyValueStore<string, number>
   let names: KeyValueStore<string, string>
-  const dirty = new Set<string>()
   return {
     init(ctx) {
       counts = ctx.getStateStore("Counts")
       names = ctx.getStateStore("Labels")
       ctx.schedule(100, PunctuationType.WALL_CLOCK_TIME, (now) => {
-        for (const key of dirty) {
-          ctx.forward(StreamRecord.make(key, `${counts.get(key)}:${names.get(key) ?? "?"}`, now))
+        for (const { key, value } of counts.all()) {
+          ctx.forward(StreamRecord.make(key, `${value}:${names.get(key) ?? "?"}`, now))
         }
-        dirty.clear()
         ctx.commit()
       })
     },
     process(record) {
       counts.put(record.key, (counts.get(record.key) ?? 0) + 1)
-      dirty.add(record.key)
     }
   }
 }
