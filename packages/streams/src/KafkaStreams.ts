@@ -20,6 +20,7 @@ import { LocalTasks, localView, type StoreLag } from "./internal/query/localStor
 import * as AppState from "./internal/runtime/appState.js"
 import * as GlobalThread from "./internal/runtime/GlobalThread.js"
 import { setUp } from "./internal/runtime/internalTopics.js"
+import { resolve as resolvePatterns } from "./internal/runtime/patterns.js"
 import { processId as readProcessId } from "./internal/runtime/processId.js"
 import type { RestoreListener } from "./internal/runtime/restore.js"
 import * as StreamThread from "./internal/runtime/StreamThread.js"
@@ -201,9 +202,11 @@ export const make = <R>(
       const admin = yield* Admin.make({ "bootstrap.servers": config["bootstrap.servers"] ?? "localhost:9092" }).pipe(
         Scope.extend(scope)
       )
+      // pattern sources read the matching topics that exist now
+      const running = yield* resolvePatterns(admin, topology as Topology<unknown>, applicationId)
       const partitions = yield* setUp(
         admin,
-        topology as Topology<unknown>,
+        running,
         applicationId,
         config["replication.factor"] ?? StreamsConfig.defaults["replication.factor"]
       )
@@ -215,7 +218,7 @@ export const make = <R>(
         const ready = yield* Deferred.make<void, unknown>()
         yield* FiberSet.run(
           fibers,
-          Effect.scoped(GlobalThread.run(topology as Topology<unknown>, config, partitions, ready, globalStores)).pipe(
+          Effect.scoped(GlobalThread.run(running, config, partitions, ready, globalStores, context)).pipe(
             Effect.catchAllCause((cause) =>
               Effect.zipRight(Deferred.failCause(ready, cause), Effect.forkIn(shutdownOnError(cause), scope))
             )
@@ -228,7 +231,7 @@ export const make = <R>(
       const params = {
         threads,
         processId: pid,
-        topology: topology as Topology<unknown>,
+        topology: running,
         config,
         context,
         partitions,

@@ -192,7 +192,7 @@ export const make = <R>(
       headers: Headers
     ) =>
       run(() => {
-        const task = taskByTopic.get(topic)
+        const task = taskByTopic.get(topic) ?? tasks.find((t) => t.patternSourceOf(topic) !== undefined)
         if (task === undefined) return undefined
         const offset = offsets.get(topic) ?? 0
         offsets.set(topic, offset + 1)

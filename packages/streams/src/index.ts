@@ -1,5 +1,7 @@
 /**
  * @eddy/streams: a Kafka-Streams-like DSL and runtime over Eddy's public client. Build a topology with
+ * `StreamsBuilder` (the DSL) or `TopologyBuilder` (the Processor API), run it with `KafkaStreams`, test it with
+ * `TopologyTestDriver` and one processor with `MockProcessorContext`.
  */
 
 export {

@@ -30,9 +30,9 @@ export interface GlobalKTable<K, V> {
 
 /** Builds a topology; `R` is the services its Effect-returning functions use. */
 export interface StreamsBuilder<R = never> {
-  /** A stream of one or more topics. */
+  /** A stream of one or more topics, or of every topic matching a pattern when the application starts. */
   stream<K, V>(
-    topics: SourceTopic<K, V> | ReadonlyArray<SourceTopic<K, V>>,
+    topics: SourceTopic<K, V> | ReadonlyArray<SourceTopic<K, V>> | RegExp,
     consumed?: Consumed<K, V>
   ): KStream<K, V, R>
   /** A table of a topic: latest value per key, a null value deletes the key (table values are never null). */
@@ -90,7 +90,21 @@ export const make = <R = never>(config: BuilderConfig = {}): StreamsBuilder<R> =
     return { storeName, processor, keySerde, valueSerde }
   }
   return {
-    stream: <K, V>(topics: SourceTopic<K, V> | ReadonlyArray<SourceTopic<K, V>>, consumed?: Consumed<K, V>) => {
+    stream: <K, V>(
+      topics: SourceTopic<K, V> | ReadonlyArray<SourceTopic<K, V>> | RegExp,
+      consumed?: Consumed<K, V>
+    ) => {
+      if (topics instanceof RegExp) {
+        const name = consumed?.name ?? b.newName("KSTREAM-SOURCE-")
+        b.addPatternSource(name, topics, consumed?.keySerde, consumed?.valueSerde)
+        return new KStream<K, V, R>({
+          builder: b,
+          node: name,
+          keySerde: consumed?.keySerde,
+          valueSerde: consumed?.valueSerde,
+          repartitionRequired: false
+        })
+      }
       const list = (Array.isArray(topics) ? topics : [topics]) as ReadonlyArray<SourceTopic<unknown, unknown>>
       const name = consumed?.name ?? b.newName("KSTREAM-SOURCE-")
       const keySerde = consumed?.keySerde ?? (list.length > 0 ? keySerdeOf(list[0]!) : undefined)

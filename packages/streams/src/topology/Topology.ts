@@ -22,6 +22,10 @@ export interface SourceNode {
   readonly keySerde: AnySerde
   readonly valueSerde: AnySerde
   readonly children: ReadonlyArray<string>
+  /** A pattern source reads every topic whose whole name matches (its `topics` are filled in at start). */
+  readonly pattern?: RegExp | undefined
+  /** Where to start a partition without a committed offset (default: the runtime's `earliest`). */
+  readonly offsetReset?: "earliest" | "latest" | undefined
 }
 
 /** A processor node. */
@@ -126,6 +130,10 @@ export const changelogTopicName = (store: string): string => `${store}-changelog
 /** A topic's full name: internal topics get the `<application.id>-` prefix. */
 export const resolveTopic = (topology: Topology<unknown>, applicationId: string, topic: string): string =>
   topology.internalTopics.has(topic) ? `${applicationId}-${topic}` : topic
+
+/** True when `topic`'s whole name matches `pattern` (Kafka's `Pattern.matcher(topic).matches()`). */
+export const matchesPattern = (pattern: RegExp, topic: string): boolean =>
+  new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gy]/g, "")).test(topic)
 
 /** The sub-topology whose sources read `topic`. */
 export const subtopologyOf = (topology: Topology<unknown>, topic: string): Subtopology | undefined =>

@@ -32,6 +32,12 @@ export interface SourceOptions {
   readonly valueSerde?: AnySerde | undefined
 }
 
+/** Source options of `addSource`: serdes, and where a partition without a committed offset starts. */
+export interface StreamSourceOptions extends SourceOptions {
+  /** Kafka's per-source `AutoOffsetReset` (default `earliest`, the runtime's consumer setting). */
+  readonly offsetReset?: "earliest" | "latest" | undefined
+}
+
 /** Serdes and partitioner of a sink (default serdes: the Topic's, else the defaults). */
 export interface SinkOptions {
   readonly keySerde?: AnySerde | undefined
@@ -46,8 +52,11 @@ export type AnySupplier = ProcessorSupplier<any, any, any, any> | FixedKeyProces
 
 /** A topology being built by hand; `R` is the services its Effect-returning processors use. */
 export interface TopologyBuilder<R = never> {
-  /** A source node reading `topics` and forwarding decoded records to its children. */
-  addSource(name: string, topics: SourceTopics, options?: SourceOptions): TopologyBuilder<R>
+  /**
+   * A source node reading `topics`, or every topic whose whole name matches a pattern (the topics that exist
+   * when the application starts), forwarding decoded records to its children.
+   */
+  addSource(name: string, topics: SourceTopics | RegExp, options?: StreamSourceOptions): TopologyBuilder<R>
   /** A processor node made by `supplier` for each task, child of `parentNames` (sources or processors). */
   addProcessor(name: string, supplier: AnySupplier, ...parentNames: ReadonlyArray<string>): TopologyBuilder<R>
   /** A sink node writing to `topic` (a name, a Topic, or a topic chosen per record), child of `parentNames`. */
@@ -130,9 +139,20 @@ export const make = <R = never>(config: BuilderConfig = {}): TopologyBuilder<R> 
 
   const builder: TopologyBuilder<R> = {
     addSource: (name, topics, options = {}) => {
+      if (topics instanceof RegExp) {
+        b.addPatternSource(name, topics, options.keySerde, options.valueSerde, options.offsetReset)
+        return builder
+      }
       const list = (Array.isArray(topics) ? topics : [topics]) as ReadonlyArray<string | AnyTopic>
       const first = topicSerdes(list[0])
-      b.addSource(name, list.map(topicName), options.keySerde ?? first.key, options.valueSerde ?? first.value)
+      b.addSource(
+        name,
+        list.map(topicName),
+        options.keySerde ?? first.key,
+        options.valueSerde ?? first.value,
+        false,
+        options.offsetReset
+      )
       return builder
     },
     addProcessor: (name, supplier, ...parentNames) => {

@@ -1,6 +1,7 @@
 import * as Topic from "@eddy/core/client/Topic"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Schema } from "effect"
+import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
 import type * as Api from "../../src/processor/api/Processor.js"
 import { PunctuationType } from "../../src/processor/api/Processor.js"
 import * as StreamRecord from "../../src/processor/Record.js"
@@ -253,6 +254,34 @@ describe("punctuation in the TopologyTestDriver", () => {
       assert.include(error.message, "Punctuator of P failed at 10")
       const tolerant = yield* TopologyTestDriver.make(topology, { "processing.exception.handler": "log-and-continue" })
       yield* tolerant.advanceWallClockTime(10)
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a pattern source in the driver reads every matching topic", () =>
+    Effect.gen(function* () {
+      const builder = StreamsBuilder.make({ "default.key.serde": Serdes.string, "default.value.serde": Serdes.string })
+      builder
+        .stream<string, string>(/logs-[a-z]+/)
+        .mapValues((v) => v.toUpperCase())
+        .to("out")
+      const driver = yield* TopologyTestDriver.make(yield* builder.build)
+      const topic = (name: string) => ({ name, key: Serdes.string, value: Serdes.string })
+      yield* driver.createInputTopic(topic("logs-a")).pipeInput("k", "a")
+      yield* driver.createInputTopic(topic("logs-b")).pipeInput("k", "b")
+      yield* driver.createInputTopic(topic("logs-1")).pipeInput("k", "1")
+      assert.deepStrictEqual(driver.createOutputTopic(topic("out")).readValuesToList(), ["A", "B"])
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("forwarding in init is a mistake reported when the task starts", () =>
+    Effect.gen(function* () {
+      const eager: Api.ProcessorSupplier<string, string> = () => ({
+        init: (ctx) => ctx.forward(StreamRecord.make("k", "v", 0)),
+        process: () => undefined
+      })
+      const topology = yield* TopologyBuilder.make().addSource("In", words).addProcessor("P", eager, "In").build
+      const exit = yield* Effect.exit(TopologyTestDriver.make(topology))
+      assert.isTrue(exit._tag === "Failure" && String(exit.cause).includes("cannot forward in init"))
     }).pipe(Effect.scoped)
   )
 })

@@ -1,6 +1,6 @@
 import * as Topic from "@eddy/core/client/Topic"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect, Schema, TestClock } from "effect"
 import { groupedWith, materializedAs, named } from "../../src/dsl/Options.js"
 import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
 import type * as Api from "../../src/processor/api/Processor.js"
@@ -84,5 +84,28 @@ describe("KStream.process and processValues", () => {
         "State store Seen is not connected to any processor (name it in addStateStore, connectProcessorAndStateStores or process)"
       ])
     })
+  )
+
+  it.effect(
+    "a synchronous processor forwarding several records to an Effect-returning child: none dropped, in order",
+    () =>
+      Effect.gen(function* () {
+        const builder = StreamsBuilder.make()
+        const seen: Array<string> = []
+        const splitter: Api.ProcessorSupplier<string, string, string, string> = () => (r, ctx) => {
+          for (const part of r.value.split(",")) ctx.forward(StreamRecord.withValue(r, part))
+        }
+        builder
+          .stream(words)
+          .process(splitter)
+          .mapValuesEffect((v: string) => Effect.sleep(1).pipe(Effect.as(v.toUpperCase())))
+          .peek((_k, v) => seen.push(v))
+          .to("out", { keySerde: Serdes.string, valueSerde: Serdes.string })
+        const driver = yield* TopologyTestDriver.make(yield* builder.build)
+        yield* Effect.fork(driver.createInputTopic(words).pipeInput("k", "a,b,c"))
+        yield* TestClock.adjust(10)
+        yield* Effect.yieldNow()
+        assert.deepStrictEqual(seen, ["A", "B", "C"])
+      }).pipe(Effect.scoped)
   )
 })

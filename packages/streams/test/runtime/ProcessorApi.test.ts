@@ -4,6 +4,7 @@ import { join } from "node:path"
 import * as Topic from "@eddy/core/client/Topic"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
+import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
 import * as KafkaStreams from "../../src/KafkaStreams.js"
 import type * as Api from "../../src/processor/api/Processor.js"
 import { PunctuationType } from "../../src/processor/api/Processor.js"
@@ -19,28 +20,25 @@ const labels = Topic.make("labels", { key: Schema.String, value: Schema.String }
 const snapshots = Topic.make("snapshots", { key: Schema.String, value: Schema.String })
 
 /**
- * Counts events per key in "Counts"; a wall-clock punctuator sends `<count>:<label>` of every key counted
- * since the last one (the label from the read-only store "Labels") and asks for a commit.
+ * Counts events per key in "Counts"; a wall-clock punctuator sends `<count>:<label>` of every key (the label
+ * from the read-only store "Labels", which may arrive after the first events) and asks for a commit.
  */
 const counter: Api.ProcessorSupplier<string, string, string, string> = () => {
   let counts: KeyValueStore<string, number>
   let names: KeyValueStore<string, string>
-  const dirty = new Set<string>()
   return {
     init(ctx) {
       counts = ctx.getStateStore("Counts")
       names = ctx.getStateStore("Labels")
       ctx.schedule(100, PunctuationType.WALL_CLOCK_TIME, (now) => {
-        for (const key of dirty) {
-          ctx.forward(StreamRecord.make(key, `${counts.get(key)}:${names.get(key) ?? "?"}`, now))
+        for (const { key, value } of counts.all()) {
+          ctx.forward(StreamRecord.make(key, `${value}:${names.get(key) ?? "?"}`, now))
         }
-        dirty.clear()
         ctx.commit()
       })
     },
     process(record) {
       counts.put(record.key, (counts.get(record.key) ?? 0) + 1)
-      dirty.add(record.key)
     }
   }
 }
@@ -133,5 +131,126 @@ describe("a hand-built topology on a broker", () => {
         )
       }),
     90_000
+  )
+
+  it.scopedLive(
+    "a pattern source reads the matching topics that exist at start",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ "logs-a": 1, "logs-b": 2, "logs-x1": 1, "logs-out": 1 })
+        const builder = StreamsBuilder.make({
+          "default.key.serde": Serdes.string,
+          "default.value.serde": Serdes.string
+        })
+        builder
+          .stream<string, string>(/logs-[a-z]/)
+          .mapValues((v) => v.toUpperCase())
+          .to("logs-out")
+        const app = yield* KafkaStreams.make(yield* builder.build, {
+          "application.id": "patterns",
+          "bootstrap.servers": bootstrap,
+          "commit.interval.ms": 100,
+          "state.dir": mkdtempSync(join(tmpdir(), "papi-")),
+          ...fastGroup
+        })
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        const text = (name: string) => Topic.make(name, { key: Schema.String, value: Schema.String })
+        yield* producer.send(text("logs-a"), { key: "1", value: "a" })
+        yield* producer.send(text("logs-b"), { key: "2", value: "b", partition: 1 })
+        yield* producer.send(text("logs-x1"), { key: "3", value: "x1" })
+        const out = text("logs-out")
+        yield* waitUntil(
+          "both matching topics processed",
+          Effect.map(readAll(bootstrap, out, 1), (rs) => rs.length >= 2)
+        )
+        assert.deepStrictEqual((yield* readAll(bootstrap, out, 1)).map((r) => r.value).sort(), ["A", "B"])
+        assert.deepStrictEqual(yield* app.activeTasks, ["0_0", "0_1"])
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "a global store's Effect-returning update processor: each Effect completes before the next record",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ rates: 2, unused: 1 })
+        const rates = Topic.make("rates", { key: Schema.String, value: Schema.String })
+        const slowly: Api.ProcessorSupplier<string, string> = () => (r, ctx) =>
+          Effect.sleep(5).pipe(
+            Effect.andThen(() => ctx.getStateStore<KeyValueStore<string, number>>("Rates").put(r.key, Number(r.value)))
+          )
+        const built = yield* TopologyBuilder.make()
+          .addGlobalStore(
+            Stores.keyValueStoreBuilder(
+              Stores.inMemoryKeyValueStore("Rates"),
+              Serdes.string,
+              Serdes.long
+            ).withLoggingDisabled(),
+            "RatesSource",
+            rates,
+            {},
+            "RatesUpdate",
+            slowly
+          )
+          .addSource("Unused", "unused", { keySerde: Serdes.string, valueSerde: Serdes.string })
+          .addProcessor("Nothing", () => () => undefined, "Unused").build
+        yield* producer.sendBatch(rates, [
+          { key: "eur", value: "1", partition: 0 },
+          { key: "usd", value: "2", partition: 1 },
+          { key: "eur", value: "3", partition: 0 }
+        ])
+        const app = yield* KafkaStreams.make(built, {
+          "application.id": "global-papi",
+          "bootstrap.servers": bootstrap,
+          "state.dir": mkdtempSync(join(tmpdir(), "papi-")),
+          ...fastGroup
+        })
+        yield* app.start
+        const store = yield* app.globalKeyValueStore<string, number>("Rates")
+        // loaded before start returned: every record's Effect ran, in order
+        assert.deepStrictEqual(
+          [...store.all()],
+          [
+            { key: "eur", value: 3 },
+            { key: "usd", value: 2 }
+          ]
+        )
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "a source with offsetReset latest starts at the end when nothing is committed; the others at the start",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ "from-end": 1, "from-start": 1, "reset-out": 1 })
+        const text = (name: string) => Topic.make(name, { key: Schema.String, value: Schema.String })
+        yield* producer.send(text("from-end"), { key: "k", value: "old-end" })
+        yield* producer.send(text("from-start"), { key: "k", value: "old-start" })
+        const serdes = { keySerde: Serdes.string, valueSerde: Serdes.string }
+        const built = yield* TopologyBuilder.make()
+          .addSource("End", "from-end", { ...serdes, offsetReset: "latest" })
+          .addSource("Start", "from-start", serdes)
+          .addSink("Out", "reset-out", serdes, "End", "Start").build
+        const app = yield* KafkaStreams.make(built, {
+          "application.id": "resets",
+          "bootstrap.servers": bootstrap,
+          "commit.interval.ms": 100,
+          "state.dir": mkdtempSync(join(tmpdir(), "papi-")),
+          ...fastGroup
+        })
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        yield* producer.send(text("from-end"), { key: "k", value: "new-end" })
+        const out = text("reset-out")
+        yield* waitUntil(
+          "the new record and the old one of the earliest source",
+          Effect.map(readAll(bootstrap, out, 1), (rs) => rs.length >= 2)
+        )
+        yield* Effect.sleep(300) // anything more would show up by now (commit.interval.ms is 100)
+        assert.deepStrictEqual((yield* readAll(bootstrap, out, 1)).map((r) => r.value).sort(), ["new-end", "old-start"])
+      }),
+    60_000
   )
 })

@@ -1,6 +1,7 @@
 import * as Topic from "@eddy/core/client/Topic"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
+import { resolveWith } from "../../src/internal/runtime/patterns.js"
 import type { ProcessorSupplier } from "../../src/processor/api/Processor.js"
 import * as Serdes from "../../src/Serdes.js"
 import { keyValueStoreBuilder } from "../../src/state/StoreBuilder.js"
@@ -99,6 +100,25 @@ describe("TopologyBuilder", () => {
       has("Parent GP of processor BelowGlobal belongs to a global store")
       has("No key serde for sink Sink")
       has("No key serde for source GS")
+    })
+  )
+
+  it.effect("a pattern source prints its pattern; a pattern matching another source's topic fails the build", () =>
+    Effect.gen(function* () {
+      const topology = yield* TopologyBuilder.make()
+        .addSource("Logs", /logs-\d+/, { keySerde: Serdes.string, valueSerde: Serdes.string })
+        .addProcessor("P", pass, "Logs").build
+      assert.include(topology.describe(), "Source: Logs (topics: logs-\\d+)\n      --> P")
+      assert.deepStrictEqual(topology.subtopologies[0]!.sourceTopics, [])
+      const resolved = resolveWith(topology, "app", ["logs-1", "logs-22", "logs-x", "other", "__consumer_offsets"])
+      assert.deepStrictEqual(resolved.subtopologies[0]!.sourceTopics, ["logs-1", "logs-22"])
+      const error = yield* TopologyBuilder.make()
+        .addSource("Logs", /logs-\d+/, { keySerde: Serdes.string, valueSerde: Serdes.string })
+        .addSource("One", "logs-1", { keySerde: Serdes.string, valueSerde: Serdes.string })
+        .build.pipe(Effect.flip)
+      assert.deepStrictEqual(error.errors, [
+        "Pattern logs-\\d+ of source Logs matches topic logs-1, already registered by source One"
+      ])
     })
   )
 })

@@ -29,6 +29,8 @@ interface SourceDraft {
   readonly valueSerde: AnySerde | undefined
   readonly children: Array<string>
   readonly global: boolean
+  readonly pattern?: RegExp | undefined
+  readonly offsetReset?: "earliest" | "latest" | undefined
 }
 
 interface ProcessorDraft {
@@ -142,7 +144,8 @@ export class InternalBuilder {
     topics: ReadonlyArray<string>,
     keySerde: AnySerde | undefined,
     valueSerde: AnySerde | undefined,
-    global = false
+    global = false,
+    offsetReset?: "earliest" | "latest"
   ): void {
     if (topics.length === 0) this.fail(`Source ${name} reads no topic`)
     for (const t of topics) {
@@ -151,7 +154,28 @@ export class InternalBuilder {
       if (other !== undefined) this.fail(`Topic ${t} has already been registered by another source (${other})`)
       this.sourceTopics.set(t, name)
     }
-    this.addNode({ kind: "source", name, topics, keySerde, valueSerde, children: [], global })
+    this.addNode({ kind: "source", name, topics, keySerde, valueSerde, children: [], global, offsetReset })
+  }
+
+  /** A source reading every topic whose name matches `pattern` (resolved when the application starts). */
+  addPatternSource(
+    name: string,
+    pattern: RegExp,
+    keySerde: AnySerde | undefined,
+    valueSerde: AnySerde | undefined,
+    offsetReset?: "earliest" | "latest"
+  ): void {
+    this.addNode({
+      kind: "source",
+      name,
+      topics: [],
+      keySerde,
+      valueSerde,
+      children: [],
+      global: false,
+      pattern,
+      offsetReset
+    })
   }
 
   addProcessor(
@@ -240,6 +264,18 @@ export class InternalBuilder {
         `No ${side} serde for ${what}: give one (Topic, Consumed, Produced, Grouped, Materialized or Repartitioned) or set default.${side}.serde`
       )
       return { encode: () => null, decode: () => null }
+    }
+    for (const n of this.nodes.values()) {
+      if (n.kind !== "source" || n.pattern !== undefined) continue
+      for (const p of this.nodes.values()) {
+        if (p.kind === "source" && p.pattern !== undefined) {
+          const t = n.topics.find((topic) => Topology.matchesPattern(p.pattern!, topic))
+          if (t !== undefined)
+            errors.push(
+              `Pattern ${p.pattern.source} of source ${p.name} matches topic ${t}, already registered by source ${n.name}`
+            )
+        }
+      }
     }
     if (![...this.nodes.values()].some((n) => n.kind === "source"))
       errors.push("Topology has no source: add a stream or table")

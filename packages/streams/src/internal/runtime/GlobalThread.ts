@@ -8,7 +8,7 @@
  */
 
 import * as Fetcher from "@eddy/core/client/Fetcher"
-import { Deferred, Effect, Stream } from "effect"
+import { Context, Deferred, Effect, Stream } from "effect"
 import * as StreamsConfig from "../../StreamsConfig.js"
 import type * as Topology from "../../topology/Topology.js"
 import type { TimestampedStore } from "../store/TimestampedStore.js"
@@ -20,7 +20,8 @@ export const run = (
   config: StreamsConfig.StreamsConfig,
   partitions: ReadonlyMap<string, number>,
   ready: Deferred.Deferred<void, unknown>,
-  stores: Map<string, TimestampedStore<unknown, unknown>>
+  stores: Map<string, TimestampedStore<unknown, unknown>>,
+  context: Context.Context<never> = Context.empty()
 ) =>
   Effect.gen(function* () {
     const applicationId = config["application.id"]
@@ -62,6 +63,15 @@ export const run = (
         const behind = new Map([...ends].filter(([, end]) => end > 0))
         const caughtUp = yield* Deferred.make<void>()
         if (behind.size === 0) yield* Deferred.succeed(caughtUp, undefined)
+        const progress = (r: { readonly partition: number; readonly offset: number }) =>
+          Effect.suspend(() => {
+            const end = behind.get(r.partition)
+            if (end !== undefined && r.offset + 1 >= end) {
+              behind.delete(r.partition)
+              if (behind.size === 0) return Deferred.succeed(caughtUp, undefined)
+            }
+            return Effect.void
+          })
         const tail = fetcher
           .fetch(
             g.topic,
@@ -70,13 +80,10 @@ export const run = (
           .pipe(
             Stream.runForEach((r) =>
               Effect.suspend(() => {
-                task.process(r)
-                const end = behind.get(r.partition)
-                if (end !== undefined && r.offset + 1 >= end) {
-                  behind.delete(r.partition)
-                  if (behind.size === 0) return Deferred.succeed(caughtUp, undefined)
-                }
-                return Effect.void
+                // an update processor's Effect (Processor API) completes before the next record
+                const step = task.process(r)
+                if (step === undefined) return progress(r)
+                return Effect.zipRight(Effect.provide(step, context) as Effect.Effect<void, unknown>, progress(r))
               })
             )
           )

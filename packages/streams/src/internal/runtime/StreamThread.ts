@@ -365,8 +365,29 @@ export const run = (p: ThreadParams) =>
       offsets: new Map()
     })
 
+    // sources reset to "latest" (Kafka's per-source AutoOffsetReset; the consumer's own reset is earliest)
+    const latestTopics = new Set<string>()
+    for (const n of topology.nodes.values()) {
+      if (n.kind === "source" && n.offsetReset === "latest") {
+        for (const t of n.topics) latestTopics.add(Topology.resolveTopic(topology, applicationId, t))
+      }
+    }
+    /** Seeks the partitions of "latest" sources that have no committed offset to their end. */
+    const applyOffsetResets = (tps: ReadonlyArray<Consumer.TopicPartition>) =>
+      Effect.gen(function* () {
+        const latest = tps.filter((tp) => latestTopics.has(tp.topic))
+        if (latest.length === 0) return
+        for (const c of yield* member.consumer!.committed(latest)) {
+          if (c.offset >= 0) continue
+          // the end as of the assignment (not of the first fetch), so nothing written after it is skipped
+          const ends = yield* fetcher.resolveOffsets(c.topic, [{ partition: c.partition, offset: "latest" }])
+          yield* member.consumer!.seek({ topic: c.topic, partition: c.partition }, ends.get(c.partition) ?? "latest")
+        }
+      })
+
     const onAssigned = (tps: ReadonlyArray<Consumer.TopicPartition>): Effect.Effect<void, unknown> =>
       Effect.gen(function* () {
+        yield* applyOffsetResets(tps)
         const wanted = new Map<string, { sub: Topology.Subtopology; partition: number }>()
         for (const tp of tps) {
           const sub = subtopologyOfTopic.get(tp.topic)

@@ -7,6 +7,7 @@
  * Invariants: a facade never closes or flushes its store (the task owns it); ranges read the byte store
  * (Processor-API stores have no record cache, so every write is there).
  */
+import type { Step } from "../../processor/Processor.js"
 import type { KeyValue, KeyValueStore } from "../../state/KeyValueStore.js"
 import type { TimestampedKeyValueStore, ValueAndTimestamp } from "../../state/TimestampedKeyValueStore.js"
 import type { TimestampedStore } from "./TimestampedStore.js"
@@ -19,13 +20,22 @@ const notByProcessors = (name: string, what: string) => () => {
   throw new Error(`State store ${name}: ${what} is done by the runtime, not by processors`)
 }
 
-/** A typed store of `api` over `store`; `timestamp` is the time a plain key-value write is stamped with. */
+/** Receives the work a write left (a cached DSL store's evictions forward downstream). */
+export type OnStep = (step: Step) => void
+
+const ignore: OnStep = () => {}
+
+/**
+ * A typed store of `api` over `store`; `timestamp` is the time a plain key-value write is stamped with,
+ * `onStep` takes what a write left to do.
+ */
 export const facade = (
   api: StoreApi,
   store: TimestampedStore<unknown, unknown>,
-  timestamp: () => number
+  timestamp: () => number,
+  onStep: OnStep = ignore
 ): KeyValueStore<unknown, unknown> =>
-  api === "keyValue" ? keyValueStore(store, timestamp) : (timestampedKeyValueStore(store) as never)
+  api === "keyValue" ? keyValueStore(store, timestamp, onStep) : (timestampedKeyValueStore(store, onStep) as never)
 
 const iterate = <K, V, A>(
   store: TimestampedStore<K, V>,
@@ -64,9 +74,13 @@ const reads = <K, V, A>(store: TimestampedStore<K, V>, value: (v: V, timestamp: 
 }
 
 /** A typed key-value store over `store`. */
-export const keyValueStore = <K, V>(store: TimestampedStore<K, V>, timestamp: () => number): KeyValueStore<K, V> => {
+export const keyValueStore = <K, V>(
+  store: TimestampedStore<K, V>,
+  timestamp: () => number,
+  onStep: OnStep = ignore
+): KeyValueStore<K, V> => {
   const get = (key: K) => store.get(key)?.value
-  const put = (key: K, value: V | null) => void store.put(key, value, timestamp())
+  const put = (key: K, value: V | null) => onStep(store.put(key, value, timestamp()))
   return {
     ...reads(store, (v) => v),
     get,
@@ -88,13 +102,16 @@ export const keyValueStore = <K, V>(store: TimestampedStore<K, V>, timestamp: ()
 }
 
 /** A typed key-value store whose values carry timestamps over `store`. */
-export const timestampedKeyValueStore = <K, V>(store: TimestampedStore<K, V>): TimestampedKeyValueStore<K, V> => {
+export const timestampedKeyValueStore = <K, V>(
+  store: TimestampedStore<K, V>,
+  onStep: OnStep = ignore
+): TimestampedKeyValueStore<K, V> => {
   const get = (key: K) => store.get(key)
   const put = (key: K, vt: ValueAndTimestamp<V> | null) => {
     if (vt === null) {
       const old = store.get(key)
-      if (old !== undefined) void store.put(key, null, old.timestamp)
-    } else void store.put(key, vt.value, vt.timestamp)
+      if (old !== undefined) onStep(store.put(key, null, old.timestamp))
+    } else onStep(store.put(key, vt.value, vt.timestamp))
   }
   return {
     ...reads(store, (value, timestamp): ValueAndTimestamp<V> => ({ value, timestamp })),

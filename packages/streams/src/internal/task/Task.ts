@@ -101,6 +101,7 @@ export class Task {
   /** The stores with a changelog, with their changelog partition. */
   readonly logged: Array<LoggedStore> = []
   private readonly sourcesByTopic = new Map<string, Topology.SourceNode>()
+  private readonly patternSources: Array<Topology.SourceNode> = []
   private readonly idString: string
   private punctuation = Punctuation.initial
   private readonly punctuators = new Map<number, (timestamp: number) => Step>()
@@ -158,6 +159,7 @@ export class Task {
       const runtime = this.nodes.get(name)!
       if (node.kind === "source") {
         for (const t of node.topics) this.sourcesByTopic.set(Topology.resolveTopic(topology, applicationId, t), node)
+        if (node.pattern !== undefined) this.patternSources.push(node)
         runtime.processor = { process: (r) => this.forward(node.children, r) }
       } else if (node.kind === "sink") runtime.processor = this.sinkProcessor(node)
       else runtime.processor = node.supplier(this.contextFor(node))
@@ -307,6 +309,13 @@ export class Task {
     }
   }
 
+  /** The pattern source reading `topic` (topics the start-up resolution did not list, e.g. in the driver). */
+  patternSourceOf(topic: string): Topology.SourceNode | undefined {
+    const source = this.patternSources.find((s) => Topology.matchesPattern(s.pattern!, topic))
+    if (source !== undefined) this.sourcesByTopic.set(topic, source)
+    return source
+  }
+
   /** Topics (full names) this task's sources read. */
   get sourceTopics(): ReadonlyArray<string> {
     return [...this.sourcesByTopic.keys()]
@@ -335,7 +344,7 @@ export class Task {
    * `DeserializationError` or `ProcessingError` when the handler answers "fail".
    */
   process(record: Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>): Step {
-    const source = this.sourcesByTopic.get(record.topic)
+    const source = this.sourcesByTopic.get(record.topic) ?? this.patternSourceOf(record.topic)
     if (source === undefined) throw new Error(`Task ${this.idString} has no source for topic ${record.topic}`)
     const meta: RecordMetadata = { topic: record.topic, partition: record.partition, offset: record.offset }
     let key: unknown

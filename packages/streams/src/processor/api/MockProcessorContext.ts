@@ -86,9 +86,15 @@ export const make = <KForward = unknown, VForward = unknown>(
     schedule: (interval, type, punctuator): Cancellable => {
       const captured = { intervalMs: Duration.toMillis(Duration.decode(interval)), type, punctuator, cancelled: false }
       punctuators.push(captured)
-      return { cancel: () => void (captured.cancelled = true) }
+      return {
+        cancel: () => {
+          captured.cancelled = true
+        }
+      }
     },
-    commit: () => void (commitRequested = true),
+    commit: () => {
+      commitRequested = true
+    },
     recordMetadata: () => metadata,
     currentStreamTimeMs: () => streamTime,
     currentSystemTimeMs: () => systemTime,
@@ -98,10 +104,18 @@ export const make = <KForward = unknown, VForward = unknown>(
     resetForwards: () => void forwards.splice(0),
     scheduledPunctuators: () => [...punctuators],
     committed: () => commitRequested,
-    resetCommit: () => void (commitRequested = false),
-    setRecordMetadata: (m) => void (metadata = m),
-    setCurrentStreamTimeMs: (ms) => void (streamTime = ms),
-    setCurrentSystemTimeMs: (ms) => void (systemTime = ms)
+    resetCommit: () => {
+      commitRequested = false
+    },
+    setRecordMetadata: (m) => {
+      metadata = m
+    },
+    setCurrentStreamTimeMs: (ms) => {
+      streamTime = ms
+    },
+    setCurrentSystemTimeMs: (ms) => {
+      systemTime = ms
+    }
   }
 }
 

@@ -34,6 +34,7 @@ export const adapt =
     let pending: Step
     // the timestamp plain key-value stores stamp writes with: the record's, or the punctuation's
     let timestamp = -1
+    let initializing = false
     const chain = (work: () => Step) => {
       pending = pending === undefined ? work() : Effect.flatMap(pending, () => work() ?? Effect.void)
     }
@@ -60,11 +61,21 @@ export const adapt =
     const context: Api.ProcessorContext = {
       taskId: ctx.taskId,
       applicationId: ctx.applicationId,
-      forward: (record, childName) => chain(() => ctx.forward(record, childName)),
+      forward: (record, childName) => {
+        if (initializing) throw new Error("A processor cannot forward in init (forward from process or a punctuator)")
+        chain(() => ctx.forward(record, childName))
+      },
       getStateStore: <S>(name: string): S => {
         const known = stores.get(name)
         if (known !== undefined) return known as S
-        const store = facade(storeApiOf(name) ?? "timestampedKeyValue", ctx.getStateStore(name), () => timestamp)
+        const store = facade(
+          storeApiOf(name) ?? "timestampedKeyValue",
+          ctx.getStateStore(name),
+          () => timestamp,
+          (step) => {
+            if (step !== undefined) chain(() => step)
+          }
+        )
         stores.set(name, store)
         return store as S
       },
@@ -81,7 +92,12 @@ export const adapt =
     const made = (supplier as Api.ProcessorSupplier<unknown, unknown>)()
     const processor: Api.Processor<unknown, unknown> =
       typeof made === "function" ? { process: (record) => made(record, context) } : made
-    processor.init?.(context)
+    initializing = true
+    try {
+      processor.init?.(context)
+    } finally {
+      initializing = false
+    }
     return {
       process: (record: StreamRecord<unknown, unknown>) => {
         timestamp = record.timestamp

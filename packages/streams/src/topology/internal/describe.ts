@@ -31,7 +31,7 @@ export const describe = (topology: Topology<unknown>): string => {
   const line = (node: Node): string => {
     switch (node.kind) {
       case "source":
-        return `Source: ${node.name} (topics: ${list(node.topics)})\n      --> ${names(node.children)}`
+        return `Source: ${node.name} (topics: ${node.pattern?.source ?? list(node.topics)})\n      --> ${names(node.children)}`
       case "processor":
         return `Processor: ${node.name} (stores: ${list(node.stores)})\n      --> ${names(node.children)}\n      <-- ${names(node.parents)}`
       case "sink": {
