@@ -30,6 +30,8 @@ export interface DriverConfig {
   readonly "statestore.cache.max.bytes"?: number
   readonly "deserialization.exception.handler"?: StreamsConfig.StreamsConfig["deserialization.exception.handler"]
   readonly "processing.exception.handler"?: StreamsConfig.StreamsConfig["processing.exception.handler"]
+  /** The event time of piped records (default `failOnInvalidTimestamp`). */
+  readonly "default.timestamp.extractor"?: StreamsConfig.StreamsConfig["default.timestamp.extractor"]
   /** Partition counts that custom partitioners see (default 1 for every topic). */
   readonly partitions?: Readonly<Record<string, number>>
 }
@@ -142,7 +144,8 @@ export const make = <R>(
       onDeserializationError: (e: DeserializationError) =>
         StreamsConfig.respond(config["deserialization.exception.handler"], e),
       onProcessingError: (e: ProcessingError) => StreamsConfig.respond(config["processing.exception.handler"], e),
-      warn: (m: string) => void warnings.push(m)
+      warn: (m: string) => void warnings.push(m),
+      timestampExtractor: config["default.timestamp.extractor"]
     }
     const tasks: Array<Task> = []
     for (const s of topology.subtopologies) {

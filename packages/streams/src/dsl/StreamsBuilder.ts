@@ -70,7 +70,7 @@ export const make = <R = never>(config: BuilderConfig = {}): StreamsBuilder<R> =
     const processor = consumed?.name !== undefined ? `${consumed.name}-table-source` : b.newName("KTABLE-SOURCE-")
     const keySerde = consumed?.keySerde ?? keySerdeOf(topic)
     const valueSerde = consumed?.valueSerde ?? valueSerdeOf(topic)
-    b.addSource(source, [name], keySerde, valueSerde, global)
+    b.addSource(source, [name], keySerde, valueSerde, global, consumed?.timestampExtractor)
     addStore(b, storeName, materialized, keySerde, valueSerde, `table ${name}`, global)
     b.addProcessor(processor, tableSource(storeName, !global), [source], [storeName])
     if (global) b.addGlobalStore(source, processor, name, storeName)
@@ -82,7 +82,7 @@ export const make = <R = never>(config: BuilderConfig = {}): StreamsBuilder<R> =
       const name = consumed?.name ?? b.newName("KSTREAM-SOURCE-")
       const keySerde = consumed?.keySerde ?? (list.length > 0 ? keySerdeOf(list[0]!) : undefined)
       const valueSerde = consumed?.valueSerde ?? (list.length > 0 ? valueSerdeOf(list[0]!) : undefined)
-      b.addSource(name, list.map(nameOf), keySerde, valueSerde)
+      b.addSource(name, list.map(nameOf), keySerde, valueSerde, false, consumed?.timestampExtractor)
       return new KStream<K, V, R>({ builder: b, node: name, keySerde, valueSerde, repartitionRequired: false })
     },
     table: <K, V>(topic: SourceTopic<K, V>, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>) => {

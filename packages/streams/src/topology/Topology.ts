@@ -7,6 +7,7 @@
  */
 import type { AnySerde, DslStoreType, KeyValueStoreSupplier, StreamPartitioner } from "../dsl/Options.js"
 import type { ProcessorSupplier } from "../processor/Processor.js"
+import type { TimestampExtractor } from "../processor/TimestampExtractor.js"
 import type { KeyValueBytesStoreSupplier } from "../state/Stores.js"
 import { describe as describeText } from "./internal/describe.js"
 
@@ -21,6 +22,8 @@ export interface SourceNode {
   readonly keySerde: AnySerde
   readonly valueSerde: AnySerde
   readonly children: ReadonlyArray<string>
+  /** The source's own timestamp extractor (`Consumed.timestampExtractor`), else the configured default. */
+  readonly timestampExtractor?: TimestampExtractor | undefined
 }
 
 /** A processor node. */

@@ -9,6 +9,7 @@
 import { Either } from "effect"
 import type { AnySerde, DslStoreType, KeyValueStoreSupplier, StreamPartitioner } from "../../dsl/Options.js"
 import type { ProcessorSupplier } from "../../processor/Processor.js"
+import type { TimestampExtractor } from "../../processor/TimestampExtractor.js"
 import type { KeyValueBytesStoreSupplier } from "../../state/Stores.js"
 import * as Topology from "../../topology/Topology.js"
 import { TopologyError } from "../../topology/TopologyError.js"
@@ -27,6 +28,7 @@ interface SourceDraft {
   readonly valueSerde: AnySerde | undefined
   readonly children: Array<string>
   readonly global: boolean
+  readonly timestampExtractor?: TimestampExtractor | undefined
 }
 
 interface ProcessorDraft {
@@ -114,7 +116,8 @@ export class InternalBuilder {
     topics: ReadonlyArray<string>,
     keySerde: AnySerde | undefined,
     valueSerde: AnySerde | undefined,
-    global = false
+    global = false,
+    timestampExtractor?: TimestampExtractor | undefined
   ): void {
     if (topics.length === 0) this.fail(`Source ${name} reads no topic`)
     for (const t of topics) {
@@ -123,7 +126,7 @@ export class InternalBuilder {
       if (other !== undefined) this.fail(`Topic ${t} has already been registered by another source (${other})`)
       this.sourceTopics.set(t, name)
     }
-    this.addNode({ kind: "source", name, topics, keySerde, valueSerde, children: [], global })
+    this.addNode({ kind: "source", name, topics, keySerde, valueSerde, children: [], global, timestampExtractor })
   }
 
   addProcessor(

@@ -4,9 +4,11 @@
  * synchronously, sinks encode and hand records to the collector (the thread's producer or the test
  * driver), and logged stores hand their writes to the collector as changelog records.
  *
- * Invariants: `streamTime` is the largest timestamp processed (-1 before any); `currentNode` names the
- * processor running (for error reports); a record's returned Effect completes before the caller passes the
- * next record; `commit` flushes the record caches of the task's stores (forwarding their updates) before
+ * Invariants: `streamTime` is the largest timestamp processed (-1 before any), timestamps being what the
+ * source's timestamp extractor (else `default.timestamp.extractor`) returns; a record whose extracted
+ * timestamp is negative is skipped with a warning and changes neither stream nor partition time;
+ * `currentNode` names the processor running (for error reports); a record's returned Effect completes before
+ * the caller passes the next record; `commit` flushes the record caches of the task's stores (forwarding their updates) before
  * the caller commits offsets.
  */
 
@@ -17,6 +19,11 @@ import { forEachStep } from "../../processor/internal/step.js"
 import type { Processor, ProcessorContext, RecordMetadata, Step, TaskId } from "../../processor/Processor.js"
 import { taskIdString } from "../../processor/Processor.js"
 import type { StreamRecord } from "../../processor/Record.js"
+import {
+  type ExtractorContext,
+  failOnInvalidTimestamp,
+  type TimestampExtractor
+} from "../../processor/TimestampExtractor.js"
 import { DeserializationError, messageOf, ProcessingError } from "../../StreamsError.js"
 import * as Topology from "../../topology/Topology.js"
 import { openByteStore } from "../store/openStore.js"
@@ -55,6 +62,8 @@ export interface TaskParams {
   readonly warn: (message: string) => void
   /** The task's state directory `<state.dir>/<application.id>/<taskId>` (undefined: every store in memory). */
   readonly taskDir?: string | undefined
+  /** `default.timestamp.extractor` (default `failOnInvalidTimestamp`). */
+  readonly timestampExtractor?: TimestampExtractor | undefined
   /** `default.dsl.store` (default `in_memory` here; the runtime passes the config, whose default is `rocksDB`). */
   readonly defaultStoreType?: DslStoreType | undefined
 }
@@ -84,6 +93,9 @@ export class Task {
   readonly logged: Array<LoggedStore> = []
   private readonly sourcesByTopic = new Map<string, Topology.SourceNode>()
   private readonly idString: string
+  /** Per input partition (`topic:partition`), the largest timestamp extracted from it. */
+  private readonly partitionTimes = new Map<string, number>()
+  private readonly extractorContext: ExtractorContext = { currentSystemTimeMs: () => this.params.now() }
 
   constructor(
     readonly id: TaskId,
@@ -237,10 +249,17 @@ export class Task {
       this.params.warn(`${error.message} (skipped by the deserialization exception handler)`)
       return undefined
     }
+    const timestamp = this.extractTimestamp(source, record, key, value)
+    if (timestamp < 0) {
+      this.params.warn(
+        `Skipping ${record.topic}-${record.partition}@${record.offset}: its extracted timestamp ${timestamp} is negative`
+      )
+      return undefined
+    }
     this.current = meta
-    if (record.timestamp > this.streamTime) this.streamTime = record.timestamp
+    if (timestamp > this.streamTime) this.streamTime = timestamp
     this.currentNode = source.name
-    const input: StreamRecord<unknown, unknown> = { key, value, timestamp: record.timestamp, headers: record.headers }
+    const input: StreamRecord<unknown, unknown> = { key, value, timestamp, headers: record.headers }
     let step: Step
     try {
       step = this.forward(source.children, input)
@@ -255,6 +274,34 @@ export class Task {
         catch: (e) => e
       })
     )
+  }
+
+  /** The record's event time from the source's extractor (else the configured one); updates the partition time. */
+  private extractTimestamp(
+    source: Topology.SourceNode,
+    record: Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>,
+    key: unknown,
+    value: unknown
+  ): number {
+    const extractor = source.timestampExtractor ?? this.params.timestampExtractor ?? failOnInvalidTimestamp
+    const partition = `${record.topic}:${record.partition}`
+    const partitionTime = this.partitionTimes.get(partition) ?? -1
+    let timestamp: number
+    try {
+      timestamp = extractor({ ...record, key, value }, partitionTime, this.extractorContext)
+    } catch (cause) {
+      throw new ProcessingError({
+        taskId: this.idString,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        processor: source.name,
+        message: `Timestamp extractor of ${source.name} failed: ${messageOf(cause)}`,
+        cause
+      })
+    }
+    if (timestamp > partitionTime) this.partitionTimes.set(partition, timestamp)
+    return timestamp
   }
 
   /** Flushes the task's record caches (their updates go downstream) and stores: the first half of a commit. */
