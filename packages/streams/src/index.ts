@@ -25,6 +25,7 @@ export {
   type Windowed
 } from "./dsl/Windows.js"
 export * as KafkaStreams from "./KafkaStreams.js"
+export * as TimestampExtractor from "./processor/TimestampExtractor.js"
 export * as Serdes from "./Serdes.js"
 export * as StreamsError from "./StreamsError.js"
 export * as Stores from "./state/Stores.js"
