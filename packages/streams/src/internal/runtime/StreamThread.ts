@@ -135,15 +135,20 @@ export const run = (p: ThreadParams) =>
       Effect.forEach(warnings.splice(0), (w) => Effect.logWarning(w), { discard: true })
     )
 
-    /** Sends buffered outputs in order, grouped into runs per topic; completes when all are acknowledged. */
+    /**
+     * Sends buffered outputs, one batch per topic in the order they were produced (an uncached windowed
+     * aggregation interleaves changelog and output records: runs of one record each would be a send each);
+     * completes when all are acknowledged.
+     */
     const sendOutputs = Effect.suspend(() => {
       const batch = outputs.splice(0)
-      const runs: Array<{ topic: string; records: Array<OutputRecord> }> = []
+      const byTopic = new Map<string, { topic: string; records: Array<OutputRecord> }>()
       for (const r of batch) {
-        const last = runs[runs.length - 1]
-        if (last !== undefined && last.topic === r.topic) last.records.push(r)
-        else runs.push({ topic: r.topic, records: [r] })
+        const run = byTopic.get(r.topic)
+        if (run !== undefined) run.records.push(r)
+        else byTopic.set(r.topic, { topic: r.topic, records: [r] })
       }
+      const runs = [...byTopic.values()]
       return Effect.forEach(
         runs,
         (run) =>
