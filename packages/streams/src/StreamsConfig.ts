@@ -8,6 +8,7 @@ import * as Path from "node:path"
 import type * as ClientConfig from "@eddy/core/client/ClientConfig"
 import type { DslStoreType, Serde } from "./dsl/Options.js"
 import type { HandlerResponse } from "./internal/task/Task.js"
+import type { TimestampExtractor } from "./processor/TimestampExtractor.js"
 import type { DeserializationError, ProcessingError, ProductionError } from "./StreamsError.js"
 
 /** A per-record exception handler: a named policy or a function answering "fail" or "continue". */
@@ -40,7 +41,13 @@ export interface StreamsConfig {
   readonly "default.value.serde"?: Serde<unknown>
   /** Replication factor of internal topics (-1: the broker's default). */
   readonly "replication.factor"?: number
+  /**
+   * How long (wall-clock ms) a task with several input partitions waits for a partition with no buffered
+   * records before it processes the others anyway (default 0: no waiting; -1: never wait).
+   */
   readonly "max.task.idle.ms"?: number
+  /** The event time of input records (default `failOnInvalidTimestamp`); `Consumed.timestampExtractor` overrides it per source. */
+  readonly "default.timestamp.extractor"?: TimestampExtractor
   readonly "poll.ms"?: number
   readonly "repartition.purge.interval.ms"?: number
   readonly "session.timeout.ms"?: number

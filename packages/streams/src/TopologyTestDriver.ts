@@ -34,6 +34,8 @@ export interface DriverConfig {
   readonly "statestore.cache.max.bytes"?: number
   readonly "deserialization.exception.handler"?: StreamsConfig.StreamsConfig["deserialization.exception.handler"]
   readonly "processing.exception.handler"?: StreamsConfig.StreamsConfig["processing.exception.handler"]
+  /** The event time of piped records (default `failOnInvalidTimestamp`). */
+  readonly "default.timestamp.extractor"?: StreamsConfig.StreamsConfig["default.timestamp.extractor"]
   /** Partition counts that custom partitioners see (default 1 for every topic). */
   readonly partitions?: Readonly<Record<string, number>>
 }
@@ -155,7 +157,8 @@ export const make = <R>(
       onProcessingError: (e: ProcessingError) => StreamsConfig.respond(config["processing.exception.handler"], e),
       warn: (m: string) => void warnings.push(m),
       globalStore: (name: string) =>
-        tasks.find((t) => globalIds.has(t.id.subtopology) && t.stores.has(name))?.stores.get(name)
+        tasks.find((t) => globalIds.has(t.id.subtopology) && t.stores.has(name))?.stores.get(name),
+      timestampExtractor: config["default.timestamp.extractor"]
     }
     const globalIds = new Set(topology.globalStores.map((g) => g.id))
     const tasks: Array<Task> = []

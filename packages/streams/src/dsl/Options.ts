@@ -5,6 +5,7 @@
  */
 import type * as Topic from "@eddy/core/client/Topic"
 import type { Duration } from "effect"
+import type { TimestampExtractor } from "../processor/TimestampExtractor.js"
 import type { KeyValueBytesStore } from "../state/KeyValueStore.js"
 import type { KeyValueBytesStoreSupplier, VersionedBytesStoreSupplier } from "../state/Stores.js"
 
@@ -26,6 +27,8 @@ export const named = (name: string): Named => ({ name })
 export interface Consumed<K, V> extends Named {
   readonly keySerde?: Serde<K> | undefined
   readonly valueSerde?: Serde<V> | undefined
+  /** This source's event time (default: `default.timestamp.extractor`, itself `failOnInvalidTimestamp`). */
+  readonly timestampExtractor?: TimestampExtractor | undefined
 }
 
 /** Source options with serdes. */

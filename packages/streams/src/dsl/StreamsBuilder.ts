@@ -77,7 +77,7 @@ export const make = <R = never>(config: BuilderConfig = {}): StreamsBuilder<R> =
     const processor = consumed?.name !== undefined ? `${consumed.name}-table-source` : b.newName("KTABLE-SOURCE-")
     const keySerde = consumed?.keySerde ?? keySerdeOf(topic)
     const valueSerde = consumed?.valueSerde ?? valueSerdeOf(topic)
-    b.addSource(source, [name], keySerde, valueSerde, global)
+    b.addSource(source, [name], keySerde, valueSerde, global, { timestampExtractor: consumed?.timestampExtractor })
     addStore(b, storeName, materialized, keySerde, valueSerde, `table ${name}`, global)
     const versioned = !global && versionedSupplier(materialized) !== undefined
     b.addProcessor(
@@ -109,7 +109,9 @@ export const make = <R = never>(config: BuilderConfig = {}): StreamsBuilder<R> =
       const name = consumed?.name ?? b.newName("KSTREAM-SOURCE-")
       const keySerde = consumed?.keySerde ?? (list.length > 0 ? keySerdeOf(list[0]!) : undefined)
       const valueSerde = consumed?.valueSerde ?? (list.length > 0 ? valueSerdeOf(list[0]!) : undefined)
-      b.addSource(name, list.map(nameOf), keySerde, valueSerde)
+      b.addSource(name, list.map(nameOf), keySerde, valueSerde, false, {
+        timestampExtractor: consumed?.timestampExtractor
+      })
       return new KStream<K, V, R>({ builder: b, node: name, keySerde, valueSerde, repartitionRequired: false })
     },
     table: <K, V>(topic: SourceTopic<K, V>, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>) => {

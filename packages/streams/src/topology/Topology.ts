@@ -8,6 +8,7 @@
 import type { AnySerde, DslStoreType, KeyValueStoreSupplier, StreamPartitioner } from "../dsl/Options.js"
 import type { CustomStoreOpener } from "../internal/store/CustomStore.js"
 import type { ProcessorSupplier } from "../processor/Processor.js"
+import type { TimestampExtractor } from "../processor/TimestampExtractor.js"
 import type { KeyValueBytesStoreSupplier } from "../state/Stores.js"
 import { describe as describeText } from "./internal/describe.js"
 
@@ -26,6 +27,8 @@ export interface SourceNode {
   readonly pattern?: RegExp | undefined
   /** Where to start a partition without a committed offset (default: the runtime's `earliest`). */
   readonly offsetReset?: "earliest" | "latest" | undefined
+  /** The source's own timestamp extractor (`Consumed.timestampExtractor`), else the configured default. */
+  readonly timestampExtractor?: TimestampExtractor | undefined
 }
 
 /** A processor node. */

@@ -145,14 +145,9 @@ export const make = <R = never>(config: BuilderConfig = {}): TopologyBuilder<R> 
       }
       const list = (Array.isArray(topics) ? topics : [topics]) as ReadonlyArray<string | AnyTopic>
       const first = topicSerdes(list[0])
-      b.addSource(
-        name,
-        list.map(topicName),
-        options.keySerde ?? first.key,
-        options.valueSerde ?? first.value,
-        false,
-        options.offsetReset
-      )
+      b.addSource(name, list.map(topicName), options.keySerde ?? first.key, options.valueSerde ?? first.value, false, {
+        offsetReset: options.offsetReset
+      })
       return builder
     },
     addProcessor: (name, supplier, ...parentNames) => {

@@ -70,4 +70,18 @@ describe("examples", () => {
       }),
     120_000
   )
+
+  it.scopedLive(
+    "page-view-counts prints one final windowed count per page",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddy
+        const env = { EDDY_BOOTSTRAP: bootstrap, STATE_DIR: mkdtempSync(path.join(tmpdir(), "example-")) }
+        const run = yield* runExample("page-view-counts", env)
+        assert.strictEqual(run.code, 0, run.stderr)
+        assert.include(run.stdout, "KTABLE-SUPPRESS-0000000003")
+        assert.include(run.stdout, "cart: 2\ncheckout: 1\nhome: 3\n")
+      }),
+    120_000
+  )
 })

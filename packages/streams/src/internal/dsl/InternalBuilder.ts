@@ -9,6 +9,7 @@
 import { Either } from "effect"
 import type { AnySerde, DslStoreType, KeyValueStoreSupplier, StreamPartitioner } from "../../dsl/Options.js"
 import type { ProcessorSupplier } from "../../processor/Processor.js"
+import type { TimestampExtractor } from "../../processor/TimestampExtractor.js"
 import type { StoreBuilder } from "../../state/StoreBuilder.js"
 import type { KeyValueBytesStoreSupplier } from "../../state/Stores.js"
 import * as Topology from "../../topology/Topology.js"
@@ -31,6 +32,7 @@ interface SourceDraft {
   readonly global: boolean
   readonly pattern?: RegExp | undefined
   readonly offsetReset?: "earliest" | "latest" | undefined
+  readonly timestampExtractor?: TimestampExtractor | undefined
 }
 
 interface ProcessorDraft {
@@ -145,7 +147,10 @@ export class InternalBuilder {
     keySerde: AnySerde | undefined,
     valueSerde: AnySerde | undefined,
     global = false,
-    offsetReset?: "earliest" | "latest"
+    extra: {
+      readonly offsetReset?: "earliest" | "latest" | undefined
+      readonly timestampExtractor?: TimestampExtractor | undefined
+    } = {}
   ): void {
     if (topics.length === 0) this.fail(`Source ${name} reads no topic`)
     for (const t of topics) {
@@ -154,7 +159,7 @@ export class InternalBuilder {
       if (other !== undefined) this.fail(`Topic ${t} has already been registered by another source (${other})`)
       this.sourceTopics.set(t, name)
     }
-    this.addNode({ kind: "source", name, topics, keySerde, valueSerde, children: [], global, offsetReset })
+    this.addNode({ kind: "source", name, topics, keySerde, valueSerde, children: [], global, ...extra })
   }
 
   /** A source reading every topic whose name matches `pattern` (resolved when the application starts). */

@@ -41,6 +41,7 @@ import { checkpointedOffsetSums } from "../assignment/localState.js"
 import * as StreamAssignor from "../assignment/streamAssignor.js"
 import type { LocalTasks } from "../query/localStores.js"
 import { RecordCache } from "../store/RecordCache.js"
+import { PartitionGroup } from "../task/PartitionGroup.js"
 import { type OutputRecord, Task, type TaskParams } from "../task/Task.js"
 import type * as AppState from "./appState.js"
 import * as Checkpoints from "./checkpoints.js"
@@ -86,6 +87,8 @@ interface Entry {
   readonly checkpoint: Checkpoints.Offsets
   /** Next offset to commit per source topic-partition key. */
   readonly offsets: Map<string, { topic: string; partition: number; offset: number }>
+  /** Fetched records not processed yet, when the task reads several partitions (event-time order, idling). */
+  readonly group: PartitionGroup<Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>> | undefined
 }
 
 const OUTPUT_FLUSH_RECORDS = 10_000
@@ -122,6 +125,7 @@ export const run = (p: ThreadParams) =>
     const tasks = new Map<string, Entry>()
     const stateDir = StreamsConfig.stateDir(config)
     const defaultStoreType = config["default.dsl.store"] ?? StreamsConfig.defaults["default.dsl.store"]
+    const maxTaskIdleMs = config["max.task.idle.ms"] ?? StreamsConfig.defaults["max.task.idle.ms"]
     // the consumer is made last (its callbacks use everything above); commits reach it through here
     const member: { consumer: Consumer.Consumer | undefined } = { consumer: undefined }
     const outputs: Array<OutputRecord> = []
@@ -161,15 +165,20 @@ export const run = (p: ThreadParams) =>
       Effect.forEach(warnings.splice(0), (w) => Effect.logWarning(w), { discard: true })
     )
 
-    /** Sends buffered outputs in order, grouped into runs per topic; completes when all are acknowledged. */
+    /**
+     * Sends buffered outputs, one batch per topic in the order they were produced (an uncached windowed
+     * aggregation interleaves changelog and output records: runs of one record each would be a send each);
+     * completes when all are acknowledged.
+     */
     const sendOutputs = Effect.suspend(() => {
       const batch = outputs.splice(0)
-      const runs: Array<{ topic: string; records: Array<OutputRecord> }> = []
+      const byTopic = new Map<string, { topic: string; records: Array<OutputRecord> }>()
       for (const r of batch) {
-        const last = runs[runs.length - 1]
-        if (last !== undefined && last.topic === r.topic) last.records.push(r)
-        else runs.push({ topic: r.topic, records: [r] })
+        const run = byTopic.get(r.topic)
+        if (run !== undefined) run.records.push(r)
+        else byTopic.set(r.topic, { topic: r.topic, records: [r] })
       }
+      const runs = [...byTopic.values()]
       return Effect.forEach(
         runs,
         (run) =>
@@ -356,13 +365,21 @@ export const run = (p: ThreadParams) =>
           onDeserializationError: (e: DeserializationError) =>
             StreamsConfig.respond(config["deserialization.exception.handler"], e),
           onProcessingError: (e: ProcessingError) => StreamsConfig.respond(config["processing.exception.handler"], e),
-          warn: (m) => void warnings.push(m)
+          warn: (m) => void warnings.push(m),
+          timestampExtractor: config["default.timestamp.extractor"]
         }
       ),
       state: "CREATED",
       taskDir,
       checkpoint: checkpointed,
-      offsets: new Map()
+      offsets: new Map(),
+      group:
+        sub.sourceTopics.length > 1
+          ? new PartitionGroup(
+              sub.sourceTopics.map((t) => `${Topology.resolveTopic(topology, applicationId, t)}:${partition}`),
+              maxTaskIdleMs
+            )
+          : undefined
     })
 
     // sources reset to "latest" (Kafka's per-source AutoOffsetReset; the consumer's own reset is earliest)
@@ -496,7 +513,12 @@ export const run = (p: ThreadParams) =>
           return yield* Effect.fail(committed.left)
         }
         const revoked = new Set(tps.map((tp) => taskKey(subtopologyOfTopic.get(tp.topic)?.id ?? -1, tp.partition)))
-        for (const [key, entry] of [...tasks]) if (revoked.has(key)) yield* apply(entry, "revoked")
+        for (const [key, entry] of [...tasks]) {
+          if (!revoked.has(key)) continue
+          // the consumer fetches revoked partitions again from the committed offsets
+          entry.group?.clear()
+          yield* apply(entry, "revoked")
+        }
         p.reportTasks(p.index, [])
       })
 
@@ -589,6 +611,29 @@ export const run = (p: ThreadParams) =>
         return Effect.void
       })
 
+    /** Processes the buffered records of a multi-partition task in event-time order until it must wait. */
+    const drainGroup = (entry: Entry): Effect.Effect<void, unknown> =>
+      Effect.suspend(() => {
+        const group = entry.group!
+        for (;;) {
+          if (entry.state !== "RUNNING") return Effect.void
+          const next = group.next(clock.unsafeCurrentTimeMillis())
+          if (next === undefined) return Effect.void
+          const r = next.record
+          let step: Step
+          try {
+            // stream-time punctuators fire after each record, as for single-partition tasks
+            step = andThen(entry.task.process(r), () => entry.task.punctuateStreamTime())
+          } catch (e) {
+            return Effect.fail(e)
+          }
+          entry.offsets.set(next.partition, { topic: r.topic, partition: r.partition, offset: r.offset + 1 })
+          if (step !== undefined) {
+            return Effect.zipRight(Effect.provide(step, p.context) as Effect.Effect<void, unknown>, drainGroup(entry))
+          }
+        }
+      })
+
     const processBatch = (batch: Consumer.ConsumerBatch<Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>>) =>
       Effect.gen(function* () {
         const sub = subtopologyOfTopic.get(batch.topic)
@@ -596,7 +641,11 @@ export const run = (p: ThreadParams) =>
         if (entry === undefined || entry.state !== "RUNNING") {
           return yield* Effect.dieMessage(`no running task for ${batch.topic}-${batch.partition}`)
         }
-        yield* processRecords(entry, batch.records, 0)
+        if (entry.group === undefined) yield* processRecords(entry, batch.records, 0)
+        else {
+          entry.group.add(`${batch.topic}:${batch.partition}`, batch.records)
+          yield* drainGroup(entry)
+        }
         yield* punctuateWallClock
         yield* logWarnings
         const now = yield* Clock.currentTimeMillis
@@ -636,17 +685,24 @@ export const run = (p: ThreadParams) =>
         })
       )
       .pipe(Effect.repeat(Schedule.spaced(Duration.millis(Math.max(10, Math.min(commitMs, 1000) / 2)))))
+    // a task waiting for an empty partition (max.task.idle.ms) processes the others once its deadline passes
+    const idler = lock
+      .withPermits(1)(
+        Effect.suspend(() =>
+          Effect.forEach(
+            [...tasks.values()].filter((e) => e.group !== undefined && e.group.deadline !== undefined),
+            (e) => Effect.zipRight(drainGroup(e), logWarnings),
+            { discard: true }
+          )
+        )
+      )
+      .pipe(Effect.repeat(Schedule.spaced(Duration.millis(Math.max(10, Math.min(maxTaskIdleMs, 100))))))
     const processing = consumer
       .batches(sourceTopics)
       .pipe(Stream.runForEach((batch) => lock.withPermits(1)(processBatch(batch))))
-    yield* Effect.raceFirst(
-      processing,
-      Effect.raceFirst(
-        Effect.zipRight(
-          Effect.all([committer, standbyLoop], { concurrency: "unbounded", discard: true }),
-          Effect.never
-        ),
-        wallClock
-      )
-    )
+    const background = Effect.all(maxTaskIdleMs > 0 ? [committer, standbyLoop, idler] : [committer, standbyLoop], {
+      concurrency: "unbounded",
+      discard: true
+    })
+    yield* Effect.raceFirst(processing, Effect.raceFirst(Effect.zipRight(background, Effect.never), wallClock))
   })

@@ -45,19 +45,30 @@ export class TimestampedWindowStore<K, V> implements RestorableStore {
     private readonly changelog: ChangelogWriter | undefined
   ) {}
 
+  // aggregations fetch a key's window, then write it: the last key's bytes are kept (stores copy what they keep)
+  private lastKey: K | undefined = undefined
+  private lastKeyBytes: Uint8Array | undefined = undefined
+
+  private keyBytes(key: K): Uint8Array {
+    if (this.lastKeyBytes !== undefined && key === this.lastKey) return this.lastKeyBytes
+    this.lastKeyBytes = encodeKey(this.keySerde, this.name, key)
+    this.lastKey = key
+    return this.lastKeyBytes
+  }
+
   private decode(bytes: Uint8Array): VT.ValueAndTimestamp<V> {
     return { value: this.valueSerde.decode(VT.valueBytes(bytes)), timestamp: VT.timestampOf(bytes) }
   }
 
   /** The aggregate of `key` in the window starting at `start`, if live. */
   fetch(key: K, start: number): VT.ValueAndTimestamp<V> | undefined {
-    const bytes = this.inner.fetch(encodeKey(this.keySerde, this.name, key), start)
+    const bytes = this.inner.fetch(this.keyBytes(key), start)
     return bytes === undefined ? undefined : this.decode(bytes)
   }
 
   /** The windows of `key` starting in `[from, to]`, in start order. */
   *fetchRange(key: K, from: number, to: number): IterableIterator<{ start: number; value: VT.ValueAndTimestamp<V> }> {
-    for (const e of this.inner.fetch(encodeKey(this.keySerde, this.name, key), Math.max(0, from), to)) {
+    for (const e of this.inner.fetch(this.keyBytes(key), Math.max(0, from), to)) {
       yield { start: e.key, value: this.decode(e.value) }
     }
   }
@@ -72,11 +83,7 @@ export class TimestampedWindowStore<K, V> implements RestorableStore {
   /** Writes the aggregate of `key` in the window starting at `start` (null deletes); false when expired. */
   put(key: K, value: V | null, start: number, timestamp: number): boolean {
     const v = value === null ? null : this.valueSerde.encode(value)
-    const changelogKey = this.inner.put(
-      encodeKey(this.keySerde, this.name, key),
-      v === null ? null : VT.encode(timestamp, v),
-      start
-    )
+    const changelogKey = this.inner.put(this.keyBytes(key), v === null ? null : VT.encode(timestamp, v), start)
     if (changelogKey === undefined) return false
     this.changelog?.(changelogKey, v, timestamp)
     return true

@@ -4,11 +4,13 @@
  * synchronously, sinks encode and hand records to the collector (the thread's producer or the test
  * driver), and logged stores hand their writes to the collector as changelog records.
  *
- * Invariants: `streamTime` is the largest timestamp processed (-1 before any); `currentNode` names the
- * processor running (for error reports); a record's returned Effect completes before the caller passes the
- * next record; `commit` flushes the record caches of the task's stores (forwarding their updates) before
- * the caller commits offsets. Punctuations run between records, only from `punctuateStreamTime` and
- * `punctuateWallClock` (the callers invoke them after each record and as the clock moves), never for global
+ * Invariants: `streamTime` is the largest timestamp processed (-1 before any), timestamps being what the
+ * source's timestamp extractor (else `default.timestamp.extractor`) returns; a record whose extracted
+ * timestamp is negative is skipped with a warning and changes neither stream nor partition time;
+ * `currentNode` names the processor running (for error reports); a record's returned Effect completes before
+ * the caller passes the next record; `commit` flushes the record caches of the task's stores (forwarding their
+ * updates) before the caller commits offsets. Punctuations run between records, only from `punctuateStreamTime`
+ * and `punctuateWallClock` (the callers invoke them after each record and as the clock moves), never for global
  * tasks; `commitRequested` is set by a processor's `commit()` and cleared by `commit`.
  */
 
@@ -27,6 +29,11 @@ import type {
 } from "../../processor/Processor.js"
 import { taskIdString } from "../../processor/Processor.js"
 import type { StreamRecord } from "../../processor/Record.js"
+import {
+  type ExtractorContext,
+  failOnInvalidTimestamp,
+  type TimestampExtractor
+} from "../../processor/TimestampExtractor.js"
 import { DeserializationError, messageOf, ProcessingError } from "../../StreamsError.js"
 import * as Topology from "../../topology/Topology.js"
 import type { CustomStore, RestorableStore } from "../store/CustomStore.js"
@@ -67,6 +74,8 @@ export interface TaskParams {
   readonly warn: (message: string) => void
   /** The task's state directory `<state.dir>/<application.id>/<taskId>` (undefined: every store in memory). */
   readonly taskDir?: string | undefined
+  /** `default.timestamp.extractor` (default `failOnInvalidTimestamp`). */
+  readonly timestampExtractor?: TimestampExtractor | undefined
   /** `default.dsl.store` (default `in_memory` here; the runtime passes the config, whose default is `rocksDB`). */
   readonly defaultStoreType?: DslStoreType | undefined
   /** The global stores (loaded by the global thread), which every processor may read. */
@@ -107,6 +116,9 @@ export class Task {
   private readonly punctuators = new Map<number, (timestamp: number) => Step>()
   /** A processor asked for a commit (`ProcessorContext.commit`) since the last one. */
   commitRequested = false
+  /** Per input partition (`topic:partition`), the largest timestamp extracted from it. */
+  private readonly partitionTimes = new Map<string, number>()
+  private readonly extractorContext: ExtractorContext = { currentSystemTimeMs: () => this.params.now() }
 
   constructor(
     readonly id: TaskId,
@@ -362,10 +374,17 @@ export class Task {
       this.params.warn(`${error.message} (skipped by the deserialization exception handler)`)
       return undefined
     }
+    const timestamp = this.extractTimestamp(source, record, key, value)
+    if (timestamp < 0) {
+      this.params.warn(
+        `Skipping ${record.topic}-${record.partition}@${record.offset}: its extracted timestamp ${timestamp} is negative`
+      )
+      return undefined
+    }
     this.current = meta
-    if (record.timestamp > this.streamTime) this.streamTime = record.timestamp
+    if (timestamp > this.streamTime) this.streamTime = timestamp
     this.currentNode = source.name
-    const input: StreamRecord<unknown, unknown> = { key, value, timestamp: record.timestamp, headers: record.headers }
+    const input: StreamRecord<unknown, unknown> = { key, value, timestamp, headers: record.headers }
     let step: Step
     try {
       step = this.forward(source.children, input)
@@ -380,6 +399,34 @@ export class Task {
         catch: (e) => e
       })
     )
+  }
+
+  /** The record's event time from the source's extractor (else the configured one); updates the partition time. */
+  private extractTimestamp(
+    source: Topology.SourceNode,
+    record: Topic.ConsumerRecord<Uint8Array | null, Uint8Array | null>,
+    key: unknown,
+    value: unknown
+  ): number {
+    const extractor = source.timestampExtractor ?? this.params.timestampExtractor ?? failOnInvalidTimestamp
+    const partition = `${record.topic}:${record.partition}`
+    const partitionTime = this.partitionTimes.get(partition) ?? -1
+    let timestamp: number
+    try {
+      timestamp = extractor({ ...record, key, value }, partitionTime, this.extractorContext)
+    } catch (cause) {
+      throw new ProcessingError({
+        taskId: this.idString,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        processor: source.name,
+        message: `Timestamp extractor of ${source.name} failed: ${messageOf(cause)}`,
+        cause
+      })
+    }
+    if (timestamp > partitionTime) this.partitionTimes.set(partition, timestamp)
+    return timestamp
   }
 
   /** Flushes the task's record caches (their updates go downstream) and stores: the first half of a commit. */
