@@ -1,0 +1,207 @@
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as path from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Effect, Exit, Layer, Logger, LogLevel, Scope } from "effect"
+import type * as CP from "../../src/runtime/ConnectProtocol.js"
+import * as Distributed from "../../src/runtime/Distributed.js"
+import { eventually, startEddyWith, tempDir, workerProps } from "../util.js"
+
+/** A port that was free a moment ago. */
+const freePort = Effect.async<number>((resume) => {
+  const server = net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const port = (server.address() as net.AddressInfo).port
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const lines = (file: string) =>
+  fs.existsSync(file)
+    ? fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+    : []
+
+const rest = (url: string, method: string, p: string, body?: unknown) =>
+  Effect.promise(async () => {
+    const res = await fetch(url.replace(/\/$/, "") + p, {
+      method,
+      headers: { "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    const text = await res.text()
+    return { status: res.status, json: text === "" ? null : (JSON.parse(text) as unknown) }
+  })
+
+interface Running {
+  readonly worker: Distributed.DistributedWorkerShape
+  readonly url: string
+  readonly scope: Scope.CloseableScope
+}
+
+const startWorker = (props: Record<string, string>) =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    const ctx = yield* Layer.buildWithScope(Distributed.layer(props), scope).pipe(
+      Logger.withMinimumLogLevel(LogLevel.Warning)
+    )
+    const worker = Context.get(ctx, Distributed.DistributedWorker)
+    return { worker, url: `http://${worker.workerId}`, scope } satisfies Running
+  })
+
+const stopWorker = (w: Running) => Scope.close(w.scope, Exit.void)
+
+const loadOf = (w: Running) => w.worker.assignment
+const keys = (l: CP.Load) => [...l.connectors.map((c) => `C:${c}`), ...l.tasks.map((t) => `T:${t.connector}/${t.task}`)]
+
+/** Waits until the workers agree on one generation and together run `expected` connectors and tasks exactly once. */
+const settled = (workers: ReadonlyArray<Running>, expected: number) =>
+  eventually(
+    Effect.gen(function* () {
+      const ms = yield* Effect.forEach(workers, (w) => w.worker.membership)
+      if (ms.some((m) => m === null) || new Set(ms.map((m) => m!.generation)).size !== 1) return false
+      const all = (yield* Effect.forEach(workers, loadOf)).flatMap(keys)
+      return all.length === expected && new Set(all).size === expected
+    }),
+    30_000
+  )
+
+const baseProps = (bootstrap: string, port: number, extra: Record<string, string> = {}) => ({
+  ...workerProps(bootstrap),
+  "group.id": "dist",
+  "config.storage.topic": "dist-configs",
+  "config.storage.replication.factor": "1",
+  "offset.storage.topic": "dist-offsets",
+  "offset.storage.replication.factor": "1",
+  "offset.storage.partitions": "5",
+  "status.storage.topic": "dist-status",
+  "status.storage.replication.factor": "1",
+  "session.timeout.ms": "2000",
+  "heartbeat.interval.ms": "250",
+  "scheduled.rebalance.max.delay.ms": "3000",
+  listeners: `http://127.0.0.1:${port}`,
+  ...extra
+})
+
+describe("distributed worker", () => {
+  it.scopedLive(
+    "three workers: connectors created through a follower's REST run, statuses agree, a pause survives a restart",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddyWith({ "group.min.session.timeout.ms": "1000" })
+        const dir = yield* tempDir
+        const input = path.join(dir, "in.txt")
+        const output = path.join(dir, "out.txt")
+        fs.writeFileSync(input, "one\ntwo\nthree\n")
+        const ports = [yield* freePort, yield* freePort, yield* freePort]
+        const workers: Array<Running> = []
+        for (const port of ports) workers.push(yield* startWorker(baseProps(bootstrap, port)))
+        yield* settled(workers, 0)
+        const memberships = yield* Effect.forEach(workers, (w) => w.worker.membership)
+        const followers = workers.filter((_, i) => memberships[i]!.leaderId !== memberships[i]!.memberId)
+        assert.strictEqual(followers.length, 2)
+
+        const created = yield* rest(followers[0]!.url, "POST", "/connectors", {
+          name: "src",
+          config: { "connector.class": "FileStreamSource", file: input, topic: "dist-copy" }
+        })
+        assert.strictEqual(created.status, 201, JSON.stringify(created.json))
+        assert.deepStrictEqual((created.json as { name: string }).name, "src")
+        const sink = yield* rest(followers[1]!.url, "PUT", "/connectors/snk/config", {
+          "connector.class": "FileStreamSink",
+          file: output,
+          topics: "dist-copy"
+        })
+        assert.strictEqual(sink.status, 201, JSON.stringify(sink.json))
+        const again = yield* rest(followers[1]!.url, "POST", "/connectors", {
+          name: "src",
+          config: { "connector.class": "FileStreamSource", file: input, topic: "dist-copy" }
+        })
+        assert.strictEqual(again.status, 409)
+
+        yield* eventually(
+          Effect.sync(() => lines(output).length === 3),
+          30_000
+        )
+        assert.deepStrictEqual(lines(output), ["one", "two", "three"])
+        yield* settled(workers, 4)
+
+        // every worker answers the same statuses, naming the workers that run each part
+        yield* eventually(
+          Effect.gen(function* () {
+            const answers = yield* Effect.forEach(workers, (w) => rest(w.url, "GET", "/connectors/src/status"))
+            const first = JSON.stringify(answers[0]!.json)
+            const s = answers[0]!.json as { connector: { state: string }; tasks: Array<{ state: string }> }
+            return (
+              answers.every((a) => JSON.stringify(a.json) === first) &&
+              s.connector.state === "RUNNING" &&
+              s.tasks.length === 1 &&
+              s.tasks[0]!.state === "RUNNING"
+            )
+          }),
+          30_000
+        )
+        const status = (yield* rest(workers[0]!.url, "GET", "/connectors/src/status")).json as {
+          tasks: Array<{ worker_id: string }>
+        }
+        const owner = workers.find((w) => Effect.runSync(w.worker.assignment).tasks.some((t) => t.connector === "src"))!
+        assert.strictEqual(status.tasks[0]!.worker_id, owner.worker.workerId)
+        const listed = yield* rest(workers[2]!.url, "GET", "/connectors")
+        assert.deepStrictEqual(listed.json, ["snk", "src"])
+        const tasks = yield* rest(workers[1]!.url, "GET", "/connectors/src/tasks")
+        assert.strictEqual((tasks.json as Array<unknown>).length, 1)
+
+        // appended lines follow; pause through a follower stops the source task
+        fs.appendFileSync(input, "four\n")
+        yield* eventually(
+          Effect.sync(() => lines(output).length === 4),
+          30_000
+        )
+        const paused = yield* rest(followers[0]!.url, "PUT", "/connectors/src/pause")
+        assert.strictEqual(paused.status, 202)
+        yield* eventually(
+          Effect.map(rest(workers[2]!.url, "GET", "/connectors/src/status"), (r) => {
+            const s = r.json as { connector: { state: string }; tasks: Array<{ state: string }> }
+            return s.connector.state === "PAUSED" && s.tasks[0]?.state === "PAUSED"
+          }),
+          30_000
+        )
+
+        // the whole cluster restarts: the connector stays paused, the sink runs again
+        for (const w of workers) yield* stopWorker(w)
+        const restarted: Array<Running> = []
+        for (const port of ports) restarted.push(yield* startWorker(baseProps(bootstrap, port)))
+        yield* settled(restarted, 4)
+        yield* eventually(
+          Effect.map(rest(restarted[0]!.url, "GET", "/connectors/snk/status"), (r) => {
+            const s = r.json as { tasks: Array<{ state: string; worker_id: string }> }
+            return s.tasks[0]?.state === "RUNNING"
+          }),
+          30_000
+        )
+        const s = (yield* rest(restarted[1]!.url, "GET", "/connectors/src/status")).json as {
+          connector: { state: string }
+          tasks: Array<{ state: string }>
+        }
+        assert.strictEqual(s.connector.state, "PAUSED")
+        assert.strictEqual(s.tasks[0]!.state, "PAUSED")
+        fs.appendFileSync(input, "five\n")
+        const resumed = yield* rest(restarted[2]!.url, "PUT", "/connectors/src/resume")
+        assert.strictEqual(resumed.status, 202)
+        yield* eventually(
+          Effect.sync(() => lines(output).length === 5),
+          30_000
+        )
+        assert.deepStrictEqual(lines(output), ["one", "two", "three", "four", "five"])
+
+        const deleted = yield* rest(restarted[0]!.url, "DELETE", "/connectors/src")
+        assert.strictEqual(deleted.status, 204)
+        yield* settled(restarted, 2)
+        assert.strictEqual((yield* rest(restarted[1]!.url, "GET", "/connectors/src/status")).status, 404)
+        for (const w of restarted) yield* stopWorker(w)
+      }),
+    180_000
+  )
+})
