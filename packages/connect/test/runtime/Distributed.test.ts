@@ -1,3 +1,4 @@
+import * as child from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
@@ -25,7 +26,7 @@ const lines = (file: string) =>
     : []
 
 const rest = (url: string, method: string, p: string, body?: unknown) =>
-  Effect.promise(async () => {
+  Effect.tryPromise(async () => {
     const res = await fetch(url.replace(/\/$/, "") + p, {
       method,
       headers: { "content-type": "application/json" },
@@ -201,6 +202,158 @@ describe("distributed worker", () => {
         yield* settled(restarted, 2)
         assert.strictEqual((yield* rest(restarted[1]!.url, "GET", "/connectors/src/status")).status, 404)
         for (const w of restarted) yield* stopWorker(w)
+      }),
+    180_000
+  )
+
+  it.scopedLive(
+    "a joining worker takes only the excess; a leaving worker's work waits scheduled.rebalance.max.delay.ms and goes back to a worker that returns",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddyWith({ "group.min.session.timeout.ms": "1000" })
+        const dir = yield* tempDir
+        const props = (port: number) => baseProps(bootstrap, port, { "scheduled.rebalance.max.delay.ms": "8000" })
+        const a = yield* startWorker(props(yield* freePort))
+        const b = yield* startWorker(props(yield* freePort))
+        yield* settled([a, b], 0)
+        for (const n of ["s1", "s2"]) {
+          const r = yield* rest(a.url, "PUT", `/connectors/${n}/config`, {
+            "connector.class": "FileStreamSink",
+            file: path.join(dir, `${n}.txt`),
+            topics: `${n}-in`,
+            "tasks.max": "3"
+          })
+          assert.strictEqual(r.status, 201, JSON.stringify(r.json))
+        }
+        yield* settled([a, b], 8)
+        const before = new Map([
+          ["a", new Set(keys(yield* loadOf(a)))],
+          ["b", new Set(keys(yield* loadOf(b)))]
+        ])
+        assert.deepStrictEqual(
+          [...before.values()].map((s) => s.size),
+          [4, 4]
+        )
+
+        const c = yield* startWorker(props(yield* freePort))
+        yield* settled([a, b, c], 8)
+        const afterJoin = { a: keys(yield* loadOf(a)), b: keys(yield* loadOf(b)), c: keys(yield* loadOf(c)) }
+        assert.isTrue(
+          afterJoin.a.every((k) => before.get("a")!.has(k)),
+          "a gained nothing"
+        )
+        assert.isTrue(
+          afterJoin.b.every((k) => before.get("b")!.has(k)),
+          "b gained nothing"
+        )
+        const tasksOf = (ks: ReadonlyArray<string>) => ks.filter((k) => k.startsWith("T:")).length
+        assert.deepStrictEqual([tasksOf(afterJoin.a), tasksOf(afterJoin.b), tasksOf(afterJoin.c)], [2, 2, 2])
+        assert.strictEqual(afterJoin.a.length + afterJoin.b.length, 8 - afterJoin.c.length)
+
+        // c leaves: its work is held (a and b keep theirs, take nothing) until the delay ends or c is back
+        yield* stopWorker(c)
+        yield* settled([a, b], 8 - afterJoin.c.length)
+        assert.deepStrictEqual(keys(yield* loadOf(a)).sort(), [...afterJoin.a].sort())
+        assert.deepStrictEqual(keys(yield* loadOf(b)).sort(), [...afterJoin.b].sort())
+        const back = yield* startWorker(props(yield* freePort))
+        yield* settled([a, b, back], 8)
+        assert.deepStrictEqual(keys(yield* loadOf(back)).sort(), [...afterJoin.c].sort())
+
+        // it leaves again and stays away: after the delay a and b share its work, keeping their own
+        yield* stopWorker(back)
+        yield* settled([a, b], 8)
+        const end = { a: keys(yield* loadOf(a)), b: keys(yield* loadOf(b)) }
+        assert.isTrue(afterJoin.a.every((k) => end.a.includes(k)))
+        assert.isTrue(afterJoin.b.every((k) => end.b.includes(k)))
+        assert.deepStrictEqual([tasksOf(end.a), tasksOf(end.b)], [3, 3])
+        // every task runs on its owner, as the status topic says
+        yield* eventually(
+          Effect.gen(function* () {
+            for (const n of ["s1", "s2"]) {
+              const s = (yield* rest(b.url, "GET", `/connectors/${n}/status`)).json as {
+                tasks: Array<{ id: number; state: string; worker_id: string }>
+              }
+              for (const t of s.tasks) {
+                const owner = end.a.includes(`T:${n}/${t.id}`) ? a : b
+                if (t.state !== "RUNNING" || t.worker_id !== owner.worker.workerId) return false
+              }
+            }
+            return true
+          }),
+          30_000
+        )
+        yield* stopWorker(a)
+        yield* stopWorker(b)
+      }),
+    180_000
+  )
+
+  it.scopedLive(
+    "workers in separate processes: a worker killed with SIGKILL loses its tasks to the others",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddyWith({ "group.min.session.timeout.ms": "1000" })
+        const dir = yield* tempDir
+        const fixture = path.join(path.dirname(new URL(import.meta.url).pathname), "fixtures", "distributedWorker.ts")
+        const ports = [yield* freePort, yield* freePort, yield* freePort]
+        const procs = yield* Effect.forEach(ports, (port, i) =>
+          Effect.acquireRelease(
+            Effect.sync(() => {
+              const file = path.join(dir, `worker-${i}.properties`)
+              const props = baseProps(bootstrap, port, { "scheduled.rebalance.max.delay.ms": "1000" })
+              fs.writeFileSync(
+                file,
+                Object.entries(props)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join("\n")
+              )
+              return child.spawn(process.execPath, ["--conditions=@eddy/source", "--import", "tsx", fixture, file], {
+                stdio: ["ignore", "ignore", "inherit"]
+              })
+            }),
+            (p) => Effect.sync(() => p.exitCode === null && p.kill("SIGKILL"))
+          )
+        )
+        const urls = ports.map((p) => `http://127.0.0.1:${p}`)
+        const tasksByWorker = (n: string) =>
+          Effect.map(Effect.either(rest(urls[1]!, "GET", `/connectors/${n}/status`)), (r) =>
+            r._tag === "Right" && r.right.status === 200
+              ? (r.right.json as { tasks: Array<{ state: string; worker_id: string }> }).tasks
+              : []
+          )
+        yield* eventually(
+          Effect.map(
+            Effect.either(
+              rest(urls[0]!, "PUT", "/connectors/k/config", {
+                "connector.class": "FileStreamSink",
+                file: path.join(dir, "k.txt"),
+                topics: "k-in",
+                "tasks.max": "3"
+              })
+            ),
+            (r) => r._tag === "Right" && (r.right.status === 201 || r.right.status === 200)
+          ),
+          60_000
+        )
+        yield* eventually(
+          Effect.map(
+            tasksByWorker("k"),
+            (ts) =>
+              ts.length === 3 &&
+              ts.every((t) => t.state === "RUNNING") &&
+              new Set(ts.map((t) => t.worker_id)).size === 3
+          ),
+          60_000
+        )
+        const victim = `127.0.0.1:${ports[2]}`
+        procs[2]!.kill("SIGKILL")
+        yield* eventually(
+          Effect.map(
+            tasksByWorker("k"),
+            (ts) => ts.length === 3 && ts.every((t) => t.state === "RUNNING" && t.worker_id !== victim)
+          ),
+          60_000
+        )
       }),
     180_000
   )
