@@ -66,6 +66,19 @@ export const defaults = {
   "rebalance.timeout.ms": 60000
 } as const
 
+/** Settings a distributed worker must have (Kafka's `DistributedConfig` gives them no default). */
+export const required = ["group.id", "config.storage.topic", "offset.storage.topic", "status.storage.topic"] as const
+
+/** Fails with Kafka's message when a required setting is missing. */
+export const checkRequired = (workerProps: Props): Effect.Effect<void, DistributedError> => {
+  const missing = required.find((key) => !workerProps[key]?.trim())
+  return missing === undefined
+    ? Effect.void
+    : Effect.fail(
+        new DistributedError({ message: `Missing required configuration "${missing}" which has no default value.` })
+      )
+}
+
 /** Where this worker is reached: its `worker_id` (`host:port`) and REST URL. */
 export interface WorkerAddress {
   readonly workerId: string
@@ -132,11 +145,8 @@ export const make = (
   Scope.Scope | Plugins.Plugins | OffsetStore.OffsetStore | PluginEnv | HttpClient.HttpClient
 > =>
   Effect.gen(function* () {
-    const groupId = workerProps["group.id"]
-    if (!groupId)
-      return yield* new DistributedError({
-        message: 'Missing required configuration "group.id" which has no default value.'
-      })
+    yield* checkRequired(workerProps)
+    const groupId = workerProps["group.id"]!
     const plugins = yield* Plugins.Plugins
     const offsets = yield* OffsetStore.OffsetStore
     const platform = yield* Effect.context<PluginEnv>()
@@ -826,10 +836,12 @@ export const addressOf = (workerProps: Props): Effect.Effect<WorkerAddress, Dist
 export const layer = (workerProps: Props) => {
   const levels = LoggerLevels.make()
   const worker = Layer.unwrapEffect(
-    Effect.map(addressOf(workerProps), (address) => layerWorker(workerProps, address))
-  ).pipe(
-    Layer.provide(
-      Layer.mergeAll(Plugins.layer(), OffsetStore.layerTopic(workerProps), NodeContext.layer, FetchHttpClient.layer)
+    Effect.map(Effect.zipRight(checkRequired(workerProps), addressOf(workerProps)), (address) =>
+      layerWorker(workerProps, address).pipe(
+        Layer.provide(
+          Layer.mergeAll(Plugins.layer(), OffsetStore.layerTopic(workerProps), NodeContext.layer, FetchHttpClient.layer)
+        )
+      )
     )
   )
   const server = ConnectServer.layer(workerProps.listeners, { levels, clusterId: clusterIdOf(workerProps) })
