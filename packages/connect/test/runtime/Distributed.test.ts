@@ -355,4 +355,89 @@ describe("distributed worker", () => {
       }),
     180_000
   )
+
+  it.scopedLive(
+    "stop, offsets, restarts and task restarts through a follower; missing required settings are refused",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap } = yield* startEddyWith({ "group.min.session.timeout.ms": "1000" })
+        const missing = yield* Effect.exit(Layer.build(Distributed.layer({ "bootstrap.servers": bootstrap })))
+        assert.isTrue(Exit.isFailure(missing))
+        assert.include(String(missing), 'Missing required configuration \\"group.id\\"')
+        const dir = yield* tempDir
+        const input = path.join(dir, "in.txt")
+        fs.writeFileSync(input, "a\nbb\nccc\n")
+        const a = yield* startWorker(baseProps(bootstrap, yield* freePort))
+        const b = yield* startWorker(baseProps(bootstrap, yield* freePort))
+        yield* settled([a, b], 0)
+        const ma = yield* a.worker.membership
+        const follower = ma!.leaderId === ma!.memberId ? b : a
+        const other = follower === a ? b : a
+        const created = yield* rest(follower.url, "POST", "/connectors", {
+          name: "so",
+          config: { "connector.class": "FileStreamSource", file: input, topic: "so-out" }
+        })
+        assert.strictEqual(created.status, 201)
+        const offsetsOf = (w: Running) =>
+          Effect.map(
+            rest(w.url, "GET", "/connectors/so/offsets"),
+            (r) => r.json as { offsets: Array<{ offset: { position: number } | null }> }
+          )
+        yield* eventually(
+          Effect.map(offsetsOf(other), (o) => o.offsets[0]?.offset?.position === 9),
+          30_000
+        )
+
+        // stop: the connector and its tasks stop, its task configs are emptied
+        assert.strictEqual((yield* rest(follower.url, "PUT", "/connectors/so/stop")).status, 204)
+        yield* eventually(
+          Effect.gen(function* () {
+            const s = (yield* rest(other.url, "GET", "/connectors/so/status")).json as {
+              connector: { state: string }
+              tasks: Array<unknown>
+            }
+            const t = (yield* rest(follower.url, "GET", "/connectors/so/tasks")).json as Array<unknown>
+            return s.connector.state === "STOPPED" && s.tasks.length === 0 && t.length === 0
+          }),
+          30_000
+        )
+        yield* settled([a, b], 1)
+        const altered = yield* rest(follower.url, "PATCH", "/connectors/so/offsets", {
+          offsets: [{ partition: { filename: input }, offset: { position: 0 } }]
+        })
+        assert.strictEqual(altered.status, 200, JSON.stringify(altered.json))
+        assert.strictEqual((yield* offsetsOf(other)).offsets[0]?.offset?.position, 0)
+
+        // resume: the task reads the file again from the altered offset
+        assert.strictEqual((yield* rest(other.url, "PUT", "/connectors/so/resume")).status, 202)
+        yield* eventually(
+          Effect.map(offsetsOf(follower), (o) => o.offsets[0]?.offset?.position === 9),
+          30_000
+        )
+        yield* settled([a, b], 2)
+
+        // a restart of connector and tasks through the follower, then of the task on the worker without it
+        const restarted = yield* rest(follower.url, "POST", "/connectors/so/restart?includeTasks=true")
+        assert.strictEqual(restarted.status, 202, JSON.stringify(restarted.json))
+        const running = Effect.map(rest(other.url, "GET", "/connectors/so/status"), (r) => {
+          const s = r.json as { connector: { state: string }; tasks: Array<{ state: string; worker_id: string }> }
+          return s.connector.state === "RUNNING" && s.tasks[0]?.state === "RUNNING" ? s : null
+        })
+        yield* eventually(
+          Effect.map(running, (s) => s !== null),
+          30_000
+        )
+        const owner = (yield* running)!.tasks[0]!.worker_id
+        const notOwner = a.worker.workerId === owner ? b : a
+        assert.strictEqual((yield* rest(notOwner.url, "POST", "/connectors/so/tasks/0/restart")).status, 204)
+        yield* eventually(
+          Effect.map(running, (s) => s !== null),
+          30_000
+        )
+        assert.strictEqual((yield* rest(notOwner.url, "POST", "/connectors/so/tasks/5/restart")).status, 404)
+        yield* stopWorker(a)
+        yield* stopWorker(b)
+      }),
+    120_000
+  )
 })
