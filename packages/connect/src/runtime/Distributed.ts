@@ -31,6 +31,7 @@ import {
   Schedule,
   Schema,
   type Scope,
+  Stream,
   SubscriptionRef
 } from "effect"
 import type { PluginEnv, Props } from "../plugin/Connector.js"
@@ -144,10 +145,13 @@ export const make = (
     const configs = yield* ConfigStore.make(workerProps)
     const statuses = yield* StatusStore.make(workerProps)
     const ops = ConnectorOffsets.make(workerProps, offsets)
-    const membership = yield* Ref.make<Membership | null>(null)
+    const membership = yield* SubscriptionRef.make<Membership | null>(null)
     const owned = yield* Ref.make<CP.Load>(CP.emptyLoad)
     const assignorState = yield* Ref.make(Assignor.initialState)
     const mailbox = yield* Queue.unbounded<HerderMessage>()
+    const leaderWait = Duration.millis(
+      intSetting(workerProps, "rebalance.timeout.ms", defaults["rebalance.timeout.ms"])
+    )
     const post = (m: HerderMessage) => Effect.asVoid(Queue.offer(mailbox, m))
 
     // ------------------------------------------------------------------------------------------------
@@ -175,13 +179,21 @@ export const make = (
         )
       )
 
+    /** The membership once a leader is known (as Kafka's herder, a request waits while the worker joins). */
+    const knownLeader = membership.changes.pipe(
+      Stream.filter((m) => m !== null && m.leaderUrl !== ""),
+      Stream.runHead,
+      Effect.map(Option.getOrNull),
+      Effect.timeoutTo({ duration: leaderWait, onTimeout: () => null, onSuccess: (m) => m })
+    )
+
     /** Runs `local` on the leader, else forwards the request to the leader's URL. */
     const onLeader = <A>(
       local: Effect.Effect<A, WorkerError>,
       remote: (leaderUrl: string) => Effect.Effect<unknown, WorkerError>
     ): Effect.Effect<A, WorkerError> =>
-      Effect.flatMap(Ref.get(membership), (m) => {
-        if (m === null || m.leaderUrl === "") return Effect.fail(noLeader)
+      Effect.flatMap(knownLeader, (m) => {
+        if (m === null) return Effect.fail(noLeader)
         if (m.leaderId === m.memberId) return local
         return remote(m.leaderUrl) as Effect.Effect<A, WorkerError>
       })
