@@ -20,20 +20,25 @@ export const tempDir: Effect.Effect<string, never, Scope.Scope> = Effect.acquire
   (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
 )
 
-/** Starts a broker in the scope; returns its bootstrap address. */
-export const startEddy = Effect.gen(function* () {
-  const dir = yield* tempDir
-  const config = yield* BrokerConfig.make({
-    listeners: "PLAINTEXT://127.0.0.1:0",
-    "log.dirs": dir,
-    "group.initial.rebalance.delay.ms": "0"
+/** Starts a broker in the scope (with `extra` broker settings); returns its bootstrap address. */
+export const startEddyWith = (extra: Record<string, string>) =>
+  Effect.gen(function* () {
+    const dir = yield* tempDir
+    const config = yield* BrokerConfig.make({
+      listeners: "PLAINTEXT://127.0.0.1:0",
+      "log.dirs": dir,
+      "group.initial.rebalance.delay.ms": "0",
+      ...extra
+    })
+    const context = yield* Layer.build(Broker.layer(config, { drainTimeoutMs: 2000 })).pipe(
+      Logger.withMinimumLogLevel(LogLevel.Warning)
+    )
+    const broker = Context.get(context, Broker.Broker)
+    return { bootstrap: `127.0.0.1:${broker.address.port}` }
   })
-  const context = yield* Layer.build(Broker.layer(config, { drainTimeoutMs: 2000 })).pipe(
-    Logger.withMinimumLogLevel(LogLevel.Warning)
-  )
-  const broker = Context.get(context, Broker.Broker)
-  return { bootstrap: `127.0.0.1:${broker.address.port}` }
-})
+
+/** Starts a broker in the scope; returns its bootstrap address. */
+export const startEddy = startEddyWith({})
 
 /** Worker settings for tests: fast offset flushes and consumer rebalances. */
 export const workerProps = (bootstrap: string, extra: Record<string, string> = {}) => ({

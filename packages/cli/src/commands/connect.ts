@@ -1,6 +1,7 @@
 /**
  * `eddy connect`: runs a standalone Connect worker (`standalone worker.properties conn.properties|conn.json
- * ...`, as `connect-standalone.sh`) and manages connectors of a running worker through its REST API
+ * ...`, as `connect-standalone.sh`) or a distributed one (`distributed worker.properties`, as
+ * `connect-distributed.sh`) and manages connectors of a running worker through its REST API
  * (`list`, `status`, `create`, `pause`, `resume`, `stop`, `restart`, `delete`, `plugins`).
  */
 import * as Properties from "@eddy/connect/runtime/Properties"
@@ -52,6 +53,20 @@ const standalone = Command.make(
       Logger.withMinimumLogLevel(LogLevel.Info)
     )
 ).pipe(Command.withDescription("Run a standalone worker with the connectors of the given .properties or .json files"))
+
+const distributed = Command.make(
+  "distributed",
+  { worker: Args.file({ name: "worker.properties", exists: "yes" }) },
+  ({ worker }) =>
+    Effect.promise(() => import("@eddy/connect/runtime/Distributed")).pipe(
+      Effect.flatMap((Distributed) => Distributed.run(worker)),
+      Logger.withMinimumLogLevel(LogLevel.Info)
+    )
+).pipe(
+  Command.withDescription(
+    "Run a distributed worker: it joins group.id, keeps configs, offsets and statuses in topics; connectors come through REST"
+  )
+)
 
 const list = Command.make("list", { url }, ({ url }) => Effect.flatMap(rest(url, "GET", "/connectors"), print)).pipe(
   Command.withDescription("List connectors")
@@ -107,6 +122,7 @@ const plugins = Command.make("plugins", { url }, ({ url }) =>
 /** The subcommands of `connect`, by name (the help lists them). */
 export const connectSubcommands = {
   standalone,
+  distributed,
   list,
   status,
   create,
@@ -120,9 +136,10 @@ export const connectSubcommands = {
 
 /** `eddy connect`. */
 export const connect = Command.make("connect").pipe(
-  Command.withDescription("Kafka Connect: run a standalone worker, manage connectors over REST"),
+  Command.withDescription("Kafka Connect: run a standalone or distributed worker, manage connectors over REST"),
   Command.withSubcommands([
     connectSubcommands.standalone,
+    connectSubcommands.distributed,
     connectSubcommands.list,
     connectSubcommands.status,
     connectSubcommands.create,

@@ -195,6 +195,11 @@ export const connectors = HttpApiGroup.make("connectors")
       Schema.Array(Schema.Struct({ id: TaskId, config: Schema.Record({ key: Schema.String, value: Schema.String }) }))
     )
   )
+  .add(
+    HttpApiEndpoint.post("putTasks")`/connectors/${name}/tasks`
+      .setPayload(Schema.Array(Schema.Record({ key: Schema.String, value: Schema.String })))
+      .addSuccess(HttpApiSchema.NoContent)
+  )
   .add(HttpApiEndpoint.get("taskStatus")`/connectors/${name}/tasks/${task}/status`.addSuccess(TaskStatus))
   .add(
     HttpApiEndpoint.post("restart")`/connectors/${name}/restart`

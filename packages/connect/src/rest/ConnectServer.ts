@@ -88,6 +88,11 @@ const connectorsGroup = HttpApiBuilder.group(ConnectApi, "connectors", (handlers
       )
       .handle("status", ({ path }) => w(worker.status(path.name)))
       .handle("tasks", ({ path }) => w(worker.taskConfigs(path.name)))
+      .handle("putTasks", ({ path, payload }) =>
+        worker.putTaskConfigs
+          ? w(worker.putTaskConfigs(path.name, payload))
+          : Effect.succeed(errorResponse(404, "HTTP 404 Not Found"))
+      )
       .handle("taskStatus", ({ path }) => w(worker.taskStatus(path.name, path.task)))
       .handle("restart", ({ path, urlParams }) =>
         w(

@@ -52,7 +52,8 @@ export const readFiles = (workerFile: string, connectorFiles: ReadonlyArray<stri
     return { worker, connectors }
   })
 
-const clusterIdOf = (workerProps: Record<string, string>) =>
+/** The Kafka cluster id for `GET /` (null when the cluster does not answer within 5 seconds). */
+export const clusterIdOf = (workerProps: Record<string, string>) =>
   Effect.scoped(
     Effect.flatMap(Admin.make(clientProps("admin", workerProps, {}) as ClientConfig.ClientConfig), (a) =>
       a.describeCluster()

@@ -97,6 +97,8 @@ export interface WorkerShape {
   readonly plugins: (connectorsOnly: boolean) => ReadonlyArray<PluginInfo>
   readonly pluginConfig: (plugin: string) => Effect.Effect<ReadonlyArray<ConfigDef.ConfigKeyInfo>, WorkerError>
   readonly validate: (plugin: string, config: Props) => Effect.Effect<ConfigInfos, WorkerError>
+  /** Distributed workers only: stores a connector's task configs (the internal `POST /connectors/{name}/tasks`). */
+  readonly putTaskConfigs?: (name: string, configs: ReadonlyArray<Props>) => Effect.Effect<void, WorkerError>
   /** Waits until a connector's state satisfies `f` (for tests and the CLI). */
   readonly awaitState: (
     name: string,

@@ -306,7 +306,9 @@ export const make = <R = never>(
       }).pipe(
         Effect.catchAll((e) =>
           Effect.zipRight(
-            Effect.logWarning(`group ${groupId}: ${String(e)}; retrying`),
+            ClientError.isRetriable(e)
+              ? Effect.logDebug(`group ${groupId}: ${String(e)}; retrying`)
+              : Effect.logWarning(`group ${groupId}: ${String(e)}; retrying`),
             Effect.sleep(Duration.millis(resolved["retry.backoff.ms"]))
           )
         )
