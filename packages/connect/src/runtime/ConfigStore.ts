@@ -39,6 +39,8 @@ export interface ConfigSnapshot {
   readonly tasks: ReadonlyMap<string, ReadonlyArray<Props>>
   /** Connectors whose last commit named task configs that were not all read. */
   readonly inconsistent: ReadonlySet<string>
+  /** Task-count records (`tasks-fencing-<name>`): the task count of the generation last fenced for (exactly-once sources). */
+  readonly taskCounts: ReadonlyMap<string, number>
 }
 
 /** A change read from the config topic. */
@@ -79,6 +81,11 @@ export interface ConfigStore {
     includeTasks: boolean,
     onlyFailed: boolean
   ) => Effect.Effect<void, KafkaBasedLog.KafkaBasedLogError>
+  /** Writes a connector's task-count record (after its previous task generation was fenced). */
+  readonly putTaskCountRecord: (
+    name: string,
+    taskCount: number
+  ) => Effect.Effect<void, KafkaBasedLog.KafkaBasedLogError>
   readonly readToEnd: Effect.Effect<void, KafkaBasedLog.KafkaBasedLogError>
 }
 
@@ -96,6 +103,8 @@ export const commitKey = (name: string) => `commit-${name}`
 export const targetStateKey = (name: string) => `target-state-${name}`
 /** The record key of a restart request. */
 export const restartKey = (name: string) => `restart-connector-${name}`
+/** The key of a connector's task-count record (value `{"task-count": n}`). */
+export const taskCountKey = (name: string) => `tasks-fencing-${name}`
 
 /** Kafka's target-state value: `state` for old readers (which know no STOPPED), `state.v2` exact. */
 export const targetStateValue = (target: TargetState) => ({
@@ -129,7 +138,8 @@ export const empty: ConfigSnapshot = {
   connectors: new Map(),
   targets: new Map(),
   tasks: new Map(),
-  inconsistent: new Set()
+  inconsistent: new Set(),
+  taskCounts: new Map()
 }
 
 /** Pending task configs (read, not yet committed), per connector. */
@@ -223,6 +233,13 @@ export const apply = (
       update: ConfigUpdate.TargetState({ name, target })
     }
   }
+  if (key.startsWith("tasks-fencing-")) {
+    const name = key.slice("tasks-fencing-".length)
+    const count = value?.["task-count"]
+    if (value === null) return { snapshot: { ...at, taskCounts: withMap(s.taskCounts, name, null) }, update: null }
+    if (typeof count !== "number" || !Number.isInteger(count) || count < 0) return { snapshot: at, update: null }
+    return { snapshot: { ...at, taskCounts: withMap(s.taskCounts, name, count) }, update: null }
+  }
   if (key.startsWith("restart-connector-") && value !== null) {
     const name = key.slice("restart-connector-".length)
     return {
@@ -289,6 +306,7 @@ export const make = (
       putTargetState: (name, target) => send(targetStateKey(name), targetStateValue(target)),
       putRestartRequest: (name, includeTasks, onlyFailed) =>
         send(restartKey(name), { "include-tasks": includeTasks, "only-failed": onlyFailed }),
+      putTaskCountRecord: (name, taskCount) => send(taskCountKey(name), { "task-count": taskCount }),
       readToEnd: log.readToEnd
     }
   })

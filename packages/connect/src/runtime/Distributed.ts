@@ -34,6 +34,7 @@ import {
   Stream,
   SubscriptionRef
 } from "effect"
+import { traceOf } from "../plugin/ConnectError.js"
 import type { PluginEnv, Props } from "../plugin/Connector.js"
 import * as Plugins from "../plugin/Plugins.js"
 import * as ConnectServer from "../rest/ConnectServer.js"
@@ -43,6 +44,7 @@ import * as ConnectorOffsets from "./ConnectorOffsets.js"
 import type * as CS from "./ConnectorState.js"
 import * as CP from "./ConnectProtocol.js"
 import * as DistributedRunners from "./DistributedRunners.js"
+import * as ExactlyOnce from "./ExactlyOnce.js"
 import * as Herder from "./Herder.js"
 import type { KafkaBasedLogError } from "./KafkaBasedLog.js"
 import * as LoggerLevels from "./LoggerLevels.js"
@@ -52,6 +54,7 @@ import { clusterIdOf, readFiles } from "./Standalone.js"
 import * as StatusStore from "./StatusStore.js"
 import { type ConnectorStatus, invalidConfigMessage, validateWith, Worker, type WorkerShape } from "./Worker.js"
 import { badRequest, notFound, WorkerError } from "./WorkerError.js"
+import * as ZombieFencing from "./ZombieFencing.js"
 
 /** A distributed worker that cannot start. */
 export class DistributedError extends Schema.TaggedError<DistributedError>()("DistributedError", {
@@ -132,6 +135,9 @@ export const make = (
 > =>
   Effect.gen(function* () {
     yield* checkRequired(workerProps)
+    const eos = ExactlyOnce.workerSupport(workerProps)
+    if ("error" in eos) return yield* new DistributedError({ message: eos.error })
+    const exactlyOnce = ExactlyOnce.tasksUseTransactions(eos.support)
     const groupId = workerProps["group.id"]!
     const plugins = yield* Plugins.Plugins
     const offsets = yield* OffsetStore.OffsetStore
@@ -265,7 +271,7 @@ export const make = (
           )
         const full = { ...config, name }
         const plugin = yield* pluginOf(full)
-        const infos = validateWith(plugin, full)
+        const infos = validateWith(plugin, full, eos.support)
         if (infos.error_count > 0) return yield* badRequest(invalidConfigMessage(infos))
         return full
       })
@@ -281,8 +287,20 @@ export const make = (
         return { created: !exists, info: yield* infoOf(name, full, s.tasks.get(name)?.length ?? 0) }
       })
 
+    // exactly-once sources: the leader fences the generation named by the task-count record before new task configs
+    const fenceZombies = ZombieFencing.fromConfigStore(workerProps, configs)
     const putTaskConfigsLocal = (name: string, taskConfigs: ReadonlyArray<Props>) =>
-      Effect.flatMap(existing(name), () => Effect.mapError(configs.putTaskConfigs(name, taskConfigs), storeError))
+      Effect.flatMap(existing(name), ({ config }) =>
+        Effect.gen(function* () {
+          if (exactlyOnce && (yield* pluginOf(config))._tag === "source")
+            yield* Effect.mapError(
+              fenceZombies(name, config, taskConfigs.length),
+              (e) =>
+                new WorkerError({ status: 500, message: `Zombie fencing of ${name}'s tasks failed: ${traceOf(e)}` })
+            )
+          yield* Effect.mapError(configs.putTaskConfigs(name, taskConfigs), storeError)
+        })
+      )
 
     /** Task configs go through the leader, which alone writes configs. */
     const writeTaskConfigs = (name: string, taskConfigs: ReadonlyArray<Props>) =>
@@ -310,7 +328,9 @@ export const make = (
       platform,
       generation: Effect.map(Ref.get(membership), (m) => m?.generation ?? -1),
       pluginOf,
-      publishTaskConfigs
+      publishTaskConfigs,
+      // tasks fenced by the leader (putTaskConfigsLocal): a task of a new generation only needs its own producer
+      exactlyOnce: exactlyOnce ? { groupId } : undefined
     })
     const { putConnectorStatus, putTaskStatus } = runners
 
@@ -406,7 +426,8 @@ export const make = (
         yield* SubscriptionRef.get(configs.current),
         yield* Ref.get(owned),
         running,
-        runningTasks
+        runningTasks,
+        exactlyOnce
       )
       for (const name of todo.stopConnectors) {
         running.delete(name)
@@ -638,7 +659,7 @@ export const make = (
       validate: (name, config) =>
         Effect.map(
           Effect.mapError(plugins.connector(name), (e) => badRequest(e.message)),
-          (p) => validateWith(p, config)
+          (p) => validateWith(p, config, eos.support)
         ),
       awaitState: (name, f) =>
         Effect.gen(function* () {

@@ -4,6 +4,9 @@
  * `Admin.fenceProducers`, so a task of the old generation still running somewhere (a zombie) can no longer
  * commit: its open transaction is aborted and its next commit fails with PRODUCER_FENCED.
  *
+ * `fromConfigStore` keeps the task count in the config topic's task-count record (`tasks-fencing-<name>`,
+ * `{"task-count": n}`, as Kafka's leader writes it), so it survives worker restarts; `make` keeps it in memory.
+ *
  * Invariant: a generation's task count is recorded only after the previous generation was fenced, so a failed
  * fencing is retried (with the same previous count) by the next attempt to start tasks.
  */
@@ -11,6 +14,7 @@ import * as Admin from "@eddy/core/client/Admin"
 import { Effect } from "effect"
 import type { Props } from "../plugin/Connector.js"
 import { clientProps } from "./ClientProps.js"
+import type { ConfigStore } from "./ConfigStore.js"
 import * as ExactlyOnce from "./ExactlyOnce.js"
 
 /** Fences the transactional ids of `taskCount` tasks of a connector (a no-op for 0). */
@@ -35,3 +39,16 @@ export const make = (workerProps: Props) => {
       generations.set(connector, taskCount)
     })
 }
+
+/**
+ * A fencer over the config topic: the previous generation's task count is the connector's task-count record;
+ * after fencing it, the new count is written as the record (and read back).
+ */
+export const fromConfigStore =
+  (workerProps: Props, store: ConfigStore) => (connector: string, connectorProps: Props, taskCount: number) =>
+    Effect.gen(function* () {
+      const snapshot = yield* store.snapshot
+      yield* fence(workerProps, connectorProps, connector, snapshot.taskCounts.get(connector) ?? 0)
+      yield* store.putTaskCountRecord(connector, taskCount)
+      yield* store.readToEnd
+    })

@@ -148,22 +148,31 @@ describe("exactly-once source tasks", { timeout: 120_000 }, () => {
       const input = path.join(dir, "in.txt")
       fs.writeFileSync(input, `${lines(0, 150).join("\n")}\n`)
       const props = eosWorkerProps(bootstrap)
-      const config = { "connector.class": "FileStreamSource", file: input, topic: "eos-file", "batch.size": "7" }
+      const config = { "connector.class": "FileStreamSource", file: input, topic: "eos-file", "batch.size": "20" }
       const committed = valuesOf(bootstrap, "eos-file")
 
       yield* Effect.scoped(
         Effect.gen(function* () {
           const worker = yield* makeEosWorker(props, plugins)
           yield* worker.create("file-eos", { ...config, "exactly.once.support": "required" })
-          yield* eventually(Effect.map(committed, (v) => v.length >= 150))
+          yield* eventually(
+            Effect.map(committed, (v) => v.length >= 150),
+            60_000
+          )
           fs.appendFileSync(input, `${lines(150, 200).join("\n")}\n`)
-          yield* eventually(Effect.map(committed, (v) => v.length >= 160))
+          yield* eventually(
+            Effect.map(committed, (v) => v.length >= 160),
+            60_000
+          )
         })
       )
       fs.appendFileSync(input, `${lines(200, 300).join("\n")}\n`)
       const worker = yield* makeEosWorker(props, plugins)
       yield* worker.create("file-eos", config)
-      yield* eventually(Effect.map(committed, (v) => v.length >= 300))
+      yield* eventually(
+        Effect.map(committed, (v) => v.length >= 300),
+        60_000
+      )
       yield* Effect.sleep("500 millis")
       assert.deepStrictEqual(yield* committed, lines(0, 300))
       // the offsets are in the offsets topic, committed with the lines
@@ -189,7 +198,10 @@ describe("exactly-once source tasks", { timeout: 120_000 }, () => {
           topic: "eos-scripted",
           "transaction.boundary": "connector"
         })
-        yield* eventually(Effect.map(valuesOf(bootstrap, "eos-scripted"), (v) => v.includes("d0")))
+        yield* eventually(
+          Effect.map(valuesOf(bootstrap, "eos-scripted"), (v) => v.includes("d0")),
+          60_000
+        )
         assert.deepStrictEqual(yield* valuesOf(bootstrap, "eos-scripted"), ["c0", "c1", "d0"])
         assert.deepStrictEqual(yield* valuesOf(bootstrap, "eos-scripted", "read_uncommitted"), [
           "a0",
@@ -201,7 +213,10 @@ describe("exactly-once source tasks", { timeout: 120_000 }, () => {
           "c3",
           "d0"
         ])
-        yield* eventually(Effect.sync(() => acknowledged.length >= 3))
+        yield* eventually(
+          Effect.sync(() => acknowledged.length >= 3),
+          60_000
+        )
         assert.deepStrictEqual(acknowledged, ["c0", "c1", "d0"])
         const offsets = yield* TransactionalOffsets.readCommitted("eos-offsets", "scripted", props, {})
         assert.deepStrictEqual([...offsets.values()], [{ n: 7, value: "d0" }])
@@ -223,12 +238,18 @@ describe("exactly-once source tasks", { timeout: 120_000 }, () => {
         "transaction.boundary": "interval",
         "transaction.boundary.interval.ms": "2000"
       })
-      yield* eventually(Effect.map(valuesOf(bootstrap, "eos-interval", "read_uncommitted"), (v) => v.length >= 5))
+      yield* eventually(
+        Effect.map(valuesOf(bootstrap, "eos-interval", "read_uncommitted"), (v) => v.length >= 5),
+        60_000
+      )
       // polled and sent, but not committed yet (the interval begins after `started`: a read ending before
       // started + 2000 ms cannot see a commit)
       const early = yield* valuesOf(bootstrap, "eos-interval")
       if (Date.now() - started < 2000) assert.deepStrictEqual(early, [])
-      yield* eventually(Effect.sync(() => acknowledged.length > 0))
+      yield* eventually(
+        Effect.sync(() => acknowledged.length > 0),
+        60_000
+      )
       const first = Number(acknowledged[0]!.split(":")[0])
       assert.isAtLeast(first - started, 2000)
       // the first transaction held every record polled in its interval
@@ -250,7 +271,10 @@ describe("exactly-once source tasks", { timeout: 120_000 }, () => {
       const config = { "connector.class": "test.CountingSourceConnector", topic: "eos-zombie", "every.ms": "5" }
       const zombieWorker = yield* makeEosWorker(props, plugins)
       yield* zombieWorker.create("counting", config)
-      yield* eventually(Effect.map(valuesOf(bootstrap, "eos-zombie"), (v) => v.length >= 20))
+      yield* eventually(
+        Effect.map(valuesOf(bootstrap, "eos-zombie"), (v) => v.length >= 20),
+        60_000
+      )
       // the same task in a second worker (a new generation elsewhere): its producer fences the first one's
       const worker = yield* makeEosWorker(props, plugins)
       yield* worker.create("counting", config)
@@ -258,7 +282,10 @@ describe("exactly-once source tasks", { timeout: 120_000 }, () => {
       const status = yield* zombieWorker.status("counting")
       assert.match(status.tasks[0]!.trace ?? "", /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH/)
       const before = (yield* valuesOf(bootstrap, "eos-zombie")).length
-      yield* eventually(Effect.map(valuesOf(bootstrap, "eos-zombie"), (v) => v.length >= before + 20))
+      yield* eventually(
+        Effect.map(valuesOf(bootstrap, "eos-zombie"), (v) => v.length >= before + 20),
+        60_000
+      )
       const values = yield* valuesOf(bootstrap, "eos-zombie")
       assert.deepStrictEqual(
         values,
@@ -274,7 +301,10 @@ describe("exactly-once source tasks", { timeout: 120_000 }, () => {
       const worker = yield* makeEosWorker(props, plugins)
       const config = { "connector.class": "test.CountingSourceConnector", topic: "eos-gen", "tasks.max": "2" }
       yield* worker.create("gen", config)
-      yield* eventually(Effect.map(valuesOf(bootstrap, "eos-gen"), (v) => v.some((x) => x.startsWith("1-"))))
+      yield* eventually(
+        Effect.map(valuesOf(bootstrap, "eos-gen"), (v) => v.some((x) => x.startsWith("1-"))),
+        60_000
+      )
       // a zombie of task 1 (say, on a worker cut off from the cluster) holds an open transaction
       const zombie = yield* Producer.make({
         "bootstrap.servers": bootstrap,
