@@ -59,6 +59,7 @@ const main = Effect.gen(function* () {
       "slot.name": "eddy",
       "publication.name": "bench_pub",
       "publication.autocreate.mode": "disabled",
+      "snapshot.mode": "no_data",
       "poll.interval.ms": "100"
     },
     {

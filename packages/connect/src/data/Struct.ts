@@ -13,9 +13,20 @@ export class DataError extends Schema.TaggedError<DataError>()("DataError", { me
 export class Struct {
   private readonly values: Array<unknown>
 
-  constructor(readonly schema: CS.ConnectSchema) {
+  constructor(
+    readonly schema: CS.ConnectSchema,
+    values?: Array<unknown>
+  ) {
     if (schema.type !== "struct") throw new DataError({ message: "Not a struct schema: " + schema.type })
-    this.values = new Array(schema.fields!.length).fill(null)
+    this.values = values ?? new Array(schema.fields!.length).fill(null)
+  }
+
+  /**
+   * A struct from its field values in schema order, taken as they are (not validated, not copied): for
+   * connectors whose decoders already produce the schema's types, on their hot paths.
+   */
+  static unsafeMake(schema: CS.ConnectSchema, values: Array<unknown>): Struct {
+    return new Struct(schema, values)
   }
 
   /** Sets a field (checked against its schema); returns this struct for chaining. */

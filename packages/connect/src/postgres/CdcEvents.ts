@@ -34,6 +34,10 @@ export interface TableSchemas {
   readonly envelope: CS.ConnectSchema
   readonly codecs: ReadonlyArray<PgTypes.ColumnCodec>
   readonly keyColumns: ReadonlyArray<string>
+  /** The key columns' codecs, in key schema order. */
+  readonly keyCodecs: ReadonlyArray<PgTypes.ColumnCodec>
+  /** Per column: whether an unchanged TOAST value becomes Debezium's placeholder (plain strings). */
+  readonly placeholders: ReadonlyArray<boolean>
 }
 
 /** Debezium's `source` block schema. */
@@ -112,35 +116,47 @@ export const tableSchemas = (prefix: string, relation: Relation): TableSchemas =
     ],
     { name: `${base}.Envelope`, version: 2 }
   )
-  return { topic: base, keySchema, rowSchema, envelope, codecs, keyColumns: relation.keyColumns }
+  return {
+    topic: base,
+    keySchema,
+    rowSchema,
+    envelope,
+    codecs,
+    keyColumns: relation.keyColumns,
+    keyCodecs,
+    placeholders: codecs.map((c) => c.schema.type === "string" && c.schema.name === undefined)
+  }
 }
 
 /** A row struct from a tuple of Postgres text values (absent values: unchanged TOAST). */
 export const rowStruct = (t: TableSchemas, tuple: Readonly<Record<string, unknown>> | null): Struct | null => {
   if (tuple === null) return null
-  const row = new Struct(t.rowSchema)
-  for (const c of t.codecs) {
-    if (!(c.name in tuple) && !t.keyColumns.includes(c.name)) continue
+  const codecs = t.codecs
+  const values = new Array<unknown>(codecs.length)
+  for (let i = 0; i < codecs.length; i++) {
+    const c = codecs[i]!
     const v = tuple[c.name]
-    if (v === undefined) {
-      if (c.schema.type === "string" && c.schema.name === undefined) row.put(c.name, UNAVAILABLE_VALUE)
+    if (v === undefined || v === null) {
+      // unchanged TOAST (present, undefined): Debezium's placeholder in plain strings; absent: null
+      values[i] = v === undefined && c.name in tuple && t.placeholders[i] ? UNAVAILABLE_VALUE : null
       continue
     }
-    row.put(c.name, v === null ? null : c.decode(String(v)))
+    values[i] = c.decode(typeof v === "string" ? v : String(v))
   }
-  return row
+  // the codecs give each column its schema's type, so the row needs no second validation
+  return Struct.unsafeMake(t.rowSchema, values)
 }
 
 /** The key struct of a tuple, or null when the table has no primary key. */
 export const keyStruct = (t: TableSchemas, tuple: Readonly<Record<string, unknown>> | null): Struct | null => {
   if (t.keySchema === null || tuple === null) return null
-  const key = new Struct(t.keySchema)
-  for (const c of t.codecs)
-    if (t.keyColumns.includes(c.name)) {
-      const v = tuple[c.name]
-      key.put(c.name, v === null || v === undefined ? null : c.decode(String(v)))
-    }
-  return key
+  const values = new Array<unknown>(t.keyCodecs.length)
+  for (let i = 0; i < t.keyCodecs.length; i++) {
+    const c = t.keyCodecs[i]!
+    const v = tuple[c.name]
+    values[i] = v === null || v === undefined ? null : c.decode(typeof v === "string" ? v : String(v))
+  }
+  return Struct.unsafeMake(t.keySchema, values)
 }
 
 /** Where and when a change happened, for the `source` block. */
@@ -158,26 +174,24 @@ export interface SourceInfo {
 
 /** The `source` struct. */
 export const sourceStruct = (s: SourceInfo): Struct =>
-  new Struct(sourceSchema)
-    .put("version", VERSION)
-    .put("connector", "postgresql")
-    .put("name", s.name)
-    .put("ts_ms", Math.floor(s.commitTimeMicros / 1000))
-    .put("snapshot", s.snapshot)
-    .put("db", s.db)
-    .put(
-      "sequence",
-      JSON.stringify([s.lastCommitLsn === null ? null : String(s.lastCommitLsn), s.lsn === null ? null : String(s.lsn)])
-    )
-    .put("ts_us", s.commitTimeMicros)
-    .put("ts_ns", s.commitTimeMicros * 1000)
-    .put("schema", s.schema)
-    .put("table", s.table)
-    .put("txId", s.txId)
-    .put("lsn", s.lsn)
-    .put("xmin", null)
+  Struct.unsafeMake(sourceSchema, [
+    VERSION,
+    "postgresql",
+    s.name,
+    Math.floor(s.commitTimeMicros / 1000),
+    s.snapshot,
+    s.db,
+    `[${s.lastCommitLsn === null ? "null" : `"${s.lastCommitLsn}"`},${s.lsn === null ? "null" : `"${s.lsn}"`}]`,
+    s.commitTimeMicros,
+    s.commitTimeMicros * 1000,
+    s.schema,
+    s.table,
+    s.txId,
+    s.lsn,
+    null
+  ])
 
-/** An envelope struct. */
+/** An envelope struct (its parts are built by this module, so it is not validated again). */
 export const envelope = (
   t: TableSchemas,
   op: "c" | "u" | "d" | "r" | "t",
@@ -185,20 +199,13 @@ export const envelope = (
   after: Struct | null,
   source: Struct,
   nowMs: number
-): Struct =>
-  new Struct(t.envelope)
-    .put("before", before)
-    .put("after", after)
-    .put("source", source)
-    .put("op", op)
-    .put("ts_ms", nowMs)
-    .put("ts_us", nowMs * 1000)
-    .put("ts_ns", nowMs * 1_000_000)
+): Struct => Struct.unsafeMake(t.envelope, [before, after, source, null, op, nowMs, nowMs * 1000, nowMs * 1_000_000])
 
 /** The number of an LSN text `X/Y`. */
 export const lsnToNumber = (lsn: string): number => {
-  const [hi, lo] = lsn.split("/")
-  return Number((BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`))
+  const slash = lsn.indexOf("/")
+  // exact below 2^53 bytes of WAL
+  return Number.parseInt(lsn.slice(0, slash), 16) * 2 ** 32 + Number.parseInt(lsn.slice(slash + 1), 16)
 }
 
 /** The `X/Y` text of an LSN number. */

@@ -10,8 +10,8 @@
  * Invariants: the flush LSN confirmed to Postgres is the end LSN of a transaction only once every record
  * of it and of every earlier transaction has been acknowledged by the broker (`commitRecord`), so the slot
  * never passes an unacknowledged change; on quiet tables (nothing in flight) keepalives confirm the
- * server's WAL end, so the slot does not hold WAL. The replication stream waits for `poll` to take
- * messages from a bounded queue (`max.queue.size`), so a slow broker slows the stream. Each record's source
+ * server's WAL end, so the slot does not hold WAL. The replication socket is paused while `max.queue.size`
+ * messages wait for `poll` (resumed at half), so a slow broker slows the stream. Each record's source
  * offset is `{lsn_commit, event}` (its transaction's commit LSN and index), so a restarted task skips what
  * it already delivered. Snapshot records carry `{snapshot: true, last_snapshot_record, lsn}`; a snapshot
  * whose last record's offset was not stored is redone from a new slot, and the stream starts only after the
@@ -314,6 +314,7 @@ interface SnapshotState {
 const makeTask = Effect.gen(function* () {
   const runtime = yield* Effect.runtime<never>()
   let c: Config | null = null
+  let partition: Plugin.SourceMap | null = null
   let scope: Scope.CloseableScope | null = null
   let service: LogicalReplicationService | null = null
   let queue: Queue.Queue<Incoming> | null = null
@@ -334,6 +335,10 @@ const makeTask = Effect.gen(function* () {
   let confirmed: string | null = null
   let actionSql: PgClient.PgClient | null = null
   let busy = false
+  // messages in the queue, and whether the replication socket is paused because there are too many
+  let buffered = 0
+  let paused = false
+  let pauseStream: (pause: boolean) => void = () => {}
   // the snapshot being read, if any
   let snapshot: SnapshotState | null = null
   // set when the replication stream fails or ends while the task runs; the next poll fails the task
@@ -391,7 +396,7 @@ const makeTask = Effect.gen(function* () {
     tx!.records.push(
       sourceRecord({
         topic: t?.topic ?? topic,
-        sourcePartition: partitionOf(c!),
+        sourcePartition: partition!,
         sourceOffset: { lsn_commit: tx!.commitLsn, event, txId: tx!.xid, ts_usec: tx!.commitMicros },
         keySchema,
         key,
@@ -592,11 +597,13 @@ const makeTask = Effect.gen(function* () {
       return x instanceof Date && y instanceof Date ? x.getTime() === y.getTime() : String(x) === String(y)
     })
 
-  /** Starts streaming the slot from its confirmed position into the bounded queue. */
+  /** Starts streaming the slot from its confirmed position into the queue (the socket paused when it is full). */
   const startStream = (conf: Config) =>
     Effect.sync(() => {
-      const q = Effect.runSync(Queue.bounded<Incoming>(conf["max.queue.size"]))
+      const q = Effect.runSync(Queue.unbounded<Incoming>())
       queue = q
+      buffered = 0
+      paused = false
       const svc = new LogicalReplicationService(
         {
           host: conf["database.hostname"],
@@ -605,22 +612,30 @@ const makeTask = Effect.gen(function* () {
           ...(conf["database.password"] ? { password: conf["database.password"] } : {}),
           database: conf["database.dbname"]
         },
-        { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } }
+        // the library's own flow control awaits each message in turn; the task pauses the socket itself instead
+        { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } }
       )
       service = svc
       const run = Runtime.runPromise(runtime)
-      // the handler only returns a promise (making the stream wait) when the queue is full
-      svc.on("data", (lsn: string, msg: unknown) =>
-        q.unsafeOffer({ lsn, msg }) ? undefined : run(Queue.offer(q, { lsn, msg })).then(() => undefined)
-      )
+      // flow control: past `max.queue.size` buffered messages the replication socket is paused (what it already
+      // read is still queued), and `poll` resumes it once the queue is half empty
+      // biome-ignore lint/suspicious/noExplicitAny: the library's pg connection (its flow control pauses it too)
+      const socket = () => (svc as any)._connection?.stream as { pause?: () => void; resume?: () => void } | undefined
+      const max = conf["max.queue.size"]
+      pauseStream = (pause) => {
+        if (pause === paused) return
+        paused = pause
+        if (pause) socket()?.pause?.()
+        else socket()?.resume?.()
+      }
+      svc.on("data", (lsn: string, msg: unknown) => {
+        q.unsafeOffer({ lsn, msg })
+        if (++buffered >= max && !paused) pauseStream(true)
+      })
       svc.on("heartbeat", (lsn: string, _ts: number, shouldRespond: boolean) => {
-        // a keepalive may carry a position past changes still queued (in the library, in our queue or in a
-        // poll): only confirm it when nothing at all is between the stream and the broker
-        // biome-ignore lint/suspicious/noExplicitAny: the library's flow-control queue
-        const lib = svc as any
-        const libIdle = (lib._messageQueue?.length ?? 0) === 0 && lib._processing !== true
-        const queued = Option.getOrElse(q.unsafeSize(), () => 1)
-        const handedOver = tx === null && !busy && queued === 0 && libIdle && queue !== null
+        // a keepalive may carry a position past changes still queued (in our queue or in a poll): only take it
+        // when nothing at all is between the stream and the worker
+        const handedOver = tx === null && !busy && buffered === 0 && queue !== null
         if ((c?.["heartbeat.interval.ms"] ?? 0) > 0) {
           // heartbeats on: every change before the keepalive was handed over (its records' flights are queued
           // before the next heartbeat's), and the position reaches the slot through an acknowledged heartbeat
@@ -778,6 +793,7 @@ const makeTask = Effect.gen(function* () {
       Effect.gen(function* () {
         const conf = yield* parseConfig(props)
         c = conf
+        partition = partitionOf(conf)
         isCaptured = captures(conf)
         const s = yield* Scope.make()
         scope = s
@@ -817,8 +833,7 @@ const makeTask = Effect.gen(function* () {
         yield* Effect.sleep(Duration.millis(conf["poll.interval.ms"]))
         return null
       }
-      if (streamFailure !== null && Option.getOrElse(q.unsafeSize(), () => 0) === 0)
-        return yield* new ConnectError({ message: streamFailure })
+      if (streamFailure !== null && buffered === 0) return yield* new ConnectError({ message: streamFailure })
       busy = true
       let messages = Chunk.toReadonlyArray(yield* Queue.takeUpTo(q, conf["max.batch.size"]))
       if (messages.length === 0) {
@@ -834,15 +849,21 @@ const makeTask = Effect.gen(function* () {
         busy = true
         messages = [first.value, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(q, conf["max.batch.size"] - 1))]
       }
+      buffered -= messages.length
+      if (paused && buffered <= conf["max.queue.size"] / 2) pauseStream(false)
       const now = yield* Clock.currentTimeMillis
       const out: Array<SourceRecord> = []
-      for (const m of messages) {
-        const records = yield* Effect.try({
-          try: () => handle(now, m),
-          catch: (e) => new ConnectError({ message: `Decoding a change at ${m.lsn} failed`, cause: e })
-        })
-        if (records !== null) out.push(...records)
-      }
+      let at = ""
+      yield* Effect.try({
+        try: () => {
+          for (const m of messages) {
+            at = m.lsn
+            const records = handle(now, m)
+            if (records !== null) for (const r of records) out.push(r)
+          }
+        },
+        catch: (e) => new ConnectError({ message: `Decoding a change at ${at} failed`, cause: e })
+      })
       const beat = yield* heartbeat(conf)
       if (beat !== null) out.push(beat)
       yield* advance
