@@ -155,6 +155,11 @@ export class InternalBuilder {
     this.stores.set(store.name, store)
   }
 
+  /** The store declared as `name`, if any. */
+  storeDraft(name: string): StoreDraft | undefined {
+    return this.stores.get(name)
+  }
+
   connectStore(processor: string, store: string): void {
     const node = this.nodes.get(processor)
     if (node?.kind === "processor" && !node.stores.includes(store)) node.stores.push(store)
