@@ -166,6 +166,46 @@ describe("joins on a broker", () => {
   )
 
   it.scopedLive(
+    "a left join's unmatched record held before a restart is emitted once its window closes after it",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ orders: 1, customers: 1, enriched: 1 })
+        const topology = Effect.suspend(() => {
+          const builder = StreamsBuilder.make()
+          builder
+            .stream(orders)
+            .leftJoin(builder.stream(customers), (o, c) => `${o}+${c}`, JoinWindows.ofTimeDifferenceWithNoGrace(1000))
+            .to(enriched)
+          return builder.build
+        })
+        const settings = { ...config(bootstrap, "outer-restart"), "default.dsl.store": "in_memory" as const }
+        const shared = Topic.raw("outer-restart-KSTREAM-OUTERSHARED-0000000004-store-changelog")
+        const t0 = Date.now() - 60_000
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const app = yield* KafkaStreams.make(yield* topology, settings)
+            yield* app.start
+            yield* KafkaStreams.awaitState(app, "RUNNING")
+            yield* producer.sendBatch(orders, [{ key: "a", value: "lonely", timestamp: t0 }])
+            yield* waitUntil(
+              "the unmatched order in the outer store's changelog",
+              Effect.map(readAll(bootstrap, shared, 1), (rs) => rs.length === 1)
+            )
+          })
+        )
+        const app = yield* KafkaStreams.make(yield* topology, settings)
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        yield* producer.sendBatch(orders, [{ key: "b", value: "later", timestamp: t0 + 5000 }])
+        yield* waitUntil(
+          "the held order joined with null",
+          Effect.map(readAll(bootstrap, enriched, 1), (rs) => rs.some((r) => r.value === "lonely+null"))
+        )
+      }),
+    60_000
+  )
+
+  it.scopedLive(
     "a versioned table's history is restored from its changelog, and a stream-table join reads it as of each order",
     () =>
       Effect.gen(function* () {
