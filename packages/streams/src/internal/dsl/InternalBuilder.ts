@@ -155,11 +155,6 @@ export class InternalBuilder {
     this.stores.set(store.name, store)
   }
 
-  /** The store declared as `name`, if any. */
-  storeDraft(name: string): StoreDraft | undefined {
-    return this.stores.get(name)
-  }
-
   connectStore(processor: string, store: string): void {
     const node = this.nodes.get(processor)
     if (node?.kind === "processor" && !node.stores.includes(store)) node.stores.push(store)
@@ -194,6 +189,11 @@ export class InternalBuilder {
   /** Requires the source topics of `nodes` to be co-partitioned (a join's inputs; checked at start). */
   addCopartitionGroup(nodes: ReadonlyArray<string>): void {
     this.copartitionGroups.push(nodes)
+  }
+
+  /** True when the store `name` is of another kind (join windows, versioned), opened through `StoreSpec.open`. */
+  hasCustomStore(name: string): boolean {
+    return this.stores.get(name)?.open !== undefined
   }
 
   /** Validates the graph and compiles it. */

@@ -223,7 +223,7 @@ export const streamTableJoin = (
   const graceMs = joined.gracePeriod === undefined ? 0 : Duration.toMillis(Duration.decode(joined.gracePeriod))
   if (graceMs > 0 && store !== undefined) {
     // Kafka's KIP-923: only a versioned table can be joined as of a buffered record's time
-    if (b.storeDraft(store)?.open === undefined || effectful) {
+    if (!b.hasCustomStore(store) || effectful) {
       b.fail(`${name}: a grace period needs a versioned table (and a plain joiner)`)
     }
     const buffer = `${name}-Buffer`
