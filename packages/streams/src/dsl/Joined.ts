@@ -2,6 +2,7 @@
  * Options of the joins (Kafka Streams' `StreamJoined`, `Joined`, `TableJoined`): names of the join's
  * processors, stores and repartition topics, serdes, and the stores of a stream-stream join. Plain data.
  */
+import type { Duration } from "effect"
 import type { WindowBytesStoreSupplier } from "../state/Stores.js"
 import type { Serde } from "./Options.js"
 
@@ -42,6 +43,11 @@ export interface Joined<K, V, VT> {
   readonly valueSerde?: Serde<V> | undefined
   /** The table's value serde. */
   readonly otherValueSerde?: Serde<VT> | undefined
+  /**
+   * With a versioned table: how long stream records wait (in stream time, in the `<name>-Buffer` store)
+   * before they are joined, so table updates arriving up to that late are seen (Kafka's KIP-923).
+   */
+  readonly gracePeriod?: Duration.DurationInput | undefined
 }
 
 /** Stream-table join options with serdes. */

@@ -55,4 +55,49 @@ describe("versioned tables", () => {
       assert.isTrue(driver.producedTopicNames().has("test-prices-store-changelog"))
     }).pipe(Effect.scoped)
   )
+
+  it.effect("with a grace period, stream records wait so that late table updates are seen", () =>
+    Effect.gen(function* () {
+      const builder = StreamsBuilder.make()
+      const table = builder.table(
+        prices,
+        {},
+        materializedAs("prices-store", {
+          storeSupplier: Stores.inMemoryVersionedKeyValueStore("prices-store", "1 hour")
+        })
+      )
+      builder
+        .stream(orders)
+        .leftJoin(table, (order, price) => `${order}@${price ?? "none"}`, { name: "priced", gracePeriod: 10 })
+        .to(out)
+      const topology = yield* builder.build
+      assert.isTrue(topology.stores.has("priced-Buffer"))
+      const driver = yield* TopologyTestDriver.make(topology)
+      const p = driver.createInputTopic(prices)
+      const o = driver.createInputTopic(orders)
+      const output = driver.createOutputTopic(out)
+      yield* p.pipeInput("x", "v1", 0)
+      yield* o.pipeInput("x", "o20", 20) // waits until stream time 30
+      assert.isTrue(output.isEmpty())
+      yield* p.pipeInput("x", "v2", 15) // a late price, valid from 15
+      yield* o.pipeInput("x", "o31", 31) // stream time 31: o20 is due and sees v2
+      assert.deepStrictEqual(output.readValuesToList(), ["o20@v2"])
+      yield* o.pipeInput("x", "o5", 5) // already older than the grace: joined at once, as of 5
+      assert.deepStrictEqual(output.readValuesToList(), ["o5@v1"])
+      yield* o.pipeInput("y", "o45", 45) // stream time 45: o31 is due
+      assert.deepStrictEqual(output.readValuesToList(), ["o31@v2"])
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a grace period on a table that is not versioned fails the build", () =>
+    Effect.gen(function* () {
+      const builder = StreamsBuilder.make()
+      builder
+        .stream(orders)
+        .join(builder.table(prices), (order, price) => `${order}@${price}`, { gracePeriod: 10 })
+        .to(out)
+      const error = yield* Effect.flip(builder.build)
+      assert.include(error.message, "a grace period needs a versioned table")
+    })
+  )
 })

@@ -5,8 +5,10 @@ import * as Topic from "@eddy/core/client/Topic"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import * as JoinWindows from "../../src/dsl/JoinWindows.js"
+import { materializedAs } from "../../src/dsl/Options.js"
 import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
 import * as KafkaStreams from "../../src/KafkaStreams.js"
+import * as Stores from "../../src/state/Stores.js"
 import { fastGroup, readAll, setup, waitUntil } from "./util.js"
 
 const orders = Topic.make("orders", { key: Schema.String, value: Schema.String })
@@ -158,6 +160,102 @@ describe("joins on a broker", () => {
         yield* waitUntil(
           "the join of the restored order",
           Effect.map(readAll(bootstrap, enriched, 1), (rs) => rs.some((r) => r.value === "order+customer"))
+        )
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "a left join's unmatched record held before a restart is emitted once its window closes after it",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ orders: 1, customers: 1, enriched: 1 })
+        const topology = Effect.suspend(() => {
+          const builder = StreamsBuilder.make()
+          builder
+            .stream(orders)
+            .leftJoin(builder.stream(customers), (o, c) => `${o}+${c}`, JoinWindows.ofTimeDifferenceWithNoGrace(1000))
+            .to(enriched)
+          return builder.build
+        })
+        const settings = { ...config(bootstrap, "outer-restart"), "default.dsl.store": "in_memory" as const }
+        const shared = Topic.raw("outer-restart-KSTREAM-OUTERSHARED-0000000004-store-changelog")
+        const t0 = Date.now() - 60_000
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const app = yield* KafkaStreams.make(yield* topology, settings)
+            yield* app.start
+            yield* KafkaStreams.awaitState(app, "RUNNING")
+            yield* producer.sendBatch(orders, [{ key: "a", value: "lonely", timestamp: t0 }])
+            yield* waitUntil(
+              "the unmatched order in the outer store's changelog",
+              Effect.map(readAll(bootstrap, shared, 1), (rs) => rs.length === 1)
+            )
+          })
+        )
+        const app = yield* KafkaStreams.make(yield* topology, settings)
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        yield* producer.sendBatch(orders, [{ key: "b", value: "later", timestamp: t0 + 5000 }])
+        yield* waitUntil(
+          "the held order joined with null",
+          Effect.map(readAll(bootstrap, enriched, 1), (rs) => rs.some((r) => r.value === "lonely+null"))
+        )
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "a versioned table's history is restored from its changelog, and a stream-table join reads it as of each order",
+    () =>
+      Effect.gen(function* () {
+        const { bootstrap, producer } = yield* setup({ orders: 1, customers: 1, enriched: 1 })
+        const topology = Effect.suspend(() => {
+          const builder = StreamsBuilder.make()
+          const store = Stores.inMemoryVersionedKeyValueStore("tiers", "1 day")
+          builder
+            .stream(orders)
+            .leftJoin(
+              builder.table(customers, {}, materializedAs("tiers", { storeSupplier: store })),
+              (o, tier) => `${o}:${tier}`
+            )
+            .to(enriched)
+          return builder.build
+        })
+        const settings = config(bootstrap, "versioned-join")
+        const changelog = Topic.make("versioned-join-tiers-changelog", { key: Schema.String, value: Schema.String })
+        const t0 = Date.now() - 60_000
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const app = yield* KafkaStreams.make(yield* topology, settings)
+            yield* app.start
+            yield* KafkaStreams.awaitState(app, "RUNNING")
+            yield* producer.sendBatch(customers, [
+              { key: "c1", value: "silver", timestamp: t0 },
+              { key: "c1", value: "gold", timestamp: t0 + 20_000 }
+            ])
+            yield* waitUntil(
+              "both versions in the changelog",
+              Effect.map(readAll(bootstrap, changelog, 1), (rs) => rs.length === 2)
+            )
+          })
+        )
+        // the next instance's in-memory store holds only what it restored
+        const app = yield* KafkaStreams.make(yield* topology, settings)
+        yield* app.start
+        yield* KafkaStreams.awaitState(app, "RUNNING")
+        yield* producer.sendBatch(orders, [
+          { key: "c1", value: "early", timestamp: t0 + 10_000 },
+          { key: "c1", value: "late", timestamp: t0 + 30_000 },
+          { key: "c1", value: "before", timestamp: t0 - 1 }
+        ])
+        yield* waitUntil(
+          "three joined orders",
+          Effect.map(readAll(bootstrap, enriched, 1), (rs) => rs.length === 3)
+        )
+        assert.deepStrictEqual(
+          (yield* readAll(bootstrap, enriched, 1)).map((r) => r.value),
+          ["early:silver", "late:gold", "before:null"]
         )
       }),
     60_000

@@ -257,6 +257,11 @@ export class InternalBuilder {
     this.copartitionGroups.push(nodes)
   }
 
+  /** True when the store `name` is of another kind (join windows, versioned), opened through `StoreSpec.open`. */
+  hasCustomStore(name: string): boolean {
+    return this.stores.get(name)?.open !== undefined
+  }
+
   /** Validates the graph and compiles it. */
   build<R>(): Either.Either<Topology.Topology<R>, TopologyError> {
     const errors = [...this.errors]

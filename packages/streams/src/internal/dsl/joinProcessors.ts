@@ -200,6 +200,58 @@ export const streamTableJoin =
     }
   }
 
+/** Stream records waiting for the grace period of a versioned stream-table join, in timestamp order. */
+export interface GraceBuffer {
+  readonly store: string
+  readonly graceMs: number
+}
+
+/**
+ * A stream-table join against a versioned table with a grace period: a record waits in the buffer until
+ * stream time reaches its timestamp + grace (one already that old joins at once), then joins the table as
+ * of its own timestamp; buffered records go out in timestamp order.
+ */
+export const bufferedStreamTableJoin =
+  (tableStore: string, leftJoin: boolean, joiner: Joiner, buffer: GraceBuffer): ProcessorSupplier =>
+  (ctx) => {
+    const table = ctx.getStateStore<Any>(tableStore)
+    const held = ctx.getStateStore<TimestampedStore<OuterKey, OuterValue>>(buffer.store)
+    let streamTime = -1
+    const join = (key: Any, value: Any, timestamp: number, r: StreamRecord<unknown, unknown>) => {
+      const found = asOf(table, key, timestamp)
+      if (found === undefined && !leftJoin) return undefined
+      return { ...r, key, value: joiner(value, found?.value ?? null, key), timestamp } as StreamRecord<unknown, unknown>
+    }
+    return {
+      process: (r) => {
+        if (isNull(r.value)) return undefined
+        if (isNull(r.key)) return leftJoin ? ctx.forward({ ...r, value: joiner(r.value, null, r.key) }) : undefined
+        if (r.timestamp > streamTime) streamTime = r.timestamp
+        const deadline = streamTime - buffer.graceMs
+        const out: Array<StreamRecord<unknown, unknown>> = []
+        if (r.timestamp <= deadline) {
+          const now = join(r.key, r.value, r.timestamp, r)
+          if (now !== undefined) out.push(now)
+        } else {
+          const k: OuterKey = { timestamp: r.timestamp, left: true, key: r.key }
+          const waiting = held.get(k)?.value.values ?? []
+          held.put(k, { left: true, values: [...waiting, r.value] }, r.timestamp)
+        }
+        const due: Array<OuterKey> = []
+        for (const { key: k, value } of held.all()) {
+          if (k.timestamp > deadline) break
+          for (const v of value.value.values) {
+            const joined = join(k.key, v, k.timestamp, r)
+            if (joined !== undefined) out.push(joined)
+          }
+          due.push(k)
+        }
+        for (const k of due) held.put(k, null, k.timestamp)
+        return out.length === 0 ? undefined : forwardAll((x) => ctx.forward(x), out)
+      }
+    }
+  }
+
 /** A stream-globalTable join: the stream record's key and value map to the table's key. */
 export const streamGlobalTableJoin =
   (

@@ -7,6 +7,7 @@
  * join registers its inputs as a co-partition group.
  */
 
+import { Duration } from "effect"
 import type { Joined, StreamJoined } from "../../dsl/Joined.js"
 import type { JoinWindows } from "../../dsl/JoinWindows.js"
 import * as JW from "../../dsl/JoinWindows.js"
@@ -219,12 +220,41 @@ export const streamTableJoin = (
   if (store === undefined) {
     b.fail(`${name}: the table of a stream-table join must be materialized (give its operation a Materialized)`)
   }
-  b.addProcessor(
-    name,
-    J.streamTableJoin(store ?? "", leftJoin, joiner, undefined, effectful),
-    [from],
-    store === undefined ? [] : [store]
-  )
+  const graceMs = joined.gracePeriod === undefined ? 0 : Duration.toMillis(Duration.decode(joined.gracePeriod))
+  if (graceMs > 0 && store !== undefined) {
+    // Kafka's KIP-923: only a versioned table can be joined as of a buffered record's time
+    if (!b.hasCustomStore(store) || effectful) {
+      b.fail(`${name}: a grace period needs a versioned table (and a plain joiner)`)
+    }
+    const buffer = `${name}-Buffer`
+    const k = keySerde ?? b.config["default.key.serde"]
+    const v = valueSerde ?? b.config["default.value.serde"]
+    b.addStore({
+      name: buffer,
+      keySerde: k === undefined ? undefined : outerKeySerde(k),
+      valueSerde: v === undefined ? undefined : outerValueSerde(v, v),
+      loggingEnabled: true,
+      cachingEnabled: false,
+      logConfig: {},
+      supplier: undefined,
+      storeType: undefined,
+      global: false,
+      usedBy: `stream-table join ${name}`
+    })
+    b.addProcessor(
+      name,
+      J.bufferedStreamTableJoin(store, leftJoin, joiner, { store: buffer, graceMs }),
+      [from],
+      [store, buffer]
+    )
+  } else {
+    b.addProcessor(
+      name,
+      J.streamTableJoin(store ?? "", leftJoin, joiner, undefined, effectful),
+      [from],
+      store === undefined ? [] : [store]
+    )
+  }
   b.addCopartitionGroup([from, table.position.node])
   return { builder: b, node: name, keySerde, valueSerde: undefined, repartitionRequired: false }
 }
