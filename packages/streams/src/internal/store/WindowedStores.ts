@@ -105,6 +105,22 @@ export class TimestampedWindowStore<K, V> implements RestorableStore {
     return this.lastKeyBytes
   }
 
+  // the cache key of the last (key, start), reused between a processor's fetch and put (one id computed)
+  private lastCacheKey: Uint8Array | undefined = undefined
+  private lastCacheKeyBytes: Uint8Array | undefined = undefined
+  private lastCacheStart = -1
+
+  private cacheKey(key: K, start: number): Uint8Array {
+    const keyBytes = this.keyBytes(key)
+    if (this.lastCacheKey !== undefined && this.lastCacheStart === start && keyBytes === this.lastCacheKeyBytes) {
+      return this.lastCacheKey
+    }
+    this.lastCacheKey = windowKeyToBinary(keyBytes, start, 0)
+    this.lastCacheKeyBytes = keyBytes
+    this.lastCacheStart = start
+    return this.lastCacheKey
+  }
+
   private decode(bytes: Uint8Array): VT.ValueAndTimestamp<V> {
     return { value: this.valueSerde.decode(VT.valueBytes(bytes)), timestamp: VT.timestampOf(bytes) }
   }
@@ -112,7 +128,7 @@ export class TimestampedWindowStore<K, V> implements RestorableStore {
   /** The aggregate of `key` in the window starting at `start`, if live. */
   fetch(key: K, start: number): VT.ValueAndTimestamp<V> | undefined {
     if (this.cache !== undefined) {
-      const entry = this.cache.get(windowKeyToBinary(this.keyBytes(key), start, 0))
+      const entry = this.cache.get(this.cacheKey(key, start))
       if (entry !== undefined) return entry.value === null ? undefined : this.decode(entry.value)
     }
     const bytes = this.inner.fetch(this.keyBytes(key), start)
@@ -141,7 +157,7 @@ export class TimestampedWindowStore<K, V> implements RestorableStore {
     const v = value === null ? null : this.valueSerde.encode(value)
     if (this.cache !== undefined) {
       const stored = v === null ? null : VT.encode(timestamp, v)
-      return this.cache.put({ key: windowKeyToBinary(this.keyBytes(key), start, 0), value: stored, timestamp })
+      return this.cache.put({ key: this.cacheKey(key, start), value: stored, timestamp })
     }
     const changelogKey = this.inner.put(this.keyBytes(key), v === null ? null : VT.encode(timestamp, v), start)
     if (changelogKey !== undefined) this.changelog?.(changelogKey, v, timestamp)
