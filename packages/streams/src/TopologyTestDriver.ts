@@ -16,12 +16,14 @@ import { Cause, Clock, Duration, Effect, type Scope, TestClock } from "effect"
 import type { Serde } from "./dsl/Options.js"
 import { keyValueView } from "./internal/store/ReadOnlyView.js"
 import { RecordCache } from "./internal/store/RecordCache.js"
+import { TimestampedWindowStore, TypedSessionStore } from "./internal/store/WindowedStores.js"
 import { type OutputRecord, Task } from "./internal/task/Task.js"
 import type { Step } from "./processor/Processor.js"
 import type { Headers, KeyValue } from "./processor/Record.js"
 import * as StreamsConfig from "./StreamsConfig.js"
 import type { DeserializationError, ProcessingError } from "./StreamsError.js"
 import type { ReadOnlyKeyValueStore } from "./state/KeyValueStore.js"
+import type { Windowed } from "./state/WindowStore.js"
 import * as Topology from "./topology/Topology.js"
 
 /** Driver settings: Kafka Streams' names where they apply. */
@@ -90,6 +92,32 @@ export interface TestOutputTopic<K, V> {
   getQueueSize(): number
 }
 
+/** A window store as the driver shows it (sliding windows are kept by their end: `start` is the end there). */
+export interface DriverWindowStore<K, V> {
+  /** The aggregate of `key` in the window starting at `start`. */
+  fetch(key: K, start: number): V | undefined
+  /** The windows of `key` starting in `[from, to]`, in start order. */
+  fetch(
+    key: K,
+    from: number,
+    to: number
+  ): Array<{ readonly start: number; readonly value: V; readonly timestamp: number }>
+  /** Every live window of every key. */
+  all(): Array<{ readonly key: Windowed<K>; readonly value: V; readonly timestamp: number }>
+}
+
+/** A session store as the driver shows it. */
+export interface DriverSessionStore<K, V> {
+  /** Sessions of `key` ending at or after `earliestEnd` and starting at or before `latestStart`. */
+  findSessions(
+    key: K,
+    earliestEnd: number,
+    latestStart: number
+  ): Array<{ readonly key: Windowed<K>; readonly value: V }>
+  /** Every live session of every key. */
+  all(): Array<{ readonly key: Windowed<K>; readonly value: V }>
+}
+
 /** A topology running in-process. */
 export interface TopologyTestDriver {
   createInputTopic<K, V>(
@@ -103,6 +131,10 @@ export interface TopologyTestDriver {
   getTimestampedKeyValueStore<K, V>(
     name: string
   ): ReadOnlyKeyValueStore<K, { readonly value: V; readonly timestamp: number }>
+  /** A window store of a time or sliding windowed aggregation (typed by its serdes): aggregates by key and window. */
+  getWindowStore<K, V>(name: string): DriverWindowStore<K, V>
+  /** A session store of a session-windowed aggregation (typed by its serdes). */
+  getSessionStore<K, V>(name: string): DriverSessionStore<K, V>
   /** Moves the TestClock forward (wall-clock time). */
   advanceWallClockTime(ms: number): Effect.Effect<void>
   /** Every topic written to (outputs, repartition topics and changelogs, full names). */
@@ -308,6 +340,27 @@ export const make = <R>(
           }
         } as ReadOnlyKeyValueStore<K, { readonly value: V; readonly timestamp: number }>
       },
+      getWindowStore: <K, V>(name: string): DriverWindowStore<K, V> => {
+        const store = findWindowed(tasks, name)
+        if (!(store instanceof TimestampedWindowStore)) throw new Error(`State store ${name} is not a window store`)
+        const typed = store as TimestampedWindowStore<K, V>
+        return {
+          fetch: ((key: K, from: number, to?: number) =>
+            to === undefined
+              ? typed.fetch(key, from)?.value
+              : [...typed.fetchRange(key, from, to)].map((e) => ({ start: e.start, ...e.value }))) as never,
+          all: () => [...typed.fetchAll(0, Number.MAX_SAFE_INTEGER)].map((e) => ({ key: e.key, ...e.value }))
+        }
+      },
+      getSessionStore: <K, V>(name: string): DriverSessionStore<K, V> => {
+        const store = findWindowed(tasks, name)
+        if (!(store instanceof TypedSessionStore)) throw new Error(`State store ${name} is not a session store`)
+        const typed = store as TypedSessionStore<K, V>
+        return {
+          findSessions: (key, earliestEnd, latestStart) => [...typed.findSessions(key, earliestEnd, latestStart)],
+          all: () => [...typed.all()]
+        }
+      },
       advanceWallClockTime: (ms) => TestClock.adjust(Duration.millis(ms)),
       producedTopicNames: () => new Set(outputs.keys())
     }
@@ -325,6 +378,12 @@ const findStore = (tasks: ReadonlyArray<Task>, topology: Topology.Topology<unkno
   const task = tasks.find((t) => t.stores.has(name))
   if (spec === undefined || task === undefined) throw new Error(`No state store ${name} in the topology`)
   return { store: task.stores.get(name)!, spec }
+}
+
+const findWindowed = (tasks: ReadonlyArray<Task>, name: string) => {
+  const task = tasks.find((t) => t.windowedStores.has(name))
+  if (task === undefined) throw new Error(`No window or session store ${name} in the topology`)
+  return task.windowedStores.get(name)!
 }
 
 /** Reads the clock the driver uses (for tests that compare wall-clock time). */
