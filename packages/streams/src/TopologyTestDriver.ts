@@ -131,14 +131,14 @@ export interface TopologyTestDriver {
   getTimestampedKeyValueStore<K, V>(
     name: string
   ): ReadOnlyKeyValueStore<K, { readonly value: V; readonly timestamp: number }>
-  /** A window store of a time or sliding windowed aggregation (typed by its serdes): aggregates by key and window. */
-  getWindowStore<K, V>(name: string): DriverWindowStore<K, V>
-  /** A session store of a session-windowed aggregation (typed by its serdes). */
-  getSessionStore<K, V>(name: string): DriverSessionStore<K, V>
   /** Moves the TestClock forward (wall-clock time). */
   advanceWallClockTime(ms: number): Effect.Effect<void>
   /** Every topic written to (outputs, repartition topics and changelogs, full names). */
   producedTopicNames(): Set<string>
+  /** A window store of a time or sliding windowed aggregation (typed by its serdes): aggregates by key and window. */
+  getWindowStore<K, V>(name: string): DriverWindowStore<K, V>
+  /** A session store of a session-windowed aggregation (typed by its serdes). */
+  getSessionStore<K, V>(name: string): DriverSessionStore<K, V>
 }
 
 /** Runs `topology` in-process until the scope closes. */
@@ -340,6 +340,8 @@ export const make = <R>(
           }
         } as ReadOnlyKeyValueStore<K, { readonly value: V; readonly timestamp: number }>
       },
+      advanceWallClockTime: (ms) => TestClock.adjust(Duration.millis(ms)),
+      producedTopicNames: () => new Set(outputs.keys()),
       getWindowStore: <K, V>(name: string): DriverWindowStore<K, V> => {
         const store = findWindowed(tasks, name)
         if (!(store instanceof TimestampedWindowStore)) throw new Error(`State store ${name} is not a window store`)
@@ -360,9 +362,7 @@ export const make = <R>(
           findSessions: (key, earliestEnd, latestStart) => [...typed.findSessions(key, earliestEnd, latestStart)],
           all: () => [...typed.all()]
         }
-      },
-      advanceWallClockTime: (ms) => TestClock.adjust(Duration.millis(ms)),
-      producedTopicNames: () => new Set(outputs.keys())
+      }
     }
     return driver
   })
