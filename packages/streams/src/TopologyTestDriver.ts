@@ -14,16 +14,15 @@
 import type * as Topic from "@eddy/core/client/Topic"
 import { Cause, Clock, Duration, Effect, type Scope, TestClock } from "effect"
 import type { Serde } from "./dsl/Options.js"
+import type { Windowed } from "./dsl/Windows.js"
 import { keyValueView } from "./internal/store/ReadOnlyView.js"
 import { RecordCache } from "./internal/store/RecordCache.js"
-import { TimestampedWindowStore, TypedSessionStore } from "./internal/store/WindowedStores.js"
 import { type OutputRecord, Task } from "./internal/task/Task.js"
 import type { Step } from "./processor/Processor.js"
 import type { Headers, KeyValue } from "./processor/Record.js"
 import * as StreamsConfig from "./StreamsConfig.js"
 import type { DeserializationError, ProcessingError } from "./StreamsError.js"
 import type { ReadOnlyKeyValueStore } from "./state/KeyValueStore.js"
-import type { Windowed } from "./state/WindowStore.js"
 import * as Topology from "./topology/Topology.js"
 
 /** Driver settings: Kafka Streams' names where they apply. */
@@ -120,6 +119,10 @@ export interface DriverSessionStore<K, V> {
 
 /** A topology running in-process. */
 export interface TopologyTestDriver {
+  /** A window store of a time or sliding windowed aggregation (typed by its serdes): aggregates by key and window. */
+  getWindowStore<K, V>(name: string): DriverWindowStore<K, V>
+  /** A session store of a session-windowed aggregation (typed by its serdes). */
+  getSessionStore<K, V>(name: string): DriverSessionStore<K, V>
   createInputTopic<K, V>(
     topic: TestTopic<K, V>,
     options?: { readonly startTimestamp?: number; readonly autoAdvance?: number }
@@ -135,10 +138,6 @@ export interface TopologyTestDriver {
   advanceWallClockTime(ms: number): Effect.Effect<void>
   /** Every topic written to (outputs, repartition topics and changelogs, full names). */
   producedTopicNames(): Set<string>
-  /** A window store of a time or sliding windowed aggregation (typed by its serdes): aggregates by key and window. */
-  getWindowStore<K, V>(name: string): DriverWindowStore<K, V>
-  /** A session store of a session-windowed aggregation (typed by its serdes). */
-  getSessionStore<K, V>(name: string): DriverSessionStore<K, V>
 }
 
 /** Runs `topology` in-process until the scope closes. */
@@ -249,6 +248,27 @@ export const make = <R>(
       )
 
     const driver: TopologyTestDriver = {
+      getWindowStore: <K, V>(name: string): DriverWindowStore<K, V> => {
+        const store = findWindowed(tasks, name)
+        if (!("fetchRange" in store)) throw new Error(`State store ${name} is not a window store`)
+        const typed = store as unknown as WindowStoreOf<K, V>
+        return {
+          fetch: ((key: K, from: number, to?: number) =>
+            to === undefined
+              ? typed.fetch(key, from)?.value
+              : [...typed.fetchRange(key, from, to)].map((e) => ({ start: e.start, ...e.value }))) as never,
+          all: () => [...typed.fetchAll(0, Number.MAX_SAFE_INTEGER)].map((e) => ({ key: e.key, ...e.value }))
+        }
+      },
+      getSessionStore: <K, V>(name: string): DriverSessionStore<K, V> => {
+        const store = findWindowed(tasks, name)
+        if (!("findSessions" in store)) throw new Error(`State store ${name} is not a session store`)
+        const typed = store as unknown as SessionStoreOf<K, V>
+        return {
+          findSessions: (key, earliestEnd, latestStart) => [...typed.findSessions(key, earliestEnd, latestStart)],
+          all: () => [...typed.all()]
+        }
+      },
       createInputTopic: <K, V>(
         topic: TestTopic<K, V>,
         options: { readonly startTimestamp?: number; readonly autoAdvance?: number } = {}
@@ -341,28 +361,7 @@ export const make = <R>(
         } as ReadOnlyKeyValueStore<K, { readonly value: V; readonly timestamp: number }>
       },
       advanceWallClockTime: (ms) => TestClock.adjust(Duration.millis(ms)),
-      producedTopicNames: () => new Set(outputs.keys()),
-      getWindowStore: <K, V>(name: string): DriverWindowStore<K, V> => {
-        const store = findWindowed(tasks, name)
-        if (!(store instanceof TimestampedWindowStore)) throw new Error(`State store ${name} is not a window store`)
-        const typed = store as TimestampedWindowStore<K, V>
-        return {
-          fetch: ((key: K, from: number, to?: number) =>
-            to === undefined
-              ? typed.fetch(key, from)?.value
-              : [...typed.fetchRange(key, from, to)].map((e) => ({ start: e.start, ...e.value }))) as never,
-          all: () => [...typed.fetchAll(0, Number.MAX_SAFE_INTEGER)].map((e) => ({ key: e.key, ...e.value }))
-        }
-      },
-      getSessionStore: <K, V>(name: string): DriverSessionStore<K, V> => {
-        const store = findWindowed(tasks, name)
-        if (!(store instanceof TypedSessionStore)) throw new Error(`State store ${name} is not a session store`)
-        const typed = store as TypedSessionStore<K, V>
-        return {
-          findSessions: (key, earliestEnd, latestStart) => [...typed.findSessions(key, earliestEnd, latestStart)],
-          all: () => [...typed.all()]
-        }
-      }
+      producedTopicNames: () => new Set(outputs.keys())
     }
     return driver
   })
@@ -378,6 +377,22 @@ const findStore = (tasks: ReadonlyArray<Task>, topology: Topology.Topology<unkno
   const task = tasks.find((t) => t.stores.has(name))
   if (spec === undefined || task === undefined) throw new Error(`No state store ${name} in the topology`)
   return { store: task.stores.get(name)!, spec }
+}
+
+// what the driver reads of a task's window and session stores, typed by the caller's K and V
+interface WindowStoreOf<K, V> {
+  fetch(key: K, start: number): { value: V; timestamp: number } | undefined
+  fetchRange(
+    key: K,
+    from: number,
+    to: number
+  ): IterableIterator<{ start: number; value: { value: V; timestamp: number } }>
+  fetchAll(from: number, to: number): IterableIterator<{ key: Windowed<K>; value: { value: V; timestamp: number } }>
+}
+
+interface SessionStoreOf<K, V> {
+  findSessions(key: K, earliestEnd: number, latestStart: number): IterableIterator<{ key: Windowed<K>; value: V }>
+  all(): IterableIterator<{ key: Windowed<K>; value: V }>
 }
 
 const findWindowed = (tasks: ReadonlyArray<Task>, name: string) => {
