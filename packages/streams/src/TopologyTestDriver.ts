@@ -15,6 +15,7 @@
 import type * as Topic from "@eddy/core/client/Topic"
 import { Cause, Clock, Duration, Effect, type Scope, TestClock } from "effect"
 import type { Serde } from "./dsl/Options.js"
+import type { Windowed } from "./dsl/Windows.js"
 import { keyValueView } from "./internal/store/ReadOnlyView.js"
 import { RecordCache } from "./internal/store/RecordCache.js"
 import { VersionedStore } from "./internal/store/VersionedStore.js"
@@ -94,8 +95,38 @@ export interface TestOutputTopic<K, V> {
   getQueueSize(): number
 }
 
+/** A window store as the driver shows it (sliding windows are kept by their end: `start` is the end there). */
+export interface DriverWindowStore<K, V> {
+  /** The aggregate of `key` in the window starting at `start`. */
+  fetch(key: K, start: number): V | undefined
+  /** The windows of `key` starting in `[from, to]`, in start order. */
+  fetch(
+    key: K,
+    from: number,
+    to: number
+  ): Array<{ readonly start: number; readonly value: V; readonly timestamp: number }>
+  /** Every live window of every key. */
+  all(): Array<{ readonly key: Windowed<K>; readonly value: V; readonly timestamp: number }>
+}
+
+/** A session store as the driver shows it. */
+export interface DriverSessionStore<K, V> {
+  /** Sessions of `key` ending at or after `earliestEnd` and starting at or before `latestStart`. */
+  findSessions(
+    key: K,
+    earliestEnd: number,
+    latestStart: number
+  ): Array<{ readonly key: Windowed<K>; readonly value: V }>
+  /** Every live session of every key. */
+  all(): Array<{ readonly key: Windowed<K>; readonly value: V }>
+}
+
 /** A topology running in-process. */
 export interface TopologyTestDriver {
+  /** A window store of a time or sliding windowed aggregation (typed by its serdes): aggregates by key and window. */
+  getWindowStore<K, V>(name: string): DriverWindowStore<K, V>
+  /** A session store of a session-windowed aggregation (typed by its serdes). */
+  getSessionStore<K, V>(name: string): DriverSessionStore<K, V>
   createInputTopic<K, V>(
     topic: TestTopic<K, V>,
     options?: { readonly startTimestamp?: number; readonly autoAdvance?: number }
@@ -240,6 +271,27 @@ export const make = <R>(
     })
 
     const driver: TopologyTestDriver = {
+      getWindowStore: <K, V>(name: string): DriverWindowStore<K, V> => {
+        const store = findWindowed(tasks, name)
+        if (!("fetchRange" in store)) throw new Error(`State store ${name} is not a window store`)
+        const typed = store as unknown as WindowStoreOf<K, V>
+        return {
+          fetch: ((key: K, from: number, to?: number) =>
+            to === undefined
+              ? typed.fetch(key, from)?.value
+              : [...typed.fetchRange(key, from, to)].map((e) => ({ start: e.start, ...e.value }))) as never,
+          all: () => [...typed.fetchAll(0, Number.MAX_SAFE_INTEGER)].map((e) => ({ key: e.key, ...e.value }))
+        }
+      },
+      getSessionStore: <K, V>(name: string): DriverSessionStore<K, V> => {
+        const store = findWindowed(tasks, name)
+        if (!("findSessions" in store)) throw new Error(`State store ${name} is not a session store`)
+        const typed = store as unknown as SessionStoreOf<K, V>
+        return {
+          findSessions: (key, earliestEnd, latestStart) => [...typed.findSessions(key, earliestEnd, latestStart)],
+          all: () => [...typed.all()]
+        }
+      },
       createInputTopic: <K, V>(
         topic: TestTopic<K, V>,
         options: { readonly startTimestamp?: number; readonly autoAdvance?: number } = {}
@@ -368,6 +420,28 @@ const findStore = (tasks: ReadonlyArray<Task>, topology: Topology.Topology<unkno
   const task = tasks.find((t) => t.stores.has(name))
   if (spec === undefined || task === undefined) throw new Error(`No state store ${name} in the topology`)
   return { store: task.stores.get(name)!, spec }
+}
+
+// what the driver reads of a task's window and session stores, typed by the caller's K and V
+interface WindowStoreOf<K, V> {
+  fetch(key: K, start: number): { value: V; timestamp: number } | undefined
+  fetchRange(
+    key: K,
+    from: number,
+    to: number
+  ): IterableIterator<{ start: number; value: { value: V; timestamp: number } }>
+  fetchAll(from: number, to: number): IterableIterator<{ key: Windowed<K>; value: { value: V; timestamp: number } }>
+}
+
+interface SessionStoreOf<K, V> {
+  findSessions(key: K, earliestEnd: number, latestStart: number): IterableIterator<{ key: Windowed<K>; value: V }>
+  all(): IterableIterator<{ key: Windowed<K>; value: V }>
+}
+
+const findWindowed = (tasks: ReadonlyArray<Task>, name: string) => {
+  const task = tasks.find((t) => t.windowedStores.has(name))
+  if (task === undefined) throw new Error(`No window or session store ${name} in the topology`)
+  return task.windowedStores.get(name)!
 }
 
 /** Reads the clock the driver uses (for tests that compare wall-clock time). */

@@ -82,6 +82,8 @@ export interface WindowedStoreOptions {
   readonly kind: "window" | "session"
   readonly retentionMs: number
   readonly windowSizeMs: number
+  /** Time windows: the store may have a record cache (sliding windows and sessions read ranges). */
+  readonly cacheable?: boolean | undefined
 }
 
 /** An internal topic, named without the application id prefix. */

@@ -255,6 +255,34 @@ describe("windowed aggregations", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.effect("the driver's getWindowStore and getSessionStore read the aggregates", () =>
+    Effect.gen(function* () {
+      const builder = StreamsBuilder.make()
+      const grouped = builder.stream(clicks).groupByKey()
+      grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count(materializedAs("per-window"))
+      grouped.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(5)).count(materializedAs("per-session"))
+      const driver = yield* TopologyTestDriver.make(yield* builder.build)
+      const input = driver.createInputTopic(clicks)
+      for (const ts of [1, 3, 12]) yield* input.pipeInput("a", "v", ts)
+      const windows = driver.getWindowStore<string, number>("per-window")
+      assert.strictEqual(windows.fetch("a", 0), 2)
+      assert.deepStrictEqual(windows.fetch("a", 0, 20), [
+        { start: 0, value: 2, timestamp: 3 },
+        { start: 10, value: 1, timestamp: 12 }
+      ])
+      assert.strictEqual(windows.all().length, 2)
+      const sessions = driver.getSessionStore<string, number>("per-session")
+      assert.deepStrictEqual(
+        sessions.all().map((s) => [s.key.window.start, s.key.window.end, s.value]),
+        [
+          [1, 3, 2],
+          [12, 12, 1]
+        ]
+      )
+      assert.strictEqual(sessions.findSessions("a", 10, 20).length, 1)
+    }).pipe(Effect.scoped)
+  )
+
   it.effect("retention smaller than size + grace fails the build", () =>
     Effect.gen(function* () {
       const builder = StreamsBuilder.make()

@@ -38,7 +38,12 @@ const timeWindowModel = (c: Config, records: ReadonlyArray<{ key: string; timest
   return { counts, streamTime }
 }
 
-const run = (c: Config, records: ReadonlyArray<{ key: string; timestamp: number }>, suppress: boolean) =>
+const run = (
+  c: Config,
+  records: ReadonlyArray<{ key: string; timestamp: number }>,
+  suppress: boolean,
+  cached = false
+) =>
   Effect.gen(function* () {
     const builder = StreamsBuilder.make()
     const table = builder
@@ -48,7 +53,7 @@ const run = (c: Config, records: ReadonlyArray<{ key: string; timestamp: number 
       .count()
     const out = suppress ? table.suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded())) : table
     out.toStream().to("out")
-    const driver = yield* TopologyTestDriver.make(yield* builder.build, noCache)
+    const driver = yield* TopologyTestDriver.make(yield* builder.build, cached ? {} : noCache)
     const input = driver.createInputTopic(clicks)
     for (const r of records) yield* input.pipeInput(r.key, "v", r.timestamp)
     return driver
@@ -59,11 +64,11 @@ const run = (c: Config, records: ReadonlyArray<{ key: string; timestamp: number 
 
 describe("windowed aggregation properties", () => {
   it.effect.prop(
-    "windowed counts (tumbling and hopping, out of order, with grace) equal a reference model",
-    [windowConfig, fc.array(record, { maxLength: 50 })],
-    ([c, records]) =>
+    "windowed counts (tumbling and hopping, out of order, with grace, cached or not) equal a reference model",
+    [windowConfig, fc.array(record, { maxLength: 50 }), fc.boolean()],
+    ([c, records, cached]) =>
       Effect.gen(function* () {
-        const emitted = yield* run(c, records, false)
+        const emitted = yield* run(c, records, false, cached)
         const last = new Map<string, number>()
         for (const e of emitted) last.set(e.id, e.value)
         assert.deepStrictEqual(last, timeWindowModel(c, records).counts)

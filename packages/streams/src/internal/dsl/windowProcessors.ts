@@ -85,6 +85,11 @@ export const timeWindowAggregate =
   (ctx) => {
     const store = ctx.getStateStore<TimestampedWindowStore<Any, Any>>(storeName)
     const recordDrop = recordDropOf(ctx, name)
+    if (store.caching) {
+      store.setFlushListener((key, start, newValue, oldValue, timestamp) =>
+        emit(ctx, { key, window: { start, end: start + windows.sizeMs } }, newValue, oldValue, timestamp, [])
+      )
+    }
     return {
       process: (r) => {
         if (skip(r)) return undefined
@@ -100,9 +105,12 @@ export const timeWindowAggregate =
           const old = store.fetch(r.key, start)
           const next = fold(folding, r.key, r.value, old)
           const ts = old === undefined ? r.timestamp : Math.max(old.timestamp, r.timestamp)
-          store.put(r.key, next, start, ts)
-          const key: Windowed<Any> = { key: r.key, window: { start, end } }
-          steps.push(() => emit(ctx, key, next, old?.value ?? null, ts, r.headers))
+          if (store.caching) steps.push(() => store.put(r.key, next, start, ts))
+          else {
+            store.put(r.key, next, start, ts)
+            const key: Windowed<Any> = { key: r.key, window: { start, end } }
+            steps.push(() => emit(ctx, key, next, old?.value ?? null, ts, r.headers))
+          }
         }
         if (dropped) recordDrop()
         return forEachStep(steps, (s) => s())

@@ -58,7 +58,7 @@ const describeWindows = (w: WindowSpec): string =>
 
 const storeOptions = (w: WindowSpec, retentionMs: number): WindowedStoreOptions =>
   w._tag === "TimeWindows"
-    ? { kind: "window", retentionMs, windowSizeMs: w.sizeMs }
+    ? { kind: "window", retentionMs, windowSizeMs: w.sizeMs, cacheable: true }
     : w._tag === "SlidingWindows"
       ? // stored by end, and right windows end up to d + 1 after the stream time the store observes
         { kind: "window", retentionMs: retentionMs + w.timeDifferenceMs + 1, windowSizeMs: w.timeDifferenceMs }

@@ -6,17 +6,24 @@
  * writer, keyed by Kafka's binary window key (key, start, seqnum) or session key (key, end, start), in the
  * same order; a window store value is the aggregate's timestamp (8 bytes) and the value bytes, a changelog
  * value the value bytes with the aggregate's timestamp as the record timestamp; expired windows are dropped
- * by the byte store (retention in stream time) and never written to the changelog. These stores have no
- * record cache: every update goes downstream.
+ * by the byte store (retention in stream time) and never written to the changelog. Only time-window stores
+ * may have a record cache (sliding windows and sessions read ranges, which the cache does not hold).
  */
 import type { DslStoreType, Serde } from "../../dsl/Options.js"
 import type { Step } from "../../processor/Processor.js"
 import * as SegmentedSessionStore from "../../state/internal/sessionStore.js"
 import * as SegmentedWindowStore from "../../state/internal/windowStore.js"
 import type { SessionBytesStore } from "../../state/SessionStore.js"
-import { defaultSegmentInterval, type WindowBytesStore, type Windowed } from "../../state/WindowStore.js"
+import {
+  defaultSegmentInterval,
+  type WindowBytesStore,
+  type Windowed,
+  windowKeyFromBinary,
+  windowKeyToBinary
+} from "../../state/WindowStore.js"
 import type { StoreSpec, WindowedStoreOptions } from "../../topology/Topology.js"
 import { openByteStore } from "./openStore.js"
+import type { CacheEntry, NamedCache, RecordCache } from "./RecordCache.js"
 import type { ChangelogWriter } from "./TimestampedStore.js"
 import * as VT from "./ValueAndTimestamp.js"
 
@@ -35,15 +42,57 @@ const encodeKey = <K>(serde: Serde<K>, name: string, key: K): Uint8Array => {
   return bytes
 }
 
-/** A typed window store whose values carry the timestamp of the aggregate. */
+/** Called with a cached window store's updates when they leave the cache: key, window start, new, old, timestamp. */
+export type WindowFlushListener<K, V> = (
+  key: K,
+  start: number,
+  newValue: V | null,
+  oldValue: V | null,
+  timestamp: number
+) => Step
+
+/**
+ * A typed window store whose values carry the timestamp of the aggregate. With a record cache (time windows
+ * only: sliding windows read ranges), writes wait in the cache keyed by (key, start) and `fetch` sees them
+ * first; a flush writes each entry to the byte store and changelog and hands (new, old) to the listener.
+ */
 export class TimestampedWindowStore<K, V> implements RestorableStore {
+  private readonly cache: NamedCache | undefined
+  private listener: WindowFlushListener<K, V> | undefined
+
   constructor(
     readonly name: string,
     readonly inner: WindowBytesStore,
     private readonly keySerde: Serde<K>,
     private readonly valueSerde: Serde<V>,
-    private readonly changelog: ChangelogWriter | undefined
-  ) {}
+    private readonly changelog: ChangelogWriter | undefined,
+    recordCache?: RecordCache | undefined
+  ) {
+    this.cache = recordCache === undefined ? undefined : recordCache.namespace((e) => this.writeOut(e))
+  }
+
+  /** True when writes wait in the record cache (and the cache forwards them). */
+  get caching(): boolean {
+    return this.cache !== undefined
+  }
+
+  /** Sets who forwards the updates that leave the cache. */
+  setFlushListener(listener: WindowFlushListener<K, V>): void {
+    this.listener = listener
+  }
+
+  private writeOut(entry: CacheEntry): Step {
+    const { key, windowStart } = windowKeyFromBinary(entry.key)
+    const old = this.inner.fetch(key, windowStart)
+    if (old === undefined && entry.value === null) return undefined
+    const changelogKey = this.inner.put(key, entry.value, windowStart)
+    if (changelogKey === undefined) return undefined
+    this.changelog?.(changelogKey, entry.value === null ? null : VT.valueBytes(entry.value), entry.timestamp)
+    if (this.listener === undefined) return undefined
+    const decode = (b: Uint8Array | null | undefined) =>
+      b === null || b === undefined ? null : this.valueSerde.decode(VT.valueBytes(b))
+    return this.listener(this.keySerde.decode(key), windowStart, decode(entry.value), decode(old), entry.timestamp)
+  }
 
   // aggregations fetch a key's window, then write it: the last key's bytes are kept (stores copy what they keep)
   private lastKey: K | undefined = undefined
@@ -56,12 +105,32 @@ export class TimestampedWindowStore<K, V> implements RestorableStore {
     return this.lastKeyBytes
   }
 
+  // the cache key of the last (key, start), reused between a processor's fetch and put (one id computed)
+  private lastCacheKey: Uint8Array | undefined = undefined
+  private lastCacheKeyBytes: Uint8Array | undefined = undefined
+  private lastCacheStart = -1
+
+  private cacheKey(key: K, start: number): Uint8Array {
+    const keyBytes = this.keyBytes(key)
+    if (this.lastCacheKey !== undefined && this.lastCacheStart === start && keyBytes === this.lastCacheKeyBytes) {
+      return this.lastCacheKey
+    }
+    this.lastCacheKey = windowKeyToBinary(keyBytes, start, 0)
+    this.lastCacheKeyBytes = keyBytes
+    this.lastCacheStart = start
+    return this.lastCacheKey
+  }
+
   private decode(bytes: Uint8Array): VT.ValueAndTimestamp<V> {
     return { value: this.valueSerde.decode(VT.valueBytes(bytes)), timestamp: VT.timestampOf(bytes) }
   }
 
   /** The aggregate of `key` in the window starting at `start`, if live. */
   fetch(key: K, start: number): VT.ValueAndTimestamp<V> | undefined {
+    if (this.cache !== undefined) {
+      const entry = this.cache.get(this.cacheKey(key, start))
+      if (entry !== undefined) return entry.value === null ? undefined : this.decode(entry.value)
+    }
     const bytes = this.inner.fetch(this.keyBytes(key), start)
     return bytes === undefined ? undefined : this.decode(bytes)
   }
@@ -80,25 +149,34 @@ export class TimestampedWindowStore<K, V> implements RestorableStore {
     }
   }
 
-  /** Writes the aggregate of `key` in the window starting at `start` (null deletes); false when expired. */
-  put(key: K, value: V | null, start: number, timestamp: number): boolean {
+  /**
+   * Writes the aggregate of `key` in the window starting at `start` (null deletes; an expired window is not
+   * kept); with a cache, may write out evicted entries (the returned step forwards them).
+   */
+  put(key: K, value: V | null, start: number, timestamp: number): Step {
     const v = value === null ? null : this.valueSerde.encode(value)
+    if (this.cache !== undefined) {
+      const stored = v === null ? null : VT.encode(timestamp, v)
+      return this.cache.put({ key: this.cacheKey(key, start), value: stored, timestamp })
+    }
     const changelogKey = this.inner.put(this.keyBytes(key), v === null ? null : VT.encode(timestamp, v), start)
-    if (changelogKey === undefined) return false
-    this.changelog?.(changelogKey, v, timestamp)
-    return true
+    if (changelogKey !== undefined) this.changelog?.(changelogKey, v, timestamp)
+    return undefined
   }
 
   restore(key: Uint8Array, value: Uint8Array | null, timestamp: number): void {
     this.inner.restore(key, value === null ? null : VT.encode(timestamp, value))
   }
 
+  /** Writes the cache's entries out (commit), then makes the byte store durable. */
   flush(): Step {
+    const step = this.cache?.flush()
     this.inner.flush()
-    return undefined
+    return step
   }
 
   close(): void {
+    this.cache?.clear()
     this.inner.close()
   }
 }
@@ -169,7 +247,8 @@ export const openWindowedStore = (
   windowed: WindowedStoreOptions,
   taskDir: string | undefined,
   defaultType: DslStoreType,
-  changelog: ChangelogWriter | undefined
+  changelog: ChangelogWriter | undefined,
+  cache: RecordCache | undefined
 ): WindowedTaskStore => {
   const inner = openByteStore(spec, taskDir, defaultType)
   const segmentInterval = defaultSegmentInterval(windowed.retentionMs)
@@ -183,5 +262,6 @@ export const openWindowedStore = (
     segmentInterval,
     retainDuplicates: false
   })
-  return new TimestampedWindowStore(spec.name, bytes, spec.keySerde, spec.valueSerde, changelog)
+  const cached = windowed.cacheable === true ? cache : undefined
+  return new TimestampedWindowStore(spec.name, bytes, spec.keySerde, spec.valueSerde, changelog, cached)
 }

@@ -149,7 +149,7 @@ export class Task {
       const storeType = params.defaultStoreType ?? "in_memory"
       let store: RestorableStore
       if (spec.windowed !== undefined) {
-        const windowed = openWindowedStore(spec, spec.windowed, params.taskDir, storeType, changelog)
+        const windowed = openWindowedStore(spec, spec.windowed, params.taskDir, storeType, changelog, cache)
         this.windowedStores.set(name, windowed)
         store = windowed
       } else {
