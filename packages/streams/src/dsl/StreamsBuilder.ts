@@ -96,7 +96,9 @@ export const make = <R = never>(config: BuilderConfig = {}): StreamsBuilder<R> =
     ) => {
       if (topics instanceof RegExp) {
         const name = consumed?.name ?? b.newName("KSTREAM-SOURCE-")
-        b.addPatternSource(name, topics, consumed?.keySerde, consumed?.valueSerde)
+        b.addPatternSource(name, topics, consumed?.keySerde, consumed?.valueSerde, {
+          timestampExtractor: consumed?.timestampExtractor
+        })
         return new KStream<K, V, R>({
           builder: b,
           node: name,

@@ -15,6 +15,7 @@ import type { AnySerde, StreamPartitioner } from "../dsl/Options.js"
 import { type BuilderConfig, InternalBuilder, storeDraft } from "../internal/dsl/InternalBuilder.js"
 import type { FixedKeyProcessorSupplier, ProcessorSupplier } from "../processor/api/Processor.js"
 import { adapt } from "../processor/internal/adapt.js"
+import type { TimestampExtractor } from "../processor/TimestampExtractor.js"
 import type { StoreBuilder } from "../state/StoreBuilder.js"
 import type { TopicNameExtractor, Topology } from "./Topology.js"
 import type { TopologyError } from "./TopologyError.js"
@@ -32,10 +33,12 @@ export interface SourceOptions {
   readonly valueSerde?: AnySerde | undefined
 }
 
-/** Source options of `addSource`: serdes, and where a partition without a committed offset starts. */
+/** Source options of `addSource`: serdes, where a partition without a committed offset starts, event time. */
 export interface StreamSourceOptions extends SourceOptions {
   /** Kafka's per-source `AutoOffsetReset` (default `earliest`, the runtime's consumer setting). */
   readonly offsetReset?: "earliest" | "latest" | undefined
+  /** The event time of this source's records (default `default.timestamp.extractor`), as `Consumed`'s. */
+  readonly timestampExtractor?: TimestampExtractor | undefined
 }
 
 /** Serdes and partitioner of a sink (default serdes: the Topic's, else the defaults). */
@@ -139,15 +142,21 @@ export const make = <R = never>(config: BuilderConfig = {}): TopologyBuilder<R> 
 
   const builder: TopologyBuilder<R> = {
     addSource: (name, topics, options = {}) => {
+      const extra = { offsetReset: options.offsetReset, timestampExtractor: options.timestampExtractor }
       if (topics instanceof RegExp) {
-        b.addPatternSource(name, topics, options.keySerde, options.valueSerde, options.offsetReset)
+        b.addPatternSource(name, topics, options.keySerde, options.valueSerde, extra)
         return builder
       }
       const list = (Array.isArray(topics) ? topics : [topics]) as ReadonlyArray<string | AnyTopic>
       const first = topicSerdes(list[0])
-      b.addSource(name, list.map(topicName), options.keySerde ?? first.key, options.valueSerde ?? first.value, false, {
-        offsetReset: options.offsetReset
-      })
+      b.addSource(
+        name,
+        list.map(topicName),
+        options.keySerde ?? first.key,
+        options.valueSerde ?? first.value,
+        false,
+        extra
+      )
       return builder
     },
     addProcessor: (name, supplier, ...parentNames) => {

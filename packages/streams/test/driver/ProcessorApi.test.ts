@@ -5,6 +5,7 @@ import * as StreamsBuilder from "../../src/dsl/StreamsBuilder.js"
 import type * as Api from "../../src/processor/api/Processor.js"
 import { PunctuationType } from "../../src/processor/api/Processor.js"
 import * as StreamRecord from "../../src/processor/Record.js"
+import type { TimestampExtractor } from "../../src/processor/TimestampExtractor.js"
 import * as Serdes from "../../src/Serdes.js"
 import type { KeyValueStore } from "../../src/state/KeyValueStore.js"
 import { keyValueStoreBuilder } from "../../src/state/StoreBuilder.js"
@@ -270,6 +271,40 @@ describe("punctuation in the TopologyTestDriver", () => {
       yield* driver.createInputTopic(topic("logs-b")).pipeInput("k", "b")
       yield* driver.createInputTopic(topic("logs-1")).pipeInput("k", "1")
       assert.deepStrictEqual(driver.createOutputTopic(topic("out")).readValuesToList(), ["A", "B"])
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a per-source timestamp extractor sets its source's event time; other sources keep the default", () =>
+    Effect.gen(function* () {
+      const seen: Array<[string, number]> = []
+      const record: Api.ProcessorSupplier<string, string> = () => (r) => {
+        seen.push([r.value, r.timestamp])
+      }
+      // event time carried in the value ("name@ms"), as a custom extractor reads it
+      const fromValue: TimestampExtractor = (r) => Number(String(r.value).split("@")[1])
+      const topic = (name: string) => ({ name, key: Serdes.string, value: Serdes.string })
+      const topology = yield* TopologyBuilder.make()
+        .addSource("Extracted", "in-a", {
+          keySerde: Serdes.string,
+          valueSerde: Serdes.string,
+          timestampExtractor: fromValue
+        })
+        .addSource("ByPattern", /in-p[0-9]/, {
+          keySerde: Serdes.string,
+          valueSerde: Serdes.string,
+          timestampExtractor: (r) => r.timestamp + 1000
+        })
+        .addSource("Default", "in-b", { keySerde: Serdes.string, valueSerde: Serdes.string })
+        .addProcessor("Record", record, "Extracted", "ByPattern", "Default").build
+      const driver = yield* TopologyTestDriver.make(topology)
+      yield* driver.createInputTopic(topic("in-a")).pipeInput("k", "a@42", 7)
+      yield* driver.createInputTopic(topic("in-p1")).pipeInput("k", "p", 5)
+      yield* driver.createInputTopic(topic("in-b")).pipeInput("k", "b@42", 9)
+      assert.deepStrictEqual(seen, [
+        ["a@42", 42],
+        ["p", 1005],
+        ["b@42", 9]
+      ])
     }).pipe(Effect.scoped)
   )
 

@@ -123,56 +123,78 @@ describe("standby replicas", () => {
     120_000
   )
 
+  const warmUp = (storeType: "rocksDB" | "in_memory") =>
+    Effect.gen(function* () {
+      const { bootstrap, producer } = yield* setup({ "standby-events": 2, "standby-counts": 2 })
+      const topology = yield* standbyTopology
+      const config = (dir: string) => ({
+        ...standbyConfig(bootstrap, mkdtempSync(path.join(tmpdir(), dir))),
+        "application.id": `warmup-${storeType.toLowerCase()}`,
+        "default.dsl.store": storeType,
+        "num.standby.replicas": 0,
+        "acceptable.recovery.lag": 20,
+        "probing.rebalance.interval.ms": 2000
+      })
+      const a = yield* KafkaStreams.make(topology, config("warm-a-"))
+      yield* a.start
+      yield* waitUntil(
+        "a runs both tasks",
+        Effect.map(a.activeTasks, (ts) => ts.length === 2)
+      )
+      yield* producer.sendBatch(
+        standbyEvents,
+        Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value: "x" }))
+      )
+      yield* waitUntil(
+        "every count in the output",
+        Effect.map(readAll(bootstrap, standbyCounts, 2), (rs) => rs.length >= 600)
+      )
+      const restored: Array<number> = []
+      const b = yield* KafkaStreams.make(topology, config("warm-b-"), {
+        restoreListener: { onRestoreEnd: (_t, _p, _s, total) => void restored.push(total) }
+      })
+      yield* b.start
+      // b has no state: the task the balance wants on b stays on a, and b warms up a replica of it
+      yield* waitUntil(
+        "a warm-up on b",
+        Effect.map(Effect.all([b.activeTasks, b.standbyTasks]), ([x, y]) => x.length === 0 && y.length === 1)
+      )
+      assert.deepStrictEqual((yield* a.activeTasks).length, 2)
+      // the probing rebalance moves it once the warm-up is within acceptable.recovery.lag
+      yield* waitUntil(
+        "the task to move to b",
+        Effect.map(Effect.all([a.activeTasks, b.activeTasks]), ([x, y]) => x.length === 1 && y.length === 1),
+        30_000
+      )
+      assert.deepStrictEqual(yield* b.standbyTasks, [])
+      // persistent stores reopen from the warm-up's checkpoint; in-memory ones are handed over open
+      assert.isTrue(
+        restored.every((n) => n <= 20),
+        `restored ${restored}`
+      )
+      // and the moved task counts on from the handed-over state
+      yield* producer.sendBatch(
+        standbyEvents,
+        Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value: "x" }))
+      )
+      yield* waitUntil(
+        "every key counted twice",
+        Effect.map(
+          readAll(bootstrap, standbyCounts, 2),
+          (rs) => new Set(rs.filter((r) => r.value === 2).map((r) => r.key)).size === 600
+        )
+      )
+    })
+
   it.scopedLive(
     "warm-up: a task stays on its caught-up owner while a warm-up replica catches up, then moves (probing rebalance)",
-    () =>
-      Effect.gen(function* () {
-        const { bootstrap, producer } = yield* setup({ "standby-events": 2, "standby-counts": 2 })
-        const topology = yield* standbyTopology
-        const config = (dir: string) => ({
-          ...standbyConfig(bootstrap, mkdtempSync(path.join(tmpdir(), dir))),
-          "application.id": "warmup",
-          "num.standby.replicas": 0,
-          "acceptable.recovery.lag": 20,
-          "probing.rebalance.interval.ms": 2000
-        })
-        const a = yield* KafkaStreams.make(topology, config("warm-a-"))
-        yield* a.start
-        yield* waitUntil(
-          "a runs both tasks",
-          Effect.map(a.activeTasks, (ts) => ts.length === 2)
-        )
-        yield* producer.sendBatch(
-          standbyEvents,
-          Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value: "x" }))
-        )
-        yield* waitUntil(
-          "every count in the output",
-          Effect.map(readAll(bootstrap, standbyCounts, 2), (rs) => rs.length >= 600)
-        )
-        const restored: Array<number> = []
-        const b = yield* KafkaStreams.make(topology, config("warm-b-"), {
-          restoreListener: { onRestoreEnd: (_t, _p, _s, total) => void restored.push(total) }
-        })
-        yield* b.start
-        // b has no state: the task the balance wants on b stays on a, and b warms up a replica of it
-        yield* waitUntil(
-          "a warm-up on b",
-          Effect.map(Effect.all([b.activeTasks, b.standbyTasks]), ([x, y]) => x.length === 0 && y.length === 1)
-        )
-        assert.deepStrictEqual((yield* a.activeTasks).length, 2)
-        // the probing rebalance moves it once the warm-up is within acceptable.recovery.lag
-        yield* waitUntil(
-          "the task to move to b",
-          Effect.map(Effect.all([a.activeTasks, b.activeTasks]), ([x, y]) => x.length === 1 && y.length === 1),
-          30_000
-        )
-        assert.deepStrictEqual(yield* b.standbyTasks, [])
-        assert.isTrue(
-          restored.every((n) => n <= 20),
-          `restored ${restored}`
-        )
-      }),
+    () => warmUp("rocksDB"),
+    120_000
+  )
+
+  it.scopedLive(
+    "warm-up of in-memory stores: the promoted replica hands its store over, so only the tail is restored",
+    () => warmUp("in_memory"),
     120_000
   )
 })

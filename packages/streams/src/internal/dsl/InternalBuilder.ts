@@ -168,7 +168,10 @@ export class InternalBuilder {
     pattern: RegExp,
     keySerde: AnySerde | undefined,
     valueSerde: AnySerde | undefined,
-    offsetReset?: "earliest" | "latest"
+    extra: {
+      readonly offsetReset?: "earliest" | "latest" | undefined
+      readonly timestampExtractor?: TimestampExtractor | undefined
+    } = {}
   ): void {
     this.addNode({
       kind: "source",
@@ -179,7 +182,7 @@ export class InternalBuilder {
       children: [],
       global: false,
       pattern,
-      offsetReset
+      ...extra
     })
   }
 

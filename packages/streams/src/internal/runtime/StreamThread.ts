@@ -19,7 +19,8 @@
  * current batch (or punctuation).
  * The group's `stream` assignor hands the thread tasks (their source partitions), standby tasks and the host
  * map; a standby of a task is closed (checkpointed at its changelog positions) before the task opens here as
- * active, so the active task restores only what the standby had not applied yet.
+ * active, so the active task restores only what the standby had not applied yet; its in-memory key-value
+ * stores are handed over open (with their positions) to that active task, and discarded if none takes them.
  */
 
 import type * as Admin from "@eddy/core/client/Admin"
@@ -85,6 +86,8 @@ interface Entry {
   readonly taskDir: string
   /** Changelog offsets the task's checkpoint held when it started. */
   readonly checkpoint: Checkpoints.Offsets
+  /** Positions of the in-memory stores a promoted standby handed over (restored from there, not the start). */
+  readonly handedOver: ReadonlyMap<string, number>
   /** Next offset to commit per source topic-partition key. */
   readonly offsets: Map<string, { topic: string; partition: number; offset: number }>
   /** Fetched records not processed yet, when the task reads several partitions (event-time order, idling). */
@@ -147,6 +150,8 @@ export const run = (p: ThreadParams) =>
     }
     const taskKey = (sub: number, partition: number) => `${sub}_${partition}`
     const standbys = new Map<string, Standby.Standby>()
+    /** In-memory stores of standbys promoted by the assignment being applied, by task id. */
+    const handovers = new Map<string, Standby.Handover>()
     p.localTasks.registerStandbys(p.index, function* () {
       for (const s of standbys.values())
         yield { task: { id: s.id, stores: s.task.stores }, lags: () => Standby.lags(s) }
@@ -305,7 +310,8 @@ export const run = (p: ThreadParams) =>
         for (const action of next.actions) {
           if (action === "restore") {
             for (const { store, topic, partition } of entry.task.logged) {
-              const from = store.inner.persistent ? entry.checkpoint.get(Checkpoints.key(topic, partition)) : undefined
+              const k = Checkpoints.key(topic, partition)
+              const from = store.inner.persistent ? entry.checkpoint.get(k) : entry.handedOver.get(k)
               yield* restoreStore(fetcher, topic, partition, store, p.restoreListener, from)
             }
             // exactly-once: from now on the stores run ahead of any checkpoint, so a crash must leave none
@@ -338,7 +344,9 @@ export const run = (p: ThreadParams) =>
             (ends) => ends.get(partition) ?? 0
           )
         const checkpointed = yield* Checkpoints.prepare(taskDir, logged, eos, endOf)
-        return makeEntry(sub, partition, taskDir, checkpointed, forStandby)
+        const handover = forStandby ? undefined : handovers.get(taskIdString(id))
+        handovers.delete(taskIdString(id))
+        return makeEntry(sub, partition, taskDir, checkpointed, forStandby, handover)
       })
 
     const makeEntry = (
@@ -346,7 +354,8 @@ export const run = (p: ThreadParams) =>
       partition: number,
       taskDir: string,
       checkpointed: Checkpoints.Offsets,
-      forStandby = false
+      forStandby = false,
+      handover?: Standby.Handover
     ): Entry => ({
       task: new Task(
         { subtopology: sub.id, partition },
@@ -366,12 +375,14 @@ export const run = (p: ThreadParams) =>
             StreamsConfig.respond(config["deserialization.exception.handler"], e),
           onProcessingError: (e: ProcessingError) => StreamsConfig.respond(config["processing.exception.handler"], e),
           warn: (m) => void warnings.push(m),
-          timestampExtractor: config["default.timestamp.extractor"]
+          timestampExtractor: config["default.timestamp.extractor"],
+          handedOver: handover?.stores
         }
       ),
       state: "CREATED",
       taskDir,
       checkpoint: checkpointed,
+      handedOver: handover?.positions ?? new Map(),
       offsets: new Map(),
       group:
         sub.sourceTopics.length > 1
@@ -439,13 +450,21 @@ export const run = (p: ThreadParams) =>
         probingRebalanceAt = info?.probingRebalanceAt ?? -1
         const wantedStandbys = new Set(info?.standby ?? [])
         const active = new Set(info?.active ?? [])
-        // a standby closes (checkpointed) before an active task of its id opens here
+        // a standby closes (checkpointed) before an active task of its id opens here, handing over its
+        // in-memory stores to it
         for (const [id, standby] of [...standbys]) {
           if (wantedStandbys.has(id) && !active.has(id)) continue
           standbys.delete(id)
-          yield* Standby.close(standby)
+          if (active.has(id)) handovers.set(id, yield* Standby.promote(standby))
+          else yield* Standby.close(standby)
         }
-        yield* onAssigned(tps)
+        yield* Effect.ensuring(
+          onAssigned(tps),
+          Effect.sync(() => {
+            for (const h of handovers.values()) Standby.discard(h)
+            handovers.clear()
+          })
+        )
         for (const id of wantedStandbys) {
           if (standbys.has(id) || tasks.has(id)) continue
           const [subId, partition] = id.split("_").map(Number) as [number, number]

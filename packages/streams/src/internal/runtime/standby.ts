@@ -8,11 +8,13 @@
  * the position did not change while it was fetched (a fetch runs outside the thread's lock); a standby's
  * checkpoint (persistent stores) holds its positions after its stores were flushed, so the task's next
  * owner on this instance, active or standby, resumes from there; a standby is closed before an active task
- * of the same id opens on this thread.
+ * of the same id opens on this thread. A promoted standby hands its in-memory key-value stores, open and
+ * with their positions, to that active task (which restores only from there), and closes everything else.
  */
 import type * as Fetcher from "@eddy/core/client/Fetcher"
 import * as Topic from "@eddy/core/client/Topic"
 import { Effect } from "effect"
+import type { KeyValueBytesStore } from "../../state/KeyValueStore.js"
 import type { Task } from "../task/Task.js"
 import * as Checkpoints from "./checkpoints.js"
 
@@ -145,3 +147,37 @@ export const close = (s: Standby): Effect.Effect<void> =>
     checkpoint(s),
     Effect.sync(() => s.task.close())
   )
+
+/** In-memory stores a promoted standby leaves open for its active task, and their changelog positions. */
+export interface Handover {
+  readonly stores: ReadonlyMap<string, KeyValueBytesStore>
+  /** Next changelog offset to restore per `topic:partition` of the handed-over stores. */
+  readonly positions: ReadonlyMap<string, number>
+}
+
+/**
+ * Checkpoints and closes a standby whose task becomes active on this instance, except its in-memory
+ * key-value stores with a known position, which it hands over (Kafka's standby-to-active recycling).
+ */
+export const promote = (s: Standby): Effect.Effect<Handover> =>
+  Effect.zipRight(
+    checkpoint(s),
+    Effect.sync(() => {
+      const stores = new Map<string, KeyValueBytesStore>()
+      const positions = new Map<string, number>()
+      for (const [name, { inner, topic }] of s.task.inMemoryLoggedStores()) {
+        const k = Checkpoints.key(topic, s.task.id.partition)
+        const position = s.positions.get(k)
+        if (position === undefined) continue
+        stores.set(name, inner)
+        positions.set(k, position)
+      }
+      s.task.close(new Set(stores.keys()))
+      return { stores, positions }
+    })
+  )
+
+/** Closes handed-over stores no active task took. */
+export const discard = (h: Handover): void => {
+  for (const store of h.stores.values()) store.close()
+}

@@ -35,6 +35,7 @@ import {
   type TimestampExtractor
 } from "../../processor/TimestampExtractor.js"
 import { DeserializationError, messageOf, ProcessingError } from "../../StreamsError.js"
+import type { KeyValueBytesStore } from "../../state/KeyValueStore.js"
 import * as Topology from "../../topology/Topology.js"
 import type { CustomStore, RestorableStore } from "../store/CustomStore.js"
 import { openByteStore } from "../store/openStore.js"
@@ -82,6 +83,8 @@ export interface TaskParams {
   readonly globalStore?: ((name: string) => TimestampedStore<unknown, unknown> | undefined) | undefined
   /** A global store's task (its processors cannot schedule punctuations). */
   readonly global?: boolean | undefined
+  /** In-memory byte stores by name that a standby of this task hands over on promotion (used, not opened). */
+  readonly handedOver?: ReadonlyMap<string, KeyValueBytesStore> | undefined
 }
 
 /** A logged store of a task and where its changelog partition is. */
@@ -153,7 +156,7 @@ export class Task {
         this.windowedStores.set(name, windowed)
         store = windowed
       } else {
-        const inner = openByteStore(spec, params.taskDir, storeType)
+        const inner = params.handedOver?.get(name) ?? openByteStore(spec, params.taskDir, storeType)
         const kv = new TimestampedStore(name, inner, spec.keySerde, spec.valueSerde, changelog, cache)
         this.stores.set(name, kv)
         store = kv
@@ -449,10 +452,21 @@ export class Task {
     for (const s of this.windowedStores.values()) s.inner.flush()
   }
 
-  /** Closes processors and stores. */
-  close(): void {
+  /** The in-memory byte stores of the task's logged key-value stores, by store name (a standby hands them over). */
+  inMemoryLoggedStores(): Map<string, { readonly inner: KeyValueBytesStore; readonly topic: string }> {
+    const found = new Map<string, { readonly inner: KeyValueBytesStore; readonly topic: string }>()
+    for (const l of this.logged) {
+      const kv = this.stores.get(l.store.name)
+      if (kv !== undefined && kv === l.store && !kv.inner.persistent)
+        found.set(kv.name, { inner: kv.inner, topic: l.topic })
+    }
+    return found
+  }
+
+  /** Closes processors and stores, except the key-value stores named in `keep` (handed over, left open). */
+  close(keep: ReadonlySet<string> = new Set()): void {
     for (const n of this.nodes.values()) n.processor.close?.()
-    for (const s of this.stores.values()) s.close()
+    for (const [name, s] of this.stores) if (!keep.has(name)) s.close()
     for (const s of this.customStores.values()) s.close()
     for (const s of this.windowedStores.values()) s.close()
   }
