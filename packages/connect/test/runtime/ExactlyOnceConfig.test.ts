@@ -1,11 +1,13 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as ConfigDef from "../../src/plugin/ConfigDef.js"
 import * as Connector from "../../src/plugin/Connector.js"
 import * as Plugins from "../../src/plugin/Plugins.js"
+import * as Distributed from "../../src/runtime/Distributed.js"
 import * as ExactlyOnce from "../../src/runtime/ExactlyOnce.js"
 import * as OffsetStore from "../../src/runtime/OffsetStore.js"
 import * as Standalone from "../../src/runtime/Standalone.js"
@@ -157,6 +159,30 @@ describe("exactly-once source configuration", () => {
       const error = yield* Effect.flip(Standalone.run(props, []).pipe(Effect.provide(NodeContext.layer)))
       assert.strictEqual(error._tag, "StandaloneError")
       assert.include(error.message, "exactly.once.source.support=enabled is not supported by the standalone worker")
+    })
+  )
+
+  it.scoped("the distributed worker refuses an unknown exactly.once.source.support", () =>
+    Effect.gen(function* () {
+      const props = {
+        "bootstrap.servers": "127.0.0.1:1",
+        "group.id": "g",
+        "config.storage.topic": "c",
+        "offset.storage.topic": "o",
+        "status.storage.topic": "s",
+        "exactly.once.source.support": "maybe"
+      }
+      const error = yield* Effect.flip(
+        Distributed.make(props, { workerId: "w:1", url: "http://w:1" }).pipe(
+          Effect.provide(
+            Layer.mergeAll(Plugins.layer(), OffsetStore.layerMemory, NodeContext.layer, FetchHttpClient.layer)
+          )
+        )
+      )
+      assert.strictEqual(
+        error.message,
+        "Invalid value maybe for configuration exactly.once.source.support: String must be one of: disabled, preparing, enabled"
+      )
     })
   )
 
