@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -85,6 +86,63 @@ describe("eddy connect", () => {
     assert.deepStrictEqual(JSON.parse(await cli("list")), ["local-file-source"])
     assert.match(await cli("status", "nope"), /error: Connector nope not found/)
 
+    worker.child.kill("SIGTERM")
+    await worker.exited
+    broker.child.kill("SIGTERM")
+    await broker.exited
+  }, 90_000)
+
+  it("runs a distributed worker that takes connectors over REST and leaves on SIGTERM", async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "eddy-connect-dist-"))
+    dirs.push(cwd)
+    const broker = run(["broker", "--port", "0", "--data-dir", "data"], cwd)
+    await until(() => /listening on 127\.0\.0\.1:(\d+)/.test(broker.output()), "the broker", broker.output)
+    const port = /listening on 127\.0\.0\.1:(\d+)/.exec(broker.output())![1]
+    const restPort = await new Promise<number>((resolve) => {
+      const server = net.createServer()
+      server.listen(0, "127.0.0.1", () => {
+        const p = (server.address() as net.AddressInfo).port
+        server.close(() => resolve(p))
+      })
+    })
+    fs.writeFileSync(
+      path.join(cwd, "worker.properties"),
+      [
+        `bootstrap.servers=127.0.0.1:${port}`,
+        "group.id=cli-cluster",
+        "config.storage.topic=cli-configs",
+        "config.storage.replication.factor=1",
+        "offset.storage.topic=cli-offsets",
+        "offset.storage.replication.factor=1",
+        "status.storage.topic=cli-status",
+        "status.storage.replication.factor=1",
+        "key.converter=org.apache.kafka.connect.storage.StringConverter",
+        "value.converter=org.apache.kafka.connect.storage.StringConverter",
+        `listeners=http://127.0.0.1:${restPort}`
+      ].join("\n")
+    )
+    fs.writeFileSync(path.join(cwd, "in.txt"), "x\n")
+    fs.writeFileSync(
+      path.join(cwd, "src.json"),
+      JSON.stringify({ name: "src", config: { "connector.class": "FileStreamSource", file: "in.txt", topic: "cli-t" } })
+    )
+    const worker = run(["connect", "distributed", "worker.properties"], cwd)
+    await until(() => /distributed worker .* listening on/.test(worker.output()), "the worker", worker.output)
+    const url = `http://127.0.0.1:${restPort}`
+    const cli = async (...args: Array<string>) => {
+      const p = run(["connect", ...args, "--url", url], cwd)
+      await p.exited
+      return p.output()
+    }
+    assert.strictEqual(JSON.parse(await cli("create", "src.json")).name, "src")
+    assert.deepStrictEqual(JSON.parse(await cli("list")), ["src"])
+    let state = ""
+    for (let i = 0; i < 100 && state !== "RUNNING"; i++) {
+      const status = (await (await fetch(`${url}/connectors/src/status`)).json()) as { tasks: Array<{ state: string }> }
+      state = status.tasks[0]?.state ?? ""
+      if (state !== "RUNNING") await new Promise((r) => setTimeout(r, 200))
+    }
+    assert.strictEqual(state, "RUNNING")
     worker.child.kill("SIGTERM")
     await worker.exited
     broker.child.kill("SIGTERM")

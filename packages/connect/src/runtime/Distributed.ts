@@ -31,20 +31,21 @@ import {
   Schedule,
   Schema,
   type Scope,
+  Stream,
   SubscriptionRef
 } from "effect"
-import { ConnectError, traceOf } from "../plugin/ConnectError.js"
-import type { ConnectorPlugin, PluginEnv, Props } from "../plugin/Connector.js"
+import { traceOf } from "../plugin/ConnectError.js"
+import type { PluginEnv, Props } from "../plugin/Connector.js"
 import * as Plugins from "../plugin/Plugins.js"
 import * as ConnectServer from "../rest/ConnectServer.js"
 import * as Assignor from "./Assignor.js"
 import * as ConfigStore from "./ConfigStore.js"
-import * as ConnectorActor from "./ConnectorActor.js"
-import * as ConnectorConfig from "./ConnectorConfig.js"
 import * as ConnectorOffsets from "./ConnectorOffsets.js"
 import type * as CS from "./ConnectorState.js"
 import * as CP from "./ConnectProtocol.js"
+import * as DistributedRunners from "./DistributedRunners.js"
 import * as ExactlyOnce from "./ExactlyOnce.js"
+import * as Herder from "./Herder.js"
 import type { KafkaBasedLogError } from "./KafkaBasedLog.js"
 import * as LoggerLevels from "./LoggerLevels.js"
 import * as OffsetStore from "./OffsetStore.js"
@@ -110,20 +111,6 @@ const noLeader = new WorkerError({
 
 const storeError = (e: KafkaBasedLogError) => new WorkerError({ status: 500, message: e.message })
 
-const addLoad = (load: CP.Load, add: CP.Load, remove: CP.Load): CP.Load => {
-  const gone = new Set(remove.connectors)
-  const goneTasks = new Set(remove.tasks.map(Assignor.taskKey))
-  const connectors = [...new Set([...load.connectors.filter((c) => !gone.has(c)), ...add.connectors])]
-  const seen = new Set<string>()
-  const tasks: Array<CP.TaskId> = []
-  for (const t of [...load.tasks.filter((t) => !goneTasks.has(Assignor.taskKey(t))), ...add.tasks]) {
-    const k = Assignor.taskKey(t)
-    if (!seen.has(k)) tasks.push(t)
-    seen.add(k)
-  }
-  return { connectors, tasks }
-}
-
 /** A distributed worker: the Worker service plus its group membership. */
 export interface DistributedWorkerShape extends WorkerShape {
   readonly membership: Effect.Effect<Membership | null>
@@ -164,10 +151,13 @@ export const make = (
     const configs = yield* ConfigStore.make(workerProps)
     const statuses = yield* StatusStore.make(workerProps)
     const ops = ConnectorOffsets.make(workerProps, offsets)
-    const membership = yield* Ref.make<Membership | null>(null)
+    const membership = yield* SubscriptionRef.make<Membership | null>(null)
     const owned = yield* Ref.make<CP.Load>(CP.emptyLoad)
     const assignorState = yield* Ref.make(Assignor.initialState)
     const mailbox = yield* Queue.unbounded<HerderMessage>()
+    const leaderWait = Duration.millis(
+      intSetting(workerProps, "rebalance.timeout.ms", defaults["rebalance.timeout.ms"])
+    )
     const post = (m: HerderMessage) => Effect.asVoid(Queue.offer(mailbox, m))
 
     // ------------------------------------------------------------------------------------------------
@@ -179,7 +169,7 @@ export const make = (
         if (body !== undefined) request = HttpClientRequest.bodyUnsafeJson(request, body)
         const response = yield* http.execute(request)
         const text = yield* response.text
-        const json: unknown = text === "" ? null : JSON.parse(text)
+        const json: unknown = text === "" ? null : yield* Effect.try(() => JSON.parse(text) as unknown)
         if (response.status >= 400)
           return yield* new WorkerError({
             status: response.status,
@@ -195,13 +185,21 @@ export const make = (
         )
       )
 
+    /** The membership once a leader is known (as Kafka's herder, a request waits while the worker joins). */
+    const knownLeader = membership.changes.pipe(
+      Stream.filter((m) => m !== null && m.leaderUrl !== ""),
+      Stream.runHead,
+      Effect.map(Option.getOrNull),
+      Effect.timeoutTo({ duration: leaderWait, onTimeout: () => null, onSuccess: (m) => m })
+    )
+
     /** Runs `local` on the leader, else forwards the request to the leader's URL. */
     const onLeader = <A>(
       local: Effect.Effect<A, WorkerError>,
       remote: (leaderUrl: string) => Effect.Effect<unknown, WorkerError>
     ): Effect.Effect<A, WorkerError> =>
-      Effect.flatMap(Ref.get(membership), (m) => {
-        if (m === null || m.leaderUrl === "") return Effect.fail(noLeader)
+      Effect.flatMap(knownLeader, (m) => {
+        if (m === null) return Effect.fail(noLeader)
         if (m.leaderId === m.memberId) return local
         return remote(m.leaderUrl) as Effect.Effect<A, WorkerError>
       })
@@ -313,131 +311,31 @@ export const make = (
     // ------------------------------------------------------------------------------------------------
     // running connectors and tasks
 
-    const generation = Effect.map(Ref.get(membership), (m) => m?.generation ?? -1)
-    const putConnectorStatus = (name: string, state: CS.State, trace: string | null = null) =>
-      Effect.flatMap(generation, (g) =>
-        statuses
-          .putConnector(name, { state, trace, worker_id: address.workerId, generation: g })
-          .pipe(Effect.catchAll((e) => Effect.logWarning(`Cannot write the status of ${name}: ${e.message}`)))
-      )
-    const putTaskStatus = (name: string, id: number, state: CS.State, trace: string | null = null) =>
-      Effect.flatMap(generation, (g) =>
-        statuses
-          .putTask(name, id, { state, trace, worker_id: address.workerId, generation: g })
-          .pipe(Effect.catchAll((e) => Effect.logWarning(`Cannot write the status of ${name}-${id}: ${e.message}`)))
-      )
-
-    const sameConfigs = (a: ReadonlyArray<Props>, b: ReadonlyArray<Props> | undefined) =>
-      b !== undefined && a.length === b.length && a.every((c, i) => JSON.stringify(c) === JSON.stringify(b[i]))
-
     /** Keeps the config topic's task configs equal to what the connector asks for (retrying through rebalances). */
     const publishTaskConfigs = (name: string, taskConfigs: ReadonlyArray<Props>) =>
       Effect.gen(function* () {
         const s = yield* SubscriptionRef.get(configs.current)
-        if (sameConfigs(taskConfigs, s.tasks.get(name))) return
+        if (DistributedRunners.sameConfigs(taskConfigs, s.tasks.get(name))) return
         yield* writeTaskConfigs(name, taskConfigs)
       }).pipe(Effect.retry(Schedule.spaced(Duration.millis(250)).pipe(Schedule.upTo(Duration.minutes(1)))))
 
-    const runConnector = (name: string, config: Props, target: CS.TargetState) =>
-      Effect.gen(function* () {
-        if (target === "STOPPED") {
-          yield* putConnectorStatus(name, "STOPPED")
-          yield* publishTaskConfigs(name, [])
-          return yield* Effect.never
-        }
-        const plugin = yield* pluginOf(config)
-        const errors = ConnectorActor.definitionOf(plugin)
-          .validate(config)
-          .flatMap((v) => v.errors)
-        if (errors.length > 0) return yield* new ConnectError({ message: errors.join("; ") })
-        const reconfigure = yield* Queue.sliding<void>(1)
-        const failed = yield* Queue.sliding<string>(1)
-        const instance = yield* plugin.connector
-        yield* Effect.acquireRelease(
-          instance.start(config, {
-            requestTaskReconfiguration: Effect.asVoid(Queue.offer(reconfigure, undefined)),
-            raiseError: (error) => Effect.asVoid(Queue.offer(failed, traceOf(error)))
-          }),
-          () => instance.stop
-        )
-        yield* putConnectorStatus(name, target === "PAUSED" ? "PAUSED" : "RUNNING")
-        const max = ConnectorConfig.tasksMax(config)
-        for (;;) {
-          const taskConfigs = yield* instance.taskConfigs(max)
-          if (taskConfigs.length > max && config["tasks.max.enforce"]?.trim().toLowerCase() !== "false")
-            return yield* new ConnectError({
-              message: `The connector ${name} has generated ${taskConfigs.length} tasks, which is greater than ${max}, the maximum number of tasks it is configured to create.`
-            })
-          yield* publishTaskConfigs(name, taskConfigs)
-          const next = yield* Effect.raceFirst(
-            Effect.as(Queue.take(reconfigure), null),
-            Effect.map(Queue.take(failed), (trace) => trace)
-          )
-          if (next !== null) return yield* new ConnectError({ message: next })
-        }
-      }).pipe(
-        Effect.scoped,
-        Effect.catchAllCause((cause) =>
-          putConnectorStatus(name, "FAILED", traceOf(cause._tag === "Fail" ? cause.error : cause))
-        ),
-        Effect.zipRight(Effect.never),
-        Effect.provide(platform)
-      )
-
-    const actorEnv: ConnectorActor.ActorEnv = {
+    const runners = DistributedRunners.make({
       workerProps,
+      workerId: address.workerId,
       plugins,
       offsets,
-      persistTarget: () => Effect.void,
+      statuses,
+      platform,
+      generation: Effect.map(Ref.get(membership), (m) => m?.generation ?? -1),
+      pluginOf,
+      publishTaskConfigs,
       // tasks fenced by the leader (putTaskConfigsLocal): a task of a new generation only needs its own producer
       ...(exactlyOnce ? { exactlyOnce: { groupId, fence: () => Effect.void } } : {})
-    }
-
-    const runTaskFiber = (name: string, id: number, config: Props, taskProps: Props, target: CS.TargetState) =>
-      Effect.gen(function* () {
-        if (target !== "STARTED") {
-          yield* putTaskStatus(name, id, "PAUSED")
-          return yield* Effect.never
-        }
-        const plugin: ConnectorPlugin = yield* pluginOf(config)
-        const owner: ConnectorActor.TaskOwner = {
-          name,
-          config,
-          plugin,
-          onTopic: (topic) =>
-            statuses.putTopic(name, topic, id).pipe(Effect.catchAll((e) => Effect.logWarning(e.message)))
-        }
-        yield* ConnectorActor.runTask(actorEnv, owner, id, taskProps, (c) =>
-          c._tag === "TaskStarted"
-            ? putTaskStatus(name, id, "RUNNING")
-            : c._tag === "TaskFailed"
-              ? putTaskStatus(name, id, "FAILED", c.trace)
-              : Effect.void
-        )
-      }).pipe(
-        Effect.catchAllCause((cause) =>
-          putTaskStatus(name, id, "FAILED", traceOf(cause._tag === "Fail" ? cause.error : cause))
-        ),
-        Effect.zipRight(Effect.never),
-        Effect.provide(platform)
-      )
+    })
+    const { putConnectorStatus, putTaskStatus } = runners
 
     // ------------------------------------------------------------------------------------------------
     // the group
-
-    const allocationOf = (load: CP.Load, version: number, m: Membership | null, offset: number) =>
-      load.connectors.length + load.tasks.length === 0
-        ? null
-        : {
-            version,
-            error: CP.NO_ERROR,
-            leader: m?.leaderId ?? "",
-            leaderUrl: m?.leaderUrl ?? "",
-            configOffset: offset,
-            assigned: load,
-            revoked: CP.emptyLoad,
-            delay: 0
-          }
 
     const member = yield* GroupMember.make(
       {
@@ -459,7 +357,7 @@ export const make = (
               version: p.version,
               url: address.url,
               configOffset: offset,
-              allocation: allocationOf(load, p.version, m, offset)
+              allocation: Herder.allocationOf(load, p.version, m, offset)
             })
           }))
         }),
@@ -472,7 +370,7 @@ export const make = (
               return
             }
             const x = assignment.value
-            yield* Ref.update(owned, (load) => addLoad(load, x.assigned, x.revoked))
+            yield* Ref.update(owned, (load) => Herder.applyAssignment(load, x.assigned, x.revoked))
             yield* Ref.set(membership, {
               memberId: a.memberId,
               generation: a.generationId,
@@ -497,41 +395,20 @@ export const make = (
     function leaderAssign(join: GroupMember.LeaderJoin) {
       return Effect.gen(function* () {
         yield* configs.readToEnd.pipe(Effect.catchAll((e) => Effect.logWarning(e.message)))
-        const s = yield* SubscriptionRef.get(configs.current)
-        const members = new Map<string, CP.Load>()
-        for (const m of join.members) {
-          const meta = yield* Effect.option(Effect.try(() => CP.decodeMetadata(m.metadata)))
-          members.set(
-            m.memberId,
-            Option.isSome(meta) && meta.value.allocation ? meta.value.allocation.assigned : CP.emptyLoad
-          )
-        }
-        const configured: CP.Load = {
-          connectors: [...s.connectors.keys()],
-          tasks: [...s.tasks].flatMap(([connector, list]) =>
-            s.connectors.has(connector) ? list.map((_, task) => ({ connector, task })) : []
-          )
-        }
-        const now = yield* Clock.currentTimeMillis
-        const out = Assignor.assign({ now, maxDelayMs, members, configured }, yield* Ref.get(assignorState))
-        yield* Ref.set(assignorState, out.state)
-        const version = join.protocol === "sessioned" ? 2 : 1
-        const result = new Map<string, Uint8Array>()
-        for (const [id, a] of out.assignments)
-          result.set(
-            id,
-            CP.encodeAssignment({
-              version,
-              error: CP.NO_ERROR,
-              leader: join.memberId,
-              leaderUrl: address.url,
-              configOffset: s.offset,
-              assigned: a.assigned,
-              revoked: a.revoked,
-              delay: out.delay
-            })
-          )
-        return result as ReadonlyMap<string, Uint8Array>
+        const { assignments, state } = Herder.leaderAssignment(
+          {
+            leaderId: join.memberId,
+            leaderUrl: address.url,
+            protocol: join.protocol,
+            members: join.members,
+            snapshot: yield* SubscriptionRef.get(configs.current),
+            now: yield* Clock.currentTimeMillis,
+            maxDelayMs
+          },
+          yield* Ref.get(assignorState)
+        )
+        yield* Ref.set(assignorState, state)
+        return assignments
       })
     }
 
@@ -545,60 +422,30 @@ export const make = (
     const runningTasks = new Map<string, string>()
 
     const reconcile = Effect.gen(function* () {
-      const s = yield* SubscriptionRef.get(configs.current)
-      const load = yield* Ref.get(owned)
-      const wantConnectors = new Map<string, string>()
-      for (const name of load.connectors) {
-        const config = s.connectors.get(name)
-        if (config !== undefined) wantConnectors.set(name, JSON.stringify([config, s.targets.get(name) ?? "STARTED"]))
+      const todo = Herder.plan(
+        yield* SubscriptionRef.get(configs.current),
+        yield* Ref.get(owned),
+        running,
+        runningTasks,
+        // exactly-once: a new generation fenced every task of the connector, so every task restarts
+        { restartWholeGeneration: exactlyOnce }
+      )
+      for (const name of todo.stopConnectors) {
+        running.delete(name)
+        yield* FiberMap.remove(connectorFibers, name)
       }
-      for (const name of [...running.keys()])
-        if (wantConnectors.get(name) !== running.get(name)) {
-          running.delete(name)
-          yield* FiberMap.remove(connectorFibers, name)
-        }
-      const wantTasks = new Map<string, { t: CP.TaskId; fp: string }>()
-      for (const t of load.tasks) {
-        const config = s.connectors.get(t.connector)
-        const props = s.tasks.get(t.connector)?.[t.task]
-        if (config !== undefined && props !== undefined)
-          wantTasks.set(Assignor.taskKey(t), {
-            t,
-            // exactly-once: a new generation fenced every task of the connector, so every task restarts
-            fp: JSON.stringify([
-              config,
-              exactlyOnce ? s.tasks.get(t.connector) : props,
-              s.targets.get(t.connector) ?? "STARTED"
-            ])
-          })
+      for (const key of todo.stopTasks) {
+        runningTasks.delete(key)
+        yield* FiberMap.remove(taskFibers, key)
       }
-      for (const key of [...runningTasks.keys()])
-        if (wantTasks.get(key)?.fp !== runningTasks.get(key)) {
-          runningTasks.delete(key)
-          yield* FiberMap.remove(taskFibers, key)
-        }
-      for (const [name, fp] of wantConnectors)
-        if (!running.has(name)) {
-          running.set(name, fp)
-          const target = s.targets.get(name) ?? "STARTED"
-          yield* FiberMap.run(connectorFibers, name, runConnector(name, s.connectors.get(name)!, target))
-        }
-      for (const [key, { t, fp }] of wantTasks)
-        if (!runningTasks.has(key)) {
-          runningTasks.set(key, fp)
-          const target = s.targets.get(t.connector) ?? "STARTED"
-          yield* FiberMap.run(
-            taskFibers,
-            key,
-            runTaskFiber(
-              t.connector,
-              t.task,
-              s.connectors.get(t.connector)!,
-              s.tasks.get(t.connector)![t.task]!,
-              target
-            )
-          )
-        }
+      for (const c of todo.startConnectors) {
+        running.set(c.name, c.fingerprint)
+        yield* FiberMap.run(connectorFibers, c.name, runners.runConnector(c.name, c.config, c.target))
+      }
+      for (const t of todo.startTasks) {
+        runningTasks.set(t.key, t.fingerprint)
+        yield* FiberMap.run(taskFibers, t.key, runners.runTask(t.connector, t.task, t.config, t.props, t.target))
+      }
     })
 
     const restartLocal = (name: string, includeTasks: boolean, onlyFailed: boolean) =>
@@ -612,7 +459,7 @@ export const make = (
         const target = s.targets.get(name) ?? "STARTED"
         if (running.has(name) && (!onlyFailed || st.connector?.state === "FAILED")) {
           yield* putConnectorStatus(name, "RESTARTING")
-          yield* FiberMap.run(connectorFibers, name, runConnector(name, config, target))
+          yield* FiberMap.run(connectorFibers, name, runners.runConnector(name, config, target))
         }
         if (!includeTasks) return
         for (const key of runningTasks.keys()) {
@@ -623,7 +470,7 @@ export const make = (
           const props = s.tasks.get(name)?.[id]
           if (props === undefined) continue
           yield* putTaskStatus(name, id, "RESTARTING")
-          yield* FiberMap.run(taskFibers, key, runTaskFiber(name, id, config, props, target))
+          yield* FiberMap.run(taskFibers, key, runners.runTask(name, id, config, props, target))
         }
       })
 
@@ -650,7 +497,7 @@ export const make = (
             yield* FiberMap.run(
               taskFibers,
               key,
-              runTaskFiber(name, task, config, props, s.targets.get(name) ?? "STARTED")
+              runners.runTask(name, task, config, props, s.targets.get(name) ?? "STARTED")
             )
           })
       })

@@ -1,9 +1,10 @@
 /**
- * A topic used as a replicated log, as Kafka Connect's `KafkaBasedLog`: created if missing (compacted, with
- * the configured partitions and replication factor), read from the start to the end before `make` returns,
- * then tailed by one fiber that hands every record to `onRecord` in offset order per partition. Writes go
- * through an idempotent producer (`acks=all`); `readToEnd` waits until everything written before the call
- * (by anyone) has been handed to `onRecord`, so a reader answers from a state at least as new as its call.
+ * A topic used as a replicated log, as Kafka Connect's `KafkaBasedLog`: created if missing (compacted, with the
+ * configured partitions and replication factor; an existing one must be compacted), read from the start to the
+ * end before `make` returns, then tailed by one fiber that hands every record to `onRecord` in offset order per
+ * partition. Writes go through an idempotent producer (`acks=all`); `readToEnd` waits until everything written
+ * before the call (by anyone) has been handed to `onRecord`, so a reader answers from a state at least as new
+ * as its call.
  *
  * Invariants: only the tail fiber calls `onRecord` and advances `positions`; positions only grow; the tail
  * fiber retries fetch errors forever (logged), so a broker outage delays readers but never ends the log.
@@ -58,7 +59,21 @@ export interface KafkaBasedLog {
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
-/** Creates the topic if it does not exist; returns its partition count. */
+/** Fails unless an existing topic's `cleanup.policy` includes `compact` (Kafka Connect refuses others too). */
+const requireCompacted = (admin: Admin.Admin, topic: string): Effect.Effect<void, KafkaBasedLogError> =>
+  Effect.gen(function* () {
+    const described = yield* admin
+      .describeConfigs([{ type: "topic", name: topic, keys: ["cleanup.policy"] }])
+      .pipe(Effect.mapError((e) => new KafkaBasedLogError({ topic, message: errorText(e) })))
+    const policy = described[0]?.configs.find((c) => c.name === "cleanup.policy")?.value ?? ""
+    if (!policy.split(",").some((p) => p.trim() === "compact"))
+      return yield* new KafkaBasedLogError({
+        topic,
+        message: `Topic '${topic}' is required to have 'cleanup.policy=compact' to guarantee consistency and durability of its records, but found the topic currently has 'cleanup.policy=${policy}'. Continuing would likely result in eventually losing records and problems restarting this Connect cluster in the future. Change the topic's cleanup policy or use another topic.`
+      })
+  })
+
+/** Creates the topic if it does not exist (else checks it is compacted); returns its partition count. */
 export const ensureTopic = (
   admin: Admin.Admin,
   options: Pick<KafkaBasedLogOptions, "topic" | "partitions" | "replicationFactor" | "topicConfigs">
@@ -83,6 +98,7 @@ export const ensureTopic = (
           ),
           Effect.mapError(fail)
         )
+    else yield* requireCompacted(admin, options.topic)
     const described = yield* admin
       .describeTopics([options.topic])
       .pipe(Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 50 }), Effect.mapError(fail))

@@ -90,6 +90,23 @@ describe("KafkaBasedLog", () => {
           (r) => Effect.sync(() => again.push(utf8.decode(r.key!)))
         )
         assert.deepStrictEqual([...again].sort(), ["a", "b"])
+
+        // an existing topic that is not compacted is refused
+        yield* admin.createTopics([{ name: "not-compacted", numPartitions: 1, replicationFactor: 1 }])
+        const refused = yield* Effect.flip(
+          KafkaBasedLog.make(
+            {
+              topic: "not-compacted",
+              partitions: 1,
+              replicationFactor: 1,
+              adminProps: client,
+              producerProps: client,
+              consumerProps: client
+            },
+            () => Effect.void
+          )
+        )
+        assert.include(refused.message, "'cleanup.policy=compact'")
       }),
     60_000
   )
