@@ -7,8 +7,10 @@ import { Effect, Layer } from "effect"
 import * as ConfigDef from "../../src/plugin/ConfigDef.js"
 import * as Connector from "../../src/plugin/Connector.js"
 import * as Plugins from "../../src/plugin/Plugins.js"
+import * as ConfigStore from "../../src/runtime/ConfigStore.js"
 import * as Distributed from "../../src/runtime/Distributed.js"
 import * as ExactlyOnce from "../../src/runtime/ExactlyOnce.js"
+import * as Herder from "../../src/runtime/Herder.js"
 import * as OffsetStore from "../../src/runtime/OffsetStore.js"
 import * as Standalone from "../../src/runtime/Standalone.js"
 import * as Worker from "../../src/runtime/Worker.js"
@@ -185,6 +187,34 @@ describe("exactly-once source configuration", () => {
       )
     })
   )
+
+  it("a distributed worker restarts every task of a new exactly-once generation", () => {
+    const snapshot = (tasks: ReadonlyArray<Record<string, string>>): ConfigStore.ConfigSnapshot => ({
+      ...ConfigStore.empty,
+      connectors: new Map([["src", { "connector.class": "FileStreamSource" }]]),
+      tasks: new Map([["src", tasks]])
+    })
+    const load = {
+      connectors: [],
+      tasks: [
+        { connector: "src", task: 0 },
+        { connector: "src", task: 1 }
+      ]
+    }
+    const fingerprints = (restartWholeGeneration: boolean) =>
+      new Map(
+        Herder.plan(snapshot([{ n: "0" }, { n: "1" }]), load, new Map(), new Map(), {
+          restartWholeGeneration
+        }).startTasks.map((t) => [t.key, t.fingerprint])
+      )
+    // task 1's config changes, task 0's does not
+    const next = (restartWholeGeneration: boolean) =>
+      Herder.plan(snapshot([{ n: "0" }, { n: "1b" }]), load, new Map(), fingerprints(restartWholeGeneration), {
+        restartWholeGeneration
+      }).startTasks.map((t) => t.task)
+    assert.deepStrictEqual(next(false), [1])
+    assert.deepStrictEqual(next(true), [0, 1])
+  })
 
   it("reads the worker and connector settings", () => {
     assert.deepStrictEqual(ExactlyOnce.workerSupport({}), { support: "disabled" })
