@@ -330,7 +330,7 @@ export const make = (
       pluginOf,
       publishTaskConfigs,
       // tasks fenced by the leader (putTaskConfigsLocal): a task of a new generation only needs its own producer
-      exactlyOnce: exactlyOnce ? { groupId } : undefined
+      ...(exactlyOnce ? { exactlyOnce: { groupId, fence: () => Effect.void } } : {})
     })
     const { putConnectorStatus, putTaskStatus } = runners
 
@@ -427,7 +427,8 @@ export const make = (
         yield* Ref.get(owned),
         running,
         runningTasks,
-        exactlyOnce
+        // exactly-once: a new generation fenced every task of the connector, so every task restarts
+        { restartWholeGeneration: exactlyOnce }
       )
       for (const name of todo.stopConnectors) {
         running.delete(name)

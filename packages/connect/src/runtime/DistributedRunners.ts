@@ -33,8 +33,8 @@ export interface RunnerDeps {
   readonly pluginOf: (config: Props) => Effect.Effect<ConnectorPlugin, WorkerError>
   /** Makes the config topic's task configs of a connector these (through the leader). */
   readonly publishTaskConfigs: (name: string, configs: ReadonlyArray<Props>) => Effect.Effect<void, WorkerError>
-  /** Exactly-once source tasks (transactional producers of `<group.id>-<connector>-<task>`), when enabled. */
-  readonly exactlyOnce?: { readonly groupId: string } | undefined
+  /** Set when source tasks run exactly-once (`exactly.once.source.support=enabled`). */
+  readonly exactlyOnce?: ConnectorActor.ActorEnv["exactlyOnce"]
 }
 
 /** Whether two lists of task configs are equal. */
@@ -119,10 +119,7 @@ export const make = (deps: RunnerDeps) => {
     plugins: deps.plugins,
     offsets: deps.offsets,
     persistTarget: () => Effect.void,
-    // the leader fenced the previous generation before writing these task configs: no fencing here
-    ...(deps.exactlyOnce === undefined
-      ? {}
-      : { exactlyOnce: { groupId: deps.exactlyOnce.groupId, fence: () => Effect.void } })
+    ...(deps.exactlyOnce ? { exactlyOnce: deps.exactlyOnce } : {})
   }
 
   /** Runs task `id` of a connector (paused unless the target is STARTED) until interrupted. */

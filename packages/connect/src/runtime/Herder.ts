@@ -135,15 +135,17 @@ export interface Plan {
 
 /**
  * The plan from the snapshot, the member's load and what runs (connector name or task key -> the fingerprint
- * of the config and target state it runs with). Under exactly-once sources a task's fingerprint covers all of its
- * connector's task configs: a new generation fenced them all, so all restart.
+ * of the config and target state it runs with).
  */
 export const plan = (
   s: ConfigSnapshot,
   load: CP.Load,
   running: ReadonlyMap<string, string>,
   runningTasks: ReadonlyMap<string, string>,
-  exactlyOnce = false
+  options: {
+    /** Exactly-once sources: any change of a connector's task configs restarts all its tasks (they were fenced). */
+    readonly restartWholeGeneration?: boolean
+  } = {}
 ): Plan => {
   const targetOf = (name: string): TargetState => s.targets.get(name) ?? "STARTED"
   const connectors = new Map<string, ConnectorStart>()
@@ -167,8 +169,7 @@ export const plan = (
       config,
       props,
       target,
-      // exactly-once: a new generation fenced every task of the connector, so every task restarts with it
-      fingerprint: JSON.stringify([config, exactlyOnce ? s.tasks.get(t.connector) : props, target])
+      fingerprint: JSON.stringify([config, options.restartWholeGeneration ? s.tasks.get(t.connector) : props, target])
     })
   }
   const stopConnectors = [...running].filter(([n, fp]) => connectors.get(n)?.fingerprint !== fp).map(([n]) => n)

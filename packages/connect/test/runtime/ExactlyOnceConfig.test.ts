@@ -1,12 +1,16 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as ConfigDef from "../../src/plugin/ConfigDef.js"
 import * as Connector from "../../src/plugin/Connector.js"
 import * as Plugins from "../../src/plugin/Plugins.js"
+import * as ConfigStore from "../../src/runtime/ConfigStore.js"
+import * as Distributed from "../../src/runtime/Distributed.js"
 import * as ExactlyOnce from "../../src/runtime/ExactlyOnce.js"
+import * as Herder from "../../src/runtime/Herder.js"
 import * as OffsetStore from "../../src/runtime/OffsetStore.js"
 import * as Standalone from "../../src/runtime/Standalone.js"
 import * as Worker from "../../src/runtime/Worker.js"
@@ -159,6 +163,58 @@ describe("exactly-once source configuration", () => {
       assert.include(error.message, "exactly.once.source.support=enabled is not supported by the standalone worker")
     })
   )
+
+  it.scoped("the distributed worker refuses an unknown exactly.once.source.support", () =>
+    Effect.gen(function* () {
+      const props = {
+        "bootstrap.servers": "127.0.0.1:1",
+        "group.id": "g",
+        "config.storage.topic": "c",
+        "offset.storage.topic": "o",
+        "status.storage.topic": "s",
+        "exactly.once.source.support": "maybe"
+      }
+      const error = yield* Effect.flip(
+        Distributed.make(props, { workerId: "w:1", url: "http://w:1" }).pipe(
+          Effect.provide(
+            Layer.mergeAll(Plugins.layer(), OffsetStore.layerMemory, NodeContext.layer, FetchHttpClient.layer)
+          )
+        )
+      )
+      assert.strictEqual(
+        error.message,
+        "Invalid value maybe for configuration exactly.once.source.support: String must be one of: disabled, preparing, enabled"
+      )
+    })
+  )
+
+  it("a distributed worker restarts every task of a new exactly-once generation", () => {
+    const snapshot = (tasks: ReadonlyArray<Record<string, string>>): ConfigStore.ConfigSnapshot => ({
+      ...ConfigStore.empty,
+      connectors: new Map([["src", { "connector.class": "FileStreamSource" }]]),
+      tasks: new Map([["src", tasks]])
+    })
+    const load = {
+      connectors: [],
+      tasks: [
+        { connector: "src", task: 0 },
+        { connector: "src", task: 1 }
+      ]
+    }
+    const fingerprints = (restartWholeGeneration: boolean) =>
+      new Map(
+        Herder.plan(snapshot([{ n: "0" }, { n: "1" }]), load, new Map(), new Map(), {
+          restartWholeGeneration
+        }).startTasks.map((t) => [t.key, t.fingerprint])
+      )
+    // task 1's config changes, task 0's does not
+    const next = (restartWholeGeneration: boolean) =>
+      Herder.plan(snapshot([{ n: "0" }, { n: "1b" }]), load, new Map(), fingerprints(restartWholeGeneration), {
+        restartWholeGeneration
+      }).startTasks.map((t) => t.task)
+    assert.deepStrictEqual(next(false), [1])
+    assert.deepStrictEqual(next(true), [0, 1])
+  })
 
   it("reads the worker and connector settings", () => {
     assert.deepStrictEqual(ExactlyOnce.workerSupport({}), { support: "disabled" })

@@ -115,6 +115,9 @@ export const listOffsets = (
           Effect.gen(function* () {
             const res = yield* cluster.send(leader, 2, (v) =>
               ListOffsets.makeListOffsetsRequest({
+                // -1: a consumer, answered up to the high watermark (or the last stable offset with
+                // read_committed); a broker id would be answered the log end offset
+                replicaId: -1,
                 ...(v >= 2 ? { isolationLevel } : {}),
                 topics: [
                   {
