@@ -3,7 +3,8 @@
  * Metadata, DescribeCluster and FindCoordinator answer from the store's live broker list.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope, TestClock } from "effect"
+import * as Membership from "../../src/broker/internal/membership.js"
 import * as MetadataStore from "../../src/broker/MetadataStore.js"
 import * as DescribeCluster from "../../src/protocol/generated/DescribeCluster.js"
 import * as FindCoordinator from "../../src/protocol/generated/FindCoordinator.js"
@@ -83,6 +84,45 @@ describe("broker registration in the metadata store", () => {
       const second = yield* Effect.exit(startBroker({ extra: { "node.id": "7" }, metadataStore: store }))
       assert.isTrue(Exit.isFailure(second))
       if (Exit.isFailure(second)) assert.include(String(second.cause), "MetadataConflict")
+    })
+  )
+})
+
+describe("broker membership lease", () => {
+  it.scoped("a broker whose lease is lost registers again on a new one", () =>
+    Effect.gen(function* () {
+      // built in the test's scope, so the registration's finalizers run while the store is still up
+      const real = Context.get(yield* Layer.build(MetadataStore.layerMemory), MetadataStore.MetadataStore)
+      // the store loses the broker's first lease at its first renewal (as if it had expired)
+      let lost = 0
+      const store = MetadataStore.MetadataStore.of({
+        ...real,
+        keepAlive: (lease) =>
+          lost === 0
+            ? Effect.zipRight(
+                Effect.sync(() => lost++),
+                Effect.zipRight(Effect.ignore(real.revokeLease(lease)), real.keepAlive(lease))
+              )
+            : real.keepAlive(lease)
+      })
+      const self = { nodeId: 3, host: "h", port: 1, rack: null }
+      const membership = yield* Membership.register(self, 3000).pipe(
+        Effect.provideService(MetadataStore.MetadataStore, store)
+      )
+      const first = (yield* real.brokers).map((b) => [b.value.brokerId, b.version])
+      assert.strictEqual(first.length, 1)
+      // the first renewal (after a third of the TTL) finds the lease gone; the broker registers again
+      yield* TestClock.adjust(1000)
+      for (let i = 0; i < 20 && (yield* real.brokers).length === 0; i++) yield* Effect.yieldNow()
+      const again = (yield* real.brokers).map((b) => [b.value.brokerId, b.version])
+      assert.strictEqual(lost, 1)
+      assert.strictEqual(again.length, 1)
+      assert.strictEqual(again[0]![0], 3)
+      assert.isAbove(again[0]![1]!, first[0]![1]!, "a new registration")
+      assert.deepStrictEqual(
+        membership.brokers().map((b) => b.nodeId),
+        [3]
+      )
     })
   )
 })

@@ -19,7 +19,7 @@
  *   and the actor restarts: `recover` rebuilds its state and the loop goes on. Past the restart policy the actor
  *   stops and `run` dies with the cause: a failure is never swallowed.
  */
-import { Cause, Chunk, Clock, Deferred, Effect, Exit } from "effect"
+import { Cause, Chunk, Clock, Deferred, Effect } from "effect"
 import * as Queue from "effect/Queue"
 
 /** How a mailbox holds commands. */
@@ -219,27 +219,33 @@ export const make = <C, EFull, EStopped>(
                 return Effect.forEach(commands, (c) => onDropped(c, "stopped"), { discard: true })
               if (commands.length === 0) return Effect.void
             }
-            return Effect.flatMap(Effect.exit(handle(commands)), (exit) =>
-              Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
-                ? supervise(commands, exit.cause)
-                : Effect.void
+            return Effect.catchAllCause(handle(commands), (cause) =>
+              Cause.isInterruptedOnly(cause) ? Effect.void : supervise(commands, cause)
             )
           }
         )
       )
 
-      const loop: Effect.Effect<void> = Effect.gen(function* () {
-        if (mode === "interrupt") return
-        if (behavior.start !== undefined) yield* behavior.start
-        for (;;) {
-          if (mode === "interrupt") return
-          if (mode === "drain" && (yield* Queue.size(queue)) <= 0) return
-          yield* step
-          if (behavior.isDone?.() === true && mode === "open") {
-            mode = "interrupt"
-            yield* dropQueued("done")
-          }
+      const isDone = behavior.isDone
+      /** Steps until the actor stops (one Effect chain per batch, no generator on the way). */
+      const next: Effect.Effect<void> = Effect.suspend(() => {
+        if (mode === "interrupt") return Effect.void
+        if (mode === "drain") return Effect.flatMap(Queue.size(queue), (n) => (n <= 0 ? Effect.void : afterStep))
+        return afterStep
+      })
+      // yields between batches, as `Effect.forever` does: the senders the batch answered run before the actor
+      // takes again (without it an ask's round trip measured about 1.5x slower)
+      const yieldThenNext: Effect.Effect<void> = Effect.zipRight(Effect.yieldNow(), next)
+      const afterStep: Effect.Effect<void> = Effect.flatMap(step, () => {
+        if (isDone !== undefined && mode === "open" && isDone()) {
+          mode = "interrupt"
+          return dropQueued("done")
         }
+        return yieldThenNext
+      })
+      const loop: Effect.Effect<void> = Effect.suspend(() => {
+        if (mode === "interrupt") return Effect.void
+        return behavior.start === undefined ? next : Effect.zipRight(behavior.start, next)
       })
 
       return loop.pipe(
