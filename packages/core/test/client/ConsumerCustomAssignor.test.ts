@@ -126,7 +126,7 @@ describe("Consumer: custom assignors and topic changes", () => {
         yield* admin.createPartitions("late", 3)
         yield* waitUntil("the new partition assigned", () => consumer.assignment().length === 4)
         const fresh = yield* Producer.make({ "bootstrap.servers": bootstrap })
-      yield* fresh.send("late", { value: bytes("y"), partition: 2 })
+        yield* fresh.send("late", { value: bytes("y"), partition: 2 })
         yield* waitUntil("record of the new partition", () => received.includes("late:y"))
       })
   )
