@@ -16,7 +16,8 @@ import { Cause, Context, Deferred, Effect, FiberSet, Layer, Scope, Stream, Subsc
 import type { Serde } from "./dsl/Options.js"
 import type * as Info from "./internal/assignment/info.js"
 import * as QueryHttp from "./internal/query/httpServer.js"
-import { LocalTasks, localView, type StoreLag } from "./internal/query/localStores.js"
+import { LocalTasks, localView, type StoreLag, type ViewParams } from "./internal/query/localStores.js"
+import { sessionView, versionedView, windowView } from "./internal/query/windowedViews.js"
 import * as AppState from "./internal/runtime/appState.js"
 import * as GlobalThread from "./internal/runtime/GlobalThread.js"
 import { setUp } from "./internal/runtime/internalTopics.js"
@@ -77,12 +78,13 @@ export interface KafkaStreams {
    * A read-only view of the store `name` over this instance's running active tasks (Kafka's
    * `store(StoreQueryParameters)`): fails while the application is not RUNNING; its `get` throws
    * `InvalidStateStoreError` for a key whose partition another instance runs (see `queryMetadataForKey`).
+   * `type` picks the view: key-value (default), window, session or versioned (`QueryableStoreTypes`).
    */
-  readonly store: <K, V, Kind extends "keyValue" | "timestampedKeyValue" = "keyValue">(
+  readonly store: <K, V, Kind extends Metadata.QueryableStoreKind = "keyValue">(
     name: string,
     type?: Metadata.QueryableStoreType<K, V, Kind>,
     options?: StoreQueryOptions
-  ) => Effect.Effect<ReadOnlyKeyValueStore<K, V>, InvalidStateStoreError>
+  ) => Effect.Effect<Metadata.QueryableStore<K, V, Kind>, InvalidStateStoreError>
   /** Where `key` of store `name` lives (active host, standby hosts, partition); undefined when not known yet. */
   readonly queryMetadataForKey: <K>(
     name: string,
@@ -263,16 +265,27 @@ export const make = <R>(
     })
 
     const t = topology as Topology<unknown>
-    const store = <K, V>(
+    const store = <K, V, Kind extends Metadata.QueryableStoreKind = "keyValue">(
       name: string,
-      type?: Metadata.QueryableStoreType<K, V, "keyValue" | "timestampedKeyValue">,
+      type?: Metadata.QueryableStoreType<K, V, Kind>,
       options: StoreQueryOptions = {}
-    ): Effect.Effect<ReadOnlyKeyValueStore<K, V>, InvalidStateStoreError> =>
+    ): Effect.Effect<Metadata.QueryableStore<K, V, Kind>, InvalidStateStoreError> =>
       Effect.suspend(() => {
         const spec = t.stores.get(name)
         const owner = Metadata.storeSubtopology(t, applicationId, name)
         if (spec === undefined || spec.global || owner === undefined) {
           return Effect.fail(new InvalidStateStoreError({ store: name, message: `No queryable store named ${name}` }))
+        }
+        const kind: Metadata.QueryableStoreKind = type?.kind ?? "keyValue"
+        const wanted = kind === "timestampedKeyValue" ? "keyValue" : kind === "timestampedWindow" ? "window" : kind
+        const actual = Metadata.specKind(spec)
+        if (wanted !== actual) {
+          return Effect.fail(
+            new InvalidStateStoreError({
+              store: name,
+              message: `Store ${name} is a ${actual} store, not a ${wanted} store`
+            })
+          )
         }
         const notRunning = () =>
           new InvalidStateStoreError({
@@ -283,25 +296,32 @@ export const make = <R>(
         const queryable = () =>
           model.state === "RUNNING" || (options.enableStaleStores === true && model.state === "REBALANCING")
         if (!queryable()) return Effect.fail(notRunning())
-        return Effect.succeed(
-          localView<K, V>({
-            name,
-            subtopology: owner.sub.id,
-            numPartitions: Math.max(0, ...owner.topics.map((x) => partitionCounts.get(x) ?? 0)),
-            keySerde: spec.keySerde as Serde<K>,
-            valueSerde: spec.valueSerde as Serde<unknown>,
-            tasks: localTasks,
-            check: () => {
-              if (!queryable()) throw notRunning()
-            },
-            ownerOf: (partition) =>
-              latestAssignment?.hosts.find((h) =>
-                h.active.some((p) => p.partition === partition && owner.topics.includes(p.topic))
-              )?.endpoint,
-            timestamped: type?.kind === "timestampedKeyValue",
-            stale: options.enableStaleStores === true
-          })
-        )
+        const params: ViewParams<K> = {
+          name,
+          subtopology: owner.sub.id,
+          numPartitions: Math.max(0, ...owner.topics.map((x) => partitionCounts.get(x) ?? 0)),
+          keySerde: spec.keySerde as Serde<K>,
+          valueSerde: spec.valueSerde as Serde<unknown>,
+          tasks: localTasks,
+          check: () => {
+            if (!queryable()) throw notRunning()
+          },
+          ownerOf: (partition) =>
+            latestAssignment?.hosts.find((h) =>
+              h.active.some((p) => p.partition === partition && owner.topics.includes(p.topic))
+            )?.endpoint,
+          timestamped: kind === "timestampedKeyValue" || kind === "timestampedWindow",
+          stale: options.enableStaleStores === true
+        }
+        const view =
+          wanted === "window"
+            ? windowView<K, V>(params)
+            : wanted === "session"
+              ? sessionView<K, V>(params)
+              : wanted === "versioned"
+                ? versionedView<K, V>(params)
+                : localView<K, V>(params)
+        return Effect.succeed(view as Metadata.QueryableStore<K, V, Kind>)
       })
     const queryMetadataForKey = <K>(name: string, key: K, keySerde: Serde<K>) =>
       Effect.sync(() =>
@@ -325,7 +345,14 @@ export const make = <R>(
       metadataForStore: allMetadataForStore,
       allMetadata: streamsMetadata,
       self: config["application.server"] ?? "",
-      parseKey: hooks.parseQueryKey ?? ((_store, text) => text)
+      parseKey: hooks.parseQueryKey ?? ((_store, text) => text),
+      storeInfo: (name) => {
+        const spec = t.stores.get(name)
+        return spec === undefined || spec.global
+          ? undefined
+          : { kind: Metadata.specKind(spec), windowSizeMs: spec.windowed?.windowSizeMs ?? 0 }
+      },
+      query: (name, type) => store(name, type)
     }
 
     const close = Effect.gen(function* () {

@@ -9,6 +9,10 @@ import { partitionForKey } from "@eddy/core/client/Partitioner"
 import type { Serde } from "../dsl/Options.js"
 import type { AssignmentInfo } from "../internal/assignment/info.js"
 import type { ValueAndTimestamp } from "../internal/store/ValueAndTimestamp.js"
+import type { ReadOnlyKeyValueStore } from "../state/KeyValueStore.js"
+import type { ReadOnlySessionStore } from "../state/SessionStore.js"
+import type { ReadOnlyVersionedKeyValueStore } from "../state/VersionedKeyValueStore.js"
+import type { ReadOnlyWindowStore } from "../state/WindowStore.js"
 import * as Topology from "../topology/Topology.js"
 
 /** An instance's `application.server`. */
@@ -35,8 +39,26 @@ export interface KeyQueryMetadata {
   readonly partition: number
 }
 
+/** The kinds of store interactive queries read. */
+export type QueryableStoreKind =
+  | "keyValue"
+  | "timestampedKeyValue"
+  | "window"
+  | "timestampedWindow"
+  | "session"
+  | "versioned"
+
+/** The read-only store `KafkaStreams.store` hands out for a kind. */
+export type QueryableStore<K, V, Kind extends QueryableStoreKind> = Kind extends "window" | "timestampedWindow"
+  ? ReadOnlyWindowStore<K, V>
+  : Kind extends "session"
+    ? ReadOnlySessionStore<K, V>
+    : Kind extends "versioned"
+      ? ReadOnlyVersionedKeyValueStore<K, V>
+      : ReadOnlyKeyValueStore<K, V>
+
 /** The kind of read-only store `KafkaStreams.store` hands out (Kafka's `QueryableStoreType`). */
-export interface QueryableStoreType<K, V, Kind extends "keyValue" | "timestampedKeyValue"> {
+export interface QueryableStoreType<K, V, Kind extends QueryableStoreKind> {
   readonly kind: Kind
   readonly _K?: (_: K) => K
   readonly _V?: (_: V) => V
@@ -49,8 +71,25 @@ export const QueryableStoreTypes = {
   /** A read-only key-value store whose values come with their timestamps. */
   timestampedKeyValueStore: <K, V>(): QueryableStoreType<K, ValueAndTimestamp<V>, "timestampedKeyValue"> => ({
     kind: "timestampedKeyValue"
-  })
+  }),
+  /** A read-only window store (windowed aggregations): plain values per key and window start. */
+  windowStore: <K, V>(): QueryableStoreType<K, V, "window"> => ({ kind: "window" }),
+  /** A read-only window store whose values come with their timestamps. */
+  timestampedWindowStore: <K, V>(): QueryableStoreType<K, ValueAndTimestamp<V>, "timestampedWindow"> => ({
+    kind: "timestampedWindow"
+  }),
+  /** A read-only session store (session-windowed aggregations). */
+  sessionStore: <K, V>(): QueryableStoreType<K, V, "session"> => ({ kind: "session" }),
+  /** A versioned table's store, read by key (latest) or by key as of a time (Kafka's `VersionedKeyQuery`). */
+  versionedKeyValueStore: <K, V>(): QueryableStoreType<K, V, "versioned"> => ({ kind: "versioned" })
 }
+
+/** The kind of a store spec: key-value, window, session or versioned (other kinds are not queryable). */
+export const specKind = (spec: {
+  readonly windowed?: { readonly kind: "window" | "session" } | undefined
+  readonly open?: unknown
+}): "keyValue" | "window" | "session" | "versioned" =>
+  spec.windowed?.kind ?? (spec.open === undefined ? "keyValue" : "versioned")
 
 /** Reads `host:port` (undefined when it is not one). */
 export const parseHostInfo = (endpoint: string): HostInfo | undefined => {

@@ -34,6 +34,15 @@ export const NOT_PUT = Number.MIN_SAFE_INTEGER
 /** `put`'s answer when the version written is the latest (valid until a later one comes). */
 export const VALID_TO_UNDEFINED = Number.MAX_SAFE_INTEGER
 
+/** Read-only view of a versioned key-value store (what interactive queries use). */
+export interface ReadOnlyVersionedKeyValueStore<K, V> {
+  readonly name: string
+  /** The latest version of `key`, unless deleted. */
+  get(key: K): VersionedRecord<V> | undefined
+  /** The version of `key` valid at `asOfTimestamp`, unless deleted then or older than the history retention. */
+  get(key: K, asOfTimestamp: number): VersionedRecord<V> | undefined
+}
+
 /** A versioned key-value store. */
 export interface VersionedKeyValueStore<K, V> {
   readonly name: string

@@ -12,14 +12,25 @@ import { partitionForKey } from "@eddy/core/client/Partitioner"
 import type { Serde } from "../../dsl/Options.js"
 import type { KeyValue, ReadOnlyKeyValueStore } from "../../state/KeyValueStore.js"
 import { InvalidStateStoreError } from "../../state/StoreError.js"
+import type { CustomStore } from "../store/CustomStore.js"
 import type { TimestampedStore } from "../store/TimestampedStore.js"
 import * as VT from "../store/ValueAndTimestamp.js"
+import type { WindowedTaskStore } from "../store/WindowedStores.js"
 
-/** A running task's stores by name. */
+/** A running task's stores by name: key-value, window and session, and other kinds (versioned). */
 export interface RunningTask {
   readonly id: string
   readonly stores: ReadonlyMap<string, TimestampedStore<unknown, unknown>>
+  readonly windowedStores: ReadonlyMap<string, WindowedTaskStore>
+  readonly customStores: ReadonlyMap<string, CustomStore>
 }
+
+/** The queryable stores of a task. */
+export const localStoresOf = (task: Omit<RunningTask, "id">): Omit<RunningTask, "id"> => ({
+  stores: task.stores,
+  windowedStores: task.windowedStores,
+  customStores: task.customStores
+})
 
 /** How far a standby's store partition is behind its changelog. */
 export interface StoreLag {
@@ -97,30 +108,57 @@ export interface ViewParams<K> {
   readonly stale: boolean
 }
 
+/** The local running tasks a view reads: active ones, then (stale) standbys of partitions not active here. */
+const tasksOf = (p: ViewParams<unknown>): Map<string, RunningTask> => {
+  const active = p.tasks.running()
+  if (!p.stale) return active
+  for (const [id, t] of p.tasks.standbyStores()) if (!active.has(id)) active.set(id, t)
+  return active
+}
+
+/** The local stores of a view that `pick` finds in a task, in partition order (checks the state first). */
+export const localStores = <K, S>(p: ViewParams<K>, pick: (t: RunningTask) => S | undefined): Array<S> => {
+  p.check()
+  const out: Array<[number, S]> = []
+  for (const t of tasksOf(p as ViewParams<unknown>).values()) {
+    const [sub, partition] = t.id.split("_").map(Number) as [number, number]
+    const store = pick(t)
+    if (sub === p.subtopology && store !== undefined) out.push([partition, store])
+  }
+  return out.sort((a, b) => a[0] - b[0]).map(([, s]) => s)
+}
+
+/**
+ * The local store holding `key`'s partition (checks the state first); undefined for a key its serde turns
+ * into null; throws `InvalidStateStoreError` naming the owner when that partition is not hosted here.
+ */
+export const storeOfKey = <K, S>(p: ViewParams<K>, key: K, pick: (t: RunningTask) => S | undefined): S | undefined => {
+  p.check()
+  const bytes = p.keySerde.encode(key)
+  if (bytes === null) return undefined
+  const partition = partitionForKey(bytes, p.numPartitions)
+  const task = tasksOf(p as ViewParams<unknown>).get(`${p.subtopology}_${partition}`)
+  const store = task === undefined ? undefined : pick(task)
+  if (store === undefined) {
+    const owner = p.ownerOf(partition)
+    throw new InvalidStateStoreError({
+      store: p.name,
+      message: `The key's partition ${partition} of store ${p.name} is not hosted by this instance${
+        owner === undefined ? "" : ` (its active task runs on ${owner})`
+      }`
+    })
+  }
+  return store
+}
+
 /** A read-only view over the store `name` of every local running task. */
 export const localView = <K, V>(p: ViewParams<K>): ReadOnlyKeyValueStore<K, V> => {
-  /** Running active tasks, then (stale) standbys of the partitions not active here. */
-  const tasksOf = (): Map<string, RunningTask> => {
-    const active = p.tasks.running()
-    if (!p.stale) return active
-    for (const [id, t] of p.tasks.standbyStores()) if (!active.has(id)) active.set(id, t)
-    return active
-  }
   const decodeValue = (bytes: Uint8Array): V =>
     (p.timestamped
       ? { value: p.valueSerde.decode(VT.valueBytes(bytes)), timestamp: VT.timestampOf(bytes) }
       : p.valueSerde.decode(VT.valueBytes(bytes))) as V
-  /** The local stores of the view, in partition order. */
-  const stores = (): Array<TimestampedStore<unknown, unknown>> => {
-    p.check()
-    const out: Array<[number, TimestampedStore<unknown, unknown>]> = []
-    for (const t of tasksOf().values()) {
-      const [sub, partition] = t.id.split("_").map(Number) as [number, number]
-      const store = t.stores.get(p.name)
-      if (sub === p.subtopology && store !== undefined) out.push([partition, store])
-    }
-    return out.sort((a, b) => a[0] - b[0]).map(([, s]) => s)
-  }
+  const pick = (t: RunningTask) => t.stores.get(p.name)
+  const stores = () => localStores(p, pick)
   const enc = (k: K | undefined) => (k === undefined ? undefined : (p.keySerde.encode(k) ?? undefined))
   function* decode(
     each: (s: TimestampedStore<unknown, unknown>) => Iterable<KeyValue<Uint8Array, Uint8Array>>,
@@ -134,21 +172,8 @@ export const localView = <K, V>(p: ViewParams<K>): ReadOnlyKeyValueStore<K, V> =
   return {
     name: p.name,
     get: (key) => {
-      p.check()
-      const bytes = p.keySerde.encode(key)
-      if (bytes === null) return undefined
-      const partition = partitionForKey(bytes, p.numPartitions)
-      const task = tasksOf().get(`${p.subtopology}_${partition}`)
-      const store = task?.stores.get(p.name)
-      if (store === undefined) {
-        const owner = p.ownerOf(partition)
-        throw new InvalidStateStoreError({
-          store: p.name,
-          message: `The key's partition ${partition} of store ${p.name} is not hosted by this instance${
-            owner === undefined ? "" : ` (its active task runs on ${owner})`
-          }`
-        })
-      }
+      const store = storeOfKey(p, key, pick)
+      if (store === undefined) return undefined
       const value = store.get(key as never)
       if (value === undefined) return undefined
       return (p.timestamped ? value : value.value) as V

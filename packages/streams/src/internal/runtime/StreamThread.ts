@@ -40,7 +40,7 @@ import * as Topology from "../../topology/Topology.js"
 import * as Info from "../assignment/info.js"
 import { checkpointedOffsetSums } from "../assignment/localState.js"
 import * as StreamAssignor from "../assignment/streamAssignor.js"
-import type { LocalTasks } from "../query/localStores.js"
+import { type LocalTasks, localStoresOf } from "../query/localStores.js"
 import { RecordCache } from "../store/RecordCache.js"
 import { PartitionGroup } from "../task/PartitionGroup.js"
 import { type OutputRecord, Task, type TaskParams } from "../task/Task.js"
@@ -154,10 +154,10 @@ export const run = (p: ThreadParams) =>
     const handovers = new Map<string, Standby.Handover>()
     p.localTasks.registerStandbys(p.index, function* () {
       for (const s of standbys.values())
-        yield { task: { id: s.id, stores: s.task.stores }, lags: () => Standby.lags(s) }
+        yield { task: { id: s.id, ...localStoresOf(s.task) }, lags: () => Standby.lags(s) }
     })
     p.localTasks.register(p.index, function* () {
-      for (const [id, e] of tasks) if (e.state === "RUNNING") yield { id, stores: e.task.stores }
+      for (const [id, e] of tasks) if (e.state === "RUNNING") yield { id, ...localStoresOf(e.task) }
     })
 
     const runStep = (step: () => Step): Effect.Effect<void, unknown> =>
