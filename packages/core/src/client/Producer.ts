@@ -1010,14 +1010,25 @@ export const makeWith = (
       return t as unknown as Topic.Topic<K, V>
     }
 
+    /**
+     * Runs `f` with the topic's metadata: the cached one, unless it is missing or knows fewer partitions than
+     * `maxPartition` needs (a partition added since, by CreatePartitions): then it is fetched again first, as
+     * Kafka's producer waits on metadata for a partition it does not know yet.
+     */
     const withTopic = <A>(
       name: string,
-      f: (info: Cluster.TopicInfo) => Effect.Effect<A, ProduceError>
+      f: (info: Cluster.TopicInfo) => Effect.Effect<A, ProduceError>,
+      maxPartition = -1
     ): Effect.Effect<A, ProduceError> => {
       if (closing) return Effect.fail(closedError())
       if (fatal !== undefined) return Effect.fail(fatal)
       const info = cluster.cachedTopic(name)
-      const go = info !== undefined && info.partitions.length > 0 ? f(info) : Effect.flatMap(cluster.topic(name), f)
+      const go =
+        info === undefined || info.partitions.length === 0
+          ? Effect.flatMap(cluster.topic(name), f)
+          : maxPartition < info.partitions.length
+            ? f(info)
+            : Effect.flatMap(cluster.refresh([name]), (snapshot) => f(snapshot.topics.get(name) ?? info))
       if (transactionalId === undefined) return go
       // checked when the send runs (it may be built before its transaction starts)
       return Effect.suspend(() =>
@@ -1040,89 +1051,99 @@ export const makeWith = (
       if (size > maxRequestSize) {
         return Effect.fail(ClientError.fromCode(10, { topic: topic.name, message: `record of ${size} bytes` }))
       }
-      return withTopic(topic.name, (info) => {
-        const bad = checkPartition(info, r.partition)
-        if (bad !== undefined) return Effect.fail(bad)
-        return Effect.async<RecordMetadata, ProduceError>((resume) => {
-          if (closing) return resume(Effect.fail(closedError()))
-          reserve(size, () =>
-            append(
-              info,
-              input,
-              size,
-              r.partition,
-              (result, i, timestamp, partition) => {
-                if (result.ok) {
-                  resume(
-                    Effect.succeed({
-                      topic: info.name,
-                      partition,
-                      offset: result.baseOffset < 0 ? -1 : result.baseOffset + i,
-                      timestamp: result.logAppendTime >= 0 ? result.logAppendTime : timestamp
-                    })
-                  )
-                } else resume(Effect.fail(result.error))
-              },
-              0,
-              batchSize
+      return withTopic(
+        topic.name,
+        (info) => {
+          const bad = checkPartition(info, r.partition)
+          if (bad !== undefined) return Effect.fail(bad)
+          return Effect.async<RecordMetadata, ProduceError>((resume) => {
+            if (closing) return resume(Effect.fail(closedError()))
+            reserve(size, () =>
+              append(
+                info,
+                input,
+                size,
+                r.partition,
+                (result, i, timestamp, partition) => {
+                  if (result.ok) {
+                    resume(
+                      Effect.succeed({
+                        topic: info.name,
+                        partition,
+                        offset: result.baseOffset < 0 ? -1 : result.baseOffset + i,
+                        timestamp: result.logAppendTime >= 0 ? result.logAppendTime : timestamp
+                      })
+                    )
+                  } else resume(Effect.fail(result.error))
+                },
+                0,
+                batchSize
+              )
             )
-          )
-        })
-      })
+          })
+        },
+        r.partition ?? -1
+      )
     }
 
     const sendBatch = <K, V>(topicIn: Topic.Topic<K, V> | string, records: Iterable<Topic.ProducerRecord<K, V>>) => {
       const topic = topicOf(topicIn)
       const inputs: Array<RecordBatch.RecordInput> = []
       const parts: Array<number | undefined> = []
+      let maxPartition = -1
       for (const r of records) {
         const input = encodeRecord(topic, r)
         if (input instanceof Topic.RecordEncodeError) return Effect.fail(input)
         inputs.push(input)
         parts.push(r.partition)
+        if (r.partition !== undefined && r.partition > maxPartition) maxPartition = r.partition
       }
       if (inputs.length === 0) return Effect.succeed<Array<RecordMetadata>>([])
-      return withTopic(topic.name, (info) => {
-        for (const p of parts) {
-          const bad = checkPartition(info, p)
-          if (bad !== undefined) return Effect.fail(bad)
-        }
-        return Effect.async<Array<RecordMetadata>, ProduceError>((resume) => {
-          if (closing) return resume(Effect.fail(closedError()))
-          const results = new Array<RecordMetadata>(inputs.length)
-          let left = inputs.length
-          let failed = false
-          const callback: Callback = (result, i, timestamp, partition, j) => {
-            if (failed) return
-            if (!result.ok) {
-              failed = true
-              resume(Effect.fail(result.error))
-              return
-            }
-            results[j] = {
-              topic: info.name,
-              partition,
-              offset: result.baseOffset < 0 ? -1 : result.baseOffset + i,
-              timestamp: result.logAppendTime >= 0 ? result.logAppendTime : timestamp
-            }
-            if (--left === 0) resume(Effect.succeed(results))
+      return withTopic(
+        topic.name,
+        (info) => {
+          for (const p of parts) {
+            const bad = checkPartition(info, p)
+            if (bad !== undefined) return Effect.fail(bad)
           }
-          // a sendBatch is a batch already: its partitions' last batches leave without lingering
-          const touched = new Set<PartitionState>()
-          for (let j = 0; j < inputs.length; j++) {
-            const input = inputs[j]!
-            const size = sizeOf(input)
-            const partition = parts[j]
-            if (waiters.length === 0 && used + size <= bufferMemory) {
-              used += size
-              touched.add(append(info, input, size, partition, callback, j, sendBatchLimit))
-            } else reserve(size, () => void append(info, input, size, partition, callback, j, sendBatchLimit))
-          }
-          const t = now()
-          for (const s of touched) if (s.open !== undefined && s.open.deadline > t) s.open.deadline = t
-          wake()
-        })
-      })
+          return Effect.async<Array<RecordMetadata>, ProduceError>((resume) => {
+            if (closing) return resume(Effect.fail(closedError()))
+            const results = new Array<RecordMetadata>(inputs.length)
+            let left = inputs.length
+            let failed = false
+            const callback: Callback = (result, i, timestamp, partition, j) => {
+              if (failed) return
+              if (!result.ok) {
+                failed = true
+                resume(Effect.fail(result.error))
+                return
+              }
+              results[j] = {
+                topic: info.name,
+                partition,
+                offset: result.baseOffset < 0 ? -1 : result.baseOffset + i,
+                timestamp: result.logAppendTime >= 0 ? result.logAppendTime : timestamp
+              }
+              if (--left === 0) resume(Effect.succeed(results))
+            }
+            // a sendBatch is a batch already: its partitions' last batches leave without lingering
+            const touched = new Set<PartitionState>()
+            for (let j = 0; j < inputs.length; j++) {
+              const input = inputs[j]!
+              const size = sizeOf(input)
+              const partition = parts[j]
+              if (waiters.length === 0 && used + size <= bufferMemory) {
+                used += size
+                touched.add(append(info, input, size, partition, callback, j, sendBatchLimit))
+              } else reserve(size, () => void append(info, input, size, partition, callback, j, sendBatchLimit))
+            }
+            const t = now()
+            for (const s of touched) if (s.open !== undefined && s.open.deadline > t) s.open.deadline = t
+            wake()
+          })
+        },
+        maxPartition
+      )
     }
 
     return {
