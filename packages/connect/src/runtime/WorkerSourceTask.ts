@@ -167,17 +167,21 @@ export const run = (p: SourceTaskParams) =>
           list.push(i)
           byTopic.set(o.record.topic, list)
         })
-        const sends = yield* Effect.forEach(byTopic, ([topic, indexes]) =>
-          Effect.map(
-            Effect.forkScoped(
-              sendTopic(
-                topic,
-                indexes.map((i) => outgoing[i]!.record!)
-              )
-            ),
-            (fiber) => ({ indexes, fiber })
+        const sends = yield* Effect.forEach(byTopic, ([topic, indexes]) => {
+          const fork = Effect.forkScoped(
+            sendTopic(
+              topic,
+              indexes.map((i) => outgoing[i]!.record!)
+            )
           )
-        )
+          // A topic's first batch is sent (and acknowledged) before the poll goes on: its status write and the
+          // producer's metadata lookup are asynchronous, so a later poll's batch forked meanwhile could be
+          // appended first and reorder the topic. Later batches find the metadata cached and append in fork order.
+          return Effect.map(seenTopics.has(topic) ? fork : Effect.tap(fork, Fiber.await), (fiber) => ({
+            indexes,
+            fiber
+          }))
+        })
         const complete = Effect.gen(function* () {
           const metadata = new Array<Producer.RecordMetadata | null>(outgoing.length).fill(null)
           for (const { indexes, fiber } of sends) {
