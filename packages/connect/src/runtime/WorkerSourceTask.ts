@@ -222,6 +222,29 @@ export const run = (p: SourceTaskParams) =>
       ),
       Effect.flatMap((records) => (records === null || records.length === 0 ? Effect.void : send(records)))
     )
-    const acknowledge = Effect.forever(Effect.flatten(Queue.take(inFlight)))
-    return yield* Effect.all([Effect.forever(pollOnce), acknowledge], { concurrency: 2, discard: true })
+    // the completion being run, kept until it finished: a stop may interrupt it while it awaits acknowledgements
+    let current: Effect.Effect<void, ConnectError, PluginEnv> | undefined
+    const acknowledge = Effect.forever(
+      Effect.flatMap(Queue.take(inFlight), (complete) => {
+        current = complete
+        return Effect.tap(complete, () =>
+          Effect.sync(() => {
+            current = undefined
+          })
+        )
+      })
+    )
+    // On a stop, the batches already sent get their acknowledgements (for up to offset.flush.timeout.ms, 5 s) and
+    // their offsets kept, so the final flush commits them and a restart does not send them again.
+    const settle = Effect.suspend(() => {
+      const interrupted = current
+      return Effect.flatMap(Queue.takeAll(inFlight), (rest) =>
+        Effect.forEach(interrupted === undefined ? [...rest] : [interrupted, ...rest], (c) => Effect.ignore(c), {
+          discard: true
+        })
+      )
+    }).pipe(Effect.timeout(Duration.millis(5000)), Effect.ignore)
+    return yield* Effect.all([Effect.forever(pollOnce), acknowledge], { concurrency: 2, discard: true }).pipe(
+      Effect.onInterrupt(() => settle)
+    )
   })
