@@ -163,7 +163,7 @@ const joinCluster = (
       imbalancePercentage: BrokerConfig.getNumber(config, "leader.imbalance.per.broker.percentage")
     })
     const listed = image
-    return { controllerId: role.controllerId, partitions: listed.partitions, controller: role.active }
+    return { controllerId: role.controllerId, partitions: listed.partitions, all: listed.all, controller: role.active }
   })
 
 /** The data directory, created and locked for the life of the layer. */

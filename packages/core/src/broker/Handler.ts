@@ -36,6 +36,8 @@ export interface ClusterView {
   readonly controllerId: () => number
   /** A topic's partition records by partition (holes for records not seen yet); undefined for an unknown topic. */
   readonly partitions: (topic: string) => ReadonlyArray<PartitionState | undefined> | undefined
+  /** Every partition record held. */
+  readonly all: () => ReadonlyArray<PartitionState>
   /** The controller when this broker is it. */
   readonly controller: () => ControllerHandle | undefined
 }

@@ -179,6 +179,41 @@ const runActive = (
         return first.results
       })
 
+    /** Reads the records a request names, so that it sees every change the store took before it (linearizable). */
+    const refresh = (event: ControllerEvent) =>
+      Effect.forEach(
+        event._tag === "ElectionRequested"
+          ? event.partitions
+          : event._tag === "ReassignmentRequested"
+            ? [{ topic: event.topic, partition: event.partition }]
+            : [],
+        (tp) =>
+          Effect.flatMap(
+            store.partition(tp.topic, tp.partition),
+            Option.match({
+              onNone: () => Effect.void,
+              onSome: (r) => handle({ _tag: "PartitionChanged", record: { state: r.value, version: r.version } })
+            })
+          ),
+        { discard: true }
+      ).pipe(
+        Effect.zipRight(event._tag === "ReassignmentRequested" ? refreshBrokers : Effect.void),
+        Effect.catchAll((e) => Effect.logWarning("Controller: reading the requested partitions failed", e))
+      )
+
+    /** Takes brokers registered since the last watch event (a reassignment may name one). */
+    const refreshBrokers = Effect.flatMap(store.brokers, (brokers) =>
+      Effect.forEach(
+        brokers.filter((b) => !state.brokers.has(b.value.brokerId)),
+        (b) =>
+          handle({
+            _tag: "BrokerChanged",
+            broker: { id: b.value.brokerId, rack: b.value.rack ?? null, shuttingDown: b.value.shuttingDown }
+          }),
+        { discard: true }
+      )
+    )
+
     // the cluster at one revision: brokers, then topics, then partitions (so each partition sees every broker)
     const revision = yield* store.revision
     for (const b of yield* store.brokers) {
@@ -242,7 +277,11 @@ const runActive = (
       Effect.flatMap((command) =>
         Command.$match(command, {
           Event: ({ event }) => Effect.asVoid(handle(event)),
-          Request: ({ event, reply }) => Effect.flatMap(handle(event), (results) => Deferred.succeed(reply, results))
+          Request: ({ event, reply }) =>
+            refresh(event).pipe(
+              Effect.zipRight(handle(event)),
+              Effect.flatMap((results) => Deferred.succeed(reply, results))
+            )
         })
       ),
       Effect.forever

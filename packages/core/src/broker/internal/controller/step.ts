@@ -335,7 +335,11 @@ const reassign = (
   const unknown = target.find((b) => !state.brokers.has(b))
   if (unknown !== undefined) {
     return {
-      result: result(tp, ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Broker ${unknown} is not a live broker.`)
+      result: result(
+        tp,
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        `Broker ${unknown} cannot hold a replica: it is not a live broker.`
+      )
     }
   }
   // a new target replaces one in progress: it starts again from the original replicas
