@@ -242,6 +242,46 @@ export const keys: ReadonlyArray<ConfigKey> = [
     readOnly: true
   }),
   key("unclean.leader.election.enable", "boolean", "false", "Allow out-of-sync replicas to lead.", {}),
+  key(
+    "auto.leader.rebalance.enable",
+    "boolean",
+    "true",
+    "The controller moves leadership back to preferred replicas.",
+    {
+      readOnly: true
+    }
+  ),
+  key(
+    "leader.imbalance.check.interval.seconds",
+    "long",
+    "300",
+    "How often the controller checks the leader imbalance.",
+    { validate: atLeast(1), readOnly: true }
+  ),
+  key(
+    "leader.imbalance.per.broker.percentage",
+    "int",
+    "10",
+    "The share of a broker's preferred partitions led elsewhere above which the controller rebalances.",
+    { validate: atLeast(0), readOnly: true }
+  ),
+  key(
+    "controlled.shutdown.enable",
+    "boolean",
+    "true",
+    "A stopping broker asks the controller to move its leaderships off first.",
+    { readOnly: true }
+  ),
+  key(
+    "eddy.metadata.etcd.endpoints",
+    "list",
+    null,
+    "etcd client URLs of the cluster metadata store (Eddy's own key); unset: an in-process store, this broker alone.",
+    { readOnly: true }
+  ),
+  key("eddy.metadata.etcd.prefix", "string", "/eddy/", "The key prefix of the cluster in etcd (Eddy's own key).", {
+    readOnly: true
+  }),
   key("offsets.topic.num.partitions", "int", "50", "Partitions of __consumer_offsets.", {
     validate: atLeast(1),
     readOnly: true
