@@ -487,6 +487,9 @@ export const make = (
     const applyLeader = (result: Leader.Step): Effect.Effect<void> => {
       leaderState = result.state
       if (result.effects.length === 0) return Effect.void
+      // the hot path (an append on a sole or caught-up ISR): one high watermark, no proposal
+      const only = result.effects.length === 1 ? result.effects[0]! : undefined
+      if (only !== undefined && only._tag === "HighWatermark") return advance(only.hw)
       return Effect.forEach(
         result.effects,
         (e) =>

@@ -258,6 +258,16 @@ const notEnough = (replica: PartitionReplica, minInsync: number) =>
     message: `The ISR of ${replica.topicPartition.topic}-${replica.topicPartition.partition} has ${replica.inSyncReplicas().length} replicas, fewer than min.insync.replicas ${minInsync}`
   })
 
+/** acks=all already satisfied (always on a sole replica): the high watermark passed the append, ISR large enough. */
+const acknowledged = (
+  p: { readonly replica: PartitionReplica; readonly epoch: number; readonly minInsync: number },
+  result: AppendResult
+): boolean =>
+  p.replica.highWatermark() > result.lastOffset &&
+  p.replica.isLeader() &&
+  p.replica.leaderEpoch === p.epoch &&
+  p.replica.inSyncReplicas().length >= p.minInsync
+
 /**
  * acks=all: waits until the high watermark passes the append's last offset (on a sole replica it already has),
  * parked on the replica and woken by the hw, a role change or the request's deadline; then answers as Kafka:
@@ -431,7 +441,9 @@ export const handler = Handler.make({
       for (let i = 0; i < replies.length; i++) {
         const outcome = yield* Effect.either(Deferred.await(replies[i]!))
         outcomes.push(
-          acks === -1 && outcome._tag === "Right" ? yield* replicated(pending[i]!, outcome.right, deadline) : outcome
+          acks === -1 && outcome._tag === "Right" && !acknowledged(pending[i]!, outcome.right)
+            ? yield* replicated(pending[i]!, outcome.right, deadline)
+            : outcome
         )
       }
       cancel?.()
