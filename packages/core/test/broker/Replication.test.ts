@@ -176,6 +176,30 @@ describe("replication", () => {
     60_000
   )
 
+  it.scopedLive(
+    "min.insync.replicas=2: a follower's loss fails the waiting acks=all produce after the append, then refuses the next",
+    () =>
+      Effect.gen(function* () {
+        const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+        const nodes = yield* Effect.forEach([1, 2], (id) => startNode(id, store))
+        const [one, two] = nodes as [Node, Node]
+        for (const n of nodes) yield* createTopic(n.client, "m", 1, { "min.insync.replicas": "2" })
+        const first = state({ replicas: [1, 2], isr: [1, 2], leader: 1, leaderEpoch: 1, partitionEpoch: 1 }, "m")
+        yield* publish(first).pipe(Effect.provide(store))
+        yield* apply(nodes, first)
+        assert.strictEqual((yield* produce(one.client, "m", 0, batch(["a"]), { acks: -1 })).errorCode, ErrorCode.NONE)
+        yield* Scope.close(two.scope, Exit.void)
+        // appended while the ISR was [1, 2]; acknowledged by the ISR [1] only once it shrank
+        const after = yield* produce(one.client, "m", 0, batch(["b"]), { acks: -1 })
+        assert.strictEqual(after.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND)
+        assert.strictEqual(one.replicas.get("m", 0)!.log.logEndOffset, 2)
+        const refused = yield* produce(one.client, "m", 0, batch(["c"]), { acks: -1 })
+        assert.strictEqual(refused.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS)
+        assert.strictEqual(one.replicas.get("m", 0)!.log.logEndOffset, 2)
+      }),
+    60_000
+  )
+
   it.scopedLive("acks=all below min.insync.replicas fails with NOT_ENOUGH_REPLICAS before appending", () =>
     Effect.gen(function* () {
       const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
