@@ -97,7 +97,12 @@ export interface TxnMarker {
 }
 
 /** Why a delete-records can fail. */
-export type DeleteRecordsError = OffsetOutOfRangeError | LogStorageError | ReplicaBusy | UnknownTopicOrPartition
+export type DeleteRecordsError =
+  | OffsetOutOfRangeError
+  | LogStorageError
+  | NotLeaderOrFollower
+  | ReplicaBusy
+  | UnknownTopicOrPartition
 
 /** What becoming (or staying) the leader needs from the partition record. */
 export interface LeaderTarget {
@@ -782,17 +787,19 @@ export const make = (
               ? appendProducerBatches(batches, reply)
               : appendPlain(batches, reply),
         DeleteRecords: ({ offset, reply }) =>
-          log.deleteRecords(offset === -1 ? highWatermark : offset).pipe(
-            Effect.tap(() =>
-              Effect.sync(() => {
-                producers.onLogStartOffset(log.logStartOffset)
-                publishLastStable()
-              })
-            ),
-            Effect.exit,
-            Effect.flatMap((exit) => Deferred.done(reply, exit)),
-            Effect.asVoid
-          ),
+          leaderState === undefined
+            ? Deferred.fail(reply, notLeader())
+            : log.deleteRecords(offset === -1 ? highWatermark : offset).pipe(
+                Effect.tap(() =>
+                  Effect.sync(() => {
+                    producers.onLogStartOffset(log.logStartOffset)
+                    publishLastStable()
+                  })
+                ),
+                Effect.exit,
+                Effect.flatMap((exit) => Deferred.done(reply, exit)),
+                Effect.asVoid
+              ),
         Park: ({ fetchOffset, waiter, untilLogEnd }) =>
           Effect.gen(function* () {
             if (untilLogEnd) {

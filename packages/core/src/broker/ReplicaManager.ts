@@ -363,7 +363,11 @@ export const make = (
     yield* Effect.forkScoped(
       Effect.repeat(
         Effect.suspend(() =>
-          Effect.forEach(hostedReplicas(), (r) => (r.isLeader() ? r.tick : Effect.void), { discard: true })
+          Effect.forEach(
+            hostedReplicas(),
+            (r) => (r.isLeader() && r.inSyncReplicas().length > 1 ? r.tick : Effect.void),
+            { discard: true }
+          )
         ),
         Schedule.spaced(Math.max(1, Math.floor(lagTimeMaxMs / 2)))
       )
