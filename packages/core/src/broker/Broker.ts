@@ -61,8 +61,9 @@ export interface BrokerOptions {
   /** How long shutdown waits for in-flight requests. */
   readonly drainTimeoutMs?: number
   /**
-   * The cluster metadata store the broker registers in (default: a fresh {@link MetadataStore.layerMemory},
-   * this broker alone). Brokers sharing one store list each other in Metadata and DescribeCluster.
+   * The cluster metadata store the broker registers in (default: {@link metadataStoreLayer} of the config: etcd when
+   * `eddy.metadata.etcd.endpoints` is set, else a fresh in-process store, this broker alone). Brokers sharing one
+   * store form one cluster.
    */
   readonly metadataStore?: Layer.Layer<MetadataStore.MetadataStore>
 }
@@ -166,6 +167,17 @@ const joinCluster = (
     return { controllerId: role.controllerId, partitions: listed.partitions, all: listed.all, controller: role.active }
   })
 
+/**
+ * The metadata store `config` selects: etcd when `eddy.metadata.etcd.endpoints` lists client URLs (under
+ * `eddy.metadata.etcd.prefix`), else a fresh in-process store (this broker alone).
+ */
+export const metadataStoreLayer = (config: BrokerConfig.BrokerConfig): Layer.Layer<MetadataStore.MetadataStore> => {
+  const hosts = BrokerConfig.getList(config, "eddy.metadata.etcd.endpoints")
+  return hosts.length === 0
+    ? MetadataStore.layerMemory
+    : MetadataStore.layerEtcd({ hosts, prefix: BrokerConfig.get(config, "eddy.metadata.etcd.prefix") ?? "/eddy/" })
+}
+
 /** The data directory, created and locked for the life of the layer. */
 const dataDirLayer = (config: BrokerConfig.BrokerConfig): Layer.Layer<never, KafkaStorageError> =>
   Layer.scopedDiscard(
@@ -233,7 +245,7 @@ export const layer = (
     groups
   )
   return Layer.provideMerge(
-    Layer.provide(Layer.scoped(Broker, start(config, options)), options.metadataStore ?? MetadataStore.layerMemory),
+    Layer.provide(Layer.scoped(Broker, start(config, options)), options.metadataStore ?? metadataStoreLayer(config)),
     transactions
   )
 }
