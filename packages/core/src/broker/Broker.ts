@@ -5,7 +5,7 @@
  * given). Everything lives in the layer's scope; closing it shuts down in reverse: deregister, stop accepting,
  * answer in-flight requests, close sockets, close the partition logs, unlock.
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, type Scope } from "effect"
 import * as LogStorage from "../log/LogStorage.js"
 import * as BrokerConfig from "./BrokerConfig.js"
 import { KafkaStorageError } from "./BrokerError.js"
@@ -116,6 +116,17 @@ export const start = (
       BrokerConfig.getNumber(config, "broker.session.timeout.ms")
     )
     cluster = yield* joinCluster(config, registry, membership)
+    // added last, so it runs first at shutdown: while the controller and the registration still live
+    if (BrokerConfig.getBoolean(config, "controlled.shutdown.enable")) {
+      yield* Effect.addFinalizer(() =>
+        controlledShutdown(
+          registry.nodeId,
+          membership!,
+          cluster!,
+          BrokerConfig.getNumber(config, "broker.session.timeout.ms")
+        )
+      )
+    }
     const metricsAddress =
       metrics === undefined
         ? undefined
@@ -176,6 +187,30 @@ export const metadataStoreLayer = (config: BrokerConfig.BrokerConfig): Layer.Lay
   return hosts.length === 0
     ? MetadataStore.layerMemory
     : MetadataStore.layerEtcd({ hosts, prefix: BrokerConfig.get(config, "eddy.metadata.etcd.prefix") ?? "/eddy/" })
+}
+
+/**
+ * Kafka's controlled shutdown: when other brokers are alive, flags this broker's registration as shutting down and
+ * waits (at most `timeoutMs`) until the controller moved every leadership it can off this broker (a partition whose
+ * only ISR member is this broker keeps it until it is gone).
+ */
+const controlledShutdown = (
+  nodeId: number,
+  membership: Membership.Membership,
+  cluster: ClusterView,
+  timeoutMs: number
+): Effect.Effect<void> => {
+  const leading = () => cluster.all().filter((p) => p.leader === nodeId && p.isr.some((b) => b !== nodeId)).length
+  if (membership.brokers().length < 2 || leading() === 0) return Effect.void
+  return Effect.gen(function* () {
+    yield* Effect.logInfo(`Broker ${nodeId}: controlled shutdown, moving ${leading()} leadership(s) off`)
+    yield* membership.markShuttingDown
+    yield* Effect.sleep(Duration.millis(20)).pipe(
+      Effect.repeat({ until: () => leading() === 0 }),
+      Effect.timeout(Duration.millis(timeoutMs)),
+      Effect.catchAll(() => Effect.logWarning(`Broker ${nodeId}: controlled shutdown timed out; stopping anyway`))
+    )
+  })
 }
 
 /** The data directory, created and locked for the life of the layer. */

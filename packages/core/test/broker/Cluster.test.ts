@@ -2,12 +2,12 @@
  * Three real brokers on real sockets sharing one in-process metadata store: topics created on one broker are
  * answered alike by all (leaders, epochs, replicas, ISR from the store); the controller elects a new leader from
  * the ISR when a leader broker stops, another broker takes over when the controller stops (higher controller
- * epoch), ElectLeaders PREFERRED moves leadership back, and a reassignment shows in ListPartitionReassignments
+ * epoch), a stopping broker's leaderships move before it is gone (controlled shutdown), ElectLeaders PREFERRED moves leadership back, and a reassignment shows in ListPartitionReassignments
  * until its new replica is in the ISR. The ISR expansions the replication code makes are written here as the
  * partition leader would write them (a compare-and-swap on the partition record).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Option, Scope } from "effect"
+import { Effect, Exit, Layer, Option, Scope, Stream } from "effect"
 import { PartitionState } from "../../src/broker/MetadataRecords.js"
 import * as MetadataStore from "../../src/broker/MetadataStore.js"
 import * as Admin from "../../src/client/Admin.js"
@@ -127,7 +127,17 @@ describe("a cluster of brokers sharing a metadata store", () => {
         const controller = yield* controllerOf(anyPort())
         assert.include([1, 2, 3], controller)
         const victim = onOne.find((p) => p.leader !== controller)!
+        const beforeStop = yield* store.revision
         yield* stop(victim.leader)
+        // controlled shutdown: leadership moved before the broker's registration was gone
+        const gone = yield* store.watch("broker", beforeStop + 1).pipe(
+          Stream.filter((e) => e.value === undefined && e.key.endsWith(`/${victim.leader}`)),
+          Stream.runHead
+        )
+        const handedOver = Option.getOrThrow(yield* store.partition("t", victim.partition))
+        assert.notStrictEqual(handedOver.value.leader, victim.leader)
+        assert.notInclude(handedOver.value.isr, victim.leader)
+        assert.isBelow(handedOver.version, Option.getOrThrow(gone).revision)
         yield* eventually("a new leader from the ISR", () =>
           Effect.map(describeTopic(anyPort(), "t"), (r) => {
             const p = partitionsOf(r)[victim.partition]!
