@@ -170,8 +170,8 @@ export class TopicRegistry extends Context.Tag("@eddy/core/broker/TopicRegistry"
     readonly attach: (hooks: ClusterHooks) => Effect.Effect<void>
     /** Takes a topic as the metadata store has it (another broker's change): opened, grown or reconfigured here. */
     readonly adopt: (topic: Topic) => Effect.Effect<void, BrokerError>
-    /** Removes a topic the metadata store no longer has, here only. */
-    readonly forget: (name: string) => Effect.Effect<void, BrokerError>
+    /** Removes a topic the metadata store no longer has (only that id, when given), here only. */
+    readonly forget: (name: string, topicId?: string) => Effect.Effect<void, BrokerError>
     /** Replaces all of a topic's config overrides (AlterConfigs). */
     readonly alterConfigs: (
       name: string,
@@ -607,7 +607,12 @@ export const make = (
           hooks = h
         }),
       adopt,
-      forget: (name) => withTopicLock(name)(Effect.uninterruptible(Effect.asVoid(removeLocal(name, () => true)))),
+      forget: (name, topicId) =>
+        withTopicLock(name)(
+          Effect.uninterruptible(
+            Effect.asVoid(removeLocal(name, (t) => topicId === undefined || t.topicId === topicId))
+          )
+        ),
       clusterId,
       nodeId,
       config,

@@ -3,7 +3,7 @@
  * answered alike by all (leaders, epochs, replicas, ISR from the store); the controller elects a new leader from
  * the ISR when a leader broker stops, another broker takes over when the controller stops (higher controller
  * epoch), a stopping broker's leaderships move before it is gone (controlled shutdown), ElectLeaders PREFERRED moves leadership back, and a reassignment shows in ListPartitionReassignments
- * until its new replica is in the ISR. The ISR expansions the replication code makes are written here as the
+ * until its new replica is in the ISR, and a deleted topic goes from every broker. The ISR expansions the replication code makes are written here as the
  * partition leader would write them (a compare-and-swap on the partition record).
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -219,6 +219,21 @@ describe("a cluster of brokers sharing a metadata store", () => {
           )
         )
         assert.deepStrictEqual(yield* admin.listPartitionReassignments(), [])
+
+        // a deletion through the controller reaches every broker; the name is free again
+        yield* admin.deleteTopics(["r"])
+        assert.isTrue(Option.isNone(yield* store.topic("r")))
+        for (const { id, port } of running.values()) {
+          yield* eventually(`broker ${id} no longer has r`, () =>
+            Effect.scoped(
+              Effect.flatMap(connect(port), (c) =>
+                Effect.map(c.send(3, 12, Metadata.makeMetadataRequest({ topics: null })), (res) =>
+                  res.topics.every((t) => t.name !== "r")
+                )
+              )
+            )
+          )
+        }
       }),
     { timeout: 60_000 }
   )

@@ -94,10 +94,17 @@ export const start = (
       internal: isInternal(t.name)
     })
 
+    // the id of each topic as the store last had it: a deletion removes that topic only, not a newer one of the name
+    const ids = new Map<string, string>()
     const applyTopic = (t: TopicMetadata) =>
-      Effect.flatMap(registry.get(t.name), (existing) => registry.adopt(toTopic(t, existing))).pipe(
-        Effect.catchAll((e) => Effect.logError(`Cannot apply topic ${t.name} from the metadata store`, e))
-      )
+      Effect.gen(function* () {
+        ids.set(t.name, t.topicId)
+        // a change superseded meanwhile (the topic deleted, or created again) waits for its own event
+        const current = yield* store.topic(t.name)
+        if (Option.isNone(current) || current.value.value.topicId !== t.topicId) return
+        const existing = yield* registry.get(t.name)
+        yield* registry.adopt(toTopic(current.value.value, existing))
+      }).pipe(Effect.catchAll((e) => Effect.logError(`Cannot apply topic ${t.name} from the metadata store`, e)))
 
     const applyPartition = (record: Versioned<PartitionState>) =>
       Effect.suspend(() => {
@@ -110,9 +117,11 @@ export const start = (
       if (event.kind === "topic") {
         if (event.value !== undefined) return applyTopic(event.value)
         const name = lastSegment(event.key)
+        const id = ids.get(name)
+        ids.delete(name)
         image.dropTopic(name)
         return registry
-          .forget(name)
+          .forget(name, id)
           .pipe(Effect.catchAll((e) => Effect.logError(`Cannot delete topic ${name} here`, e)))
       }
       if (event.kind === "partition") {
