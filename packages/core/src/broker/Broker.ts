@@ -165,7 +165,7 @@ const joinCluster = (
       TopicPublisher.make({ store, brokers: membership.brokers, onPublished: (records) => image?.put(records) })
     )
     yield* TopicPublisher.publishLocalTopics(store, registry.nodeId, yield* registry.list)
-    image = yield* MetadataListener.start({ nodeId: registry.nodeId, registry })
+    image = yield* MetadataListener.start({ registry })
     const role = yield* Controller.start({
       nodeId: registry.nodeId,
       sessionTimeoutMs: BrokerConfig.getNumber(config, "broker.session.timeout.ms"),
