@@ -157,15 +157,30 @@ const joinCluster = (
   config: BrokerConfig.BrokerConfig,
   registry: TopicRegistry.TopicRegistry["Type"],
   membership: Membership.Membership
-): Effect.Effect<ClusterView, MetadataStoreError, MetadataStore.MetadataStore | Scope.Scope> =>
+): Effect.Effect<
+  ClusterView,
+  MetadataStoreError,
+  MetadataStore.MetadataStore | ReplicaManager.ReplicaManager | Scope.Scope
+> =>
   Effect.gen(function* () {
     const store = yield* MetadataStore.MetadataStore
+    const replicas = yield* ReplicaManager.ReplicaManager
     let image: MetadataListener.ClusterImage | undefined
     yield* registry.attach(
       TopicPublisher.make({ store, brokers: membership.brokers, onPublished: (records) => image?.put(records) })
     )
     yield* TopicPublisher.publishLocalTopics(store, registry.nodeId, yield* registry.list)
-    image = yield* MetadataListener.start({ registry })
+    image = yield* MetadataListener.start({
+      registry,
+      applyPartitionState: (state) =>
+        replicas
+          .applyPartitionState(state)
+          .pipe(
+            Effect.catchAll((e) =>
+              Effect.logError(`cannot apply the partition record of ${state.topic}-${state.partition}`, e)
+            )
+          )
+    })
     const role = yield* Controller.start({
       nodeId: registry.nodeId,
       sessionTimeoutMs: BrokerConfig.getNumber(config, "broker.session.timeout.ms"),
