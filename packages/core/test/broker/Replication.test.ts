@@ -11,7 +11,7 @@ import * as MetadataStore from "../../src/broker/MetadataStore.js"
 import { ReplicaManager } from "../../src/broker/ReplicaManager.js"
 import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
 import { batch, createTopic, fetchOne, fetchRequest, produce, values } from "./produceFetch.js"
-import { connect, startBroker } from "./util.js"
+import { connect, startBroker, tempDir } from "./util.js"
 
 type Store = Layer.Layer<MetadataStore.MetadataStore>
 
@@ -26,10 +26,13 @@ const eventually = <E>(what: string, check: () => Effect.Effect<boolean, E>) =>
   })
 
 /** Starts broker `id` in a scope of its own (closing it stops the broker) with a small lag time. */
-const startNode = (id: number, store: Store) =>
+const startNode = (id: number, store: Store, dir?: string) =>
   Effect.gen(function* () {
+    // the data directory outlives the broker's scope, so a restart finds its logs
+    const data = dir ?? (yield* tempDir)
     const scope = yield* Scope.make()
     const node = yield* startBroker({
+      dir: data,
       extra: {
         "node.id": String(id),
         "replica.lag.time.max.ms": "1000",
@@ -39,7 +42,7 @@ const startNode = (id: number, store: Store) =>
       metadataStore: store
     }).pipe(Scope.extend(scope))
     const client = yield* connect(node.broker.address.port).pipe(Scope.extend(scope))
-    return { id, scope, client, replicas: Context.get(node.context, ReplicaManager) }
+    return { id, scope, client, dir: node.dir, replicas: Context.get(node.context, ReplicaManager) }
   })
 
 type Node = Effect.Effect.Success<ReturnType<typeof startNode>>
@@ -125,6 +128,20 @@ describe("replication", () => {
           Option.some([[1, 2], 2])
         )
         assert.deepStrictEqual(yield* logValues(two, "r"), ["a", "b", "c", "d"])
+
+        // broker 3 restarts on its data; once it follows broker 1 again it catches up and rejoins the ISR
+        const back = yield* startNode(3, store, three.dir)
+        const current = yield* Effect.flatMap(MetadataStore.MetadataStore, (s) => s.partition("r", 0)).pipe(
+          Effect.provide(store)
+        )
+        // it restarts with its log (a, b, c) and fetches only what it missed
+        assert.deepStrictEqual(yield* logValues(back, "r"), ["a", "b", "c"])
+        yield* back.replicas.applyPartitionState(Option.getOrThrow(current).value)
+        yield* eventually("broker 3 back in the ISR", () =>
+          Effect.succeed(one.replicas.get("r", 0)!.inSyncReplicas().length === 3)
+        )
+        assert.deepStrictEqual(yield* logValues(back, "r"), ["a", "b", "c", "d"])
+        yield* Scope.close(back.scope, Exit.void)
       }),
     60_000
   )
