@@ -12,7 +12,7 @@ import { ReplicaManager } from "../../src/broker/ReplicaManager.js"
 import * as CreateTopics from "../../src/protocol/generated/CreateTopics.js"
 import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
 import { batch, createTopic, fetchOne, fetchRequest, produce, values } from "./produceFetch.js"
-import { connect, startBroker } from "./util.js"
+import { connect, startBroker, tempDir } from "./util.js"
 
 type Store = Layer.Layer<MetadataStore.MetadataStore>
 
@@ -27,10 +27,13 @@ const eventually = <E>(what: string, check: () => Effect.Effect<boolean, E>) =>
   })
 
 /** Starts broker `id` in a scope of its own (closing it stops the broker) with a small lag time. */
-const startNode = (id: number, store: Store) =>
+const startNode = (id: number, store: Store, dir?: string) =>
   Effect.gen(function* () {
+    // the data directory outlives the broker's scope, so a restart finds its logs
+    const data = dir ?? (yield* tempDir)
     const scope = yield* Scope.make()
     const node = yield* startBroker({
+      dir: data,
       extra: {
         "node.id": String(id),
         "replica.lag.time.max.ms": "1000",
@@ -40,7 +43,7 @@ const startNode = (id: number, store: Store) =>
       metadataStore: store
     }).pipe(Scope.extend(scope))
     const client = yield* connect(node.broker.address.port).pipe(Scope.extend(scope))
-    return { id, scope, client, replicas: Context.get(node.context, ReplicaManager) }
+    return { id, scope, client, dir: node.dir, replicas: Context.get(node.context, ReplicaManager) }
   })
 
 type Node = Effect.Effect.Success<ReturnType<typeof startNode>>
@@ -169,6 +172,21 @@ describe("replication", () => {
           Option.some([1, 2])
         )
         assert.deepStrictEqual(yield* logValues(two, "r"), ["a", "b", "c", "d"])
+
+        // broker 3 restarts on its data: it takes its role from the stored record as it loads the partition (never a
+        // sole leader taking writes), catches up and rejoins the ISR
+        const back = yield* startNode(3, store, three.dir)
+        assert.isFalse(back.replicas.get("r", 0)!.isLeader())
+        assert.strictEqual(back.replicas.get("r", 0)!.leaderId(), 1)
+        assert.strictEqual(
+          (yield* produce(back.client, "r", 0, batch(["z"]), { acks: 1 })).errorCode,
+          ErrorCode.NOT_LEADER_OR_FOLLOWER
+        )
+        yield* eventually("broker 3 back in the ISR", () =>
+          Effect.succeed(one.replicas.get("r", 0)!.inSyncReplicas().length === 3)
+        )
+        assert.deepStrictEqual(yield* logValues(back, "r"), ["a", "b", "c", "d"])
+        yield* Scope.close(back.scope, Exit.void)
       }),
     60_000
   )
