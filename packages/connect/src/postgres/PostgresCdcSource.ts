@@ -280,6 +280,21 @@ export const storedPosition = (offset: Plugin.SourceMap | null): { commit: numbe
   return null
 }
 
+/**
+ * The LSN to hand to pg-logical-replication's `acknowledge` so that the standby status update carries exactly
+ * `lsn`: the library sends its argument plus one byte. Postgres decodes a transaction again after a restart only
+ * when its commit record starts at or after the slot's confirmed_flush_lsn, so one byte too far skips a
+ * transaction whose commit record starts right at the confirmed end of the previous one.
+ */
+export const statusLsn = (lsn: string): string => {
+  const n = Events.lsnToNumber(lsn)
+  return n === 0 ? lsn : Events.lsnToString(n - 1)
+}
+
+/** Sends a standby status update with `lsn` as the written, flushed and applied position. */
+const sendStatus = (svc: LogicalReplicationService, lsn: string, ping = false) =>
+  svc.acknowledge(statusLsn(lsn), ping).catch(() => false)
+
 /** A transaction handed to the worker and not yet fully acknowledged. */
 interface InFlight {
   readonly endLsn: string
@@ -348,7 +363,7 @@ const makeTask = Effect.gen(function* () {
     Effect.sync(() => {
       confirmed = lsn
     }).pipe(
-      Effect.zipRight(Effect.promise(() => service?.acknowledge(lsn).catch(() => false) ?? Promise.resolve(false))),
+      Effect.zipRight(Effect.promise(() => (service === null ? Promise.resolve(false) : sendStatus(service, lsn)))),
       Effect.asVoid
     )
 
@@ -640,10 +655,10 @@ const makeTask = Effect.gen(function* () {
           // heartbeats on: every change before the keepalive was handed over (its records' flights are queued
           // before the next heartbeat's), and the position reaches the slot through an acknowledged heartbeat
           if (handedOver) position = Math.max(position, Events.lsnToNumber(lsn))
-          if (shouldRespond && confirmed !== null) void svc.acknowledge(confirmed).catch(() => false)
+          if (shouldRespond && confirmed !== null) void sendStatus(svc, confirmed)
         } else if (handedOver && inFlight.length === 0) {
           confirmed = lsn
-          void svc.acknowledge(lsn).catch(() => false)
+          void sendStatus(svc, lsn)
         }
       })
       svc.on("error", (e: Error) => {
@@ -679,7 +694,7 @@ const makeTask = Effect.gen(function* () {
       // ask the server for a keepalive, so the next heartbeat knows its latest position
       const svc = service
       // (a status update never moves the slot back: Postgres ignores a flush position before the confirmed one)
-      if (svc !== null) void svc.acknowledge(confirmed ?? "0/0", true).catch(() => false)
+      if (svc !== null) void sendStatus(svc, confirmed ?? "0/0", true)
       const query = conf["heartbeat.action.query"]
       if (query !== null && actionSql !== null)
         yield* PgConnection.raw(actionSql, query).pipe(
