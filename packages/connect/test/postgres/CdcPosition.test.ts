@@ -188,5 +188,46 @@ describe.skipIf(pgBinDir === null)("PostgresCdcSource positions (real Postgres)"
         }).pipe(Effect.provide(NodeContext.layer)),
       60_000
     )
+
+    it.scoped(
+      "with heartbeats off, a quiet stream still answers the walsender's keepalives (it is not timed out)",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* PgTag
+          yield* server.query("CREATE TABLE quiet (id int PRIMARY KEY)")
+          yield* Effect.acquireRelease(
+            Effect.zipRight(
+              server.query("ALTER SYSTEM SET wal_sender_timeout = '1s'"),
+              server.query("SELECT pg_reload_conf()")
+            ),
+            () =>
+              Effect.zipRight(
+                server.query("ALTER SYSTEM RESET wal_sender_timeout"),
+                server.query("SELECT pg_reload_conf()")
+              )
+          )
+          const task = yield* PostgresCdcSource.plugin.task
+          yield* Effect.acquireRelease(
+            task.start({ ...props(server, "cdc_quiet", "quiet"), "slot.drop.on.stop": "true" }, taskContext()),
+            () => task.stop
+          )
+          const pid = Effect.map(
+            server.query<{ pid: number | null }>(
+              "SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = 'cdc_quiet'"
+            ),
+            (r) => r[0]?.pid ?? null
+          )
+          yield* eventually(Effect.map(pid, (p) => p !== null))
+          const walsender = yield* pid
+          // several timeouts long without a captured change: polls keep succeeding on the same walsender
+          const until = Date.now() + 4000
+          while (Date.now() < until) assert.isNull(yield* task.poll)
+          assert.strictEqual(yield* pid, walsender)
+          yield* server.query("INSERT INTO quiet VALUES (1)")
+          const records = yield* pollFor(task, "cdc_quiet.public.quiet", 1)
+          assert.strictEqual(records.length, 1)
+        }).pipe(Effect.provide(NodeContext.layer)),
+      60_000
+    )
   })
 })
