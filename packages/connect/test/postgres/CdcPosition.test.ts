@@ -152,13 +152,12 @@ describe.skipIf(pgBinDir === null)("PostgresCdcSource positions (real Postgres)"
           const b = yield* connection(server)
           yield* run(b, "BEGIN")
           yield* run(b, "INSERT INTO open_tx VALUES (1)")
-          // a synchronous commit elsewhere flushes the WAL up to the insert position: the walsender reads all of it, and
+          // a synchronous commit elsewhere (of a transaction that wrote WAL) flushes the WAL up to the insert position:
+          // the walsender reads all of it, and
           // the open transaction's commit record will start at (or after) this position
           const c = yield* connection(server)
           yield* run(c, "SET synchronous_commit = on")
-          yield* run(c, "BEGIN")
-          yield* run(c, "SELECT txid_current()")
-          yield* run(c, "COMMIT")
+          yield* run(c, "SELECT pg_logical_emit_message(true, 'flush', '')")
           const inserted = Events.lsnToNumber(
             (yield* run(c, "SELECT pg_current_wal_insert_lsn()::text AS lsn"))[0]!.lsn as string
           )
