@@ -298,8 +298,7 @@ export const statusLsn = (lsn: string): string => {
 }
 
 /** Sends a standby status update with `lsn` as the written, flushed and applied position. */
-const sendStatus = (svc: LogicalReplicationService, lsn: string, ping = false) =>
-  svc.acknowledge(statusLsn(lsn), ping).catch(() => false)
+const sendStatus = (svc: LogicalReplicationService, lsn: string) => svc.acknowledge(statusLsn(lsn)).catch(() => false)
 
 /**
  * The prefix of the logical decoding messages a task writes at each heartbeat (`pg_logical_emit_message`):

@@ -5,7 +5,7 @@
  * confirmed position one byte too far skips a transaction whose commit record starts right there.
  */
 import { NodeContext } from "@effect/platform-node"
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import pg from "pg"
 import type { SourceRecord } from "../../src/data/ConnectRecord.js"
@@ -90,6 +90,14 @@ const restartedIds = (p: Record<string, string>, offset: SourceRecord, topic: st
     const records = yield* pollFor(again, topic, n)
     return records.filter((r) => r.topic === topic).map((r) => (r.key as Struct).get("id"))
   })
+
+describe("statusLsn (pg-logical-replication sends what it is given plus one byte)", () => {
+  it("is one byte before the LSN to confirm, across the 32-bit boundary; 0/0 stays", () => {
+    assert.strictEqual(PostgresCdcSource.statusLsn("0/16B3748"), "0/16B3747")
+    assert.strictEqual(PostgresCdcSource.statusLsn("1/0"), "0/FFFFFFFF")
+    assert.strictEqual(PostgresCdcSource.statusLsn("0/0"), "0/0")
+  })
+})
 
 describe.skipIf(pgBinDir === null)("PostgresCdcSource positions (real Postgres)", () => {
   layer(Layer.scoped(PgTag, startPostgres), { timeout: 60_000, excludeTestServices: true })((it) => {
