@@ -115,7 +115,7 @@ export const start = (
       },
       BrokerConfig.getNumber(config, "broker.session.timeout.ms")
     )
-    cluster = yield* joinCluster(config, registry, membership)
+    cluster = yield* joinCluster(config, registry, membership, yield* ReplicaManager.ReplicaManager)
     // added last, so it runs first at shutdown: while the controller and the registration still live
     if (BrokerConfig.getBoolean(config, "controlled.shutdown.enable")) {
       yield* Effect.addFinalizer(() =>
@@ -156,7 +156,8 @@ export const start = (
 const joinCluster = (
   config: BrokerConfig.BrokerConfig,
   registry: TopicRegistry.TopicRegistry["Type"],
-  membership: Membership.Membership
+  membership: Membership.Membership,
+  replicas: ReplicaManager.ReplicaManager.Service
 ): Effect.Effect<ClusterView, MetadataStoreError, MetadataStore.MetadataStore | Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* MetadataStore.MetadataStore
@@ -165,7 +166,16 @@ const joinCluster = (
       TopicPublisher.make({ store, brokers: membership.brokers, onPublished: (records) => image?.put(records) })
     )
     yield* TopicPublisher.publishLocalTopics(store, registry.nodeId, yield* registry.list)
-    image = yield* MetadataListener.start({ registry })
+    // each partition record reaches the replicas, with the topic's log config for a log created for it
+    const applyPartitionState: MetadataListener.ApplyPartitionState = (state) =>
+      Effect.flatMap(registry.get(state.topic), (topic) =>
+        replicas.applyPartitionState(state, TopicConfig.toLogConfig(config, topic?.configs ?? {}))
+      ).pipe(
+        Effect.catchAll((e) =>
+          Effect.logError(`Cannot apply the partition record of ${state.topic}-${state.partition}`, e)
+        )
+      )
+    image = yield* MetadataListener.start({ registry, applyPartitionState })
     const role = yield* Controller.start({
       nodeId: registry.nodeId,
       sessionTimeoutMs: BrokerConfig.getNumber(config, "broker.session.timeout.ms"),
@@ -250,13 +260,25 @@ export const layer = (
   | TransactionCoordinator.TransactionCoordinator,
   StartError
 > => {
+  // one store for the membership and the replicas (a layer is built once per reference)
+  const store = options.metadataStore ?? metadataStoreLayer(config)
   const partitions = Layer.provideMerge(
     options.partitionManager ??
       Layer.provide(
         ReplicaManager.layer({
-          producerIdExpirationMs: BrokerConfig.getNumber(config, "producer.id.expiration.ms")
+          producerIdExpirationMs: BrokerConfig.getNumber(config, "producer.id.expiration.ms"),
+          brokerId: BrokerConfig.nodeId(config),
+          lagTimeMaxMs: BrokerConfig.getNumber(config, "replica.lag.time.max.ms"),
+          fetcher: {
+            waitMaxMs: BrokerConfig.getNumber(config, "replica.fetch.wait.max.ms"),
+            minBytes: BrokerConfig.getNumber(config, "replica.fetch.min.bytes"),
+            partitionMaxBytes: BrokerConfig.getNumber(config, "replica.fetch.max.bytes"),
+            responseMaxBytes: BrokerConfig.getNumber(config, "replica.fetch.response.max.bytes"),
+            backoffMs: BrokerConfig.getNumber(config, "replica.fetch.backoff.ms"),
+            socketTimeoutMs: BrokerConfig.getNumber(config, "replica.socket.timeout.ms")
+          }
         }),
-        storageLayer(config)
+        Layer.merge(storageLayer(config), store)
       ),
     dataDirLayer(config)
   )
@@ -279,10 +301,7 @@ export const layer = (
     ),
     groups
   )
-  return Layer.provideMerge(
-    Layer.provide(Layer.scoped(Broker, start(config, options)), options.metadataStore ?? metadataStoreLayer(config)),
-    transactions
-  )
+  return Layer.provideMerge(Layer.provide(Layer.scoped(Broker, start(config, options)), store), transactions)
 }
 
 /** Runs a broker until interrupted (the CLI's entry point); shutdown is graceful. */
