@@ -2,7 +2,8 @@
  * Three `eddy broker` processes (`--node-id`, `--etcd`) and a real etcd on loopback form one cluster: a topic with
  * replication factor 3 created through one broker is listed by `eddy cluster partitions` through another, with one
  * leader per partition spread over the brokers; when a broker stops (SIGTERM), the controller moves its leaderships
- * to another ISR member and `--under-replicated` lists the partitions it held. Skipped with a note without etcd.
+ * to another ISR member and `--under-replicated` lists the partitions it held, and every record acknowledged with
+ * acks=all before is read back from the new leaders. Skipped with a note without etcd.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -75,7 +76,7 @@ const startBroker = async (id: number, etcd: string, cwd: string) => {
   return { id, port, child, exited, output: () => output }
 }
 
-const eddy = (args: ReadonlyArray<string>, port: number) =>
+const eddy = (args: ReadonlyArray<string>, port: number, input = "") =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args, "--bootstrap-server", `127.0.0.1:${port}`], {
       stdio: "pipe"
@@ -86,7 +87,7 @@ const eddy = (args: ReadonlyArray<string>, port: number) =>
     child.stderr.on("data", (d) => (stderr += d))
     child.on("error", reject)
     child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end()
+    child.stdin.end(input)
   })
 
 /** The rows of `eddy cluster partitions` as [topic, partition, leader, replicas, isr, state]. */
@@ -134,6 +135,15 @@ describe.skipIf(!hasEtcd)("three eddy broker processes on one etcd", () => {
     }
     assert.strictEqual(new Set(partitions.map((p) => p[2])).size, 3, "leaders spread over the brokers")
 
+    // acks=all through broker 1: every record is on the three replicas of its partition before it is acknowledged
+    const lines = Array.from({ length: 30 }, (_, i) => `k${i}:v${i}`)
+    const produced = await eddy(
+      ["produce", "orders", "--key-separator", ":", "--acks", "all"],
+      one.port,
+      `${lines.join("\n")}\n`
+    )
+    assert.strictEqual(produced.code, 0, produced.stderr)
+
     // broker 3 stops gracefully: its leaderships move to other ISR members, and its partitions are under-replicated
     three.child.kill("SIGTERM")
     assert.strictEqual(await three.exited, 0, three.output())
@@ -144,5 +154,12 @@ describe.skipIf(!hasEtcd)("three eddy broker processes on one etcd", () => {
     })
     const offline = await eddy(["cluster", "partitions", "--unavailable"], one.port)
     assert.match(offline.stdout, /No such partitions/)
+    // every acknowledged record is still there, read from the new leaders
+    const consumed = await eddy(
+      ["consume", "orders", "--from-beginning", "--max-messages", "30", "--timeout-ms", "20000"],
+      two.port
+    )
+    assert.strictEqual(consumed.code, 0, consumed.stderr)
+    assert.deepStrictEqual(consumed.stdout.trim().split("\n").sort(), lines.map((l) => l.split(":")[1]!).sort())
   })
 })

@@ -115,7 +115,7 @@ export const start = (
       },
       BrokerConfig.getNumber(config, "broker.session.timeout.ms")
     )
-    cluster = yield* joinCluster(config, registry, membership)
+    cluster = yield* joinCluster(config, registry, membership, yield* ReplicaManager.ReplicaManager)
     // added last, so it runs first at shutdown: while the controller and the registration still live
     if (BrokerConfig.getBoolean(config, "controlled.shutdown.enable")) {
       yield* Effect.addFinalizer(() =>
@@ -156,31 +156,26 @@ export const start = (
 const joinCluster = (
   config: BrokerConfig.BrokerConfig,
   registry: TopicRegistry.TopicRegistry["Type"],
-  membership: Membership.Membership
-): Effect.Effect<
-  ClusterView,
-  MetadataStoreError,
-  MetadataStore.MetadataStore | ReplicaManager.ReplicaManager | Scope.Scope
-> =>
+  membership: Membership.Membership,
+  replicas: ReplicaManager.ReplicaManager.Service
+): Effect.Effect<ClusterView, MetadataStoreError, MetadataStore.MetadataStore | Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* MetadataStore.MetadataStore
-    const replicas = yield* ReplicaManager.ReplicaManager
     let image: MetadataListener.ClusterImage | undefined
     yield* registry.attach(
       TopicPublisher.make({ store, brokers: membership.brokers, onPublished: (records) => image?.put(records) })
     )
     yield* TopicPublisher.publishLocalTopics(store, registry.nodeId, yield* registry.list)
-    image = yield* MetadataListener.start({
-      registry,
-      applyPartitionState: (state) =>
-        replicas
-          .applyPartitionState(state)
-          .pipe(
-            Effect.catchAll((e) =>
-              Effect.logError(`cannot apply the partition record of ${state.topic}-${state.partition}`, e)
-            )
-          )
-    })
+    // each partition record reaches the replicas, with the topic's log config for a log created for it
+    const applyPartitionState: MetadataListener.ApplyPartitionState = (state) =>
+      Effect.flatMap(registry.get(state.topic), (topic) =>
+        replicas.applyPartitionState(state, TopicConfig.toLogConfig(config, topic?.configs ?? {}))
+      ).pipe(
+        Effect.catchAll((e) =>
+          Effect.logError(`Cannot apply the partition record of ${state.topic}-${state.partition}`, e)
+        )
+      )
+    image = yield* MetadataListener.start({ registry, applyPartitionState })
     const role = yield* Controller.start({
       nodeId: registry.nodeId,
       sessionTimeoutMs: BrokerConfig.getNumber(config, "broker.session.timeout.ms"),

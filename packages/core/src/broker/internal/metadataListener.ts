@@ -103,6 +103,12 @@ export const start = (
         if (Option.isNone(current) || current.value.value.topicId !== t.topicId) return
         const existing = yield* registry.get(t.name)
         yield* registry.adopt(toTopic(current.value.value, existing))
+        // the registry opens every partition of a topic it adopts: the records say which stay here
+        const apply = options.applyPartitionState
+        if (apply !== undefined) {
+          const records = (image.partitions(t.name) ?? []).filter((p) => p !== undefined)
+          yield* Effect.forEach(records, apply, { discard: true })
+        }
       }).pipe(Effect.catchAll((e) => Effect.logError(`Cannot apply topic ${t.name} from the metadata store`, e)))
 
     const applyPartition = (record: Versioned<PartitionState>) =>

@@ -13,9 +13,9 @@
  *   partition leader's ISR changes are taken as they are); a store failure retries the partition a second later.
  * - No change is missed: the watches start at the revision after the first read.
  */
-import { Data, Deferred, Duration, Effect, Option, Queue, Schedule, type Scope, Stream } from "effect"
+import { Cause, Data, Deferred, Duration, Effect, Option, Queue, Schedule, type Scope, Stream } from "effect"
 import { NotController } from "../../BrokerError.js"
-import type { MetadataEvent, MetadataStoreError, PartitionState, Versioned } from "../../MetadataRecords.js"
+import { type MetadataEvent, MetadataStoreError, type PartitionState, type Versioned } from "../../MetadataRecords.js"
 import * as MetadataStore from "../../MetadataStore.js"
 import {
   type ControllerEvent,
@@ -244,7 +244,7 @@ const runActive = (
         const event = toEvent(e)
         return event === undefined ? Effect.void : Queue.offer(inbox, Command.Event({ event }))
       }),
-      Effect.zipRight(Effect.dieMessage("the metadata store's watch ended"))
+      Effect.zipRight(Effect.fail(new MetadataStoreError({ message: "the metadata store's watch ended" })))
     )
     if (options.autoRebalance) {
       yield* Queue.offer(inbox, Command.Event({ event: { _tag: "RebalanceTick" } })).pipe(
@@ -341,7 +341,12 @@ export const start = (
       )
     )
     yield* term.pipe(
-      Effect.catchAll((e) => Effect.logError("Controller election failed; campaigning again", e)),
+      // a failure or a defect ends the term, never the campaign (only the broker's scope interrupts it)
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.logError("The controller term ended; campaigning again", cause)
+      ),
       Effect.zipRight(Effect.sleep(Duration.millis(100))),
       Effect.forever,
       Effect.forkScoped
