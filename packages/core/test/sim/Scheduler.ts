@@ -81,6 +81,7 @@ export class Scheduler {
   /** Folds extra facts (an outcome, a state digest) into the trace hash. */
   record(fact: string): void {
     this.hash = hashString(fact, this.hash)
+    this.trace?.push(`${this.now} = ${fact}`)
   }
 
   /** The trace hash so far. */

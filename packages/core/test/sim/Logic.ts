@@ -1,0 +1,95 @@
+/**
+ * The seam between the simulated brokers and the replication and controller decisions they make. The simulation
+ * moves messages, bytes and time; every decision (the leader's high watermark and ISR changes, the follower's
+ * truncation point, the controller's elections) goes through a `Logic`, so the same harness drives the
+ * broker's own pure state machines.
+ */
+import type { EpochEndOffset, LeaderEpochCache } from "../../src/log/LeaderEpochCache.js"
+
+/** A partition record as the metadata store holds it (Kafka's PartitionRecord fields). */
+export interface PartitionRecord {
+  readonly topic: string
+  readonly partition: number
+  readonly replicas: ReadonlyArray<number>
+  readonly isr: ReadonlyArray<number>
+  readonly leader: number
+  readonly leaderEpoch: number
+  readonly partitionEpoch: number
+}
+
+/** What the leader's state machine reacts to. */
+export type LeaderInput =
+  | { readonly _tag: "Appended"; readonly leo: number; readonly nowMs: number }
+  | { readonly _tag: "FollowerFetched"; readonly replica: number; readonly fetchOffset: number; readonly nowMs: number }
+  | { readonly _tag: "Tick"; readonly nowMs: number }
+  | { readonly _tag: "IsrCommitted"; readonly isr: ReadonlyArray<number>; readonly partitionEpoch: number }
+  | { readonly _tag: "IsrRejected" }
+
+/** What the leader's state machine asks for. */
+export type LeaderEffect =
+  | { readonly _tag: "HighWatermark"; readonly hw: number }
+  | { readonly _tag: "ProposeIsr"; readonly isr: ReadonlyArray<number>; readonly partitionEpoch: number }
+
+/** Whether an acks=all produce whose last offset is `offset - 1` may be answered. */
+export type AcksAll = "ready" | "waiting" | "not-enough-replicas"
+
+/** The leader's start: its record, its log end and high watermark. */
+export interface LeaderStart {
+  readonly brokerId: number
+  readonly record: PartitionRecord
+  readonly leo: number
+  readonly hw: number
+  readonly nowMs: number
+  readonly minInsyncReplicas: number
+  readonly replicaLagTimeMaxMs: number
+}
+
+/** The follower's inputs for its truncation point. */
+export interface TruncationInput {
+  readonly cache: LeaderEpochCache
+  readonly logEndOffset: number
+  readonly highWatermark: number
+  /** The epoch the follower asked about (its latest). */
+  readonly requestedEpoch: number
+  readonly answer: EpochEndOffset
+}
+
+/** The cluster as the controller sees it in the store. */
+export interface ControllerView {
+  /** Live brokers and the store revision of their current registration. */
+  readonly brokers: ReadonlyMap<number, number>
+  /** Partition records and their versions (absent: not created yet). */
+  readonly partitions: ReadonlyMap<string, { readonly record: PartitionRecord; readonly version: number }>
+  /** The partitions the cluster should have, with their replica assignments. */
+  readonly wanted: ReadonlyArray<{
+    readonly topic: string
+    readonly partition: number
+    readonly replicas: ReadonlyArray<number>
+  }>
+  readonly uncleanLeaderElection: boolean
+}
+
+/** One partition write: compare-and-swap on the version (0: must not exist). */
+export interface PartitionWrite {
+  readonly key: string
+  readonly record: PartitionRecord
+  readonly expectedVersion: number
+}
+
+/** The decisions. */
+export interface Logic<L> {
+  readonly name: string
+  readonly leaderInit: (start: LeaderStart) => L
+  readonly leaderStep: (
+    state: L,
+    input: LeaderInput
+  ) => { readonly state: L; readonly effects: ReadonlyArray<LeaderEffect> }
+  readonly acksAll: (state: L, offset: number) => AcksAll
+  readonly enoughReplicas: (state: L) => boolean
+  readonly truncationOffset: (input: TruncationInput) => number
+  readonly followerHighWatermark: (leaderHw: number, logEndOffset: number) => number
+  readonly controller: (view: ControllerView) => ReadonlyArray<PartitionWrite>
+}
+
+/** The store key of a partition. */
+export const partitionKey = (topic: string, partition: number): string => `partitions/${topic}/${partition}`
