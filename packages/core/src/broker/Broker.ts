@@ -10,10 +10,13 @@ import * as LogStorage from "../log/LogStorage.js"
 import * as BrokerConfig from "./BrokerConfig.js"
 import { KafkaStorageError } from "./BrokerError.js"
 import * as GroupCoordinator from "./GroupCoordinator.js"
-import type { AnyHandler } from "./Handler.js"
+import type { AnyHandler, ClusterView } from "./Handler.js"
+import * as Controller from "./internal/controller/controller.js"
 import * as Durable from "./internal/durable.js"
 import * as Lock from "./internal/lock.js"
 import * as Membership from "./internal/membership.js"
+import * as MetadataListener from "./internal/metadataListener.js"
+import * as TopicPublisher from "./internal/topicPublisher.js"
 import * as KafkaApis from "./KafkaApis.js"
 import type { MetadataConflict, MetadataStoreError } from "./MetadataRecords.js"
 import * as MetadataStore from "./MetadataStore.js"
@@ -88,8 +91,10 @@ export const start = (
     const metrics = metricsPort >= 0 ? yield* Metrics.makeRecorder : undefined
     // set once registered: until then (the moment between binding and registering) the broker lists itself
     let membership: Membership.Membership | undefined
+    let cluster: ClusterView | undefined
     const server = yield* Server.make({
       brokers: () => membership?.brokers(),
+      cluster: () => cluster,
       config,
       clusterId: registry.clusterId,
       nodeId: registry.nodeId,
@@ -109,6 +114,7 @@ export const start = (
       },
       BrokerConfig.getNumber(config, "broker.session.timeout.ms")
     )
+    cluster = yield* joinCluster(config, registry, membership)
     const metricsAddress =
       metrics === undefined
         ? undefined
@@ -128,6 +134,36 @@ export const start = (
       advertised: { host: server.broker.host, port: server.broker.port },
       metricsAddress
     })
+  })
+
+/**
+ * Joins the cluster's topics and controller election: the registry publishes its changes in the store, the local
+ * topics the store lacks are written into it, the metadata listener follows the store, and the broker campaigns
+ * for the controller role.
+ */
+const joinCluster = (
+  config: BrokerConfig.BrokerConfig,
+  registry: TopicRegistry.TopicRegistry["Type"],
+  membership: Membership.Membership
+): Effect.Effect<ClusterView, MetadataStoreError, MetadataStore.MetadataStore | Scope.Scope> =>
+  Effect.gen(function* () {
+    const store = yield* MetadataStore.MetadataStore
+    let image: MetadataListener.ClusterImage | undefined
+    yield* registry.attach(
+      TopicPublisher.make({ store, brokers: membership.brokers, onPublished: (records) => image?.put(records) })
+    )
+    yield* TopicPublisher.publishLocalTopics(store, registry.nodeId, yield* registry.list)
+    image = yield* MetadataListener.start({ nodeId: registry.nodeId, registry })
+    const role = yield* Controller.start({
+      nodeId: registry.nodeId,
+      sessionTimeoutMs: BrokerConfig.getNumber(config, "broker.session.timeout.ms"),
+      uncleanDefault: BrokerConfig.getBoolean(config, "unclean.leader.election.enable"),
+      autoRebalance: BrokerConfig.getBoolean(config, "auto.leader.rebalance.enable"),
+      rebalanceIntervalMs: BrokerConfig.getNumber(config, "leader.imbalance.check.interval.seconds") * 1000,
+      imbalancePercentage: BrokerConfig.getNumber(config, "leader.imbalance.per.broker.percentage")
+    })
+    const listed = image
+    return { controllerId: role.controllerId, partitions: listed.partitions, all: listed.all, controller: role.active }
   })
 
 /** The data directory, created and locked for the life of the layer. */

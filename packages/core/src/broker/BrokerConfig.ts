@@ -213,7 +213,75 @@ export const keys: ReadonlyArray<ConfigKey> = [
   key("min.insync.replicas", "int", "1", "Replicas that must acknowledge an acks=all produce.", {
     validate: atLeast(1)
   }),
+  key("replica.lag.time.max.ms", "long", "30000", "A follower not caught up for this long leaves the ISR.", {
+    validate: atLeast(1),
+    readOnly: true
+  }),
+  key("replica.fetch.wait.max.ms", "int", "500", "Longest wait of a follower's fetch for new data.", {
+    validate: atLeast(0),
+    readOnly: true
+  }),
+  key("replica.fetch.min.bytes", "int", "1", "Bytes a follower's fetch waits for.", {
+    validate: atLeast(1),
+    readOnly: true
+  }),
+  key("replica.fetch.max.bytes", "int", "1048576", "Bytes a follower fetches per partition.", {
+    validate: atLeast(0),
+    readOnly: true
+  }),
+  key("replica.fetch.response.max.bytes", "int", "10485760", "Bytes a follower fetches per request.", {
+    validate: atLeast(0),
+    readOnly: true
+  }),
+  key("replica.fetch.backoff.ms", "int", "1000", "Pause of a follower's fetcher after an error.", {
+    validate: atLeast(0),
+    readOnly: true
+  }),
+  key("replica.socket.timeout.ms", "int", "30000", "Timeout of a follower's requests to its leader.", {
+    validate: atLeast(1),
+    readOnly: true
+  }),
   key("unclean.leader.election.enable", "boolean", "false", "Allow out-of-sync replicas to lead.", {}),
+  key(
+    "auto.leader.rebalance.enable",
+    "boolean",
+    "true",
+    "The controller moves leadership back to preferred replicas.",
+    {
+      readOnly: true
+    }
+  ),
+  key(
+    "leader.imbalance.check.interval.seconds",
+    "long",
+    "300",
+    "How often the controller checks the leader imbalance.",
+    { validate: atLeast(1), readOnly: true }
+  ),
+  key(
+    "leader.imbalance.per.broker.percentage",
+    "int",
+    "10",
+    "The share of a broker's preferred partitions led elsewhere above which the controller rebalances.",
+    { validate: atLeast(0), readOnly: true }
+  ),
+  key(
+    "controlled.shutdown.enable",
+    "boolean",
+    "true",
+    "A stopping broker asks the controller to move its leaderships off first.",
+    { readOnly: true }
+  ),
+  key(
+    "eddy.metadata.etcd.endpoints",
+    "list",
+    null,
+    "etcd client URLs of the cluster metadata store (Eddy's own key); unset: an in-process store, this broker alone.",
+    { readOnly: true }
+  ),
+  key("eddy.metadata.etcd.prefix", "string", "/eddy/", "The key prefix of the cluster in etcd (Eddy's own key).", {
+    readOnly: true
+  }),
   key("offsets.topic.num.partitions", "int", "50", "Partitions of __consumer_offsets.", {
     validate: atLeast(1),
     readOnly: true

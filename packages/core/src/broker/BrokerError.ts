@@ -67,6 +67,16 @@ export class DuplicateResource extends Schema.TaggedError<DuplicateResource>()("
   readonly errorCode = Codes.DUPLICATE_RESOURCE
 }
 
+/** The request must go to the controller, and this broker is not it (41): the client looks the controller up again. */
+export class NotController extends Schema.TaggedError<NotController>()("NotController", fields) {
+  readonly errorCode = Codes.NOT_CONTROLLER
+}
+
+/** The cluster metadata store did not take a change in time (7, retriable): its outcome is unknown. */
+export class MetadataTimeout extends Schema.TaggedError<MetadataTimeout>()("MetadataTimeout", fields) {
+  readonly errorCode = Codes.REQUEST_TIMED_OUT
+}
+
 /** Reading or writing the data directory failed (56): the log engine's error, shared by the broker. */
 export { KafkaStorageError }
 
@@ -82,6 +92,8 @@ export type BrokerError =
   | InvalidRequest
   | DuplicateResource
   | PolicyViolation
+  | NotController
+  | MetadataTimeout
   | KafkaStorageError
 
 /** Wire form of an outcome: a code and an optional message. */

@@ -11,6 +11,8 @@ import type { ReadBuffers } from "../log/BufferPool.js"
 import type * as ApiKeys from "../protocol/generated/ApiKey.js"
 import type * as BrokerConfig from "./BrokerConfig.js"
 import type { WireError } from "./BrokerError.js"
+import type { ControllerHandle } from "./internal/controller/controller.js"
+import type { PartitionState } from "./MetadataRecords.js"
 import type { Recorder } from "./Metrics.js"
 
 /** The version range of one api key that the broker serves. */
@@ -28,6 +30,18 @@ export interface BrokerEndpoint {
   readonly rack: string | null
 }
 
+/** The cluster as this broker sees it through the metadata store (partition records, the controller). */
+export interface ClusterView {
+  /** The elected controller's node id (-1 while there is none). */
+  readonly controllerId: () => number
+  /** A topic's partition records by partition (holes for records not seen yet); undefined for an unknown topic. */
+  readonly partitions: (topic: string) => ReadonlyArray<PartitionState | undefined> | undefined
+  /** Every partition record held. */
+  readonly all: () => ReadonlyArray<PartitionState>
+  /** The controller when this broker is it. */
+  readonly controller: () => ControllerHandle | undefined
+}
+
 /** What a handler knows of the broker serving it. */
 export interface BrokerInfo {
   readonly nodeId: number
@@ -39,6 +53,8 @@ export interface BrokerInfo {
   readonly rack: string | null
   /** The live brokers registered in the metadata store, by node id (this one included). */
   readonly brokers: () => ReadonlyArray<BrokerEndpoint>
+  /** The cluster as the metadata store has it; undefined until the broker joined it (then: this broker alone). */
+  readonly cluster: () => ClusterView | undefined
   readonly config: BrokerConfig.BrokerConfig
   /** Records produce/fetch traffic when the broker serves metrics; absent otherwise. */
   readonly metrics?: Recorder | undefined

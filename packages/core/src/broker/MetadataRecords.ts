@@ -9,7 +9,9 @@ export class BrokerRegistration extends Schema.Class<BrokerRegistration>("Broker
   brokerId: Schema.Int,
   host: Schema.String,
   port: Schema.Int,
-  rack: Schema.optionalWith(Schema.String, { nullable: true })
+  rack: Schema.optionalWith(Schema.String, { nullable: true }),
+  /** Set by a broker stopping gracefully: the controller moves its leaderships off (controlled shutdown). */
+  shuttingDown: Schema.optionalWith(Schema.Boolean, { default: () => false })
 }) {}
 
 /** A topic: its stable id, name, partition count and topic-level config overrides. */
@@ -20,7 +22,11 @@ export class TopicMetadata extends Schema.Class<TopicMetadata>("TopicMetadata")(
   configs: Schema.Record({ key: Schema.String, value: Schema.String })
 }) {}
 
-/** One partition's assignment (replicas) and state (leader, epochs, ISR), changed together as in KRaft. */
+/**
+ * One partition's assignment (replicas) and state (leader, epochs, ISR), changed together as in KRaft; while a
+ * reassignment runs, `replicas` holds the target and the replicas being removed, `addingReplicas` the target
+ * replicas not yet caught up and `removingReplicas` those to drop once they have.
+ */
 export class PartitionState extends Schema.Class<PartitionState>("PartitionState")({
   topic: Schema.String,
   partition: Schema.Int,
@@ -28,7 +34,9 @@ export class PartitionState extends Schema.Class<PartitionState>("PartitionState
   isr: Schema.Array(Schema.Int),
   leader: Schema.Int,
   leaderEpoch: Schema.Int,
-  partitionEpoch: Schema.Int
+  partitionEpoch: Schema.Int,
+  addingReplicas: Schema.optionalWith(Schema.Array(Schema.Int), { default: () => [] }),
+  removingReplicas: Schema.optionalWith(Schema.Array(Schema.Int), { default: () => [] })
 }) {}
 
 /** The elected controller and its epoch (strictly increasing over elections). */

@@ -118,3 +118,21 @@ export class InvalidProducerEpoch extends Schema.TaggedError<InvalidProducerEpoc
 export class InvalidTxnState extends Schema.TaggedError<InvalidTxnState>()("InvalidTxnState", fields) {
   readonly errorCode = ErrorCode.INVALID_TXN_STATE
 }
+
+/** This broker is not the partition's leader (a follower, or no longer the leader) (6, retriable). */
+export class NotLeaderOrFollower extends Schema.TaggedError<NotLeaderOrFollower>()("NotLeaderOrFollower", fields) {
+  readonly errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER
+}
+
+/** An acks=all produce refused before the append: the ISR is smaller than `min.insync.replicas` (19). */
+export class NotEnoughReplicas extends Schema.TaggedError<NotEnoughReplicas>()("NotEnoughReplicas", fields) {
+  readonly errorCode = ErrorCode.NOT_ENOUGH_REPLICAS
+}
+
+/** An acks=all produce appended, but the ISR fell below `min.insync.replicas` before it was acknowledged (20). */
+export class NotEnoughReplicasAfterAppend extends Schema.TaggedError<NotEnoughReplicasAfterAppend>()(
+  "NotEnoughReplicasAfterAppend",
+  fields
+) {
+  readonly errorCode = ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+}

@@ -11,8 +11,17 @@
  *   log's only writer; after one, the producer state follows the log start offset.
  *   Reads go straight to the log (which allows reads concurrent with appends), bounded by that
  *   published high watermark, so a fetch never sees bytes that are not yet acknowledged.
- * - Single node: the in-sync replica set is just this broker, so the high watermark advances to the
- *   log end offset as soon as an append is durable per the log's flush policy.
+ * - A replica is a leader or a follower ({@link Role}); it starts as the sole leader of its partition (replicas and
+ *   ISR are this broker), so on a single node the high watermark advances to the log end offset as soon as an
+ *   append is durable per the log's flush policy. The leader's replication decisions (follower log ends, ISR
+ *   proposals, the high watermark) are made by the pure `internal/replication/leader.ts`; the actor only carries
+ *   out its effects (an ISR proposal goes to the `onProposeIsr` callback, which writes the store without
+ *   blocking the actor and answers with an `IsrResult`).
+ * - A leader stamps its leader epoch on every batch it appends; a follower refuses client appends and markers
+ *   (NOT_LEADER_OR_FOLLOWER) and writes only what its fetcher replicates (`Replicate`, offsets and epochs kept)
+ *   or truncates (`Truncate`), each tagged with the leader epoch the fetcher follows, so a fetcher's stale
+ *   answer arriving after a leadership change changes nothing. Its high watermark is the leader's, capped by
+ *   its log end. A role change wakes every parked waiter, which then re-checks the role.
  * - A full mailbox refuses the command with {@link ReplicaBusy}; nothing waits for room.
  * - A command that fails or dies completes its own reply; a defect in the actor itself is logged, fails the
  *   replies of the commands it was handling, and the actor restarts from the log's state, leaving the other
@@ -46,9 +55,11 @@ import type { TopicPartition } from "../log/LogStorage.js"
 import * as ProducerState from "../log/ProducerState.js"
 import * as RecordBatch from "../protocol/RecordBatch.js"
 import * as Actor from "./internal/actor.js"
+import * as Leader from "./internal/replication/leader.js"
 import {
   InvalidProducerEpoch,
   InvalidTxnState,
+  NotLeaderOrFollower,
   OutOfOrderSequenceNumber,
   ReplicaBusy,
   type RequestTimedOut,
@@ -69,6 +80,7 @@ export interface AppendResult {
 /** Why an append can fail (RequestTimedOut: a waiting request's deadline, set by its handler, passed). */
 export type AppendError =
   | LogError
+  | NotLeaderOrFollower
   | ReplicaBusy
   | RequestTimedOut
   | UnknownTopicOrPartition
@@ -87,6 +99,32 @@ export interface TxnMarker {
 /** Why a delete-records can fail. */
 export type DeleteRecordsError = OffsetOutOfRangeError | LogStorageError | ReplicaBusy | UnknownTopicOrPartition
 
+/** What becoming (or staying) the leader needs from the partition record. */
+export interface LeaderTarget {
+  readonly leaderEpoch: number
+  readonly partitionEpoch: number
+  readonly replicas: ReadonlyArray<number>
+  readonly isr: ReadonlyArray<number>
+}
+
+/** What becoming a follower needs from the partition record. */
+export interface FollowerTarget {
+  readonly leaderId: number
+  readonly leaderEpoch: number
+  readonly partitionEpoch: number
+}
+
+/** An ISR change the leader proposes (the record to write: `partitionEpoch` is the committed one plus one). */
+export interface IsrProposal {
+  readonly topicPartition: TopicPartition
+  readonly leaderEpoch: number
+  readonly isr: ReadonlyArray<number>
+  readonly partitionEpoch: number
+}
+
+/** Why a replication command (truncate, replicate) can fail. */
+export type ReplicationError = LogError | NotLeaderOrFollower | ReplicaBusy | UnknownTopicOrPartition
+
 /** The commands a replica's mailbox carries. */
 export type Command = Data.TaggedEnum<{
   /** Appends whole batches (already validated) with offsets assigned by the log. */
@@ -96,8 +134,40 @@ export type Command = Data.TaggedEnum<{
   }
   /** Advances the log start offset (`offset` -1 means the high watermark). */
   DeleteRecords: { readonly offset: number; readonly reply: Deferred.Deferred<number, DeleteRecordsError> }
-  /** Parks a fetch waiter until the high watermark passes `fetchOffset` (or the waiter is done elsewhere). */
-  Park: { readonly fetchOffset: number; readonly waiter: Deferred.Deferred<void> }
+  /**
+   * Parks a fetch waiter until the high watermark (the log end when `untilLogEnd`: a follower's fetch) passes
+   * `fetchOffset`, the role changes, or the waiter is done elsewhere.
+   */
+  Park: { readonly fetchOffset: number; readonly waiter: Deferred.Deferred<void>; readonly untilLogEnd: boolean }
+  /** Becomes (or stays) the leader with this partition record. */
+  BecomeLeader: { readonly target: LeaderTarget; readonly reply: Deferred.Deferred<void> }
+  /** Becomes a follower of `leaderId`. */
+  BecomeFollower: { readonly target: FollowerTarget; readonly reply: Deferred.Deferred<void> }
+  /** A follower fetched from this leader at `fetchOffset` (its log end). */
+  FollowerFetched: { readonly replica: number; readonly fetchOffset: number }
+  /** Time passed: the leader looks for followers to drop from the ISR. */
+  Tick: {}
+  /** The store's answer to an ISR proposal. */
+  IsrResult: {
+    readonly leaderEpoch: number
+    readonly committed: boolean
+    readonly isr: ReadonlyArray<number>
+    readonly partitionEpoch: number
+  }
+  /** A follower truncates its log to `offset` (`full`: empties it and restarts at `offset`). */
+  Truncate: {
+    readonly leaderEpoch: number
+    readonly offset: number
+    readonly full: boolean
+    readonly reply: Deferred.Deferred<void, ReplicationError>
+  }
+  /** A follower appends batches fetched from its leader (offsets kept) and takes the leader's high watermark. */
+  Replicate: {
+    readonly leaderEpoch: number
+    readonly records: Uint8Array
+    readonly leaderHw: number
+    readonly reply: Deferred.Deferred<void, ReplicationError>
+  }
   /** Replaces the log configuration. */
   UpdateConfig: { readonly config: LogConfig; readonly reply: Deferred.Deferred<void> }
   /** Writes a COMMIT or ABORT marker for a producer's transaction. */
@@ -119,8 +189,39 @@ export interface PartitionReplica {
   readonly topicPartition: TopicPartition
   /** The partition's log; read it directly, mutate it only through the actor. */
   readonly log: Log
-  /** The leader epoch (0 on a single node). */
+  /** The leader epoch (0 on a single node until a partition record says otherwise). */
   readonly leaderEpoch: number
+  /** True while this broker leads the partition. */
+  readonly isLeader: () => boolean
+  /** The leader's broker id as this replica knows it (this broker while it leads). */
+  readonly leaderId: () => number
+  /** The committed ISR (the leader's view; a follower's is empty). */
+  readonly inSyncReplicas: () => ReadonlyArray<number>
+  /** Becomes (or stays) the leader with this partition record; the leader epoch goes into the epoch cache. */
+  readonly becomeLeader: (target: LeaderTarget) => Effect.Effect<void, ReplicaBusy | UnknownTopicOrPartition>
+  /** Becomes a follower of `target.leaderId`. */
+  readonly becomeFollower: (target: FollowerTarget) => Effect.Effect<void, ReplicaBusy | UnknownTopicOrPartition>
+  /** Tells the leader a follower fetched at `fetchOffset` (no reply; dropped when the mailbox is full). */
+  readonly followerFetched: (replica: number, fetchOffset: number) => Effect.Effect<void>
+  /** Tells the leader to look for lagging ISR members (no reply). */
+  readonly tick: Effect.Effect<void>
+  /** Tells the leader the store's answer to its ISR proposal (no reply). */
+  readonly isrResult: (result: {
+    readonly leaderEpoch: number
+    readonly committed: boolean
+    readonly isr: ReadonlyArray<number>
+    readonly partitionEpoch: number
+  }) => Effect.Effect<void>
+  /** A follower of `leaderEpoch` truncates to `offset` (`full`: empties the log and restarts it at `offset`). */
+  readonly truncate: (leaderEpoch: number, offset: number, full?: boolean) => Effect.Effect<void, ReplicationError>
+  /** A follower of `leaderEpoch` appends fetched batches (offsets kept) and takes the leader's high watermark. */
+  readonly replicate: (
+    leaderEpoch: number,
+    records: Uint8Array,
+    leaderHw: number
+  ) => Effect.Effect<void, ReplicationError>
+  /** Completes `waiter` once the log end is above `fetchOffset` (a follower's fetch), or the role changes. */
+  readonly parkUntilLogEnd: (fetchOffset: number, waiter: Deferred.Deferred<void>) => Effect.Effect<void, ReplicaBusy>
   /** The high watermark as last published by the actor. */
   readonly highWatermark: () => number
   /** The last stable offset: the first offset of the oldest open transaction, at most the high watermark. */
@@ -200,6 +301,12 @@ export interface ReplicaOptions {
   readonly disk?: Disk
   /** `producer.id.expiration.ms` (default 86400000). */
   readonly producerIdExpirationMs?: number
+  /** This broker's id (`node.id`), the replica's id in the partition's replica set (default 0). */
+  readonly brokerId?: number
+  /** `replica.lag.time.max.ms` (default 30000). */
+  readonly lagTimeMaxMs?: number
+  /** Carries out an ISR proposal without blocking the actor (forks), answering later with `isrResult`. */
+  readonly onProposeIsr?: (proposal: IsrProposal) => Effect.Effect<void>
 }
 
 /** How often idle producers are looked for, at most (`producer.id.expiration.check.interval.ms` in Kafka is 10 min). */
@@ -224,7 +331,9 @@ export const make = (
   options: ReplicaOptions = {}
 ): Effect.Effect<{ readonly replica: PartitionReplica; readonly run: Effect.Effect<void> }> =>
   Effect.gen(function* () {
-    const leaderEpoch = options.leaderEpoch ?? 0
+    let leaderEpoch = options.leaderEpoch ?? 0
+    const self = options.brokerId ?? 0
+    const lagTimeMaxMs = options.lagTimeMaxMs ?? Leader.DEFAULT_LAG_TIME_MAX_MS
     const name = `${topicPartition.topic}-${topicPartition.partition}`
     const gone = () => new UnknownTopicOrPartition({ message: `Partition ${name} is not hosted here.` })
     const actor = yield* Actor.make<Command, ReplicaBusy, UnknownTopicOrPartition>({
@@ -236,11 +345,13 @@ export const make = (
       onDropped: (c) =>
         c._tag === "Park"
           ? Deferred.succeed(c.waiter, undefined)
-          : c._tag === "UpdateConfig" || c._tag === "Snapshot"
-            ? Deferred.succeed(c.reply, undefined)
-            : c._tag === "Maintain"
-              ? Deferred.succeed(c.reply, Option.none())
-              : Deferred.fail(c.reply as Deferred.Deferred<unknown, UnknownTopicOrPartition>, gone())
+          : c._tag === "FollowerFetched" || c._tag === "Tick" || c._tag === "IsrResult"
+            ? Effect.void
+            : c._tag === "UpdateConfig" || c._tag === "Snapshot"
+              ? Deferred.succeed(c.reply, undefined)
+              : c._tag === "Maintain"
+                ? Deferred.succeed(c.reply, Option.none())
+                : Deferred.fail(c.reply as Deferred.Deferred<unknown, UnknownTopicOrPartition>, gone())
     })
     if (log.latestEpoch < leaderEpoch) {
       yield* log
@@ -252,6 +363,23 @@ export const make = (
     let highWatermark = 0
     let lastStable = 0
     let waiters: Array<Waiter> = []
+    // follower fetches parked on this leader: woken when the log end passes their offset
+    let logEndWaiters: Array<Waiter> = []
+    // the role: the leader's replication state while leading (initially the sole replica), else the leader's id
+    let leaderState: Leader.LeaderState | undefined = Leader.init({
+      self,
+      topic: topicPartition.topic,
+      partition: topicPartition.partition,
+      leaderEpoch,
+      partitionEpoch: 0,
+      replicas: [self],
+      isr: [self],
+      leo: log.logEndOffset,
+      hw: 0,
+      lagTimeMaxMs,
+      nowMs: 0
+    })
+    let leaderId = self
     const producers = new ProducerState.ProducerStateManager()
     const expirationMs = options.producerIdExpirationMs ?? 86_400_000
     let lastExpiryCheck = 0
@@ -345,10 +473,65 @@ export const make = (
         )
       })
 
+    /** Sets a follower's high watermark (it may go down: a truncation, or the leader's is lower). */
+    const setHighWatermark = (offset: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (offset === highWatermark) return Effect.void
+        if (offset > highWatermark) return advance(offset)
+        highWatermark = offset
+        publishLastStable()
+        return Effect.asVoid(log.updateHighWatermark(offset))
+      })
+
+    /** Carries out the leader state machine's effects. */
+    const applyLeader = (result: Leader.Step): Effect.Effect<void> => {
+      leaderState = result.state
+      if (result.effects.length === 0) return Effect.void
+      return Effect.forEach(
+        result.effects,
+        (e) =>
+          e._tag === "HighWatermark"
+            ? advance(e.hw)
+            : options.onProposeIsr === undefined
+              ? Effect.void
+              : options.onProposeIsr({ topicPartition, leaderEpoch, isr: e.isr, partitionEpoch: e.partitionEpoch }),
+        { discard: true }
+      )
+    }
+
+    /** After a leader's own append reached `leo`: parked follower fetches wake, and the high watermark follows the ISR. */
+    const onLeaderAppend = (leo: number, now: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (logEndWaiters.length > 0) {
+          const ready = logEndWaiters.filter((w) => w.fetchOffset < leo)
+          logEndWaiters = logEndWaiters.filter((w) => w.fetchOffset >= leo)
+          for (const w of ready) Deferred.unsafeDone(w.waiter, Exit.void)
+        }
+        if (leaderState === undefined) return Effect.void
+        return applyLeader(Leader.step(leaderState, { _tag: "Appended", leo, nowMs: now }))
+      })
+
+    /** Wakes every parked waiter (the role changed: they re-check it). */
+    const wakeAll = (): void => {
+      for (const w of waiters) Deferred.unsafeDone(w.waiter, Exit.void)
+      for (const w of logEndWaiters) Deferred.unsafeDone(w.waiter, Exit.void)
+      waiters = []
+      logEndWaiters = []
+    }
+
     /** Re-derives the actor's state from the log (start and restart). */
     const resync = Effect.suspend(() => {
       highWatermark = Math.min(highWatermark, log.logEndOffset)
-      return Effect.zipRight(recoverProducers, advance(log.logEndOffset))
+      return Effect.zipRight(
+        recoverProducers,
+        Effect.suspend(() => {
+          if (leaderState === undefined) return Effect.void
+          // the state follows the log end (at start, or after a defect), and the high watermark the ISR
+          leaderState = { ...leaderState, leo: log.logEndOffset, hw: Math.min(leaderState.hw, log.logEndOffset) }
+          const { isr, partitionEpoch } = leaderState
+          return applyLeader(Leader.step(leaderState, { _tag: "IsrCommitted", isr, partitionEpoch }))
+        })
+      )
     })
 
     /**
@@ -426,7 +609,7 @@ export const make = (
               producers.update(RecordBatch.readHeader(buf, pos), now)
             }
           }
-          yield* advance(appended.value.lastOffset + 1)
+          yield* onLeaderAppend(appended.value.lastOffset + 1, now)
           yield* afterAppend(now)
         }
         yield* Deferred.done(reply, Exit.map(appended, toResult))
@@ -470,16 +653,131 @@ export const make = (
             type: RecordBatch.ControlType[type],
             coordinatorEpoch: marker.coordinatorEpoch
           })
-          yield* advance(appended.value.lastOffset + 1)
+          yield* onLeaderAppend(appended.value.lastOffset + 1, now)
           yield* afterAppend(now)
         }
         yield* Deferred.done(reply, Exit.map(appended, toResult))
       })
 
+    const notLeader = () =>
+      new NotLeaderOrFollower({ message: `This broker is not the leader of ${name} (leader ${leaderId}).` })
+
+    /** Becomes (or stays) the leader: a new epoch starts in the epoch cache at the log end. */
+    const becomeLeader = (target: LeaderTarget): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const previous = leaderState
+        const sameEpoch = previous !== undefined && target.leaderEpoch === leaderEpoch
+        if (log.latestEpoch < target.leaderEpoch) {
+          yield* log
+            .assignEpochStartOffset(target.leaderEpoch, log.logEndOffset)
+            .pipe(
+              Effect.catchAll((e) => Effect.logWarning(`${name}: cannot record leader epoch ${target.leaderEpoch}`, e))
+            )
+        }
+        if (!sameEpoch) wakeAll()
+        leaderEpoch = target.leaderEpoch
+        leaderId = self
+        const fresh = Leader.init({
+          self,
+          topic: topicPartition.topic,
+          partition: topicPartition.partition,
+          leaderEpoch: target.leaderEpoch,
+          partitionEpoch: target.partitionEpoch,
+          replicas: target.replicas,
+          isr: target.isr,
+          leo: log.logEndOffset,
+          hw: highWatermark,
+          epochStartOffset: sameEpoch ? previous.epochStartOffset : log.logEndOffset,
+          lagTimeMaxMs,
+          nowMs: now
+        })
+        // within one epoch (an ISR or assignment change) what the leader knows of its followers stays
+        const followers = new Map(fresh.followers)
+        if (sameEpoch) for (const [id, f] of previous.followers) if (followers.has(id)) followers.set(id, f)
+        const state = { ...fresh, followers }
+        // the high watermark follows the new ISR at once (a sole replica: its log end)
+        yield* applyLeader(
+          Leader.step(state, { _tag: "IsrCommitted", isr: state.isr, partitionEpoch: state.partitionEpoch })
+        )
+      })
+
+    /** Becomes a follower of `target.leaderId`: client writes are refused from now on, parked requests re-check. */
+    const becomeFollower = (target: FollowerTarget): Effect.Effect<void> =>
+      Effect.sync(() => {
+        wakeAll()
+        leaderState = undefined
+        leaderEpoch = target.leaderEpoch
+        leaderId = target.leaderId
+      })
+
+    /** A follower's truncation (its fetcher found a divergent suffix, or the leader's log start moved past it). */
+    const truncate = (
+      epoch: number,
+      offset: number,
+      full: boolean,
+      reply: Deferred.Deferred<void, ReplicationError>
+    ): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        if (leaderState !== undefined || epoch !== leaderEpoch) return yield* Deferred.fail(reply, notLeader())
+        const done = yield* Effect.exit(full ? log.truncateFullyAndStartAt(offset) : log.truncateTo(offset))
+        segmentCount = log.segments.length
+        // the producer state is rebuilt from what is left (snapshots past the log end are removed)
+        yield* recoverProducers
+        yield* setHighWatermark(Math.min(highWatermark, log.logEndOffset))
+        yield* Deferred.done(reply, done)
+      })
+
+    /** Skips the bytes of batches wholly below `offset`; the rest starts at a batch boundary. */
+    const from = (records: Uint8Array, offset: number): Uint8Array => {
+      let pos = 0
+      while (pos + RecordBatch.HEADER_SIZE <= records.length) {
+        const h = RecordBatch.readHeader(records, pos)
+        if (h.baseOffset + h.lastOffsetDelta >= offset) break
+        pos += RecordBatch.sizeAt(records, pos)
+      }
+      return pos === 0 ? records : records.subarray(pos)
+    }
+
+    /** A follower appends what it fetched (offsets and epochs as the leader wrote them) and takes the leader's hw. */
+    const replicate = (
+      epoch: number,
+      records: Uint8Array,
+      leaderHw: number,
+      reply: Deferred.Deferred<void, ReplicationError>
+    ): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        if (leaderState !== undefined || epoch !== leaderEpoch) return yield* Deferred.fail(reply, notLeader())
+        const now = yield* Clock.currentTimeMillis
+        const rest = from(records, log.logEndOffset)
+        if (rest.length >= RecordBatch.HEADER_SIZE) {
+          // a batch straddling the log end (after a truncation inside it) is written again whole
+          const base = RecordBatch.readHeader(rest, 0).baseOffset
+          if (base < log.logEndOffset) {
+            const cut = yield* Effect.exit(log.truncateTo(base))
+            if (Exit.isFailure(cut)) return yield* Deferred.done(reply, cut)
+            yield* recoverProducers
+          }
+          const written = yield* Effect.exit(
+            log.append(rest, { assignOffsets: false }).pipe(Effect.tap((info: AppendInfo) => info.durable))
+          )
+          if (Exit.isFailure(written)) return yield* Deferred.done(reply, Exit.asVoid(written))
+          producers.replay(rest, now)
+          producers.mapEndOffset = log.logEndOffset
+          yield* afterAppend(now)
+        }
+        yield* setHighWatermark(Math.min(leaderHw, log.logEndOffset))
+        yield* Deferred.succeed(reply, undefined)
+      })
+
     const handle = (command: Command): Effect.Effect<void> =>
       Command.$match(command, {
         Append: ({ batches, reply }) =>
-          hasProducer(batches) ? appendProducerBatches(batches, reply) : appendPlain(batches, reply),
+          leaderState === undefined
+            ? Deferred.fail(reply, notLeader())
+            : hasProducer(batches)
+              ? appendProducerBatches(batches, reply)
+              : appendPlain(batches, reply),
         DeleteRecords: ({ offset, reply }) =>
           log.deleteRecords(offset === -1 ? highWatermark : offset).pipe(
             Effect.tap(() =>
@@ -492,8 +790,21 @@ export const make = (
             Effect.flatMap((exit) => Deferred.done(reply, exit)),
             Effect.asVoid
           ),
-        Park: ({ fetchOffset, waiter }) =>
+        Park: ({ fetchOffset, waiter, untilLogEnd }) =>
           Effect.gen(function* () {
+            if (untilLogEnd) {
+              if (fetchOffset < log.logEndOffset || leaderState === undefined)
+                yield* Deferred.succeed(waiter, undefined)
+              else {
+                if (logEndWaiters.length >= 64) {
+                  logEndWaiters = yield* Effect.filter(logEndWaiters, (w) =>
+                    Effect.map(Deferred.isDone(w.waiter), (done) => !done)
+                  )
+                }
+                logEndWaiters.push({ fetchOffset, waiter })
+              }
+              return
+            }
             if (fetchOffset < highWatermark) {
               yield* Deferred.succeed(waiter, undefined)
               return
@@ -506,7 +817,35 @@ export const make = (
           }),
         UpdateConfig: ({ config, reply }) =>
           log.updateConfig(config).pipe(Effect.zipRight(Deferred.succeed(reply, undefined)), Effect.asVoid),
-        Marker: ({ marker, reply }) => writeMarker(marker, reply),
+        Marker: ({ marker, reply }) =>
+          leaderState === undefined ? Deferred.fail(reply, notLeader()) : writeMarker(marker, reply),
+        BecomeLeader: ({ target, reply }) => Effect.zipRight(becomeLeader(target), Deferred.succeed(reply, undefined)),
+        BecomeFollower: ({ target, reply }) =>
+          Effect.zipRight(becomeFollower(target), Deferred.succeed(reply, undefined)),
+        FollowerFetched: ({ replica, fetchOffset }) =>
+          Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
+            leaderState === undefined
+              ? Effect.void
+              : applyLeader(Leader.step(leaderState, { _tag: "FollowerFetched", replica, fetchOffset, nowMs }))
+          ),
+        Tick: () =>
+          Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
+            leaderState === undefined || leaderState.followers.size === 0
+              ? Effect.void
+              : applyLeader(Leader.step(leaderState, { _tag: "Tick", nowMs }))
+          ),
+        IsrResult: ({ leaderEpoch: epoch, committed, isr, partitionEpoch }) =>
+          Effect.suspend(() => {
+            if (leaderState === undefined || epoch !== leaderEpoch) return Effect.void
+            return applyLeader(
+              Leader.step(
+                leaderState,
+                committed ? { _tag: "IsrCommitted", isr, partitionEpoch } : { _tag: "IsrRejected" }
+              )
+            )
+          }),
+        Truncate: ({ leaderEpoch: epoch, offset, full, reply }) => truncate(epoch, offset, full, reply),
+        Replicate: ({ leaderEpoch: epoch, records, leaderHw, reply }) => replicate(epoch, records, leaderHw, reply),
         Snapshot: ({ reply }) => Effect.zipRight(writeSnapshot, Deferred.succeed(reply, undefined)),
         Maintain: ({ mutation, reply }) =>
           mutation.pipe(
@@ -530,8 +869,11 @@ export const make = (
     ): Effect.Effect<void> =>
       log.append(batches, { leaderEpoch, verifyCrc: false }).pipe(
         Effect.tap((info: AppendInfo) => info.durable),
-        Effect.tap((info) => advance(info.lastOffset + 1)),
-        Effect.tap(() => Effect.flatMap(Clock.currentTimeMillis, afterAppend)),
+        Effect.tap((info) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.zipRight(onLeaderAppend(info.lastOffset + 1, now), afterAppend(now))
+          )
+        ),
         Effect.map(toResult),
         Effect.exit,
         Effect.flatMap((exit) => Deferred.done(reply, exit)),
@@ -543,6 +885,10 @@ export const make = (
     /** Appends several commands' batches with one log append, then answers each with its own offsets. */
     const appendAll = (all: ReadonlyArray<AppendCommand>): Effect.Effect<void> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (leaderState === undefined) {
+          for (const c of all) Deferred.unsafeDone(c.reply, Exit.fail(notLeader()))
+          return Effect.void
+        }
         expireIfDue(now)
         // producer batches are checked in order against the state, updated as if appended at the offsets
         // the log will assign (it assigns them in order from its end); what the append then refuses is
@@ -677,7 +1023,9 @@ export const make = (
             return Effect.void
           }
           return Effect.map(
-            Effect.zipRight(advance(info.lastOffset + 1), Effect.flatMap(Clock.currentTimeMillis, afterAppend)),
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Effect.zipRight(onLeaderAppend(info.lastOffset + 1, now), afterAppend(now))
+            ),
             () => {
               let next = info.firstOffset
               for (const c of group) {
@@ -751,14 +1099,14 @@ export const make = (
           (c) =>
             c._tag === "Park"
               ? Deferred.succeed(c.waiter, undefined)
-              : Deferred.done(c.reply as Deferred.Deferred<unknown, unknown>, Exit.failCause(cause)),
+              : c._tag === "FollowerFetched" || c._tag === "Tick" || c._tag === "IsrResult"
+                ? Effect.void
+                : Deferred.done(c.reply as Deferred.Deferred<unknown, unknown>, Exit.failCause(cause)),
           { discard: true }
         ),
-      onExit: Effect.suspend(() => {
+      onExit: Effect.sync(() => {
         log.setOwner(undefined)
-        const parked = waiters
-        waiters = []
-        return Effect.forEach(parked, (w) => Deferred.succeed(w.waiter, undefined), { discard: true })
+        wakeAll()
       })
     })
 
@@ -778,11 +1126,32 @@ export const make = (
         )
       })
 
+    /** A command without a reply: dropped when the mailbox is full or the actor stopped (the sender retries). */
+    const tellQuietly = (command: Command): Effect.Effect<void> => Effect.ignore(send(command))
+
     const replica: PartitionReplica = {
       topicPartition,
       warnStorageError,
       log,
-      leaderEpoch,
+      get leaderEpoch() {
+        return leaderEpoch
+      },
+      isLeader: () => leaderState !== undefined,
+      leaderId: () => leaderId,
+      inSyncReplicas: () => leaderState?.isr ?? [],
+      becomeLeader: (target) => ask<void, never>((reply) => Command.BecomeLeader({ target, reply })),
+      becomeFollower: (target) => ask<void, never>((reply) => Command.BecomeFollower({ target, reply })),
+      followerFetched: (replica, fetchOffset) => tellQuietly(Command.FollowerFetched({ replica, fetchOffset })),
+      tick: tellQuietly(Command.Tick()),
+      isrResult: (result) => tellQuietly(Command.IsrResult(result)),
+      truncate: (epoch, offset, full = false) =>
+        ask<void, ReplicationError>((reply) => Command.Truncate({ leaderEpoch: epoch, offset, full, reply })),
+      replicate: (epoch, records, leaderHw) =>
+        ask<void, ReplicationError>((reply) => Command.Replicate({ leaderEpoch: epoch, records, leaderHw, reply })),
+      parkUntilLogEnd: (fetchOffset, waiter) =>
+        send(Command.Park({ fetchOffset, waiter, untilLogEnd: true })).pipe(
+          Effect.catchTag("UnknownTopicOrPartition", () => Effect.asVoid(Deferred.succeed(waiter, undefined)))
+        ),
       highWatermark: () => highWatermark,
       lastStableOffset: () => lastStable,
       producerIdCount: () => producers.producers.size,
@@ -793,7 +1162,7 @@ export const make = (
       offerAppend: (batches) => actor.offer<AppendResult, AppendError>((reply) => Command.Append({ batches, reply })),
       deleteRecords: (offset) => ask<number, DeleteRecordsError>((reply) => Command.DeleteRecords({ offset, reply })),
       park: (fetchOffset, waiter) =>
-        send(Command.Park({ fetchOffset, waiter })).pipe(
+        send(Command.Park({ fetchOffset, waiter, untilLogEnd: false })).pipe(
           // a partition going away wakes its waiters: the fetch then sees the error itself
           Effect.catchTag("UnknownTopicOrPartition", () => Effect.asVoid(Deferred.succeed(waiter, undefined)))
         ),

@@ -7,7 +7,7 @@ import * as net from "node:net"
 import { Context, Effect, FiberSet, Schema, type Scope } from "effect"
 import { BufferPool } from "../log/BufferPool.js"
 import * as BrokerConfig from "./BrokerConfig.js"
-import type { BrokerEndpoint, BrokerInfo } from "./Handler.js"
+import type { BrokerEndpoint, BrokerInfo, ClusterView } from "./Handler.js"
 import * as Connection from "./internal/connection.js"
 import type { Registry } from "./KafkaApis.js"
 import type { Recorder } from "./Metrics.js"
@@ -47,6 +47,8 @@ export interface ServerOptions<R> {
   readonly metrics?: Recorder
   /** The live brokers (the metadata store's list); undefined, or no option: this broker alone. */
   readonly brokers?: () => ReadonlyArray<BrokerEndpoint> | undefined
+  /** The cluster view (partition records, the controller); undefined, or no option: this broker alone. */
+  readonly cluster?: () => ClusterView | undefined
 }
 
 /** Binds the listener of `options.config` and serves connections until the scope closes. */
@@ -87,6 +89,7 @@ export const make = <R>(options: ServerOptions<R>): Effect.Effect<Server["Type"]
       port: advertised.port,
       rack,
       brokers: brokers === undefined ? () => self : () => brokers() ?? self,
+      cluster: options.cluster ?? (() => undefined),
       config,
       metrics: options.metrics
     }

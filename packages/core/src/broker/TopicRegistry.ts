@@ -69,6 +69,33 @@ export interface AlterOp {
   readonly value: string | null
 }
 
+/** A topic change this broker made, for the cluster metadata store (see {@link ClusterHooks}). */
+export type TopicChange =
+  | {
+      readonly _tag: "Created"
+      readonly topic: Topic
+      /** Replica lists by partition when the request named them. */
+      readonly assignments: ReadonlyArray<ReadonlyArray<number>> | undefined
+    }
+  | {
+      readonly _tag: "Grown"
+      readonly topic: Topic
+      readonly from: number
+      readonly assignments: ReadonlyArray<ReadonlyArray<number>> | undefined
+    }
+  | { readonly _tag: "Deleted"; readonly topic: Topic }
+  | { readonly _tag: "Reconfigured"; readonly topic: Topic }
+
+/**
+ * What connects the registry to the cluster: the live brokers (replication factors and manual assignments are
+ * checked against them) and the publication of every change in the metadata store, which must succeed before the
+ * change is answered (a failure undoes the local change: a name another broker created first is TOPIC_ALREADY_EXISTS).
+ */
+export interface ClusterHooks {
+  readonly liveBrokers: () => ReadonlyArray<number>
+  readonly publish: (change: TopicChange) => Effect.Effect<void, BrokerError>
+}
+
 /** Most partitions one CreateTopics or CreatePartitions request may add (Kafka 4: KAFKA-17870, KAFKA-19673). */
 export const MAX_PARTITIONS_PER_REQUEST = 10_000
 
@@ -130,12 +157,21 @@ export class TopicRegistry extends Context.Tag("@eddy/core/broker/TopicRegistry"
     readonly delete: (name: string) => Effect.Effect<Topic, BrokerError>
     /** Deletes a topic by id. */
     readonly deleteById: (topicId: string) => Effect.Effect<Topic, BrokerError>
-    /** Grows a topic to `count` partitions (increase only). */
+    /** Grows a topic to `count` partitions (increase only), with the new partitions' replica lists if given. */
     readonly createPartitions: (
       name: string,
       count: number,
-      options?: { readonly validateOnly?: boolean; readonly assignments?: number | undefined }
+      options?: {
+        readonly validateOnly?: boolean
+        readonly assignments?: ReadonlyArray<ReadonlyArray<number>> | undefined
+      }
     ) => Effect.Effect<Topic, BrokerError>
+    /** Connects the registry to the cluster metadata store (until then it is a single node's). */
+    readonly attach: (hooks: ClusterHooks) => Effect.Effect<void>
+    /** Takes a topic as the metadata store has it (another broker's change): opened, grown or reconfigured here. */
+    readonly adopt: (topic: Topic) => Effect.Effect<void, BrokerError>
+    /** Removes a topic the metadata store no longer has, here only. */
+    readonly forget: (name: string) => Effect.Effect<void, BrokerError>
     /** Replaces all of a topic's config overrides (AlterConfigs). */
     readonly alterConfigs: (
       name: string,
@@ -226,7 +262,10 @@ export const make = (
         ? []
         : yield* Effect.try({ try: () => parseStored(file, text), catch: (e) => e as KafkaStorageError })
     const ref = yield* SynchronizedRef.make<State>({ byName: new Map(loaded.map((t) => [t.name, t])) })
-    const brokers = 1
+    let hooks: ClusterHooks | undefined
+    const liveBrokers = () => hooks?.liveBrokers() ?? [nodeId]
+    const publish = (change: TopicChange): Effect.Effect<void, BrokerError> =>
+      hooks === undefined ? Effect.void : hooks.publish(change)
 
     const logConfig = (t: Topic) => TopicConfig.toLogConfig(config, t.configs)
     const open = (t: Topic) =>
@@ -364,9 +403,15 @@ export const make = (
                 message: "Partitions should be a consecutive 0-based integer sequence"
               })
             }
-            if (a.brokerIds.length === 0 || a.brokerIds.some((b) => b !== nodeId)) {
+            const live = liveBrokers()
+            if (a.brokerIds.length === 0 || a.brokerIds.some((b) => !live.includes(b))) {
               return yield* new InvalidReplicationFactor({
-                message: `Replica assignment ${JSON.stringify(a.brokerIds)} for partition ${i} names unknown brokers; only broker ${nodeId} is registered.`
+                message: `Replica assignment ${JSON.stringify(a.brokerIds)} for partition ${i} names unknown brokers; the registered brokers are ${live.join(", ")}.`
+              })
+            }
+            if (a.brokerIds.length !== sorted[0]!.brokerIds.length) {
+              return yield* new InvalidReplicationFactor({
+                message: "All partitions should have the same number of replicas"
               })
             }
             if (new Set(a.brokerIds).size !== a.brokerIds.length) {
@@ -393,6 +438,7 @@ export const make = (
             })
           }
         }
+        const brokers = liveBrokers().length
         if (rf > brokers) {
           return yield* new InvalidReplicationFactor({
             message: `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers} broker(s) are registered.`
@@ -424,7 +470,7 @@ export const make = (
             Effect.map(prepareCreate(state, request, validateOnly, internal), (t) => [t, state] as const)
           )
           if (validateOnly) return topic
-          return yield* build(
+          const created = yield* build(
             topic,
             0,
             SynchronizedRef.modifyEffect(ref, (state) => {
@@ -432,8 +478,28 @@ export const make = (
               return Effect.as(persist(next), [topic, next] as const)
             })
           )
+          const assignments =
+            request.assignments === undefined || request.assignments.length === 0
+              ? undefined
+              : [...request.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds)
+          // another broker may have created the name first: this creation is undone
+          yield* publish({ _tag: "Created", topic: created, assignments }).pipe(
+            Effect.tapError(() => removeLocal(created.name, (t) => t.topicId === created.topicId))
+          )
+          return created
         })
       )
+
+    /** Removes a topic here (no publication): its entry, then its partitions; the caller holds its lock. */
+    const removeLocal = (name: string, matches: (t: Topic) => boolean) =>
+      SynchronizedRef.modifyEffect(ref, (state): Effect.Effect<readonly [Topic | undefined, State], BrokerError> => {
+        const topic = state.byName.get(name)
+        if (topic === undefined || !matches(topic)) return Effect.succeed([undefined, state] as const)
+        const byName = new Map(state.byName)
+        byName.delete(topic.name)
+        const next: State = { byName }
+        return Effect.as(persist(next), [topic, next] as const)
+      }).pipe(Effect.tap((topic) => (topic === undefined ? Effect.void : partitions.deletePartitions(topic.name))))
 
     const requireTopic = (state: State, name: string) => {
       const t = state.byName.get(name)
@@ -445,6 +511,7 @@ export const make = (
     const replaceTopic = (state: State, topic: Topic, validateOnly: boolean, reconfigure: boolean) =>
       Effect.gen(function* () {
         if (validateOnly) return [topic, state] as const
+        yield* publish({ _tag: "Reconfigured", topic })
         const next: State = { byName: new Map(state.byName).set(topic.name, topic) }
         yield* persist(next)
         if (reconfigure) yield* partitions.applyConfig(topic.name, logConfig(topic))
@@ -459,14 +526,14 @@ export const make = (
     ): Effect.Effect<Topic, BrokerError> =>
       withTopicLock(name)(
         Effect.uninterruptible(
-          SynchronizedRef.modifyEffect(ref, (state): Effect.Effect<readonly [Topic, State], BrokerError> => {
-            const topic = state.byName.get(name)
-            if (topic === undefined || !matches(topic)) return fail(missing())
-            const byName = new Map(state.byName)
-            byName.delete(topic.name)
-            const next: State = { byName }
-            return Effect.as(persist(next), [topic, next] as const)
-          }).pipe(Effect.tap((topic) => partitions.deletePartitions(topic.name)))
+          Effect.gen(function* () {
+            const topic = (yield* SynchronizedRef.get(ref)).byName.get(name)
+            if (topic === undefined || !matches(topic)) return yield* fail(missing())
+            // the store first: a topic the cluster still has is not removed here
+            yield* publish({ _tag: "Deleted", topic })
+            yield* removeLocal(name, (t) => t.topicId === topic.topicId)
+            return topic
+          })
         )
       )
     const unknownTopic = () =>
@@ -477,7 +544,10 @@ export const make = (
         return {
           name,
           numPartitions: BrokerConfig.getNumber(config, "offsets.topic.num.partitions"),
-          replicationFactor: Math.min(brokers, BrokerConfig.getNumber(config, "offsets.topic.replication.factor")),
+          replicationFactor: Math.min(
+            liveBrokers().length,
+            BrokerConfig.getNumber(config, "offsets.topic.replication.factor")
+          ),
           configs: [
             { name: "cleanup.policy", value: "compact" },
             { name: "compression.type", value: "producer" },
@@ -489,7 +559,7 @@ export const make = (
         name,
         numPartitions: BrokerConfig.getNumber(config, "transaction.state.log.num.partitions"),
         replicationFactor: Math.min(
-          brokers,
+          liveBrokers().length,
           BrokerConfig.getNumber(config, "transaction.state.log.replication.factor")
         ),
         configs: [
@@ -501,7 +571,43 @@ export const make = (
       }
     }
 
+    /** Opens, grows or reconfigures a topic as the store has it; no publication. */
+    const adopt = (topic: Topic): Effect.Effect<void, BrokerError> =>
+      withTopicLock(topic.name)(
+        Effect.uninterruptible(
+          Effect.gen(function* () {
+            const existing = (yield* SynchronizedRef.get(ref)).byName.get(topic.name)
+            // a topic of the same name with another id was deleted and created again meanwhile
+            if (existing !== undefined && existing.topicId !== topic.topicId) {
+              yield* removeLocal(topic.name, (t) => t.topicId === existing.topicId)
+            }
+            const local = existing !== undefined && existing.topicId === topic.topicId ? existing : undefined
+            const from = local?.partitions ?? 0
+            const put = (t: Topic) =>
+              SynchronizedRef.modifyEffect(ref, (state) => {
+                const next: State = { byName: new Map(state.byName).set(t.name, t) }
+                return Effect.as(persist(next), [t, next] as const)
+              })
+            const next: Topic = { ...topic, partitions: Math.max(topic.partitions, from) }
+            if (next.partitions > from) {
+              reserved += next.partitions - from
+              yield* build(next, from, put(next))
+            }
+            if (local !== undefined && JSON.stringify(local.configs) !== JSON.stringify(next.configs)) {
+              yield* put(next)
+              yield* partitions.applyConfig(next.name, logConfig(next))
+            }
+          })
+        )
+      )
+
     return TopicRegistry.of({
+      attach: (h) =>
+        Effect.sync(() => {
+          hooks = h
+        }),
+      adopt,
+      forget: (name) => withTopicLock(name)(Effect.uninterruptible(Effect.asVoid(removeLocal(name, () => true)))),
       clusterId,
       nodeId,
       config,
@@ -560,16 +666,25 @@ export const make = (
               )
               const grown: Topic = { ...t, partitions: count }
               if (options?.validateOnly) return grown
-              return yield* build(
-                grown,
-                t.partitions,
+              const setCount = (n: number) =>
                 SynchronizedRef.modifyEffect(ref, (state) => {
                   // the current entry: only this topic's lock holder changes it, but keep what is there
-                  const current: Topic = { ...(state.byName.get(name) ?? t), partitions: count }
+                  const current: Topic = { ...(state.byName.get(name) ?? t), partitions: n }
                   const next: State = { byName: new Map(state.byName).set(name, current) }
                   return Effect.as(persist(next), [current, next] as const)
                 })
+              const done = yield* build(grown, t.partitions, setCount(count))
+              yield* publish({
+                _tag: "Grown",
+                topic: done,
+                from: t.partitions,
+                assignments: options?.assignments
+              }).pipe(
+                Effect.tapError(() =>
+                  Effect.zipRight(setCount(t.partitions), partitions.deletePartitions(name, t.partitions))
+                )
               )
+              return done
             })
           )
         ),

@@ -1,45 +1,16 @@
-// AlterPartitionReassignments v0 (KIP-455): move a partition's replicas, or cancel a move (null replicas). One broker: the only valid target is this broker alone, which is where every replica already is (done at once); a cancel finds no move in progress; any other broker id is not a live broker.
+// AlterPartitionReassignments v0 (KIP-455): move a partition's replicas, or cancel a move (null replicas). Answered by the controller (NOT_CONTROLLER elsewhere): the target replicas join, catch up into the ISR, leadership moves into the target if needed and the removed replicas are dropped; ListPartitionReassignments shows the move meanwhile.
 import { Effect } from "effect"
 import * as AlterPartitionReassignments from "../../protocol/generated/AlterPartitionReassignments.js"
-import { Codes, wireMessage } from "../BrokerError.js"
+import { NotController, toWire, type WireError, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { TopicRegistry } from "../TopicRegistry.js"
 
 type PartitionResponse = AlterPartitionReassignments.AlterPartitionReassignmentsResponseReassignablePartitionResponse
 
 const response = (partitionIndex: number, errorCode: number, errorMessage: string | null): PartitionResponse => ({
   partitionIndex,
   errorCode,
-  errorMessage
+  errorMessage: wireMessage(errorMessage)
 })
-
-/** The answer for one partition's target replicas on a broker whose id is `nodeId`. */
-const check = (
-  nodeId: number,
-  replicas: ReadonlyArray<number> | null,
-  partitionIndex: number,
-  exists: boolean
-): PartitionResponse => {
-  if (!exists) return response(partitionIndex, Codes.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist.")
-  if (replicas === null)
-    return response(
-      partitionIndex,
-      Codes.NO_REASSIGNMENT_IN_PROGRESS,
-      "No reassignment is in progress for the partition."
-    )
-  if (replicas.length === 0)
-    return response(partitionIndex, Codes.INVALID_REPLICA_ASSIGNMENT, "The replica list is empty.")
-  if (new Set(replicas).size !== replicas.length)
-    return response(partitionIndex, Codes.INVALID_REPLICA_ASSIGNMENT, "The replica list has duplicate brokers.")
-  const unknown = replicas.find((b) => b !== nodeId)
-  if (unknown !== undefined)
-    return response(
-      partitionIndex,
-      Codes.INVALID_REPLICA_ASSIGNMENT,
-      `Broker ${unknown} cannot hold a replica: this partition can only be on broker ${nodeId}, which hosts it.`
-    )
-  return response(partitionIndex, Codes.NONE, null)
-}
 
 export const handler = Handler.make({
   apiKey: AlterPartitionReassignments.apiKey,
@@ -47,34 +18,33 @@ export const handler = Handler.make({
   maxVersion: AlterPartitionReassignments.validVersions.max,
   handle: (request, context) =>
     Effect.gen(function* () {
-      const registry = yield* TopicRegistry
-      const responses: Array<AlterPartitionReassignments.AlterPartitionReassignmentsResponseReassignableTopicResponse> =
-        []
-      for (const t of request.topics) {
-        const topic = yield* registry.get(t.name)
-        responses.push({
-          name: t.name,
-          partitions: t.partitions.map((p) =>
-            check(
-              context.broker.nodeId,
-              p.replicas,
-              p.partitionIndex,
-              topic !== undefined && p.partitionIndex >= 0 && p.partitionIndex < topic.partitions
-            )
-          )
-        })
+      const controller = context.broker.cluster()?.controller()
+      if (controller === undefined) {
+        return yield* new NotController({ message: `Broker ${context.broker.nodeId} is not the controller.` })
       }
-      return AlterPartitionReassignments.makeAlterPartitionReassignmentsResponse({ responses })
-    }),
-  errorResponse: (request, error) =>
-    AlterPartitionReassignments.makeAlterPartitionReassignmentsResponse({
-      errorCode: error.errorCode,
-      errorMessage: wireMessage(error.errorMessage),
-      responses: request.topics.map((t) => ({
+      const items = request.topics.flatMap((t) =>
+        t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, target: p.replicas }))
+      )
+      const results = yield* controller.reassign(items)
+      let i = 0
+      const responses = request.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) =>
-          response(p.partitionIndex, error.errorCode, wireMessage(error.errorMessage))
-        )
+        partitions: t.partitions.map((p) => {
+          const r = results[i++]!
+          return response(p.partitionIndex, r.errorCode, r.message)
+        })
       }))
-    })
+      return AlterPartitionReassignments.makeAlterPartitionReassignmentsResponse({ responses })
+    }).pipe(Effect.catchTag("NotController", (e) => Effect.succeed(errorResponse(request, toWire(e))))),
+  errorResponse: (request, error) => errorResponse(request, error)
 })
+
+const errorResponse = (request: AlterPartitionReassignments.AlterPartitionReassignmentsRequest, error: WireError) =>
+  AlterPartitionReassignments.makeAlterPartitionReassignmentsResponse({
+    errorCode: error.errorCode,
+    errorMessage: wireMessage(error.errorMessage),
+    responses: request.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => response(p.partitionIndex, error.errorCode, error.errorMessage))
+    }))
+  })

@@ -46,25 +46,30 @@ export const handler = Handler.make({
         const existing = yield* registry.get(t.name)
         if (existing !== undefined && t.assignments !== null) {
           const added = t.count - existing.partitions
+          const live = new Set(context.broker.brokers().map((b) => b.nodeId))
           const bad =
             t.assignments.length !== added ||
             t.assignments.some(
               (a) =>
                 a.brokerIds.length !== existing.replicationFactor ||
-                a.brokerIds.some((b) => b !== context.broker.nodeId)
+                new Set(a.brokerIds).size !== a.brokerIds.length ||
+                a.brokerIds.some((b) => !live.has(b))
             )
           if (bad && added > 0) {
             results.push(
               result(t.name, {
                 errorCode: Codes.INVALID_REPLICA_ASSIGNMENT,
-                errorMessage: `Invalid replica assignment: ${added} new partition(s) on broker ${context.broker.nodeId} expected`
+                errorMessage: `Invalid replica assignment: ${added} new partition(s) of ${existing.replicationFactor} distinct live broker(s) (${[...live].join(", ")}) expected`
               })
             )
             continue
           }
         }
         const outcome = yield* Effect.either(
-          registry.createPartitions(t.name, t.count, { validateOnly: request.validateOnly })
+          registry.createPartitions(t.name, t.count, {
+            validateOnly: request.validateOnly,
+            assignments: t.assignments?.map((a) => a.brokerIds)
+          })
         )
         if (outcome._tag === "Left") {
           results.push(result(t.name, toWire(outcome.left)))

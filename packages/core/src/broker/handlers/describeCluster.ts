@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import * as DescribeCluster from "../../protocol/generated/DescribeCluster.js"
 import { Codes, wireMessage } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS } from "./metadata.js"
+import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS, controllerIdOf } from "./metadata.js"
 
 const BROKER_ENDPOINT = 1
 
@@ -26,7 +26,7 @@ export const handler = Handler.make({
       return DescribeCluster.makeDescribeClusterResponse({
         endpointType: BROKER_ENDPOINT,
         clusterId: broker.clusterId,
-        controllerId: broker.nodeId,
+        controllerId: controllerIdOf(broker),
         brokers: broker.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
         clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
           ? CLUSTER_OPERATIONS

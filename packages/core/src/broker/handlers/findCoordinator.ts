@@ -1,11 +1,18 @@
-// FindCoordinator v0-4: v1 key_type (0 group, 1 transaction) and error message; v3 flexible (KIP-482); v4 batches keys (KIP-699). Single node: this broker coordinates every key; __consumer_offsets or __transaction_state is created on the first lookup.
+// FindCoordinator v0-4: v1 key_type (0 group, 1 transaction) and error message; v3 flexible (KIP-482); v4 batches keys (KIP-699). The coordinator of a key is the leader of its partition of __consumer_offsets or __transaction_state (as the metadata store has it; COORDINATOR_NOT_AVAILABLE while it has none); the topic is created on the first lookup.
 import { Effect } from "effect"
 import * as FindCoordinator from "../../protocol/generated/FindCoordinator.js"
 import { Codes, InvalidRequest, toWire, type WireError, wireMessage } from "../BrokerError.js"
-import { KeyType } from "../CoordinatorKey.js"
+import { KeyType, partitionFor } from "../CoordinatorKey.js"
 import { GroupCoordinator } from "../GroupCoordinator.js"
 import * as Handler from "../Handler.js"
+import { CONSUMER_OFFSETS, TopicRegistry, TRANSACTION_STATE } from "../TopicRegistry.js"
 import { TransactionCoordinator } from "../TransactionCoordinator.js"
+
+interface Coordinator {
+  readonly nodeId: number
+  readonly host: string
+  readonly port: number
+}
 
 const BATCHED_VERSION = 4
 
@@ -17,10 +24,25 @@ export const handler = Handler.make({
     Effect.gen(function* () {
       const groups = yield* GroupCoordinator
       const transactions = yield* TransactionCoordinator
-      // the coordinator (this node: it leads every internal partition) as the metadata store lists it
-      const { nodeId, host, port } =
-        context.broker.brokers().find((b) => b.nodeId === context.broker.nodeId) ?? context.broker
-      const resolve = (): Effect.Effect<WireError> => {
+      const registry = yield* TopicRegistry
+      const { broker } = context
+      const self = broker.brokers().find((b) => b.nodeId === broker.nodeId) ?? broker
+      /** The leader of the key's internal partition, as the metadata store has it (this broker before it joined). */
+      const leaderFor = (key: string): Effect.Effect<Coordinator | WireError> =>
+        Effect.gen(function* () {
+          const topic = request.keyType === KeyType.TRANSACTION ? TRANSACTION_STATE : CONSUMER_OFFSETS
+          const count = (yield* registry.get(topic))?.partitions ?? 1
+          const record = broker.cluster()?.partitions(topic)?.[partitionFor(key, count)]
+          if (record === undefined) return self
+          const leader = broker.brokers().find((b) => b.nodeId === record.leader)
+          return (
+            leader ?? {
+              errorCode: Codes.COORDINATOR_NOT_AVAILABLE,
+              errorMessage: `The coordinator of ${key} (the leader of its ${topic} partition) is not available.`
+            }
+          )
+        })
+      const resolve = (key: string): Effect.Effect<Coordinator | WireError> => {
         if (request.keyType !== KeyType.GROUP && request.keyType !== KeyType.TRANSACTION) {
           return Effect.succeed(toWire(new InvalidRequest({ message: `Unknown key type ${request.keyType}.` })))
         }
@@ -28,35 +50,38 @@ export const handler = Handler.make({
         const ensure: Effect.Effect<void, { readonly message: string }> =
           request.keyType === KeyType.TRANSACTION ? transactions.ensureTopic : groups.ensureOffsetsTopic
         return ensure.pipe(
-          Effect.as<WireError>({ errorCode: Codes.NONE, errorMessage: null }),
+          Effect.zipRight(leaderFor(key)),
           Effect.catchAll((e) =>
             Effect.succeed({ errorCode: Codes.COORDINATOR_NOT_AVAILABLE, errorMessage: e.message })
           )
         )
       }
+      const isError = (c: Coordinator | WireError): c is WireError => "errorCode" in c
       if (context.apiVersion >= BATCHED_VERSION) {
         const coordinators = yield* Effect.forEach(request.coordinatorKeys, (key) =>
-          Effect.map(resolve(), (e) =>
-            FindCoordinator.makeFindCoordinatorResponseCoordinator({
-              key,
-              nodeId: e.errorCode === 0 ? nodeId : -1,
-              host: e.errorCode === 0 ? host : "",
-              port: e.errorCode === 0 ? port : -1,
-              errorCode: e.errorCode,
-              errorMessage: wireMessage(e.errorMessage)
-            })
+          Effect.map(resolve(key), (c) =>
+            FindCoordinator.makeFindCoordinatorResponseCoordinator(
+              isError(c)
+                ? {
+                    key,
+                    nodeId: -1,
+                    host: "",
+                    port: -1,
+                    errorCode: c.errorCode,
+                    errorMessage: wireMessage(c.errorMessage)
+                  }
+                : { key, nodeId: c.nodeId, host: c.host, port: c.port, errorCode: Codes.NONE, errorMessage: null }
+            )
           )
         )
         return FindCoordinator.makeFindCoordinatorResponse({ coordinators })
       }
-      const e = yield* resolve()
-      return FindCoordinator.makeFindCoordinatorResponse({
-        errorCode: e.errorCode,
-        errorMessage: wireMessage(e.errorMessage),
-        nodeId: e.errorCode === 0 ? nodeId : -1,
-        host: e.errorCode === 0 ? host : "",
-        port: e.errorCode === 0 ? port : -1
-      })
+      const c = yield* resolve(request.key)
+      return FindCoordinator.makeFindCoordinatorResponse(
+        isError(c)
+          ? { errorCode: c.errorCode, errorMessage: wireMessage(c.errorMessage), nodeId: -1, host: "", port: -1 }
+          : { errorCode: Codes.NONE, errorMessage: null, nodeId: c.nodeId, host: c.host, port: c.port }
+      )
     }),
   errorResponse: (request, error, context) =>
     context.apiVersion >= BATCHED_VERSION

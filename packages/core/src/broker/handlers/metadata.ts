@@ -5,6 +5,7 @@ import * as BrokerConfig from "../BrokerConfig.js"
 import { Codes, toWire } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
 import * as Uuid from "../internal/uuid.js"
+import type { PartitionState } from "../MetadataRecords.js"
 import { type Topic, TopicRegistry, validateName } from "../TopicRegistry.js"
 
 /** `topic_authorized_operations` / `cluster_authorized_operations` when not requested. */
@@ -14,27 +15,55 @@ export const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((a, b) => a | 
 /** Every cluster operation: CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, CREATE_TOKENS, DESCRIBE_TOKENS. */
 export const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12, 13, 14].reduce((a, b) => a | (1 << b), 0)
 
-/** The Metadata description of one topic hosted by this node. */
+/** The controller's node id as the metadata store has it (this broker alone until it joined the cluster). */
+export const controllerIdOf = (broker: Handler.BrokerInfo): number => broker.cluster()?.controllerId() ?? broker.nodeId
+
+/** One partition as Metadata describes it: from its record in the metadata store, else led by this node alone. */
+const describePartition = (
+  record: PartitionState | undefined,
+  partitionIndex: number,
+  nodeId: number,
+  live: ReadonlySet<number>
+): Metadata.MetadataResponsePartition =>
+  record === undefined
+    ? {
+        errorCode: Codes.NONE,
+        partitionIndex,
+        leaderId: nodeId,
+        leaderEpoch: 0,
+        replicaNodes: [nodeId],
+        isrNodes: [nodeId],
+        offlineReplicas: []
+      }
+    : {
+        errorCode: record.leader < 0 ? Codes.LEADER_NOT_AVAILABLE : Codes.NONE,
+        partitionIndex,
+        leaderId: record.leader,
+        leaderEpoch: record.leaderEpoch,
+        replicaNodes: [...record.replicas],
+        isrNodes: [...record.isr],
+        offlineReplicas: record.replicas.filter((b) => !live.has(b))
+      }
+
+/** The Metadata description of one topic: its partitions' leaders, replicas and ISR as the cluster has them. */
 export const describeTopic = (
   topic: Topic,
-  nodeId: number,
+  broker: Handler.BrokerInfo,
   includeOperations: boolean
-): Metadata.MetadataResponseTopic => ({
-  errorCode: Codes.NONE,
-  name: topic.name,
-  topicId: Uuid.fromString(topic.topicId) ?? Uuid.ZERO,
-  isInternal: topic.internal,
-  partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => ({
+): Metadata.MetadataResponseTopic => {
+  const records = broker.cluster()?.partitions(topic.name)
+  const live = new Set(broker.brokers().map((b) => b.nodeId))
+  return {
     errorCode: Codes.NONE,
-    partitionIndex,
-    leaderId: nodeId,
-    leaderEpoch: 0,
-    replicaNodes: [nodeId],
-    isrNodes: [nodeId],
-    offlineReplicas: []
-  })),
-  topicAuthorizedOperations: includeOperations ? TOPIC_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED
-})
+    name: topic.name,
+    topicId: Uuid.fromString(topic.topicId) ?? Uuid.ZERO,
+    isInternal: topic.internal,
+    partitions: Array.from({ length: topic.partitions }, (_, i) =>
+      describePartition(records?.[i], i, broker.nodeId, live)
+    ),
+    topicAuthorizedOperations: includeOperations ? TOPIC_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED
+  }
+}
 
 const errorTopic = (name: string | null, topicId: Uint8Array, errorCode: number): Metadata.MetadataResponseTopic => ({
   errorCode,
@@ -64,7 +93,7 @@ export const handler = Handler.make({
       }
       const topics: Array<Metadata.MetadataResponseTopic> = []
       if (allTopics) {
-        for (const t of yield* registry.list) topics.push(describeTopic(t, broker.nodeId, includeOps))
+        for (const t of yield* registry.list) topics.push(describeTopic(t, broker, includeOps))
       } else {
         const autoCreate =
           BrokerConfig.getBoolean(broker.config, "auto.create.topics.enable") &&
@@ -77,7 +106,7 @@ export const handler = Handler.make({
             topics.push(
               t === undefined
                 ? errorTopic(null, requested.topicId, Codes.UNKNOWN_TOPIC_ID)
-                : describeTopic(t, broker.nodeId, includeOps)
+                : describeTopic(t, broker, includeOps)
             )
             continue
           }
@@ -86,7 +115,7 @@ export const handler = Handler.make({
           seen.add(name)
           const existing = yield* registry.get(name)
           if (existing !== undefined) {
-            topics.push(describeTopic(existing, broker.nodeId, includeOps))
+            topics.push(describeTopic(existing, broker, includeOps))
           } else if (validateName(name) !== undefined) {
             topics.push(errorTopic(name, Uuid.ZERO, Codes.INVALID_TOPIC_EXCEPTION))
           } else if (!autoCreate) {
@@ -95,7 +124,7 @@ export const handler = Handler.make({
             const created = yield* Effect.either(registry.autoCreate(name))
             topics.push(
               created._tag === "Right"
-                ? describeTopic(created.right, broker.nodeId, includeOps)
+                ? describeTopic(created.right, broker, includeOps)
                 : errorTopic(name, Uuid.ZERO, toWire(created.left).errorCode)
             )
           }
@@ -104,7 +133,7 @@ export const handler = Handler.make({
       return Metadata.makeMetadataResponse({
         brokers: liveBrokers(broker),
         clusterId: broker.clusterId,
-        controllerId: broker.nodeId,
+        controllerId: controllerIdOf(broker),
         topics,
         clusterAuthorizedOperations:
           apiVersion >= 8 && apiVersion <= 10 && request.includeClusterAuthorizedOperations
@@ -128,7 +157,7 @@ const errorResponse = (
   Metadata.makeMetadataResponse({
     brokers: liveBrokers(context.broker),
     clusterId: context.broker.clusterId,
-    controllerId: context.broker.nodeId,
+    controllerId: controllerIdOf(context.broker),
     topics: (request.topics ?? []).map((t) =>
       errorTopic(t.name ?? (context.apiVersion >= 12 ? null : ""), t.topicId, errorCode)
     )
