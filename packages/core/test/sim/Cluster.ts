@@ -15,7 +15,6 @@
 import { execSync } from "node:child_process"
 import * as HistoryChecker from "../../src/testing/HistoryChecker.js"
 import * as ReplicationChecker from "../../src/testing/ReplicationChecker.js"
-import { adapterLogic } from "./AdapterLogic.js"
 import { Consumer, History, Producer } from "./Clients.js"
 import { Disk } from "./Disk.js"
 import type { Fault, Timed } from "./Faults.js"
@@ -25,6 +24,7 @@ import { partitionKey } from "./Logic.js"
 import type { NetworkOptions } from "./Network.js"
 import { Network } from "./Network.js"
 import { Prng } from "./Prng.js"
+import { realLogic } from "./RealLogic.js"
 import { Scheduler } from "./Scheduler.js"
 import type { BrokerOptions } from "./SimBroker.js"
 import { SimBroker } from "./SimBroker.js"
@@ -41,8 +41,8 @@ export interface Scenario {
 /** What a run is asked to do. */
 export interface RunOptions {
   readonly seed: number
-  // biome-ignore lint/suspicious/noExplicitAny: the leader state type is the logic's own
-  readonly logic?: Logic<any>
+  // biome-ignore lint/suspicious/noExplicitAny: the leader and controller state types are the logic's own
+  readonly logic?: Logic<any, any>
   readonly scenario?: Scenario
   /** The deliberately broken variant (high watermark at the leader's log end). */
   readonly brokenHighWatermark?: boolean
@@ -107,7 +107,7 @@ export const commit = (): string => {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the leader state type is the logic's own
-type AnyLogic = Logic<any>
+type AnyLogic = Logic<any, any>
 
 const derive = (rng: Prng, o: RunOptions, logic: AnyLogic): Derived => {
   const brokers = o.scenario?.brokers ?? 3
@@ -161,7 +161,7 @@ export const explain = (r: RunResult): string =>
 
 /** Runs one simulation. */
 export const run = (o: RunOptions): RunResult => {
-  const logic: AnyLogic = o.logic ?? adapterLogic
+  const logic: AnyLogic = o.logic ?? realLogic
   const rng = new Prng(o.seed)
   const options = derive(rng.split("options"), o, logic)
   const bo = options.broker

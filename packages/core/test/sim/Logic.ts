@@ -1,8 +1,8 @@
 /**
  * The seam between the simulated brokers and the replication and controller decisions they make. The simulation
  * moves messages, bytes and time; every decision (the leader's high watermark and ISR changes, the follower's
- * truncation point, the controller's elections) goes through a `Logic`, so the same harness drives the
- * broker's own pure state machines.
+ * truncation point, the controller's elections) goes through a `Logic`: `RealLogic.ts`, the broker's own pure
+ * state machines.
  */
 import type { EpochEndOffset, LeaderEpochCache } from "../../src/log/LeaderEpochCache.js"
 
@@ -15,6 +15,8 @@ export interface PartitionRecord {
   readonly leader: number
   readonly leaderEpoch: number
   readonly partitionEpoch: number
+  readonly addingReplicas?: ReadonlyArray<number>
+  readonly removingReplicas?: ReadonlyArray<number>
 }
 
 /** What the leader's state machine reacts to. */
@@ -49,25 +51,28 @@ export interface TruncationInput {
   readonly cache: LeaderEpochCache
   readonly logEndOffset: number
   readonly highWatermark: number
-  /** The epoch the follower asked about (its latest). */
-  readonly requestedEpoch: number
   readonly answer: EpochEndOffset
 }
 
-/** The cluster as the controller sees it in the store. */
-export interface ControllerView {
+/** The cluster as a new controller reads it from the store at one revision. */
+export interface ControllerStart {
   /** Live brokers and the store revision of their current registration. */
   readonly brokers: ReadonlyMap<number, number>
-  /** Partition records and their versions (absent: not created yet). */
+  /** Partition records and their versions. */
   readonly partitions: ReadonlyMap<string, { readonly record: PartitionRecord; readonly version: number }>
-  /** The partitions the cluster should have, with their replica assignments. */
-  readonly wanted: ReadonlyArray<{
-    readonly topic: string
-    readonly partition: number
-    readonly replicas: ReadonlyArray<number>
-  }>
   readonly uncleanLeaderElection: boolean
 }
+
+/** A store change (from the controller's watch, in revision order) or the outcome of its own write. */
+export type ControllerInput =
+  | { readonly _tag: "BrokerRegistered"; readonly id: number; readonly revision: number }
+  | { readonly _tag: "BrokerLost"; readonly id: number }
+  | {
+      readonly _tag: "PartitionChanged"
+      readonly key: string
+      readonly record: PartitionRecord
+      readonly version: number
+    }
 
 /** One partition write: compare-and-swap on the version (0: must not exist). */
 export interface PartitionWrite {
@@ -77,7 +82,7 @@ export interface PartitionWrite {
 }
 
 /** The decisions. */
-export interface Logic<L> {
+export interface Logic<L, C> {
   readonly name: string
   readonly leaderInit: (start: LeaderStart) => L
   readonly leaderStep: (
@@ -86,9 +91,19 @@ export interface Logic<L> {
   ) => { readonly state: L; readonly effects: ReadonlyArray<LeaderEffect> }
   readonly acksAll: (state: L, offset: number) => AcksAll
   readonly enoughReplicas: (state: L) => boolean
-  readonly truncationOffset: (input: TruncationInput) => number
+  /** The epoch to ask the leader about (undefined: the log is empty, nothing to truncate). */
+  readonly epochToAsk: (cache: LeaderEpochCache) => number | undefined
+  /** Where to truncate; `complete: false` asks the leader again with the new latest epoch. */
+  readonly truncation: (input: TruncationInput) => { readonly offset: number; readonly complete: boolean }
   readonly followerHighWatermark: (leaderHw: number, logEndOffset: number) => number
-  readonly controller: (view: ControllerView) => ReadonlyArray<PartitionWrite>
+  readonly controllerStart: (start: ControllerStart) => {
+    readonly state: C
+    readonly writes: ReadonlyArray<PartitionWrite>
+  }
+  readonly controllerStep: (
+    state: C,
+    input: ControllerInput
+  ) => { readonly state: C; readonly writes: ReadonlyArray<PartitionWrite> }
 }
 
 /** The store key of a partition. */

@@ -5,14 +5,14 @@
  * moves messages and bytes.
  *
  * Invariants: a broker leads a partition only for a record that changed after its current registration (a
- * restarted broker waits for a new election); leaving an epoch's leadership answers every waiting produce
+ * restarted broker waits for the controller to elect again, in a new leader epoch); leaving an epoch's leadership answers every waiting produce
  * (NOT_LEADER_OR_FOLLOWER, outcome unknown); a follower appends only at its log end and only after it truncated
  * for the leader's current epoch; the epoch cache and the known epoch live on the disk.
  */
 import type { KvEntry } from "../../src/broker/internal/metadataKv.js"
 import type { Batch, Disk, PartitionFiles } from "./Disk.js"
 import { crcOf } from "./Disk.js"
-import type { LeaderEffect, LeaderInput, Logic, PartitionRecord } from "./Logic.js"
+import type { LeaderEffect, LeaderInput, Logic, PartitionRecord, PartitionWrite } from "./Logic.js"
 import { partitionKey } from "./Logic.js"
 import type { Message, NodeId, SimNode } from "./Network.js"
 import type { StoreReply } from "./Store.js"
@@ -111,7 +111,7 @@ export class Replica<L> {
 const recordOf = (e: KvEntry): PartitionRecord => JSON.parse(e.value) as PartitionRecord
 
 /** A simulated broker process; `start` runs one incarnation over the disk it keeps. */
-export class SimBroker<L> {
+export class SimBroker<L, C> {
   lease: string | undefined
   registration = 0
   controller: number | undefined
@@ -122,6 +122,9 @@ export class SimBroker<L> {
   replicas = new Map<string, Replica<L>>()
   /** Set by the harness when this incarnation started on a disk that lost data. */
   diskLost = false
+  /** The controller's state while this broker is the controller: its view and the last revision it saw. */
+  ctrl: { state: C; revision: number } | undefined
+  private ctrlStarting = false
   /** Records removed by follower truncation, over every incarnation. */
   truncated = 0
   /** Bumped whenever replica state changes (the harness snapshots then). */
@@ -130,7 +133,7 @@ export class SimBroker<L> {
   constructor(
     readonly node: SimNode,
     readonly disk: Disk,
-    readonly logic: Logic<L>,
+    readonly logic: Logic<L, C>,
     readonly options: BrokerOptions
   ) {}
 
@@ -143,6 +146,8 @@ export class SimBroker<L> {
     this.lease = undefined
     this.registration = 0
     this.controller = undefined
+    this.ctrl = undefined
+    this.ctrlStarting = false
     this.brokers = new Map()
     this.view = new Map()
     this.viewRevision = 0
@@ -183,7 +188,7 @@ export class SimBroker<L> {
             return retry()
           }
           if (r.revision === undefined) return this.registeredAlready(lease, retry)
-          this.registered(lease, r.revision)
+          this.registered(r.revision)
         }
       )
     if (this.lease !== undefined) return withLease(this.lease)
@@ -195,14 +200,15 @@ export class SimBroker<L> {
         const r = reply as StoreReply | undefined
         if (r?._tag !== "Granted") return retry()
         this.lease = r.lease
+        // the session is kept alive from its grant (a registration may wait for an old one to expire)
+        this.node.timer(this.options.sessionTimeoutMs / 3, "keepalive", () => this.keepAlive(r.lease))
         withLease(r.lease)
       }
     )
   }
 
-  private registered(lease: string, revision: number): void {
+  private registered(revision: number): void {
     this.registration = revision
-    this.node.timer(this.options.sessionTimeoutMs / 3, "keepalive", () => this.keepAlive(lease))
   }
 
   /** The registration failed its compare: it may be this broker's own earlier attempt whose answer was lost. */
@@ -210,8 +216,7 @@ export class SimBroker<L> {
     this.node.call(0, { _tag: "Read" }, this.options.requestTimeoutMs, (reply) => {
       const r = reply as StoreReply | undefined
       const mine = r?._tag === "ReadResult" ? r.entries.find((e) => e.value === `${this.id}@${lease}`) : undefined
-      if (mine !== undefined && this.lease === lease && this.registration === 0)
-        this.registered(lease, mine.modRevision)
+      if (mine !== undefined && this.lease === lease && this.registration === 0) this.registered(mine.modRevision)
       else retry()
     })
   }
@@ -257,9 +262,15 @@ export class SimBroker<L> {
     this.view = view
     this.controller = controller
     this.applyView()
-    if (this.registration === 0 || this.lease === undefined) return
+    if (this.registration === 0 || this.lease === undefined) {
+      this.ctrl = undefined
+      return
+    }
     if (controller === undefined) this.campaign(this.lease)
-    else if (controller === this.id) this.control()
+    if (controller !== this.id) this.ctrl = undefined
+    else if (this.ctrl === undefined) this.takeOver(entries, revision)
+    else this.follow()
+    if (controller === this.id) this.createPartitions()
   }
 
   private campaign(lease: string): void {
@@ -278,18 +289,68 @@ export class SimBroker<L> {
     )
   }
 
-  private control(): void {
-    const wanted = Array.from({ length: this.options.partitions }, (_, p) => ({
-      topic: this.options.topic,
-      partition: p,
-      replicas: Array.from({ length: this.options.replicationFactor }, (_, i) => ((p + i) % this.options.brokers) + 1)
-    }))
-    const writes = this.logic.controller({
-      brokers: this.brokers,
-      partitions: this.view,
-      wanted,
+  /** A new controller starts from the cluster at one revision, then follows every change after it. */
+  private takeOver(entries: ReadonlyArray<KvEntry>, revision: number): void {
+    const brokers = new Map<number, number>()
+    const partitions = new Map<string, { record: PartitionRecord; version: number }>()
+    for (const e of entries) {
+      if (e.key.startsWith("brokers/")) brokers.set(Number(e.key.slice("brokers/".length)), e.modRevision)
+      else if (e.key.startsWith("partitions/")) partitions.set(e.key, { record: recordOf(e), version: e.modRevision })
+    }
+    const { state, writes } = this.logic.controllerStart({
+      brokers,
+      partitions,
       uncleanLeaderElection: this.options.uncleanLeaderElection
     })
+    this.ctrl = { state, revision }
+    this.write(writes)
+  }
+
+  /** The controller's watch: every store change since the last one it saw, in revision order. */
+  private follow(): void {
+    const ctrl = this.ctrl
+    if (ctrl === undefined || this.ctrlStarting) return
+    this.ctrlStarting = true
+    this.node.call(0, { _tag: "Watch", fromRevision: ctrl.revision + 1 }, this.options.requestTimeoutMs, (reply) => {
+      this.ctrlStarting = false
+      const w = reply as StoreReply | undefined
+      if (w?._tag !== "WatchResult" || this.ctrl !== ctrl) return
+      if (w.compacted) {
+        this.ctrl = undefined
+        return
+      }
+      for (const e of w.events) {
+        if (e.revision <= ctrl.revision) continue
+        ctrl.revision = e.revision
+        if (e.key.startsWith("brokers/")) {
+          const id = Number(e.key.slice("brokers/".length))
+          this.controlStep(
+            e.value === undefined ? { _tag: "BrokerLost", id } : { _tag: "BrokerRegistered", id, revision: e.revision }
+          )
+        } else if (e.key.startsWith("partitions/") && e.value !== undefined)
+          this.controlStep({
+            _tag: "PartitionChanged",
+            key: e.key,
+            record: JSON.parse(e.value) as PartitionRecord,
+            version: e.revision
+          })
+      }
+    })
+  }
+
+  private controlStep(input: Parameters<Logic<L, C>["controllerStep"]>[1]): void {
+    const ctrl = this.ctrl
+    if (ctrl === undefined) return
+    const { state, writes } = this.logic.controllerStep(ctrl.state, input)
+    ctrl.state = state
+    if (this.node.net.sched.trace !== undefined)
+      this.node.net.sched.record(`controller ${this.id} ${JSON.stringify(input)} -> ${JSON.stringify(writes)}`)
+    this.write(writes)
+  }
+
+  /** Writes partition records with compare-and-swap; the outcome (or the record that won) goes back to the step. */
+  private write(writes: ReadonlyArray<PartitionWrite>): void {
+    const ctrl = this.ctrl
     for (const w of writes)
       this.node.call(
         0,
@@ -299,8 +360,61 @@ export class SimBroker<L> {
           ops: [{ _tag: "Put", key: w.key, value: JSON.stringify(w.record) }]
         },
         this.options.requestTimeoutMs,
+        (reply) => {
+          if (this.ctrl !== ctrl) return
+          const t = reply as StoreReply | undefined
+          if (t?._tag === "TxnResult" && t.revision !== undefined)
+            return this.controlStep({ _tag: "PartitionChanged", key: w.key, record: w.record, version: t.revision })
+          // lost the compare, or no answer: step the record the store holds now
+          this.reread(ctrl, w.key, t === undefined ? 200 : 0)
+        }
+      )
+  }
+
+  /** Reads one record for the controller's step, until the store answers or the term ends (as the actor retries). */
+  private reread(ctrl: SimBroker<L, C>["ctrl"], key: string, delay: number): void {
+    this.node.timer(delay, "reread", () =>
+      this.node.call(0, { _tag: "Read" }, this.options.requestTimeoutMs, (read) => {
+        if (this.ctrl !== ctrl) return
+        const r = read as StoreReply | undefined
+        if (r?._tag !== "ReadResult") return this.reread(ctrl, key, 1000)
+        const e = r.entries.find((x) => x.key === key)
+        if (e !== undefined)
+          this.controlStep({ _tag: "PartitionChanged", key, record: recordOf(e), version: e.modRevision })
+      })
+    )
+  }
+
+  /** Creates the topic's partition records once every broker is registered (what the broker's topic publisher does). */
+  private createPartitions(): void {
+    if (this.brokers.size < this.options.brokers) return
+    for (let p = 0; p < this.options.partitions; p++) {
+      const key = partitionKey(this.options.topic, p)
+      if (this.view.has(key)) continue
+      const replicas = Array.from(
+        { length: this.options.replicationFactor },
+        (_, i) => ((p + i) % this.options.brokers) + 1
+      )
+      const record: PartitionRecord = {
+        topic: this.options.topic,
+        partition: p,
+        replicas,
+        isr: replicas,
+        leader: replicas[0]!,
+        leaderEpoch: 0,
+        partitionEpoch: 0
+      }
+      this.node.call(
+        0,
+        {
+          _tag: "Txn",
+          compares: [{ key, modRevision: 0 }],
+          ops: [{ _tag: "Put", key, value: JSON.stringify(record) }]
+        },
+        this.options.requestTimeoutMs,
         () => {}
       )
+    }
   }
 
   /** Moves every replica to the role its record gives it. */
@@ -547,10 +661,15 @@ export class SimBroker<L> {
 
   // ---- follower ----
 
-  private truncate(r: Replica<L>): void {
+  private truncate(r: Replica<L>) {
     const generation = r.generation
     r.phase = "truncating"
-    const requestedEpoch = r.files.epochs.latestEpoch
+    const requestedEpoch = this.logic.epochToAsk(r.files.epochs)
+    if (requestedEpoch === undefined) {
+      // an empty log has nothing to truncate
+      r.phase = "fetching"
+      return this.fetchFromLeader(r)
+    }
     this.node.call(
       r.leaderId,
       { _tag: "EpochEnd", key: r.key, epoch: requestedEpoch, leaderEpoch: r.epoch },
@@ -560,19 +679,19 @@ export class SimBroker<L> {
         const e = reply as BrokerReply | undefined
         if (e?._tag !== "EpochEndResult" || e.error !== undefined)
           return this.node.timer(100, "retry-truncate", () => r.generation === generation && this.truncate(r))
-        const to = this.logic.truncationOffset({
+        const { offset, complete } = this.logic.truncation({
           cache: r.files.epochs,
           logEndOffset: r.files.logEndOffset,
           highWatermark: r.hw,
-          requestedEpoch,
           answer: { leaderEpoch: e.leaderEpoch, endOffset: e.endOffset }
         })
-        if (to < r.files.logEndOffset) {
-          this.truncated += r.files.logEndOffset - to
-          r.files.truncateTo(to)
+        if (offset < r.files.logEndOffset) {
+          this.truncated += r.files.logEndOffset - offset
+          r.files.truncateTo(offset)
           this.changes++
         }
         r.hw = Math.min(r.hw, r.files.logEndOffset)
+        if (!complete) return this.truncate(r)
         r.phase = "fetching"
         this.fetchFromLeader(r)
       }

@@ -8,7 +8,7 @@
  * leases due at the request's arrival expired.
  */
 import { Option } from "effect"
-import type { KvCompare, KvEntry, KvOp } from "../../src/broker/internal/metadataKv.js"
+import type { KvCompare, KvEntry, KvEvent, KvOp } from "../../src/broker/internal/metadataKv.js"
 import * as Kv from "../../src/broker/internal/metadataMemory.js"
 import { LeaseExpired } from "../../src/broker/MetadataRecords.js"
 import type { Message, SimNode } from "./Network.js"
@@ -19,6 +19,7 @@ export type StoreRequest =
   | { readonly _tag: "KeepAlive"; readonly lease: string }
   | { readonly _tag: "Txn"; readonly compares: ReadonlyArray<KvCompare>; readonly ops: ReadonlyArray<KvOp> }
   | { readonly _tag: "Read" }
+  | { readonly _tag: "Watch"; readonly fromRevision: number }
 
 /** Store replies. */
 export type StoreReply =
@@ -26,6 +27,8 @@ export type StoreReply =
   | { readonly _tag: "KeptAlive"; readonly ok: boolean }
   | { readonly _tag: "TxnResult"; readonly revision: number | undefined; readonly leaseExpired: boolean }
   | { readonly _tag: "ReadResult"; readonly entries: ReadonlyArray<KvEntry>; readonly revision: number }
+  /** Every change from `fromRevision` on, in revision order (a watch's backlog); `compacted` when it is gone. */
+  | { readonly _tag: "WatchResult"; readonly events: ReadonlyArray<KvEvent>; readonly compacted: boolean }
 
 /** The store node. */
 export class Store {
@@ -67,6 +70,14 @@ export class Store {
           )
         return { _tag: "TxnResult", revision: Option.getOrUndefined(step.result), leaseExpired: false }
       }
+      case "Watch":
+        return request.fromRevision <= this.state.compacted
+          ? { _tag: "WatchResult", events: [], compacted: true }
+          : {
+              _tag: "WatchResult",
+              events: this.state.history.filter((e) => e.revision >= request.fromRevision),
+              compacted: false
+            }
       case "Read":
         return {
           _tag: "ReadResult",
