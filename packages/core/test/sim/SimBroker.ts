@@ -201,7 +201,7 @@ export class SimBroker<L, C> {
         if (r?._tag !== "Granted") return retry()
         this.lease = r.lease
         // the session is kept alive from its grant (a registration may wait for an old one to expire)
-        this.node.timer(this.options.sessionTimeoutMs / 3, "keepalive", () => this.keepAlive(r.lease))
+        this.node.timer(this.options.sessionTimeoutMs / 4, "keepalive", () => this.keepAlive(r.lease))
         withLease(r.lease)
       }
     )
@@ -221,9 +221,11 @@ export class SimBroker<L, C> {
     })
   }
 
-  private keepAlive(lease: string): void {
+  /** Renews the session every quarter of its TTL, and soon again when a renewal goes unanswered. */
+  private keepAlive(lease: string) {
     if (this.lease !== lease) return
-    this.node.call(0, { _tag: "KeepAlive", lease }, this.options.sessionTimeoutMs / 3, (reply) => {
+    const ttl = this.options.sessionTimeoutMs
+    this.node.call(0, { _tag: "KeepAlive", lease }, Math.min(this.options.requestTimeoutMs, ttl / 4), (reply) => {
       const r = reply as StoreReply | undefined
       if (this.lease !== lease) return
       if (r?._tag === "KeptAlive" && !r.ok) {
@@ -233,7 +235,7 @@ export class SimBroker<L, C> {
         this.applyView()
         return this.register()
       }
-      this.node.timer(r === undefined ? 0 : this.options.sessionTimeoutMs / 3, "keepalive", () => this.keepAlive(lease))
+      this.node.timer(r === undefined ? 100 : ttl / 4, "keepalive", () => this.keepAlive(lease))
     })
   }
 
