@@ -203,13 +203,25 @@ export const layer = (
   | TransactionCoordinator.TransactionCoordinator,
   StartError
 > => {
+  // one store for the membership and the replicas (a layer is built once per reference)
+  const store = options.metadataStore ?? MetadataStore.layerMemory
   const partitions = Layer.provideMerge(
     options.partitionManager ??
       Layer.provide(
         ReplicaManager.layer({
-          producerIdExpirationMs: BrokerConfig.getNumber(config, "producer.id.expiration.ms")
+          producerIdExpirationMs: BrokerConfig.getNumber(config, "producer.id.expiration.ms"),
+          brokerId: BrokerConfig.nodeId(config),
+          lagTimeMaxMs: BrokerConfig.getNumber(config, "replica.lag.time.max.ms"),
+          fetcher: {
+            waitMaxMs: BrokerConfig.getNumber(config, "replica.fetch.wait.max.ms"),
+            minBytes: BrokerConfig.getNumber(config, "replica.fetch.min.bytes"),
+            partitionMaxBytes: BrokerConfig.getNumber(config, "replica.fetch.max.bytes"),
+            responseMaxBytes: BrokerConfig.getNumber(config, "replica.fetch.response.max.bytes"),
+            backoffMs: BrokerConfig.getNumber(config, "replica.fetch.backoff.ms"),
+            socketTimeoutMs: BrokerConfig.getNumber(config, "replica.socket.timeout.ms")
+          }
         }),
-        storageLayer(config)
+        Layer.merge(storageLayer(config), store)
       ),
     dataDirLayer(config)
   )
@@ -232,10 +244,7 @@ export const layer = (
     ),
     groups
   )
-  return Layer.provideMerge(
-    Layer.provide(Layer.scoped(Broker, start(config, options)), options.metadataStore ?? MetadataStore.layerMemory),
-    transactions
-  )
+  return Layer.provideMerge(Layer.provide(Layer.scoped(Broker, start(config, options)), store), transactions)
 }
 
 /** Runs a broker until interrupted (the CLI's entry point); shutdown is graceful. */

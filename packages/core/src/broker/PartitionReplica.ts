@@ -97,7 +97,12 @@ export interface TxnMarker {
 }
 
 /** Why a delete-records can fail. */
-export type DeleteRecordsError = OffsetOutOfRangeError | LogStorageError | ReplicaBusy | UnknownTopicOrPartition
+export type DeleteRecordsError =
+  | OffsetOutOfRangeError
+  | LogStorageError
+  | NotLeaderOrFollower
+  | ReplicaBusy
+  | UnknownTopicOrPartition
 
 /** What becoming (or staying) the leader needs from the partition record. */
 export interface LeaderTarget {
@@ -487,6 +492,9 @@ export const make = (
     const applyLeader = (result: Leader.Step): Effect.Effect<void> => {
       leaderState = result.state
       if (result.effects.length === 0) return Effect.void
+      // the hot path (an append on a sole or caught-up ISR): one high watermark, no proposal
+      const only = result.effects.length === 1 ? result.effects[0]! : undefined
+      if (only !== undefined && only._tag === "HighWatermark") return advance(only.hw)
       return Effect.forEach(
         result.effects,
         (e) =>
@@ -779,17 +787,19 @@ export const make = (
               ? appendProducerBatches(batches, reply)
               : appendPlain(batches, reply),
         DeleteRecords: ({ offset, reply }) =>
-          log.deleteRecords(offset === -1 ? highWatermark : offset).pipe(
-            Effect.tap(() =>
-              Effect.sync(() => {
-                producers.onLogStartOffset(log.logStartOffset)
-                publishLastStable()
-              })
-            ),
-            Effect.exit,
-            Effect.flatMap((exit) => Deferred.done(reply, exit)),
-            Effect.asVoid
-          ),
+          leaderState === undefined
+            ? Deferred.fail(reply, notLeader())
+            : log.deleteRecords(offset === -1 ? highWatermark : offset).pipe(
+                Effect.tap(() =>
+                  Effect.sync(() => {
+                    producers.onLogStartOffset(log.logStartOffset)
+                    publishLastStable()
+                  })
+                ),
+                Effect.exit,
+                Effect.flatMap((exit) => Deferred.done(reply, exit)),
+                Effect.asVoid
+              ),
         Park: ({ fetchOffset, waiter, untilLogEnd }) =>
           Effect.gen(function* () {
             if (untilLogEnd) {

@@ -10,14 +10,30 @@
  * Creating and deleting a topic's partitions serialize per topic (a keyed lock), so a large creation does
  * not hold another topic's; `deletePartitions(topic, from)` also removes what a failed creation left
  * (actors, open logs, folders of partitions `from` and up).
+ *
+ * Replication (see docs/cluster.md "Replication"):
+ * - A partition's role follows the partition records of the metadata store, applied by `applyPartitionState`
+ *   under the topic's lock: a record older than the last one applied (leader epoch, then partition epoch) is
+ *   ignored; a replica this broker is no longer assigned is stopped and its log deleted.
+ * - A follower is fetched by exactly one fetcher fiber, its leader's (`internal/replication/fetcher.ts`, in a
+ *   `FiberMap` keyed by leader id in this scope); a fetcher is started when its first partition arrives and
+ *   removed when its last one leaves.
+ * - A leader's ISR proposal is written by a fiber of this scope with a compare-and-swap on the partition record
+ *   it re-reads (same leader, leader epoch and partition epoch, else rejected); any rejection re-applies the
+ *   record the store holds. Leaders are ticked every `replica.lag.time.max.ms / 2` to shrink the ISR.
  */
 import * as fs from "node:fs"
-import { Context, Effect, FiberMap, Layer, type Scope } from "effect"
+import { Context, Effect, FiberMap, FiberSet, Layer, Option, Schedule, type Scope } from "effect"
+import type { LogConfig } from "../log/LogConfig.js"
 import * as LogStorage from "../log/LogStorage.js"
 import { KafkaStorageError } from "./BrokerError.js"
 import { FetchSessionCache } from "./FetchSession.js"
 import * as KeyedLock from "./internal/keyedLock.js"
 import * as Purgatory from "./internal/purgatory.js"
+import * as Fetcher from "./internal/replication/fetcher.js"
+import { DEFAULT_LAG_TIME_MAX_MS } from "./internal/replication/leader.js"
+import { PartitionState } from "./MetadataRecords.js"
+import * as MetadataStore from "./MetadataStore.js"
 import * as PartitionManager from "./PartitionManager.js"
 import * as PartitionReplica from "./PartitionReplica.js"
 
@@ -39,6 +55,20 @@ export declare namespace ReplicaManager {
     readonly fetchSessions: FetchSessionCache
     /** Deadlines of requests waiting on replicas (produce with acks=all, fetch long polls). */
     readonly purgatory: Purgatory.Purgatory
+    /** This broker's id in the partitions' replica sets. */
+    readonly brokerId: number
+    /**
+     * Applies a partition record of the metadata store: creates the local log when missing (with `config`, else
+     * the storage's defaults), makes the replica leader or follower (starting or moving its fetcher), or stops
+     * it and deletes its log when this broker is no longer among `replicas`. A record older than the last one
+     * applied (leader epoch, then partition epoch) is ignored.
+     */
+    readonly applyPartitionState: (state: PartitionState, config?: LogConfig) => Effect.Effect<void, KafkaStorageError>
+    /** The leader and leader epoch of a hosted partition as this broker knows them (this broker when it leads). */
+    readonly leaderOf: (
+      topic: string,
+      partition: number
+    ) => { readonly leaderId: number; readonly leaderEpoch: number } | undefined
   }
 }
 
@@ -50,6 +80,12 @@ export interface ReplicaManagerOptions {
   readonly fetchSessionSlots?: number
   /** `producer.id.expiration.ms` (default 86400000). */
   readonly producerIdExpirationMs?: number
+  /** `node.id` (default 0). */
+  readonly brokerId?: number
+  /** `replica.lag.time.max.ms` (default 30000). */
+  readonly lagTimeMaxMs?: number
+  /** The follower fetcher's settings (Kafka's `replica.fetch.*` keys; defaults as Kafka's). */
+  readonly fetcher?: Partial<Omit<Fetcher.FetcherSettings, "brokerId">>
 }
 
 const toStorageError = (e: { readonly message: string }): KafkaStorageError =>
@@ -66,12 +102,34 @@ export const make = (
   Effect.gen(function* () {
     const storage = yield* LogStorage.LogStorage
     const actors = yield* FiberMap.make<string>()
-    const topics = new Map<string, Array<PartitionReplica.PartitionReplica>>()
+    const topics = new Map<string, Array<PartitionReplica.PartitionReplica | undefined>>()
     // per topic: creating a topic's partitions does not hold another topic's changes
     const locks = KeyedLock.make()
     const fetchSessions = new FetchSessionCache(options.fetchSessionSlots)
     const purgatory = yield* Purgatory.make()
+    const store = yield* Effect.serviceOption(MetadataStore.MetadataStore)
+    const brokerId = options.brokerId ?? 0
+    const lagTimeMaxMs = options.lagTimeMaxMs ?? DEFAULT_LAG_TIME_MAX_MS
+    const fetcherSettings: Fetcher.FetcherSettings = {
+      brokerId,
+      waitMaxMs: 500,
+      minBytes: 1,
+      partitionMaxBytes: 1_048_576,
+      responseMaxBytes: 10_485_760,
+      backoffMs: 1000,
+      socketTimeoutMs: 30_000,
+      ...options.fetcher
+    }
+    // the partition records applied last, by folder name
+    const applied = new Map<string, PartitionState>()
+    // followed partitions by leader id, then folder name; one fetcher fiber per leader
+    const following = new Map<number, Map<string, Fetcher.Followed>>()
+    const fetchers = yield* FiberMap.make<number>()
+    const isrWriters = yield* FiberSet.make()
     const replicaOptions: PartitionReplica.ReplicaOptions = {
+      brokerId,
+      lagTimeMaxMs,
+      onProposeIsr: (proposal) => Effect.asVoid(FiberSet.run(isrWriters, writeIsr(proposal))),
       disk: storage.disk,
       ...(options.mailboxCapacity === undefined ? {} : { mailboxCapacity: options.mailboxCapacity }),
       ...(options.producerIdExpirationMs === undefined
@@ -79,18 +137,23 @@ export const make = (
         : { producerIdExpirationMs: options.producerIdExpirationMs })
     }
 
-    const stopReplicas = (list: ReadonlyArray<PartitionReplica.PartitionReplica>) =>
+    const stopReplicas = (list: ReadonlyArray<PartitionReplica.PartitionReplica | undefined>) =>
       Effect.forEach(
         list,
-        (r) => Effect.zipRight(r.stop, FiberMap.remove(actors, LogStorage.folderName(r.topicPartition))),
+        (r) =>
+          r === undefined
+            ? Effect.void
+            : Effect.zipRight(r.stop, FiberMap.remove(actors, LogStorage.folderName(r.topicPartition))).pipe(
+                Effect.zipRight(forget(LogStorage.folderName(r.topicPartition)))
+              ),
         { discard: true }
       )
-    const stopTopic = (topic: string, list: ReadonlyArray<PartitionReplica.PartitionReplica>) =>
+    const stopTopic = (topic: string, list: ReadonlyArray<PartitionReplica.PartitionReplica | undefined>) =>
       stopReplicas(list).pipe(Effect.zipRight(Effect.sync(() => fetchSessions.forgetTopic(topic))))
 
     // snapshot the producer state and stop every actor before the storage closes the logs
     yield* Effect.addFinalizer(() =>
-      Effect.forEach([...topics.values()].flat(), (r) => r.snapshot, { discard: true, concurrency: 8 }).pipe(
+      Effect.forEach(hostedReplicas(), (r) => r.snapshot, { discard: true, concurrency: 8 }).pipe(
         Effect.zipRight(Effect.forEach([...topics], ([topic, list]) => stopTopic(topic, list), { discard: true }))
       )
     )
@@ -103,15 +166,212 @@ export const make = (
             list = []
             topics.set(t.topic, list)
           }
-          for (let partition = list.length; partition < t.count; partition++) {
-            const tp = { topic: t.topic, partition }
-            const log = yield* storage.open(tp, t.config)
-            const { replica, run } = yield* PartitionReplica.make(tp, log, replicaOptions)
-            yield* FiberMap.run(actors, LogStorage.folderName(tp), run)
-            list.push(replica)
+          for (let partition = 0; partition < t.count; partition++) {
+            if (list[partition] !== undefined) continue
+            list[partition] = yield* host({ topic: t.topic, partition }, t.config)
           }
         })
       )
+
+    /** Opens a partition's log and starts its replica actor (the sole leader until a partition record comes). */
+    const host = (tp: PartitionReplica.TopicPartition, config: LogConfig | undefined) =>
+      Effect.gen(function* () {
+        const log = yield* storage.open(tp, config)
+        const { replica, run } = yield* PartitionReplica.make(tp, log, replicaOptions)
+        yield* FiberMap.run(actors, LogStorage.folderName(tp), run)
+        return replica
+      })
+
+    const hostedReplicas = (): Array<PartitionReplica.PartitionReplica> =>
+      [...topics.values()].flatMap((list) => list.filter((r) => r !== undefined))
+
+    /** Stops following a partition (its fetcher goes when it was the last of its leader). */
+    const forget = (key: string): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        applied.delete(key)
+        return unfollow(key)
+      })
+
+    const unfollow = (key: string): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        for (const [leader, set] of following) {
+          if (!set.delete(key)) continue
+          if (set.size === 0) {
+            following.delete(leader)
+            return FiberMap.remove(fetchers, leader)
+          }
+        }
+        return Effect.void
+      })
+
+    const follow = (key: string, leader: number, followed: Fetcher.Followed): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        yield* unfollow(key)
+        if (leader < 0) return
+        let set = following.get(leader)
+        if (set === undefined) {
+          set = new Map()
+          following.set(leader, set)
+        }
+        set.set(key, followed)
+        yield* FiberMap.run(
+          fetchers,
+          leader,
+          Fetcher.run(leader, () => following.get(leader), address, fetcherSettings),
+          {
+            onlyIfMissing: true
+          }
+        )
+      })
+
+    /** A live broker's address, from the store. */
+    const address = (id: number) =>
+      Option.match(store, {
+        onNone: () => Effect.succeed(Option.none<{ readonly host: string; readonly port: number }>()),
+        onSome: (s) =>
+          s.brokers.pipe(
+            Effect.map((all) =>
+              Option.map(Option.fromNullable(all.find((b) => b.value.brokerId === id)), (b) => ({
+                host: b.value.host,
+                port: b.value.port
+              }))
+            ),
+            Effect.orElseSucceed(() => Option.none<{ readonly host: string; readonly port: number }>())
+          )
+      })
+
+    const isStale = (key: string, state: PartitionState): boolean => {
+      const last = applied.get(key)
+      return (
+        last !== undefined &&
+        (state.leaderEpoch < last.leaderEpoch ||
+          (state.leaderEpoch === last.leaderEpoch && state.partitionEpoch <= last.partitionEpoch))
+      )
+    }
+
+    const applyPartitionState = (state: PartitionState, config?: LogConfig): Effect.Effect<void, KafkaStorageError> =>
+      locks.withLock(state.topic)(
+        Effect.gen(function* () {
+          const tp = { topic: state.topic, partition: state.partition }
+          const key = LogStorage.folderName(tp)
+          let list = topics.get(state.topic)
+          const hosted = list?.[state.partition]
+          if (!state.replicas.includes(brokerId)) {
+            if (hosted === undefined || list === undefined) return
+            // reassigned away: the replica stops and its log goes
+            list[state.partition] = undefined
+            yield* stopReplicas([hosted])
+            yield* storage.delete(tp)
+            return
+          }
+          if (isStale(key, state)) return
+          if (list === undefined) {
+            list = []
+            topics.set(state.topic, list)
+          }
+          let replica = hosted
+          if (replica === undefined) {
+            replica = yield* host(tp, config)
+            list[state.partition] = replica
+          }
+          const previous = applied.get(key)
+          applied.set(key, state)
+          if (state.leader === brokerId) {
+            yield* unfollow(key)
+            yield* replica
+              .becomeLeader({
+                leaderEpoch: state.leaderEpoch,
+                partitionEpoch: state.partitionEpoch,
+                replicas: state.replicas,
+                isr: state.isr
+              })
+              .pipe(Effect.mapError(toStorageError))
+            return
+          }
+          yield* replica
+            .becomeFollower({
+              leaderId: state.leader,
+              leaderEpoch: state.leaderEpoch,
+              partitionEpoch: state.partitionEpoch
+            })
+            .pipe(Effect.mapError(toStorageError))
+          // an ISR change in the same epoch keeps the fetcher's progress
+          if (
+            previous?.leader === state.leader &&
+            previous.leaderEpoch === state.leaderEpoch &&
+            following.get(state.leader)?.has(key)
+          )
+            return
+          yield* follow(key, state.leader, { replica, leaderEpoch: state.leaderEpoch, truncated: false })
+        })
+      )
+
+    /** Writes a leader's ISR proposal to the store (compare-and-swap on the record it re-reads), then answers it. */
+    const writeIsr = (proposal: PartitionReplica.IsrProposal): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        const { topic, partition } = proposal.topicPartition
+        const replica = topics.get(topic)?.[partition]
+        if (replica === undefined) return
+        const answer = (committed: boolean) =>
+          replica.isrResult({
+            leaderEpoch: proposal.leaderEpoch,
+            committed,
+            isr: proposal.isr,
+            partitionEpoch: proposal.partitionEpoch
+          })
+        if (Option.isNone(store)) return yield* answer(false)
+        const current = yield* store.value.partition(topic, partition)
+        const record = Option.getOrUndefined(current)
+        if (
+          record === undefined ||
+          record.value.leader !== brokerId ||
+          record.value.leaderEpoch !== proposal.leaderEpoch ||
+          record.value.partitionEpoch !== proposal.partitionEpoch - 1
+        ) {
+          yield* answer(false)
+          if (record !== undefined) yield* applyPartitionState(record.value)
+          return
+        }
+        const next = new PartitionState({ ...record.value, isr: proposal.isr, partitionEpoch: proposal.partitionEpoch })
+        const written = yield* Effect.either(store.value.putPartition(next, record.version))
+        if (written._tag === "Left") {
+          yield* answer(false)
+          const again = yield* store.value.partition(topic, partition)
+          if (Option.isSome(again)) yield* applyPartitionState(again.value.value)
+          return
+        }
+        yield* Effect.logInfo(
+          `ISR of ${topic}-${partition} is now [${proposal.isr.join(",")}] (partition epoch ${proposal.partitionEpoch})`
+        )
+        yield* locks.withLock(topic)(
+          Effect.sync(() => {
+            const key = LogStorage.folderName(proposal.topicPartition)
+            if (!isStale(key, next)) applied.set(key, next)
+          })
+        )
+        yield* answer(true)
+      }).pipe(
+        Effect.catchAll((e) =>
+          Effect.logWarning(
+            `Cannot write the ISR of ${proposal.topicPartition.topic}-${proposal.topicPartition.partition}`,
+            e
+          )
+        )
+      )
+
+    // leaders look for lagging ISR members every replica.lag.time.max.ms / 2
+    yield* Effect.forkScoped(
+      Effect.repeat(
+        Effect.suspend(() =>
+          Effect.forEach(
+            hostedReplicas(),
+            (r) => (r.isLeader() && r.inSyncReplicas().length > 1 ? r.tick : Effect.void),
+            { discard: true }
+          )
+        ),
+        Schedule.spaced(Math.max(1, Math.floor(lagTimeMaxMs / 2)))
+      )
+    )
 
     const deletePartitions = (topic: string, from = 0) =>
       locks.withLock(topic)(
@@ -130,9 +390,9 @@ export const make = (
       )
 
     const applyConfig = (topic: string, config: PartitionManager.TopicPartitions["config"]) =>
-      Effect.forEach(topics.get(topic) ?? [], (r) => r.updateConfig(config), { discard: true }).pipe(
-        Effect.mapError(toStorageError)
-      )
+      Effect.forEach(topics.get(topic) ?? [], (r) => (r === undefined ? Effect.void : r.updateConfig(config)), {
+        discard: true
+      }).pipe(Effect.mapError(toStorageError))
 
     const logDirInfo = Effect.sync(() => {
       let totalBytes = -1
@@ -150,12 +410,14 @@ export const make = (
           totalBytes,
           usableBytes,
           partitions: [...topics.values()].flatMap((list) =>
-            list.map((r) => ({
-              topic: r.topicPartition.topic,
-              partition: r.topicPartition.partition,
-              size: r.log.size,
-              offsetLag: 0
-            }))
+            list
+              .filter((r) => r !== undefined)
+              .map((r) => ({
+                topic: r.topicPartition.topic,
+                partition: r.topicPartition.partition,
+                size: r.log.size,
+                offsetLag: 0
+              }))
           )
         }
       ]
@@ -164,9 +426,15 @@ export const make = (
     return {
       replicas: {
         get: (topic, partition) => topics.get(topic)?.[partition],
-        replicas: (topic) => topics.get(topic) ?? [],
+        replicas: (topic) => (topics.get(topic) ?? []).filter((r) => r !== undefined),
         fetchSessions,
-        purgatory
+        purgatory,
+        brokerId,
+        applyPartitionState,
+        leaderOf: (topic, partition) => {
+          const r = topics.get(topic)?.[partition]
+          return r === undefined ? undefined : { leaderId: r.leaderId(), leaderEpoch: r.leaderEpoch }
+        }
       },
       partitions: PartitionManager.PartitionManager.of({
         createPartitions,

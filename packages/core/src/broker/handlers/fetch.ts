@@ -105,7 +105,10 @@ export const handler = Handler.make({
       const replicas = yield* ReplicaManager
       const registry = yield* TopicRegistry
       const sessions = replicas.fetchSessions
-      const readCommitted = version >= 4 && request.isolationLevel === 1
+      // a fetch carrying a replica id is a follower's: read up to the log end, not the high watermark
+      const follower = version >= 15 ? request.replicaState.replicaId : request.replicaId
+      const fromFollower = follower >= 0
+      const readCommitted = !fromFollower && version >= 4 && request.isolationLevel === 1
       // v0-3 answer legacy message sets of this magic
       const magic: 0 | 1 | undefined = version <= 1 ? 0 : version <= 3 ? 1 : undefined
 
@@ -223,17 +226,23 @@ export const handler = Handler.make({
           if (yield* refusedAsZstd(w.topic)) return errorResult(w, zstdNeedsV10(w.topic).errorCode, replica)
           const fenced = checkLeaderEpoch(w.currentLeaderEpoch, replica.leaderEpoch)
           if (fenced !== undefined) return errorResult(w, fenced.errorCode, replica)
+          if (!replica.isLeader()) return errorResult(w, Codes.NOT_LEADER_OR_FOLLOWER)
+          const offset = w.fetchOffset
+          if (fromFollower) {
+            // the leader learns the follower's log end (its fetch offset) before it answers
+            if (offset <= replica.log.logEndOffset) yield* replica.followerFetched(follower, offset)
+          }
           const highWatermark = replica.highWatermark()
           const lastStableOffset = replica.lastStableOffset()
-          const maxOffset = readCommitted ? lastStableOffset : highWatermark
+          const maxOffset = fromFollower ? replica.log.logEndOffset : readCommitted ? lastStableOffset : highWatermark
           const logStartOffset = replica.log.logStartOffset
-          const offset = w.fetchOffset
-          if (offset < logStartOffset || offset > highWatermark)
+          if (offset < logStartOffset || offset > (fromFollower ? maxOffset : highWatermark))
             return errorResult(w, Codes.OFFSET_OUT_OF_RANGE, replica)
           const ok = { wanted: w, replica, errorCode: Codes.NONE, highWatermark, lastStableOffset, logStartOffset }
           const limit = Math.min(w.partitionMaxBytes, budget)
+          const parkAt = fromFollower ? offset : Math.max(offset, highWatermark)
           if (offset >= maxOffset || (!first && limit <= 0)) {
-            return { ...ok, records: EMPTY, parkAt: Math.max(offset, highWatermark) }
+            return { ...ok, records: EMPTY, parkAt }
           }
           const read = yield* Effect.either(
             replica.read(offset, Math.max(limit, 0), first, maxOffset, context.readBuffers)
@@ -252,7 +261,7 @@ export const handler = Handler.make({
           }
           const aborted =
             readCommitted && records.length > 0 ? replica.abortedTransactions(offset, read.right.nextOffset) : undefined
-          return { ...ok, records, parkAt: Math.max(offset, highWatermark), ...(aborted ? { aborted } : {}) }
+          return { ...ok, records, parkAt, ...(aborted ? { aborted } : {}) }
         })
 
       const readAll = Effect.gen(function* () {
@@ -283,7 +292,10 @@ export const handler = Handler.make({
           if (remaining <= 0) break
           const waiter = yield* Deferred.make<void>()
           for (const r of pass.results) {
-            if (r.replica !== undefined) yield* Effect.ignore(r.replica.park(r.parkAt, waiter))
+            if (r.replica === undefined) continue
+            yield* Effect.ignore(
+              fromFollower ? r.replica.parkUntilLogEnd(r.parkAt, waiter) : r.replica.park(r.parkAt, waiter)
+            )
           }
           // the deadline is a purgatory entry (no timer per fetch): it completes the waiter, as new data does
           let timedOut = false

@@ -3,7 +3,7 @@ import { Effect, Option } from "effect"
 import * as ListOffsets from "../../protocol/generated/ListOffsets.js"
 import { InvalidRequest, toWire, type WireError } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { checkLeaderEpoch, UnknownTopicOrPartition } from "../PartitionError.js"
+import { checkLeaderEpoch, NotLeaderOrFollower, UnknownTopicOrPartition } from "../PartitionError.js"
 import type { PartitionReplica } from "../PartitionReplica.js"
 import { ReplicaManager } from "../ReplicaManager.js"
 
@@ -15,6 +15,12 @@ export const EARLIEST_LOCAL = -4
 export const LATEST_TIERED = -5
 
 type Partition = ListOffsets.ListOffsetsResponseListOffsetsPartitionResponse
+
+/** Kafka's replica id of debugging tools, which may read from a follower. */
+export const DEBUGGING_REPLICA_ID = -2
+
+const notLeader = (topic: string, partition: number) =>
+  new NotLeaderOrFollower({ message: `This broker is not the leader of ${topic}-${partition}.` })
 
 const failed = (partitionIndex: number, error: WireError): Partition =>
   ListOffsets.makeListOffsetsResponseListOffsetsPartitionResponse({ partitionIndex, errorCode: error.errorCode })
@@ -121,6 +127,10 @@ export const handler = Handler.make({
             }
             const fenced = version >= 4 ? checkLeaderEpoch(p.currentLeaderEpoch, replica.leaderEpoch) : undefined
             if (fenced !== undefined) return Effect.succeed(failed(p.partitionIndex, toWire(fenced)))
+            // only the leader answers, but for Kafka's debugging replica id (-2)
+            if (!replica.isLeader() && request.replicaId !== DEBUGGING_REPLICA_ID) {
+              return Effect.succeed(failed(p.partitionIndex, toWire(notLeader(t.name, p.partitionIndex))))
+            }
             return lookup(replica, p, version, readCommitted, fromConsumer).pipe(
               Effect.catchAll((e) => Effect.succeed(failed(p.partitionIndex, toWire(e))))
             )

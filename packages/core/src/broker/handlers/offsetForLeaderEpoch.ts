@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import * as OffsetForLeaderEpoch from "../../protocol/generated/OffsetForLeaderEpoch.js"
 import { toWire, type WireError } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { checkLeaderEpoch, UnknownTopicOrPartition } from "../PartitionError.js"
+import { checkLeaderEpoch, NotLeaderOrFollower, UnknownTopicOrPartition } from "../PartitionError.js"
 import { ReplicaManager } from "../ReplicaManager.js"
 
 type Partition = OffsetForLeaderEpoch.OffsetForLeaderEpochResponseEpochEndOffset
@@ -33,6 +33,17 @@ export const handler = Handler.make({
             const fenced =
               context.apiVersion >= 2 ? checkLeaderEpoch(p.currentLeaderEpoch, replica.leaderEpoch) : undefined
             if (fenced !== undefined) return Effect.succeed(failed(p.partition, toWire(fenced)))
+            // only the leader answers, but for Kafka's debugging replica id (-2)
+            if (!replica.isLeader() && (context.apiVersion < 3 || request.replicaId !== -2)) {
+              return Effect.succeed(
+                failed(
+                  p.partition,
+                  toWire(
+                    new NotLeaderOrFollower({ message: `This broker is not the leader of ${t.topic}-${p.partition}.` })
+                  )
+                )
+              )
+            }
             return Effect.map(replica.endOffsetForEpoch(p.leaderEpoch), (end) =>
               OffsetForLeaderEpoch.makeOffsetForLeaderEpochResponseEpochEndOffset({
                 partition: p.partition,

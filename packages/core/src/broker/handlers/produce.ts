@@ -1,5 +1,5 @@
 // Produce v0-11: v0-2 legacy message sets (converted to v2); v2 LogAppendTime (KIP-32); v3 RecordBatch v2, one batch per partition (KIP-98); v5 log_start_offset (KIP-107); v7 zstd (KIP-110); v8 record_errors (KIP-467); v9 flexible (KIP-482); v10-11 current_leader (KIP-951, only with NOT_LEADER).
-import { Clock, Deferred, Effect, type Either, Exit } from "effect"
+import { Clock, Deferred, Effect, Either, Exit } from "effect"
 import * as LogConfig from "../../log/LogConfig.js"
 import * as Produce from "../../protocol/generated/Produce.js"
 import * as MessageSet from "../../protocol/MessageSet.js"
@@ -13,6 +13,9 @@ import {
   InvalidRequiredAcks,
   InvalidTimestamp,
   MessageTooLarge,
+  NotEnoughReplicas,
+  NotEnoughReplicasAfterAppend,
+  NotLeaderOrFollower,
   RecordListTooLarge,
   RequestTimedOut,
   UnknownTopicOrPartition,
@@ -36,6 +39,8 @@ export interface TopicSettings {
   readonly codec: RecordBatch.Compression | undefined
   /** `compression.gzip.level` / `compression.zstd.level` for that codec (undefined: the codec's default). */
   readonly level: number | undefined
+  /** `min.insync.replicas`: the ISR an acks=all produce needs. */
+  readonly minInsync: number
 }
 
 /** Codec ids of the `compression.type` values other than `producer`. */
@@ -65,6 +70,7 @@ const topicSettings = (effective: ReadonlyMap<string, TopicConfig.ResolvedValue>
     before: num("message.timestamp.before.max.ms"),
     after: num("message.timestamp.after.max.ms"),
     codec,
+    minInsync: Number(effective.get("min.insync.replicas")?.value ?? 1),
     // gzip -1 is zlib's own default level
     level:
       level === null || level === undefined || (codec === RecordBatch.Compression.gzip && level === "-1")
@@ -242,6 +248,70 @@ const recompress = (
     ...(valid.header.recordCount > 0 ? { maxTimestamp: valid.maxTimestamp } : {})
   })
 
+const notLeader = (topic: string, partition: number, replica: PartitionReplica) =>
+  new NotLeaderOrFollower({
+    message: `This broker is not the leader of ${topic}-${partition} (leader ${replica.leaderId()}).`
+  })
+
+const notEnough = (replica: PartitionReplica, minInsync: number) =>
+  new NotEnoughReplicas({
+    message: `The ISR of ${replica.topicPartition.topic}-${replica.topicPartition.partition} has ${replica.inSyncReplicas().length} replicas, fewer than min.insync.replicas ${minInsync}`
+  })
+
+/** acks=all already satisfied (always on a sole replica): the high watermark passed the append, ISR large enough. */
+const acknowledged = (
+  p: { readonly replica: PartitionReplica; readonly epoch: number; readonly minInsync: number },
+  result: AppendResult
+): boolean =>
+  p.replica.highWatermark() > result.lastOffset &&
+  p.replica.isLeader() &&
+  p.replica.leaderEpoch === p.epoch &&
+  p.replica.inSyncReplicas().length >= p.minInsync
+
+/**
+ * acks=all: waits until the high watermark passes the append's last offset (on a sole replica it already has),
+ * parked on the replica and woken by the hw, a role change or the request's deadline; then answers as Kafka:
+ * REQUEST_TIMED_OUT at the deadline, NOT_LEADER_OR_FOLLOWER when the leadership moved meanwhile,
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR fell below `min.insync.replicas`.
+ */
+const replicated = (
+  p: {
+    readonly index: number
+    readonly replica: PartitionReplica
+    readonly epoch: number
+    readonly minInsync: number
+  },
+  result: AppendResult,
+  deadline: { timedOut: boolean; waiter: Deferred.Deferred<void> | undefined }
+): Effect.Effect<Either.Either<AppendResult, AppendError | NotEnoughReplicasAfterAppend>> =>
+  Effect.gen(function* () {
+    const { replica } = p
+    const lost = () => !replica.isLeader() || replica.leaderEpoch !== p.epoch
+    while (replica.highWatermark() <= result.lastOffset && !lost() && !deadline.timedOut) {
+      const waiter = yield* Deferred.make<void>()
+      deadline.waiter = waiter
+      yield* Effect.ignore(replica.park(result.lastOffset, waiter))
+      yield* Deferred.await(waiter)
+      deadline.waiter = undefined
+    }
+    if (lost()) {
+      return Either.left(notLeader(replica.topicPartition.topic, replica.topicPartition.partition, replica))
+    }
+    if (replica.highWatermark() <= result.lastOffset) {
+      return Either.left(
+        new RequestTimedOut({ message: `The append was not replicated to the ISR within the request's timeout` })
+      )
+    }
+    if (replica.inSyncReplicas().length < p.minInsync) {
+      return Either.left(
+        new NotEnoughReplicasAfterAppend({
+          message: `The ISR shrank below min.insync.replicas ${p.minInsync} before the append was replicated`
+        })
+      )
+    }
+    return Either.right(result)
+  })
+
 const failed = (index: number, error: WireError): Produce.ProduceResponsePartitionProduceResponse =>
   Produce.makeProduceResponsePartitionProduceResponse({
     index,
@@ -278,6 +348,9 @@ export const handler = Handler.make({
             readonly replica: PartitionReplica
             readonly reply: Deferred.Deferred<AppendResult, AppendError>
             readonly batches: ReadonlyArray<Uint8Array>
+            /** The leader epoch the append was offered in (acks=all: a new epoch means the wait lost its leader). */
+            readonly epoch: number
+            readonly minInsync: number
           }
       const topics: Array<{ readonly name: string; readonly partitions: Array<Pending> }> = []
       for (const t of request.topicData) {
@@ -305,16 +378,33 @@ export const handler = Handler.make({
             )
             continue
           }
-          const checked = checkRecords(p.records, version, replica.log.config, settingsOf(topic, context), now)
+          if (!replica.isLeader()) {
+            partitions.push(failed(p.index, toWire(notLeader(t.name, p.index, replica))))
+            continue
+          }
+          const settings = settingsOf(topic, context)
+          if (acks === -1 && replica.inSyncReplicas().length < settings.minInsync) {
+            partitions.push(failed(p.index, toWire(notEnough(replica, settings.minInsync))))
+            continue
+          }
+          const checked = checkRecords(p.records, version, replica.log.config, settings, now)
           if (!Array.isArray(checked)) {
             partitions.push(failed(p.index, toWire(checked)))
             continue
           }
+          const epoch = replica.leaderEpoch
           const offered = yield* Effect.either(replica.offerAppend(checked))
           partitions.push(
             offered._tag === "Left"
               ? failed(p.index, toWire(offered.left))
-              : { index: p.index, replica, reply: offered.right, batches: checked }
+              : {
+                  index: p.index,
+                  replica,
+                  reply: offered.right,
+                  batches: checked,
+                  epoch,
+                  minInsync: settings.minInsync
+                }
           )
         }
         topics.push({ name: t.name, partitions })
@@ -322,18 +412,40 @@ export const handler = Handler.make({
       // acks=all waits at most timeout_ms: the purgatory then fails the replies still pending (a reply is
       // completed once, so an append finishing later changes nothing); no timer per request
       const replies: Array<Deferred.Deferred<AppendResult, AppendError>> = []
-      for (const t of topics) for (const p of t.partitions) if ("reply" in p) replies.push(p.reply)
+      const pending: Array<Extract<Pending, { readonly reply: unknown }>> = []
+      for (const t of topics) {
+        for (const p of t.partitions) {
+          if ("reply" in p) {
+            replies.push(p.reply)
+            pending.push(p)
+          }
+        }
+      }
+      // the deadline also wakes the wait for the high watermark (replicated partitions)
+      const deadline: { timedOut: boolean; waiter: Deferred.Deferred<void> | undefined } = {
+        timedOut: acks === -1 && timeoutMs <= 0,
+        waiter: undefined
+      }
       const cancel =
         acks === -1 && timeoutMs > 0 && replies.length > 0
           ? replicas.purgatory.schedule((yield* Clock.currentTimeMillis) + timeoutMs, () => {
+              deadline.timedOut = true
               const timedOut = Exit.fail(
                 new RequestTimedOut({ message: `The append was not acknowledged within ${timeoutMs} ms` })
               )
               for (const reply of replies) Deferred.unsafeDone(reply, timedOut)
+              if (deadline.waiter !== undefined) Deferred.unsafeDone(deadline.waiter, Exit.void)
             })
           : undefined
-      const outcomes: Array<Either.Either<AppendResult, AppendError>> = []
-      for (const reply of replies) outcomes.push(yield* Effect.either(Deferred.await(reply)))
+      const outcomes: Array<Either.Either<AppendResult, AppendError | NotEnoughReplicasAfterAppend>> = []
+      for (let i = 0; i < replies.length; i++) {
+        const outcome = yield* Effect.either(Deferred.await(replies[i]!))
+        outcomes.push(
+          acks === -1 && outcome._tag === "Right" && !acknowledged(pending[i]!, outcome.right)
+            ? yield* replicated(pending[i]!, outcome.right, deadline)
+            : outcome
+        )
+      }
       cancel?.()
       const responses: Array<Produce.ProduceResponseTopicProduceResponse> = []
       let next = 0

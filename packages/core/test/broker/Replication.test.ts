@@ -1,0 +1,214 @@
+/**
+ * Leader-based replication between real brokers on real sockets, sharing one in-memory metadata store: the test
+ * writes the partition records into the store and applies them to each broker (as the controller's listener
+ * will), then checks acks=all, followers' logs, ISR shrink, NOT_LEADER_OR_FOLLOWER, fenced epochs, truncation of a
+ * divergent suffix and min.insync.replicas.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
+import { PartitionState } from "../../src/broker/MetadataRecords.js"
+import * as MetadataStore from "../../src/broker/MetadataStore.js"
+import { ReplicaManager } from "../../src/broker/ReplicaManager.js"
+import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
+import { batch, createTopic, fetchOne, fetchRequest, produce, values } from "./produceFetch.js"
+import { connect, startBroker } from "./util.js"
+
+type Store = Layer.Layer<MetadataStore.MetadataStore>
+
+/** Waits (live clock) until `check` holds. */
+const eventually = <E>(what: string, check: () => Effect.Effect<boolean, E>) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 500; i++) {
+      if (yield* check()) return
+      yield* Effect.sleep(20)
+    }
+    assert.fail(`${what} never held`)
+  })
+
+/** Starts broker `id` in a scope of its own (closing it stops the broker) with a small lag time. */
+const startNode = (id: number, store: Store) =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    const node = yield* startBroker({
+      extra: {
+        "node.id": String(id),
+        "replica.lag.time.max.ms": "1000",
+        "replica.fetch.wait.max.ms": "100",
+        "replica.fetch.backoff.ms": "50"
+      },
+      metadataStore: store
+    }).pipe(Scope.extend(scope))
+    const client = yield* connect(node.broker.address.port).pipe(Scope.extend(scope))
+    return { id, scope, client, replicas: Context.get(node.context, ReplicaManager) }
+  })
+
+type Node = Effect.Effect.Success<ReturnType<typeof startNode>>
+
+/** Writes `state` into the store (over whatever is there). */
+const publish = (state: PartitionState) =>
+  Effect.gen(function* () {
+    const store = yield* MetadataStore.MetadataStore
+    const current = yield* store.partition(state.topic, state.partition)
+    yield* store.putPartition(state, Option.match(current, { onNone: () => 0, onSome: (c) => c.version }))
+  })
+
+const apply = (nodes: ReadonlyArray<Node>, state: PartitionState) =>
+  Effect.forEach(nodes, (n) => n.replicas.applyPartitionState(state), { discard: true })
+
+/** The values in a broker's log of `topic`-0 (read directly, up to its log end). */
+const logValues = (node: Node, topic: string) =>
+  Effect.gen(function* () {
+    const replica = node.replicas.get(topic, 0)!
+    const read = yield* replica.log.read(replica.log.logStartOffset, 1 << 20, {
+      maxOffset: replica.log.logEndOffset
+    })
+    return values(read.records)
+  })
+
+const state = (fields: Omit<ConstructorParameters<typeof PartitionState>[0], "topic" | "partition">, topic = "r") =>
+  new PartitionState({ topic, partition: 0, ...fields })
+
+/** A consumer fetch of `topic`-0 from offset 0 naming `currentLeaderEpoch`. */
+const withEpoch = (topic: string, currentLeaderEpoch: number) =>
+  fetchRequest([{ topic, partition: 0, offset: 0, currentLeaderEpoch }])
+
+describe("replication", () => {
+  it.scopedLive(
+    "acks=all waits for the ISR; followers copy the leader; a stopped follower leaves the ISR after replica.lag.time.max.ms",
+    () =>
+      Effect.gen(function* () {
+        const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+        const nodes = yield* Effect.forEach([1, 2, 3], (id) => startNode(id, store))
+        const [one, two, three] = nodes as [Node, Node, Node]
+        for (const n of nodes) yield* createTopic(n.client, "r", 1)
+        const first = state({ replicas: [1, 2, 3], isr: [1, 2, 3], leader: 1, leaderEpoch: 1, partitionEpoch: 1 })
+        yield* publish(first).pipe(Effect.provide(store))
+        yield* apply(nodes, first)
+        const acked = yield* produce(one.client, "r", 0, batch(["a", "b", "c"]), { acks: -1 })
+        assert.strictEqual(acked.errorCode, ErrorCode.NONE)
+        assert.strictEqual(acked.baseOffset, 0n)
+        // acknowledged with acks=all: on every ISR member already, and below the leader's high watermark
+        assert.strictEqual(one.replicas.get("r", 0)!.highWatermark(), 3)
+        assert.deepStrictEqual(yield* logValues(two, "r"), ["a", "b", "c"])
+        assert.deepStrictEqual(yield* logValues(three, "r"), ["a", "b", "c"])
+        // followers learn the high watermark on their next fetch
+        yield* eventually("followers' high watermark", () =>
+          Effect.succeed(two.replicas.get("r", 0)!.highWatermark() === 3)
+        )
+        // the batches keep the leader's epoch on the followers
+        assert.deepStrictEqual(two.replicas.get("r", 0)!.log.epochs, [{ epoch: 1, startOffset: 0 }])
+
+        // followers refuse clients; the leader checks the client's leader epoch
+        assert.strictEqual(
+          (yield* produce(two.client, "r", 0, batch(["x"]), { acks: 1 })).errorCode,
+          ErrorCode.NOT_LEADER_OR_FOLLOWER
+        )
+        assert.strictEqual((yield* fetchOne(two.client, "r", 0, 0)).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+        assert.deepStrictEqual(values((yield* fetchOne(one.client, "r", 0, 0)).records), ["a", "b", "c"])
+        const fenced = yield* one.client.send(1, 12, withEpoch("r", 0))
+        assert.strictEqual(fenced.responses[0]!.partitions[0]!.errorCode, ErrorCode.FENCED_LEADER_EPOCH)
+        const unknown = yield* one.client.send(1, 12, withEpoch("r", 5))
+        assert.strictEqual(unknown.responses[0]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH)
+
+        // broker 3 stops: the next acks=all produce completes once the ISR shrank to [1, 2] in the store
+        yield* Scope.close(three.scope, Exit.void)
+        const started = Date.now()
+        const second = yield* produce(one.client, "r", 0, batch(["d"]), { acks: -1 })
+        assert.strictEqual(second.errorCode, ErrorCode.NONE)
+        assert.isAtLeast(Date.now() - started, 500)
+        assert.deepStrictEqual(one.replicas.get("r", 0)!.inSyncReplicas(), [1, 2])
+        const stored = yield* Effect.flatMap(MetadataStore.MetadataStore, (s) => s.partition("r", 0)).pipe(
+          Effect.provide(store)
+        )
+        assert.deepStrictEqual(
+          Option.map(stored, (s) => [s.value.isr, s.value.partitionEpoch]),
+          Option.some([[1, 2], 2])
+        )
+        assert.deepStrictEqual(yield* logValues(two, "r"), ["a", "b", "c", "d"])
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "a returning old leader truncates exactly its divergent suffix, then follows the new leader",
+    () =>
+      Effect.gen(function* () {
+        const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+        const nodes = yield* Effect.forEach([1, 2], (id) => startNode(id, store))
+        const [one, two] = nodes as [Node, Node]
+        for (const n of nodes) yield* createTopic(n.client, "r", 1)
+        const first = state({ replicas: [1, 2], isr: [1, 2], leader: 1, leaderEpoch: 1, partitionEpoch: 1 })
+        yield* publish(first).pipe(Effect.provide(store))
+        yield* apply(nodes, first)
+        assert.strictEqual((yield* produce(one.client, "r", 0, batch(["a", "b"]), { acks: -1 })).errorCode, 0)
+
+        // broker 2 loses the leader (it stops fetching); broker 1 appends what broker 2 never gets
+        yield* two.replicas.applyPartitionState(
+          state({ replicas: [1, 2], isr: [1, 2], leader: -1, leaderEpoch: 1, partitionEpoch: 2 })
+        )
+        assert.strictEqual((yield* produce(one.client, "r", 0, batch(["x"]), { acks: 1 })).errorCode, 0)
+        assert.strictEqual((yield* produce(one.client, "r", 0, batch(["y"]), { acks: 1 })).errorCode, 0)
+        assert.deepStrictEqual(yield* logValues(one, "r"), ["a", "b", "x", "y"])
+        assert.deepStrictEqual(yield* logValues(two, "r"), ["a", "b"])
+
+        // broker 2 leads epoch 2 and takes a write; broker 1 follows it
+        const second = state({ replicas: [1, 2], isr: [2], leader: 2, leaderEpoch: 2, partitionEpoch: 3 })
+        yield* publish(second).pipe(Effect.provide(store))
+        yield* two.replicas.applyPartitionState(second)
+        assert.strictEqual((yield* produce(two.client, "r", 0, batch(["p"]), { acks: 1 })).errorCode, 0)
+        yield* one.replicas.applyPartitionState(second)
+        yield* eventually("the old leader's log equals the new leader's", () =>
+          Effect.map(logValues(one, "r"), (v) => v.join() === "a,b,p")
+        )
+        const log = one.replicas.get("r", 0)!.log
+        assert.strictEqual(log.logEndOffset, 3)
+        assert.deepStrictEqual(log.epochs, [
+          { epoch: 1, startOffset: 0 },
+          { epoch: 2, startOffset: 2 }
+        ])
+        // caught up, broker 1 joins the ISR again (written by the leader into the store)
+        yield* eventually("broker 1 back in the ISR", () =>
+          Effect.succeed(two.replicas.get("r", 0)!.inSyncReplicas().length === 2)
+        )
+        assert.strictEqual((yield* produce(two.client, "r", 0, batch(["q"]), { acks: -1 })).errorCode, 0)
+        assert.deepStrictEqual(yield* logValues(one, "r"), ["a", "b", "p", "q"])
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "min.insync.replicas=2: a follower's loss fails the waiting acks=all produce after the append, then refuses the next",
+    () =>
+      Effect.gen(function* () {
+        const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+        const nodes = yield* Effect.forEach([1, 2], (id) => startNode(id, store))
+        const [one, two] = nodes as [Node, Node]
+        for (const n of nodes) yield* createTopic(n.client, "m", 1, { "min.insync.replicas": "2" })
+        const first = state({ replicas: [1, 2], isr: [1, 2], leader: 1, leaderEpoch: 1, partitionEpoch: 1 }, "m")
+        yield* publish(first).pipe(Effect.provide(store))
+        yield* apply(nodes, first)
+        assert.strictEqual((yield* produce(one.client, "m", 0, batch(["a"]), { acks: -1 })).errorCode, ErrorCode.NONE)
+        yield* Scope.close(two.scope, Exit.void)
+        // appended while the ISR was [1, 2]; acknowledged by the ISR [1] only once it shrank
+        const after = yield* produce(one.client, "m", 0, batch(["b"]), { acks: -1 })
+        assert.strictEqual(after.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND)
+        assert.strictEqual(one.replicas.get("m", 0)!.log.logEndOffset, 2)
+        const refused = yield* produce(one.client, "m", 0, batch(["c"]), { acks: -1 })
+        assert.strictEqual(refused.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS)
+        assert.strictEqual(one.replicas.get("m", 0)!.log.logEndOffset, 2)
+      }),
+    60_000
+  )
+
+  it.scopedLive("acks=all below min.insync.replicas fails with NOT_ENOUGH_REPLICAS before appending", () =>
+    Effect.gen(function* () {
+      const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+      const one = yield* startNode(1, store)
+      yield* createTopic(one.client, "m", 1, { "min.insync.replicas": "2" })
+      const refused = yield* produce(one.client, "m", 0, batch(["a"]), { acks: -1 })
+      assert.strictEqual(refused.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS)
+      assert.strictEqual(one.replicas.get("m", 0)!.log.logEndOffset, 0)
+      assert.strictEqual((yield* produce(one.client, "m", 0, batch(["a"]), { acks: 1 })).errorCode, ErrorCode.NONE)
+    })
+  )
+})
