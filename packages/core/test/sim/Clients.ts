@@ -37,6 +37,8 @@ export interface ClientEnv {
 
 abstract class Client {
   protected leaders = new Map<string, number>()
+  /** The leader epoch per partition from the same metadata (consumers send it with every fetch, KIP-320). */
+  protected epochs = new Map<string, number>()
 
   constructor(
     readonly node: SimNode,
@@ -50,7 +52,11 @@ abstract class Client {
     this.node.call(broker, { _tag: "Metadata" }, this.env.requestTimeoutMs, (reply) => {
       const m = reply as BrokerReply | undefined
       if (m?._tag === "MetadataResult")
-        for (const [key, leader] of m.leaders) if (leader >= 0) this.leaders.set(key, leader)
+        for (const [key, leader, epoch] of m.leaders)
+          if (leader >= 0 && epoch >= (this.epochs.get(key) ?? -1)) {
+            this.leaders.set(key, leader)
+            this.epochs.set(key, epoch)
+          }
       then()
     })
   }
@@ -136,13 +142,14 @@ export class Consumer extends Client {
     const invokedAt = this.node.net.sched.now
     this.node.call(
       leader,
-      { _tag: "Fetch", key, offset, epoch: -1, replica: -1, max: 50 },
+      { _tag: "Fetch", key, offset, epoch: this.epochs.get(key) ?? -1, replica: -1, max: 50 },
       this.env.requestTimeoutMs,
       (reply) => {
         const r = reply as BrokerReply | undefined
         if (r?._tag !== "FetchResult" || r.error !== undefined) {
           if (r?._tag === "FetchResult" && r.error === "OFFSET_OUT_OF_RANGE") {
             this.env.history.outOfRange++
+            this.node.net.sched.record(`out of range: ${this.node.id} fetched ${key} at ${offset} from ${leader}`)
             this.positions.set(key, 0)
             this.env.history.add({
               process: this.node.id,

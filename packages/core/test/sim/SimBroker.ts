@@ -75,7 +75,11 @@ export type BrokerReply =
       readonly leaderEpoch: number
       readonly endOffset: number
     }
-  | { readonly _tag: "MetadataResult"; readonly leaders: ReadonlyArray<readonly [string, number]> }
+  | {
+      readonly _tag: "MetadataResult"
+      /** Partition key, leader, leader epoch. */
+      readonly leaders: ReadonlyArray<readonly [string, number, number]>
+    }
 
 interface Waiting {
   readonly offset: number
@@ -586,8 +590,8 @@ export class SimBroker<L, C> {
   private handle(from: NodeId, req: BrokerRequest, correlation: number | undefined) {
     const reply = (m: BrokerReply & Message) => this.node.reply(from, correlation, m)
     if (req._tag === "Metadata") {
-      const leaders: Array<readonly [string, number]> = []
-      for (const [key, { record }] of this.view) leaders.push([key, record.leader])
+      const leaders: Array<readonly [string, number, number]> = []
+      for (const [key, { record }] of this.view) leaders.push([key, record.leader, record.leaderEpoch])
       return reply({ _tag: "MetadataResult", leaders })
     }
     const r = this.replicas.get(req.key)
@@ -647,7 +651,8 @@ export class SimBroker<L, C> {
 
   private fetch(r: Replica<L>, req: Extract<BrokerRequest, { _tag: "Fetch" }>): BrokerReply & Message {
     const empty = (error: WireError) => ({ _tag: "FetchResult" as const, error, records: [], hw: r.hw })
-    if (req.replica >= 0 && req.epoch !== r.epoch)
+    // the fetcher's current leader epoch (KIP-320; -1 skips the check): a deposed leader fences a newer one
+    if (req.epoch >= 0 && req.epoch !== r.epoch)
       return empty(req.epoch < r.epoch ? "FENCED_LEADER_EPOCH" : "UNKNOWN_LEADER_EPOCH")
     if (req.offset > r.files.logEndOffset || req.offset < 0) return empty("OFFSET_OUT_OF_RANGE")
     if (req.replica >= 0)
