@@ -5,9 +5,12 @@
  * moves messages and bytes.
  *
  * Invariants: a broker leads a partition only for a record that changed after its current registration (a
- * restarted broker waits for the controller to elect again, in a new leader epoch); leaving an epoch's leadership answers every waiting produce
- * (NOT_LEADER_OR_FOLLOWER, outcome unknown); a follower appends only at its log end and only after it truncated
- * for the leader's current epoch; the epoch cache and the known epoch live on the disk.
+ * restarted broker waits for the controller to elect again, in a new leader epoch); leaving an epoch's leadership
+ * answers every waiting produce (NOT_LEADER_OR_FOLLOWER, outcome unknown); a follower appends only at its log end
+ * and only after it truncated for the leader's current epoch; a leader answers a fetch only in the fetcher's leader
+ * epoch (when it sends one); an ISR proposal the store did not answer stays pending until a read settles it; the
+ * controller steps every store change in revision order (a gap-free watch) and re-reads a record until the store
+ * answers; the epoch cache and the known epoch live on the disk.
  */
 import type { KvEntry } from "../../src/broker/internal/metadataKv.js"
 import type { Batch, Disk, PartitionFiles } from "./Disk.js"
