@@ -65,6 +65,8 @@ abstract class Client {
 /** A producer: sends values until `until`, one at a time. */
 export class Producer extends Client {
   private sent = 0
+  /** A send is awaiting its answer (the final reads wait until no producer has one). */
+  inFlight = false
 
   /** Starts sending. */
   run(until: number): void {
@@ -81,7 +83,9 @@ export class Producer extends Client {
     if (leader === undefined) return this.refresh(next)
     const value = `${this.node.id}-${this.sent++}`
     const invokedAt = this.node.net.sched.now
+    this.inFlight = true
     this.node.call(leader, { _tag: "Produce", key, value }, this.env.requestTimeoutMs + 500, (reply) => {
+      this.inFlight = false
       const r = reply as BrokerReply | undefined
       const result = r?._tag === "ProduceResult" ? r : undefined
       const type = result?.offset !== undefined ? "ok" : result !== undefined && !result.appended ? "fail" : "info"

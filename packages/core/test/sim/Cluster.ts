@@ -382,8 +382,11 @@ export const run = (o: RunOptions): RunResult => {
   for (const b of brokers) b.start()
   const workloadEnd = 1000 + options.workloadMs
   const clientRng = rng.split("clients")
-  for (let i = 0; i < options.producers; i++)
-    new Producer(net.node(100 + i), env, clientRng.split(`p${i}`)).run(workloadEnd)
+  const producers = Array.from(
+    { length: options.producers },
+    (_, i) => new Producer(net.node(100 + i), env, clientRng.split(`p${i}`))
+  )
+  for (const p of producers) p.run(workloadEnd)
   for (let i = 0; i < options.consumers; i++)
     new Consumer(net.node(150 + i), env, clientRng.split(`c${i}`)).run(workloadEnd + 2000)
 
@@ -403,8 +406,9 @@ export const run = (o: RunOptions): RunResult => {
       restart(id)
     }
   }
-  // settle: until every broker is up and every replica of every partition holds the leader's log to its end
+  // settle: until no send awaits its answer, every broker is up and every replica holds the leader's log to its end
   const caughtUp = () =>
+    producers.every((p) => !p.inFlight) &&
     brokers.every((b) => b.node.alive && b.node.pausedUntil <= sched.now && b.disk.stalledUntil <= sched.now) &&
     keys.every((key) => {
       const record = recordOf(key)

@@ -79,6 +79,11 @@ export interface PartitionWrite {
   readonly key: string
   readonly record: PartitionRecord
   readonly expectedVersion: number
+  /**
+   * Registrations the write relies on (`brokers/<id>` and the revision the controller saw, 0: gone): the write
+   * applies only if they did not change meanwhile.
+   */
+  readonly guards?: ReadonlyArray<{ readonly key: string; readonly modRevision: number }>
 }
 
 /** The decisions. */

@@ -24,19 +24,35 @@ const toState = (r: PartitionRecord): PartitionState =>
     removingReplicas: r.removingReplicas ?? []
   })
 
-const toWrites = (effects: ReadonlyArray<Controller.WritePartition>): ReadonlyArray<PartitionWrite> =>
+/**
+ * The step's writes, each guarded by the registrations of the brokers its record names (leader and ISR) as the
+ * controller knows them: a broker that restarted after the controller last heard of it makes the write fail
+ * rather than hand the new incarnation the old one's leadership (the controller then steps the changes it had
+ * not seen yet). The finding for the controller actor: compare the registrations it relied on.
+ */
+const toWrites = (
+  effects: ReadonlyArray<Controller.WritePartition>,
+  registrations: ReadonlyMap<number, number>
+): ReadonlyArray<PartitionWrite> =>
   effects.map((e) => ({
     key: partitionKey(e.state.topic, e.state.partition),
     record: { ...e.state },
-    expectedVersion: e.expectedVersion
+    expectedVersion: e.expectedVersion,
+    guards: [...new Set([e.state.leader, ...e.state.isr])]
+      .filter((id) => id >= 0)
+      .map((id) => ({ key: `brokers/${id}`, modRevision: registrations.get(id) ?? 0 }))
   }))
 
 const live = (id: number): Controller.LiveBroker => ({ id, rack: null, shuttingDown: false })
 
 /** Runs every write-producing step and collects the writes. */
-const run = (state: Controller.ControllerState, event: Controller.ControllerEvent) => {
+const run = (
+  state: Controller.ControllerState,
+  event: Controller.ControllerEvent,
+  registrations: ReadonlyMap<number, number>
+) => {
   const out = Controller.step(state, event)
-  return { state: out.state, writes: toWrites(out.effects) }
+  return { state: out.state, writes: toWrites(out.effects, registrations) }
 }
 
 /**
@@ -66,7 +82,7 @@ const partitionChanged = (c: RealController, record: PartitionRecord, version: n
   let state = c.step
   const writes: Array<PartitionWrite> = []
   const apply = (event: Controller.ControllerEvent) => {
-    const out = run(state, event)
+    const out = run(state, event, c.registrations)
     state = out.state
     writes.push(...out.writes)
   }
@@ -124,13 +140,13 @@ export const realLogic: Logic<Leader.LeaderState, RealController> = {
     switch (input._tag) {
       case "BrokerRegistered": {
         const registrations = new Map(c.registrations).set(input.id, input.revision)
-        const out = run(c.step, { _tag: "BrokerChanged", broker: live(input.id) })
+        const out = run(c.step, { _tag: "BrokerChanged", broker: live(input.id) }, registrations)
         return { state: { step: out.state, registrations }, writes: out.writes }
       }
       case "BrokerLost": {
         const registrations = new Map(c.registrations)
         registrations.delete(input.id)
-        const out = run(c.step, { _tag: "BrokerLost", brokerId: input.id })
+        const out = run(c.step, { _tag: "BrokerLost", brokerId: input.id }, registrations)
         return { state: { step: out.state, registrations }, writes: out.writes }
       }
       case "PartitionChanged":

@@ -15,7 +15,7 @@
 import type { KvEntry } from "../../src/broker/internal/metadataKv.js"
 import type { Batch, Disk, PartitionFiles } from "./Disk.js"
 import { crcOf } from "./Disk.js"
-import type { LeaderEffect, LeaderInput, Logic, PartitionRecord, PartitionWrite } from "./Logic.js"
+import type { ControllerInput, LeaderEffect, LeaderInput, Logic, PartitionRecord, PartitionWrite } from "./Logic.js"
 import { partitionKey } from "./Logic.js"
 import type { Message, NodeId, SimNode } from "./Network.js"
 import type { StoreReply } from "./Store.js"
@@ -130,7 +130,15 @@ export class SimBroker<L, C> {
   /** Set by the harness when this incarnation started on a disk that lost data. */
   diskLost = false
   /** The controller's state while this broker is the controller: its view and the last revision it saw. */
-  ctrl: { state: C; revision: number } | undefined
+  ctrl:
+    | {
+        state: C
+        revision: number
+        readonly queue: Array<ControllerInput>
+        readonly writes: Array<PartitionWrite>
+        busy: boolean
+      }
+    | undefined
   private ctrlStarting = false
   /** Records removed by follower truncation, over every incarnation. */
   truncated = 0
@@ -311,8 +319,9 @@ export class SimBroker<L, C> {
       partitions,
       uncleanLeaderElection: this.options.uncleanLeaderElection
     })
-    this.ctrl = { state, revision }
-    this.write(writes)
+    const ctrl = { state, revision, queue: [], writes: [...writes], busy: false }
+    this.ctrl = ctrl
+    this.pump(ctrl)
   }
 
   /** The controller's watch: every store change since the last one it saw, in revision order. */
@@ -347,41 +356,87 @@ export class SimBroker<L, C> {
     })
   }
 
-  private controlStep(input: Parameters<Logic<L, C>["controllerStep"]>[1]): void {
+  /** Queues a store change for the controller; the controller handles one at a time (see {@link pump}). */
+  private controlStep(input: ControllerInput): void {
     const ctrl = this.ctrl
     if (ctrl === undefined) return
+    ctrl.queue.push(input)
+    this.pump(ctrl)
+  }
+
+  /**
+   * The controller actor's loop: step one input, then write its effects one after another, stepping each
+   * write's outcome (the record written, or the one that won the compare) before the next write and before the
+   * next input. A write the store does not answer is retried by re-reading the record later.
+   */
+  private pump(ctrl: NonNullable<SimBroker<L, C>["ctrl"]>): void {
+    while (this.ctrl === ctrl && !ctrl.busy) {
+      const w = ctrl.writes.shift()
+      if (w !== undefined) {
+        ctrl.busy = true
+        this.writeOne(ctrl, w)
+        return
+      }
+      const input = ctrl.queue.shift()
+      if (input === undefined) return
+      this.stepNow(ctrl, input)
+    }
+  }
+
+  private stepNow(ctrl: NonNullable<SimBroker<L, C>["ctrl"]>, input: ControllerInput): void {
     const { state, writes } = this.logic.controllerStep(ctrl.state, input)
     ctrl.state = state
     if (this.node.net.sched.trace !== undefined)
       this.node.net.sched.record(`controller ${this.id} ${JSON.stringify(input)} -> ${JSON.stringify(writes)}`)
-    this.write(writes)
+    ctrl.writes.push(...writes)
   }
 
-  /** Writes partition records with compare-and-swap; the outcome (or the record that won) goes back to the step. */
-  private write(writes: ReadonlyArray<PartitionWrite>): void {
-    const ctrl = this.ctrl
-    for (const w of writes)
-      this.node.call(
-        0,
-        {
-          _tag: "Txn",
-          compares: [{ key: w.key, modRevision: w.expectedVersion }],
-          ops: [{ _tag: "Put", key: w.key, value: JSON.stringify(w.record) }]
-        },
-        this.options.requestTimeoutMs,
-        (reply) => {
-          if (this.ctrl !== ctrl) return
-          const t = reply as StoreReply | undefined
-          if (t?._tag === "TxnResult" && t.revision !== undefined)
-            return this.controlStep({ _tag: "PartitionChanged", key: w.key, record: w.record, version: t.revision })
-          // lost the compare, or no answer: step the record the store holds now
-          this.reread(ctrl, w.key, t === undefined ? 200 : 0)
+  /** Writes one partition record with compare-and-swap and steps the outcome. */
+  private writeOne(ctrl: NonNullable<SimBroker<L, C>["ctrl"]>, w: PartitionWrite): void {
+    const done = (outcome: ControllerInput | undefined) => {
+      if (this.ctrl !== ctrl) return
+      ctrl.busy = false
+      if (outcome !== undefined) this.stepNow(ctrl, outcome)
+      this.pump(ctrl)
+    }
+    this.node.call(
+      0,
+      {
+        _tag: "Txn",
+        compares: [{ key: w.key, modRevision: w.expectedVersion }, ...(w.guards ?? [])],
+        ops: [{ _tag: "Put", key: w.key, value: JSON.stringify(w.record) }]
+      },
+      this.options.requestTimeoutMs,
+      (reply) => {
+        const t = reply as StoreReply | undefined
+        if (t?._tag === "TxnResult" && t.revision !== undefined)
+          return done({ _tag: "PartitionChanged", key: w.key, record: w.record, version: t.revision })
+        if (t === undefined) {
+          // no answer: go on, and step the record the store holds a little later
+          this.reread(ctrl, w.key, 1000)
+          return done(undefined)
         }
-      )
+        // lost the compare: step the record that won
+        this.node.call(0, { _tag: "Read" }, this.options.requestTimeoutMs, (read) => {
+          const r = read as StoreReply | undefined
+          if (r?._tag !== "ReadResult") {
+            this.reread(ctrl, w.key, 1000)
+            return done(undefined)
+          }
+          const e = r.entries.find((x) => x.key === w.key)
+          // the record unchanged: a guarded registration changed; the watch brings that change to step first
+          done(
+            e === undefined || e.modRevision === w.expectedVersion
+              ? undefined
+              : { _tag: "PartitionChanged", key: w.key, record: recordOf(e), version: e.modRevision }
+          )
+        })
+      }
+    )
   }
 
   /** Reads one record for the controller's step, until the store answers or the term ends (as the actor retries). */
-  private reread(ctrl: SimBroker<L, C>["ctrl"], key: string, delay: number): void {
+  private reread(ctrl: NonNullable<SimBroker<L, C>["ctrl"]>, key: string, delay: number): void {
     this.node.timer(delay, "reread", () =>
       this.node.call(0, { _tag: "Read" }, this.options.requestTimeoutMs, (read) => {
         if (this.ctrl !== ctrl) return
