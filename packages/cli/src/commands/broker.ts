@@ -2,7 +2,8 @@
  * `eddy broker`: runs a standalone broker node until SIGINT/SIGTERM, then shuts down gracefully.
  *
  * Configuration is layered: `--config server.properties`, then `--set key=value` overrides, then the
- * dedicated flags (`--host`, `--port`, `--data-dir`, `--metrics-port`).
+ * dedicated flags (`--node-id`, `--host`, `--port`, `--data-dir`, `--metrics-port`, `--rack`, `--etcd`). Brokers
+ * sharing one etcd (`--etcd` or `eddy.metadata.etcd.endpoints`) form one cluster.
  */
 import * as fs from "node:fs"
 import * as BrokerConfig from "@eddy/core/broker/BrokerConfig"
@@ -20,6 +21,20 @@ const options = {
   set: Options.text("set").pipe(
     Options.withDescription("Override one config key: --set key=value (repeatable)"),
     Options.repeated
+  ),
+  nodeId: Options.integer("node-id").pipe(
+    Options.withDescription("This broker's id in the cluster (node.id; default 1)"),
+    Options.optional
+  ),
+  rack: Options.text("rack").pipe(
+    Options.withDescription("This broker's rack (broker.rack), for rack-aware replica placement"),
+    Options.optional
+  ),
+  etcd: Options.text("etcd").pipe(
+    Options.withDescription(
+      "etcd client URLs of the cluster metadata store, comma-separated (eddy.metadata.etcd.endpoints; default: an in-process store, this broker alone)"
+    ),
+    Options.optional
   ),
   host: Options.text("host").pipe(Options.withDescription("Host to bind (default: 127.0.0.1)"), Options.optional),
   port: Options.integer("port").pipe(
@@ -75,6 +90,11 @@ export const loadConfig = (flags: Flags): Effect.Effect<BrokerConfig.BrokerConfi
         toCli
       )
     }
+    const direct: Record<string, string> = {}
+    if (Option.isSome(flags.nodeId)) direct["node.id"] = String(flags.nodeId.value)
+    if (Option.isSome(flags.rack)) direct["broker.rack"] = flags.rack.value
+    if (Option.isSome(flags.etcd)) direct["eddy.metadata.etcd.endpoints"] = flags.etcd.value
+    if (Object.keys(direct).length > 0) config = yield* Effect.mapError(BrokerConfig.set(config, direct), toCli)
     if (Option.isSome(flags.dataDir)) {
       config = yield* Effect.mapError(BrokerConfig.set(config, { "log.dirs": flags.dataDir.value }), toCli)
     }

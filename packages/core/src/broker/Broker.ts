@@ -5,7 +5,7 @@
  * given). Everything lives in the layer's scope; closing it shuts down in reverse: deregister, stop accepting,
  * answer in-flight requests, close sockets, close the partition logs, unlock.
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, type Scope } from "effect"
 import * as LogStorage from "../log/LogStorage.js"
 import * as BrokerConfig from "./BrokerConfig.js"
 import { KafkaStorageError } from "./BrokerError.js"
@@ -61,8 +61,9 @@ export interface BrokerOptions {
   /** How long shutdown waits for in-flight requests. */
   readonly drainTimeoutMs?: number
   /**
-   * The cluster metadata store the broker registers in (default: a fresh {@link MetadataStore.layerMemory},
-   * this broker alone). Brokers sharing one store list each other in Metadata and DescribeCluster.
+   * The cluster metadata store the broker registers in (default: {@link metadataStoreLayer} of the config: etcd when
+   * `eddy.metadata.etcd.endpoints` is set, else a fresh in-process store, this broker alone). Brokers sharing one
+   * store form one cluster.
    */
   readonly metadataStore?: Layer.Layer<MetadataStore.MetadataStore>
 }
@@ -115,6 +116,17 @@ export const start = (
       BrokerConfig.getNumber(config, "broker.session.timeout.ms")
     )
     cluster = yield* joinCluster(config, registry, membership)
+    // added last, so it runs first at shutdown: while the controller and the registration still live
+    if (BrokerConfig.getBoolean(config, "controlled.shutdown.enable")) {
+      yield* Effect.addFinalizer(() =>
+        controlledShutdown(
+          registry.nodeId,
+          membership!,
+          cluster!,
+          BrokerConfig.getNumber(config, "broker.session.timeout.ms")
+        )
+      )
+    }
     const metricsAddress =
       metrics === undefined
         ? undefined
@@ -145,15 +157,30 @@ const joinCluster = (
   config: BrokerConfig.BrokerConfig,
   registry: TopicRegistry.TopicRegistry["Type"],
   membership: Membership.Membership
-): Effect.Effect<ClusterView, MetadataStoreError, MetadataStore.MetadataStore | Scope.Scope> =>
+): Effect.Effect<
+  ClusterView,
+  MetadataStoreError,
+  MetadataStore.MetadataStore | ReplicaManager.ReplicaManager | Scope.Scope
+> =>
   Effect.gen(function* () {
     const store = yield* MetadataStore.MetadataStore
+    const replicas = yield* ReplicaManager.ReplicaManager
     let image: MetadataListener.ClusterImage | undefined
     yield* registry.attach(
       TopicPublisher.make({ store, brokers: membership.brokers, onPublished: (records) => image?.put(records) })
     )
     yield* TopicPublisher.publishLocalTopics(store, registry.nodeId, yield* registry.list)
-    image = yield* MetadataListener.start({ nodeId: registry.nodeId, registry })
+    image = yield* MetadataListener.start({
+      registry,
+      applyPartitionState: (state) =>
+        replicas
+          .applyPartitionState(state)
+          .pipe(
+            Effect.catchAll((e) =>
+              Effect.logError(`cannot apply the partition record of ${state.topic}-${state.partition}`, e)
+            )
+          )
+    })
     const role = yield* Controller.start({
       nodeId: registry.nodeId,
       sessionTimeoutMs: BrokerConfig.getNumber(config, "broker.session.timeout.ms"),
@@ -165,6 +192,41 @@ const joinCluster = (
     const listed = image
     return { controllerId: role.controllerId, partitions: listed.partitions, all: listed.all, controller: role.active }
   })
+
+/**
+ * The metadata store `config` selects: etcd when `eddy.metadata.etcd.endpoints` lists client URLs (under
+ * `eddy.metadata.etcd.prefix`), else a fresh in-process store (this broker alone).
+ */
+export const metadataStoreLayer = (config: BrokerConfig.BrokerConfig): Layer.Layer<MetadataStore.MetadataStore> => {
+  const hosts = BrokerConfig.getList(config, "eddy.metadata.etcd.endpoints")
+  return hosts.length === 0
+    ? MetadataStore.layerMemory
+    : MetadataStore.layerEtcd({ hosts, prefix: BrokerConfig.get(config, "eddy.metadata.etcd.prefix") ?? "/eddy/" })
+}
+
+/**
+ * Kafka's controlled shutdown: when other brokers are alive, flags this broker's registration as shutting down and
+ * waits (at most `timeoutMs`) until the controller moved every leadership it can off this broker (a partition whose
+ * only ISR member is this broker keeps it until it is gone).
+ */
+const controlledShutdown = (
+  nodeId: number,
+  membership: Membership.Membership,
+  cluster: ClusterView,
+  timeoutMs: number
+): Effect.Effect<void> => {
+  const leading = () => cluster.all().filter((p) => p.leader === nodeId && p.isr.some((b) => b !== nodeId)).length
+  if (membership.brokers().length < 2 || leading() === 0) return Effect.void
+  return Effect.gen(function* () {
+    yield* Effect.logInfo(`Broker ${nodeId}: controlled shutdown, moving ${leading()} leadership(s) off`)
+    yield* membership.markShuttingDown
+    yield* Effect.sleep(Duration.millis(20)).pipe(
+      Effect.repeat({ until: () => leading() === 0 }),
+      Effect.timeout(Duration.millis(timeoutMs)),
+      Effect.catchAll(() => Effect.logWarning(`Broker ${nodeId}: controlled shutdown timed out; stopping anyway`))
+    )
+  })
+}
 
 /** The data directory, created and locked for the life of the layer. */
 const dataDirLayer = (config: BrokerConfig.BrokerConfig): Layer.Layer<never, KafkaStorageError> =>
@@ -204,7 +266,7 @@ export const layer = (
   StartError
 > => {
   // one store for the membership and the replicas (a layer is built once per reference)
-  const store = options.metadataStore ?? MetadataStore.layerMemory
+  const store = options.metadataStore ?? metadataStoreLayer(config)
   const partitions = Layer.provideMerge(
     options.partitionManager ??
       Layer.provide(

@@ -286,10 +286,16 @@ export const keys: ReadonlyArray<ConfigKey> = [
     validate: atLeast(1),
     readOnly: true
   }),
-  key("offsets.topic.replication.factor", "short", "1", "Replication factor of __consumer_offsets.", {
-    validate: atLeast(1),
-    readOnly: true
-  }),
+  key(
+    "offsets.topic.replication.factor",
+    "short",
+    "3",
+    "Replication factor of __consumer_offsets (capped to the live brokers).",
+    {
+      validate: atLeast(1),
+      readOnly: true
+    }
+  ),
   key("offsets.topic.segment.bytes", "int", "104857600", "Segment size of __consumer_offsets.", {
     validate: atLeast(1),
     readOnly: true
@@ -299,10 +305,16 @@ export const keys: ReadonlyArray<ConfigKey> = [
     validate: atLeast(1),
     readOnly: true
   }),
-  key("transaction.state.log.replication.factor", "short", "1", "Replication factor of __transaction_state.", {
-    validate: atLeast(1),
-    readOnly: true
-  }),
+  key(
+    "transaction.state.log.replication.factor",
+    "short",
+    "3",
+    "Replication factor of __transaction_state (capped to the live brokers).",
+    {
+      validate: atLeast(1),
+      readOnly: true
+    }
+  ),
   key("transaction.state.log.min.isr", "int", "1", "min.insync.replicas of __transaction_state.", {
     readOnly: true
   }),

@@ -62,6 +62,12 @@ export interface MetadataStoreService {
     broker: BrokerRegistration,
     lease: LeaseId
   ) => Effect.Effect<Versioned<BrokerRegistration>, MetadataConflict | LeaseExpired | E>
+  /** Replaces a live broker's registration (same lease), e.g. to flag a controlled shutdown. */
+  readonly updateBroker: (
+    broker: BrokerRegistration,
+    lease: LeaseId,
+    expectedVersion: number
+  ) => Effect.Effect<Versioned<BrokerRegistration>, MetadataConflict | LeaseExpired | E>
   /** The live brokers, by id. */
   readonly brokers: Effect.Effect<ReadonlyArray<Versioned<BrokerRegistration>>, E>
   readonly topic: (name: string) => Effect.Effect<Option.Option<Versioned<TopicMetadata>>, E>
@@ -239,6 +245,8 @@ const make = (kv: KvBackend, prefix: string): MetadataStoreService => {
     keepAlive: kv.keepAlive,
     revokeLease: kv.revoke,
     registerBroker: (broker, lease) => cas(codecs.broker, k.broker(broker.brokerId), broker, 0, lease),
+    updateBroker: (broker, lease, expectedVersion) =>
+      cas(codecs.broker, k.broker(broker.brokerId), broker, expectedVersion, lease),
     brokers: getAll(codecs.broker, k.kind.broker, (a, b) => a.brokerId - b.brokerId),
     topic: (name) => getOne(codecs.topic, k.topic(name)),
     topics: getAll(codecs.topic, k.kind.topic, (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),

@@ -170,8 +170,8 @@ export class TopicRegistry extends Context.Tag("@eddy/core/broker/TopicRegistry"
     readonly attach: (hooks: ClusterHooks) => Effect.Effect<void>
     /** Takes a topic as the metadata store has it (another broker's change): opened, grown or reconfigured here. */
     readonly adopt: (topic: Topic) => Effect.Effect<void, BrokerError>
-    /** Removes a topic the metadata store no longer has, here only. */
-    readonly forget: (name: string) => Effect.Effect<void, BrokerError>
+    /** Removes a topic the metadata store no longer has (only that id, when given), here only. */
+    readonly forget: (name: string, topicId?: string) => Effect.Effect<void, BrokerError>
     /** Replaces all of a topic's config overrides (AlterConfigs). */
     readonly alterConfigs: (
       name: string,
@@ -539,15 +539,33 @@ export const make = (
     const unknownTopic = () =>
       new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." })
 
-    const internalDefaults = (name: string): CreateTopic => {
+    /** `key`'s replication factor, capped to the live brokers (logged, as a single node always caps Kafka's 3). */
+    const internalReplicationFactor = (topic: string, key: string) =>
+      Effect.gen(function* () {
+        const wanted = BrokerConfig.getNumber(config, key)
+        const live = liveBrokers().length
+        if (wanted <= live) return wanted
+        yield* Effect.logInfo(
+          `Creating ${topic} with replication factor ${live}: ${key} is ${wanted} but only ${live} broker(s) are live`
+        )
+        return live
+      })
+
+    const internalDefaults = (name: string) =>
+      Effect.map(
+        internalReplicationFactor(
+          name,
+          name === CONSUMER_OFFSETS ? "offsets.topic.replication.factor" : "transaction.state.log.replication.factor"
+        ),
+        (rf) => internalRequest(name, rf)
+      )
+
+    const internalRequest = (name: string, replicationFactor: number): CreateTopic => {
       if (name === CONSUMER_OFFSETS) {
         return {
           name,
           numPartitions: BrokerConfig.getNumber(config, "offsets.topic.num.partitions"),
-          replicationFactor: Math.min(
-            liveBrokers().length,
-            BrokerConfig.getNumber(config, "offsets.topic.replication.factor")
-          ),
+          replicationFactor,
           configs: [
             { name: "cleanup.policy", value: "compact" },
             { name: "compression.type", value: "producer" },
@@ -558,10 +576,7 @@ export const make = (
       return {
         name,
         numPartitions: BrokerConfig.getNumber(config, "transaction.state.log.num.partitions"),
-        replicationFactor: Math.min(
-          liveBrokers().length,
-          BrokerConfig.getNumber(config, "transaction.state.log.replication.factor")
-        ),
+        replicationFactor,
         configs: [
           { name: "cleanup.policy", value: "compact" },
           { name: "compression.type", value: "uncompressed" },
@@ -607,7 +622,12 @@ export const make = (
           hooks = h
         }),
       adopt,
-      forget: (name) => withTopicLock(name)(Effect.uninterruptible(Effect.asVoid(removeLocal(name, () => true)))),
+      forget: (name, topicId) =>
+        withTopicLock(name)(
+          Effect.uninterruptible(
+            Effect.asVoid(removeLocal(name, (t) => topicId === undefined || t.topicId === topicId))
+          )
+        ),
       clusterId,
       nodeId,
       config,
@@ -627,11 +647,13 @@ export const make = (
           Effect.flatMap(SynchronizedRef.get(ref), (state) => {
             const existing = state.byName.get(name)
             if (existing !== undefined) return Effect.succeed(existing)
-            const request: CreateTopic = isInternal(name)
+            const request: Effect.Effect<CreateTopic> = isInternal(name)
               ? internalDefaults(name)
-              : { name, numPartitions: -1, replicationFactor: -1 }
-            return Effect.tap(createLocked(request, false, isInternal(name)), (t) =>
-              Effect.logInfo(`Auto-created topic ${t.name} with ${t.partitions} partition(s)`)
+              : Effect.succeed({ name, numPartitions: -1, replicationFactor: -1 })
+            return Effect.flatMap(request, (r) =>
+              Effect.tap(createLocked(r, false, isInternal(name)), (t) =>
+                Effect.logInfo(`Auto-created topic ${t.name} with ${t.partitions} partition(s)`)
+              )
             )
           })
         ),

@@ -3,7 +3,8 @@
  * Metadata, DescribeCluster and FindCoordinator answer from the store's live broker list.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Scope, TestClock } from "effect"
+import { Context, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
+import { partitionFor } from "../../src/broker/CoordinatorKey.js"
 import * as Membership from "../../src/broker/internal/membership.js"
 import * as MetadataStore from "../../src/broker/MetadataStore.js"
 import * as DescribeCluster from "../../src/protocol/generated/DescribeCluster.js"
@@ -63,9 +64,16 @@ describe("broker registration in the metadata store", () => {
         4,
         FindCoordinator.makeFindCoordinatorRequest({ keyType: 0, coordinatorKeys: ["g"] })
       )
+      // the coordinator is the leader of the group's __consumer_offsets partition, as the store has it
+      const offsetsPartition = partitionFor("g", 50)
+      const record = yield* Effect.flatMap(MetadataStore.MetadataStore, (s) =>
+        s.partition("__consumer_offsets", offsetsPartition)
+      ).pipe(Effect.provide(store))
+      const leader = Option.getOrThrow(record).value.leader
+      const endpoint = both.find(([id]) => id === leader)!
       assert.deepStrictEqual(
         coordinator.coordinators.map((c) => [c.errorCode, c.nodeId, c.host, c.port]),
-        [[0, 1, "one.example", 19092]]
+        [[0, ...endpoint]]
       )
 
       // a stopped broker's registration goes with its lease: the others stop listing it

@@ -21,6 +21,8 @@ import * as MetadataStore from "../MetadataStore.js"
 export interface Membership {
   /** The live brokers by node id (this broker included). */
   readonly brokers: () => ReadonlyArray<BrokerEndpoint>
+  /** Flags this broker's registration as shutting down (controlled shutdown); store errors are logged. */
+  readonly markShuttingDown: Effect.Effect<void>
 }
 
 const toEndpoint = (r: BrokerRegistration): BrokerEndpoint => ({
@@ -52,9 +54,16 @@ export const register = (
     }
 
     /** One registration: a session and the broker record on its lease; completes when the lease is lost. */
+    // the registration as written, for the controlled-shutdown flag
+    let current: { readonly lease: string; readonly version: number } | undefined
     const registerOnce = Effect.gen(function* () {
       const session = yield* MetadataStore.session(sessionTimeoutMs)
       yield* store.registerBroker(registration, session.lease).pipe(
+        Effect.tap((written) =>
+          Effect.sync(() => {
+            current = { lease: session.lease, version: written.version }
+          })
+        ),
         // the lease was lost before the record was written: the next round registers again
         Effect.catchTag("LeaseExpired", () => Effect.void)
       )
@@ -95,5 +104,14 @@ export const register = (
       Effect.forkScoped
     )
 
-    return { brokers: () => list }
+    const markShuttingDown = Effect.suspend(() => {
+      if (current === undefined) return Effect.void
+      const flagged = new BrokerRegistration({ ...registration, shuttingDown: true })
+      return store.updateBroker(flagged, current.lease, current.version).pipe(
+        Effect.asVoid,
+        Effect.catchAll((e) => Effect.logWarning(`Broker ${self.nodeId} cannot flag its controlled shutdown`, e))
+      )
+    })
+
+    return { brokers: () => list, markShuttingDown }
   })

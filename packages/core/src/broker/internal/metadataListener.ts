@@ -1,8 +1,8 @@
 /**
  * The metadata listener: follows the cluster metadata store's topic and partition records and keeps this broker in
  * step with them: the local {@link TopicRegistry} (topics another broker created, grew, reconfigured or deleted), the
- * partition records Metadata answers from, and this broker's replicas (`applyPartitionState` for every record naming
- * it).
+ * partition records Metadata answers from, and this broker's replicas (`applyPartitionState` for every record: a
+ * replica this broker hosts follows its record, and is dropped once the record no longer names this broker).
  *
  * Invariants:
  * - No change is missed: the first read happens at a known revision and the watches start right after it; a watch
@@ -32,7 +32,6 @@ export type ApplyPartitionState = (state: PartitionState) => Effect.Effect<void>
 
 /** Options of {@link start}. */
 export interface ListenerOptions {
-  readonly nodeId: number
   readonly registry: TopicRegistry["Type"]
   readonly applyPartitionState?: ApplyPartitionState | undefined
 }
@@ -77,7 +76,7 @@ export const start = (
 ): Effect.Effect<ClusterImage, MetadataStoreError, MetadataStore.MetadataStore | Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* MetadataStore.MetadataStore
-    const { registry, nodeId } = options
+    const { registry } = options
     const image = makeImage()
 
     const replicationFactorOf = (topic: string, fallback: number) => {
@@ -94,25 +93,34 @@ export const start = (
       internal: isInternal(t.name)
     })
 
+    // the id of each topic as the store last had it: a deletion removes that topic only, not a newer one of the name
+    const ids = new Map<string, string>()
     const applyTopic = (t: TopicMetadata) =>
-      Effect.flatMap(registry.get(t.name), (existing) => registry.adopt(toTopic(t, existing))).pipe(
-        Effect.catchAll((e) => Effect.logError(`Cannot apply topic ${t.name} from the metadata store`, e))
-      )
+      Effect.gen(function* () {
+        ids.set(t.name, t.topicId)
+        // a change superseded meanwhile (the topic deleted, or created again) waits for its own event
+        const current = yield* store.topic(t.name)
+        if (Option.isNone(current) || current.value.value.topicId !== t.topicId) return
+        const existing = yield* registry.get(t.name)
+        yield* registry.adopt(toTopic(current.value.value, existing))
+      }).pipe(Effect.catchAll((e) => Effect.logError(`Cannot apply topic ${t.name} from the metadata store`, e)))
 
     const applyPartition = (record: Versioned<PartitionState>) =>
       Effect.suspend(() => {
         if (!image.set(record)) return Effect.void
         const apply = options.applyPartitionState
-        return apply !== undefined && record.value.replicas.includes(nodeId) ? apply(record.value) : Effect.void
+        return apply === undefined ? Effect.void : apply(record.value)
       })
 
     const onEvent = (event: MetadataEvent): Effect.Effect<void> => {
       if (event.kind === "topic") {
         if (event.value !== undefined) return applyTopic(event.value)
         const name = lastSegment(event.key)
+        const id = ids.get(name)
+        ids.delete(name)
         image.dropTopic(name)
         return registry
-          .forget(name)
+          .forget(name, id)
           .pipe(Effect.catchAll((e) => Effect.logError(`Cannot delete topic ${name} here`, e)))
       }
       if (event.kind === "partition") {
@@ -132,10 +140,7 @@ export const start = (
       }
       for (const t of topics) yield* applyTopic(t.value)
       const apply = options.applyPartitionState
-      if (apply !== undefined) {
-        const mine = image.all().filter((p) => p.replicas.includes(nodeId))
-        yield* Effect.forEach(mine, apply, { discard: true })
-      }
+      if (apply !== undefined) yield* Effect.forEach(image.all(), apply, { discard: true })
       return revision
     })
 

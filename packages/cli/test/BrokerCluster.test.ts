@@ -1,0 +1,148 @@
+/**
+ * Three `eddy broker` processes (`--node-id`, `--etcd`) and a real etcd on loopback form one cluster: a topic with
+ * replication factor 3 created through one broker is listed by `eddy cluster partitions` through another, with one
+ * leader per partition spread over the brokers; when a broker stops (SIGTERM), the controller moves its leaderships
+ * to another ISR member and `--under-replicated` lists the partitions it held. Skipped with a note without etcd.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, assert, describe, it } from "@effect/vitest"
+
+const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bin", "eddy.js")
+const hasEtcd = spawnSync("etcd", ["--version"], { stdio: "ignore" }).status === 0
+const children: Array<ChildProcess> = []
+const dirs: Array<string> = []
+
+afterAll(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL")
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+})
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `check` every 100 ms for up to `ms`. */
+const eventually = async (what: string, check: () => Promise<boolean>, ms = 30_000) => {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await check()) return
+  assert.fail(`never: ${what}`)
+}
+
+const startEtcd = async (dir: string) => {
+  const client = `http://127.0.0.1:${await freePort()}`
+  const peer = `http://127.0.0.1:${await freePort()}`
+  const args = [
+    ["--name", "eddy-cli-test", "--data-dir", path.join(dir, "etcd")],
+    ["--listen-client-urls", client, "--advertise-client-urls", client],
+    ["--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer],
+    ["--initial-cluster", `eddy-cli-test=${peer}`, "--log-level", "error"]
+  ].flat()
+  children.push(spawn("etcd", args, { stdio: "ignore" }))
+  await eventually("etcd is healthy", () =>
+    fetch(`${client}/health`)
+      .then((r) => r.json() as Promise<{ health?: string }>)
+      .then((h) => h.health === "true")
+      .catch(() => false)
+  )
+  return client
+}
+
+const startBroker = async (id: number, etcd: string, cwd: string) => {
+  const child = spawn(
+    process.execPath,
+    [bin, "broker", "--node-id", String(id), "--port", "0", "--data-dir", `data-${id}`, "--etcd", etcd],
+    { cwd, stdio: ["ignore", "pipe", "pipe"] }
+  )
+  children.push(child)
+  let output = ""
+  child.stdout!.on("data", (d) => (output += d))
+  child.stderr!.on("data", (d) => (output += d))
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  await eventually(`broker ${id} listens`, async () => /listening on 127\.0\.0\.1:(\d+)/.test(output))
+  const port = Number(output.match(/listening on 127\.0\.0\.1:(\d+)/)![1])
+  return { id, port, child, exited, output: () => output }
+}
+
+const eddy = (args: ReadonlyArray<string>, port: number) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args, "--bootstrap-server", `127.0.0.1:${port}`], {
+      stdio: "pipe"
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d) => (stdout += d))
+    child.stderr.on("data", (d) => (stderr += d))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end()
+  })
+
+/** The rows of `eddy cluster partitions` as [topic, partition, leader, replicas, isr, state]. */
+const rows = (stdout: string) =>
+  stdout
+    .trim()
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+
+if (!hasEtcd) console.warn("BrokerCluster.test.ts: skipped, no etcd binary (apt-get install -y etcd-server)")
+
+describe.skipIf(!hasEtcd)("three eddy broker processes on one etcd", () => {
+  it("form one cluster: replicated topics, leaders from the store, fail-over on a stop", {
+    timeout: 120_000
+  }, async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "eddy-cli-cluster3-"))
+    dirs.push(cwd)
+    const etcd = await startEtcd(cwd)
+    const one = await startBroker(1, etcd, cwd)
+    const two = await startBroker(2, etcd, cwd)
+    const three = await startBroker(3, etcd, cwd)
+    const brokers = [one, two, three]
+    await eventually("three brokers listed", async () => {
+      const r = await eddy(["cluster", "brokers"], two.port)
+      return r.code === 0 && [1, 2, 3].every((id) => r.stdout.includes(`127.0.0.1:${brokers[id - 1]!.port}`))
+    })
+    const brokersOut = await eddy(["cluster", "brokers"], three.port)
+    assert.match(brokersOut.stdout, /controller/)
+
+    const created = await eddy(
+      ["topics", "create", "orders", "--partitions", "3", "--replication-factor", "3"],
+      one.port
+    )
+    assert.strictEqual(created.code, 0, created.stderr)
+    let partitions: Array<Array<string>> = []
+    await eventually("the partitions through broker 2", async () => {
+      const r = await eddy(["cluster", "partitions", "--topic", "orders"], two.port)
+      partitions = rows(r.stdout)
+      return r.code === 0 && partitions.length === 3
+    })
+    for (const p of partitions) {
+      assert.strictEqual(p[3]!.split(",").length, 3, p.join(" "))
+      assert.strictEqual(p[5], "ok")
+    }
+    assert.strictEqual(new Set(partitions.map((p) => p[2])).size, 3, "leaders spread over the brokers")
+
+    // broker 3 stops gracefully: its leaderships move to other ISR members, and its partitions are under-replicated
+    three.child.kill("SIGTERM")
+    assert.strictEqual(await three.exited, 0, three.output())
+    await eventually("no partition led by broker 3, all under-replicated", async () => {
+      const r = await eddy(["cluster", "partitions", "--topic", "orders", "--under-replicated"], one.port)
+      const list = rows(r.stdout)
+      return r.code === 0 && list.length === 3 && list.every((p) => p[2] !== "3" && p[2] !== "none")
+    })
+    const offline = await eddy(["cluster", "partitions", "--unavailable"], one.port)
+    assert.match(offline.stdout, /No such partitions/)
+  })
+})
