@@ -7,10 +7,11 @@
  * restored, dead brokers restarted), settle, final reads of every partition to its end, final snapshot.
  *
  * Invariants of the fault executor: a fault that can lose data on a broker (machine crash, lost or failed disk)
- * runs only while every broker is up, unpaused, registered in its current incarnation and in every ISR, and no link is cut, and nothing else fails until that broker is back in every
- * ISR; such a broker restarts only once it left every ISR it shared (Kafka's guarantees assume no more: a lost
- * disk combined with other failures loses data in Kafka too). Process kills, pauses, partitions, stalls and clock
- * jumps are unrestricted.
+ * hits a follower (a broker leading no partition), and runs only while every broker is up, unpaused, registered in
+ * its current incarnation and in every ISR, no link is cut and no clock jumped lately, and nothing else fails
+ * until that broker is back in every ISR; such a broker restarts only once it left every ISR it shared (Kafka's
+ * guarantees assume no more: a lost disk combined with other failures loses data in Kafka too). Process kills,
+ * pauses, partitions, stalls and clock jumps are unrestricted.
  */
 import { execSync } from "node:child_process"
 import * as HistoryChecker from "../../src/testing/HistoryChecker.js"
@@ -226,8 +227,11 @@ export const run = (o: RunOptions): RunResult => {
       keys.every((k) => (store.state.entries.get(k)?.modRevision ?? 0) > registration)
     )
   }
+  let lastClockJump = Number.NEGATIVE_INFINITY
   const safeForDataLoss = () =>
     recovering === undefined &&
+    // a clock jump's effect (followers looking lagging, an ISR shrinking to the leader) comes later
+    sched.now - lastClockJump > bo.replicaLagTimeMaxMs + bo.sessionTimeoutMs &&
     down.size === 0 &&
     !net.partitioned &&
     brokers.every((b) => b.node.alive && b.node.pausedUntil <= sched.now && b.disk.stalledUntil <= sched.now) &&
@@ -272,7 +276,7 @@ export const run = (o: RunOptions): RunResult => {
       case "Crash":
       case "DiskFail": {
         if (!brokerOf(f.broker).node.alive) return skip()
-        if (!safeForDataLoss()) {
+        if (!safeForDataLoss() || keys.some((k) => leaderOf(k) === f.broker)) {
           executed.Kill = (executed.Kill ?? 0) + 1
           executed[f._tag]!--
           return stop(f.broker, f.downMs, false)
@@ -319,6 +323,7 @@ export const run = (o: RunOptions): RunResult => {
       }
       case "ClockJump":
         brokerOf(f.broker).node.clockOffset += f.ms
+        lastClockJump = sched.now
         return
     }
   }
