@@ -170,12 +170,17 @@ const checkHighWatermarks = (s: PartitionState, p: PartitionView, step: number, 
   }
 }
 
-/** Records the batches below the committed offset the first time they are seen on a leader. */
+/**
+ * Records each committed batch the first time a leader announces a high watermark past it, as that leader holds
+ * it (a deposed leader still believing it leads an older epoch may hold a different, uncommitted batch at an
+ * offset another leader committed).
+ */
 const learnCommitted = (s: PartitionState, p: PartitionView): void => {
   for (const r of p.replicas) {
     if (!r.alive || !r.isLeader) continue
     for (const b of r.batches)
-      if (b.lastOffset < s.committed && !s.committedBatches.has(b.baseOffset)) s.committedBatches.set(b.baseOffset, b)
+      if (b.lastOffset < r.highWatermark && !s.committedBatches.has(b.baseOffset))
+        s.committedBatches.set(b.baseOffset, b)
   }
 }
 

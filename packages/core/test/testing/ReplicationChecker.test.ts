@@ -92,6 +92,34 @@ describe("ReplicationChecker", () => {
     assert.include(run(steps), "committed-missing")
   })
 
+  it("a deposed leader's uncommitted batch is not taken for the committed one at its offset", () => {
+    // broker 1 (paused, still leading epoch 0) holds 2@0 below no high watermark of its own; broker 2 leads epoch 1
+    // and commits 2@1: only 2@1 is committed, and ISR member 3 holding it violates nothing
+    const steps: Array<PartitionView> = [
+      partition({
+        leader: 2,
+        leaderEpoch: 1,
+        isr: [2, 3],
+        replicas: [
+          replica(1, { isLeader: true, batches: log(3), highWatermark: 2 }),
+          replica(2, { isLeader: true, leaderEpoch: 1, batches: [...log(2), batch(2, 1)], highWatermark: 3 }),
+          replica(3, { leaderEpoch: 1, batches: [...log(2), batch(2, 1)], highWatermark: 3 })
+        ]
+      }),
+      partition({
+        leader: 2,
+        leaderEpoch: 1,
+        isr: [2, 3],
+        replicas: [
+          replica(1, { leaderEpoch: 1, batches: [...log(2), batch(2, 1)], highWatermark: 3 }),
+          replica(2, { isLeader: true, leaderEpoch: 1, batches: [...log(2), batch(2, 1)], highWatermark: 3 }),
+          replica(3, { leaderEpoch: 1, batches: [...log(2), batch(2, 1)], highWatermark: 3 })
+        ]
+      })
+    ]
+    assert.deepStrictEqual(run(steps), [])
+  })
+
   it("two leaders in one epoch", () => {
     const steps = healthy()
     steps[2] = partition({
