@@ -441,11 +441,18 @@ describe.skipIf(!hasEtcd || !built || process.env.CLUSTER_KILL_ROUNDS === undefi
               } as Fetcher.FetcherConfig)
               let positions = new Map<number, number>(Array.from({ length: partitions }, (_, p) => [p, 0] as const))
               const records: Record<string, Array<readonly [number, string]>> = {}
+              const deadline = Date.now() + 60_000
               for (;;) {
                 const round = yield* fetcher.fetchOnce(Topic.raw(topic), positions)
                 for (const r of round.records) addRecord(records, topic, r)
                 positions = new Map(round.positions)
+                // read_committed stops at the last stable offset: an open transaction must end (commit or abort)
                 if ([...positions].every(([q, o]) => o >= (round.highWatermarks.get(q) ?? 0))) return records
+                if (Date.now() > deadline)
+                  assert.fail(
+                    `the final read of ${topic} is stuck at ${JSON.stringify([...positions])}, high watermarks ` +
+                      JSON.stringify([...round.highWatermarks])
+                  )
               }
             }).pipe(Effect.scoped)
           const invokedAt = Date.now()
