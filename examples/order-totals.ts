@@ -6,7 +6,8 @@
  *   npm run build && node examples/dist/order-totals.js        # sends sample orders, prints the totals, exits
  *   npm run build && node examples/dist/order-totals.js run    # runs the application until stopped (prints its states)
  *
- * `EDDY_BOOTSTRAP` (default localhost:9092) and `STATE_DIR` override the broker address and state directory.
+ * `EDDY_BOOTSTRAP` (default localhost:9092) and `STATE_DIR` override the broker address and state directory;
+ * `SESSION_TIMEOUT_MS` (default 3000) how soon the group notices a killed instance.
  */
 
 import * as Admin from "@eddy/core/client/Admin"
@@ -50,7 +51,7 @@ export const config = {
   "application.id": "order-totals-app",
   "bootstrap.servers": bootstrap,
   "processing.guarantee": "exactly_once_v2",
-  "session.timeout.ms": 3000,
+  "session.timeout.ms": Number(process.env.SESSION_TIMEOUT_MS ?? 3000),
   "heartbeat.interval.ms": 200,
   ...(process.env.STATE_DIR === undefined ? {} : { "state.dir": process.env.STATE_DIR })
 } as const

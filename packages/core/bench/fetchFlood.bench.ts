@@ -1,6 +1,6 @@
 /**
  * Bounded memory per connection (`queued.max.response.bytes`): a broker in a child process
- * (`test/broker/fixtures/brokerProcess.ts`) serves a polite client alone (the baseline), then while a hostile
+ * (`test/broker/fixtures/brokerProcess.js`) serves a polite client alone (the baseline), then while a hostile
  * connection pipelines Fetch requests with 8 MiB answers and never reads them. Printed: the broker's resident
  * memory and the polite client's request latency (p50, p99) during the flood as ratios to the baseline of the
  * same run. `EDDY_BENCH_HOLD_MS` sets the flood's duration (default 10 s). Linux only (`/proc`).
@@ -15,13 +15,17 @@ import { fill, flood, PoliteClient, percentile, rssOf } from "../test/broker/fix
 const MiB = 1 << 20
 const HOLD_MS = Number(process.env.EDDY_BENCH_HOLD_MS ?? 10_000)
 const here = path.dirname(fileURLToPath(import.meta.url))
-const fixture = path.join(here, "..", "test", "broker", "fixtures", "brokerProcess.ts")
+const fixture = path.join(here, "..", "test", "broker", "fixtures", "brokerProcess.js")
 
 const spawnBroker = (dir: string, props: Record<string, string>) =>
   new Promise<{ readonly proc: child.ChildProcess; readonly port: number }>((resolve, reject) => {
-    const proc = child.spawn(process.execPath, ["--import", "tsx", fixture, dir, JSON.stringify(props)], {
-      stdio: ["ignore", "pipe", "inherit"]
-    })
+    const proc = child.spawn(
+      process.execPath,
+      ["--conditions=@eddy/source", "--import", "tsx", fixture, dir, JSON.stringify(props)],
+      {
+        stdio: ["ignore", "pipe", "inherit"]
+      }
+    )
     let out = ""
     proc.stdout!.on("data", (c: Buffer) => {
       out += c.toString()

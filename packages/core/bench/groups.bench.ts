@@ -57,9 +57,9 @@ class Conn {
 
 const spawnBroker = (dir: string) =>
   new Promise<{ port: number; proc: child.ChildProcess }>((resolve, reject) => {
-    const fixture = path.join(here, "..", "test", "broker", "fixtures", "brokerProcess.ts")
+    const fixture = path.join(here, "..", "test", "broker", "fixtures", "brokerProcess.js")
     const props = JSON.stringify({ "group.initial.rebalance.delay.ms": "0", "offsets.topic.num.partitions": "50" })
-    const proc = child.spawn(process.execPath, ["--import", "tsx", fixture, dir, props], {
+    const proc = child.spawn(process.execPath, ["--conditions=@eddy/source", "--import", "tsx", fixture, dir, props], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     proc.stdout!.on("data", (chunk: Buffer) => {

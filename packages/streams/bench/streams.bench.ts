@@ -10,19 +10,14 @@
  * A run ends when the application's committed input offsets reach the input's end. Three runs; the medians
  * of the ratios are printed last.
  */
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import * as Admin from "@eddy/core/client/Admin"
-import * as Consumer from "@eddy/core/client/Consumer"
-import * as Producer from "@eddy/core/client/Producer"
+import type * as Admin from "@eddy/core/client/Admin"
 import * as Topic from "@eddy/core/client/Topic"
-import { Effect, Schema, Stream } from "effect"
+import { Effect, Schema } from "effect"
 import { materializedAs } from "../src/dsl/Options.js"
 import * as StreamsBuilder from "../src/dsl/StreamsBuilder.js"
-import * as KafkaStreams from "../src/KafkaStreams.js"
 import type * as StreamsConfig from "../src/StreamsConfig.js"
-import { startEddy } from "../test/runtime/util.js"
+import { setup } from "../test/runtime/util.js"
+import { consumerLoop, timedStreams } from "./baseline.js"
 
 const RECORDS = 200_000
 const PARTITIONS = 4
@@ -31,83 +26,43 @@ const input = Topic.make("bench-in", { key: Schema.String, value: Schema.String 
 const transform = (v: string) => v.toUpperCase()
 const keep = (v: string) => v.charCodeAt(v.length - 1) % 10 !== 0
 
-const committedTotal = (admin: Admin.Admin, group: string) =>
-  Effect.map(admin.listGroupOffsets(group), (os) =>
-    os.filter((o) => o.topic === input.name).reduce((n, o) => n + Math.max(0, o.offset), 0)
-  )
-
-const waitCommitted = (admin: Admin.Admin, group: string) =>
-  Effect.gen(function* () {
-    while ((yield* committedTotal(admin, group).pipe(Effect.orElseSucceed(() => 0))) < RECORDS) yield* Effect.sleep(50)
-  })
-
 const handWritten = (bootstrap: string, admin: Admin.Admin, run: number) =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const group = `loop-${run}`
-      const out = `loop-out-${run}`
-      yield* admin.createTopics([{ name: out, numPartitions: PARTITIONS }])
-      const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
-      const consumer = yield* Consumer.make({
-        "bootstrap.servers": bootstrap,
-        "group.id": group,
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": false
-      })
-      const t0 = performance.now()
-      let seen = 0
-      yield* consumer.batches([input]).pipe(
-        Stream.mapEffect((b) => {
-          seen += b.records.length
-          const records = []
-          for (const r of b.records) {
-            const v = transform(r.value)
-            if (keep(v)) records.push({ key: r.key, value: v, timestamp: r.timestamp })
-          }
-          return producer.sendBatch(Topic.make(out, { key: Schema.String, value: Schema.String }), records)
-        }),
-        Stream.takeUntil(() => seen >= RECORDS),
-        Stream.runDrain
-      )
-      yield* consumer.commit
-      return (performance.now() - t0) / 1000
-    })
-  )
+  Effect.gen(function* () {
+    const out = Topic.make(`loop-out-${run}`, { key: Schema.String, value: Schema.String })
+    yield* admin.createTopics([{ name: out.name, numPartitions: PARTITIONS }])
+    return yield* consumerLoop(
+      bootstrap,
+      { group: `loop-${run}`, topics: [input], records: RECORDS },
+      (b, producer) => {
+        const records = []
+        for (const r of b.records) {
+          const v = transform(r.value)
+          if (keep(v)) records.push({ key: r.key, value: v, timestamp: r.timestamp })
+        }
+        return producer.sendBatch(out, records)
+      }
+    )
+  })
 
 const streamsRun = (
   bootstrap: string,
   admin: Admin.Admin,
   id: string,
   build: (b: StreamsBuilder.StreamsBuilder) => void,
-  extra: Partial<StreamsConfig.StreamsConfig> = {}
+  config: Partial<StreamsConfig.StreamsConfig> = {}
 ) =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const builder = StreamsBuilder.make()
-      build(builder)
-      const topology = yield* builder.build
-      const app = yield* KafkaStreams.make(topology, {
-        "application.id": id,
-        "bootstrap.servers": bootstrap,
-        "commit.interval.ms": 100,
-        "state.dir": mkdtempSync(join(tmpdir(), "streams-bench-")),
-        ...extra
-      })
-      const t0 = performance.now()
-      yield* app.start
-      yield* waitCommitted(admin, id)
-      return (performance.now() - t0) / 1000
-    })
-  )
+  Effect.gen(function* () {
+    const builder = StreamsBuilder.make()
+    build(builder)
+    const topology = yield* builder.build
+    return yield* timedStreams(bootstrap, admin, { id, topology, input: input.name, records: RECORDS, config })
+  })
 
 export const run = () =>
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
-        const { bootstrap } = yield* startEddy
-        const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
-        yield* admin.createTopics([{ name: input.name, numPartitions: PARTITIONS }])
-        const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
+        const { bootstrap, admin, producer } = yield* setup({ [input.name]: PARTITIONS })
         const payload = "x".repeat(90)
         for (let i = 0; i < RECORDS; i += 10_000) {
           yield* producer.sendBatch(

@@ -9,110 +9,77 @@
  * A Streams run ends when its committed input offsets reach the input's end. Three runs; the median ratio
  * (loop time / Streams time) is printed last.
  */
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import * as Admin from "@eddy/core/client/Admin"
-import * as Consumer from "@eddy/core/client/Consumer"
-import * as Producer from "@eddy/core/client/Producer"
+import type * as Admin from "@eddy/core/client/Admin"
 import * as Topic from "@eddy/core/client/Topic"
-import { Effect, Schema, Stream } from "effect"
+import { Effect, Schema } from "effect"
 import * as StreamsBuilder from "../src/dsl/StreamsBuilder.js"
 import * as WindowedSerdes from "../src/dsl/WindowedSerdes.js"
 import { TimeWindows } from "../src/dsl/Windows.js"
-import * as KafkaStreams from "../src/KafkaStreams.js"
 import * as Serdes from "../src/Serdes.js"
-import { startEddy } from "../test/runtime/util.js"
+import { setup } from "../test/runtime/util.js"
+import { consumerLoop, timedStreams } from "./baseline.js"
 
 const RECORDS = Number(process.env.WINDOW_BENCH_RECORDS ?? 1_000_000)
 const PARTITIONS = 4
 const WINDOW = 60_000
 const input = Topic.make("window-bench-in", { key: Schema.String, value: Schema.String })
 
-const committedTotal = (admin: Admin.Admin, group: string) =>
-  Effect.map(admin.listGroupOffsets(group), (os) =>
-    os.filter((o) => o.topic === input.name).reduce((n, o) => n + Math.max(0, o.offset), 0)
-  )
-
 const handWritten = (bootstrap: string, admin: Admin.Admin, run: number) =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const out = Topic.make(`window-loop-out-${run}`, {
-        key: WindowedSerdes.timeWindowed(Serdes.string, WINDOW),
-        value: Serdes.long
-      })
-      yield* admin.createTopics([{ name: out.name, numPartitions: PARTITIONS }])
-      const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
-      const consumer = yield* Consumer.make({
-        "bootstrap.servers": bootstrap,
-        "group.id": `window-loop-${run}`,
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": false
-      })
-      const counts = new Map<string, number>()
-      const t0 = performance.now()
-      let seen = 0
-      yield* consumer.batches([input]).pipe(
-        Stream.mapEffect((b) => {
-          seen += b.records.length
-          const touched = new Map<string, { key: string; start: number; timestamp: number }>()
-          for (const r of b.records) {
-            const start = r.timestamp - (r.timestamp % WINDOW)
-            const id = `${r.key}@${start}`
-            counts.set(id, (counts.get(id) ?? 0) + 1)
-            touched.set(id, { key: r.key!, start, timestamp: r.timestamp })
-          }
-          const records = [...touched].map(([id, t]) => ({
-            key: { key: t.key, window: { start: t.start, end: t.start + WINDOW } },
-            value: counts.get(id)!,
-            timestamp: t.timestamp,
-            partition: b.partition
-          }))
-          return producer.sendBatch(out, records)
-        }),
-        Stream.takeUntil(() => seen >= RECORDS),
-        Stream.runDrain
-      )
-      yield* consumer.commit
-      return (performance.now() - t0) / 1000
+  Effect.gen(function* () {
+    const out = Topic.make(`window-loop-out-${run}`, {
+      key: WindowedSerdes.timeWindowed(Serdes.string, WINDOW),
+      value: Serdes.long
     })
-  )
+    yield* admin.createTopics([{ name: out.name, numPartitions: PARTITIONS }])
+    const counts = new Map<string, number>()
+    return yield* consumerLoop(
+      bootstrap,
+      { group: `window-loop-${run}`, topics: [input], records: RECORDS },
+      (b, producer) => {
+        const touched = new Map<string, { key: string; start: number; timestamp: number }>()
+        for (const r of b.records) {
+          const start = r.timestamp - (r.timestamp % WINDOW)
+          const id = `${r.key}@${start}`
+          counts.set(id, (counts.get(id) ?? 0) + 1)
+          touched.set(id, { key: r.key!, start, timestamp: r.timestamp })
+        }
+        const records = [...touched].map(([id, t]) => ({
+          key: { key: t.key, window: { start: t.start, end: t.start + WINDOW } },
+          value: counts.get(id)!,
+          timestamp: t.timestamp,
+          partition: b.partition
+        }))
+        return producer.sendBatch(out, records)
+      }
+    )
+  })
 
 const streamsRun = (bootstrap: string, admin: Admin.Admin, run: number) =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const id = `window-count-${run}`
-      yield* admin.createTopics([{ name: `${id}-out`, numPartitions: PARTITIONS }])
-      const builder = StreamsBuilder.make()
-      builder
-        .stream(input)
-        .groupByKey()
-        .windowedBy(TimeWindows.ofSizeWithNoGrace(WINDOW))
-        .count()
-        .toStream()
-        .to(`${id}-out`)
-      const app = yield* KafkaStreams.make(yield* builder.build, {
-        "application.id": id,
-        "bootstrap.servers": bootstrap,
-        "commit.interval.ms": 100,
-        "default.dsl.store": "in_memory",
-        "state.dir": mkdtempSync(join(tmpdir(), "streams-window-bench-"))
-      })
-      const t0 = performance.now()
-      yield* app.start
-      while ((yield* committedTotal(admin, id).pipe(Effect.orElseSucceed(() => 0))) < RECORDS) yield* Effect.sleep(50)
-      return (performance.now() - t0) / 1000
+  Effect.gen(function* () {
+    const id = `window-count-${run}`
+    yield* admin.createTopics([{ name: `${id}-out`, numPartitions: PARTITIONS }])
+    const builder = StreamsBuilder.make()
+    builder
+      .stream(input)
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(WINDOW))
+      .count()
+      .toStream()
+      .to(`${id}-out`)
+    return yield* timedStreams(bootstrap, admin, {
+      id,
+      topology: yield* builder.build,
+      input: input.name,
+      records: RECORDS,
+      config: { "default.dsl.store": "in_memory" }
     })
-  )
+  })
 
 export const run = () =>
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
-        const { bootstrap } = yield* startEddy
-        const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
-        yield* admin.createTopics([{ name: input.name, numPartitions: PARTITIONS }])
-        const producer = yield* Producer.make({ "bootstrap.servers": bootstrap })
+        const { bootstrap, admin, producer } = yield* setup({ [input.name]: PARTITIONS })
         const base = 1_700_000_000_000
         for (let i = 0; i < RECORDS; i += 10_000) {
           const n = Math.min(10_000, RECORDS - i)

@@ -7,10 +7,16 @@
  * headers) and logical decoding messages (op m) on `<topic.prefix>.message`. Under `snapshot.mode` a
  * snapshot of the captured tables (op r, CdcSnapshot.ts) is read first, in the slot's exported snapshot.
  *
- * Invariants: the flush LSN confirmed to Postgres is the end LSN of a transaction only once every record
- * of it and of every earlier transaction has been acknowledged by the broker (`commitRecord`), so the slot
- * never passes an unacknowledged change; on quiet tables (nothing in flight) keepalives confirm the
- * server's WAL end, so the slot does not hold WAL. The replication socket is paused while `max.queue.size`
+ * Invariants: the flush LSN confirmed to Postgres is the end LSN of a transaction received through the stream,
+ * sent exactly (the library adds a byte: `statusLsn`), and only once every record of it and of every earlier
+ * transaction has been acknowledged by the broker (`commitRecord`), so the slot never passes an unacknowledged
+ * change (Postgres streams a transaction again after a restart when its commit record starts at or after the
+ * confirmed LSN). The stream's position (heartbeat offsets) is likewise the end LSN of the last transaction
+ * received, never a keepalive's WAL position: decoding follows commit order, so every transaction committed
+ * before it was handed over first. With heartbeats on, each heartbeat writes a one-message transaction
+ * (`HEARTBEAT_MESSAGE_PREFIX`, never an event) that comes back through the stream, so the position and the
+ * slot move on while the captured tables are quiet and others are busy; with heartbeats off the slot moves
+ * only with the captured tables' transactions. The replication socket is paused while `max.queue.size`
  * messages wait for `poll` (resumed at half), so a slow broker slows the stream. Each record's source
  * offset is `{lsn_commit, event}` (its transaction's commit LSN and index), so a restarted task skips what
  * it already delivered. Snapshot records carry `{snapshot: true, last_snapshot_record, lsn}`; a snapshot
@@ -121,8 +127,8 @@ export const config = ConfigDef.make({
     min: 0,
     importance: "MEDIUM",
     documentation:
-      "How often to emit a heartbeat record carrying the stream's position, so the offset and the slot advance " +
-      "while the captured tables are quiet (0: off)."
+      "How often to emit a heartbeat record carrying the stream's position and write a heartbeat message into the " +
+      "WAL, so the offset and the slot advance while the captured tables are quiet (0: off)."
   }),
   "topic.heartbeat.prefix": ConfigDef.string({
     default: "__debezium-heartbeat",
@@ -280,6 +286,26 @@ export const storedPosition = (offset: Plugin.SourceMap | null): { commit: numbe
   return null
 }
 
+/**
+ * The LSN to hand to pg-logical-replication's `acknowledge` so that the standby status update carries exactly
+ * `lsn`: the library sends its argument plus one byte. Postgres decodes a transaction again after a restart only
+ * when its commit record starts at or after the slot's confirmed_flush_lsn, so one byte too far skips a
+ * transaction whose commit record starts right at the confirmed end of the previous one.
+ */
+export const statusLsn = (lsn: string): string => {
+  const n = Events.lsnToNumber(lsn)
+  return n === 0 ? lsn : Events.lsnToString(n - 1)
+}
+
+/** Sends a standby status update with `lsn` as the written, flushed and applied position. */
+const sendStatus = (svc: LogicalReplicationService, lsn: string) => svc.acknowledge(statusLsn(lsn)).catch(() => false)
+
+/**
+ * The prefix of the logical decoding messages a task writes at each heartbeat (`pg_logical_emit_message`):
+ * they only move the stream's position and never become events.
+ */
+export const HEARTBEAT_MESSAGE_PREFIX = "__eddy_heartbeat"
+
 /** A transaction handed to the worker and not yet fully acknowledged. */
 interface InFlight {
   readonly endLsn: string
@@ -328,13 +354,14 @@ const makeTask = Effect.gen(function* () {
   let lastCommitLsn: number | null = null
   const inFlight: Array<InFlight> = []
   const recordTx = new WeakMap<SourceRecord, InFlight>()
-  // the heartbeats: when the last was emitted, the furthest WAL position whose changes were all handed over,
-  // the last LSN confirmed to Postgres, and the connection of `heartbeat.action.query`
+  // the heartbeats: when the last was emitted; the stream's position (the end LSN of the last transaction
+  // received, after which every earlier transaction was handed over); the last LSN confirmed to Postgres; the
+  // connection of `heartbeat.action.query` and of the heartbeat messages, and whether writing one failed
   let lastHeartbeat = 0
   let position = 0
   let confirmed: string | null = null
   let actionSql: PgClient.PgClient | null = null
-  let busy = false
+  let heartbeatMessageFailed = false
   // messages in the queue, and whether the replication socket is paused because there are too many
   let buffered = 0
   let paused = false
@@ -348,7 +375,7 @@ const makeTask = Effect.gen(function* () {
     Effect.sync(() => {
       confirmed = lsn
     }).pipe(
-      Effect.zipRight(Effect.promise(() => service?.acknowledge(lsn).catch(() => false) ?? Promise.resolve(false))),
+      Effect.zipRight(Effect.promise(() => (service === null ? Promise.resolve(false) : sendStatus(service, lsn)))),
       Effect.asVoid
     )
 
@@ -528,6 +555,8 @@ const makeTask = Effect.gen(function* () {
         }
         return null
       case "message": {
+        // a heartbeat's own message (of this task or another Eddy task on the database): only its commit counts
+        if (msg.prefix === HEARTBEAT_MESSAGE_PREFIX) return null
         const schema = messageSchema
         const value = new Struct(schema)
           .put("op", "m")
@@ -597,94 +626,132 @@ const makeTask = Effect.gen(function* () {
       return x instanceof Date && y instanceof Date ? x.getTime() === y.getTime() : String(x) === String(y)
     })
 
+  /** The slot's confirmed_flush_lsn, or null when it cannot be read. */
+  const slotConfirmed = (conf: Config) =>
+    actionSql === null
+      ? Effect.succeed(null)
+      : PgConnection.raw(
+          actionSql,
+          "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1",
+          [conf["slot.name"]]
+        ).pipe(
+          Effect.map((r) => r.rows[0]?.lsn ?? null),
+          Effect.orElseSucceed(() => null)
+        )
+
   /** Starts streaming the slot from its confirmed position into the queue (the socket paused when it is full). */
   const startStream = (conf: Config) =>
-    Effect.sync(() => {
-      const q = Effect.runSync(Queue.unbounded<Incoming>())
-      queue = q
-      buffered = 0
-      paused = false
-      const svc = new LogicalReplicationService(
-        {
-          host: conf["database.hostname"],
-          port: conf["database.port"],
-          user: conf["database.user"],
-          ...(conf["database.password"] ? { password: conf["database.password"] } : {}),
-          database: conf["database.dbname"]
-        },
-        // the library's own flow control awaits each message in turn; the task pauses the socket itself instead
-        { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } }
-      )
-      service = svc
-      const run = Runtime.runPromise(runtime)
-      // flow control: past `max.queue.size` buffered messages the replication socket is paused (what it already
-      // read is still queued), and `poll` resumes it once the queue is half empty
-      // biome-ignore lint/suspicious/noExplicitAny: the library's pg connection (its flow control pauses it too)
-      const socket = () => (svc as any)._connection?.stream as { pause?: () => void; resume?: () => void } | undefined
-      const max = conf["max.queue.size"]
-      pauseStream = (pause) => {
-        if (pause === paused) return
-        paused = pause
-        if (pause) socket()?.pause?.()
-        else socket()?.resume?.()
-      }
-      svc.on("data", (lsn: string, msg: unknown) => {
-        q.unsafeOffer({ lsn, msg })
-        if (++buffered >= max && !paused) pauseStream(true)
-      })
-      svc.on("heartbeat", (lsn: string, _ts: number, shouldRespond: boolean) => {
-        // a keepalive may carry a position past changes still queued (in our queue or in a poll): only take it
-        // when nothing at all is between the stream and the worker
-        const handedOver = tx === null && !busy && buffered === 0 && queue !== null
-        if ((c?.["heartbeat.interval.ms"] ?? 0) > 0) {
-          // heartbeats on: every change before the keepalive was handed over (its records' flights are queued
-          // before the next heartbeat's), and the position reaches the slot through an acknowledged heartbeat
-          if (handedOver) position = Math.max(position, Events.lsnToNumber(lsn))
-          if (shouldRespond && confirmed !== null) void svc.acknowledge(confirmed).catch(() => false)
-        } else if (handedOver && inFlight.length === 0) {
-          confirmed = lsn
-          void svc.acknowledge(lsn).catch(() => false)
-        }
-      })
-      svc.on("error", (e: Error) => {
-        if (service === svc) streamFailure = `Postgres replication stream failed: ${e.message}`
-      })
-      const plugin = new PgoutputPlugin({
-        protoVersion: 1,
-        publicationNames: [conf["publication.name"]],
-        messages: true
-      })
-      // keep Postgres's text for every column (the connector maps types itself)
-      // biome-ignore lint/suspicious/noExplicitAny: reaching the parser's column reader
-      const parser = (plugin as any).parser
-      const readColumn = parser.readRelationColumn.bind(parser)
-      parser.readRelationColumn = (reader: unknown) => ({ ...readColumn(reader), parser: (v: unknown) => v })
-      svc
-        .subscribe(plugin, conf["slot.name"])
-        .catch((e: unknown) =>
-          run(Effect.logWarning("Postgres replication stream ended", e instanceof Error ? e.message : String(e)))
+    Effect.flatMap(slotConfirmed(conf), (slotFlush) =>
+      Effect.sync(() => {
+        // keepalive replies repeat the slot's own position until the task confirms one
+        if (confirmed === null) confirmed = slotFlush
+        const q = Effect.runSync(Queue.unbounded<Incoming>())
+        queue = q
+        buffered = 0
+        paused = false
+        const svc = new LogicalReplicationService(
+          {
+            host: conf["database.hostname"],
+            port: conf["database.port"],
+            user: conf["database.user"],
+            ...(conf["database.password"] ? { password: conf["database.password"] } : {}),
+            database: conf["database.dbname"]
+          },
+          // the library's own flow control awaits each message in turn; the task pauses the socket itself instead
+          { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } }
         )
-    })
+        service = svc
+        const run = Runtime.runPromise(runtime)
+        // flow control: past `max.queue.size` buffered messages the replication socket is paused (what it already
+        // read is still queued), and `poll` resumes it once the queue is half empty
+        // biome-ignore lint/suspicious/noExplicitAny: the library's pg connection (its flow control pauses it too)
+        const socket = () => (svc as any)._connection?.stream as { pause?: () => void; resume?: () => void } | undefined
+        const max = conf["max.queue.size"]
+        pauseStream = (pause) => {
+          if (pause === paused) return
+          paused = pause
+          if (pause) socket()?.pause?.()
+          else socket()?.resume?.()
+        }
+        svc.on("data", (lsn: string, msg: unknown) => {
+          q.unsafeOffer({ lsn, msg })
+          if (++buffered >= max && !paused) pauseStream(true)
+        })
+        // a keepalive's WAL position is never taken as the stream's position (only transactions received through
+        // the stream move it); a keepalive asking for a reply gets the last confirmed position again
+        svc.on("heartbeat", (_lsn: string, _ts: number, shouldRespond: boolean) => {
+          if (shouldRespond && confirmed !== null) void sendStatus(svc, confirmed)
+        })
+        svc.on("error", (e: Error) => {
+          if (service === svc) streamFailure = `Postgres replication stream failed: ${e.message}`
+        })
+        const plugin = new PgoutputPlugin({
+          protoVersion: 1,
+          publicationNames: [conf["publication.name"]],
+          messages: true
+        })
+        // keep Postgres's text for every column (the connector maps types itself)
+        // biome-ignore lint/suspicious/noExplicitAny: reaching the parser's column reader
+        const parser = (plugin as any).parser
+        const readColumn = parser.readRelationColumn.bind(parser)
+        parser.readRelationColumn = (reader: unknown) => ({ ...readColumn(reader), parser: (v: unknown) => v })
+        svc
+          .subscribe(plugin, conf["slot.name"])
+          .catch((e: unknown) =>
+            run(Effect.logWarning("Postgres replication stream ended", e instanceof Error ? e.message : String(e)))
+          )
+      })
+    )
 
   /**
-   * A heartbeat record when `heartbeat.interval.ms` has passed: its offset is the stream's position, and its
-   * acknowledgement confirms that position to the slot (after everything before it).
+   * Writes a heartbeat message into the WAL: a transaction of one logical decoding message (prefix
+   * `HEARTBEAT_MESSAGE_PREFIX`, dropped from the events) that reaches the task through the stream like any
+   * transaction, after every transaction committed before it, so its commit moves the position even when the
+   * captured tables are quiet. A failure (no EXECUTE on `pg_logical_emit_message`, a read-only server) is
+   * logged once; the position then moves only with the captured tables' transactions.
+   */
+  const writeHeartbeatMessage = (sql: PgClient.PgClient) =>
+    PgConnection.raw(sql, "SELECT pg_logical_emit_message(true, $1, '')", [HEARTBEAT_MESSAGE_PREFIX]).pipe(
+      Effect.tap(() =>
+        Effect.sync(() => {
+          heartbeatMessageFailed = false
+        })
+      ),
+      Effect.catchAll((e) =>
+        heartbeatMessageFailed
+          ? Effect.void
+          : Effect.zipRight(
+              Effect.sync(() => {
+                heartbeatMessageFailed = true
+              }),
+              Effect.logWarning(
+                "Writing a heartbeat message (pg_logical_emit_message) failed: the position moves only with the " +
+                  "captured tables' transactions",
+                e
+              )
+            )
+      )
+    )
+
+  /**
+   * A heartbeat when `heartbeat.interval.ms` has passed: runs `heartbeat.action.query`, writes a heartbeat
+   * message (which moves the position once it comes back through the stream), and returns a heartbeat record
+   * whose offset is the stream's position; its acknowledgement confirms that position to the slot (after
+   * everything before it).
    */
   const heartbeat = (conf: Config) =>
     Effect.gen(function* () {
       const interval = conf["heartbeat.interval.ms"]
       const now = yield* Clock.currentTimeMillis
-      if (interval === 0 || now - lastHeartbeat < interval || position === 0) return null
+      if (interval === 0 || now - lastHeartbeat < interval) return null
       lastHeartbeat = now
-      // ask the server for a keepalive, so the next heartbeat knows its latest position
-      const svc = service
-      // (a status update never moves the slot back: Postgres ignores a flush position before the confirmed one)
-      if (svc !== null) void svc.acknowledge(confirmed ?? "0/0", true).catch(() => false)
       const query = conf["heartbeat.action.query"]
       if (query !== null && actionSql !== null)
         yield* PgConnection.raw(actionSql, query).pipe(
           Effect.catchAll((e) => Effect.logWarning("heartbeat.action.query failed", e))
         )
+      if (actionSql !== null) yield* writeHeartbeatMessage(actionSql)
+      if (position === 0) return null
       const record = Events.heartbeatRecord({
         topic: `${conf["topic.heartbeat.prefix"]}.${conf["topic.prefix"]}`,
         serverName: conf["topic.prefix"],
@@ -834,10 +901,8 @@ const makeTask = Effect.gen(function* () {
         return null
       }
       if (streamFailure !== null && buffered === 0) return yield* new ConnectError({ message: streamFailure })
-      busy = true
       let messages = Chunk.toReadonlyArray(yield* Queue.takeUpTo(q, conf["max.batch.size"]))
       if (messages.length === 0) {
-        busy = false
         const first = yield* Queue.take(q).pipe(
           Effect.timeout(Duration.millis(conf["poll.interval.ms"])),
           Effect.option
@@ -846,7 +911,6 @@ const makeTask = Effect.gen(function* () {
           const beat = yield* heartbeat(conf)
           return beat === null ? null : [beat]
         }
-        busy = true
         messages = [first.value, ...Chunk.toReadonlyArray(yield* Queue.takeUpTo(q, conf["max.batch.size"] - 1))]
       }
       buffered -= messages.length
@@ -868,7 +932,7 @@ const makeTask = Effect.gen(function* () {
       if (beat !== null) out.push(beat)
       yield* advance
       return out
-    }).pipe(Effect.ensuring(Effect.sync(() => (busy = false)))),
+    }),
     commitRecord: (record) =>
       Effect.suspend(() => {
         const flight = recordTx.get(record)

@@ -52,7 +52,8 @@ import * as OffsetStore from "./OffsetStore.js"
 import { intSetting } from "./OffsetStore.js"
 import { clusterIdOf, readFiles } from "./Standalone.js"
 import * as StatusStore from "./StatusStore.js"
-import { type ConnectorStatus, invalidConfigMessage, validateWith, Worker, type WorkerShape } from "./Worker.js"
+import { type ConnectorStatus, Worker, type WorkerShape } from "./Worker.js"
+import * as WorkerEndpoints from "./WorkerEndpoints.js"
 import { badRequest, notFound, WorkerError } from "./WorkerError.js"
 import * as ZombieFencing from "./ZombieFencing.js"
 
@@ -213,21 +214,11 @@ export const make = (
         const config = s.connectors.get(name)
         return config === undefined ? Effect.fail(notFound(name)) : Effect.succeed({ s, config })
       })
-    const pluginOf = (config: Props) =>
-      Effect.gen(function* () {
-        const className = config["connector.class"]
-        if (!className) return yield* badRequest('Connector config is missing the "connector.class" property')
-        return yield* Effect.mapError(plugins.connector(className), (e) => badRequest(e.message))
-      })
+    const pluginOf = (config: Props) => WorkerEndpoints.pluginFor(plugins, config)
     const typeOf = (config: Props) =>
       Effect.map(Effect.option(pluginOf(config)), (p) => (Option.isSome(p) ? p.value._tag : ("source" as const)))
     const infoOf = (name: string, config: Props, taskCount: number) =>
-      Effect.map(typeOf(config), (type) => ({
-        name,
-        config,
-        tasks: Array.from({ length: taskCount }, (_, task) => ({ connector: name, task })),
-        type
-      }))
+      Effect.map(typeOf(config), (type) => WorkerEndpoints.connectorInfo(name, config, taskCount, type))
 
     const statusOf = (name: string): Effect.Effect<ConnectorStatus, WorkerError> =>
       Effect.gen(function* () {
@@ -236,26 +227,13 @@ export const make = (
         const taskCount = s.tasks.get(name)?.length ?? 0
         const connector = st.connector ?? { state: "UNASSIGNED" as const, trace: null, worker_id: "" }
         const stopped = s.targets.get(name) === "STOPPED" && connector.state === "STOPPED"
-        return {
-          name,
-          connector: {
-            state: connector.state,
-            worker_id: connector.worker_id,
-            ...(connector.trace ? { trace: connector.trace } : {})
-          },
-          tasks: stopped
-            ? []
-            : Array.from({ length: taskCount }, (_, id) => {
-                const t = st.tasks.get(id)
-                return {
-                  id,
-                  state: t?.state ?? ("UNASSIGNED" as const),
-                  worker_id: t?.worker_id ?? "",
-                  ...(t?.trace ? { trace: t.trace } : {})
-                }
-              }),
-          type: yield* typeOf(config)
-        }
+        const tasks = stopped
+          ? []
+          : Array.from(
+              { length: taskCount },
+              (_, id) => st.tasks.get(id) ?? { state: "UNASSIGNED" as const, worker_id: "" }
+            )
+        return WorkerEndpoints.connectorStatus(name, yield* typeOf(config), connector, tasks)
       })
 
     // ------------------------------------------------------------------------------------------------
@@ -271,8 +249,8 @@ export const make = (
           )
         const full = { ...config, name }
         const plugin = yield* pluginOf(full)
-        const infos = validateWith(plugin, full, eos.support)
-        if (infos.error_count > 0) return yield* badRequest(invalidConfigMessage(infos))
+        const infos = WorkerEndpoints.validateWith(plugin, full, eos.support)
+        if (infos.error_count > 0) return yield* badRequest(WorkerEndpoints.invalidConfigMessage(infos))
         return full
       })
 
@@ -533,13 +511,14 @@ export const make = (
         const { s, config } = yield* existing(name)
         const st = yield* Effect.mapError(statuses.get(name), storeError)
         if (s.targets.get(name) !== "STOPPED" || st.connector?.state !== "STOPPED")
-          return yield* badRequest(
-            "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/" +
-              name +
-              "/stop' endpoint"
-          )
+          return yield* WorkerEndpoints.notStopped(name)
         return { name, config, plugin: yield* pluginOf(config) }
       })
+    const offsetEndpoints = WorkerEndpoints.offsetEndpoints(ops, offsets, {
+      connector: (name) =>
+        Effect.flatMap(existing(name), ({ config }) => Effect.map(typeOf(config), (type) => ({ config, type }))),
+      whenStopped
+    })
 
     const path = (name: string, rest = "") => `/connectors/${encodeURIComponent(name)}${rest}`
 
@@ -554,13 +533,7 @@ export const make = (
       info: (name) =>
         Effect.flatMap(existing(name), ({ s, config }) => infoOf(name, config, s.tasks.get(name)?.length ?? 0)),
       status: statusOf,
-      taskStatus: (name, task) =>
-        Effect.flatMap(statusOf(name), (s) => {
-          const t = s.tasks.find((x) => x.id === task)
-          return t
-            ? Effect.succeed(t)
-            : Effect.fail(new WorkerError({ status: 404, message: `No status found for task ${name}-${task}` }))
-        }),
+      taskStatus: (name, task) => WorkerEndpoints.taskStatusOf(statusOf(name), name, task),
       taskConfigs: (name) =>
         Effect.map(existing(name), ({ s }) =>
           (s.tasks.get(name) ?? []).map((config, task) => ({ id: { connector: name, task }, config }))
@@ -623,45 +596,8 @@ export const make = (
       topics: (name) => Effect.flatMap(existing(name), () => Effect.mapError(statuses.topics(name), storeError)),
       resetTopics: (name) =>
         Effect.flatMap(existing(name), () => Effect.mapError(statuses.resetTopics(name), storeError)),
-      offsets: (name) =>
-        Effect.flatMap(existing(name), ({ config }) =>
-          Effect.flatMap(typeOf(config), (type) =>
-            type === "sink" ? ops.sinkOffsets(name, config) : offsets.list(name)
-          )
-        ),
-      alterOffsets: (name, list) =>
-        Effect.gen(function* () {
-          const c = yield* whenStopped(name)
-          if (c.plugin._tag === "sink") {
-            yield* ops.alterSink(c, list)
-            return "The offsets for this connector have been altered successfully"
-          }
-          yield* ops.alterSource(c, list)
-          return "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses."
-        }),
-      resetOffsets: (name) =>
-        Effect.gen(function* () {
-          const c = yield* whenStopped(name)
-          const current = yield* shape.offsets(name)
-          const cleared = current.map((o) => ({ partition: o.partition, offset: null }))
-          if (c.plugin._tag === "sink") {
-            yield* ops.alterSink(c, cleared)
-            return "The offsets for this connector have been reset successfully"
-          }
-          yield* ops.alterSource(c, cleared)
-          return "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses."
-        }),
-      plugins: (connectorsOnly) => plugins.list(connectorsOnly),
-      pluginConfig: (name) =>
-        Effect.map(
-          Effect.mapError(plugins.connector(name), (e) => new WorkerError({ status: 404, message: e.message })),
-          (p) => p.config.info
-        ),
-      validate: (name, config) =>
-        Effect.map(
-          Effect.mapError(plugins.connector(name), (e) => badRequest(e.message)),
-          (p) => validateWith(p, config, eos.support)
-        ),
+      ...offsetEndpoints,
+      ...WorkerEndpoints.pluginEndpoints(plugins, eos.support),
       awaitState: (name, f) =>
         Effect.gen(function* () {
           for (;;) {

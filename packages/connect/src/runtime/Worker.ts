@@ -8,16 +8,20 @@
  */
 import { Context, Deferred, Effect, FiberMap, Layer, Ref, type Scope, Stream, SubscriptionRef } from "effect"
 import type * as ConfigDef from "../plugin/ConfigDef.js"
-import type { ConnectorPlugin, PluginEnv, Props, SourceMap } from "../plugin/Connector.js"
+import type { ConnectorPlugin, PluginEnv, Props } from "../plugin/Connector.js"
 import { type PluginInfo, Plugins } from "../plugin/Plugins.js"
 import * as ConnectorActor from "./ConnectorActor.js"
+import type { OffsetEntry } from "./ConnectorOffsets.js"
 import * as ConnectorOffsets from "./ConnectorOffsets.js"
 import type * as CS from "./ConnectorState.js"
 import * as ExactlyOnce from "./ExactlyOnce.js"
 import { OffsetStore } from "./OffsetStore.js"
+import * as WorkerEndpoints from "./WorkerEndpoints.js"
 import { badRequest, notFound, WorkerError } from "./WorkerError.js"
 import * as ZombieFencing from "./ZombieFencing.js"
 
+export type { OffsetEntry } from "./ConnectorOffsets.js"
+export { invalidConfigMessage, validateWith } from "./WorkerEndpoints.js"
 export { badRequest, notFound, WorkerError } from "./WorkerError.js"
 
 /** `GET /connectors/{name}`'s shape. */
@@ -42,12 +46,6 @@ export interface ConnectorStatus {
   readonly connector: { readonly state: CS.State; readonly worker_id: string; readonly trace?: string }
   readonly tasks: ReadonlyArray<TaskStatus>
   readonly type: "source" | "sink"
-}
-
-/** One partition's offset in the offsets endpoints. */
-export interface OffsetEntry {
-  readonly partition: SourceMap
-  readonly offset: SourceMap | null
 }
 
 /** `PUT /connector-plugins/{plugin}/config/validate`'s shape. */
@@ -133,33 +131,6 @@ interface Entry {
   readonly handle: ConnectorActor.ConnectorHandle
 }
 
-/**
- * Validates a connector config as `PUT /connector-plugins/{plugin}/config/validate` answers; with a distributed
- * worker's `exactlyOnceSource`, source connectors also get the exactly-once preflight checks.
- */
-export const validateWith = (
-  plugin: ConnectorPlugin,
-  config: Props,
-  exactlyOnceSource?: ExactlyOnce.WorkerSupport
-): ConfigInfos => {
-  const def = ConnectorActor.definitionOf(plugin)
-  const checked = def.validate(config)
-  const values =
-    plugin._tag === "source" && exactlyOnceSource !== undefined
-      ? ExactlyOnce.preflight(plugin, config, exactlyOnceSource, checked)
-      : checked
-  const byName = new Map(values.map((v) => [v.name, v]))
-  const configs = def.info.map((definition) => ({ definition, value: byName.get(definition.name)! }))
-  const groups = [...new Set(def.info.map((i) => i.group).filter((g): g is string => g !== null))]
-  return { name: plugin.className, error_count: values.filter((v) => v.errors.length > 0).length, groups, configs }
-}
-
-/** Connect's message for an invalid connector config. */
-export const invalidConfigMessage = (infos: ConfigInfos) => {
-  const errors = infos.configs.flatMap((c) => c.value.errors.map((e) => `${e}`))
-  return `Connector configuration is invalid and contains the following ${errors.length} error(s):\n${errors.join("\n")}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``
-}
-
 /** Builds a worker in the current scope. */
 export const make = (
   workerProps: Props,
@@ -194,12 +165,7 @@ export const make = (
         return e ? Effect.succeed(e) : Effect.fail(notFound(name))
       })
 
-    const resolvePlugin = (config: Props) =>
-      Effect.gen(function* () {
-        const className = config["connector.class"]
-        if (!className) return yield* badRequest('Connector config is missing the "connector.class" property')
-        return yield* Effect.mapError(plugins.connector(className), (e) => badRequest(e.message))
-      })
+    const resolvePlugin = (config: Props) => WorkerEndpoints.pluginFor(plugins, config)
 
     const startActor = (name: string, config: Props, plugin: ConnectorPlugin, target: CS.TargetState) =>
       Effect.gen(function* () {
@@ -219,12 +185,9 @@ export const make = (
       })
 
     const infoOf = (e: Entry) =>
-      Effect.map(Ref.get(e.handle.taskConfigs), (configs) => ({
-        name: e.handle.name,
-        config: e.handle.config,
-        tasks: configs.map((_, task) => ({ connector: e.handle.name, task })),
-        type: e.handle.plugin._tag
-      }))
+      Effect.map(Ref.get(e.handle.taskConfigs), (configs) =>
+        WorkerEndpoints.connectorInfo(e.handle.name, e.handle.config, configs.length, e.handle.plugin._tag)
+      )
 
     const checkedConfig = (name: string, config: Props) =>
       Effect.gen(function* () {
@@ -234,8 +197,8 @@ export const make = (
           )
         const full = { ...config, name }
         const plugin = yield* resolvePlugin(full)
-        const infos = validateWith(plugin, full, options.exactlyOnceSource)
-        if (infos.error_count > 0) return yield* badRequest(invalidConfigMessage(infos))
+        const infos = WorkerEndpoints.validateWith(plugin, full, options.exactlyOnceSource)
+        if (infos.error_count > 0) return yield* badRequest(WorkerEndpoints.invalidConfigMessage(infos))
         return { full, plugin }
       })
 
@@ -263,19 +226,14 @@ export const make = (
       Effect.gen(function* () {
         const e = yield* entry(name)
         const s = yield* SubscriptionRef.get(e.handle.state)
-        if (s.connector.state !== "STOPPED" || s.target !== "STOPPED")
-          return yield* badRequest(
-            "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/" +
-              name +
-              "/stop' endpoint"
-          )
-        return e
+        if (s.connector.state !== "STOPPED" || s.target !== "STOPPED") return yield* WorkerEndpoints.notStopped(name)
+        return e.handle
       })
 
-    const ops = ConnectorOffsets.make(workerProps, offsets)
-    const alterSink = (e: Entry, list: ReadonlyArray<OffsetEntry>) => ops.alterSink(e.handle, list)
-    const alterSource = (e: Entry, list: ReadonlyArray<OffsetEntry>) => ops.alterSource(e.handle, list)
-    const sinkOffsets = ops.sinkOffsets
+    const offsetEndpoints = WorkerEndpoints.offsetEndpoints(ConnectorOffsets.make(workerProps, offsets), offsets, {
+      connector: (name) => Effect.map(entry(name), (e) => ({ config: e.handle.config, type: e.handle.plugin._tag })),
+      whenStopped
+    })
 
     const shape: WorkerShape = {
       workerId,
@@ -285,29 +243,14 @@ export const make = (
         Effect.gen(function* () {
           const e = yield* entry(name)
           const s = yield* SubscriptionRef.get(e.handle.state)
-          return {
+          return WorkerEndpoints.connectorStatus(
             name,
-            connector: {
-              state: s.connector.state,
-              worker_id: workerId,
-              ...(s.connector.trace ? { trace: s.connector.trace } : {})
-            },
-            tasks: s.tasks.map((t, id) => ({
-              id,
-              state: t.state,
-              worker_id: workerId,
-              ...(t.trace ? { trace: t.trace } : {})
-            })),
-            type: e.handle.plugin._tag
-          }
+            e.handle.plugin._tag,
+            { ...s.connector, worker_id: workerId },
+            s.tasks.map((t) => ({ ...t, worker_id: workerId }))
+          )
         }),
-      taskStatus: (name, task) =>
-        Effect.flatMap(shape.status(name), (s) => {
-          const t = s.tasks.find((x) => x.id === task)
-          return t
-            ? Effect.succeed(t)
-            : Effect.fail(new WorkerError({ status: 404, message: `No status found for task ${name}-${task}` }))
-        }),
+      taskStatus: (name, task) => WorkerEndpoints.taskStatusOf(shape.status(name), name, task),
       taskConfigs: (name) =>
         Effect.flatMap(entry(name), (e) =>
           Effect.map(Ref.get(e.handle.taskConfigs), (configs) =>
@@ -342,43 +285,8 @@ export const make = (
         }),
       topics: (name) => Effect.flatMap(entry(name), (e) => Effect.map(Ref.get(e.handle.topics), (s) => [...s].sort())),
       resetTopics: (name) => Effect.flatMap(entry(name), (e) => Ref.set(e.handle.topics, new Set())),
-      offsets: (name) =>
-        Effect.flatMap(entry(name), (e) =>
-          e.handle.plugin._tag === "sink" ? sinkOffsets(name, e.handle.config) : offsets.list(name)
-        ),
-      alterOffsets: (name, list) =>
-        Effect.gen(function* () {
-          const e = yield* whenStopped(name)
-          if (e.handle.plugin._tag === "sink") {
-            yield* alterSink(e, list)
-            return "The offsets for this connector have been altered successfully"
-          }
-          yield* alterSource(e, list)
-          return "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses."
-        }),
-      resetOffsets: (name) =>
-        Effect.gen(function* () {
-          const e = yield* whenStopped(name)
-          const current = yield* shape.offsets(name)
-          const cleared = current.map((o) => ({ partition: o.partition, offset: null }))
-          if (e.handle.plugin._tag === "sink") {
-            yield* alterSink(e, cleared)
-            return "The offsets for this connector have been reset successfully"
-          }
-          yield* alterSource(e, cleared)
-          return "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses."
-        }),
-      plugins: (connectorsOnly) => plugins.list(connectorsOnly),
-      pluginConfig: (name) =>
-        Effect.map(
-          Effect.mapError(plugins.connector(name), (e) => new WorkerError({ status: 404, message: e.message })),
-          (p) => p.config.info
-        ),
-      validate: (name, config) =>
-        Effect.map(
-          Effect.mapError(plugins.connector(name), (e) => badRequest(e.message)),
-          (p) => validateWith(p, config, options.exactlyOnceSource)
-        ),
+      ...offsetEndpoints,
+      ...WorkerEndpoints.pluginEndpoints(plugins, options.exactlyOnceSource),
       awaitState: (name, f) =>
         Effect.flatMap(entry(name), (e) =>
           e.handle.state.changes.pipe(

@@ -169,6 +169,7 @@ export const make = (
           for (let partition = 0; partition < t.count; partition++) {
             if (list[partition] !== undefined) continue
             list[partition] = yield* host({ topic: t.topic, partition }, t.config)
+            yield* adopt({ topic: t.topic, partition })
           }
         })
       )
@@ -250,7 +251,11 @@ export const make = (
     }
 
     const applyPartitionState = (state: PartitionState, config?: LogConfig): Effect.Effect<void, KafkaStorageError> =>
-      locks.withLock(state.topic)(
+      locks.withLock(state.topic)(applyLocked(state, config))
+
+    /** {@link applyPartitionState} under the topic's lock. */
+    const applyLocked = (state: PartitionState, config?: LogConfig): Effect.Effect<void, KafkaStorageError> =>
+      Effect.suspend(() =>
         Effect.gen(function* () {
           const tp = { topic: state.topic, partition: state.partition }
           const key = LogStorage.folderName(tp)
@@ -305,6 +310,30 @@ export const make = (
           yield* follow(key, state.leader, { replica, leaderEpoch: state.leaderEpoch, truncated: false })
         })
       )
+
+    /**
+     * A partition hosted anew (created, or loaded at start) takes the role the store's record gives it, if the store
+     * has one naming this broker, before anyone can write to it as a sole leader (a restarted broker rejoins as
+     * the follower it was). A store that cannot answer leaves it the sole leader, with a warning.
+     */
+    const adopt = (tp: PartitionReplica.TopicPartition): Effect.Effect<void, KafkaStorageError> =>
+      Option.match(store, {
+        onNone: () => Effect.void,
+        onSome: (s) =>
+          s.partition(tp.topic, tp.partition).pipe(
+            Effect.catchAll((e) =>
+              Effect.as(
+                Effect.logWarning(`Cannot read the partition record of ${tp.topic}-${tp.partition}`, e),
+                Option.none()
+              )
+            ),
+            Effect.flatMap((record) =>
+              Option.isSome(record) && record.value.value.replicas.includes(brokerId)
+                ? applyLocked(record.value.value)
+                : Effect.void
+            )
+          )
+      })
 
     /** Writes a leader's ISR proposal to the store (compare-and-swap on the record it re-reads), then answers it. */
     const writeIsr = (proposal: PartitionReplica.IsrProposal): Effect.Effect<void> =>

@@ -251,7 +251,14 @@ export const make = (
         return Effect.flatMap(refresh([]), (s) => {
           const b2 = s.brokers.get(nodeId)
           return b2 === undefined
-            ? Effect.fail(ClientError.fromCode(8, { message: `broker ${nodeId} is not in the cluster metadata` }))
+            ? // a leader or coordinator that left the cluster (killed, not yet replaced): retriable after a refresh
+              Effect.fail(
+                new ClientError.ConnectionError({
+                  broker: `node ${nodeId}`,
+                  message: `broker ${nodeId} is not in the cluster metadata (it left the cluster)`,
+                  retriable: true
+                })
+              )
             : connectTo(b2.host, b2.port)
         })
       })

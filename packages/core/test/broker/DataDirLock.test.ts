@@ -7,18 +7,17 @@
 import * as child from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit } from "effect"
 import * as Lock from "../../src/broker/internal/lock.js"
-import { processExited, spawnBrokerProcess, startBroker, tempDir } from "./util.js"
-
-const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "brokerProcess.ts")
+import { brokerProcessFixture, childNodeArgs, processExited, spawnBrokerProcess, startBroker, tempDir } from "./util.js"
 
 /** Starts a broker process; resolves with "started" once it listens, or "exited" if it ends first. */
 const race = (dir: string) =>
   Effect.acquireRelease(
-    Effect.sync(() => child.spawn(process.execPath, ["--import", "tsx", fixture, dir, "{}"], { stdio: "pipe" })),
+    Effect.sync(() =>
+      child.spawn(process.execPath, [...childNodeArgs, brokerProcessFixture, dir, "{}"], { stdio: "pipe" })
+    ),
     (proc) => Effect.sync(() => proc.exitCode === null && proc.signalCode === null && proc.kill("SIGKILL"))
   ).pipe(
     Effect.flatMap((proc) =>

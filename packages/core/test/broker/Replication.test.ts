@@ -1,18 +1,18 @@
 /**
- * Leader-based replication between real brokers on real sockets, sharing one in-memory metadata store: the topic is
- * created once (the cluster's topic and partition records), the test writes its own partition records into the store
- * and applies them to each broker (as the metadata listener also does), then checks acks=all, followers' logs, ISR shrink, NOT_LEADER_OR_FOLLOWER, fenced epochs, truncation of a
+ * Leader-based replication between real brokers on real sockets, sharing one in-memory metadata store: the test
+ * creates each topic once (the controller places it) and then writes partition records into the store and applies them
+ * to each broker (as the metadata listener does), then checks acks=all, followers' logs, ISR shrink, NOT_LEADER_OR_FOLLOWER, fenced epochs, truncation of a
  * divergent suffix and min.insync.replicas.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Scope } from "effect"
-import { PartitionState } from "../../src/broker/MetadataRecords.js"
+import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
+import { BrokerRegistration, PartitionState } from "../../src/broker/MetadataRecords.js"
 import * as MetadataStore from "../../src/broker/MetadataStore.js"
 import { ReplicaManager } from "../../src/broker/ReplicaManager.js"
 import * as CreateTopics from "../../src/protocol/generated/CreateTopics.js"
 import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
 import { batch, createTopic, fetchOne, fetchRequest, produce, values } from "./produceFetch.js"
-import { connect, startBroker } from "./util.js"
+import { connect, startBroker, tempDir } from "./util.js"
 
 type Store = Layer.Layer<MetadataStore.MetadataStore>
 
@@ -27,10 +27,13 @@ const eventually = <E>(what: string, check: () => Effect.Effect<boolean, E>) =>
   })
 
 /** Starts broker `id` in a scope of its own (closing it stops the broker) with a small lag time. */
-const startNode = (id: number, store: Store) =>
+const startNode = (id: number, store: Store, dir?: string) =>
   Effect.gen(function* () {
+    // the data directory outlives the broker's scope, so a restart finds its logs
+    const data = dir ?? (yield* tempDir)
     const scope = yield* Scope.make()
     const node = yield* startBroker({
+      dir: data,
       extra: {
         "node.id": String(id),
         "replica.lag.time.max.ms": "1000",
@@ -40,21 +43,24 @@ const startNode = (id: number, store: Store) =>
       metadataStore: store
     }).pipe(Scope.extend(scope))
     const client = yield* connect(node.broker.address.port).pipe(Scope.extend(scope))
-    return { id, scope, client, replicas: Context.get(node.context, ReplicaManager) }
+    return { id, scope, client, dir: node.dir, replicas: Context.get(node.context, ReplicaManager) }
   })
 
 type Node = Effect.Effect.Success<ReturnType<typeof startNode>>
 
-/** Writes `state` into the store (over whatever is there). */
-const publish = (state: PartitionState) =>
+/** Registers broker `id` in the store for the test's scope: alive (a paused process keeps its lease), never fetching. */
+const registerSilent = (id: number) =>
   Effect.gen(function* () {
+    const session = yield* MetadataStore.session(60_000)
     const store = yield* MetadataStore.MetadataStore
-    const current = yield* store.partition(state.topic, state.partition)
-    yield* store.putPartition(state, Option.match(current, { onNone: () => 0, onSome: (c) => c.version }))
+    yield* store.registerBroker(new BrokerRegistration({ brokerId: id, host: "127.0.0.1", port: 9 }), session.lease)
   })
 
-/** Creates `topic` (one partition) on the first node with a replica on every node, and waits until each hosts it. */
-const createReplicated = (nodes: ReadonlyArray<Node>, topic: string, configs: Record<string, string> = {}) =>
+/**
+ * Creates `name` (one partition) on the first node with the replica assignment of every node, as a cluster does
+ * (one creation, published in the store), and waits until each node hosts its replica.
+ */
+const createReplicated = (nodes: ReadonlyArray<Node>, name: string, configs: Record<string, string> = {}) =>
   Effect.gen(function* () {
     const res = yield* nodes[0]!.client.send(
       19,
@@ -63,28 +69,35 @@ const createReplicated = (nodes: ReadonlyArray<Node>, topic: string, configs: Re
         timeoutMs: 5000,
         topics: [
           CreateTopics.makeCreateTopicsRequestCreatableTopic({
-            name: topic,
-            numPartitions: 1,
-            replicationFactor: nodes.length,
-            configs: Object.entries(configs).map(([name, value]) => ({ name, value }))
+            name,
+            numPartitions: -1,
+            replicationFactor: -1,
+            assignments: [
+              CreateTopics.makeCreateTopicsRequestCreatableReplicaAssignment({
+                partitionIndex: 0,
+                brokerIds: nodes.map((n) => n.id)
+              })
+            ],
+            configs: Object.entries(configs).map(([n, value]) =>
+              CreateTopics.makeCreateTopicsRequestCreatableTopicConfig({ name: n, value })
+            )
           })
         ]
       })
     )
-    assert.strictEqual(res.topics[0]!.errorCode, ErrorCode.NONE)
-    yield* eventually(`every node hosts ${topic}`, () =>
-      Effect.succeed(nodes.every((n) => n.replicas.get(topic, 0) !== undefined))
+    assert.strictEqual(res.topics[0]!.errorCode, ErrorCode.NONE, res.topics[0]!.errorMessage ?? "")
+    yield* eventually(`every node hosts ${name}-0`, () =>
+      Effect.succeed(nodes.every((n) => n.replicas.get(name, 0) !== undefined))
     )
   })
 
-/**
- * Detaches a follower as if it had lost its leader while staying registered (a stalled follower): a local record
- * without a leader, with a partition epoch no later record of this test reaches, so it stops fetching for good.
- */
-const detach = (node: Node, topic: string) =>
-  node.replicas.applyPartitionState(
-    state({ replicas: [1, 2, 3], isr: [1, 2, 3], leader: -1, leaderEpoch: 1, partitionEpoch: 1000 }, topic)
-  )
+/** Writes `state` into the store (over whatever is there). */
+const publish = (state: PartitionState) =>
+  Effect.gen(function* () {
+    const store = yield* MetadataStore.MetadataStore
+    const current = yield* store.partition(state.topic, state.partition)
+    yield* store.putPartition(state, Option.match(current, { onNone: () => 0, onSome: (c) => c.version }))
+  })
 
 const apply = (nodes: ReadonlyArray<Node>, state: PartitionState) =>
   Effect.forEach(nodes, (n) => n.replicas.applyPartitionState(state), { discard: true })
@@ -108,7 +121,7 @@ const withEpoch = (topic: string, currentLeaderEpoch: number) =>
 
 describe("replication", () => {
   it.scopedLive(
-    "acks=all waits for the ISR; followers copy the leader; a stopped follower leaves the ISR after replica.lag.time.max.ms",
+    "acks=all waits for the ISR; followers copy the leader; a stopped follower leaves the ISR",
     () =>
       Effect.gen(function* () {
         const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
@@ -144,22 +157,36 @@ describe("replication", () => {
         const unknown = yield* one.client.send(1, 12, withEpoch("r", 5))
         assert.strictEqual(unknown.responses[0]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH)
 
-        // broker 3 stalls (stops fetching): the next acks=all produce completes once the ISR shrank to [1, 2] in the
-        // store, after replica.lag.time.max.ms (a broker that stops altogether leaves the ISR at once: the controller)
-        yield* detach(three, "r")
-        const started = Date.now()
+        // broker 3 stops (a controlled shutdown takes it out of the ISR): the next acks=all produce needs [1, 2] only
+        yield* Scope.close(three.scope, Exit.void)
         const second = yield* produce(one.client, "r", 0, batch(["d"]), { acks: -1 })
         assert.strictEqual(second.errorCode, ErrorCode.NONE)
-        assert.isAtLeast(Date.now() - started, 500)
-        assert.deepStrictEqual(one.replicas.get("r", 0)!.inSyncReplicas(), [1, 2])
+        yield* eventually("the leader's ISR is [1, 2]", () =>
+          Effect.succeed(one.replicas.get("r", 0)!.inSyncReplicas().join() === "1,2")
+        )
         const stored = yield* Effect.flatMap(MetadataStore.MetadataStore, (s) => s.partition("r", 0)).pipe(
           Effect.provide(store)
         )
         assert.deepStrictEqual(
-          Option.map(stored, (s) => [s.value.isr, s.value.partitionEpoch]),
-          Option.some([[1, 2], 2])
+          Option.map(stored, (s) => s.value.isr),
+          Option.some([1, 2])
         )
         assert.deepStrictEqual(yield* logValues(two, "r"), ["a", "b", "c", "d"])
+
+        // broker 3 restarts on its data: it takes its role from the stored record as it loads the partition (never a
+        // sole leader taking writes), catches up and rejoins the ISR
+        const back = yield* startNode(3, store, three.dir)
+        assert.isFalse(back.replicas.get("r", 0)!.isLeader())
+        assert.strictEqual(back.replicas.get("r", 0)!.leaderId(), 1)
+        assert.strictEqual(
+          (yield* produce(back.client, "r", 0, batch(["z"]), { acks: 1 })).errorCode,
+          ErrorCode.NOT_LEADER_OR_FOLLOWER
+        )
+        yield* eventually("broker 3 back in the ISR", () =>
+          Effect.succeed(one.replicas.get("r", 0)!.inSyncReplicas().length === 3)
+        )
+        assert.deepStrictEqual(yield* logValues(back, "r"), ["a", "b", "c", "d"])
+        yield* Scope.close(back.scope, Exit.void)
       }),
     60_000
   )
@@ -216,21 +243,52 @@ describe("replication", () => {
     () =>
       Effect.gen(function* () {
         const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
-        const nodes = yield* Effect.forEach([1, 2], (id) => startNode(id, store))
-        const [one, two] = nodes as [Node, Node]
-        yield* createReplicated(nodes, "m", { "min.insync.replicas": "2" })
-        const first = state({ replicas: [1, 2], isr: [1, 2], leader: 1, leaderEpoch: 1, partitionEpoch: 1 }, "m")
+        const one = yield* startNode(1, store)
+        yield* registerSilent(3).pipe(Effect.provide(store))
+        yield* createReplicated([one], "m", { "min.insync.replicas": "2" })
+        // ISR [1, 3], broker 3 alive in the store but never fetching
+        const first = state({ replicas: [1, 3], isr: [1, 3], leader: 1, leaderEpoch: 1, partitionEpoch: 1 }, "m")
         yield* publish(first).pipe(Effect.provide(store))
-        yield* apply(nodes, first)
-        assert.strictEqual((yield* produce(one.client, "m", 0, batch(["a"]), { acks: -1 })).errorCode, ErrorCode.NONE)
-        yield* detach(two, "m")
-        // appended while the ISR was [1, 2]; acknowledged by the ISR [1] only once it shrank
+        yield* apply([one], first)
+        // appended while the ISR was [1, 3]; once 3 is dropped after replica.lag.time.max.ms the ISR [1] is too small
         const after = yield* produce(one.client, "m", 0, batch(["b"]), { acks: -1 })
         assert.strictEqual(after.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND)
-        assert.strictEqual(one.replicas.get("m", 0)!.log.logEndOffset, 2)
+        assert.strictEqual(one.replicas.get("m", 0)!.log.logEndOffset, 1)
         const refused = yield* produce(one.client, "m", 0, batch(["c"]), { acks: -1 })
         assert.strictEqual(refused.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS)
-        assert.strictEqual(one.replicas.get("m", 0)!.log.logEndOffset, 2)
+        assert.strictEqual(one.replicas.get("m", 0)!.log.logEndOffset, 1)
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "a registered replica that never fetches leaves the ISR after replica.lag.time.max.ms; acks=all waits for that",
+    () =>
+      Effect.gen(function* () {
+        const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+        const nodes = yield* Effect.forEach([1, 2], (id) => startNode(id, store))
+        yield* registerSilent(3).pipe(Effect.provide(store))
+        yield* createReplicated(nodes, "lag")
+        const [one] = nodes as [Node, Node]
+        const first = state(
+          { replicas: [1, 2, 3], isr: [1, 2, 3], leader: 1, leaderEpoch: 1, partitionEpoch: 1 },
+          "lag"
+        )
+        yield* publish(first).pipe(Effect.provide(store))
+        yield* apply(nodes, first)
+        const started = Date.now()
+        const acked = yield* produce(one.client, "lag", 0, batch(["a"]), { acks: -1 })
+        assert.strictEqual(acked.errorCode, ErrorCode.NONE)
+        // replica.lag.time.max.ms is 1000 in these tests: the produce waited for the shrink
+        assert.isAtLeast(Date.now() - started, 500)
+        assert.deepStrictEqual(one.replicas.get("lag", 0)!.inSyncReplicas(), [1, 2])
+        const stored = yield* Effect.flatMap(MetadataStore.MetadataStore, (s) => s.partition("lag", 0)).pipe(
+          Effect.provide(store)
+        )
+        assert.deepStrictEqual(
+          Option.map(stored, (s) => s.value.isr),
+          Option.some([1, 2])
+        )
       }),
     60_000
   )

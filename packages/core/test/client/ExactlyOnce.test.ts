@@ -1,5 +1,5 @@
 /**
- * Exactly-once consume-transform-produce across crashes: a worker process (fixtures/eosWorker.ts) is
+ * Exactly-once consume-transform-produce across crashes: a worker process (fixtures/eosWorker.js) is
  * SIGKILLed at random moments and restarted several times while it transforms `eos-in` into `eos-out`
  * with transactions that also commit its consumed offsets. Read with read_committed, `eos-out` holds every
  * input record exactly once.
@@ -12,16 +12,17 @@ import { Chunk, Effect, Stream } from "effect"
 import * as Admin from "../../src/client/Admin.js"
 import * as Fetcher from "../../src/client/Fetcher.js"
 import * as Producer from "../../src/client/Producer.js"
+import { childNodeArgs } from "../broker/util.js"
 import { startEddy } from "./util.js"
 
-const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "eosWorker.ts")
+const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "eosWorker.js")
 const INPUTS = 400
 const PARTITIONS = 2
 
 /** Runs the worker until it committed a transaction and `ms` more passed, then SIGKILLs it. */
 const runWorkerFor = (bootstrap: string, ms: number) =>
   Effect.async<number>((resume) => {
-    const proc = child.spawn(process.execPath, ["--import", "tsx", worker, bootstrap], {
+    const proc = child.spawn(process.execPath, [...childNodeArgs, worker, bootstrap], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     let txns = 0
@@ -74,15 +75,17 @@ describe("exactly-once consume-transform-produce", () => {
             Stream.runCollect,
             Effect.map(Chunk.toArray)
           )
-        const finisher = child.spawn(process.execPath, ["--import", "tsx", worker, bootstrap], {
+        const finisher = child.spawn(process.execPath, [...childNodeArgs, worker, bootstrap], {
           stdio: ["ignore", "ignore", "inherit"]
         })
         yield* Effect.addFinalizer(() => Effect.sync(() => finisher.kill("SIGKILL")))
-        let out: Array<string> = []
-        for (let attempt = 0; attempt < 60; attempt++) {
-          out = yield* readOut
-          if (out.length >= INPUTS) break
-        }
+        // the worker commits its input offsets in the transactions of its outputs: once every input is
+        // committed, every output of a committed transaction is readable; one read then shows them all
+        const committed = Effect.map(admin.listGroupOffsets("eos"), (os) =>
+          os.filter((o) => o.topic === "eos-in").reduce((n, o) => n + Math.max(0, o.offset), 0)
+        ).pipe(Effect.orElseSucceed(() => 0))
+        for (let attempt = 0; attempt < 900 && (yield* committed) < INPUTS; attempt++) yield* Effect.sleep(100)
+        const out = yield* readOut
         finisher.kill("SIGKILL")
         const counts = new Map<string, number>()
         for (const v of out) counts.set(v, (counts.get(v) ?? 0) + 1)

@@ -130,10 +130,10 @@ describe("kafkajs consumer groups against Eddy", () => {
           await admin.createTopics({ topics: [{ topic: "crash", numPartitions: 4 }] })
           await admin.disconnect()
         })
-        const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "kafkajsMember.ts")
+        const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "kafkajsMember.js")
         const proc = yield* Effect.acquireRelease(
           Effect.sync(() =>
-            child.spawn(process.execPath, ["--import", "tsx", fixture, String(port), "g-crash", "crash", "2000"], {
+            child.spawn(process.execPath, [fixture, String(port), "g-crash", "crash", "2000"], {
               stdio: ["ignore", "pipe", "inherit"],
               cwd: process.cwd()
             })

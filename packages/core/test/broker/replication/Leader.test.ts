@@ -149,6 +149,30 @@ describe("leader state", () => {
       if (before.pendingIsr !== undefined) assert.isFalse(effects.some((e) => e._tag === "ProposeIsr"))
       for (const e of effects) if (e._tag === "HighWatermark") assert.strictEqual(e.hw, state.hw)
       assert.isTrue(state.isr.includes(1))
+      const proposal = effects.find((e) => e._tag === "ProposeIsr")
+      if (input._tag === "Tick" && before.pendingIsr === undefined) {
+        // shrink after lag: exactly the ISR members not caught up within lagTimeMaxMs are dropped
+        const kept = before.isr.filter(
+          (id) => id === before.self || Leader.isCaughtUp(before, before.followers.get(id)!, input.nowMs)
+        )
+        if (kept.length === before.isr.length) assert.isUndefined(proposal)
+        else
+          assert.deepStrictEqual(proposal, { _tag: "ProposeIsr", isr: kept, partitionEpoch: before.partitionEpoch + 1 })
+      }
+      if (
+        input._tag === "FollowerFetched" &&
+        before.pendingIsr === undefined &&
+        !before.isr.includes(input.replica) &&
+        input.fetchOffset >= before.leo &&
+        before.leo >= before.epochStartOffset
+      ) {
+        // expand when caught up: a replica fetching at the leader's log end (>= the hw) joins
+        assert.deepStrictEqual(proposal, {
+          _tag: "ProposeIsr",
+          isr: [...before.isr, input.replica],
+          partitionEpoch: before.partitionEpoch + 1
+        })
+      }
     }
   })
 })
