@@ -115,7 +115,13 @@ export const start = (
       },
       BrokerConfig.getNumber(config, "broker.session.timeout.ms")
     )
-    cluster = yield* joinCluster(config, registry, membership, yield* ReplicaManager.ReplicaManager)
+    const replicas = yield* ReplicaManager.ReplicaManager
+    // a replica manager built for another node id (a custom partitionManager layer) would never host a partition
+    if (replicas.brokerId !== registry.nodeId)
+      return yield* Effect.dieMessage(
+        `The replica manager was built for node ${replicas.brokerId}, but this broker is node ${registry.nodeId}`
+      )
+    cluster = yield* joinCluster(config, registry, membership, replicas)
     // added last, so it runs first at shutdown: while the controller and the registration still live
     if (BrokerConfig.getBoolean(config, "controlled.shutdown.enable")) {
       yield* Effect.addFinalizer(() =>

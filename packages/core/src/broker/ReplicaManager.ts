@@ -80,7 +80,7 @@ export interface ReplicaManagerOptions {
   readonly fetchSessionSlots?: number
   /** `producer.id.expiration.ms` (default 86400000). */
   readonly producerIdExpirationMs?: number
-  /** `node.id` (default 0). */
+  /** This broker's `node.id` (default 1, `node.id`'s default); the broker refuses to start on a different one. */
   readonly brokerId?: number
   /** `replica.lag.time.max.ms` (default 30000). */
   readonly lagTimeMaxMs?: number
@@ -108,7 +108,7 @@ export const make = (
     const fetchSessions = new FetchSessionCache(options.fetchSessionSlots)
     const purgatory = yield* Purgatory.make()
     const store = yield* Effect.serviceOption(MetadataStore.MetadataStore)
-    const brokerId = options.brokerId ?? 0
+    const brokerId = options.brokerId ?? 1
     const lagTimeMaxMs = options.lagTimeMaxMs ?? DEFAULT_LAG_TIME_MAX_MS
     const fetcherSettings: Fetcher.FetcherSettings = {
       brokerId,

@@ -71,6 +71,7 @@ export const make = (options: TestBrokerOptions = {}): Effect.Effect<TestBroker,
         ? {}
         : {
             partitionManager: ReplicaManager.layerMemory({
+              brokerId: BrokerConfig.nodeId(config),
               producerIdExpirationMs: BrokerConfig.getNumber(config, "producer.id.expiration.ms")
             })
           }
