@@ -78,7 +78,7 @@ export const run = async (): Promise<void> => {
           "--data-dir",
           path.join(root, `node-${id}`),
           "--log-level",
-          "error",
+          process.env.EDDY_BENCH_VERBOSE ? "info" : "error",
           ...[
             `node.id=${id}`,
             `eddy.metadata.etcd.endpoints=${etcd.url}`,
@@ -87,7 +87,9 @@ export const run = async (): Promise<void> => {
             "offsets.topic.replication.factor=3"
           ].flatMap((s) => ["--set", s])
         ],
-        { stdio: "ignore" }
+        process.env.EDDY_BENCH_VERBOSE
+          ? { stdio: ["ignore", fs.openSync(path.join(root, `broker-${id}.log`), "a"), "inherit"] }
+          : { stdio: "ignore" }
       )
       procs.set(id, proc)
       await listening(ports.get(id)!)
@@ -136,10 +138,11 @@ export const run = async (): Promise<void> => {
       )
       return (sends * 1000 * 1024) / MiB / ((performance.now() - t0) / 1000)
     }
+    const sends = Number(process.env.EDDY_BENCH_CLUSTER_SENDS ?? 100)
     await throughput("rf1", 10)
-    const rf1a = await throughput("rf1", 100)
-    const rf3 = await throughput("rf3", 100)
-    const rf1b = await throughput("rf1", 100)
+    const rf1a = await throughput("rf1", sends)
+    const rf3 = await throughput("rf3", sends)
+    const rf1b = await throughput("rf1", sends)
     const rf1 = Math.max(rf1a, rf1b)
     console.log("| produce, kafkajs, 1 KiB, acks=all | MiB/s | ratio to RF1 |")
     console.log("| --- | --- | --- |")
@@ -153,6 +156,7 @@ export const run = async (): Promise<void> => {
     for (let round = 0; round < 3; round++) {
       const meta = await admin.fetchTopicMetadata({ topics: ["failover"] })
       const leader = meta.topics[0]!.partitions[0]!.leader
+      if (process.env.EDDY_BENCH_VERBOSE) console.log("killing", leader, JSON.stringify(meta.topics[0]!.partitions[0]))
       let stop = false
       let acknowledgedAfterKill = 0
       let killedAt = 0
@@ -161,8 +165,9 @@ export const run = async (): Promise<void> => {
           try {
             await producer.send({ topic: "failover", acks: -1, messages: [{ value: "x", partition: 0 }] })
             if (killedAt > 0 && acknowledgedAfterKill === 0) acknowledgedAfterKill = Date.now()
-          } catch {
+          } catch (e) {
             // retried by the next loop
+            if (process.env.EDDY_BENCH_VERBOSE) console.log(Date.now() - killedAt, String(e))
           }
           await new Promise((r) => setTimeout(r, 5))
         }
@@ -197,6 +202,7 @@ export const run = async (): Promise<void> => {
   } finally {
     for (const p of procs.values()) if (p.exitCode === null) p.kill("SIGKILL")
     await Effect.runPromise(Scope.close(scope, Exit.void))
-    fs.rmSync(root, { recursive: true, force: true })
+    if (process.env.EDDY_BENCH_VERBOSE) console.log(`broker logs kept in ${root}`)
+    else fs.rmSync(root, { recursive: true, force: true })
   }
 }
