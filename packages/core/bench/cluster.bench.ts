@@ -78,9 +78,10 @@ export const run = async (): Promise<void> => {
           "--data-dir",
           path.join(root, `node-${id}`),
           "--log-level",
-          process.env.EDDY_BENCH_VERBOSE ? "info" : "error",
+          process.env.EDDY_BENCH_VERBOSE === "debug" ? "debug" : process.env.EDDY_BENCH_VERBOSE ? "info" : "error",
           ...[
             `node.id=${id}`,
+            "cluster.id=cluster-bench",
             `eddy.metadata.etcd.endpoints=${etcd.url}`,
             `broker.session.timeout.ms=${SESSION_TIMEOUT_MS}`,
             `replica.lag.time.max.ms=${LAG_TIME_MAX_MS}`,

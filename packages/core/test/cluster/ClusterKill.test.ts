@@ -166,6 +166,7 @@ describe.skipIf(!hasEtcd || !built || process.env.CLUSTER_KILL_ROUNDS === undefi
                 "warning",
                 ...[
                   `node.id=${id}`,
+                  "cluster.id=cluster-kill-test",
                   `eddy.metadata.etcd.endpoints=${etcd.url}`,
                   "broker.session.timeout.ms=2000",
                   "replica.lag.time.max.ms=3000",
