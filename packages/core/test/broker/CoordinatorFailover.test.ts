@@ -1,0 +1,184 @@
+/**
+ * The group coordinators follow the leadership of `__consumer_offsets`: three real brokers on real sockets share one
+ * in-memory metadata store; a non-leader answers NOT_COORDINATOR, offsets committed at the leader (acknowledged by
+ * the ISR) are answered by the new leader after the old one stops.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Layer, Scope } from "effect"
+import * as MetadataStore from "../../src/broker/MetadataStore.js"
+import * as CreateTopics from "../../src/protocol/generated/CreateTopics.js"
+import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
+import * as FindCoordinator from "../../src/protocol/generated/FindCoordinator.js"
+import * as Metadata from "../../src/protocol/generated/Metadata.js"
+import * as OffsetCommit from "../../src/protocol/generated/OffsetCommit.js"
+import * as OffsetFetch from "../../src/protocol/generated/OffsetFetch.js"
+import { connect, startBroker } from "./util.js"
+
+/** Waits (live clock) until `check` holds. */
+const eventually = (what: string, check: () => Effect.Effect<boolean>) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 500; i++) {
+      if (yield* check()) return
+      yield* Effect.sleep(20)
+    }
+    assert.fail(`never: ${what}`)
+  })
+
+interface Running {
+  readonly id: number
+  readonly port: number
+  readonly scope: Scope.CloseableScope
+}
+
+/** One request on a fresh connection to `port`. */
+const ask = <A>(
+  port: number,
+  send: (c: Effect.Effect.Success<ReturnType<typeof connect>>) => Effect.Effect<A, unknown>
+) => Effect.scoped(Effect.flatMap(connect(port), send))
+
+const findCoordinator = (port: number, key: string) =>
+  ask(port, (c) => c.send(10, 3, FindCoordinator.makeFindCoordinatorRequest({ key, keyType: 0 })))
+
+const commit = (port: number, group: string, offset: number) =>
+  ask(port, (c) =>
+    c.send(
+      8,
+      8,
+      OffsetCommit.makeOffsetCommitRequest({
+        groupId: group,
+        generationIdOrMemberEpoch: -1,
+        memberId: "",
+        topics: [
+          OffsetCommit.makeOffsetCommitRequestTopic({
+            name: "t",
+            partitions: [
+              OffsetCommit.makeOffsetCommitRequestPartition({
+                partitionIndex: 0,
+                committedOffset: BigInt(offset),
+                committedLeaderEpoch: -1,
+                committedMetadata: "m"
+              })
+            ]
+          })
+        ]
+      })
+    )
+  ).pipe(Effect.map((r) => r.topics[0]!.partitions[0]!.errorCode))
+
+const fetchOffset = (port: number, group: string) =>
+  ask(port, (c) =>
+    c.send(
+      9,
+      7,
+      OffsetFetch.makeOffsetFetchRequest({
+        groupId: group,
+        topics: [OffsetFetch.makeOffsetFetchRequestTopic({ name: "t", partitionIndexes: [0] })]
+      })
+    )
+  ).pipe(Effect.map((r) => ({ error: r.errorCode, offset: Number(r.topics[0]?.partitions[0]?.committedOffset ?? -2) })))
+
+describe("coordinators follow the leadership of their internal topics", () => {
+  it.scopedLive(
+    "a non-leader answers NOT_COORDINATOR; committed offsets survive the stop of their coordinator",
+    () =>
+      Effect.gen(function* () {
+        const storeLayer = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+        const running = new Map<number, Running>()
+        const start = (id: number) =>
+          Effect.gen(function* () {
+            const scope = yield* Scope.make()
+            const { broker } = yield* startBroker({
+              extra: {
+                "node.id": String(id),
+                "offsets.topic.num.partitions": "1",
+                "replica.lag.time.max.ms": "1000",
+                "replica.fetch.wait.max.ms": "100",
+                "replica.fetch.backoff.ms": "50"
+              },
+              metadataStore: storeLayer
+            }).pipe(Scope.extend(scope))
+            running.set(id, { id, port: broker.address.port, scope })
+          })
+        const stop = (id: number) =>
+          Effect.gen(function* () {
+            const r = running.get(id)
+            running.delete(id)
+            if (r !== undefined) yield* Scope.close(r.scope, Exit.void)
+          })
+        yield* Effect.addFinalizer(() => Effect.forEach([...running.keys()], stop, { discard: true }))
+        for (const id of [1, 2, 3]) yield* start(id)
+        const portOf = (id: number) => running.get(id)!.port
+        yield* eventually("three live brokers", () =>
+          ask(portOf(3), (c) => c.send(3, 12, Metadata.makeMetadataRequest({ topics: [] }))).pipe(
+            Effect.map((r) => r.brokers.length === 3),
+            Effect.orElseSucceed(() => false)
+          )
+        )
+        const created = yield* ask(portOf(1), (c) =>
+          c.send(
+            19,
+            7,
+            CreateTopics.makeCreateTopicsRequest({
+              topics: [
+                CreateTopics.makeCreateTopicsRequestCreatableTopic({
+                  name: "t",
+                  numPartitions: 1,
+                  replicationFactor: 3
+                })
+              ],
+              timeoutMs: 5000
+            })
+          )
+        )
+        assert.strictEqual(created.topics[0]!.errorCode, ErrorCode.NONE)
+
+        // FindCoordinator creates __consumer_offsets (replicated on the three brokers) and names its leader
+        let leader = -1
+        yield* eventually("a coordinator for g", () =>
+          findCoordinator(portOf(2), "g").pipe(
+            Effect.map((r) => {
+              leader = r.errorCode === ErrorCode.NONE ? r.nodeId : -1
+              return leader > 0
+            }),
+            Effect.orElseSucceed(() => false)
+          )
+        )
+        yield* eventually("the leader loaded __consumer_offsets-0", () =>
+          commit(portOf(leader), "g", 42).pipe(
+            Effect.map((code) => code === ErrorCode.NONE),
+            Effect.orElseSucceed(() => false)
+          )
+        )
+        assert.deepStrictEqual(yield* fetchOffset(portOf(leader), "g"), { error: ErrorCode.NONE, offset: 42 })
+        // the other brokers are not the coordinator of g
+        for (const id of [1, 2, 3].filter((i) => i !== leader)) {
+          assert.strictEqual(yield* commit(portOf(id), "g", 7), ErrorCode.NOT_COORDINATOR)
+          assert.strictEqual((yield* fetchOffset(portOf(id), "g")).error, ErrorCode.NOT_COORDINATOR)
+        }
+
+        // the coordinator's broker stops: the new leader of __consumer_offsets-0 answers with what was committed
+        yield* stop(leader)
+        const survivor = [...running.keys()][0]!
+        let next = -1
+        yield* eventually("a new coordinator for g", () =>
+          findCoordinator(portOf(survivor), "g").pipe(
+            Effect.map((r) => {
+              next = r.errorCode === ErrorCode.NONE && running.has(r.nodeId) ? r.nodeId : -1
+              return next > 0
+            }),
+            Effect.orElseSucceed(() => false)
+          )
+        )
+        yield* eventually("the new coordinator loaded g", () =>
+          fetchOffset(portOf(next), "g").pipe(
+            Effect.map((r) => r.error === ErrorCode.NONE && r.offset === 42),
+            Effect.orElseSucceed(() => false)
+          )
+        )
+        // and takes new commits for it
+        assert.strictEqual(yield* commit(portOf(next), "g", 43), ErrorCode.NONE)
+        assert.deepStrictEqual(yield* fetchOffset(portOf(next), "g"), { error: ErrorCode.NONE, offset: 43 })
+      }),
+    120_000
+  )
+})
