@@ -87,8 +87,6 @@ export interface GroupMetadataManager {
   ) => Effect.Effect<void, CoordinatorNotAvailable | NotCoordinator | TxnOffsetCommitFenced>
   /** Replays one partition: the groups found, by id. */
   readonly loadPartition: (partition: number) => Effect.Effect<Map<string, StoredGroup>, CoordinatorNotAvailable>
-  /** Replays every partition: the groups found, by id. */
-  readonly loadAll: Effect.Effect<Map<string, StoredGroup>, CoordinatorNotAvailable>
   /** Replays the partition of one group (an actor restarting from its log). */
   readonly loadGroup: (groupId: string) => Effect.Effect<StoredGroup | undefined, CoordinatorNotAvailable>
   /** How many records (or undecodable batches) the replays so far could not read and skipped. */
@@ -337,14 +335,6 @@ export const make = (
         return groups
       })
 
-    const loadAll = Effect.gen(function* () {
-      const groups = new Map<string, StoredGroup>()
-      for (const replica of replicas.replicas(CONSUMER_OFFSETS)) {
-        skipped += yield* replay(replica.log, replica.topicPartition.partition, groups, () => true)
-      }
-      return groups
-    })
-
     const loadGroup = (groupId: string) =>
       Effect.gen(function* () {
         const partition = partitionFor(groupId, numPartitions)
@@ -360,7 +350,6 @@ export const make = (
       ensureTopic,
       write,
       loadPartition,
-      loadAll,
       loadGroup,
       skippedRecords: Effect.sync(() => skipped)
     }

@@ -19,8 +19,17 @@
  * - Idempotent producers (no transactional id) get a fresh producer id, epoch 0, from the durable
  *   {@link ProducerIdManager}, as Kafka does, also when they name their current id (KIP-360: they bump
  *   their epoch themselves).
+ * - This broker coordinates exactly the transactional ids of the `__transaction_state` partitions it leads
+ *   (what FindCoordinator answers): when the replica manager makes it leader of partition p (or at start, for
+ *   the partitions it already leads: all of them on a single node), p is replayed from the local log up to its
+ *   end, every id of p gets its actor back, and the transactions found in Prepare* are completed (markers, then
+ *   Complete*; at start before the coordinator is ready, after a later election in a fiber of this scope, so the
+ *   replica manager's lock is never held across marker writes). While p is replayed, requests for its ids answer
+ *   COORDINATOR_LOAD_IN_PROGRESS; when this broker stops leading p, the actors of p stop (queued requests answer
+ *   COORDINATOR_NOT_AVAILABLE) and every request for an id of p answers NOT_COORDINATOR. Loads and unloads run
+ *   one at a time in the order the replica manager announces them.
  */
-import { Clock, Context, Duration, Effect, FiberMap, Layer, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, FiberMap, FiberSet, Layer, type Scope } from "effect"
 import * as BrokerConfig from "./BrokerConfig.js"
 import type { KafkaStorageError } from "./BrokerError.js"
 import { GroupCoordinator } from "./GroupCoordinator.js"
@@ -29,7 +38,12 @@ import type { InvalidProducerEpoch } from "./PartitionError.js"
 import * as ProducerIdManager from "./ProducerIdManager.js"
 import { ReplicaManager } from "./ReplicaManager.js"
 import { CONSUMER_OFFSETS, TopicRegistry, TRANSACTION_STATE } from "./TopicRegistry.js"
-import { type TransactionError, TxnCoordinatorNotAvailable } from "./TransactionError.js"
+import {
+  type TransactionError,
+  TxnCoordinatorLoadInProgress,
+  TxnCoordinatorNotAvailable,
+  TxnNotCoordinator
+} from "./TransactionError.js"
 import type { TxnMetadata } from "./TransactionStateManager.js"
 import * as TransactionStateManager from "./TransactionStateManager.js"
 
@@ -119,6 +133,10 @@ export const make = (
     const ids = yield* ProducerIdManager.make(options.dataDir)
     const fibers = yield* FiberMap.make<string>()
     const actors = new Map<string, TxnActor.TxnActor>()
+    // the __transaction_state partitions this broker leads, by index; loads and unloads take `leadership` in turn
+    const led = new Map<number, { readonly status: "Loading" | "Loaded"; readonly leaderEpoch: number }>()
+    const leadership = yield* Effect.makeSemaphore(1)
+    const settling = yield* FiberSet.make()
 
     const unavailable = (message: string) => new TxnCoordinatorNotAvailable({ message })
     const nextProducerId = ids.next.pipe(Effect.mapError((e) => unavailable(e.message)))
@@ -175,24 +193,109 @@ export const make = (
         return actor
       })
 
+    /** The error for an id of a partition this broker does not (yet) serve; undefined when it does. */
+    const notServed = (transactionalId: string): TxnNotCoordinator | TxnCoordinatorLoadInProgress | undefined => {
+      const partition = store.partitionFor(transactionalId)
+      const state = led.get(partition)
+      if (state?.status === "Loaded") return undefined
+      return state?.status === "Loading"
+        ? new TxnCoordinatorLoadInProgress({ message: `${TRANSACTION_STATE}-${partition} is being loaded; retry.` })
+        : new TxnNotCoordinator({
+            message: `This broker does not lead ${TRANSACTION_STATE}-${partition} (transactional id ${transactionalId}).`
+          })
+    }
+
+    /** The actor of an id this broker serves (creating `__transaction_state` on first use, as Kafka does). */
+    const servedActor = (transactionalId: string): Effect.Effect<TxnActor.TxnActor, TransactionError> =>
+      Effect.gen(function* () {
+        yield* store.ensureTopic
+        const error = notServed(transactionalId)
+        if (error !== undefined) return yield* error
+        const actor = yield* actorOf(transactionalId)
+        // the partition may have been unloaded while the actor started
+        const lost = notServed(transactionalId)
+        if (lost === undefined) return actor
+        yield* stopActor(transactionalId)
+        return yield* lost
+      })
+
+    const stopActor = (transactionalId: string): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        actors.delete(transactionalId)
+        return FiberMap.remove(fibers, transactionalId)
+      })
+
+    /** Completes a transaction a replay found in Prepare* (its markers may be missing). */
+    const settle = (transactionalId: string): Effect.Effect<void> =>
+      Effect.suspend(() => actors.get(transactionalId)?.settle ?? Effect.void).pipe(
+        Effect.catchAll((e) => Effect.logWarning(`Cannot complete the transaction of ${transactionalId} yet`, e))
+      )
+
+    /**
+     * Became leader of `partition`: replays it and starts the actors of its ids (once per leadership); the ids
+     * whose transaction is in Prepare*, for the caller to settle.
+     */
+    const loadPartition = (partition: number, leaderEpoch: number): Effect.Effect<ReadonlyArray<string>> =>
+      leadership.withPermits(1)(
+        Effect.gen(function* () {
+          const current = led.get(partition)
+          if (current !== undefined) {
+            led.set(partition, { ...current, leaderEpoch })
+            return []
+          }
+          led.set(partition, { status: "Loading", leaderEpoch })
+          const loaded = yield* Effect.either(store.loadPartition(partition))
+          if (loaded._tag === "Left") {
+            led.delete(partition)
+            yield* Effect.logError(`Cannot load ${TRANSACTION_STATE}-${partition}`, loaded.left)
+            return []
+          }
+          const unfinished: Array<string> = []
+          for (const [transactionalId, m] of loaded.right) {
+            yield* actorOf(transactionalId, m)
+            if (TxnActor.isPrepare(m.status)) unfinished.push(transactionalId)
+          }
+          led.set(partition, { status: "Loaded", leaderEpoch })
+          if (loaded.right.size > 0) {
+            yield* Effect.logInfo(
+              `Loaded ${loaded.right.size} transactional id(s) from ${TRANSACTION_STATE}-${partition}; ${unfinished.length} to complete`
+            )
+          }
+          return unfinished
+        })
+      )
+
+    /** No longer leads `partition`: the actors of its ids stop. */
+    const unloadPartition = (partition: number): Effect.Effect<void> =>
+      leadership.withPermits(1)(
+        Effect.gen(function* () {
+          if (!led.delete(partition)) return
+          const gone = [...actors.keys()].filter((id) => store.partitionFor(id) === partition)
+          for (const id of gone) yield* stopActor(id)
+          if (gone.length > 0) {
+            yield* Effect.logInfo(`Unloaded ${gone.length} transactional id(s) of ${TRANSACTION_STATE}-${partition}`)
+          }
+        })
+      )
+
     const service: TransactionCoordinator.Service = {
       ensureTopic: store.ensureTopic,
       skippedRecords: store.skippedRecords,
       initProducerId: (transactionalId, timeoutMs, expected) =>
         transactionalId === null || transactionalId === ""
           ? Effect.map(nextProducerId, (producerId) => ({ producerId, producerEpoch: 0 }))
-          : Effect.flatMap(actorOf(transactionalId), (actor) => actor.initProducerId(timeoutMs, expected)),
+          : Effect.flatMap(servedActor(transactionalId), (actor) => actor.initProducerId(timeoutMs, expected)),
       addPartitions: (ref, partitions) =>
-        Effect.flatMap(actorOf(ref.transactionalId), (actor) => actor.addPartitions(ref, partitions)),
+        Effect.flatMap(servedActor(ref.transactionalId), (actor) => actor.addPartitions(ref, partitions)),
       addOffsets: (ref, groupId) =>
         Effect.gen(function* () {
           yield* groups.ensureOffsetsTopic.pipe(
             Effect.mapError((e) => unavailable(`Cannot create ${CONSUMER_OFFSETS}: ${e.message}`))
           )
-          const actor = yield* actorOf(ref.transactionalId)
+          const actor = yield* servedActor(ref.transactionalId)
           yield* actor.addPartitions(ref, [{ topic: CONSUMER_OFFSETS, partitions: [groups.partitionFor(groupId)] }])
         }),
-      endTxn: (ref, commit) => Effect.flatMap(actorOf(ref.transactionalId), (actor) => actor.endTxn(ref, commit)),
+      endTxn: (ref, commit) => Effect.flatMap(servedActor(ref.transactionalId), (actor) => actor.endTxn(ref, commit)),
       describe: (transactionalId) => Effect.sync(() => actors.get(transactionalId)?.current()),
       list: Effect.sync(() => {
         const out: Array<TxnMetadata> = []
@@ -215,23 +318,23 @@ export const make = (
       })
     }
 
-    // replay __transaction_state, then finish what a crash left in Prepare*
-    const loaded = yield* store.loadAll
-    for (const [transactionalId, m] of loaded) yield* actorOf(transactionalId, m)
-    let unfinished = 0
-    for (const [transactionalId, m] of loaded) {
-      if (!TxnActor.isPrepare(m.status)) continue
-      unfinished++
-      yield* actors
-        .get(transactionalId)!
-        .settle.pipe(
-          Effect.catchAll((e) => Effect.logWarning(`Cannot complete the transaction of ${transactionalId} yet`, e))
-        )
-    }
-    if (loaded.size > 0) {
-      yield* Effect.logInfo(
-        `Loaded ${loaded.size} transactional id(s) from ${TRANSACTION_STATE}; completed ${unfinished} transaction(s)`
-      )
+    // follow the leadership of __transaction_state: from now on (an election's transactions in Prepare* complete
+    // in a fiber of this scope), then for what this broker already leads (completed before the coordinator is ready)
+    yield* replicas.onLeadershipChange((change) =>
+      change.topic !== TRANSACTION_STATE
+        ? Effect.void
+        : change.isLeader
+          ? Effect.flatMap(loadPartition(change.partition, change.leaderEpoch), (unfinished) =>
+              unfinished.length === 0
+                ? Effect.void
+                : Effect.asVoid(FiberSet.run(settling, Effect.forEach(unfinished, settle, { discard: true })))
+            )
+          : unloadPartition(change.partition)
+    )
+    for (const replica of replicas.replicas(TRANSACTION_STATE)) {
+      if (!replica.isLeader()) continue
+      const unfinished = yield* loadPartition(replica.topicPartition.partition, replica.leaderEpoch)
+      yield* Effect.forEach(unfinished, settle, { discard: true })
     }
 
     yield* Effect.forkScoped(
