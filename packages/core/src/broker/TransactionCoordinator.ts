@@ -29,12 +29,18 @@
  *   COORDINATOR_NOT_AVAILABLE) and every request for an id of p answers NOT_COORDINATOR. Loads and unloads run
  *   one at a time in the order the replica manager announces them.
  */
-import { Clock, Context, Duration, Effect, FiberMap, FiberSet, Layer, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, FiberMap, FiberSet, Layer, Option, type Scope } from "effect"
+import { ErrorCode } from "../protocol/generated/ErrorCode.js"
+import * as WriteTxnMarkers from "../protocol/generated/WriteTxnMarkers.js"
 import * as BrokerConfig from "./BrokerConfig.js"
 import type { KafkaStorageError } from "./BrokerError.js"
 import { GroupCoordinator } from "./GroupCoordinator.js"
+import * as Peer from "./internal/replication/peer.js"
 import * as TxnActor from "./internal/txnActor.js"
-import type { InvalidProducerEpoch } from "./PartitionError.js"
+import { writeLocalMarker } from "./internal/txnMarkers.js"
+import * as MetadataStore from "./MetadataStore.js"
+import { InvalidProducerEpoch } from "./PartitionError.js"
+import type { TxnMarker } from "./PartitionReplica.js"
 import * as ProducerIdManager from "./ProducerIdManager.js"
 import { ReplicaManager } from "./ReplicaManager.js"
 import { CONSUMER_OFFSETS, TopicRegistry, TRANSACTION_STATE } from "./TopicRegistry.js"
@@ -105,6 +111,20 @@ export declare namespace TransactionCoordinator {
   }
 }
 
+// markers to a partition whose leader is moving: retried every 100 ms for up to 30 s, each request at most 30 s
+const MARKER_ATTEMPTS = 300
+const MARKER_RETRY_BACKOFF_MS = 100
+const MARKER_REQUEST_TIMEOUT_MS = 30_000
+const RETRIED_MARKER_ERRORS: ReadonlySet<number> = new Set([
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.NETWORK_EXCEPTION,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.NOT_ENOUGH_REPLICAS,
+  ErrorCode.REQUEST_TIMED_OUT,
+  ErrorCode.KAFKA_STORAGE_ERROR
+])
+
 /** Options of {@link make}. */
 export interface TransactionCoordinatorOptions {
   /** Where the producer-id block file lives; undefined keeps ids in memory. */
@@ -123,6 +143,7 @@ export const make = (
     const registry = yield* TopicRegistry
     const replicas = yield* ReplicaManager
     const groups = yield* GroupCoordinator
+    const metadataStore = yield* Effect.serviceOption(MetadataStore.MetadataStore)
     const config = registry.config
     const maxTimeoutMs = BrokerConfig.getNumber(config, "transaction.max.timeout.ms")
     const cleanupIntervalMs = BrokerConfig.getNumber(
@@ -141,6 +162,92 @@ export const make = (
     const unavailable = (message: string) => new TxnCoordinatorNotAvailable({ message })
     const nextProducerId = ids.next.pipe(Effect.mapError((e) => unavailable(e.message)))
 
+    /**
+     * One marker to the partition's current leader: written here when this broker leads it, else sent as
+     * WriteTxnMarkers to the leader the metadata store names (a fresh broker-internal connection); retried while the
+     * partition has no leader, its leader moved (NOT_LEADER_OR_FOLLOWER) or the leader cannot be reached.
+     */
+    const writeMarker = (
+      topic: string,
+      partition: number,
+      marker: TxnMarker
+    ): Effect.Effect<void, InvalidProducerEpoch | TxnCoordinatorNotAvailable> => {
+      const attempt: Effect.Effect<"done" | "retry", InvalidProducerEpoch | TxnCoordinatorNotAvailable> = Effect.gen(
+        function* () {
+          const replica = replicas.get(topic, partition)
+          const leader =
+            replica?.isLeader() === true || Option.isNone(metadataStore)
+              ? replicas.brokerId
+              : yield* metadataStore.value.partition(topic, partition).pipe(
+                  Effect.map((record) => (Option.isSome(record) ? record.value.value.leader : -2)),
+                  Effect.orElseSucceed(() => -1)
+                )
+          // a partition deleted since it joined the transaction needs no marker
+          if (leader === -2 || (leader === replicas.brokerId && replica === undefined)) return "done"
+          if (leader < 0) return "retry"
+          const code =
+            leader === replicas.brokerId
+              ? yield* writeLocalMarker(replicas, groups, topic, partition, marker).pipe(
+                  Effect.as(ErrorCode.NONE),
+                  Effect.catchAll((e) => Effect.succeed(e.errorCode))
+                )
+              : yield* sendMarker(leader, topic, partition, marker)
+          if (code === ErrorCode.NONE) return "done"
+          if (code === ErrorCode.INVALID_PRODUCER_EPOCH) {
+            return yield* new InvalidProducerEpoch({ message: `${topic}-${partition} refused the marker's epoch` })
+          }
+          if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && leader === replicas.brokerId) return "done"
+          if (RETRIED_MARKER_ERRORS.has(code)) return "retry"
+          return yield* unavailable(`Cannot write the transaction marker to ${topic}-${partition}: error ${code}`)
+        }
+      )
+      return Effect.gen(function* () {
+        for (let i = 0; i < MARKER_ATTEMPTS; i++) {
+          if ((yield* attempt) === "done") return
+          yield* Effect.sleep(Duration.millis(MARKER_RETRY_BACKOFF_MS))
+        }
+        return yield* unavailable(`The transaction marker to ${topic}-${partition} found no leader to take it; retry.`)
+      })
+    }
+
+    /** WriteTxnMarkers of one marker to broker `leader`: the partition's error code (NETWORK_EXCEPTION when unreachable). */
+    const sendMarker = (leader: number, topic: string, partition: number, marker: TxnMarker): Effect.Effect<number> =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          if (Option.isNone(metadataStore)) return ErrorCode.NOT_LEADER_OR_FOLLOWER
+          const brokers = yield* metadataStore.value.brokers
+          const target = brokers.find((b) => b.value.brokerId === leader)
+          if (target === undefined) return ErrorCode.NOT_LEADER_OR_FOLLOWER
+          const peer = yield* Peer.connect(
+            target.value.host,
+            target.value.port,
+            `eddy-txn-coordinator-${replicas.brokerId}`,
+            MARKER_REQUEST_TIMEOUT_MS
+          )
+          const response = yield* peer.send(
+            WriteTxnMarkers.apiKey,
+            1,
+            WriteTxnMarkers.makeWriteTxnMarkersRequest({
+              markers: [
+                WriteTxnMarkers.makeWriteTxnMarkersRequestWritableTxnMarker({
+                  producerId: BigInt(marker.producerId),
+                  producerEpoch: marker.producerEpoch,
+                  transactionResult: marker.commit,
+                  coordinatorEpoch: marker.coordinatorEpoch,
+                  topics: [
+                    WriteTxnMarkers.makeWriteTxnMarkersRequestWritableTxnMarkerTopic({
+                      name: topic,
+                      partitionIndexes: [partition]
+                    })
+                  ]
+                })
+              ]
+            })
+          )
+          return response.markers[0]?.topics[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
+        })
+      ).pipe(Effect.orElseSucceed(() => ErrorCode.NETWORK_EXCEPTION))
+
     /** Markers of `m`'s producer on every partition of its transaction, all at once. */
     const writeMarkers = (m: TxnMetadata, commit: boolean): Effect.Effect<void, TxnCoordinatorNotAvailable> => {
       const targets: Array<{ readonly topic: string; readonly partition: number }> = []
@@ -148,26 +255,21 @@ export const make = (
         for (const partition of partitions) targets.push({ topic, partition })
       return Effect.forEach(
         targets,
-        ({ topic, partition }) => {
-          const replica = replicas.get(topic, partition)
-          // a partition deleted since it joined the transaction needs no marker
-          if (replica === undefined) return Effect.void
-          return replica
-            .writeTxnMarker({ producerId: m.producerId, producerEpoch: m.producerEpoch, commit, coordinatorEpoch: 0 })
-            .pipe(
-              Effect.retry({ times: 3 }),
-              Effect.catchTag("InvalidProducerEpoch", (e) =>
-                // a newer epoch already wrote there: the transaction is over on that partition
-                Effect.logWarning(`Marker for ${m.transactionalId} on ${topic}-${partition} refused`, e)
-              ),
-              Effect.mapError((e) =>
-                unavailable(`Cannot write the transaction marker to ${topic}-${partition}: ${e.message}`)
-              ),
+        ({ topic, partition }) =>
+          writeMarker(topic, partition, {
+            producerId: m.producerId,
+            producerEpoch: m.producerEpoch,
+            commit,
+            coordinatorEpoch: 0
+          }).pipe(
+            Effect.catchTag("InvalidProducerEpoch", (e) =>
+              // a newer epoch already wrote there: the transaction is over on that partition
               Effect.zipRight(
+                Effect.logWarning(`Marker for ${m.transactionalId} on ${topic}-${partition} refused`, e),
                 topic === CONSUMER_OFFSETS ? groups.completeTransaction(m.producerId, commit, partition) : Effect.void
               )
             )
-        },
+          ),
         { concurrency: "unbounded", discard: true }
       )
     }

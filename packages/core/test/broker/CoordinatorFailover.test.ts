@@ -1,14 +1,21 @@
 /**
- * The group coordinators follow the leadership of `__consumer_offsets`: three real brokers on real sockets share one
- * in-memory metadata store; a non-leader answers NOT_COORDINATOR, offsets committed at the leader (acknowledged by
- * the ISR) are answered by the new leader after the old one stops.
+ * The coordinators follow the leadership of `__consumer_offsets` and `__transaction_state`: three real brokers on real
+ * sockets share one in-memory metadata store; a non-leader answers NOT_COORDINATOR, offsets committed at the leader
+ * (acknowledged by the ISR) are answered by the new leader after the old one stops, and a transaction committed before
+ * its coordinator's broker stops stays committed while an open one is aborted by the new coordinator (its markers
+ * go to data partitions led by other brokers).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Scope } from "effect"
+import { Deferred, Effect, Exit, Layer, Scope } from "effect"
 import * as MetadataStore from "../../src/broker/MetadataStore.js"
+import * as Admin from "../../src/client/Admin.js"
+import * as Fetcher from "../../src/client/Fetcher.js"
+import * as Producer from "../../src/client/Producer.js"
+import * as Topic from "../../src/client/Topic.js"
 import * as CreateTopics from "../../src/protocol/generated/CreateTopics.js"
 import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
 import * as FindCoordinator from "../../src/protocol/generated/FindCoordinator.js"
+import * as InitProducerId from "../../src/protocol/generated/InitProducerId.js"
 import * as Metadata from "../../src/protocol/generated/Metadata.js"
 import * as OffsetCommit from "../../src/protocol/generated/OffsetCommit.js"
 import * as OffsetFetch from "../../src/protocol/generated/OffsetFetch.js"
@@ -36,8 +43,100 @@ const ask = <A>(
   send: (c: Effect.Effect.Success<ReturnType<typeof connect>>) => Effect.Effect<A, unknown>
 ) => Effect.scoped(Effect.flatMap(connect(port), send))
 
-const findCoordinator = (port: number, key: string) =>
-  ask(port, (c) => c.send(10, 3, FindCoordinator.makeFindCoordinatorRequest({ key, keyType: 0 })))
+const findCoordinator = (port: number, key: string, keyType = 0) =>
+  ask(port, (c) => c.send(10, 3, FindCoordinator.makeFindCoordinatorRequest({ key, keyType })))
+
+/** Three brokers sharing one in-memory store (one partition per internal topic), stopped with the test's scope. */
+const startCluster = (extra: Record<string, string> = {}) =>
+  Effect.gen(function* () {
+    const storeLayer = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+    const running = new Map<number, Running>()
+    const start = (id: number) =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const { broker } = yield* startBroker({
+          extra: {
+            "node.id": String(id),
+            "offsets.topic.num.partitions": "1",
+            "transaction.state.log.num.partitions": "1",
+            "replica.lag.time.max.ms": "1000",
+            "replica.fetch.wait.max.ms": "100",
+            "replica.fetch.backoff.ms": "50",
+            ...extra
+          },
+          metadataStore: storeLayer
+        }).pipe(Scope.extend(scope))
+        running.set(id, { id, port: broker.address.port, scope })
+      })
+    const stop = (id: number) =>
+      Effect.gen(function* () {
+        const r = running.get(id)
+        running.delete(id)
+        if (r !== undefined) yield* Scope.close(r.scope, Exit.void)
+      })
+    yield* Effect.addFinalizer(() => Effect.forEach([...running.keys()], stop, { discard: true }))
+    for (const id of [1, 2, 3]) yield* start(id)
+    const portOf = (id: number) => running.get(id)!.port
+    yield* eventually("three live brokers", () =>
+      ask(portOf(3), (c) => c.send(3, 12, Metadata.makeMetadataRequest({ topics: [] }))).pipe(
+        Effect.map((r) => r.brokers.length === 3),
+        Effect.orElseSucceed(() => false)
+      )
+    )
+    return { running, stop, portOf }
+  })
+
+/** The live broker FindCoordinator names for `key` (asked of `port`), once it names one. */
+const coordinatorOf = (cluster: { readonly running: Map<number, Running> }, key: string, keyType: number) =>
+  Effect.gen(function* () {
+    let id = -1
+    yield* eventually(`a coordinator for ${key}`, () =>
+      findCoordinator([...cluster.running.values()][0]!.port, key, keyType).pipe(
+        Effect.map((r) => {
+          id = r.errorCode === ErrorCode.NONE && cluster.running.has(r.nodeId) ? r.nodeId : -1
+          return id > 0
+        }),
+        Effect.orElseSucceed(() => false)
+      )
+    )
+    return id
+  })
+
+const initProducerId = (port: number, transactionalId: string) =>
+  ask(port, (c) =>
+    c.send(
+      22,
+      4,
+      InitProducerId.makeInitProducerIdRequest({
+        transactionalId,
+        transactionTimeoutMs: 10_000,
+        producerId: -1n,
+        producerEpoch: -1
+      })
+    )
+  )
+
+/** Every committed value of `topic` (read_committed, partitions 0-2, read up to each high watermark). */
+const committedValues = (bootstrap: string, topic: string) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const committed = yield* Fetcher.make({ "bootstrap.servers": bootstrap, "isolation.level": "read_committed" })
+      const uncommitted = yield* Fetcher.make({ "bootstrap.servers": bootstrap })
+      const partitions = [0, 1, 2].map((partition) => ({ partition, offset: "latest" as const }))
+      const ends = yield* uncommitted.resolveOffsets(topic, partitions)
+      const stable = yield* committed.resolveOffsets(topic, partitions)
+      // an open transaction holds the last stable offset below the high watermark
+      if ([0, 1, 2].some((p) => stable.get(p) !== ends.get(p))) return undefined
+      let positions = new Map([0, 1, 2].map((p) => [p, 0]))
+      const values: Array<string> = []
+      while ([0, 1, 2].some((p) => positions.get(p)! < ends.get(p)!)) {
+        const round = yield* committed.fetchOnce(Topic.stringTopic(topic), positions)
+        for (const r of round.records) values.push(r.value ?? "")
+        positions = new Map(round.positions)
+      }
+      return values.sort()
+    })
+  )
 
 const commit = (port: number, group: string, offset: number) =>
   ask(port, (c) =>
@@ -82,38 +181,7 @@ describe("coordinators follow the leadership of their internal topics", () => {
     "a non-leader answers NOT_COORDINATOR; committed offsets survive the stop of their coordinator",
     () =>
       Effect.gen(function* () {
-        const storeLayer = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
-        const running = new Map<number, Running>()
-        const start = (id: number) =>
-          Effect.gen(function* () {
-            const scope = yield* Scope.make()
-            const { broker } = yield* startBroker({
-              extra: {
-                "node.id": String(id),
-                "offsets.topic.num.partitions": "1",
-                "replica.lag.time.max.ms": "1000",
-                "replica.fetch.wait.max.ms": "100",
-                "replica.fetch.backoff.ms": "50"
-              },
-              metadataStore: storeLayer
-            }).pipe(Scope.extend(scope))
-            running.set(id, { id, port: broker.address.port, scope })
-          })
-        const stop = (id: number) =>
-          Effect.gen(function* () {
-            const r = running.get(id)
-            running.delete(id)
-            if (r !== undefined) yield* Scope.close(r.scope, Exit.void)
-          })
-        yield* Effect.addFinalizer(() => Effect.forEach([...running.keys()], stop, { discard: true }))
-        for (const id of [1, 2, 3]) yield* start(id)
-        const portOf = (id: number) => running.get(id)!.port
-        yield* eventually("three live brokers", () =>
-          ask(portOf(3), (c) => c.send(3, 12, Metadata.makeMetadataRequest({ topics: [] }))).pipe(
-            Effect.map((r) => r.brokers.length === 3),
-            Effect.orElseSucceed(() => false)
-          )
-        )
+        const { running, stop, portOf } = yield* startCluster()
         const created = yield* ask(portOf(1), (c) =>
           c.send(
             19,
@@ -180,5 +248,63 @@ describe("coordinators follow the leadership of their internal topics", () => {
         assert.deepStrictEqual(yield* fetchOffset(portOf(next), "g"), { error: ErrorCode.NONE, offset: 43 })
       }),
     120_000
+  )
+
+  it.scopedLive(
+    "a committed transaction stays committed and an open one is aborted when its coordinator's broker stops",
+    () =>
+      Effect.gen(function* () {
+        const cluster = yield* startCluster({ "transaction.abort.timed.out.transaction.cleanup.interval.ms": "200" })
+        const { running, stop, portOf } = cluster
+        const bootstrap = [...running.values()].map((r) => `127.0.0.1:${r.port}`).join(",")
+        const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+        // three partitions led by the three brokers: markers cross brokers
+        yield* admin.createTopics([{ name: "d", numPartitions: 3, replicationFactor: 3 }])
+        const producer = yield* Producer.make({
+          "bootstrap.servers": bootstrap,
+          "transactional.id": "tx",
+          "transaction.timeout.ms": 3000
+        })
+        const sendAll = (prefix: string) =>
+          Effect.forEach(
+            [0, 1, 2],
+            (partition) => producer.send("d", { value: Buffer.from(`${prefix}${partition}`), partition }),
+            {
+              discard: true
+            }
+          )
+        yield* producer.transaction(sendAll("a"))
+        const coordinator = yield* coordinatorOf(cluster, "tx", 1)
+        // the other brokers are not the coordinator of transactional ids of __transaction_state-0
+        for (const id of [1, 2, 3].filter((i) => i !== coordinator)) {
+          assert.strictEqual((yield* initProducerId(portOf(id), "probe")).errorCode, ErrorCode.NOT_COORDINATOR)
+        }
+        // a transaction left open, then the coordinator's broker stops
+        const sent = yield* Deferred.make<void>()
+        yield* Effect.forkScoped(
+          producer
+            .transaction(
+              Effect.zipRight(sendAll("b"), Effect.zipRight(Deferred.succeed(sent, undefined), Effect.never))
+            )
+            .pipe(Effect.ignore)
+        )
+        yield* Deferred.await(sent)
+        yield* stop(coordinator)
+        const next = yield* coordinatorOf(cluster, "tx", 1)
+        assert.notStrictEqual(next, coordinator)
+        // the new coordinator replayed the id and aborts the open transaction at its timeout: only "a" is committed
+        let values: ReadonlyArray<string> | undefined
+        yield* eventually("the open transaction ended", () =>
+          committedValues([...running.values()].map((r) => `127.0.0.1:${r.port}`).join(","), "d").pipe(
+            Effect.map((v) => {
+              values = v
+              return v !== undefined
+            }),
+            Effect.orElseSucceed(() => false)
+          )
+        )
+        assert.deepStrictEqual(values, ["a0", "a1", "a2"])
+      }),
+    40_000
   )
 })
