@@ -16,6 +16,7 @@ import * as CreateTopics from "../../src/protocol/generated/CreateTopics.js"
 import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
 import * as FindCoordinator from "../../src/protocol/generated/FindCoordinator.js"
 import * as InitProducerId from "../../src/protocol/generated/InitProducerId.js"
+import * as JoinGroup from "../../src/protocol/generated/JoinGroup.js"
 import * as Metadata from "../../src/protocol/generated/Metadata.js"
 import * as OffsetCommit from "../../src/protocol/generated/OffsetCommit.js"
 import * as OffsetFetch from "../../src/protocol/generated/OffsetFetch.js"
@@ -181,7 +182,7 @@ describe("coordinators follow the leadership of their internal topics", () => {
     "a non-leader answers NOT_COORDINATOR; committed offsets survive the stop of their coordinator",
     () =>
       Effect.gen(function* () {
-        const { running, stop, portOf } = yield* startCluster()
+        const { running, stop, portOf } = yield* startCluster({ "group.initial.rebalance.delay.ms": "0" })
         const created = yield* ask(portOf(1), (c) =>
           c.send(
             19,
@@ -243,9 +244,25 @@ describe("coordinators follow the leadership of their internal topics", () => {
             Effect.orElseSucceed(() => false)
           )
         )
-        // and takes new commits for it
+        // and takes new commits for it, and members: the group goes on
         assert.strictEqual(yield* commit(portOf(next), "g", 43), ErrorCode.NONE)
         assert.deepStrictEqual(yield* fetchOffset(portOf(next), "g"), { error: ErrorCode.NONE, offset: 43 })
+        const joined = yield* ask(portOf(next), (c) =>
+          c.send(
+            11,
+            3,
+            JoinGroup.makeJoinGroupRequest({
+              groupId: "g",
+              sessionTimeoutMs: 10_000,
+              rebalanceTimeoutMs: 10_000,
+              memberId: "",
+              protocolType: "consumer",
+              protocols: [JoinGroup.makeJoinGroupRequestProtocol({ name: "range", metadata: new Uint8Array(0) })]
+            })
+          )
+        )
+        assert.strictEqual(joined.errorCode, ErrorCode.NONE)
+        assert.strictEqual(joined.generationId, 1)
       }),
     120_000
   )
