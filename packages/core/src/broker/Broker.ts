@@ -300,10 +300,13 @@ export const layer = (
   // the transaction coordinator replays __transaction_state (finishing transactions a crash left half
   // done) once the groups are back, so that markers on __consumer_offsets reach them
   const transactions = Layer.provideMerge(
-    Layer.mapError(TransactionCoordinator.layer({ dataDir: BrokerConfig.dataDir(config) }), (e) =>
-      e._tag === "KafkaStorageError"
-        ? e
-        : new KafkaStorageError({ message: e.message, path: "__transaction_state", code: "" })
+    // it reads partition leaders and broker addresses from the store to send markers to other brokers
+    Layer.mapError(
+      Layer.provide(TransactionCoordinator.layer({ dataDir: BrokerConfig.dataDir(config) }), store),
+      (e) =>
+        e._tag === "KafkaStorageError"
+          ? e
+          : new KafkaStorageError({ message: e.message, path: "__transaction_state", code: "" })
     ),
     groups
   )

@@ -1,29 +1,43 @@
 /**
  * The group coordinator (classic protocol): one actor per consumer group, kept in a `FiberMap` keyed by
  * group id under the broker's scope (see `internal/groupActor.ts` for the state machine). This service
- * routes requests to the actors, validates what needs no group state (group id, session timeout bounds,
- * topics, metadata size), and at start replays `__consumer_offsets` to bring every stored group back.
+ * routes requests to the actors and validates what needs no group state (group id, session timeout bounds,
+ * topics, metadata size).
  *
- * A group that does not exist gets an actor only from JoinGroup or a standalone OffsetCommit; the other
- * requests answer for it directly (UNKNOWN_MEMBER_ID, offset -1, Dead, GROUP_ID_NOT_FOUND).
+ * Invariants:
+ * - This broker coordinates exactly the groups of the `__consumer_offsets` partitions it leads (Kafka's rule,
+ *   which FindCoordinator answers): when the replica manager says it became leader of partition p (or at start,
+ *   for every partition it already leads: on a single node, all of them), p is replayed from the local log up to
+ *   its end and every stored group of p gets its actor back; while that replay runs, requests for groups of p
+ *   answer COORDINATOR_LOAD_IN_PROGRESS. When it stops leading p (follower, reassigned away, deleted), the actors
+ *   of p stop (their parked and queued requests answer NOT_COORDINATOR) and requests for p answer NOT_COORDINATOR,
+ *   so clients look the coordinator up again. Loads and unloads run one at a time, in the order the replica
+ *   manager announces them.
+ * - Before `__consumer_offsets` exists anywhere, requests answer as for groups that do not exist (JoinGroup and
+ *   a standalone OffsetCommit create the topic, then need its partition led here).
+ * - Writes are acknowledged by the partition's ISR before they are answered (see `GroupMetadataManager`).
+ * - A group that does not exist gets an actor only from JoinGroup or a standalone OffsetCommit; the other
+ *   requests answer for it directly (UNKNOWN_MEMBER_ID, offset -1, Dead, GROUP_ID_NOT_FOUND).
  */
 import { Context, Deferred, Effect, FiberMap, Layer, type Scope } from "effect"
 import * as BrokerConfig from "./BrokerConfig.js"
 import { type BrokerError, InvalidRequest, UnknownTopicOrPartition } from "./BrokerError.js"
 import {
+  CoordinatorLoadInProgress,
   CoordinatorNotAvailable,
   type GroupError,
   GroupIdNotFound,
   IllegalGeneration,
   InvalidGroupId,
   InvalidSessionTimeout,
+  NotCoordinator,
   OffsetMetadataTooLarge,
   UnknownMemberId
 } from "./GroupError.js"
 import * as GroupMetadataManager from "./GroupMetadataManager.js"
 import * as Actor from "./internal/groupActor.js"
 import { ReplicaManager } from "./ReplicaManager.js"
-import { TopicRegistry } from "./TopicRegistry.js"
+import { CONSUMER_OFFSETS, TopicRegistry } from "./TopicRegistry.js"
 
 export type {
   DeletedOffset,
@@ -146,7 +160,13 @@ export const settingsOf = (config: BrokerConfig.BrokerConfig): Actor.GroupSettin
   offsetsRetentionCheckIntervalMs: BrokerConfig.getNumber(config, "offsets.retention.check.interval.ms")
 })
 
-/** Builds the coordinator over the broker's topic registry and replicas, replaying `__consumer_offsets`. */
+/** How far this broker has taken a `__consumer_offsets` partition it leads. */
+interface LedPartition {
+  readonly status: "Loading" | "Loaded"
+  readonly leaderEpoch: number
+}
+
+/** Builds the coordinator over the broker's topic registry and replicas, loading the partitions it leads. */
 export const make = (
   options: GroupCoordinatorOptions = {}
 ): Effect.Effect<GroupCoordinator.Service, CoordinatorNotAvailable, Scope.Scope | TopicRegistry | ReplicaManager> =>
@@ -163,6 +183,9 @@ export const make = (
     const actors = new Map<string, Actor.GroupActor>()
     const summaries = new Map<string, Actor.GroupSummary>()
     const lock = yield* Effect.makeSemaphore(1)
+    // the __consumer_offsets partitions this broker leads, by index; loads and unloads take `leadership` in turn
+    const led = new Map<number, LedPartition>()
+    const leadership = yield* Effect.makeSemaphore(1)
 
     const start = (groupId: string, initial: GroupMetadataManager.StoredGroup | undefined) =>
       Effect.gen(function* () {
@@ -192,25 +215,103 @@ export const make = (
         return created
       })
 
+    /** Stops a group's actor (its partition left this broker). */
+    const stopActor = (groupId: string): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        actors.delete(groupId)
+        summaries.delete(groupId)
+        return FiberMap.remove(fibers, groupId)
+      })
+
+    /** The error for a group of a partition this broker does not (yet) serve; undefined when it does. */
+    const notServed = (groupId: string): NotCoordinator | CoordinatorLoadInProgress | undefined => {
+      const partition = store.partitionFor(groupId)
+      const state = led.get(partition)
+      if (state?.status === "Loaded") return undefined
+      return state?.status === "Loading"
+        ? new CoordinatorLoadInProgress({ message: `${CONSUMER_OFFSETS}-${partition} is being loaded; retry.` })
+        : new NotCoordinator({
+            message: `This broker does not lead ${CONSUMER_OFFSETS}-${partition} (group ${groupId}).`
+          })
+    }
+
+    /** Fails unless this broker serves the group's partition, or `__consumer_offsets` does not exist yet. */
+    const checkServed = (groupId: string): Effect.Effect<void, NotCoordinator | CoordinatorLoadInProgress> =>
+      Effect.gen(function* () {
+        const error = notServed(groupId)
+        if (error === undefined) return
+        if (replicas.get(CONSUMER_OFFSETS, 0) === undefined && (yield* registry.get(CONSUMER_OFFSETS)) === undefined)
+          return
+        return yield* error
+      })
+
     const getOrCreate = (groupId: string) =>
       Effect.suspend(() => {
         const existing = actors.get(groupId)
         if (existing !== undefined) return Effect.succeed(existing)
         return lock.withPermits(1)(
-          Effect.suspend(() => {
+          Effect.gen(function* () {
             const again = actors.get(groupId)
-            if (again !== undefined) return Effect.succeed(again)
-            return Effect.zipRight(
-              store.ensureTopic.pipe(
-                Effect.mapError(
-                  (e) => new CoordinatorNotAvailable({ message: `Cannot create ${"__consumer_offsets"}: ${e.message}` })
-                )
-              ),
-              start(groupId, undefined)
+            if (again !== undefined) return again
+            yield* store.ensureTopic.pipe(
+              Effect.mapError(
+                (e) => new CoordinatorNotAvailable({ message: `Cannot create ${CONSUMER_OFFSETS}: ${e.message}` })
+              )
             )
+            // the topic exists now: its partition must be led (and loaded) here
+            const error = notServed(groupId)
+            if (error !== undefined) return yield* error
+            const actor = yield* start(groupId, undefined)
+            // the partition may have been unloaded while the actor started
+            const lost = notServed(groupId)
+            if (lost === undefined) return actor
+            yield* stopActor(groupId)
+            return yield* lost
           })
         )
       })
+
+    /** Became leader of `partition`: replays it and starts the actors of its groups (once per leadership). */
+    const loadPartition = (partition: number, leaderEpoch: number): Effect.Effect<void> =>
+      leadership.withPermits(1)(
+        Effect.gen(function* () {
+          const current = led.get(partition)
+          if (current !== undefined) {
+            led.set(partition, { ...current, leaderEpoch })
+            return
+          }
+          led.set(partition, { status: "Loading", leaderEpoch })
+          const stored = yield* Effect.either(store.loadPartition(partition))
+          if (stored._tag === "Left") {
+            led.delete(partition)
+            return yield* Effect.logError(`Cannot load ${CONSUMER_OFFSETS}-${partition}`, stored.left)
+          }
+          // no request creates an actor of p meanwhile: p is Loading
+          yield* Effect.forEach(
+            stored.right,
+            ([groupId, group]) => (actors.has(groupId) ? Effect.void : start(groupId, group)),
+            { discard: true }
+          )
+          led.set(partition, { status: "Loaded", leaderEpoch })
+          if (stored.right.size > 0) {
+            yield* Effect.logInfo(`Loaded ${stored.right.size} group(s) from ${CONSUMER_OFFSETS}-${partition}`)
+          }
+        })
+      )
+
+    /** No longer leads `partition`: its groups' actors stop (what they hold answers NOT_COORDINATOR). */
+    const unloadPartition = (partition: number): Effect.Effect<void> =>
+      leadership.withPermits(1)(
+        Effect.gen(function* () {
+          // first (synchronously) stop serving p, then stop the actors it has
+          if (!led.delete(partition)) return
+          const gone = [...actors.keys()].filter((groupId) => store.partitionFor(groupId) === partition)
+          for (const groupId of gone) yield* stopActor(groupId)
+          if (gone.length > 0) {
+            yield* Effect.logInfo(`Unloaded ${gone.length} group(s) of ${CONSUMER_OFFSETS}-${partition}`)
+          }
+        })
+      )
 
     /**
      * Sends a command to the group's actor and awaits the reply. `create` starts an actor for a new group;
@@ -225,6 +326,7 @@ export const make = (
     ): Effect.Effect<A, GroupError | E> =>
       Effect.gen(function* () {
         for (let attempt = 0; attempt < 3; attempt++) {
+          yield* checkServed(groupId)
           const actor = create ? yield* getOrCreate(groupId) : actors.get(groupId)
           if (actor === undefined) return yield* missing()
           const reply = yield* Deferred.make<A, GroupError>()
@@ -245,10 +347,17 @@ export const make = (
     const unknownMember = (groupId: string) => () =>
       Effect.fail(new UnknownMemberId({ message: `Group ${groupId} does not exist.` }))
 
-    // replay __consumer_offsets: every stored group gets its actor back
-    const stored = yield* store.loadAll
-    for (const [groupId, group] of stored) yield* start(groupId, group)
-    if (stored.size > 0) yield* Effect.logInfo(`Loaded ${stored.size} group(s) from __consumer_offsets`)
+    // follow the leadership of __consumer_offsets: from now on, then for what this broker already leads
+    yield* replicas.onLeadershipChange((change) =>
+      change.topic !== CONSUMER_OFFSETS
+        ? Effect.void
+        : change.isLeader
+          ? loadPartition(change.partition, change.leaderEpoch)
+          : unloadPartition(change.partition)
+    )
+    for (const replica of replicas.replicas(CONSUMER_OFFSETS)) {
+      if (replica.isLeader()) yield* loadPartition(replica.topicPartition.partition, replica.leaderEpoch)
+    }
 
     const service: GroupCoordinator.Service = {
       partitionFor: store.partitionFor,

@@ -29,6 +29,14 @@ export class NotCoordinator extends Schema.TaggedError<NotCoordinator>()("NotCoo
   readonly errorCode = ErrorCode.NOT_COORDINATOR
 }
 
+/** The coordinator is still loading the group's `__consumer_offsets` partition: retry shortly (14, retriable). */
+export class CoordinatorLoadInProgress extends Schema.TaggedError<CoordinatorLoadInProgress>()(
+  "CoordinatorLoadInProgress",
+  fields
+) {
+  readonly errorCode = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+}
+
 /** The generation is not the group's current one (22). */
 export class IllegalGeneration extends Schema.TaggedError<IllegalGeneration>()("IllegalGeneration", fields) {
   readonly errorCode = ErrorCode.ILLEGAL_GENERATION
@@ -117,6 +125,7 @@ export type GroupError =
   | TxnOffsetCommitFenced
   | OffsetMetadataTooLarge
   | CoordinatorNotAvailable
+  | CoordinatorLoadInProgress
   | NotCoordinator
   | IllegalGeneration
   | InconsistentGroupProtocol

@@ -4,7 +4,9 @@
  * `GroupMetadataKey`/`Value`), on the partition `partitionFor(groupId)`. A null value is a tombstone.
  *
  * Writes go through the partition's {@link PartitionReplica} actor (so they are ordinary appends: high
- * watermark, flush policy and compaction apply); clients cannot produce to the topic. Reads scan the
+ * watermark, flush policy and compaction apply) and complete only once the high watermark passes them (acks=all:
+ * a new leader replays every write a client was told of); a write whose leadership moved before that fails
+ * NOT_COORDINATOR. Clients cannot produce to the topic. Reads scan the
  * partition's log from its start; a record replay cannot read is logged, skipped and counted, never a
  * reason not to start. The topic is created on first use, as Kafka does on the first FindCoordinator.
  */
@@ -20,8 +22,9 @@ import { Writer } from "../protocol/Writer.js"
 import * as BrokerConfig from "./BrokerConfig.js"
 import type { BrokerError } from "./BrokerError.js"
 import { partitionFor } from "./CoordinatorKey.js"
-import { CoordinatorNotAvailable, TxnOffsetCommitFenced } from "./GroupError.js"
+import { CoordinatorNotAvailable, NotCoordinator, TxnOffsetCommitFenced } from "./GroupError.js"
 import { replayLog } from "./internal/replay.js"
+import { awaitReplicated } from "./internal/replicated.js"
 import type { ReplicaManager } from "./ReplicaManager.js"
 import { CONSUMER_OFFSETS, type TopicRegistry } from "./TopicRegistry.js"
 
@@ -81,9 +84,9 @@ export interface GroupMetadataManager {
     groupId: string,
     records: ReadonlyArray<GroupRecord>,
     txn?: TxnProducer
-  ) => Effect.Effect<void, CoordinatorNotAvailable | TxnOffsetCommitFenced>
-  /** Replays every partition: the groups found, by id. */
-  readonly loadAll: Effect.Effect<Map<string, StoredGroup>, CoordinatorNotAvailable>
+  ) => Effect.Effect<void, CoordinatorNotAvailable | NotCoordinator | TxnOffsetCommitFenced>
+  /** Replays one partition: the groups found, by id. */
+  readonly loadPartition: (partition: number) => Effect.Effect<Map<string, StoredGroup>, CoordinatorNotAvailable>
   /** Replays the partition of one group (an actor restarting from its log). */
   readonly loadGroup: (groupId: string) => Effect.Effect<StoredGroup | undefined, CoordinatorNotAvailable>
   /** How many records (or undecodable batches) the replays so far could not read and skipped. */
@@ -292,7 +295,7 @@ export const make = (
       groupId: string,
       records: ReadonlyArray<GroupRecord>,
       txn?: TxnProducer
-    ): Effect.Effect<void, CoordinatorNotAvailable | TxnOffsetCommitFenced> =>
+    ): Effect.Effect<void, CoordinatorNotAvailable | NotCoordinator | TxnOffsetCommitFenced> =>
       records.length === 0
         ? Effect.void
         : Effect.gen(function* () {
@@ -304,25 +307,33 @@ export const make = (
                 ? {}
                 : { producerId: txn.producerId, producerEpoch: txn.producerEpoch, transactional: true }
             )
-            yield* replica
+            const epoch = replica.leaderEpoch
+            const result = yield* replica
               .append([batch])
               .pipe(
                 Effect.mapError((e) =>
                   e._tag === "InvalidProducerEpoch"
                     ? new TxnOffsetCommitFenced({ message: e.message })
-                    : new CoordinatorNotAvailable({ message: `Cannot write to ${CONSUMER_OFFSETS}: ${e.message}` })
+                    : e._tag === "NotLeaderOrFollower"
+                      ? new NotCoordinator({ message: `This broker no longer leads ${CONSUMER_OFFSETS}: ${e.message}` })
+                      : new CoordinatorNotAvailable({ message: `Cannot write to ${CONSUMER_OFFSETS}: ${e.message}` })
                 )
               )
+            if (!(yield* awaitReplicated(replica, epoch, result.lastOffset))) {
+              return yield* new NotCoordinator({
+                message: `The leadership of ${CONSUMER_OFFSETS}-${replica.topicPartition.partition} moved before the write was replicated.`
+              })
+            }
           })
 
     let skipped = 0
-    const loadAll = Effect.gen(function* () {
-      const groups = new Map<string, StoredGroup>()
-      for (const replica of replicas.replicas(CONSUMER_OFFSETS)) {
-        skipped += yield* replay(replica.log, replica.topicPartition.partition, groups, () => true)
-      }
-      return groups
-    })
+    const loadPartition = (partition: number) =>
+      Effect.gen(function* () {
+        const groups = new Map<string, StoredGroup>()
+        const replica = replicas.get(CONSUMER_OFFSETS, partition)
+        if (replica !== undefined) skipped += yield* replay(replica.log, partition, groups, () => true)
+        return groups
+      })
 
     const loadGroup = (groupId: string) =>
       Effect.gen(function* () {
@@ -338,7 +349,7 @@ export const make = (
       partitionFor: (groupId) => partitionFor(groupId, numPartitions),
       ensureTopic,
       write,
-      loadAll,
+      loadPartition,
       loadGroup,
       skippedRecords: Effect.sync(() => skipped)
     }

@@ -42,6 +42,7 @@ import * as OffsetForLeaderEpoch from "./handlers/offsetForLeaderEpoch.js"
 import * as Produce from "./handlers/produce.js"
 import * as SyncGroup from "./handlers/syncGroup.js"
 import * as TxnOffsetCommit from "./handlers/txnOffsetCommit.js"
+import * as WriteTxnMarkers from "./handlers/writeTxnMarkers.js"
 import type { PartitionManager } from "./PartitionManager.js"
 import type { ReplicaManager } from "./ReplicaManager.js"
 import type { TopicRegistry } from "./TopicRegistry.js"
@@ -89,7 +90,8 @@ export const handlers: ReadonlyArray<AnyHandler<Requirements>> = [
   EndTxn.handler,
   TxnOffsetCommit.handler,
   DescribeTransactions.handler,
-  ListTransactions.handler
+  ListTransactions.handler,
+  WriteTxnMarkers.handler
 ]
 
 /** A set of handlers indexed by api key, with the version table ApiVersions advertises. */

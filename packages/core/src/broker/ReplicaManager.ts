@@ -21,6 +21,11 @@
  * - A leader's ISR proposal is written by a fiber of this scope with a compare-and-swap on the partition record
  *   it re-reads (same leader, leader epoch and partition epoch, else rejected); any rejection re-applies the
  *   record the store holds. Leaders are ticked every `replica.lag.time.max.ms / 2` to shrink the ISR.
+ * - Leadership listeners (the group and transaction coordinators) hear every role a partition takes, after the
+ *   replica took it and under the topic's lock (so one partition's changes reach them in order): leader from
+ *   `becomeLeader`, or when a partition is hosted without a record naming this broker (the sole leader of a
+ *   single node); not leader from `becomeFollower`, a reassignment away or a deletion. A listener's failure is
+ *   logged, never the caller's.
  */
 import * as fs from "node:fs"
 import { Context, Effect, FiberMap, FiberSet, Layer, Option, Schedule, type Scope } from "effect"
@@ -69,7 +74,23 @@ export declare namespace ReplicaManager {
       topic: string,
       partition: number
     ) => { readonly leaderId: number; readonly leaderEpoch: number } | undefined
+    /**
+     * Calls `listener` with every later role change of a hosted partition, until the caller's scope closes
+     * (under the topic's lock: the listener must not apply partition records itself).
+     */
+    readonly onLeadershipChange: (
+      listener: (change: LeadershipChange) => Effect.Effect<void>
+    ) => Effect.Effect<void, never, Scope.Scope>
   }
+}
+
+/** A partition's role on this broker changed (see `ReplicaManager.Service.onLeadershipChange`). */
+export interface LeadershipChange {
+  readonly topic: string
+  readonly partition: number
+  /** True when this broker now leads the partition; false when it follows it or no longer hosts it. */
+  readonly isLeader: boolean
+  readonly leaderEpoch: number
 }
 
 /** Options of {@link make}. */
@@ -126,6 +147,19 @@ export const make = (
     const following = new Map<number, Map<string, Fetcher.Followed>>()
     const fetchers = yield* FiberMap.make<number>()
     const isrWriters = yield* FiberSet.make()
+    const listeners = new Set<(change: LeadershipChange) => Effect.Effect<void>>()
+    /** Tells the leadership listeners a partition's new role. */
+    const announce = (change: LeadershipChange): Effect.Effect<void> =>
+      Effect.forEach(
+        [...listeners],
+        (listener) =>
+          listener(change).pipe(
+            Effect.catchAllCause((cause) =>
+              Effect.logError(`A leadership listener failed on ${change.topic}-${change.partition}`, cause)
+            )
+          ),
+        { discard: true }
+      )
     const replicaOptions: PartitionReplica.ReplicaOptions = {
       brokerId,
       lagTimeMaxMs,
@@ -168,8 +202,13 @@ export const make = (
           }
           for (let partition = 0; partition < t.count; partition++) {
             if (list[partition] !== undefined) continue
-            list[partition] = yield* host({ topic: t.topic, partition }, t.config)
+            const replica = yield* host({ topic: t.topic, partition }, t.config)
+            list[partition] = replica
             yield* adopt({ topic: t.topic, partition })
+            // no record names this broker: it is the partition's sole leader
+            if (!applied.has(LogStorage.folderName({ topic: t.topic, partition }))) {
+              yield* announce({ topic: t.topic, partition, isLeader: true, leaderEpoch: replica.leaderEpoch })
+            }
           }
         })
       )
@@ -266,6 +305,7 @@ export const make = (
             // reassigned away: the replica stops and its log goes
             list[state.partition] = undefined
             yield* stopReplicas([hosted])
+            yield* announce({ ...tp, isLeader: false, leaderEpoch: state.leaderEpoch })
             yield* storage.delete(tp)
             return
           }
@@ -291,6 +331,7 @@ export const make = (
                 isr: state.isr
               })
               .pipe(Effect.mapError(toStorageError))
+            yield* announce({ ...tp, isLeader: true, leaderEpoch: state.leaderEpoch })
             return
           }
           yield* replica
@@ -300,6 +341,7 @@ export const make = (
               partitionEpoch: state.partitionEpoch
             })
             .pipe(Effect.mapError(toStorageError))
+          yield* announce({ ...tp, isLeader: false, leaderEpoch: state.leaderEpoch })
           // an ISR change in the same epoch keeps the fetcher's progress
           if (
             previous?.leader === state.leader &&
@@ -411,6 +453,9 @@ export const make = (
           else list.length = Math.min(list.length, from)
           // a partial delete rolls back partitions no client was told about: fetch sessions keep the topic
           yield* from <= 0 ? stopTopic(topic, stopped) : stopReplicas(stopped)
+          for (const r of stopped) {
+            if (r !== undefined) yield* announce({ ...r.topicPartition, isLeader: false, leaderEpoch: r.leaderEpoch })
+          }
           const onDisk = yield* storage.list
           for (const tp of onDisk) {
             if (tp.topic === topic && tp.partition >= from) yield* storage.delete(tp)
@@ -463,7 +508,12 @@ export const make = (
         leaderOf: (topic, partition) => {
           const r = topics.get(topic)?.[partition]
           return r === undefined ? undefined : { leaderId: r.leaderId(), leaderEpoch: r.leaderEpoch }
-        }
+        },
+        onLeadershipChange: (listener) =>
+          Effect.acquireRelease(
+            Effect.sync(() => listeners.add(listener)),
+            () => Effect.sync(() => listeners.delete(listener))
+          ).pipe(Effect.asVoid)
       },
       partitions: PartitionManager.PartitionManager.of({
         createPartitions,

@@ -52,6 +52,19 @@ export class TxnCoordinatorNotAvailable extends Schema.TaggedError<TxnCoordinato
   readonly errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE
 }
 
+/** This broker does not lead the transactional id's `__transaction_state` partition: look it up again (16). */
+export class TxnNotCoordinator extends Schema.TaggedError<TxnNotCoordinator>()("TxnNotCoordinator", fields) {
+  readonly errorCode = ErrorCode.NOT_COORDINATOR
+}
+
+/** The transactional id's `__transaction_state` partition is being loaded here: retry shortly (14). */
+export class TxnCoordinatorLoadInProgress extends Schema.TaggedError<TxnCoordinatorLoadInProgress>()(
+  "TxnCoordinatorLoadInProgress",
+  fields
+) {
+  readonly errorCode = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+}
+
 /** Why a transaction request can fail. */
 export type TransactionError =
   | InvalidProducerIdMapping
@@ -60,6 +73,8 @@ export type TransactionError =
   | TxnInvalidState
   | ProducerFenced
   | TxnCoordinatorNotAvailable
+  | TxnNotCoordinator
+  | TxnCoordinatorLoadInProgress
 
 /**
  * The wire code of a fenced producer for a request version: PRODUCER_FENCED only where the client

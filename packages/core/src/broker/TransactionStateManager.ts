@@ -6,9 +6,10 @@
  *
  * Invariants:
  * - Writes go through the partition's {@link PartitionReplica} actor (ordinary appends: high watermark,
- *   flush policy and compaction apply) and complete once acknowledged; the latest record of an id is its
- *   state.
- * - Replay scans every partition from its log start; records of versions newer than the generated codecs
+ *   flush policy and compaction apply) and complete only once the partition's high watermark passes them
+ *   (acks=all through the ISR, so a new leader replays every state a client was told of); a write whose
+ *   leadership moved first fails COORDINATOR_NOT_AVAILABLE. The latest record of an id is its state.
+ * - Replay scans a partition (the coordinator loads each one it leads) from its log start; records of versions newer than the generated codecs
  *   know are skipped (as Kafka skips unknown versions), control batches are ignored, and a record that
  *   cannot be decoded is logged with its offset, skipped and counted: it never stops the broker starting.
  * - Only the coordinator writes the topic: client produces to it are refused (INVALID_TOPIC_EXCEPTION).
@@ -24,6 +25,7 @@ import { Writer } from "../protocol/Writer.js"
 import * as BrokerConfig from "./BrokerConfig.js"
 import { partitionFor } from "./CoordinatorKey.js"
 import { replayLog } from "./internal/replay.js"
+import { awaitReplicated } from "./internal/replicated.js"
 import { ReplicaManager } from "./ReplicaManager.js"
 import { TopicRegistry, TRANSACTION_STATE } from "./TopicRegistry.js"
 import { TxnCoordinatorNotAvailable } from "./TransactionError.js"
@@ -151,8 +153,8 @@ export interface TransactionStateManager {
   readonly ensureTopic: Effect.Effect<void, TxnCoordinatorNotAvailable>
   /** Writes an id's state and waits until it is acknowledged. */
   readonly write: (m: TxnMetadata) => Effect.Effect<void, TxnCoordinatorNotAvailable>
-  /** Replays every partition: the latest state of each id (ids whose last record is a tombstone are absent). */
-  readonly loadAll: Effect.Effect<Map<string, TxnMetadata>, TxnCoordinatorNotAvailable>
+  /** Replays one partition: the latest state of each of its ids (ids whose last record is a tombstone are absent). */
+  readonly loadPartition: (partition: number) => Effect.Effect<Map<string, TxnMetadata>, TxnCoordinatorNotAvailable>
   /** How many records (or undecodable batches) replay could not read and skipped. */
   readonly skippedRecords: Effect.Effect<number>
 }
@@ -190,16 +192,24 @@ export const make: Effect.Effect<TransactionStateManager, never, TopicRegistry |
         if (replica === undefined) return yield* unavailable(`${TRANSACTION_STATE}-${partition} is not hosted here.`)
         const now = yield* Clock.currentTimeMillis
         const batch = RecordBatch.encode([{ ...encodeRecord(m), timestamp: now }])
-        yield* replica
+        const epoch = replica.leaderEpoch
+        const result = yield* replica
           .append([batch])
           .pipe(Effect.mapError((e) => unavailable(`Cannot write to ${TRANSACTION_STATE}: ${e.message}`)))
+        if (!(yield* awaitReplicated(replica, epoch, result.lastOffset))) {
+          return yield* unavailable(
+            `The leadership of ${TRANSACTION_STATE}-${partition} moved before the write was replicated.`
+          )
+        }
       })
 
     let skipped = 0
-    const loadAll: Effect.Effect<Map<string, TxnMetadata>, TxnCoordinatorNotAvailable> = Effect.gen(function* () {
-      const loaded = new Map<string, TxnMetadata>()
-      for (const replica of replicas.replicas(TRANSACTION_STATE)) {
-        const tp = `${TRANSACTION_STATE}-${replica.topicPartition.partition}`
+    const loadPartition = (partition: number): Effect.Effect<Map<string, TxnMetadata>, TxnCoordinatorNotAvailable> =>
+      Effect.gen(function* () {
+        const loaded = new Map<string, TxnMetadata>()
+        const replica = replicas.get(TRANSACTION_STATE, partition)
+        if (replica === undefined) return loaded
+        const tp = `${TRANSACTION_STATE}-${partition}`
         skipped += yield* replayLog(replica.log, tp, {
           record: (_, r) => {
             const decoded = decodeRecord(r.key, r.value)
@@ -208,15 +218,14 @@ export const make: Effect.Effect<TransactionStateManager, never, TopicRegistry |
             else loaded.set(decoded.transactionalId, decoded.metadata)
           }
         }).pipe(Effect.mapError((e) => unavailable(`Cannot replay ${tp}: ${e.message}`)))
-      }
-      return loaded
-    })
+        return loaded
+      })
 
     return {
       partitionFor: (transactionalId) => partitionFor(transactionalId, numPartitions),
       ensureTopic,
       write,
-      loadAll,
+      loadPartition,
       skippedRecords: Effect.sync(() => skipped)
     }
   }

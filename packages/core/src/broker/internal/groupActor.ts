@@ -251,7 +251,7 @@ export interface GroupStore {
   readonly write: (
     records: ReadonlyArray<GroupRecord>,
     txn?: TxnProducer
-  ) => Effect.Effect<void, CoordinatorNotAvailable | TxnOffsetCommitFenced>
+  ) => Effect.Effect<void, CoordinatorNotAvailable | NotCoordinator | TxnOffsetCommitFenced>
   readonly load: Effect.Effect<StoredGroup | undefined, CoordinatorNotAvailable>
 }
 
@@ -399,7 +399,7 @@ export const make = (options: ActorOptions): Effect.Effect<GroupActor> =>
               c.reply as Deferred.Deferred<unknown, GroupError>,
               reason === "done"
                 ? gone()
-                : new CoordinatorNotAvailable({ message: `The coordinator of group ${groupId} is shutting down.` })
+                : new NotCoordinator({ message: `The coordinator of group ${groupId} is shutting down or moved.` })
             )
     })
     let g = fromStored(options.initial)
