@@ -107,6 +107,33 @@ const withEpoch = (topic: string, currentLeaderEpoch: number) =>
   fetchRequest([{ topic, partition: 0, offset: 0, currentLeaderEpoch }])
 
 describe("replication", () => {
+  it.scopedLive("a record naming this broker leader makes it lead only when written after its registration", () =>
+    Effect.gen(function* () {
+      const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+      const one = yield* startNode(1, store)
+      yield* createReplicated([one], "g")
+      const registered = yield* Effect.flatMap(MetadataStore.MetadataStore, (s) => s.brokers).pipe(
+        Effect.provide(store)
+      )
+      const registration = registered.find((b) => b.value.brokerId === 1)!.version
+      const record = (leaderEpoch: number) =>
+        state({ replicas: [1], isr: [1], leader: 1, leaderEpoch, partitionEpoch: leaderEpoch }, "g")
+      // written before this registration (an earlier incarnation's epoch): no leader until a new election
+      yield* one.replicas.applyPartitionState(record(5), undefined, registration - 1)
+      const replica = one.replicas.get("g", 0)!
+      assert.isFalse(replica.isLeader())
+      assert.strictEqual(replica.leaderId(), -1)
+      assert.strictEqual(
+        (yield* produce(one.client, "g", 0, batch(["x"]), { acks: 1 })).errorCode,
+        ErrorCode.NOT_LEADER_OR_FOLLOWER
+      )
+      // the new election, written after it: leads
+      yield* one.replicas.applyPartitionState(record(6), undefined, registration + 1)
+      assert.isTrue(replica.isLeader())
+      assert.strictEqual((yield* produce(one.client, "g", 0, batch(["y"]), { acks: 1 })).errorCode, ErrorCode.NONE)
+    })
+  )
+
   it.scopedLive(
     "acks=all waits for the ISR; followers copy the leader; a stopped follower leaves the ISR after replica.lag.time.max.ms",
     () =>
