@@ -33,7 +33,7 @@ import { FetchSessionCache } from "./FetchSession.js"
 import * as KeyedLock from "./internal/keyedLock.js"
 import * as Purgatory from "./internal/purgatory.js"
 import * as Fetcher from "./internal/replication/fetcher.js"
-import { DEFAULT_LAG_TIME_MAX_MS } from "./internal/replication/leader.js"
+import { DEFAULT_LAG_TIME_MAX_MS, leadsRecord } from "./internal/replication/leader.js"
 import { PartitionState } from "./MetadataRecords.js"
 import * as MetadataStore from "./MetadataStore.js"
 import * as PartitionManager from "./PartitionManager.js"
@@ -278,11 +278,8 @@ export const make = (
      * watermark and ISR it may have lost: it waits for the controller's new election). Unversioned records (applied
      * directly, without a store) always do.
      */
-    const mayLead = (version: number | undefined): boolean => {
-      if (version === undefined) return true
-      const current = registration()
-      return current !== undefined && version > current
-    }
+    const mayLead = (version: number | undefined): boolean =>
+      version === undefined || leadsRecord(brokerId, brokerId, version, registration())
 
     /** {@link applyPartitionState} under the topic's lock. */
     const applyLocked = (

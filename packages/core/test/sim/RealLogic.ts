@@ -84,6 +84,8 @@ export const realLogic: Logic<Leader.LeaderState, RealController> = {
   truncation: ({ cache, logEndOffset, highWatermark, answer }) =>
     Follower.truncationPoint(cache.entries, logEndOffset, highWatermark, answer),
   followerHighWatermark: Follower.followerHighWatermark,
+  // the replica manager's rule (it was SimBroker's own): lead only for a record written after this registration
+  leadsRecord: Leader.leadsRecord,
   controllerStart: (start) => {
     // as the controller actor takes over: brokers, then every partition record (each sees every broker)
     let c: RealController = Controller.initial({ uncleanDefault: start.uncleanLeaderElection, imbalancePercentage: 10 })
