@@ -173,9 +173,11 @@ const joinCluster = (
     )
     yield* TopicPublisher.publishLocalTopics(store, registry.nodeId, yield* registry.list)
     // each partition record reaches the replicas, with the topic's log config for a log created for it
-    const applyPartitionState: MetadataListener.ApplyPartitionState = (state) =>
+    // a record makes this broker lead only when written after its current registration
+    replicas.useRegistration(membership.registration)
+    const applyPartitionState: MetadataListener.ApplyPartitionState = (state, version) =>
       Effect.flatMap(registry.get(state.topic), (topic) =>
-        replicas.applyPartitionState(state, TopicConfig.toLogConfig(config, topic?.configs ?? {}))
+        replicas.applyPartitionState(state, TopicConfig.toLogConfig(config, topic?.configs ?? {}), version)
       ).pipe(
         Effect.catchAll((e) =>
           Effect.logError(`Cannot apply the partition record of ${state.topic}-${state.partition}`, e)

@@ -51,6 +51,16 @@ export interface Versioned<A> {
   readonly version: number
 }
 
+/**
+ * A broker registration a partition write relies on: the write fails with `MetadataConflict` unless broker
+ * `brokerId`'s registration is at `version` (the store revision it was written at, which identifies that
+ * incarnation; 0 = not registered).
+ */
+export interface RegistrationGuard {
+  readonly brokerId: number
+  readonly version: number
+}
+
 /** The kinds of metadata a watch can follow. */
 export type MetadataKind = "broker" | "topic" | "partition" | "controller"
 

@@ -40,6 +40,7 @@ import {
   type MetadataKind,
   MetadataStoreError,
   PartitionState,
+  type RegistrationGuard,
   TopicMetadata,
   type Versioned
 } from "./MetadataRecords.js"
@@ -83,10 +84,14 @@ export interface MetadataStoreService {
   readonly partition: (topic: string, partition: number) => Effect.Effect<Option.Option<Versioned<PartitionState>>, E>
   /** A topic's partitions, by partition number. */
   readonly partitions: (topic: string) => Effect.Effect<ReadonlyArray<Versioned<PartitionState>>, E>
-  /** Creates (`expectedVersion` 0) or replaces one partition's assignment and state. */
+  /**
+   * Creates (`expectedVersion` 0) or replaces one partition's assignment and state; with `registrations`, only while
+   * each named broker's registration is still at that version (0 = not registered), in the same transaction.
+   */
   readonly putPartition: (
     state: PartitionState,
-    expectedVersion: number
+    expectedVersion: number,
+    registrations?: ReadonlyArray<RegistrationGuard>
   ) => Effect.Effect<Versioned<PartitionState>, MetadataConflict | E>
   /** The current controller, if one is elected. */
   readonly controller: Effect.Effect<Option.Option<Versioned<ControllerRecord>>, E>
@@ -172,18 +177,38 @@ const make = (kv: KvBackend, prefix: string): MetadataStoreService => {
       Effect.map((all) => [...all].sort((a, b) => order(a.value, b.value)))
     )
 
-  const cas = <A, I>(schema: Schema.Schema<A, I>, key: string, value: A, expectedVersion: number, lease?: LeaseId) =>
-    kv.txn([{ key, modRevision: expectedVersion }], [{ _tag: "Put", key, value: encode(schema, value), lease }]).pipe(
-      Effect.flatMap(
-        Option.match({
-          onNone: () => conflict(key, expectedVersion),
-          onSome: (version) => Effect.succeed({ value, version })
-        })
+  const cas = <A, I>(
+    schema: Schema.Schema<A, I>,
+    key: string,
+    value: A,
+    expectedVersion: number,
+    lease?: LeaseId,
+    guards: ReadonlyArray<{ readonly key: string; readonly modRevision: number }> = []
+  ) =>
+    kv
+      .txn(
+        [{ key, modRevision: expectedVersion }, ...guards],
+        [{ _tag: "Put", key, value: encode(schema, value), lease }]
       )
-    )
+      .pipe(
+        Effect.flatMap(
+          Option.match({
+            onNone: () => conflict(key, expectedVersion),
+            onSome: (version) => Effect.succeed({ value, version })
+          })
+        )
+      )
 
-  const put = <A, I>(schema: Schema.Schema<A, I>, key: string, value: A, expectedVersion: number) =>
-    cas(schema, key, value, expectedVersion).pipe(Effect.catchTag("LeaseExpired", (e) => Effect.die(e)))
+  const put = <A, I>(
+    schema: Schema.Schema<A, I>,
+    key: string,
+    value: A,
+    expectedVersion: number,
+    guards?: ReadonlyArray<{ readonly key: string; readonly modRevision: number }>
+  ) =>
+    cas(schema, key, value, expectedVersion, undefined, guards).pipe(
+      Effect.catchTag("LeaseExpired", (e) => Effect.die(e))
+    )
 
   const tryCampaign = (brokerId: number, lease: LeaseId) =>
     Effect.gen(function* () {
@@ -268,8 +293,14 @@ const make = (kv: KvBackend, prefix: string): MetadataStoreService => {
         ),
     partition: (topic, partition) => getOne(codecs.partition, k.partition(topic, partition)),
     partitions: (topic) => getAll(codecs.partition, k.partitionsOf(topic), (a, b) => a.partition - b.partition),
-    putPartition: (state, expectedVersion) =>
-      put(codecs.partition, k.partition(state.topic, state.partition), state, expectedVersion),
+    putPartition: (state, expectedVersion, registrations = []) =>
+      put(
+        codecs.partition,
+        k.partition(state.topic, state.partition),
+        state,
+        expectedVersion,
+        registrations.map((r) => ({ key: k.broker(r.brokerId), modRevision: r.version }))
+      ),
     controller: getOne(codecs.controller, k.controller),
     tryCampaign,
     campaign,

@@ -15,6 +15,8 @@
  * - A partition's role follows the partition records of the metadata store, applied by `applyPartitionState`
  *   under the topic's lock: a record older than the last one applied (leader epoch, then partition epoch) is
  *   ignored; a replica this broker is no longer assigned is stopped and its log deleted.
+ * - This broker leads only for a record written after its current registration (a restarted broker waits,
+ *   leaderless, for the controller's new election rather than resume an earlier incarnation's epoch).
  * - A follower is fetched by exactly one fetcher fiber, its leader's (`internal/replication/fetcher.ts`, in a
  *   `FiberMap` keyed by leader id in this scope); a fetcher is started when its first partition arrives and
  *   removed when its last one leaves.
@@ -36,7 +38,7 @@ import { FetchSessionCache } from "./FetchSession.js"
 import * as KeyedLock from "./internal/keyedLock.js"
 import * as Purgatory from "./internal/purgatory.js"
 import * as Fetcher from "./internal/replication/fetcher.js"
-import { DEFAULT_LAG_TIME_MAX_MS } from "./internal/replication/leader.js"
+import { DEFAULT_LAG_TIME_MAX_MS, leadsRecord } from "./internal/replication/leader.js"
 import { PartitionState } from "./MetadataRecords.js"
 import * as MetadataStore from "./MetadataStore.js"
 import * as PartitionManager from "./PartitionManager.js"
@@ -66,9 +68,20 @@ export declare namespace ReplicaManager {
      * Applies a partition record of the metadata store: creates the local log when missing (with `config`, else
      * the storage's defaults), makes the replica leader or follower (starting or moving its fetcher), or stops
      * it and deletes its log when this broker is no longer among `replicas`. A record older than the last one
-     * applied (leader epoch, then partition epoch) is ignored.
+     * applied (leader epoch, then partition epoch) is ignored. With the record's store `version`, a record naming this
+     * broker leader makes it lead only when written after this broker's current registration (see
+     * {@link Service.useRegistration}); otherwise the replica waits, leaderless, for a new election.
      */
-    readonly applyPartitionState: (state: PartitionState, config?: LogConfig) => Effect.Effect<void, KafkaStorageError>
+    readonly applyPartitionState: (
+      state: PartitionState,
+      config?: LogConfig,
+      version?: number
+    ) => Effect.Effect<void, KafkaStorageError>
+    /**
+     * Where this broker's current registration version comes from (the membership's); until it is given, and while
+     * it is undefined, a versioned record does not make this broker lead.
+     */
+    readonly useRegistration: (registration: () => number | undefined) => void
     /** The leader and leader epoch of a hosted partition as this broker knows them (this broker when it leads). */
     readonly leaderOf: (
       topic: string,
@@ -289,11 +302,30 @@ export const make = (
       )
     }
 
-    const applyPartitionState = (state: PartitionState, config?: LogConfig): Effect.Effect<void, KafkaStorageError> =>
-      locks.withLock(state.topic)(applyLocked(state, config))
+    const applyPartitionState = (
+      state: PartitionState,
+      config?: LogConfig,
+      version?: number
+    ): Effect.Effect<void, KafkaStorageError> => locks.withLock(state.topic)(applyLocked(state, config, version))
+
+    // this broker's current registration version (none until the membership tells where to read it)
+    let registration: () => number | undefined = () => undefined
+
+    /**
+     * Whether a record naming this broker leader makes it lead: only one written after its current registration (a
+     * restarted broker, or one that registered again, never resumes an earlier incarnation's leader epoch, whose high
+     * watermark and ISR it may have lost: it waits for the controller's new election). Unversioned records (applied
+     * directly, without a store) always do.
+     */
+    const mayLead = (version: number | undefined): boolean =>
+      version === undefined || leadsRecord(brokerId, brokerId, version, registration())
 
     /** {@link applyPartitionState} under the topic's lock. */
-    const applyLocked = (state: PartitionState, config?: LogConfig): Effect.Effect<void, KafkaStorageError> =>
+    const applyLocked = (
+      state: PartitionState,
+      config?: LogConfig,
+      version?: number
+    ): Effect.Effect<void, KafkaStorageError> =>
       Effect.suspend(() =>
         Effect.gen(function* () {
           const tp = { topic: state.topic, partition: state.partition }
@@ -321,6 +353,16 @@ export const make = (
           }
           const previous = applied.get(key)
           applied.set(key, state)
+          if (state.leader === brokerId && !mayLead(version)) {
+            yield* unfollow(key)
+            yield* Effect.logInfo(
+              `Not leading ${state.topic}-${state.partition} in epoch ${state.leaderEpoch}: the record predates this broker's registration; waiting for a new election`
+            )
+            yield* replica
+              .becomeFollower({ leaderId: -1, leaderEpoch: state.leaderEpoch, partitionEpoch: state.partitionEpoch })
+              .pipe(Effect.mapError(toStorageError))
+            return
+          }
           if (state.leader === brokerId) {
             yield* unfollow(key)
             yield* replica
@@ -371,7 +413,7 @@ export const make = (
             ),
             Effect.flatMap((record) =>
               Option.isSome(record) && record.value.value.replicas.includes(brokerId)
-                ? applyLocked(record.value.value)
+                ? applyLocked(record.value.value, undefined, record.value.version)
                 : Effect.void
             )
           )
@@ -400,7 +442,7 @@ export const make = (
           record.value.partitionEpoch !== proposal.partitionEpoch - 1
         ) {
           yield* answer(false)
-          if (record !== undefined) yield* applyPartitionState(record.value)
+          if (record !== undefined) yield* applyPartitionState(record.value, undefined, record.version)
           return
         }
         const next = new PartitionState({ ...record.value, isr: proposal.isr, partitionEpoch: proposal.partitionEpoch })
@@ -408,7 +450,7 @@ export const make = (
         if (written._tag === "Left") {
           yield* answer(false)
           const again = yield* store.value.partition(topic, partition)
-          if (Option.isSome(again)) yield* applyPartitionState(again.value.value)
+          if (Option.isSome(again)) yield* applyPartitionState(again.value.value, undefined, again.value.version)
           return
         }
         yield* Effect.logInfo(
@@ -505,6 +547,9 @@ export const make = (
         purgatory,
         brokerId,
         applyPartitionState,
+        useRegistration: (get) => {
+          registration = get
+        },
         leaderOf: (topic, partition) => {
           const r = topics.get(topic)?.[partition]
           return r === undefined ? undefined : { leaderId: r.leaderId(), leaderEpoch: r.leaderEpoch }

@@ -80,6 +80,43 @@ const threeBrokers = (options: { unclean?: boolean } = {}) => {
 }
 
 describe("controller step", () => {
+  it("a broker registered after a record's last change is shown lost and back; writes carry the registrations", () => {
+    let state = initial({ uncleanDefault: false, imbalancePercentage: 10 })
+    for (const [id, registration] of [
+      [1, 10],
+      [2, 3],
+      [3, 4]
+    ] as const)
+      state = step(state, { _tag: "BrokerChanged", broker: { ...broker(id), registration } }).state
+    const record = (version: number) => ({
+      state: new PartitionState({
+        topic: "t",
+        partition: 0,
+        replicas: [1, 2, 3],
+        isr: [1, 2, 3],
+        leader: 1,
+        leaderEpoch: 0,
+        partitionEpoch: 0
+      }),
+      version
+    })
+    // written after broker 1's registration: its leadership is this incarnation's, nothing to do
+    assert.deepStrictEqual(step(state, { _tag: "PartitionChanged", record: record(20) }).effects, [])
+    // written before it (broker 1 restarted since): a new leader in a new epoch, and 1 leaves the ISR
+    const out = step(state, { _tag: "PartitionChanged", record: record(5) })
+    assert.strictEqual(out.effects.length, 1)
+    const w = out.effects[0]!
+    assert.strictEqual(w.expectedVersion, 5)
+    assert.strictEqual(w.state.leader, 2)
+    assert.strictEqual(w.state.leaderEpoch, 1)
+    assert.deepStrictEqual(w.state.isr, [2, 3])
+    assert.deepStrictEqual(w.registrations, [
+      { brokerId: 2, version: 3 },
+      { brokerId: 3, version: 4 }
+    ])
+    assert.strictEqual(out.state.brokers.get(1)?.registration, 10, "broker 1 is back")
+  })
+
   it("a lost leader is replaced by the first live ISR member, with higher epochs, and leaves the ISR", () => {
     const m = threeBrokers()
     m.create("t", 0, [1, 2, 3])

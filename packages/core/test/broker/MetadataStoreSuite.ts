@@ -81,6 +81,35 @@ const casTests = (target: SuiteTarget) => {
     })
   )
 
+  target.test("a guarded partition write fails once a broker it names registered again (a new incarnation)", () =>
+    Effect.gen(function* () {
+      const store = yield* MetadataStore
+      const first = yield* store.grantLease(ttl)
+      const one = yield* store.registerBroker(broker(1), first)
+      const p0 = yield* store.putPartition(partitionState("g", 0, 1), 0, [
+        { brokerId: 1, version: one.version },
+        { brokerId: 2, version: 0 }
+      ])
+      // broker 1 restarts: the old registration goes with its lease, a new one has a new version
+      yield* store.revokeLease(first)
+      const second = yield* store.grantLease(ttl)
+      const again = yield* store.registerBroker(broker(1), second)
+      const stale = yield* Effect.either(
+        store.putPartition(partitionState("g", 0, 1, 1), p0.version, [{ brokerId: 1, version: one.version }])
+      )
+      assert.isTrue(Either.isLeft(stale) && stale.left._tag === "MetadataConflict")
+      // a broker assumed absent that registered makes the write fail too
+      yield* store.registerBroker(broker(2), second)
+      const absent = yield* Effect.either(
+        store.putPartition(partitionState("g", 0, 1, 1), p0.version, [{ brokerId: 2, version: 0 }])
+      )
+      assert.isTrue(Either.isLeft(absent) && absent.left._tag === "MetadataConflict")
+      assert.strictEqual(Option.getOrThrow(yield* store.partition("g", 0)).version, p0.version)
+      yield* store.putPartition(partitionState("g", 0, 1, 1), p0.version, [{ brokerId: 1, version: again.version }])
+      assert.strictEqual(Option.getOrThrow(yield* store.partition("g", 0)).value.leaderEpoch, 1)
+    })
+  )
+
   target.test("many concurrent compare-and-swap increments never lose an update", () =>
     Effect.gen(function* () {
       const store = yield* MetadataStore

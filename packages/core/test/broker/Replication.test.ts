@@ -5,14 +5,14 @@
  * divergent suffix and min.insync.replicas.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
 import { PartitionState } from "../../src/broker/MetadataRecords.js"
 import * as MetadataStore from "../../src/broker/MetadataStore.js"
 import { ReplicaManager } from "../../src/broker/ReplicaManager.js"
 import * as CreateTopics from "../../src/protocol/generated/CreateTopics.js"
 import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
 import { batch, createTopic, fetchOne, fetchRequest, produce, values } from "./produceFetch.js"
-import { connect, startBroker } from "./util.js"
+import { connect, startBroker, tempDir } from "./util.js"
 
 type Store = Layer.Layer<MetadataStore.MetadataStore>
 
@@ -27,7 +27,7 @@ const eventually = <E>(what: string, check: () => Effect.Effect<boolean, E>) =>
   })
 
 /** Starts broker `id` in a scope of its own (closing it stops the broker) with a small lag time. */
-const startNode = (id: number, store: Store) =>
+const startNode = (id: number, store: Store, dir?: string) =>
   Effect.gen(function* () {
     const scope = yield* Scope.make()
     const node = yield* startBroker({
@@ -37,10 +37,11 @@ const startNode = (id: number, store: Store) =>
         "replica.fetch.wait.max.ms": "100",
         "replica.fetch.backoff.ms": "50"
       },
-      metadataStore: store
+      metadataStore: store,
+      ...(dir === undefined ? {} : { dir })
     }).pipe(Scope.extend(scope))
     const client = yield* connect(node.broker.address.port).pipe(Scope.extend(scope))
-    return { id, scope, client, replicas: Context.get(node.context, ReplicaManager) }
+    return { id, scope, client, dir: node.dir, replicas: Context.get(node.context, ReplicaManager) }
   })
 
 type Node = Effect.Effect.Success<ReturnType<typeof startNode>>
@@ -107,6 +108,58 @@ const withEpoch = (topic: string, currentLeaderEpoch: number) =>
   fetchRequest([{ topic, partition: 0, offset: 0, currentLeaderEpoch }])
 
 describe("replication", () => {
+  it.scopedLive("a broker restarted on its data leads its partition again only in a new leader epoch", () =>
+    Effect.gen(function* () {
+      const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+      const dir = yield* tempDir
+      const first = yield* startNode(1, store, dir)
+      yield* createReplicated([first], "k")
+      const before = Option.getOrThrow(
+        yield* Effect.flatMap(MetadataStore.MetadataStore, (s) => s.partition("k", 0)).pipe(Effect.provide(store))
+      ).value
+      assert.strictEqual(before.leader, 1)
+      assert.strictEqual((yield* produce(first.client, "k", 0, batch(["a"]), { acks: -1 })).errorCode, ErrorCode.NONE)
+      yield* Scope.close(first.scope, Exit.void)
+      // the record (leader 1) predates the new registration: the controller elects anew, and only then it leads
+      const back = yield* startNode(1, store, dir)
+      yield* eventually("broker 1 leads again", () => Effect.succeed(back.replicas.get("k", 0)?.isLeader() === true))
+      const after = Option.getOrThrow(
+        yield* Effect.flatMap(MetadataStore.MetadataStore, (s) => s.partition("k", 0)).pipe(Effect.provide(store))
+      ).value
+      assert.strictEqual(after.leader, 1)
+      assert.isAbove(after.leaderEpoch, before.leaderEpoch)
+      assert.strictEqual(back.replicas.leaderOf("k", 0)!.leaderEpoch, after.leaderEpoch)
+      assert.strictEqual((yield* produce(back.client, "k", 0, batch(["b"]), { acks: -1 })).errorCode, ErrorCode.NONE)
+    })
+  )
+
+  it.scopedLive("a record naming this broker leader makes it lead only when written after its registration", () =>
+    Effect.gen(function* () {
+      const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+      const one = yield* startNode(1, store)
+      yield* createReplicated([one], "g")
+      const registered = yield* Effect.flatMap(MetadataStore.MetadataStore, (s) => s.brokers).pipe(
+        Effect.provide(store)
+      )
+      const registration = registered.find((b) => b.value.brokerId === 1)!.version
+      const record = (leaderEpoch: number) =>
+        state({ replicas: [1], isr: [1], leader: 1, leaderEpoch, partitionEpoch: leaderEpoch }, "g")
+      // written before this registration (an earlier incarnation's epoch): no leader until a new election
+      yield* one.replicas.applyPartitionState(record(5), undefined, registration - 1)
+      const replica = one.replicas.get("g", 0)!
+      assert.isFalse(replica.isLeader())
+      assert.strictEqual(replica.leaderId(), -1)
+      assert.strictEqual(
+        (yield* produce(one.client, "g", 0, batch(["x"]), { acks: 1 })).errorCode,
+        ErrorCode.NOT_LEADER_OR_FOLLOWER
+      )
+      // the new election, written after it: leads
+      yield* one.replicas.applyPartitionState(record(6), undefined, registration + 1)
+      assert.isTrue(replica.isLeader())
+      assert.strictEqual((yield* produce(one.client, "g", 0, batch(["y"]), { acks: 1 })).errorCode, ErrorCode.NONE)
+    })
+  )
+
   it.scopedLive(
     "acks=all waits for the ISR; followers copy the leader; a stopped follower leaves the ISR after replica.lag.time.max.ms",
     () =>

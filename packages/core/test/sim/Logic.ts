@@ -101,6 +101,8 @@ export interface Logic<L, C> {
   /** Where to truncate; `complete: false` asks the leader again with the new latest epoch. */
   readonly truncation: (input: TruncationInput) => { readonly offset: number; readonly complete: boolean }
   readonly followerHighWatermark: (leaderHw: number, logEndOffset: number) => number
+  /** Whether broker `self`, registered at `registration` (undefined: not now), leads for a record at `version`. */
+  readonly leadsRecord: (self: number, leader: number, version: number, registration: number | undefined) => boolean
   readonly controllerStart: (start: ControllerStart) => {
     readonly state: C
     readonly writes: ReadonlyArray<PartitionWrite>

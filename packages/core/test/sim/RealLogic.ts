@@ -26,71 +26,35 @@ const toState = (r: PartitionRecord): PartitionState =>
 
 /**
  * The step's writes, each guarded by the registrations of the brokers its record names (leader and ISR) as the
- * controller knows them: a broker that restarted after the controller last heard of it makes the write fail
- * rather than hand the new incarnation the old one's leadership (the controller then steps the changes it had
- * not seen yet). The finding for the controller actor: compare the registrations it relied on.
+ * step saw them (`WritePartition.registrations`, which the controller actor passes to `putPartition`): a broker
+ * that restarted after the controller last heard of it makes the write fail rather than hand the new incarnation
+ * the old one's leadership. (This rule, and showing the step a broker that registered after a record's last
+ * change as lost and back, were this file's own glue; they moved into the step and the controller actor.)
  */
-const toWrites = (
-  effects: ReadonlyArray<Controller.WritePartition>,
-  registrations: ReadonlyMap<number, number>
-): ReadonlyArray<PartitionWrite> =>
+const toWrites = (effects: ReadonlyArray<Controller.WritePartition>): ReadonlyArray<PartitionWrite> =>
   effects.map((e) => ({
     key: partitionKey(e.state.topic, e.state.partition),
     record: { ...e.state },
     expectedVersion: e.expectedVersion,
-    guards: [...new Set([e.state.leader, ...e.state.isr])]
-      .filter((id) => id >= 0)
-      .map((id) => ({ key: `brokers/${id}`, modRevision: registrations.get(id) ?? 0 }))
+    guards: (e.registrations ?? []).map((g) => ({ key: `brokers/${g.brokerId}`, modRevision: g.version }))
   }))
 
-const live = (id: number): Controller.LiveBroker => ({ id, rack: null, shuttingDown: false })
+/** A live broker with the store revision of its registration (its incarnation), as the controller actor sees it. */
+const live = (id: number, registration: number): Controller.LiveBroker => ({
+  id,
+  rack: null,
+  shuttingDown: false,
+  registration
+})
 
-/** Runs every write-producing step and collects the writes. */
-const run = (
-  state: Controller.ControllerState,
-  event: Controller.ControllerEvent,
-  registrations: ReadonlyMap<number, number>
-) => {
+/** Runs one step and collects its writes. */
+const run = (state: Controller.ControllerState, event: Controller.ControllerEvent) => {
   const out = Controller.step(state, event)
-  return { state: out.state, writes: toWrites(out.effects, registrations) }
+  return { state: out.state, writes: toWrites(out.effects) }
 }
 
-/**
- * The controller's state: the step's own, plus the store revision of each live broker's registration, which the
- * glue uses to tell a restarted broker from one that never went away (see {@link bounced}).
- */
-export interface RealController {
-  readonly step: Controller.ControllerState
-  readonly registrations: ReadonlyMap<number, number>
-}
-
-/**
- * The brokers a partition record names (leader or ISR) that registered after the record's last change: they
- * restarted (or lost their session) since it was written, so the record's leadership and ISR place predate their
- * current incarnation. The controller actor's takeover reads brokers and records at one revision, and a write of
- * the step can fail while the broker comes back: in both cases the step sees the broker alive and keeps it as
- * leader, in its old epoch, and that broker (waiting for a new epoch, or resuming the old one with a lower high
- * watermark) never serves again. The glue shows the step such a broker as lost and back, which the step
- * handles by its own rules. (The finding for the controller actor: carry registrations into the step.)
- */
-const bounced = (registrations: ReadonlyMap<number, number>, record: PartitionRecord, version: number): Array<number> =>
-  [...new Set([record.leader, ...record.isr])].filter((id) => (registrations.get(id) ?? -1) > version)
-
-/** Steps a partition record, first showing the step its bounced brokers as lost, then as back. */
-const partitionChanged = (c: RealController, record: PartitionRecord, version: number) => {
-  const back = bounced(c.registrations, record, version)
-  let state = c.step
-  const writes: Array<PartitionWrite> = []
-  const apply = (event: Controller.ControllerEvent) => {
-    const out = run(state, event, c.registrations)
-    state = out.state
-    writes.push(...out.writes)
-  }
-  for (const id of back) apply({ _tag: "BrokerLost", brokerId: id })
-  apply({ _tag: "PartitionChanged", record: { state: toState(record), version } })
-  for (const id of back) apply({ _tag: "BrokerChanged", broker: live(id) })
-  return { state: { ...c, step: state }, writes }
-}
+/** The controller's state: the step's own (brokers carry their registrations). */
+export type RealController = Controller.ControllerState
 
 /** The broker's real replication and controller modules. */
 export const realLogic: Logic<Leader.LeaderState, RealController> = {
@@ -120,17 +84,16 @@ export const realLogic: Logic<Leader.LeaderState, RealController> = {
   truncation: ({ cache, logEndOffset, highWatermark, answer }) =>
     Follower.truncationPoint(cache.entries, logEndOffset, highWatermark, answer),
   followerHighWatermark: Follower.followerHighWatermark,
+  // the replica manager's rule (it was SimBroker's own): lead only for a record written after this registration
+  leadsRecord: Leader.leadsRecord,
   controllerStart: (start) => {
     // as the controller actor takes over: brokers, then every partition record (each sees every broker)
-    let c: RealController = {
-      step: Controller.initial({ uncleanDefault: start.uncleanLeaderElection, imbalancePercentage: 10 }),
-      registrations: start.brokers
-    }
-    for (const id of start.brokers.keys())
-      c = { ...c, step: Controller.step(c.step, { _tag: "BrokerChanged", broker: live(id) }).state }
+    let c: RealController = Controller.initial({ uncleanDefault: start.uncleanLeaderElection, imbalancePercentage: 10 })
+    for (const [id, revision] of start.brokers)
+      c = Controller.step(c, { _tag: "BrokerChanged", broker: live(id, revision) }).state
     const writes: Array<PartitionWrite> = []
     for (const { record, version } of start.partitions.values()) {
-      const out = partitionChanged(c, record, version)
+      const out = run(c, { _tag: "PartitionChanged", record: { state: toState(record), version } })
       c = out.state
       writes.push(...out.writes)
     }
@@ -138,19 +101,12 @@ export const realLogic: Logic<Leader.LeaderState, RealController> = {
   },
   controllerStep: (c, input) => {
     switch (input._tag) {
-      case "BrokerRegistered": {
-        const registrations = new Map(c.registrations).set(input.id, input.revision)
-        const out = run(c.step, { _tag: "BrokerChanged", broker: live(input.id) }, registrations)
-        return { state: { step: out.state, registrations }, writes: out.writes }
-      }
-      case "BrokerLost": {
-        const registrations = new Map(c.registrations)
-        registrations.delete(input.id)
-        const out = run(c.step, { _tag: "BrokerLost", brokerId: input.id }, registrations)
-        return { state: { step: out.state, registrations }, writes: out.writes }
-      }
+      case "BrokerRegistered":
+        return run(c, { _tag: "BrokerChanged", broker: live(input.id, input.revision) })
+      case "BrokerLost":
+        return run(c, { _tag: "BrokerLost", brokerId: input.id })
       case "PartitionChanged":
-        return partitionChanged(c, input.record, input.version)
+        return run(c, { _tag: "PartitionChanged", record: { state: toState(input.record), version: input.version } })
     }
   }
 }

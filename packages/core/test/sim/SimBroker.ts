@@ -5,7 +5,8 @@
  * moves messages and bytes.
  *
  * Invariants: a broker leads a partition only for a record that changed after its current registration (a
- * restarted broker waits for the controller to elect again, in a new leader epoch); leaving an epoch's leadership
+ * restarted broker waits for the controller to elect again, in a new leader epoch; the rule is the replica
+ * manager's `leadsRecord`, through the `Logic`, no longer this file's own); leaving an epoch's leadership
  * answers every waiting produce (NOT_LEADER_OR_FOLLOWER, outcome unknown); a follower appends only at its log end
  * and only after it truncated for the leader's current epoch; a leader answers a fetch only in the fetcher's leader
  * epoch (when it sends one); an ISR proposal the store did not answer stays pending until a read settles it; the
@@ -424,7 +425,8 @@ export class SimBroker<L, C> {
             return done(undefined)
           }
           const e = r.entries.find((x) => x.key === w.key)
-          // the record unchanged: a guarded registration changed; the watch brings that change to step first
+          // the record unchanged: a guarded registration changed; the watch brings that change to step first (as the
+          // controller actor does with a write whose registrations no longer hold)
           done(
             e === undefined || e.modRevision === w.expectedVersion
               ? undefined
@@ -488,7 +490,12 @@ export class SimBroker<L, C> {
       if (entry === undefined) continue
       const { record, version } = entry
       if (!record.replicas.includes(this.id)) continue
-      const leads = record.leader === this.id && this.registration > 0 && version > this.registration
+      const leads = this.logic.leadsRecord(
+        this.id,
+        record.leader,
+        version,
+        this.registration > 0 ? this.registration : undefined
+      )
       const role = leads ? "leader" : record.leader >= 0 && record.leader !== this.id ? "follower" : "none"
       if (role === r.role && record.leaderEpoch === r.epoch && record.leader === r.leaderId) {
         if (role === "leader" && record.partitionEpoch > r.partitionEpoch) {

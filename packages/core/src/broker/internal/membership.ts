@@ -23,6 +23,11 @@ export interface Membership {
   readonly brokers: () => ReadonlyArray<BrokerEndpoint>
   /** Flags this broker's registration as shutting down (controlled shutdown); store errors are logged. */
   readonly markShuttingDown: Effect.Effect<void>
+  /**
+   * The store version of this broker's current registration (the revision it registered at: this incarnation), or
+   * undefined while its lease is lost and it registers again.
+   */
+  readonly registration: () => number | undefined
 }
 
 const toEndpoint = (r: BrokerRegistration): BrokerEndpoint => ({
@@ -80,7 +85,12 @@ export const register = (
     // later rounds: after a lost lease, a new session and the same record
     const renew = (lost: Effect.Effect<void>): Effect.Effect<never, never, MetadataStore.MetadataStore> =>
       Effect.zipRight(
-        lost,
+        Effect.zipRight(
+          lost,
+          Effect.sync(() => {
+            current = undefined
+          })
+        ),
         Effect.logWarning(`Broker ${self.nodeId} lost its metadata-store lease; registering again`).pipe(
           Effect.zipRight(Effect.scoped(Effect.flatMap(registerOnce, (next) => next))),
           Effect.catchAll((e) => Effect.logError(`Broker ${self.nodeId} cannot register again`, e)),
@@ -113,5 +123,5 @@ export const register = (
       )
     })
 
-    return { brokers: () => list, markShuttingDown }
+    return { brokers: () => list, markShuttingDown, registration: () => current?.version }
   })

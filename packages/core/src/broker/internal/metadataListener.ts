@@ -27,8 +27,11 @@ export interface ClusterImage {
   readonly put: (records: ReadonlyArray<Versioned<PartitionState>>) => void
 }
 
-/** Makes this broker's replica of a partition follow its record (the replication layer's entry point). */
-export type ApplyPartitionState = (state: PartitionState) => Effect.Effect<void>
+/**
+ * Makes this broker's replica of a partition follow its record, with the record's store version (the replication
+ * layer's entry point).
+ */
+export type ApplyPartitionState = (state: PartitionState, version: number) => Effect.Effect<void>
 
 /** Options of {@link start}. */
 export interface ListenerOptions {
@@ -41,6 +44,7 @@ const lastSegment = (key: string) => key.slice(key.lastIndexOf("/") + 1)
 /** The image's storage: records by topic, then partition. */
 const makeImage = (): ClusterImage & {
   readonly set: (record: Versioned<PartitionState>) => boolean
+  readonly records: (topic?: string) => ReadonlyArray<Versioned<PartitionState>>
   readonly dropTopic: (topic: string) => void
   readonly drop: (topic: string, partition: number) => void
 } => {
@@ -56,6 +60,10 @@ const makeImage = (): ClusterImage & {
   return {
     partitions: (topic) => byTopic.get(topic)?.map((r) => r?.value),
     all: () => [...byTopic.values()].flatMap((list) => list.flatMap((r) => (r === undefined ? [] : [r.value]))),
+    records: (topic) =>
+      (topic === undefined ? [...byTopic.values()] : [byTopic.get(topic) ?? []]).flatMap((list) =>
+        list.filter((r) => r !== undefined)
+      ),
     put: (records) => {
       for (const r of records) set(r)
     },
@@ -106,8 +114,7 @@ export const start = (
         // the registry opens every partition of a topic it adopts: the records say which stay here
         const apply = options.applyPartitionState
         if (apply !== undefined) {
-          const records = (image.partitions(t.name) ?? []).filter((p) => p !== undefined)
-          yield* Effect.forEach(records, apply, { discard: true })
+          yield* Effect.forEach(image.records(t.name), (r) => apply(r.value, r.version), { discard: true })
         }
       }).pipe(Effect.catchAll((e) => Effect.logError(`Cannot apply topic ${t.name} from the metadata store`, e)))
 
@@ -115,7 +122,7 @@ export const start = (
       Effect.suspend(() => {
         if (!image.set(record)) return Effect.void
         const apply = options.applyPartitionState
-        return apply === undefined ? Effect.void : apply(record.value)
+        return apply === undefined ? Effect.void : apply(record.value, record.version)
       })
 
     const onEvent = (event: MetadataEvent): Effect.Effect<void> => {
@@ -146,7 +153,8 @@ export const start = (
       }
       for (const t of topics) yield* applyTopic(t.value)
       const apply = options.applyPartitionState
-      if (apply !== undefined) yield* Effect.forEach(image.all(), apply, { discard: true })
+      if (apply !== undefined)
+        yield* Effect.forEach(image.records(), (r) => apply(r.value, r.version), { discard: true })
       return revision
     })
 

@@ -203,6 +203,15 @@ const truncateAgainst = (follower: ReadonlyArray<number>, leader: ReadonlyArray<
   assert.fail("truncation did not complete")
 }
 
+describe("leading a record", () => {
+  it("only for a record naming this broker, written after its current registration", () => {
+    assert.isTrue(Leader.leadsRecord(1, 1, 11, 10))
+    assert.isFalse(Leader.leadsRecord(1, 1, 9, 10), "an earlier incarnation's record")
+    assert.isFalse(Leader.leadsRecord(1, 1, 11, undefined), "not registered now")
+    assert.isFalse(Leader.leadsRecord(1, 2, 11, 10), "another broker leads")
+  })
+})
+
 describe("follower truncation", () => {
   // a shared history, then diverging suffixes: the leader's latest epoch is the highest, and the two suffixes use
   // different epochs (one leader per epoch), one of them possibly continuing the last shared epoch

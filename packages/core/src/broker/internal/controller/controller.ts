@@ -12,15 +12,27 @@
  * - A write that loses its compare-and-swap re-reads the record and steps again (the record as it now is wins: the
  *   partition leader's ISR changes are taken as they are); a store failure retries the partition a second later.
  * - No change is missed: the watches start at the revision after the first read.
+ * - Every broker the step sees carries its registration's version (its incarnation): the step treats a broker that
+ *   registered after a record's last change as lost and back, and every write compares the registrations of the
+ *   brokers its record names, so a write computed before a broker's loss fails once it registered again. Such a
+ *   write, failing with the record unchanged, is dropped: the watch brings the registration change, whose step
+ *   writes anew.
  */
 import { Cause, Data, Deferred, Duration, Effect, Option, Queue, Schedule, type Scope, Stream } from "effect"
 import { NotController } from "../../BrokerError.js"
-import { type MetadataEvent, MetadataStoreError, type PartitionState, type Versioned } from "../../MetadataRecords.js"
+import {
+  type BrokerRegistration,
+  type MetadataEvent,
+  MetadataStoreError,
+  type PartitionState,
+  type Versioned
+} from "../../MetadataRecords.js"
 import * as MetadataStore from "../../MetadataStore.js"
 import {
   type ControllerEvent,
   type ControllerState,
   initial,
+  type LiveBroker,
   type PartitionResult,
   step,
   type TopicPartition,
@@ -79,7 +91,12 @@ export const toEvent = (e: MetadataEvent): ControllerEvent | undefined => {
         ? { _tag: "BrokerLost", brokerId: Number(lastSegment(e.key)) }
         : {
             _tag: "BrokerChanged",
-            broker: { id: e.value.brokerId, rack: e.value.rack ?? null, shuttingDown: e.value.shuttingDown }
+            broker: {
+              id: e.value.brokerId,
+              rack: e.value.rack ?? null,
+              shuttingDown: e.value.shuttingDown,
+              registration: e.revision
+            }
           }
     case "topic":
       return e.value === undefined
@@ -97,6 +114,13 @@ export const toEvent = (e: MetadataEvent): ControllerEvent | undefined => {
       return undefined
   }
 }
+
+const liveBroker = (b: Versioned<BrokerRegistration>): LiveBroker => ({
+  id: b.value.brokerId,
+  rack: b.value.rack ?? null,
+  shuttingDown: b.value.shuttingDown,
+  registration: b.version
+})
 
 /** Runs the controller until interrupted (the lease was lost or the broker stops). */
 const runActive = (
@@ -116,7 +140,7 @@ const runActive = (
     })
 
     const write = (w: WritePartition): Effect.Effect<ReadonlyArray<ControllerEvent>, never, Scope.Scope> =>
-      store.putPartition(w.state, w.expectedVersion).pipe(
+      store.putPartition(w.state, w.expectedVersion, w.registrations).pipe(
         Effect.map(
           (written): ReadonlyArray<ControllerEvent> => [
             { _tag: "PartitionChanged", record: { state: written.value, version: written.version } }
@@ -129,9 +153,11 @@ const runActive = (
               onNone: (): ReadonlyArray<ControllerEvent> => [
                 { _tag: "PartitionDeleted", topic: w.state.topic, partition: w.state.partition }
               ],
-              onSome: (r: Versioned<PartitionState>): ReadonlyArray<ControllerEvent> => [
-                { _tag: "PartitionChanged", record: { state: r.value, version: r.version } }
-              ]
+              // the record unchanged: a registration the write relied on changed; the watch brings that change
+              onSome: (r: Versioned<PartitionState>): ReadonlyArray<ControllerEvent> =>
+                r.version === w.expectedVersion
+                  ? []
+                  : [{ _tag: "PartitionChanged", record: { state: r.value, version: r.version } }]
             })
           )
         ),
@@ -208,7 +234,7 @@ const runActive = (
         (b) =>
           handle({
             _tag: "BrokerChanged",
-            broker: { id: b.value.brokerId, rack: b.value.rack ?? null, shuttingDown: b.value.shuttingDown }
+            broker: liveBroker(b)
           }),
         { discard: true }
       )
@@ -219,7 +245,7 @@ const runActive = (
     for (const b of yield* store.brokers) {
       state = step(state, {
         _tag: "BrokerChanged",
-        broker: { id: b.value.brokerId, rack: b.value.rack ?? null, shuttingDown: b.value.shuttingDown }
+        broker: liveBroker(b)
       }).state
     }
     const topics = yield* store.topics

@@ -16,7 +16,7 @@
  * - The controller writes only leader, replica and (on broker loss) ISR changes; it takes records as they are.
  */
 import { ErrorCode } from "../../../protocol/generated/ErrorCode.js"
-import { PartitionState } from "../../MetadataRecords.js"
+import { PartitionState, type RegistrationGuard } from "../../MetadataRecords.js"
 
 /** A live broker as the controller sees it. */
 export interface LiveBroker {
@@ -24,6 +24,12 @@ export interface LiveBroker {
   readonly rack: string | null
   /** A controlled shutdown is in progress: move its leaderships and drop it from ISRs. */
   readonly shuttingDown: boolean
+  /**
+   * The store version of its registration (the revision it registered at: its incarnation), when known. A record
+   * last changed before it names this broker from an earlier incarnation (see {@link step}'s `PartitionChanged`),
+   * and writes rely on it (see {@link WritePartition.registrations}).
+   */
+  readonly registration?: number
 }
 
 /** A topic as the controller needs it. */
@@ -85,6 +91,13 @@ export interface WritePartition {
   readonly _tag: "WritePartition"
   readonly state: PartitionState
   readonly expectedVersion: number
+  /**
+   * The registrations of the brokers the record names (leader and ISR) as the step saw them (0: not registered),
+   * compared in the same transaction: a write computed before the controller stepped a broker's loss must not land
+   * after that broker registered again and hand the new incarnation the old one's place. Brokers whose
+   * registration the step was not told are left out.
+   */
+  readonly registrations?: ReadonlyArray<RegistrationGuard>
 }
 
 /** The answer to a request for one partition (ElectLeaders, AlterPartitionReassignments). */
@@ -376,15 +389,55 @@ const rebalance = (state: ControllerState): Array<WritePartition> => {
   return effects
 }
 
+/** The registrations a write of `record` relies on: its leader's and ISR members', as `state` knows them. */
+export const registrationGuards = (state: ControllerState, record: PartitionState): Array<RegistrationGuard> => {
+  const guards: Array<RegistrationGuard> = []
+  for (const id of new Set([record.leader, ...record.isr])) {
+    if (id < 0) continue
+    const b = state.brokers.get(id)
+    if (b === undefined) guards.push({ brokerId: id, version: 0 })
+    else if (b.registration !== undefined) guards.push({ brokerId: id, version: b.registration })
+  }
+  return guards
+}
+
 const done = (
   state: ControllerState,
   effects: ReadonlyArray<WritePartition>,
   results: ReadonlyArray<PartitionResult> = []
-) => ({
+): StepResult => ({
   state: applyWrites(state, effects),
-  effects,
+  effects: effects.map((e) => ({ ...e, registrations: registrationGuards(state, e.state) })),
   results
 })
+
+/**
+ * The live brokers a record names (leader or ISR) that registered after its last change: the record's place for
+ * them is their earlier incarnation's (they restarted or lost their session since), e.g. seen by a controller that
+ * took over, or after its write failed while the broker restarted.
+ */
+export const bounced = (state: ControllerState, record: PartitionView): Array<LiveBroker> => {
+  const out: Array<LiveBroker> = []
+  for (const id of new Set([record.state.leader, ...record.state.isr])) {
+    const b = state.brokers.get(id)
+    if (b?.registration !== undefined && b.registration > record.version) out.push(b)
+  }
+  return out
+}
+
+/** Steps `events` in order, collecting every step's writes and answers. */
+const steps = (state: ControllerState, events: ReadonlyArray<ControllerEvent>): StepResult => {
+  let current = state
+  const effects: Array<WritePartition> = []
+  const results: Array<PartitionResult> = []
+  for (const event of events) {
+    const out = step(current, event)
+    current = out.state
+    effects.push(...out.effects)
+    results.push(...out.results)
+  }
+  return { state: current, effects, results }
+}
 
 /** Applies one event: the new view, the writes to make and the answers to a request. */
 export const step = (state: ControllerState, event: ControllerEvent): StepResult => {
@@ -425,6 +478,15 @@ export const step = (state: ControllerState, event: ControllerEvent): StepResult
       const key = partitionKey(event.record.state.topic, event.record.state.partition)
       const known = state.partitions.get(key)
       if (known !== undefined && known.version > event.record.version) return done(state, [])
+      // a broker the record names from an earlier incarnation: shown as lost, then the record, then back
+      const back = bounced(state, event.record)
+      if (back.length > 0) {
+        return steps(state, [
+          ...back.map((b): ControllerEvent => ({ _tag: "BrokerLost", brokerId: b.id })),
+          event,
+          ...back.map((b): ControllerEvent => ({ _tag: "BrokerChanged", broker: b }))
+        ])
+      }
       const next = { ...state, partitions: new Map(state.partitions).set(key, event.record) }
       const write = reconcile(next, event.record)
       return done(next, write === undefined ? [] : [write])

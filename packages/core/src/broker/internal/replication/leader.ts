@@ -261,3 +261,12 @@ export const step = (state: LeaderState, input: Input): Step => {
       return { state: { ...state, pendingIsr: undefined }, effects }
   }
 }
+
+/**
+ * Whether broker `self` leads for a partition record naming `leader`, written at store `version`, while its current
+ * registration is at `registration` (undefined: not registered now): only for a record written after it, so a
+ * restarted broker never resumes an earlier incarnation's leader epoch (whose high watermark and ISR it may have
+ * lost) and waits for the controller's new election.
+ */
+export const leadsRecord = (self: number, leader: number, version: number, registration: number | undefined): boolean =>
+  leader === self && registration !== undefined && version > registration
