@@ -175,7 +175,7 @@ const runActive = (
           Effect.zipRight(store.partition(w.state.topic, w.state.partition)),
           Effect.flatMap(
             Option.match({
-              onNone: () => Effect.void,
+              onNone: () => Effect.succeed(false),
               onSome: (r) =>
                 Queue.offer(
                   inbox,
