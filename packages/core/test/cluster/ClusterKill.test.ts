@@ -130,7 +130,13 @@ const addRecord = (
 const text = new TextEncoder()
 const decode = (b: Uint8Array | null) => (b === null ? "" : new TextDecoder().decode(b))
 
-// (work in progress: runs only when CLUSTER_KILL_ROUNDS is set until the replicated cluster lands)
+// Runs only when CLUSTER_KILL_ROUNDS is set (scripts/cluster-kill.sh): in this session's runs every fail-over and the
+// history check passed, but the consumer group did not consume everything after the kills (issue #21, open).
+if (process.env.CLUSTER_KILL_ROUNDS === undefined)
+  console.warn(
+    "NOTE: the three-broker SIGKILL test is skipped in the default suite (issue #21 open: its consumer group stalls " +
+      "after fail-overs); run scripts/cluster-kill.sh [rounds]"
+  )
 describe.skipIf(!hasEtcd || !built || process.env.CLUSTER_KILL_ROUNDS === undefined)(
   "a three-broker cluster with etcd, leaders SIGKILLed in turn",
   () => {
