@@ -19,9 +19,9 @@ import { fileURLToPath } from "node:url"
 import { Effect, Exit, Scope } from "effect"
 import { Kafka, logLevel } from "kafkajs"
 import { hasEtcd, startEtcd } from "../test/broker/etcdServer.js"
+import { brokerArgs } from "../test/cluster/brokerArgs.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const bin = path.join(here, "..", "..", "cli", "bin", "eddy.js")
 const built = fs.existsSync(path.join(here, "..", "..", "cli", "dist", "main.js"))
 const SESSION_TIMEOUT_MS = 2000
 const LAG_TIME_MAX_MS = 3000
@@ -70,24 +70,20 @@ export const run = async (): Promise<void> => {
     const startNode = async (id: number) => {
       const proc = child.spawn(
         process.execPath,
-        [
-          bin,
-          "broker",
-          "--port",
-          String(ports.get(id)),
-          "--data-dir",
-          path.join(root, `node-${id}`),
-          "--log-level",
-          process.env.EDDY_BENCH_VERBOSE === "debug" ? "debug" : process.env.EDDY_BENCH_VERBOSE ? "info" : "error",
-          ...[
-            `node.id=${id}`,
-            "cluster.id=cluster-bench",
-            `eddy.metadata.etcd.endpoints=${etcd.url}`,
-            `broker.session.timeout.ms=${SESSION_TIMEOUT_MS}`,
-            `replica.lag.time.max.ms=${LAG_TIME_MAX_MS}`,
-            "offsets.topic.replication.factor=3"
-          ].flatMap((s) => ["--set", s])
-        ],
+        brokerArgs({
+          id,
+          port: ports.get(id)!,
+          dataDir: path.join(root, `node-${id}`),
+          etcdUrl: etcd.url,
+          clusterId: "cluster-bench",
+          logLevel:
+            process.env.EDDY_BENCH_VERBOSE === "debug" ? "debug" : process.env.EDDY_BENCH_VERBOSE ? "info" : "error",
+          settings: {
+            "broker.session.timeout.ms": String(SESSION_TIMEOUT_MS),
+            "replica.lag.time.max.ms": String(LAG_TIME_MAX_MS),
+            "offsets.topic.replication.factor": "3"
+          }
+        }),
         process.env.EDDY_BENCH_VERBOSE
           ? { stdio: ["ignore", fs.openSync(path.join(root, `broker-${id}.log`), "a"), "inherit"] }
           : { stdio: "ignore" }

@@ -22,9 +22,9 @@ import * as Producer from "../../src/client/Producer.js"
 import * as Topic from "../../src/client/Topic.js"
 import * as HistoryChecker from "../../src/testing/HistoryChecker.js"
 import { hasEtcd, startEtcd } from "../broker/etcdServer.js"
+import { brokerArgs } from "./brokerArgs.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const bin = path.join(here, "..", "..", "..", "cli", "bin", "eddy.js")
 const built = fs.existsSync(path.join(here, "..", "..", "..", "cli", "dist", "main.js"))
 const fixtures = path.join(here, "fixtures")
 const python = "/usr/bin/python3"
@@ -161,29 +161,27 @@ describe.skipIf(!hasEtcd || !built || process.env.CLUSTER_KILL_ROUNDS === undefi
           const nodes = new Map<number, Child>()
           const startNode = (id: number) =>
             Effect.gen(function* () {
-              const node = start(process.execPath, [
-                bin,
-                "broker",
-                "--port",
-                String(ports.get(id)),
-                "--data-dir",
-                path.join(root, `node-${id}`),
-                "--log-level",
-                "warning",
-                ...[
-                  `node.id=${id}`,
-                  "cluster.id=cluster-kill-test",
-                  `eddy.metadata.etcd.endpoints=${etcd.url}`,
-                  "broker.session.timeout.ms=2000",
-                  "replica.lag.time.max.ms=3000",
-                  "default.replication.factor=3",
-                  "min.insync.replicas=2",
-                  "offsets.topic.replication.factor=3",
-                  "transaction.state.log.replication.factor=3",
-                  "transaction.state.log.min.isr=2",
-                  "num.partitions=3"
-                ].flatMap((s) => ["--set", s])
-              ])
+              const node = start(
+                process.execPath,
+                brokerArgs({
+                  id,
+                  port: ports.get(id)!,
+                  dataDir: path.join(root, `node-${id}`),
+                  etcdUrl: etcd.url,
+                  clusterId: "cluster-kill-test",
+                  logLevel: "warning",
+                  settings: {
+                    "broker.session.timeout.ms": "2000",
+                    "replica.lag.time.max.ms": "3000",
+                    "default.replication.factor": "3",
+                    "min.insync.replicas": "2",
+                    "offsets.topic.replication.factor": "3",
+                    "transaction.state.log.replication.factor": "3",
+                    "transaction.state.log.min.isr": "2",
+                    "num.partitions": "3"
+                  }
+                })
+              )
               nodes.set(id, node)
               const port = ports.get(id)!
               yield* eventually(
