@@ -148,7 +148,14 @@ export const run = async (): Promise<void> => {
       `| replication factor 3, min.insync.replicas=2 | ${fmt(rf3)} | ${(rf3 / rf1).toFixed(2)}x (goal >= 0.5x) |`
     )
 
-    // fail-over: kill the leader of `failover-0` while a producer sends one record every 5 ms
+    await producer.disconnect()
+
+    // fail-over: kill the leader of `failover-0` while a producer sends one record every 5 ms. The producer is a
+    // fresh one that only ever targets `failover`: kafkajs refreshes metadata for every topic a producer has sent to
+    // and fails the whole refresh on any partition error, and the replication-factor-1 partitions the kill takes
+    // offline rightly answer LEADER_NOT_AVAILABLE (as Kafka's do) until their broker is back.
+    const failoverProducer = kafka.producer({ allowAutoTopicCreation: false })
+    await failoverProducer.connect()
     const times: Array<number> = []
     for (let round = 0; round < 3; round++) {
       const meta = await admin.fetchTopicMetadata({ topics: ["failover"] })
@@ -160,7 +167,7 @@ export const run = async (): Promise<void> => {
       const sender = (async () => {
         while (!stop) {
           try {
-            await producer.send({ topic: "failover", acks: -1, messages: [{ value: "x", partition: 0 }] })
+            await failoverProducer.send({ topic: "failover", acks: -1, messages: [{ value: "x", partition: 0 }] })
             if (killedAt > 0 && acknowledgedAfterKill === 0) acknowledgedAfterKill = Date.now()
           } catch (e) {
             // retried by the next loop
@@ -175,7 +182,8 @@ export const run = async (): Promise<void> => {
       while (acknowledgedAfterKill === 0 && Date.now() - killedAt < 60_000) await new Promise((r) => setTimeout(r, 10))
       stop = true
       await sender
-      times.push(acknowledgedAfterKill - killedAt)
+      // no acknowledged produce within 60 s counts as a fail-over that did not happen (printed as "> 60000")
+      times.push(acknowledgedAfterKill === 0 ? Number.POSITIVE_INFINITY : acknowledgedAfterKill - killedAt)
       await startNode(leader)
       // the restarted broker catches up before the next round
       for (;;) {
@@ -184,14 +192,15 @@ export const run = async (): Promise<void> => {
         await new Promise((r) => setTimeout(r, 100))
       }
     }
-    await producer.disconnect()
+    await failoverProducer.disconnect()
     await admin.disconnect()
     const sorted = [...times].sort((a, b) => a - b)
     console.log("")
     console.log("| fail-over (SIGKILL of the leader -> first acknowledged acks=all produce) | ms |")
     console.log("| --- | --- |")
-    console.log(`| runs | ${times.join(", ")} |`)
-    console.log(`| median | ${sorted[1]} |`)
+    const ms = (t: number) => (Number.isFinite(t) ? String(t) : "> 60000")
+    console.log(`| runs | ${times.map(ms).join(", ")} |`)
+    console.log(`| median | ${ms(sorted[1]!)} |`)
     console.log(
       `| median / broker.session.timeout.ms (${SESSION_TIMEOUT_MS}, the lease TTL) | ${(sorted[1]! / SESSION_TIMEOUT_MS).toFixed(2)}x |`
     )
