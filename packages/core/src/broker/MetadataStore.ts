@@ -104,6 +104,11 @@ export interface MetadataStoreService {
   readonly campaign: (brokerId: number, lease: LeaseId) => Effect.Effect<Versioned<ControllerRecord>, LeaseExpired | E>
   /** Gives up the controllership `controller` (a no-op conflict when it was already lost). */
   readonly resign: (controller: Versioned<ControllerRecord>) => Effect.Effect<void, MetadataConflict | E>
+  /**
+   * Reserves `count` producer ids no other broker of the cluster is given, ever (Kafka's AllocateProducerIds): the
+   * first of them, at least `floor` (the end of the caller's last block on its own disk, for a store that forgot).
+   */
+  readonly allocateProducerIds: (count: number, floor: number) => Effect.Effect<number, E>
   /** The store's current revision. */
   readonly revision: Effect.Effect<number, E>
   /** Every change of `kind` from `fromRevision` (default: the next revision) in revision order. */
@@ -124,6 +129,7 @@ const codecs = {
 } as const
 
 const EpochJson = Schema.parseJson(Schema.Struct({ epoch: Schema.Int }))
+const ProducerIdsJson = Schema.parseJson(Schema.Struct({ next: Schema.NonNegativeInt }))
 
 /** The key layout under a prefix (see docs/cluster.md "Metadata store"). */
 export const keys = (prefix: string) => ({
@@ -133,6 +139,7 @@ export const keys = (prefix: string) => ({
   partition: (topic: string, partition: number) => `${prefix}partitions/${topic}/${partition}`,
   controller: `${prefix}controller`,
   controllerEpoch: `${prefix}epochs/controller`,
+  producerIds: `${prefix}ids/producer`,
   kind: {
     broker: `${prefix}brokers/`,
     topic: `${prefix}topics/`,
@@ -257,6 +264,34 @@ const make = (kv: KvBackend, prefix: string): MetadataStoreService => {
 
   const revision = kv.range(k.controller).pipe(Effect.map((r) => r.revision))
 
+  /** One compare-and-swap on the producer id counter; none when another broker's allocation came first. */
+  const tryAllocateProducerIds = (count: number, floor: number) =>
+    Effect.gen(function* () {
+      const current = yield* kv.get(k.producerIds)
+      const next = Option.isSome(current)
+        ? (yield* Schema.decode(ProducerIdsJson)(current.value.value).pipe(Effect.mapError(decodeError(k.producerIds))))
+            .next
+        : 0
+      const first = Math.max(next, floor)
+      const won = yield* kv
+        .txn(
+          [{ key: k.producerIds, modRevision: Option.isSome(current) ? current.value.modRevision : 0 }],
+          [{ _tag: "Put", key: k.producerIds, value: encode(ProducerIdsJson, { next: first + count }) }]
+        )
+        .pipe(Effect.catchTag("LeaseExpired", (e) => Effect.die(e)))
+      return Option.as(won, first)
+    })
+
+  const allocateProducerIds = (count: number, floor: number): Effect.Effect<number, E> =>
+    tryAllocateProducerIds(count, floor).pipe(
+      Effect.flatMap(
+        Option.match({
+          onSome: Effect.succeed,
+          onNone: () => Effect.suspend(() => allocateProducerIds(count, floor))
+        })
+      )
+    )
+
   const watch = (kind: MetadataKind, fromRevision?: number) =>
     Stream.unwrap(
       Effect.map(
@@ -311,6 +346,7 @@ const make = (kv: KvBackend, prefix: string): MetadataStoreService => {
           Option.match({ onNone: () => conflict(k.controller, controller.version), onSome: () => Effect.void })
         )
       ),
+    allocateProducerIds,
     revision,
     watch
   }

@@ -151,7 +151,7 @@ export const make = (
       "transaction.abort.timed.out.transaction.cleanup.interval.ms"
     )
     const store = yield* TransactionStateManager.make
-    const ids = yield* ProducerIdManager.make(options.dataDir)
+    const ids = yield* ProducerIdManager.make(options.dataDir, Option.getOrUndefined(metadataStore))
     const fibers = yield* FiberMap.make<string>()
     const actors = new Map<string, TxnActor.TxnActor>()
     // the __transaction_state partitions this broker leads, by index; loads and unloads take `leadership` in turn

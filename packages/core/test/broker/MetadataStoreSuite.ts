@@ -58,6 +58,28 @@ const brokerIds = Effect.flatMap(MetadataStore, (s) => s.brokers).pipe(
 )
 
 const casTests = (target: SuiteTarget) => {
+  target.test("producer id blocks: disjoint for every caller, concurrent ones too, and never below the floor", () =>
+    Effect.gen(function* () {
+      const store = yield* MetadataStore
+      const first = yield* store.allocateProducerIds(1000, 0)
+      const second = yield* store.allocateProducerIds(1000, 0)
+      assert.deepStrictEqual([first, second], [0, 1000])
+      // a caller whose own disk says it used ids up to 5000 (the store forgot them) starts there
+      assert.strictEqual(yield* store.allocateProducerIds(1000, 5000), 5000)
+      assert.strictEqual(yield* store.allocateProducerIds(10, 0), 6000)
+      // racing callers (brokers) each get their own block
+      const raced = yield* Effect.all(
+        Array.from({ length: 8 }, () => store.allocateProducerIds(100, 0)),
+        { concurrency: "unbounded" }
+      )
+      const sorted = [...raced].sort((a, b) => a - b)
+      assert.deepStrictEqual(
+        sorted,
+        Array.from({ length: 8 }, (_, i) => 6010 + 100 * i)
+      )
+    })
+  )
+
   target.test("compare-and-swap: a stale or repeated write conflicts, the right version wins", () =>
     Effect.gen(function* () {
       const store = yield* MetadataStore

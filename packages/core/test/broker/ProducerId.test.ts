@@ -7,7 +7,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Context, Effect, Exit, Layer } from "effect"
+import * as MetadataStore from "../../src/broker/MetadataStore.js"
 import * as ProducerIdManager from "../../src/broker/ProducerIdManager.js"
 import * as ApiVersions from "../../src/protocol/generated/ApiVersions.js"
 import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
@@ -110,6 +111,44 @@ describe("InitProducerId", () => {
       const exit = yield* Effect.exit(ProducerIdManager.make(dir))
       assert.isTrue(Exit.isFailure(exit))
       if (Exit.isFailure(exit)) assert.include(String(exit.cause), "KafkaStorageError")
+    })
+  )
+
+  it.scoped("allocators of two brokers sharing a metadata store never hand out the same id", () =>
+    Effect.gen(function* () {
+      const store = yield* MetadataStore.MetadataStore
+      const a = yield* ProducerIdManager.make(yield* tempDir, store)
+      const b = yield* ProducerIdManager.make(yield* tempDir, store)
+      const ids = yield* Effect.all(
+        Array.from({ length: 3 * ProducerIdManager.BLOCK_SIZE }, (_, i) => (i % 2 === 0 ? a.next : b.next)),
+        { concurrency: 4 }
+      )
+      assert.strictEqual(new Set(ids).size, ids.length)
+      // a restart of one broker (a fresh in-process store that forgot everything) still moves on from its disk
+      const dir = yield* tempDir
+      const before = yield* ProducerIdManager.make(dir, store)
+      const used = yield* before.next
+      const forgetful = Context.get(yield* Layer.build(MetadataStore.layerMemory), MetadataStore.MetadataStore)
+      const after = yield* ProducerIdManager.make(dir, forgetful)
+      assert.isAbove(yield* after.next, used)
+    }).pipe(Effect.provide(MetadataStore.layerMemory))
+  )
+
+  it.scopedLive("two brokers of one cluster give idempotent producers different ids", () =>
+    Effect.gen(function* () {
+      const storeLayer = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+      const ids = new Set<bigint>()
+      for (const id of [1, 2]) {
+        const { broker } = yield* startBroker({ extra: { "node.id": String(id) }, metadataStore: storeLayer })
+        const client = yield* connect(broker.address.port)
+        for (let i = 0; i < 3; i++) {
+          const r = yield* init(client, 4)
+          assert.strictEqual(r.errorCode, ErrorCode.NONE)
+          ids.add(r.producerId)
+        }
+      }
+      // before the store allocated blocks, both brokers started at id 0 and two producers shared an id
+      assert.strictEqual(ids.size, 6)
     })
   )
 
