@@ -18,7 +18,7 @@
  *   write, failing with the record unchanged, is dropped: the watch brings the registration change, whose step
  *   writes anew.
  */
-import { Cause, Data, Deferred, Duration, Effect, Option, Queue, Schedule, type Scope, Stream } from "effect"
+import { Cause, Data, Deferred, Duration, Effect, Option, Schedule, Scope, Stream } from "effect"
 import { NotController } from "../../BrokerError.js"
 import {
   type BrokerRegistration,
@@ -28,6 +28,7 @@ import {
   type Versioned
 } from "../../MetadataRecords.js"
 import * as MetadataStore from "../../MetadataStore.js"
+import * as Actor from "../actor.js"
 import {
   type ControllerEvent,
   type ControllerState,
@@ -77,7 +78,10 @@ export interface ControllerOptions {
 
 type Command = Data.TaggedEnum<{
   Event: { readonly event: ControllerEvent }
-  Request: { readonly event: ControllerEvent; readonly reply: Deferred.Deferred<ReadonlyArray<PartitionResult>> }
+  Request: {
+    readonly event: ControllerEvent
+    readonly reply: Deferred.Deferred<ReadonlyArray<PartitionResult>, NotController>
+  }
 }>
 const Command = Data.taggedEnum<Command>()
 
@@ -130,8 +134,18 @@ const runActive = (
 ): Effect.Effect<never, MetadataStoreError, MetadataStore.MetadataStore | Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* MetadataStore.MetadataStore
-    const inbox = yield* Queue.unbounded<Command>()
-    // completed when this term ends: requests still waiting are answered NOT_CONTROLLER
+    const notController = () => new NotController({ message: `Broker ${options.nodeId} is no longer the controller.` })
+    // the actor kit's mailbox: commands queued when the term ends are answered NOT_CONTROLLER
+    const actor = yield* Actor.make<Command, never, NotController>({
+      name: `controller ${options.nodeId}`,
+      policy: Actor.unbounded,
+      full: () => undefined as never,
+      stopped: notController,
+      onDropped: (command) => (command._tag === "Request" ? Deferred.fail(command.reply, notController()) : Effect.void)
+    })
+    /** Hands the actor an event (a watch change, a retry, a tick); dropped once the term ends. */
+    const tell = (event: ControllerEvent) => Effect.ignore(actor.tell(Command.Event({ event })))
+    // completed when this term ends: the request in progress, if any, is answered NOT_CONTROLLER
     const ended = yield* Deferred.make<void>()
     yield* Effect.addFinalizer(() => Deferred.succeed(ended, undefined))
     let state: ControllerState = initial({
@@ -175,14 +189,8 @@ const runActive = (
           Effect.zipRight(store.partition(w.state.topic, w.state.partition)),
           Effect.flatMap(
             Option.match({
-              onNone: () => Effect.succeed(false),
-              onSome: (r) =>
-                Queue.offer(
-                  inbox,
-                  Command.Event({
-                    event: { _tag: "PartitionChanged", record: { state: r.value, version: r.version } }
-                  })
-                )
+              onNone: () => Effect.void,
+              onSome: (r) => tell({ _tag: "PartitionChanged", record: { state: r.value, version: r.version } })
             })
           ),
           Effect.ignore
@@ -268,12 +276,12 @@ const runActive = (
     ).pipe(
       Stream.runForEach((e) => {
         const event = toEvent(e)
-        return event === undefined ? Effect.void : Queue.offer(inbox, Command.Event({ event }))
+        return event === undefined ? Effect.void : tell(event)
       }),
       Effect.zipRight(Effect.fail(new MetadataStoreError({ message: "the metadata store's watch ended" })))
     )
     if (options.autoRebalance) {
-      yield* Queue.offer(inbox, Command.Event({ event: { _tag: "RebalanceTick" } })).pipe(
+      yield* tell({ _tag: "RebalanceTick" }).pipe(
         Effect.repeat(Schedule.spaced(Duration.millis(options.rebalanceIntervalMs))),
         Effect.delay(Duration.millis(options.rebalanceIntervalMs)),
         Effect.forkScoped
@@ -281,12 +289,12 @@ const runActive = (
     }
 
     const ask = (event: ControllerEvent) =>
-      Effect.gen(function* () {
-        const reply = yield* Deferred.make<ReadonlyArray<PartitionResult>>()
-        const notController = new NotController({ message: `Broker ${options.nodeId} is no longer the controller.` })
-        yield* Queue.offer(inbox, Command.Request({ event, reply }))
-        return yield* Effect.raceFirst(Deferred.await(reply), Effect.zipRight(Deferred.await(ended), notController))
-      })
+      Effect.raceFirst(
+        actor.ask((reply: Deferred.Deferred<ReadonlyArray<PartitionResult>, NotController>) =>
+          Command.Request({ event, reply })
+        ),
+        Effect.zipRight(Deferred.await(ended), Effect.fail(notController()))
+      )
     yield* publish({
       elect: (partitions, unclean) => ask({ _tag: "ElectionRequested", partitions, unclean }),
       reassign: (items) =>
@@ -299,19 +307,21 @@ const runActive = (
     })
     yield* Effect.logInfo(`Broker ${options.nodeId} is the controller (epoch ${epoch})`)
 
-    const loop = Queue.take(inbox).pipe(
-      Effect.flatMap((command) =>
+    // the term's scope: the retries a command forks live as long as the term
+    const term = yield* Effect.scope
+    // one command at a time; handling stays interruptible (store writes may wait on the store) so that a lost lease
+    // ends the term at once: the compare-and-swap writes make a write cut short harmless
+    const receive = (command: Command): Effect.Effect<void> =>
+      Effect.interruptible(
         Command.$match(command, {
-          Event: ({ event }) => Effect.asVoid(handle(event)),
+          Event: ({ event }) => Effect.asVoid(Scope.extend(handle(event), term)),
           Request: ({ event, reply }) =>
-            refresh(event).pipe(
-              Effect.zipRight(handle(event)),
+            Scope.extend(refresh(event).pipe(Effect.zipRight(handle(event))), term).pipe(
               Effect.flatMap((results) => Deferred.succeed(reply, results))
             )
         })
-      ),
-      Effect.forever
-    )
+      )
+    const loop = Effect.zipRight(actor.run({ receive }), Effect.never)
     return yield* Effect.raceFirst(loop, follow)
   })
 
