@@ -14,10 +14,10 @@
  * - A replica is a leader or a follower ({@link Role}); it starts as the sole leader of its partition (replicas and
  *   ISR are this broker), so on a single node the high watermark advances to the log end offset as soon as an
  *   append is durable per the log's flush policy. A replica given a checkpointed high watermark (a restart) starts
- *   with it instead, clamped to the log, and leaderless (its high watermark kept) until it is told its role. The leader's replication decisions (follower log ends, ISR
- *   proposals, the high watermark) are made by the pure `internal/replication/leader.ts`; the actor only carries
- *   out its effects (an ISR proposal goes to the `onProposeIsr` callback, which writes the store without
- *   blocking the actor and answers with an `IsrResult`).
+ *   with it instead, clamped to the log, and leaderless (its high watermark kept) until it is told its role.
+ *   The leader's replication decisions (follower log ends, ISR proposals, the high watermark) are made by the pure
+ *   `internal/replication/leader.ts`; the actor only carries out its effects (an ISR proposal goes to the
+ *   `onProposeIsr` callback, which writes the store without blocking the actor and answers with an `IsrResult`).
  * - A leader stamps its leader epoch on every batch it appends; a follower refuses client appends and markers
  *   (NOT_LEADER_OR_FOLLOWER) and writes only what its fetcher replicates (`Replicate`, offsets and epochs kept)
  *   or truncates (`Truncate`), each tagged with the leader epoch the fetcher follows, so a fetcher's stale

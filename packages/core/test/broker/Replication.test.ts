@@ -152,7 +152,7 @@ describe("replication", () => {
   )
 
   it.scopedLive(
-    "a restarted leader of a replicated partition leads again with its checkpointed high watermark, before any follower fetched",
+    "a restarted leader of a replicated partition leads again with its checkpointed high watermark before followers fetch",
     () =>
       Effect.gen(function* () {
         const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))

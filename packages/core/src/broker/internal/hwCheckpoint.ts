@@ -78,7 +78,8 @@ export const read = (disk: Disk, dir: string, hasPartitions: boolean): Effect.Ef
           if ("malformed" in decoded) {
             return Effect.as(
               Effect.logWarning(
-                `Ignoring the malformed ${path} (${decoded.malformed}): the hosted partitions' high watermarks start from their logs`
+                `Ignoring the malformed ${path} (${decoded.malformed}): ` +
+                  "the hosted partitions' high watermarks start from their logs"
               ),
               new Map<string, number>()
             )
