@@ -277,6 +277,10 @@ export const layer = (
           producerIdExpirationMs: BrokerConfig.getNumber(config, "producer.id.expiration.ms"),
           brokerId: BrokerConfig.nodeId(config),
           lagTimeMaxMs: BrokerConfig.getNumber(config, "replica.lag.time.max.ms"),
+          highWatermarkCheckpointIntervalMs: BrokerConfig.getNumber(
+            config,
+            "replica.high.watermark.checkpoint.interval.ms"
+          ),
           fetcher: {
             waitMaxMs: BrokerConfig.getNumber(config, "replica.fetch.wait.max.ms"),
             minBytes: BrokerConfig.getNumber(config, "replica.fetch.min.bytes"),

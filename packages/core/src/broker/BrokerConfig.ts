@@ -217,6 +217,13 @@ export const keys: ReadonlyArray<ConfigKey> = [
     validate: atLeast(1),
     readOnly: true
   }),
+  key(
+    "replica.high.watermark.checkpoint.interval.ms",
+    "long",
+    "5000",
+    "How often the hosted partitions' high watermarks are written to replication-offset-checkpoint.",
+    { validate: atLeast(1), readOnly: true }
+  ),
   key("replica.fetch.wait.max.ms", "int", "500", "Longest wait of a follower's fetch for new data.", {
     validate: atLeast(0),
     readOnly: true

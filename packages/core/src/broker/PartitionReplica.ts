@@ -13,10 +13,11 @@
  *   published high watermark, so a fetch never sees bytes that are not yet acknowledged.
  * - A replica is a leader or a follower ({@link Role}); it starts as the sole leader of its partition (replicas and
  *   ISR are this broker), so on a single node the high watermark advances to the log end offset as soon as an
- *   append is durable per the log's flush policy. The leader's replication decisions (follower log ends, ISR
- *   proposals, the high watermark) are made by the pure `internal/replication/leader.ts`; the actor only carries
- *   out its effects (an ISR proposal goes to the `onProposeIsr` callback, which writes the store without
- *   blocking the actor and answers with an `IsrResult`).
+ *   append is durable per the log's flush policy. A replica given a checkpointed high watermark (a restart) starts
+ *   with it instead, clamped to the log, and leaderless (its high watermark kept) until it is told its role.
+ *   The leader's replication decisions (follower log ends, ISR proposals, the high watermark) are made by the pure
+ *   `internal/replication/leader.ts`; the actor only carries out its effects (an ISR proposal goes to the
+ *   `onProposeIsr` callback, which writes the store without blocking the actor and answers with an `IsrResult`).
  * - A leader stamps its leader epoch on every batch it appends; a follower refuses client appends and markers
  *   (NOT_LEADER_OR_FOLLOWER) and writes only what its fetcher replicates (`Replicate`, offsets and epochs kept)
  *   or truncates (`Truncate`), each tagged with the leader epoch the fetcher follows, so a fetcher's stale
@@ -312,6 +313,12 @@ export interface ReplicaOptions {
   readonly lagTimeMaxMs?: number
   /** Carries out an ISR proposal without blocking the actor (forks), answering later with `isrResult`. */
   readonly onProposeIsr?: (proposal: IsrProposal) => Effect.Effect<void>
+  /**
+   * The high watermark checkpointed for this partition (`replication-offset-checkpoint`): the replica starts with it,
+   * clamped to the log, and leaderless (no leader, client writes refused) until `becomeLeader` or `becomeFollower`
+   * gives it its role. Without it, the replica starts as the sole leader (its high watermark the log end).
+   */
+  readonly highWatermark?: number
 }
 
 /** How often idle producers are looked for, at most (`producer.id.expiration.check.interval.ms` in Kafka is 10 min). */
@@ -364,27 +371,38 @@ export const make = (
         .pipe(Effect.catchAll((e) => Effect.logWarning(`${name}: cannot record leader epoch ${leaderEpoch}`, e)))
     }
 
+    // a checkpointed high watermark, clamped to the log
+    const restored =
+      options.highWatermark === undefined
+        ? undefined
+        : Math.max(log.logStartOffset, Math.min(options.highWatermark, log.logEndOffset))
+    if (restored !== undefined) yield* log.updateHighWatermark(restored)
+
     // actor state
-    let highWatermark = 0
+    let highWatermark = restored ?? 0
     let lastStable = 0
     let waiters: Array<Waiter> = []
     // follower fetches parked on this leader: woken when the log end passes their offset
     let logEndWaiters: Array<Waiter> = []
-    // the role: the leader's replication state while leading (initially the sole replica), else the leader's id
-    let leaderState: Leader.LeaderState | undefined = Leader.init({
-      self,
-      topic: topicPartition.topic,
-      partition: topicPartition.partition,
-      leaderEpoch,
-      partitionEpoch: 0,
-      replicas: [self],
-      isr: [self],
-      leo: log.logEndOffset,
-      hw: 0,
-      lagTimeMaxMs,
-      nowMs: 0
-    })
-    let leaderId = self
+    // the role: the leader's replication state while leading (initially the sole replica, unless restored from a
+    // checkpoint: then leaderless until told its role), else the leader's id
+    let leaderState: Leader.LeaderState | undefined =
+      restored === undefined
+        ? Leader.init({
+            self,
+            topic: topicPartition.topic,
+            partition: topicPartition.partition,
+            leaderEpoch,
+            partitionEpoch: 0,
+            replicas: [self],
+            isr: [self],
+            leo: log.logEndOffset,
+            hw: highWatermark,
+            lagTimeMaxMs,
+            nowMs: 0
+          })
+        : undefined
+    let leaderId = restored === undefined ? self : -1
     const producers = new ProducerState.ProducerStateManager()
     const expirationMs = options.producerIdExpirationMs ?? 86_400_000
     let lastExpiryCheck = 0
@@ -533,7 +551,10 @@ export const make = (
       return Effect.zipRight(
         recoverProducers,
         Effect.suspend(() => {
-          if (leaderState === undefined) return Effect.void
+          if (leaderState === undefined) {
+            publishLastStable()
+            return Effect.void
+          }
           // the state follows the log end (at start, or after a defect), and the high watermark the ISR
           leaderState = { ...leaderState, leo: log.logEndOffset, hw: Math.min(leaderState.hw, log.logEndOffset) }
           const { isr, partitionEpoch } = leaderState

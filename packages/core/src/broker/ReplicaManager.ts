@@ -4,8 +4,14 @@
  * the real {@link PartitionManager} (the topic registry creates, grows, reconfigures and deletes
  * partitions through it) and the broker's fetch session cache.
  *
- * Shutdown order: the actors stop first (each between two commands), then the storage closes every
- * log cleanly (flush and clean-shutdown marker).
+ * Shutdown order: the actors stop first (each between two commands), the high-watermark checkpoint is written, then
+ * the storage closes every log cleanly (flush and clean-shutdown marker).
+ *
+ * High-watermark checkpoint (`internal/hwCheckpoint.ts`): the data directory's `replication-offset-checkpoint` is read
+ * once at start; a partition it names is hosted with that high watermark (clamped to its log) and leaderless until its
+ * role comes (a partition record, or the sole leadership when none names this broker). One fiber of this scope
+ * writes every hosted partition's high watermark every `replica.high.watermark.checkpoint.interval.ms` when one
+ * changed, and once more at clean shutdown.
  *
  * Creating and deleting a topic's partitions serialize per topic (a keyed lock), so a large creation does
  * not hold another topic's; `deletePartitions(topic, from)` also removes what a failed creation left
@@ -35,6 +41,7 @@ import type { LogConfig } from "../log/LogConfig.js"
 import * as LogStorage from "../log/LogStorage.js"
 import { KafkaStorageError } from "./BrokerError.js"
 import { FetchSessionCache } from "./FetchSession.js"
+import * as HwCheckpoint from "./internal/hwCheckpoint.js"
 import * as KeyedLock from "./internal/keyedLock.js"
 import * as Purgatory from "./internal/purgatory.js"
 import * as Fetcher from "./internal/replication/fetcher.js"
@@ -120,7 +127,12 @@ export interface ReplicaManagerOptions {
   readonly lagTimeMaxMs?: number
   /** The follower fetcher's settings (Kafka's `replica.fetch.*` keys; defaults as Kafka's). */
   readonly fetcher?: Partial<Omit<Fetcher.FetcherSettings, "brokerId">>
+  /** `replica.high.watermark.checkpoint.interval.ms` (default 5000). */
+  readonly highWatermarkCheckpointIntervalMs?: number
 }
+
+/** `replica.high.watermark.checkpoint.interval.ms`'s default. */
+export const DEFAULT_HW_CHECKPOINT_INTERVAL_MS = 5000
 
 const toStorageError = (e: { readonly message: string }): KafkaStorageError =>
   e instanceof KafkaStorageError ? e : new KafkaStorageError({ message: e.message, path: "", code: "" })
@@ -140,6 +152,12 @@ export const make = (
     // per topic: creating a topic's partitions does not hold another topic's changes
     const locks = KeyedLock.make()
     const fetchSessions = new FetchSessionCache(options.fetchSessionSlots)
+    // the checkpointed high watermarks of the partitions with a log, by folder name; each is taken by the first
+    // hosting of its partition
+    const onDisk = new Set((yield* Effect.orElseSucceed(storage.list, () => [])).map(LogStorage.folderName))
+    const checkpointed = new Map(
+      [...(yield* HwCheckpoint.read(storage.disk, storage.dataDir, onDisk.size > 0))].filter(([key]) => onDisk.has(key))
+    )
     const purgatory = yield* Purgatory.make()
     const store = yield* Effect.serviceOption(MetadataStore.MetadataStore)
     const brokerId = options.brokerId ?? 1
@@ -198,12 +216,27 @@ export const make = (
     const stopTopic = (topic: string, list: ReadonlyArray<PartitionReplica.PartitionReplica | undefined>) =>
       stopReplicas(list).pipe(Effect.zipRight(Effect.sync(() => fetchSessions.forgetTopic(topic))))
 
-    // snapshot the producer state and stop every actor before the storage closes the logs
+    // the hosted partitions, and those checkpointed but not hosted yet (a start still opening them) as they were
+    const checkpoint = yield* HwCheckpoint.makeWriter(storage.disk, storage.dataDir, () => {
+      const entries = hostedReplicas().map((r) => ({ ...r.topicPartition, offset: r.highWatermark() }))
+      for (const [key, offset] of checkpointed) {
+        const tp = LogStorage.parseFolderName(key)
+        if (tp !== undefined) entries.push({ ...tp, offset })
+      }
+      return entries
+    })
+
+    // snapshot the producer state and stop every actor, then checkpoint the high watermarks, before the storage
+    // closes the logs
     yield* Effect.addFinalizer(() =>
       Effect.forEach(hostedReplicas(), (r) => r.snapshot, { discard: true, concurrency: 8 }).pipe(
-        Effect.zipRight(Effect.forEach([...topics], ([topic, list]) => stopTopic(topic, list), { discard: true }))
+        Effect.zipRight(Effect.forEach([...topics], ([topic, list]) => stopTopic(topic, list), { discard: true })),
+        Effect.zipRight(checkpoint.write)
       )
     )
+    // forked after the finalizer above was added: interrupted before it runs
+    const checkpointInterval = options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HW_CHECKPOINT_INTERVAL_MS
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(checkpointInterval), checkpoint.write)))
 
     const createPartitions = (t: PartitionManager.TopicPartitions) =>
       locks.withLock(t.topic)(
@@ -220,6 +253,17 @@ export const make = (
             yield* adopt({ topic: t.topic, partition })
             // no record names this broker: it is the partition's sole leader
             if (!applied.has(LogStorage.folderName({ topic: t.topic, partition }))) {
+              // hosted from the checkpoint, it waited for its role
+              if (!replica.isLeader()) {
+                yield* replica
+                  .becomeLeader({
+                    leaderEpoch: replica.leaderEpoch,
+                    partitionEpoch: 0,
+                    replicas: [brokerId],
+                    isr: [brokerId]
+                  })
+                  .pipe(Effect.mapError(toStorageError))
+              }
               yield* announce({ topic: t.topic, partition, isLeader: true, leaderEpoch: replica.leaderEpoch })
             }
           }
@@ -230,7 +274,14 @@ export const make = (
     const host = (tp: PartitionReplica.TopicPartition, config: LogConfig | undefined) =>
       Effect.gen(function* () {
         const log = yield* storage.open(tp, config)
-        const { replica, run } = yield* PartitionReplica.make(tp, log, replicaOptions)
+        const key = LogStorage.folderName(tp)
+        const highWatermark = checkpointed.get(key)
+        checkpointed.delete(key)
+        const { replica, run } = yield* PartitionReplica.make(
+          tp,
+          log,
+          highWatermark === undefined ? replicaOptions : { ...replicaOptions, highWatermark }
+        )
         yield* FiberMap.run(actors, LogStorage.folderName(tp), run)
         return replica
       })
@@ -500,7 +551,10 @@ export const make = (
           }
           const onDisk = yield* storage.list
           for (const tp of onDisk) {
-            if (tp.topic === topic && tp.partition >= from) yield* storage.delete(tp)
+            if (tp.topic === topic && tp.partition >= from) {
+              checkpointed.delete(LogStorage.folderName(tp))
+              yield* storage.delete(tp)
+            }
           }
         })
       )

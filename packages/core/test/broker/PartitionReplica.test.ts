@@ -116,4 +116,43 @@ describe("PartitionReplica", () => {
       assert.isTrue(read.records.length > 0)
     }).pipe(Effect.provide(LogStorage.layerMemory()))
   )
+
+  it.scoped(
+    "a checkpointed high watermark: clamped to the log, kept while leaderless and by a leader whose ISR lags",
+    () =>
+      Effect.gen(function* () {
+        const log = yield* openLog()
+        const seed = yield* PartitionReplica.make({ topic: "t", partition: 0 }, log, { brokerId: 1 })
+        const seeding = yield* Effect.forkScoped(seed.run)
+        yield* seed.replica.append([batch(["a", "b", "c", "d", "e"])])
+        yield* seed.replica.stop
+        yield* Fiber.interrupt(seeding)
+        // above the log end: clamped to it; below: kept
+        const high = yield* PartitionReplica.make({ topic: "t", partition: 0 }, log, { brokerId: 1, highWatermark: 9 })
+        assert.strictEqual(high.replica.highWatermark(), 5)
+        const { replica, run } = yield* PartitionReplica.make({ topic: "t", partition: 0 }, log, {
+          brokerId: 1,
+          highWatermark: 3
+        })
+        yield* Effect.forkScoped(run)
+        assert.strictEqual(replica.highWatermark(), 3)
+        assert.strictEqual(log.highWatermark, 3)
+        // leaderless until told its role: client writes are refused
+        assert.isFalse(replica.isLeader())
+        assert.strictEqual(replica.leaderId(), -1)
+        const refused = yield* Effect.exit(replica.append([batch(["x"])]))
+        assert.isTrue(Exit.isFailure(refused))
+        // a leader whose other ISR members have not fetched keeps it, then follows their log ends
+        yield* replica.becomeLeader({ leaderEpoch: 1, partitionEpoch: 1, replicas: [1, 2], isr: [1, 2] })
+        assert.isTrue(replica.isLeader())
+        assert.strictEqual(replica.highWatermark(), 3)
+        yield* replica.followerFetched(2, 2)
+        yield* replica.followerFetched(2, 4)
+        yield* replica.becomeLeader({ leaderEpoch: 1, partitionEpoch: 1, replicas: [1, 2], isr: [1, 2] })
+        assert.strictEqual(replica.highWatermark(), 4)
+        // the sole ISR member: its log end
+        yield* replica.becomeLeader({ leaderEpoch: 2, partitionEpoch: 2, replicas: [1], isr: [1] })
+        assert.strictEqual(replica.highWatermark(), 5)
+      }).pipe(Effect.provide(LogStorage.layerMemory()))
+  )
 })

@@ -11,6 +11,7 @@ import * as MetadataStore from "../../src/broker/MetadataStore.js"
 import { ReplicaManager } from "../../src/broker/ReplicaManager.js"
 import * as CreateTopics from "../../src/protocol/generated/CreateTopics.js"
 import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
+import * as ListOffsets from "../../src/protocol/generated/ListOffsets.js"
 import { batch, createTopic, fetchOne, fetchRequest, produce, values } from "./produceFetch.js"
 import { connect, startBroker, tempDir } from "./util.js"
 
@@ -27,7 +28,7 @@ const eventually = <E>(what: string, check: () => Effect.Effect<boolean, E>) =>
   })
 
 /** Starts broker `id` in a scope of its own (closing it stops the broker) with a small lag time. */
-const startNode = (id: number, store: Store, dir?: string) =>
+const startNode = (id: number, store: Store, dir?: string, extra: Record<string, string> = {}) =>
   Effect.gen(function* () {
     const scope = yield* Scope.make()
     const node = yield* startBroker({
@@ -35,7 +36,8 @@ const startNode = (id: number, store: Store, dir?: string) =>
         "node.id": String(id),
         "replica.lag.time.max.ms": "1000",
         "replica.fetch.wait.max.ms": "100",
-        "replica.fetch.backoff.ms": "50"
+        "replica.fetch.backoff.ms": "50",
+        ...extra
       },
       metadataStore: store,
       ...(dir === undefined ? {} : { dir })
@@ -103,6 +105,22 @@ const logValues = (node: Node, topic: string) =>
 const state = (fields: Omit<ConstructorParameters<typeof PartitionState>[0], "topic" | "partition">, topic = "r") =>
   new PartitionState({ topic, partition: 0, ...fields })
 
+/** ListOffsets LATEST of `topic`-0 as a consumer sees it (the high watermark). */
+const latest = (node: Node, topic: string) =>
+  Effect.map(
+    node.client.send(
+      2,
+      7,
+      ListOffsets.makeListOffsetsRequest({
+        replicaId: -1,
+        topics: [
+          { name: topic, partitions: [ListOffsets.makeListOffsetsRequestListOffsetsPartition({ timestamp: -1n })] }
+        ]
+      })
+    ),
+    (res) => res.topics[0]!.partitions[0]!
+  )
+
 /** A consumer fetch of `topic`-0 from offset 0 naming `currentLeaderEpoch`. */
 const withEpoch = (topic: string, currentLeaderEpoch: number) =>
   fetchRequest([{ topic, partition: 0, offset: 0, currentLeaderEpoch }])
@@ -131,6 +149,53 @@ describe("replication", () => {
       assert.strictEqual(back.replicas.leaderOf("k", 0)!.leaderEpoch, after.leaderEpoch)
       assert.strictEqual((yield* produce(back.client, "k", 0, batch(["b"]), { acks: -1 })).errorCode, ErrorCode.NONE)
     })
+  )
+
+  it.scopedLive(
+    "a restarted leader of a replicated partition leads again with its checkpointed high watermark before followers fetch",
+    () =>
+      Effect.gen(function* () {
+        const store = Layer.succeedContext(yield* Layer.build(MetadataStore.layerMemory))
+        const dir = yield* tempDir
+        // broker 1 stops at once (no controlled shutdown: the test moves the leadership itself)
+        const nodes = [
+          yield* startNode(1, store, dir, { "controlled.shutdown.enable": "false" }),
+          yield* startNode(2, store),
+          yield* startNode(3, store)
+        ]
+        const [one, two, three] = nodes as [Node, Node, Node]
+        yield* createReplicated(nodes, "h")
+        // local records in epochs far above what the controller writes meanwhile, which the replicas then ignore
+        const led = (leader: number, leaderEpoch: number, partitionEpoch: number) =>
+          state({ replicas: [1, 2, 3], isr: [1, 2, 3], leader, leaderEpoch, partitionEpoch }, "h")
+        yield* apply(nodes, led(1, 1000, 1000))
+        assert.strictEqual((yield* produce(one.client, "h", 0, batch(["a", "b", "c"]), { acks: -1 })).errorCode, 0)
+        assert.strictEqual((yield* produce(one.client, "h", 0, batch(["d"]), { acks: -1 })).errorCode, 0)
+        // the followers stop fetching; what the leader writes now stays above its high watermark
+        yield* detach(two, "h")
+        yield* detach(three, "h")
+        assert.strictEqual((yield* produce(one.client, "h", 0, batch(["e"]), { acks: 1 })).errorCode, 0)
+        const before = one.replicas.get("h", 0)!
+        assert.deepStrictEqual([before.highWatermark(), before.log.logEndOffset], [4, 5])
+        yield* Scope.close(one.scope, Exit.void)
+
+        // back on its data, broker 1 leads a new epoch with the same ISR, whose followers have not fetched from it
+        const back = yield* startNode(1, store, dir)
+        yield* eventually("broker 1 hosts h-0", () => Effect.succeed(back.replicas.get("h", 0) !== undefined))
+        yield* back.replicas.applyPartitionState(led(1, 1001, 1001))
+        const replica = back.replicas.get("h", 0)!
+        assert.isTrue(replica.isLeader())
+        assert.strictEqual(replica.log.logEndOffset, 5)
+        // its high watermark is the checkpointed one: not 0, and not its log end (offset 4 was never replicated)
+        const listed = yield* latest(back, "h")
+        assert.strictEqual(listed.errorCode, ErrorCode.NONE)
+        assert.strictEqual(listed.offset, 4n)
+        const fetched = yield* fetchOne(back.client, "h", 0, 0)
+        assert.strictEqual(fetched.errorCode, ErrorCode.NONE)
+        assert.strictEqual(fetched.highWatermark, 4n)
+        assert.deepStrictEqual(values(fetched.records), ["a", "b", "c", "d"])
+      }),
+    60_000
   )
 
   it.scopedLive("a record naming this broker leader makes it lead only when written after its registration", () =>

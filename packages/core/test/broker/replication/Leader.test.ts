@@ -175,6 +175,40 @@ describe("leader state", () => {
       }
     }
   })
+
+  it.prop(
+    "a leader starting from a checkpointed hw keeps it (at most its log end) until the ISR passes it, never below",
+    [fc.nat(300), fc.nat(200), inputs],
+    ([checkpointed, leo, list]) => {
+      let state = three({ leo, hw: checkpointed })
+      const start = Math.min(checkpointed, leo)
+      assert.strictEqual(state.hw, start)
+      // the followers have not fetched: committing the ISR as it is changes nothing
+      const committed = Leader.step(state, {
+        _tag: "IsrCommitted",
+        isr: state.isr,
+        partitionEpoch: state.partitionEpoch
+      })
+      assert.strictEqual(committed.state.hw, start)
+      assert.deepStrictEqual(committed.effects, [])
+      let time = 0
+      for (const raw of list) {
+        if ("nowMs" in raw) time = Math.max(time, raw.nowMs)
+        const input: Leader.Input =
+          raw._tag === "Commit"
+            ? state.pendingIsr === undefined
+              ? { _tag: "Tick", nowMs: time }
+              : { _tag: "IsrCommitted", isr: state.pendingIsr, partitionEpoch: state.partitionEpoch + 1 }
+            : "nowMs" in raw
+              ? { ...raw, nowMs: time }
+              : raw
+        const before = state.hw
+        state = Leader.step(state, input).state
+        assert.isAtLeast(state.hw, before)
+        assert.isAtMost(state.hw, Math.max(state.leo, start))
+      }
+    }
+  )
 })
 
 /** The epoch cache entries of a log given as one epoch per offset. */
