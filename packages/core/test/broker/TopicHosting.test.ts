@@ -235,11 +235,6 @@ describe("which partitions a broker of a cluster keeps", () => {
         assert.isTrue(Option.isNone(yield* store.topic("gone")))
 
         yield* start(3)
-        const restarted = node(3)
-        assert.isTrue(
-          restarted.logs.some((l) => l.startsWith("INFO") && l.includes("gone") && l.includes(id)),
-          "the stray logs' deletion is logged at INFO with the topic and its id"
-        )
         assert.isTrue(Option.isNone(yield* store.topic("gone")), "the store does not have the topic back")
         assert.deepStrictEqual(folders(dir, "gone"), [])
         assert.deepStrictEqual(localTopics(dir), [])
@@ -250,6 +245,10 @@ describe("which partitions a broker of a cluster keeps", () => {
             `broker ${n.id} answers Metadata without the deleted topic`
           )
         }
+        assert.isTrue(
+          node(3).logs.some((l) => l.startsWith("INFO") && l.includes("gone") && l.includes(id)),
+          "the stray logs' deletion is logged at INFO with the topic and its id"
+        )
       }),
     { timeout: 60_000 }
   )
@@ -290,6 +289,41 @@ describe("which partitions a broker of a cluster keeps", () => {
             })
           )
         }
+      }),
+    { timeout: 60_000 }
+  )
+
+  it.scopedLive(
+    "a partition reassigned away while a broker was down: its log is deleted at restart, never opened",
+    () =>
+      Effect.gen(function* () {
+        const { store, node, start, stop, admin } = yield* cluster
+        const client = yield* admin(1)
+        yield* client.createTopics([{ name: "moved", numPartitions: 2, replicationFactor: 3 }])
+        yield* eventually("broker 3 holds both partitions", () =>
+          Effect.succeed(folders(node(3).dir, "moved").length === 2)
+        )
+        const dir = node(3).dir
+        yield* stop(3)
+        const moved = yield* client.alterPartitionReassignments([{ topic: "moved", partition: 0, replicas: [1, 2] }])
+        assert.deepStrictEqual(
+          moved.map((r) => r.error),
+          [null]
+        )
+        yield* eventually("the reassignment completes", () =>
+          Effect.map(Effect.orDie(store.partition("moved", 0)), (r) =>
+            Option.exists(r, (x) => x.value.replicas.join() === "1,2")
+          )
+        )
+
+        yield* start(3)
+        assert.deepStrictEqual(folders(dir, "moved"), [1])
+        assert.isUndefined(node(3).replicas.get("moved", 0))
+        assert.isDefined(node(3).replicas.get("moved", 1))
+        assert.isTrue(
+          node(3).logs.some((l) => l.startsWith("INFO") && l.includes("moved-0") && l.includes("no longer names")),
+          "the log is deleted before it is opened (logged at INFO)"
+        )
       }),
     { timeout: 60_000 }
   )
