@@ -15,6 +15,9 @@
  * - A partition's role follows the partition records of the metadata store, applied by `applyPartitionState`
  *   under the topic's lock: a record older than the last one applied (leader epoch, then partition epoch) is
  *   ignored; a replica this broker is no longer assigned is stopped and its log deleted.
+ * - A partition is hosted only when `createPartitions` asks for it (loaded at start, or placed here by a local
+ *   creation) and its record, if any, names this broker, or when a record naming this broker is applied; one whose
+ *   record names other brokers is never opened, and a log of it left on disk is deleted.
  * - This broker leads only for a record written after its current registration (a restarted broker waits,
  *   leaderless, for the controller's new election rather than resume an earlier incarnation's epoch).
  * - A follower is fetched by exactly one fetcher fiber, its leader's (`internal/replication/fetcher.ts`, in a

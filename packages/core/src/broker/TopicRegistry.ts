@@ -15,6 +15,10 @@
  * `max.broker.partitions` hosted (internal topics exempt), and the file descriptors new partitions need
  * must fit below the reserve kept for connections (`internal/descriptors.ts`); each answers
  * POLICY_VIOLATION. The topics are stored in `<data dir>/topics.json`, replaced atomically on every change.
+ *
+ * Attached to a cluster ({@link ClusterHooks}), the registry opens only the partitions placed on this broker by its
+ * own creations and growths, and none of a topic it adopts (the partition records host those); at start it drops the
+ * stray topics the cluster deleted meanwhile (`RegistryOptions.strays`) before opening any partition.
  */
 import * as path from "node:path"
 import { Context, Effect, Layer, SynchronizedRef } from "effect"
