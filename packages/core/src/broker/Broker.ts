@@ -168,10 +168,6 @@ const joinCluster = (
   Effect.gen(function* () {
     const store = yield* MetadataStore.MetadataStore
     let image: MetadataListener.ClusterImage | undefined
-    yield* registry.attach(
-      TopicPublisher.make({ store, brokers: membership.brokers, onPublished: (records) => image?.put(records) })
-    )
-    yield* TopicPublisher.publishLocalTopics(store, registry.nodeId, yield* registry.list)
     // each partition record reaches the replicas, with the topic's log config for a log created for it
     // a record makes this broker lead only when written after its current registration
     replicas.useRegistration(membership.registration)
@@ -183,6 +179,18 @@ const joinCluster = (
           Effect.logError(`Cannot apply the partition record of ${state.topic}-${state.partition}`, e)
         )
       )
+    yield* registry.attach(
+      TopicPublisher.make({
+        store,
+        brokers: membership.brokers,
+        onPublished: (records) =>
+          Effect.zipRight(
+            Effect.sync(() => image?.put(records)),
+            Effect.forEach(records, (r) => applyPartitionState(r.value, r.version), { discard: true })
+          )
+      })
+    )
+    yield* TopicPublisher.publishLocalTopics(store, registry.nodeId, yield* registry.list)
     image = yield* MetadataListener.start({ registry, applyPartitionState })
     const role = yield* Controller.start({
       nodeId: registry.nodeId,
@@ -294,7 +302,16 @@ export const layer = (
       ),
     dataDirLayer(config)
   )
-  const registry = Layer.provideMerge(TopicRegistry.layer(config), partitions)
+  // at start, the store tells which local topics the cluster deleted meanwhile (their logs go before any opens)
+  const registryLayer = Layer.provide(
+    Layer.unwrapEffect(
+      Effect.map(MetadataStore.MetadataStore, (s) =>
+        TopicRegistry.layer(config, { strays: (loaded) => TopicPublisher.strayTopics(s, loaded) })
+      )
+    ),
+    store
+  )
+  const registry = Layer.provideMerge(registryLayer, partitions)
   // the group coordinator replays __consumer_offsets before the server starts; it stops before the replicas
   const groups = Layer.provideMerge(
     Layer.mapError(

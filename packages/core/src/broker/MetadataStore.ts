@@ -79,8 +79,16 @@ export interface MetadataStoreService {
     topic: TopicMetadata,
     expectedVersion: number
   ) => Effect.Effect<Versioned<TopicMetadata>, MetadataConflict | E>
-  /** Deletes a topic and its partitions' records in one change. */
+  /**
+   * Deletes a topic and its partitions' records in one change, which also leaves a tombstone of its topic id (see
+   * {@link MetadataStoreService.isTopicDeleted}).
+   */
   readonly deleteTopic: (name: string, expectedVersion: number) => Effect.Effect<void, MetadataConflict | E>
+  /**
+   * Whether a topic of this id was deleted: a broker that was down meanwhile must not bring it back from its local
+   * copy (tombstones are kept for good; they are a few bytes per deleted topic).
+   */
+  readonly isTopicDeleted: (topicId: string) => Effect.Effect<boolean, E>
   readonly partition: (topic: string, partition: number) => Effect.Effect<Option.Option<Versioned<PartitionState>>, E>
   /** A topic's partitions, by partition number. */
   readonly partitions: (topic: string) => Effect.Effect<ReadonlyArray<Versioned<PartitionState>>, E>
@@ -137,6 +145,7 @@ export const keys = (prefix: string) => ({
   topic: (name: string) => `${prefix}topics/${name}`,
   partitionsOf: (topic: string) => `${prefix}partitions/${topic}/`,
   partition: (topic: string, partition: number) => `${prefix}partitions/${topic}/${partition}`,
+  deletedTopic: (topicId: string) => `${prefix}deleted-topics/${topicId}`,
   controller: `${prefix}controller`,
   controllerEpoch: `${prefix}epochs/controller`,
   producerIds: `${prefix}ids/producer`,
@@ -312,20 +321,26 @@ const make = (kv: KvBackend, prefix: string): MetadataStoreService => {
     topics: getAll(codecs.topic, k.kind.topic, (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     putTopic: (topic, expectedVersion) => put(codecs.topic, k.topic(topic.name), topic, expectedVersion),
     deleteTopic: (name, expectedVersion) =>
-      kv
-        .txn(
-          [{ key: k.topic(name), modRevision: expectedVersion }],
-          [
-            { _tag: "Delete", key: k.topic(name) },
-            { _tag: "DeletePrefix", prefix: k.partitionsOf(name) }
-          ]
-        )
-        .pipe(
-          Effect.catchTag("LeaseExpired", (e) => Effect.die(e)),
-          Effect.flatMap(
-            Option.match({ onNone: () => conflict(k.topic(name), expectedVersion), onSome: () => Effect.void })
+      Effect.gen(function* () {
+        // the compare on the version read makes the tombstone name exactly the topic deleted
+        const current = yield* kv.get(k.topic(name))
+        if (Option.isNone(current) || current.value.modRevision !== expectedVersion) {
+          return yield* conflict(k.topic(name), expectedVersion)
+        }
+        const topic = yield* decodeEntry(codecs.topic)(current.value)
+        const done = yield* kv
+          .txn(
+            [{ key: k.topic(name), modRevision: expectedVersion }],
+            [
+              { _tag: "Delete", key: k.topic(name) },
+              { _tag: "DeletePrefix", prefix: k.partitionsOf(name) },
+              { _tag: "Put", key: k.deletedTopic(topic.value.topicId), value: encode(codecs.topic, topic.value) }
+            ]
           )
-        ),
+          .pipe(Effect.catchTag("LeaseExpired", (e) => Effect.die(e)))
+        if (Option.isNone(done)) return yield* conflict(k.topic(name), expectedVersion)
+      }),
+    isTopicDeleted: (topicId) => Effect.map(kv.get(k.deletedTopic(topicId)), Option.isSome),
     partition: (topic, partition) => getOne(codecs.partition, k.partition(topic, partition)),
     partitions: (topic) => getAll(codecs.partition, k.partitionsOf(topic), (a, b) => a.partition - b.partition),
     putPartition: (state, expectedVersion, registrations = []) =>

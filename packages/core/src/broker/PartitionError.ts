@@ -136,3 +136,17 @@ export class NotEnoughReplicasAfterAppend extends Schema.TaggedError<NotEnoughRe
 ) {
   readonly errorCode = ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
 }
+
+/**
+ * The error for a partition this broker does not host: NOT_LEADER_OR_FOLLOWER when its topic (of `partitions`
+ * partitions, undefined when unknown here) has it, so another broker hosts it (as Kafka answers), else
+ * UNKNOWN_TOPIC_OR_PARTITION.
+ */
+export const notHosted = (
+  topic: string,
+  partition: number,
+  partitions: number | undefined
+): NotLeaderOrFollower | UnknownTopicOrPartition =>
+  partitions !== undefined && partition >= 0 && partition < partitions
+    ? new NotLeaderOrFollower({ message: `This broker does not host ${topic}-${partition}.` })
+    : new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." })

@@ -21,8 +21,13 @@ export interface TopicPartitions {
   readonly topic: string
   /** The topic id in Kafka's string form (base64url of 16 bytes). */
   readonly topicId: string
-  /** Total partition count: partitions `0..count-1` must exist after the call. */
+  /** Total partition count: partitions `0..count-1` must exist after the call (those in `hosted`, when given). */
   readonly count: number
+  /**
+   * The partitions this broker hosts (a cluster's placement): only these are opened. Undefined: every partition,
+   * except, for a manager that follows the metadata store, those whose record names other brokers.
+   */
+  readonly hosted?: ReadonlyArray<number> | undefined
   readonly config: LogConfig.LogConfig
 }
 
@@ -130,7 +135,7 @@ export const makeLogStorage: Effect.Effect<PartitionManager["Type"], never, LogS
   return PartitionManager.of({
     createPartitions: (t) =>
       Effect.forEach(
-        Array.from({ length: t.count }, (_, partition) => partition),
+        t.hosted ?? Array.from({ length: t.count }, (_, partition) => partition),
         (partition) => storage.open({ topic: t.topic, partition }, t.config),
         { discard: true }
       ),

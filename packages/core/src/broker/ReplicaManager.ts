@@ -21,6 +21,9 @@
  * - A partition's role follows the partition records of the metadata store, applied by `applyPartitionState`
  *   under the topic's lock: a record older than the last one applied (leader epoch, then partition epoch) is
  *   ignored; a replica this broker is no longer assigned is stopped and its log deleted.
+ * - A partition is hosted only when `createPartitions` asks for it (loaded at start, or placed here by a local
+ *   creation) and its record, if any, names this broker, or when a record naming this broker is applied; one whose
+ *   record names other brokers is never opened, and a log of it left on disk is deleted.
  * - This broker leads only for a record written after its current registration (a restarted broker waits,
  *   leaderless, for the controller's new election rather than resume an earlier incarnation's epoch).
  * - A follower is fetched by exactly one fetcher fiber, its leader's (`internal/replication/fetcher.ts`, in a
@@ -246,11 +249,19 @@ export const make = (
             list = []
             topics.set(t.topic, list)
           }
-          for (let partition = 0; partition < t.count; partition++) {
+          const wanted = t.hosted ?? Array.from({ length: t.count }, (_, partition) => partition)
+          for (const partition of wanted) {
             if (list[partition] !== undefined) continue
-            const replica = yield* host({ topic: t.topic, partition }, t.config)
+            const tp = { topic: t.topic, partition }
+            const record = yield* recordOf(tp)
+            // the store assigns it elsewhere (reassigned away while this broker was down): not hosted, no log kept
+            if (Option.isSome(record) && !record.value.value.replicas.includes(brokerId)) {
+              yield* dropStray(tp)
+              continue
+            }
+            const replica = yield* host(tp, t.config)
             list[partition] = replica
-            yield* adopt({ topic: t.topic, partition })
+            if (Option.isSome(record)) yield* applyLocked(record.value.value, undefined, record.value.version)
             // no record names this broker: it is the partition's sole leader
             if (!applied.has(LogStorage.folderName({ topic: t.topic, partition }))) {
               // hosted from the checkpoint, it waited for its role
@@ -269,6 +280,17 @@ export const make = (
           }
         })
       )
+
+    /** Deletes the log of a partition this broker is not assigned, if one is on disk (logged). */
+    const dropStray = (tp: PartitionReplica.TopicPartition) =>
+      Effect.gen(function* () {
+        const onDisk = yield* storage.list
+        if (!onDisk.some((d) => d.topic === tp.topic && d.partition === tp.partition)) return
+        yield* Effect.logInfo(
+          `Deleting the log of ${tp.topic}-${tp.partition}: its partition record no longer names broker ${brokerId}`
+        )
+        yield* storage.delete(tp)
+      })
 
     /** Opens a partition's log and starts its replica actor (the sole leader until a partition record comes). */
     const host = (tp: PartitionReplica.TopicPartition, config: LogConfig | undefined) =>
@@ -447,27 +469,27 @@ export const make = (
       )
 
     /**
-     * A partition hosted anew (created, or loaded at start) takes the role the store's record gives it, if the store
-     * has one naming this broker, before anyone can write to it as a sole leader (a restarted broker rejoins as
-     * the follower it was). A store that cannot answer leaves it the sole leader, with a warning.
+     * The store's record of a partition about to be hosted (created, or loaded at start): one naming this broker gives
+     * it its role before anyone can write to it as a sole leader (a restarted broker rejoins as the follower it was);
+     * one naming other brokers only keeps it from being hosted. A store that cannot answer leaves it hosted as the
+     * sole leader, with a warning.
      */
-    const adopt = (tp: PartitionReplica.TopicPartition): Effect.Effect<void, KafkaStorageError> =>
+    const recordOf = (
+      tp: PartitionReplica.TopicPartition
+    ): Effect.Effect<Option.Option<{ readonly value: PartitionState; readonly version: number }>> =>
       Option.match(store, {
-        onNone: () => Effect.void,
+        onNone: () => Effect.succeedNone,
         onSome: (s) =>
-          s.partition(tp.topic, tp.partition).pipe(
-            Effect.catchAll((e) =>
-              Effect.as(
-                Effect.logWarning(`Cannot read the partition record of ${tp.topic}-${tp.partition}`, e),
-                Option.none()
+          s
+            .partition(tp.topic, tp.partition)
+            .pipe(
+              Effect.catchAll((e) =>
+                Effect.as(
+                  Effect.logWarning(`Cannot read the partition record of ${tp.topic}-${tp.partition}`, e),
+                  Option.none()
+                )
               )
-            ),
-            Effect.flatMap((record) =>
-              Option.isSome(record) && record.value.value.replicas.includes(brokerId)
-                ? applyLocked(record.value.value, undefined, record.value.version)
-                : Effect.void
             )
-          )
       })
 
     /** Writes a leader's ISR proposal to the store (compare-and-swap on the record it re-reads), then answers it. */

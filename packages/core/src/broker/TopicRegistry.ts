@@ -15,6 +15,10 @@
  * `max.broker.partitions` hosted (internal topics exempt), and the file descriptors new partitions need
  * must fit below the reserve kept for connections (`internal/descriptors.ts`); each answers
  * POLICY_VIOLATION. The topics are stored in `<data dir>/topics.json`, replaced atomically on every change.
+ *
+ * Attached to a cluster ({@link ClusterHooks}), the registry opens only the partitions placed on this broker by its
+ * own creations and growths, and none of a topic it adopts (the partition records host those); at start it drops the
+ * stray topics the cluster deleted meanwhile (`RegistryOptions.strays`) before opening any partition.
  */
 import * as path from "node:path"
 import { Context, Effect, Layer, SynchronizedRef } from "effect"
@@ -74,26 +78,51 @@ export type TopicChange =
   | {
       readonly _tag: "Created"
       readonly topic: Topic
-      /** Replica lists by partition when the request named them. */
-      readonly assignments: ReadonlyArray<ReadonlyArray<number>> | undefined
+      /** Replica lists by partition, as {@link ClusterHooks.place} placed them. */
+      readonly replicas: ReadonlyArray<ReadonlyArray<number>>
     }
   | {
       readonly _tag: "Grown"
       readonly topic: Topic
       readonly from: number
-      readonly assignments: ReadonlyArray<ReadonlyArray<number>> | undefined
+      /** The new partitions' replica lists (partition `from` first), as {@link ClusterHooks.place} placed them. */
+      readonly replicas: ReadonlyArray<ReadonlyArray<number>>
     }
   | { readonly _tag: "Deleted"; readonly topic: Topic }
   | { readonly _tag: "Reconfigured"; readonly topic: Topic }
 
 /**
  * What connects the registry to the cluster: the live brokers (replication factors and manual assignments are
- * checked against them) and the publication of every change in the metadata store, which must succeed before the
- * change is answered (a failure undoes the local change: a name another broker created first is TOPIC_ALREADY_EXISTS).
+ * checked against them), the placement of new partitions (this broker opens only those placed on it; the partition
+ * records host the rest where they are placed, and those of topics other brokers change: {@link TopicRegistry} `adopt`
+ * opens none) and the publication of every change in the metadata store, which must succeed before the change is
+ * answered (a failure undoes the local change: a name another broker created first is TOPIC_ALREADY_EXISTS).
  */
 export interface ClusterHooks {
   readonly liveBrokers: () => ReadonlyArray<number>
+  /** Replica lists of the topic's partitions `from` up: as the request named them (`given`), else placed. */
+  readonly place: (
+    topic: Topic,
+    from: number,
+    given: ReadonlyArray<ReadonlyArray<number>> | undefined
+  ) => Effect.Effect<ReadonlyArray<ReadonlyArray<number>>, BrokerError>
   readonly publish: (change: TopicChange) => Effect.Effect<void, BrokerError>
+}
+
+/** A local topic the cluster no longer has (deleted, or replaced by another topic of its name), found at start. */
+export interface StrayTopic {
+  readonly topic: Topic
+  /** Why it is a stray, for the log. */
+  readonly reason: string
+}
+
+/** Options of {@link make}. */
+export interface RegistryOptions<E> {
+  /**
+   * Finds the stray topics among those loaded from `topics.json` (the cluster's answer): they are removed here, their
+   * partition logs deleted, before any partition is opened.
+   */
+  readonly strays?: (loaded: ReadonlyArray<Topic>) => Effect.Effect<ReadonlyArray<StrayTopic>, E>
 }
 
 /** Most partitions one CreateTopics or CreatePartitions request may add (Kafka 4: KAFKA-17870, KAFKA-19673). */
@@ -168,7 +197,10 @@ export class TopicRegistry extends Context.Tag("@eddy/core/broker/TopicRegistry"
     ) => Effect.Effect<Topic, BrokerError>
     /** Connects the registry to the cluster metadata store (until then it is a single node's). */
     readonly attach: (hooks: ClusterHooks) => Effect.Effect<void>
-    /** Takes a topic as the metadata store has it (another broker's change): opened, grown or reconfigured here. */
+    /**
+     * Takes a topic as the metadata store has it (another broker's change): known, grown or reconfigured here. Once
+     * attached to a cluster it opens no partition: the partition records host those placed here.
+     */
     readonly adopt: (topic: Topic) => Effect.Effect<void, BrokerError>
     /** Removes a topic the metadata store no longer has (only that id, when given), here only. */
     readonly forget: (name: string, topicId?: string) => Effect.Effect<void, BrokerError>
@@ -247,20 +279,30 @@ export const loadMetaProperties = (
 
 const fail = <E>(e: E) => Effect.fail(e)
 
-/** Builds the registry over the data dir of `config`, loading stored topics and opening their partitions. */
-export const make = (
-  config: BrokerConfig.BrokerConfig
-): Effect.Effect<TopicRegistry["Type"], KafkaStorageError, PartitionManager> =>
+/**
+ * Builds the registry over the data dir of `config`, loading stored topics (less the strays `options` finds, whose
+ * logs it deletes) and opening their partitions.
+ */
+export const make = <E = never>(
+  config: BrokerConfig.BrokerConfig,
+  options: RegistryOptions<E> = {}
+): Effect.Effect<TopicRegistry["Type"], KafkaStorageError | E, PartitionManager> =>
   Effect.gen(function* () {
     const partitions = yield* PartitionManager
     const dir = BrokerConfig.dataDir(config)
     const file = path.join(dir, TOPICS_FILE)
     const { clusterId, nodeId } = yield* loadMetaProperties(config)
     const text = yield* Durable.readIfExists(file)
-    const loaded: ReadonlyArray<Topic> =
+    const stored: ReadonlyArray<Topic> =
       text === undefined
         ? []
         : yield* Effect.try({ try: () => parseStored(file, text), catch: (e) => e as KafkaStorageError })
+    const strays = options.strays === undefined || stored.length === 0 ? [] : yield* options.strays(stored)
+    for (const { topic, reason } of strays) {
+      yield* Effect.logInfo(`Deleting the stray logs of topic ${topic.name} (id ${topic.topicId}): ${reason}`)
+      yield* partitions.deletePartitions(topic.name)
+    }
+    const loaded = stored.filter((t) => !strays.some((s) => s.topic.topicId === t.topicId))
     const ref = yield* SynchronizedRef.make<State>({ byName: new Map(loaded.map((t) => [t.name, t])) })
     let hooks: ClusterHooks | undefined
     const liveBrokers = () => hooks?.liveBrokers() ?? [nodeId]
@@ -268,17 +310,42 @@ export const make = (
       hooks === undefined ? Effect.void : hooks.publish(change)
 
     const logConfig = (t: Topic) => TopicConfig.toLogConfig(config, t.configs)
-    const open = (t: Topic) =>
-      partitions.createPartitions({ topic: t.name, topicId: t.topicId, count: t.partitions, config: logConfig(t) })
+    const open = (t: Topic, hosted?: ReadonlyArray<number>) =>
+      partitions.createPartitions({
+        topic: t.name,
+        topicId: t.topicId,
+        count: t.partitions,
+        config: logConfig(t),
+        hosted
+      })
 
-    for (const t of loaded) yield* open(t)
-    if (loaded.length > 0) yield* Effect.logInfo(`Loaded ${loaded.length} topic(s) from ${file}`)
+    /**
+     * The replica lists of partitions `from` up of a topic whose `topic.partitions - from` partitions are reserved
+     * (undefined for a single node's registry); a failure gives the reservation back.
+     */
+    const place = (topic: Topic, from: number, given: ReadonlyArray<ReadonlyArray<number>> | undefined) =>
+      hooks === undefined
+        ? Effect.succeed(undefined)
+        : hooks.place(topic, from, given).pipe(
+            Effect.tapError(() =>
+              Effect.sync(() => {
+                reserved -= topic.partitions - from
+              })
+            )
+          )
+    /** The partitions of `lists` (partition `from` first) placed on this broker; every one without a placement. */
+    const placedHere = (lists: ReadonlyArray<ReadonlyArray<number>> | undefined, from: number) =>
+      lists?.flatMap((replicas, i) => (replicas.includes(nodeId) ? [from + i] : []))
 
     const persist = (state: State) =>
       Durable.writeAtomic(
         file,
         `${JSON.stringify({ version: 1, topics: [...state.byName.values()] } satisfies StoredFile, null, 1)}\n`
       )
+
+    if (strays.length > 0) yield* persist(yield* SynchronizedRef.get(ref))
+    for (const t of loaded) yield* open(t)
+    if (loaded.length > 0) yield* Effect.logInfo(`Loaded ${loaded.length} topic(s) from ${file}`)
 
     const validateConfigs = (
       configs: ReadonlyArray<{ readonly name: string; readonly value: string | null }>
@@ -355,9 +422,10 @@ export const make = (
     const build = (
       topic: Topic,
       existing: number,
-      commit: Effect.Effect<Topic, BrokerError>
+      commit: Effect.Effect<Topic, BrokerError>,
+      hosted?: ReadonlyArray<number>
     ): Effect.Effect<Topic, BrokerError> =>
-      Effect.zipRight(open(topic), commit).pipe(
+      Effect.zipRight(open(topic, hosted), commit).pipe(
         Effect.tapErrorCause((cause) =>
           Effect.zipRight(
             Effect.logWarning(
@@ -470,20 +538,23 @@ export const make = (
             Effect.map(prepareCreate(state, request, validateOnly, internal), (t) => [t, state] as const)
           )
           if (validateOnly) return topic
+          const assignments =
+            request.assignments === undefined || request.assignments.length === 0
+              ? undefined
+              : [...request.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds)
+          const replicas = yield* place(topic, 0, assignments)
           const created = yield* build(
             topic,
             0,
             SynchronizedRef.modifyEffect(ref, (state) => {
               const next: State = { byName: new Map(state.byName).set(topic.name, topic) }
               return Effect.as(persist(next), [topic, next] as const)
-            })
+            }),
+            placedHere(replicas, 0)
           )
-          const assignments =
-            request.assignments === undefined || request.assignments.length === 0
-              ? undefined
-              : [...request.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds)
+          if (replicas === undefined) return created
           // another broker may have created the name first: this creation is undone
-          yield* publish({ _tag: "Created", topic: created, assignments }).pipe(
+          yield* publish({ _tag: "Created", topic: created, replicas }).pipe(
             Effect.tapError(() => removeLocal(created.name, (t) => t.topicId === created.topicId))
           )
           return created
@@ -604,6 +675,13 @@ export const make = (
                 return Effect.as(persist(next), [t, next] as const)
               })
             const next: Topic = { ...topic, partitions: Math.max(topic.partitions, from) }
+            if (next.partitions > from && hooks !== undefined) {
+              // the partition records host what is placed here (ReplicaManager.applyPartitionState); a log a record
+              // opened before the topic came takes its configs
+              yield* put(next)
+              yield* partitions.applyConfig(next.name, logConfig(next))
+              return
+            }
             if (next.partitions > from) {
               reserved += next.partitions - from
               yield* build(next, from, put(next))
@@ -695,13 +773,10 @@ export const make = (
                   const next: State = { byName: new Map(state.byName).set(name, current) }
                   return Effect.as(persist(next), [current, next] as const)
                 })
-              const done = yield* build(grown, t.partitions, setCount(count))
-              yield* publish({
-                _tag: "Grown",
-                topic: done,
-                from: t.partitions,
-                assignments: options?.assignments
-              }).pipe(
+              const replicas = yield* place(grown, t.partitions, options?.assignments)
+              const done = yield* build(grown, t.partitions, setCount(count), placedHere(replicas, t.partitions))
+              if (replicas === undefined) return done
+              yield* publish({ _tag: "Grown", topic: done, from: t.partitions, replicas }).pipe(
                 Effect.tapError(() =>
                   Effect.zipRight(setCount(t.partitions), partitions.deletePartitions(name, t.partitions))
                 )
@@ -801,6 +876,8 @@ const parseStored = (file: string, text: string): ReadonlyArray<Topic> => {
 }
 
 /** The registry as a layer over `config`'s data directory. */
-export const layer = (
-  config: BrokerConfig.BrokerConfig
-): Layer.Layer<TopicRegistry, KafkaStorageError, PartitionManager> => Layer.effect(TopicRegistry, make(config))
+export const layer = <E = never>(
+  config: BrokerConfig.BrokerConfig,
+  options: RegistryOptions<E> = {}
+): Layer.Layer<TopicRegistry, KafkaStorageError | E, PartitionManager> =>
+  Layer.effect(TopicRegistry, make(config, options))

@@ -103,6 +103,39 @@ const casTests = (target: SuiteTarget) => {
     })
   )
 
+  target.test(
+    "a deleted topic leaves a tombstone of its id, written with the deletion; a stale delete leaves none",
+    () =>
+      Effect.gen(function* () {
+        const store = yield* MetadataStore
+        const first = yield* store.putTopic(
+          new TopicMetadata({ topicId: "id-1", name: "d", partitions: 1, configs: {} }),
+          0
+        )
+        assert.isFalse(yield* store.isTopicDeleted("id-1"))
+        const stale = yield* Effect.either(store.deleteTopic("d", first.version + 1000))
+        assert.isTrue(Either.isLeft(stale) && stale.left._tag === "MetadataConflict")
+        assert.isFalse(yield* store.isTopicDeleted("id-1"))
+        const missing = yield* Effect.either(store.deleteTopic("none", 5))
+        assert.isTrue(Either.isLeft(missing) && missing.left._tag === "MetadataConflict")
+        const before = yield* store.revision
+        yield* store.deleteTopic("d", first.version)
+        // one change: the topic record, its partitions and the tombstone at one revision
+        assert.strictEqual(yield* store.revision, before + 1)
+        assert.isTrue(yield* store.isTopicDeleted("id-1"))
+        // the name created again gets a new id, which is not deleted; the old id stays tombstoned
+        yield* store.putTopic(new TopicMetadata({ topicId: "id-2", name: "d", partitions: 2, configs: {} }), 0)
+        assert.isFalse(yield* store.isTopicDeleted("id-2"))
+        assert.isTrue(yield* store.isTopicDeleted("id-1"))
+        // tombstones are not topics
+        const topics = yield* store.topics
+        assert.deepStrictEqual(
+          topics.map((t) => t.value.topicId),
+          ["id-2"]
+        )
+      })
+  )
+
   target.test("a guarded partition write fails once a broker it names registered again (a new incarnation)", () =>
     Effect.gen(function* () {
       const store = yield* MetadataStore

@@ -24,6 +24,47 @@ const failureTag = <A, E extends { _tag: string }>(exit: Exit.Exit<A, E>): strin
   Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error._tag : undefined
 
 describe("TopicRegistry", () => {
+  it.scopedLive("drops the stray topics its strays option names at start, before opening any partition", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const config = yield* testConfig(dir)
+      yield* withRegistry(dir, (r) =>
+        Effect.all([
+          r.create({ name: "keep", numPartitions: 2, replicationFactor: 1 }),
+          r.create({ name: "stray", numPartitions: 3, replicationFactor: 1 })
+        ])
+      )
+      const asked: Array<string> = []
+      const opened = yield* Effect.gen(function* () {
+        const r = yield* TopicRegistry.TopicRegistry
+        const partitions = yield* PartitionManager.PartitionManager
+        const info = yield* partitions.logDirInfo
+        return { topics: (yield* r.list).map((t) => t.name), opened: info[0]!.partitions.map((p) => p.topic) }
+      }).pipe(
+        Effect.provide(
+          Layer.provideMerge(
+            TopicRegistry.layer(config, {
+              strays: (loaded) =>
+                Effect.sync(() => {
+                  asked.push(...loaded.map((t) => t.name))
+                  return loaded.filter((t) => t.name === "stray").map((topic) => ({ topic, reason: "test" }))
+                })
+            }),
+            PartitionManager.layerMemory
+          )
+        )
+      )
+      assert.deepStrictEqual(asked, ["keep", "stray"])
+      assert.deepStrictEqual(opened, { topics: ["keep"], opened: ["keep", "keep"] })
+      // topics.json no longer has it
+      const again = yield* withRegistry(dir, (r) => r.list)
+      assert.deepStrictEqual(
+        again.map((t) => t.name),
+        ["keep"]
+      )
+    })
+  )
+
   it.scopedLive("keeps topics, ids, configs and the cluster id across restarts", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir

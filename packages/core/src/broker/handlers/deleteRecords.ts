@@ -3,9 +3,9 @@ import { Effect } from "effect"
 import * as DeleteRecords from "../../protocol/generated/DeleteRecords.js"
 import { InvalidTopic, toWire, type WireError } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { RequestTimedOut, UnknownTopicOrPartition } from "../PartitionError.js"
+import { notHosted, RequestTimedOut } from "../PartitionError.js"
 import { ReplicaManager } from "../ReplicaManager.js"
-import { isInternal } from "../TopicRegistry.js"
+import { isInternal, TopicRegistry } from "../TopicRegistry.js"
 
 type Partition = DeleteRecords.DeleteRecordsResponseDeleteRecordsPartitionResult
 
@@ -23,6 +23,7 @@ export const handler = Handler.make({
   handle: (request) =>
     Effect.gen(function* () {
       const replicas = yield* ReplicaManager
+      const registry = yield* TopicRegistry
       const timeoutMs = request.timeoutMs
       const topics = yield* Effect.forEach(
         request.topics,
@@ -42,13 +43,8 @@ export const handler = Handler.make({
                 }
                 const replica = replicas.get(t.name, p.partitionIndex)
                 if (replica === undefined) {
-                  return Effect.succeed(
-                    failed(
-                      p.partitionIndex,
-                      toWire(
-                        new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." })
-                      )
-                    )
+                  return Effect.map(registry.get(t.name), (known) =>
+                    failed(p.partitionIndex, toWire(notHosted(t.name, p.partitionIndex, known?.partitions)))
                   )
                 }
                 let deleted: Effect.Effect<number, { readonly message: string }> = replica.deleteRecords(

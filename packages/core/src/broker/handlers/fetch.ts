@@ -11,7 +11,7 @@ import {
   checkLeaderEpoch,
   FetchSessionIdNotFound,
   InvalidFetchSessionEpoch,
-  UnknownTopicOrPartition,
+  notHosted,
   UnsupportedCompressionType
 } from "../PartitionError.js"
 import type { PartitionReplica } from "../PartitionReplica.js"
@@ -217,11 +217,8 @@ export const handler = Handler.make({
           if (w.error !== undefined) return errorResult(w, w.error.errorCode)
           const replica = replicas.get(w.topic, w.partition)
           if (replica === undefined) {
-            return errorResult(
-              w,
-              toWire(new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." }))
-                .errorCode
-            )
+            const known = yield* registry.get(w.topic)
+            return errorResult(w, toWire(notHosted(w.topic, w.partition, known?.partitions)).errorCode)
           }
           if (yield* refusedAsZstd(w.topic)) return errorResult(w, zstdNeedsV10(w.topic).errorCode, replica)
           const fenced = checkLeaderEpoch(w.currentLeaderEpoch, replica.leaderEpoch)

@@ -3,9 +3,10 @@ import { Effect, Option } from "effect"
 import * as ListOffsets from "../../protocol/generated/ListOffsets.js"
 import { InvalidRequest, toWire, type WireError } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { checkLeaderEpoch, NotLeaderOrFollower, UnknownTopicOrPartition } from "../PartitionError.js"
+import { checkLeaderEpoch, NotLeaderOrFollower, notHosted } from "../PartitionError.js"
 import type { PartitionReplica } from "../PartitionReplica.js"
 import { ReplicaManager } from "../ReplicaManager.js"
+import { TopicRegistry } from "../TopicRegistry.js"
 
 /** Special timestamps of ListOffsets. */
 export const LATEST = -1
@@ -111,6 +112,7 @@ export const handler = Handler.make({
     Effect.gen(function* () {
       const version = context.apiVersion
       const replicas = yield* ReplicaManager
+      const registry = yield* TopicRegistry
       const readCommitted = version >= 2 && request.isolationLevel === 1
       const fromConsumer = request.replicaId < 0
       const topics = yield* Effect.forEach(request.topics, (t) =>
@@ -118,11 +120,8 @@ export const handler = Handler.make({
           Effect.forEach(t.partitions, (p) => {
             const replica = replicas.get(t.name, p.partitionIndex)
             if (replica === undefined) {
-              return Effect.succeed(
-                failed(
-                  p.partitionIndex,
-                  toWire(new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." }))
-                )
+              return Effect.map(registry.get(t.name), (known) =>
+                failed(p.partitionIndex, toWire(notHosted(t.name, p.partitionIndex, known?.partitions)))
               )
             }
             const fenced = version >= 4 ? checkLeaderEpoch(p.currentLeaderEpoch, replica.leaderEpoch) : undefined

@@ -3,8 +3,9 @@ import { Effect } from "effect"
 import * as OffsetForLeaderEpoch from "../../protocol/generated/OffsetForLeaderEpoch.js"
 import { toWire, type WireError } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { checkLeaderEpoch, NotLeaderOrFollower, UnknownTopicOrPartition } from "../PartitionError.js"
+import { checkLeaderEpoch, NotLeaderOrFollower, notHosted } from "../PartitionError.js"
 import { ReplicaManager } from "../ReplicaManager.js"
+import { TopicRegistry } from "../TopicRegistry.js"
 
 type Partition = OffsetForLeaderEpoch.OffsetForLeaderEpochResponseEpochEndOffset
 
@@ -18,16 +19,14 @@ export const handler = Handler.make({
   handle: (request, context) =>
     Effect.gen(function* () {
       const replicas = yield* ReplicaManager
+      const registry = yield* TopicRegistry
       const topics = yield* Effect.forEach(request.topics, (t) =>
         Effect.map(
           Effect.forEach(t.partitions, (p): Effect.Effect<Partition> => {
             const replica = replicas.get(t.topic, p.partition)
             if (replica === undefined) {
-              return Effect.succeed(
-                failed(
-                  p.partition,
-                  toWire(new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." }))
-                )
+              return Effect.map(registry.get(t.topic), (known) =>
+                failed(p.partition, toWire(notHosted(t.topic, p.partition, known?.partitions)))
               )
             }
             const fenced =

@@ -16,9 +16,9 @@ import {
   NotEnoughReplicas,
   NotEnoughReplicasAfterAppend,
   NotLeaderOrFollower,
+  notHosted,
   RecordListTooLarge,
   RequestTimedOut,
-  UnknownTopicOrPartition,
   UnsupportedCompressionType
 } from "../PartitionError.js"
 import type { AppendError, AppendResult, PartitionReplica } from "../PartitionReplica.js"
@@ -370,12 +370,7 @@ export const handler = Handler.make({
           }
           const replica: PartitionReplica | undefined = topic === undefined ? undefined : replicas.get(t.name, p.index)
           if (topic === undefined || replica === undefined) {
-            partitions.push(
-              failed(
-                p.index,
-                toWire(new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." }))
-              )
-            )
+            partitions.push(failed(p.index, toWire(notHosted(t.name, p.index, topic?.partitions))))
             continue
           }
           if (!replica.isLeader()) {

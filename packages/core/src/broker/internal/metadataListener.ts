@@ -2,7 +2,8 @@
  * The metadata listener: follows the cluster metadata store's topic and partition records and keeps this broker in
  * step with them: the local {@link TopicRegistry} (topics another broker created, grew, reconfigured or deleted), the
  * partition records Metadata answers from, and this broker's replicas (`applyPartitionState` for every record: a
- * replica this broker hosts follows its record, and is dropped once the record no longer names this broker).
+ * record naming this broker hosts its replica, which follows it, and is dropped once the record no longer names this
+ * broker; partitions placed on other brokers are never opened here).
  *
  * Invariants:
  * - No change is missed: the first read happens at a known revision and the watches start right after it; a watch
@@ -111,7 +112,8 @@ export const start = (
         if (Option.isNone(current) || current.value.value.topicId !== t.topicId) return
         const existing = yield* registry.get(t.name)
         yield* registry.adopt(toTopic(current.value.value, existing))
-        // the registry opens every partition of a topic it adopts: the records say which stay here
+        // the registry opens no partition of a topic it adopts: the records host those placed here (with the
+        // topic's configs now that it is known)
         const apply = options.applyPartitionState
         if (apply !== undefined) {
           yield* Effect.forEach(image.records(t.name), (r) => apply(r.value, r.version), { discard: true })

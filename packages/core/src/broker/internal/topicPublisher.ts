@@ -4,8 +4,10 @@
  * as the request named them; leader = first replica, ISR = replicas), a grown topic's count and new partitions, a
  * deletion (the topic and its partition records in one change) and new config overrides. Every write is a
  * compare-and-swap; a topic record that exists already is TOPIC_ALREADY_EXISTS, a store that does not answer in
- * time REQUEST_TIMED_OUT. At start, {@link publishLocalTopics} writes the topics of `topics.json` the store lacks
- * (an in-memory store is empty after a restart) as partitions this broker leads alone.
+ * time REQUEST_TIMED_OUT. At start, {@link strayTopics} finds the topics of `topics.json` the cluster deleted while
+ * this broker was down (a tombstone of their id, or their name now another topic's), which the registry removes, and
+ * {@link publishLocalTopics} writes the others the store lacks (an in-memory store is empty after a restart) as
+ * partitions this broker leads alone.
  */
 import { Duration, Effect, Option, Random } from "effect"
 import {
@@ -18,7 +20,7 @@ import {
 import type { BrokerEndpoint } from "../Handler.js"
 import { type MetadataStoreError, PartitionState, TopicMetadata, type Versioned } from "../MetadataRecords.js"
 import type { MetadataStoreService } from "../MetadataStore.js"
-import type { ClusterHooks, Topic, TopicChange } from "../TopicRegistry.js"
+import type { ClusterHooks, StrayTopic, Topic, TopicChange } from "../TopicRegistry.js"
 import { assignReplicas } from "./controller/assignment.js"
 
 /** How long a publication may wait for the store. */
@@ -28,8 +30,11 @@ const STORE_TIMEOUT = Duration.seconds(30)
 export interface PublisherOptions {
   readonly store: MetadataStoreService
   readonly brokers: () => ReadonlyArray<BrokerEndpoint>
-  /** Called with the partition records written, so this broker's view has them before the answer. */
-  readonly onPublished: (records: ReadonlyArray<Versioned<PartitionState>>) => void
+  /**
+   * Called with the partition records written, so this broker's view and replicas have them before the answer (it
+   * hosts the partitions placed on it in their roles).
+   */
+  readonly onPublished: (records: ReadonlyArray<Versioned<PartitionState>>) => Effect.Effect<void>
 }
 
 const timeout = (e: MetadataStoreError | { readonly message: string }) =>
@@ -94,7 +99,7 @@ export const make = (options: PublisherOptions): ClusterHooks => {
       for (let i = 0; i < lists.length; i++) {
         written.push(yield* putFresh(store, freshPartition(topic.name, from + i, lists[i]!)))
       }
-      options.onPublished(written)
+      yield* options.onPublished(written)
     })
 
   /** Changes the stored topic record of the same id with `f`; a missing record is UNKNOWN_TOPIC_OR_PARTITION. */
@@ -113,7 +118,6 @@ export const make = (options: PublisherOptions): ClusterHooks => {
     const run = Effect.gen(function* () {
       switch (change._tag) {
         case "Created": {
-          const lists = yield* place(change.topic, 0, change.assignments)
           yield* store
             .putTopic(topicRecord(change.topic), 0)
             .pipe(
@@ -121,16 +125,15 @@ export const make = (options: PublisherOptions): ClusterHooks => {
                 Effect.fail(new TopicAlreadyExists({ message: `Topic '${change.topic.name}' already exists.` }))
               )
             )
-          yield* writePartitions(change.topic, 0, lists)
+          yield* writePartitions(change.topic, 0, change.replicas)
           return
         }
         case "Grown": {
-          const lists = yield* place(change.topic, change.from, change.assignments)
           yield* updateTopic(
             change.topic,
             (t) => new TopicMetadata({ ...t, partitions: Math.max(t.partitions, change.topic.partitions) })
           )
-          yield* writePartitions(change.topic, change.from, lists)
+          yield* writePartitions(change.topic, change.from, change.replicas)
           return
         }
         case "Reconfigured":
@@ -156,8 +159,30 @@ export const make = (options: PublisherOptions): ClusterHooks => {
     )
   }
 
-  return { liveBrokers, publish }
+  return { liveBrokers, place, publish }
 }
+
+/**
+ * The local topics the cluster deleted while this broker was down: those whose id the store has a tombstone for, and
+ * those whose name the store now has with another id (deleted and created again). Their logs are strays.
+ */
+export const strayTopics = (
+  store: MetadataStoreService,
+  topics: ReadonlyArray<Topic>
+): Effect.Effect<ReadonlyArray<StrayTopic>, MetadataStoreError> =>
+  Effect.map(
+    Effect.forEach(topics, (topic) =>
+      Effect.gen(function* () {
+        const current = yield* store.topic(topic.name)
+        if (Option.isSome(current)) {
+          const id = current.value.value.topicId
+          return id === topic.topicId ? [] : [{ topic, reason: `the cluster's topic ${topic.name} now has id ${id}` }]
+        }
+        return (yield* store.isTopicDeleted(topic.topicId)) ? [{ topic, reason: "the cluster deleted it" }] : []
+      })
+    ),
+    (found) => found.flat()
+  )
 
 /** Writes the local topics the store lacks, each partition led by this broker alone (replication factor 1). */
 export const publishLocalTopics = (
@@ -170,6 +195,8 @@ export const publishLocalTopics = (
     (t) =>
       Effect.gen(function* () {
         if (Option.isSome(yield* store.topic(t.name))) return
+        // a topic deleted meanwhile is not brought back (the registry removed it at start)
+        if (yield* store.isTopicDeleted(t.topicId)) return
         const written = yield* store.putTopic(topicRecord(t), 0).pipe(
           Effect.as(true),
           Effect.catchTag("MetadataConflict", () => Effect.succeed(false))
