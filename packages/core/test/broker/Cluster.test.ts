@@ -143,10 +143,20 @@ describe("a cluster of brokers sharing a metadata store", () => {
           Stream.filter((e) => e.value === undefined && e.key.endsWith(`/${victim.leader}`)),
           Stream.runHead
         )
-        const handedOver = Option.getOrThrow(yield* store.partition("t", victim.partition))
-        assert.notStrictEqual(handedOver.value.leader, victim.leader)
-        assert.notInclude(handedOver.value.isr, victim.leader)
-        assert.isBelow(handedOver.version, Option.getOrThrow(gone).revision)
+        // the first change of the partition after the stop began handed leadership over, before the broker was gone
+        // (later changes, e.g. an ISR change by the new leader, may come after it)
+        const handedOver = Option.getOrThrow(
+          yield* store.watch("partition", beforeStop + 1).pipe(
+            Stream.filter((e) => e.key.endsWith(`/t/${victim.partition}`) && e.value !== undefined),
+            Stream.runHead
+          )
+        )
+        const handedOverState = handedOver.value as PartitionState
+        assert.notStrictEqual(handedOverState.leader, victim.leader)
+        assert.notInclude(handedOverState.isr, victim.leader)
+        assert.isBelow(handedOver.revision, Option.getOrThrow(gone).revision)
+        const current = Option.getOrThrow(yield* store.partition("t", victim.partition))
+        assert.notStrictEqual(current.value.leader, victim.leader)
         yield* eventually("a new leader from the ISR", () =>
           Effect.map(describeTopic(anyPort(), "t"), (r) => {
             const p = partitionsOf(r)[victim.partition]!
