@@ -1,6 +1,7 @@
 /**
  * Fail-over of a real three-broker cluster: etcd and three `eddy broker` processes on loopback; kafkajs,
- * librdkafka (python3-confluent-kafka) and kcat produce unique values with acks=all and idempotence to a topic of
+ * librdkafka (python3-confluent-kafka) and kcat produce unique values with acks=all and idempotence (kafka-python,
+ * which has no idempotence, with acks=all and no retries) to a topic of
  * replication factor 3 and `min.insync.replicas=2`, Eddy's transactional producer commits transactions, Eddy's
  * reader polls and a consumer group consumes and commits, while the leader of each partition in turn is
  * SIGKILLed and restarted (`CLUSTER_KILL_ROUNDS`, 10 by default). Afterwards the Jepsen-style checker must find
@@ -35,6 +36,13 @@ const hasConfluent =
     p.on("exit", (code) => resolve(code === 0))
     p.on("error", () => resolve(false))
   }))
+const hasKafkaPython =
+  fs.existsSync(python) &&
+  (await new Promise<boolean>((resolve) => {
+    const p = spawn(python, ["-c", "import kafka"], { stdio: "ignore" })
+    p.on("exit", (code) => resolve(code === 0))
+    p.on("error", () => resolve(false))
+  }))
 const hasKcat = await new Promise<boolean>((resolve) => {
   const p = spawn("kcat", ["-V"], { stdio: "ignore" })
   p.on("exit", (code) => resolve(code === 0))
@@ -49,6 +57,7 @@ if (!hasEtcd)
   console.warn("NOTE: etcd is not installed (apt-get install etcd-server): the cluster kill test is skipped")
 if (!built) console.warn("NOTE: packages/cli is not built (npm run build): the cluster kill test is skipped")
 if (!hasConfluent) console.warn("NOTE: python3-confluent-kafka is missing: the cluster kill test runs without it")
+if (!hasKafkaPython) console.warn("NOTE: python3-kafka is missing: the cluster kill test runs without kafka-python")
 if (!hasKcat) console.warn("NOTE: kcat is missing: the cluster kill test runs without it")
 
 const freePort = Effect.async<number>((resume) => {
@@ -270,6 +279,16 @@ describe.skipIf(!hasEtcd || !built)("a three-broker cluster with etcd, leaders S
             child.child.stdin!.end(`${values.join("\n")}\n`)
             kcatRuns.push({ child, values, t0: Date.now(), p })
           })
+        const kafkaPython = hasKafkaPython
+          ? start(python, [
+              path.join(fixtures, "kafkaPythonSender.py"),
+              bootstrap,
+              TOPIC,
+              "kp",
+              "100000",
+              String(PARTITIONS)
+            ])
+          : undefined
 
         // Eddy's transactional producer: transactions of 3 records, each whole or not at all
         const txnProducer = yield* Producer.make({
@@ -364,6 +383,7 @@ describe.skipIf(!hasEtcd || !built)("a three-broker cluster with etcd, leaders S
 
         // the rounds: SIGKILL the leader of partition `round % 3`, wait for a new leader, restart, wait for the ISR
         const failovers: Array<number> = []
+        let lastKilledAt = 0
         for (let round = 0; round < ROUNDS; round++) {
           yield* kcatBurst(round)
           yield* Effect.sleep("500 millis")
@@ -371,6 +391,7 @@ describe.skipIf(!hasEtcd || !built)("a three-broker cluster with etcd, leaders S
           const before = (yield* eventually(describe(TOPIC), "metadata"))[p]!
           const victim = nodes.get(before.leader)!
           const killedAt = Date.now()
+          lastKilledAt = killedAt
           victim.child.kill("SIGKILL")
           yield* Effect.promise(() => victim.exited)
           const after = yield* eventually(
@@ -399,8 +420,9 @@ describe.skipIf(!hasEtcd || !built)("a three-broker cluster with etcd, leaders S
         stopping = true
         kafkajs.child.kill("SIGTERM")
         confluent?.child.kill("SIGTERM")
+        kafkaPython?.child.kill("SIGTERM")
         yield* Effect.promise(() =>
-          Promise.all([kafkajs.exited, confluent?.exited, ...kcatRuns.map((k) => k.child.exited)])
+          Promise.all([kafkajs.exited, confluent?.exited, kafkaPython?.exited, ...kcatRuns.map((k) => k.child.exited)])
         )
         yield* Fiber.join(txnFiber).pipe(Effect.timeout("60 seconds"), Effect.ignore)
         yield* Fiber.interrupt(readerFiber)
@@ -409,6 +431,17 @@ describe.skipIf(!hasEtcd || !built)("a three-broker cluster with etcd, leaders S
         console.log("senders stopped; final reads")
         for (const op of sendOps(parseLines(kafkajs.output()), 1)) history.push(op)
         if (confluent) for (const op of sendOps(parseLines(confluent.output()), 2)) history.push(op)
+        if (kafkaPython) for (const op of sendOps(parseLines(kafkaPython.output()), 3)) history.push(op)
+        // every client followed the leader changes: it had sends acknowledged after the last kill
+        for (const [name, sender] of [
+          ["kafkajs", kafkajs],
+          ["librdkafka", confluent],
+          ["kafka-python", kafkaPython]
+        ] as const) {
+          if (sender === undefined) continue
+          const late = parseLines(sender.output()).filter((l) => l.o !== undefined && l.t1 > lastKilledAt)
+          assert.isAbove(late.length, 0, `${name} had no send acknowledged after the last kill`)
+        }
         kcatRuns.forEach((run, i) => {
           // kcat reports deliveries of one partition in order: the n-th report is the n-th value
           const reports = run.child
@@ -485,6 +518,7 @@ describe.skipIf(!hasEtcd || !built)("a three-broker cluster with etcd, leaders S
               kcat: kcatRuns.map((k) => k.child.output()),
               kafkajs: kafkajs.output(),
               confluent: confluent?.output(),
+              kafkaPython: kafkaPython?.output(),
               brokers: brokerOutputs.map(({ id, node }) => ({ id, output: node.output() }))
             })
           )
