@@ -29,20 +29,16 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const built = fs.existsSync(path.join(here, "..", "..", "..", "cli", "dist", "main.js"))
 const fixtures = path.join(here, "fixtures")
 const python = "/usr/bin/python3"
-const hasConfluent =
-  fs.existsSync(python) &&
-  (await new Promise<boolean>((resolve) => {
-    const p = spawn(python, ["-c", "import confluent_kafka"], { stdio: "ignore" })
+/** Whether Debian's python3 can import `module`. */
+const pythonHas = (module: string) =>
+  new Promise<boolean>((resolve) => {
+    if (!fs.existsSync(python)) return resolve(false)
+    const p = spawn(python, ["-c", `import ${module}`], { stdio: "ignore" })
     p.on("exit", (code) => resolve(code === 0))
     p.on("error", () => resolve(false))
-  }))
-const hasKafkaPython =
-  fs.existsSync(python) &&
-  (await new Promise<boolean>((resolve) => {
-    const p = spawn(python, ["-c", "import kafka"], { stdio: "ignore" })
-    p.on("exit", (code) => resolve(code === 0))
-    p.on("error", () => resolve(false))
-  }))
+  })
+const hasConfluent = await pythonHas("confluent_kafka")
+const hasKafkaPython = await pythonHas("kafka")
 const hasKcat = await new Promise<boolean>((resolve) => {
   const p = spawn("kcat", ["-V"], { stdio: "ignore" })
   p.on("exit", (code) => resolve(code === 0))
