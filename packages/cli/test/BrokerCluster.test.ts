@@ -3,7 +3,9 @@
  * replication factor 3 created through one broker is listed by `eddy cluster partitions` through another, with one
  * leader per partition spread over the brokers; when a broker stops (SIGTERM), the controller moves its leaderships
  * to another ISR member and `--under-replicated` lists the partitions it held, and every record acknowledged with
- * acks=all before is read back from the new leaders. Skipped with a note without etcd.
+ * acks=all before is read back from the new leaders. Started without `cluster.id`, the three report the one cluster
+ * id the store holds, and a broker whose data dir is of another cluster refuses to start with one plain error line.
+ * Skipped with a note without etcd.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -117,6 +119,32 @@ describe.skipIf(!hasEtcd)("three eddy broker processes on one etcd", () => {
     })
     const brokersOut = await eddy(["cluster", "brokers"], three.port)
     assert.match(brokersOut.stdout, /controller/)
+    // one cluster id (the store's) through every broker and in every data dir
+    const clusterIds = await Promise.all(
+      brokers.map(async (b) => /^Cluster (\S+)/m.exec((await eddy(["cluster", "brokers"], b.port)).stdout)?.[1])
+    )
+    assert.strictEqual(new Set(clusterIds).size, 1, clusterIds.join(", "))
+    const clusterId = clusterIds[0]
+    assert.isDefined(clusterId)
+    for (const id of [1, 2, 3]) {
+      const meta = fs.readFileSync(path.join(cwd, `data-${id}`, "meta.properties"), "utf8")
+      assert.include(meta, `cluster.id=${clusterId}`)
+    }
+    // a data dir of another cluster does not join: one plain error line, no stack trace
+    fs.mkdirSync(path.join(cwd, "data-4"))
+    fs.writeFileSync(path.join(cwd, "data-4", "meta.properties"), "cluster.id=another-cluster\nnode.id=4\nversion=1\n")
+    const foreign = spawnSync(
+      process.execPath,
+      [bin, "broker", "--node-id", "4", "--port", "0", "--data-dir", "data-4", "--etcd", etcd],
+      { cwd, encoding: "utf8", timeout: 30_000 }
+    )
+    assert.notStrictEqual(foreign.status, 0)
+    const errors = foreign.stderr.split("\n").filter((l) => l.startsWith("error:"))
+    assert.strictEqual(errors.length, 1, foreign.stderr)
+    assert.include(errors[0], "another-cluster")
+    assert.include(errors[0], clusterId)
+    assert.include(errors[0], path.join("data-4", "meta.properties"))
+    assert.notMatch(foreign.stderr, /^\s+at /m)
 
     const created = await eddy(
       ["topics", "create", "orders", "--partitions", "3", "--replication-factor", "3"],

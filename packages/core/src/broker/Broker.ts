@@ -302,11 +302,15 @@ export const layer = (
       ),
     dataDirLayer(config)
   )
-  // at start, the store tells which local topics the cluster deleted meanwhile (their logs go before any opens)
+  // at start, the store holds the cluster id (a data dir of another cluster refuses to join) and tells which local
+  // topics the cluster deleted meanwhile (their logs go before any opens)
   const registryLayer = Layer.provide(
     Layer.unwrapEffect(
       Effect.map(MetadataStore.MetadataStore, (s) =>
-        TopicRegistry.layer(config, { strays: (loaded) => TopicPublisher.strayTopics(s, loaded) })
+        TopicRegistry.layer(config, {
+          claimClusterId: s.claimClusterId,
+          strays: (loaded) => TopicPublisher.strayTopics(s, loaded)
+        })
       )
     ),
     store

@@ -85,9 +85,15 @@ export const keys: ReadonlyArray<ConfigKey> = [
     "How long the broker's registration in the metadata store lives without a renewal (renewed every third).",
     { validate: atLeast(1), readOnly: true }
   ),
-  key("cluster.id", "string", null, "The cluster id to store in a new data directory's meta.properties.", {
-    readOnly: true
-  }),
+  key(
+    "cluster.id",
+    "string",
+    null,
+    "The cluster id to store in a new data directory's meta.properties (must be the cluster's id in the metadata store).",
+    {
+      readOnly: true
+    }
+  ),
   key("listeners", "list", "PLAINTEXT://127.0.0.1:9092", "Listener URIs the broker binds.", { readOnly: true }),
   key("advertised.listeners", "list", null, "Listener URIs given to clients; defaults to listeners.", {
     readOnly: true

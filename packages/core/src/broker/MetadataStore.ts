@@ -14,6 +14,7 @@
  *   epoch is never reused (it is stored outside the leased controller record).
  * - A watch delivers every change of its kind from its start revision, in revision order, no gaps and
  *   no duplicates; it fails (never skips) when that revision is no longer kept.
+ * - The cluster id is written once (the first claim wins) and never changes.
  */
 import {
   Context,
@@ -117,6 +118,11 @@ export interface MetadataStoreService {
    * first of them, at least `floor` (the end of the caller's last block on its own disk, for a store that forgot).
    */
   readonly allocateProducerIds: (count: number, floor: number) => Effect.Effect<number, E>
+  /**
+   * The cluster's id: the stored one, else `proposed`, stored now (compare-and-swap on its absence, so brokers racing
+   * to claim it all get the one that won).
+   */
+  readonly claimClusterId: (proposed: string) => Effect.Effect<string, E>
   /** The store's current revision. */
   readonly revision: Effect.Effect<number, E>
   /** Every change of `kind` from `fromRevision` (default: the next revision) in revision order. */
@@ -138,6 +144,7 @@ const codecs = {
 
 const EpochJson = Schema.parseJson(Schema.Struct({ epoch: Schema.Int }))
 const ProducerIdsJson = Schema.parseJson(Schema.Struct({ next: Schema.NonNegativeInt }))
+const ClusterJson = Schema.parseJson(Schema.Struct({ clusterId: Schema.NonEmptyString }))
 
 /** The key layout under a prefix (see docs/cluster.md "Metadata store"). */
 export const keys = (prefix: string) => ({
@@ -149,6 +156,7 @@ export const keys = (prefix: string) => ({
   controller: `${prefix}controller`,
   controllerEpoch: `${prefix}epochs/controller`,
   producerIds: `${prefix}ids/producer`,
+  cluster: `${prefix}cluster`,
   kind: {
     broker: `${prefix}brokers/`,
     topic: `${prefix}topics/`,
@@ -301,6 +309,23 @@ const make = (kv: KvBackend, prefix: string): MetadataStoreService => {
       )
     )
 
+  const claimClusterId = (proposed: string): Effect.Effect<string, E> =>
+    Effect.gen(function* () {
+      const current = yield* kv.get(k.cluster)
+      if (Option.isSome(current)) {
+        return (yield* Schema.decode(ClusterJson)(current.value.value).pipe(Effect.mapError(decodeError(k.cluster))))
+          .clusterId
+      }
+      const won = yield* kv
+        .txn(
+          [{ key: k.cluster, modRevision: 0 }],
+          [{ _tag: "Put", key: k.cluster, value: encode(ClusterJson, { clusterId: proposed }) }]
+        )
+        .pipe(Effect.catchTag("LeaseExpired", (e) => Effect.die(e)))
+      // lost the race: the winner's id is there now
+      return Option.isSome(won) ? proposed : yield* claimClusterId(proposed)
+    })
+
   const watch = (kind: MetadataKind, fromRevision?: number) =>
     Stream.unwrap(
       Effect.map(
@@ -362,6 +387,7 @@ const make = (kv: KvBackend, prefix: string): MetadataStoreService => {
         )
       ),
     allocateProducerIds,
+    claimClusterId,
     revision,
     watch
   }

@@ -19,6 +19,9 @@
  * Attached to a cluster ({@link ClusterHooks}), the registry opens only the partitions placed on this broker by its
  * own creations and growths, and none of a topic it adopts (the partition records host those); at start it drops the
  * stray topics the cluster deleted meanwhile (`RegistryOptions.strays`) before opening any partition.
+ *
+ * With `RegistryOptions.claimClusterId` (the metadata store's), the cluster id is the cluster's: a data directory
+ * keeps joining only the cluster its `meta.properties` names, and a new one takes the cluster's id.
  */
 import * as path from "node:path"
 import { Context, Effect, Layer, SynchronizedRef } from "effect"
@@ -123,6 +126,11 @@ export interface RegistryOptions<E> {
    * partition logs deleted, before any partition is opened.
    */
   readonly strays?: (loaded: ReadonlyArray<Topic>) => Effect.Effect<ReadonlyArray<StrayTopic>, E>
+  /**
+   * The cluster's id given this node's (the metadata store's claim): the id stored for the cluster, else `proposed`,
+   * stored now. Without it, the data directory's id is the cluster's.
+   */
+  readonly claimClusterId?: (proposed: string) => Effect.Effect<string, E>
 }
 
 /** Most partitions one CreateTopics or CreatePartitions request may add (Kafka 4: KAFKA-17870, KAFKA-19673). */
@@ -163,7 +171,7 @@ export const collisionKey = (name: string): string => name.replaceAll(".", "_")
 export class TopicRegistry extends Context.Tag("@eddy/core/broker/TopicRegistry")<
   TopicRegistry,
   {
-    /** The cluster id, stable across restarts (from `meta.properties`). */
+    /** The cluster id, stable across restarts (from `meta.properties`; the metadata store's, in a cluster). */
     readonly clusterId: string
     /** This node's id. */
     readonly nodeId: number
@@ -231,14 +239,21 @@ interface StoredFile {
 const TOPICS_FILE = "topics.json"
 const META_FILE = "meta.properties"
 
-/** Reads or creates `meta.properties` (cluster id, node id, directory id); fails on a node id mismatch. */
-export const loadMetaProperties = (
-  config: BrokerConfig.BrokerConfig
-): Effect.Effect<{ readonly clusterId: string; readonly nodeId: number }, KafkaStorageError> =>
+/**
+ * Reads or creates `meta.properties` (cluster id, node id, directory id); fails on a node id mismatch, or when the
+ * stored or configured cluster id is not the cluster's (`claimClusterId`): a data directory of another cluster never
+ * joins this one. A new data directory takes the cluster's id (claiming the configured or a random one if it has
+ * none yet).
+ */
+export const loadMetaProperties = <E = never>(
+  config: BrokerConfig.BrokerConfig,
+  claimClusterId: (proposed: string) => Effect.Effect<string, E> = Effect.succeed
+): Effect.Effect<{ readonly clusterId: string; readonly nodeId: number }, KafkaStorageError | E> =>
   Effect.gen(function* () {
     const dir = BrokerConfig.dataDir(config)
     const file = path.join(dir, META_FILE)
     const nodeId = BrokerConfig.nodeId(config)
+    const configured = config.values["cluster.id"]
     yield* Durable.ensureDir(dir)
     const text = yield* Durable.readIfExists(file)
     if (text !== undefined) {
@@ -254,16 +269,28 @@ export const loadMetaProperties = (
           file
         )
       }
-      const configured = config.values["cluster.id"]
       if (configured !== undefined && configured !== clusterId) {
         return yield* Durable.storageFailure(
           `Configured cluster.id ${configured} doesn't match ${clusterId} stored in ${file}`,
           file
         )
       }
+      const cluster = yield* claimClusterId(clusterId)
+      if (cluster !== clusterId) {
+        return yield* Durable.storageFailure(
+          `Cluster id ${clusterId} stored in ${file} doesn't match the cluster's id ${cluster} in the metadata store: this data directory belongs to another cluster`,
+          file
+        )
+      }
       return { clusterId, nodeId }
     }
-    const clusterId = config.values["cluster.id"] ?? Uuid.random()
+    const clusterId = yield* claimClusterId(configured ?? Uuid.random())
+    if (configured !== undefined && configured !== clusterId) {
+      return yield* Durable.storageFailure(
+        `Configured cluster.id ${configured} doesn't match the cluster's id ${clusterId} in the metadata store (${file} not created)`,
+        file
+      )
+    }
     const body = Properties.stringify(
       [
         ["cluster.id", clusterId],
@@ -291,7 +318,7 @@ export const make = <E = never>(
     const partitions = yield* PartitionManager
     const dir = BrokerConfig.dataDir(config)
     const file = path.join(dir, TOPICS_FILE)
-    const { clusterId, nodeId } = yield* loadMetaProperties(config)
+    const { clusterId, nodeId } = yield* loadMetaProperties(config, options.claimClusterId)
     const text = yield* Durable.readIfExists(file)
     const stored: ReadonlyArray<Topic> =
       text === undefined

@@ -58,6 +58,18 @@ const brokerIds = Effect.flatMap(MetadataStore, (s) => s.brokers).pipe(
 )
 
 const casTests = (target: SuiteTarget) => {
+  target.test("cluster id: the first claim wins, racing claims included, and it never changes", () =>
+    Effect.gen(function* () {
+      const store = yield* MetadataStore
+      const raced = yield* Effect.all(
+        ["a", "b", "c", "d"].map((id) => store.claimClusterId(`cluster-${id}`)),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(new Set(raced).size, 1)
+      assert.include(["cluster-a", "cluster-b", "cluster-c", "cluster-d"], raced[0])
+      assert.strictEqual(yield* store.claimClusterId("another"), raced[0])
+    })
+  )
   target.test("producer id blocks: disjoint for every caller, concurrent ones too, and never below the floor", () =>
     Effect.gen(function* () {
       const store = yield* MetadataStore
