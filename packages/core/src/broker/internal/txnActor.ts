@@ -144,8 +144,9 @@ export const isPrepare = (status: number): boolean =>
 const idOf = (m: TxnMetadata): ProducerIdAndEpoch => ({ producerId: m.producerId, producerEpoch: m.producerEpoch })
 
 /**
- * Prepare* of a transaction version 2 end: the epoch bumped (it stays at {@link MAX_EPOCH}, which no bump
- * reaches from an epoch handed out), and `nextProducerId` set when the epoch is exhausted.
+ * Prepare* of a transaction version 2 end: the epoch bumped (capped at {@link MAX_EPOCH}: epochs handed to producers
+ * stop at 32766, so only a state the coordinator's own bump left at 32767 stays there), and `nextProducerId` set
+ * when the epoch is exhausted.
  */
 export const bumpForEnd = (m: TxnMetadata, commit: boolean, nextProducerId: number, now: number): TxnMetadata => ({
   ...m,
