@@ -99,10 +99,13 @@ export const start = (
       config,
       clusterId: registry.clusterId,
       nodeId: registry.nodeId,
-      registry: KafkaApis.make([
-        ...KafkaApis.handlers.filter((h) => !(options.withoutApis ?? []).includes(h.apiKey)),
-        ...(options.handlers ?? [])
-      ]),
+      registry: KafkaApis.make(
+        [
+          ...KafkaApis.handlers.filter((h) => !(options.withoutApis ?? []).includes(h.apiKey)),
+          ...(options.handlers ?? [])
+        ],
+        { unstableApiVersions: BrokerConfig.getBoolean(config, "unstable.api.versions.enable") }
+      ),
       ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
       ...(metrics === undefined ? {} : { metrics })
     })

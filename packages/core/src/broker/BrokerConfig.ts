@@ -121,6 +121,13 @@ export const keys: ReadonlyArray<ConfigKey> = [
     readOnly: true
   }),
   key("delete.topic.enable", "boolean", "true", "Allow DeleteTopics.", { readOnly: true }),
+  key(
+    "unstable.api.versions.enable",
+    "boolean",
+    "false",
+    "Serve and advertise the latest version of apis whose schema marks it unstable (EndTxn v5, KIP-890 part 2).",
+    { readOnly: true }
+  ),
   key("message.max.bytes", "int", "1048588", "Largest record batch the broker accepts.", { validate: atLeast(0) }),
   key("socket.request.max.bytes", "int", "104857600", "Largest request frame the broker accepts.", {
     validate: atLeast(1),

@@ -101,11 +101,21 @@ export interface Registry<R> {
   readonly apis: ReadonlyArray<ApiVersionRange>
 }
 
+/** Options of {@link make}. */
+export interface RegistryOptions {
+  /**
+   * `unstable.api.versions.enable`: serve the latest version of an api whose schema marks it unstable
+   * (`latestVersionUnstable`). Off (the default), a handler declaring that version serves up to the one below,
+   * so ApiVersions does not advertise it and a request in it is refused as any unsupported version is.
+   */
+  readonly unstableApiVersions?: boolean
+}
+
 /**
  * Indexes handlers by api key. Fails (throws) on two handlers for one key or a range outside what the
  * generated codec supports: both are programming errors caught at start-up.
  */
-export const make = <R>(list: ReadonlyArray<AnyHandler<R>>): Registry<R> => {
+export const make = <R>(list: ReadonlyArray<AnyHandler<R>>, options: RegistryOptions = {}): Registry<R> => {
   const byKey = new Map<number, AnyHandler<R>>()
   for (const h of list) {
     const spec = apiSpec(h.apiKey)
@@ -116,7 +126,11 @@ export const make = <R>(list: ReadonlyArray<AnyHandler<R>>): Registry<R> => {
         `${spec.name} handler serves v${h.minVersion}-${h.maxVersion}, the codec supports v${spec.minVersion}-${spec.maxVersion}`
       )
     }
-    byKey.set(h.apiKey, h)
+    const unstable =
+      spec.latestVersionUnstable && h.maxVersion === spec.maxVersion && options.unstableApiVersions !== true
+    // a handler serving nothing but the unstable version is left out
+    if (!unstable) byKey.set(h.apiKey, h)
+    else if (h.maxVersion > h.minVersion) byKey.set(h.apiKey, { ...h, maxVersion: h.maxVersion - 1 })
   }
   const apis = [...byKey.values()]
     .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))

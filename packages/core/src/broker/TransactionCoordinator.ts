@@ -14,7 +14,8 @@
  *   in Prepare* (a crash, a failed marker) is completed before the next request for that id and at start,
  *   so it ends whole or not at all.
  * - InitProducerId bumps the epoch: batches and markers of older epochs are refused on every partition
- *   (the old producer is fenced); an open transaction is aborted first. A transaction open longer than
+ *   (the old producer is fenced); an open transaction is aborted first. EndTxn v5 (transaction version 2)
+ *   bumps it too: the markers carry the new epoch, so the ended transaction's late requests are fenced. A transaction open longer than
  *   its timeout is aborted by the coordinator with a bumped epoch, on a schedule driven by `Clock`.
  * - Idempotent producers (no transactional id) get a fresh producer id, epoch 0, from the durable
  *   {@link ProducerIdManager}, as Kafka does, also when they name their current id (KIP-360: they bump
@@ -95,11 +96,16 @@ export declare namespace TransactionCoordinator {
       ref: TxnActor.TxnRef,
       groupId: string
     ) => Effect.Effect<void, TransactionError | InvalidProducerEpoch>
-    /** EndTxn: commits or aborts; completes once every marker is written. */
+    /**
+     * EndTxn: commits or aborts; completes once every marker is written. With `bumpEpoch` (EndTxn v5, KIP-890
+     * part 2) the markers carry the epoch bumped and the answer is the producer id and epoch of the producer's
+     * next transaction; without it, the unchanged ones.
+     */
     readonly endTxn: (
       ref: TxnActor.TxnRef,
-      commit: boolean
-    ) => Effect.Effect<void, TransactionError | InvalidProducerEpoch>
+      commit: boolean,
+      bumpEpoch?: boolean
+    ) => Effect.Effect<TxnActor.ProducerIdAndEpoch, TransactionError | InvalidProducerEpoch>
     /** The state of a transactional id (a copy; DescribeTransactions). */
     readonly describe: (transactionalId: string) => Effect.Effect<TxnMetadata | undefined>
     /** The state of every transactional id this coordinator knows (copies; ListTransactions). */
@@ -397,7 +403,8 @@ export const make = (
           const actor = yield* servedActor(ref.transactionalId)
           yield* actor.addPartitions(ref, [{ topic: CONSUMER_OFFSETS, partitions: [groups.partitionFor(groupId)] }])
         }),
-      endTxn: (ref, commit) => Effect.flatMap(servedActor(ref.transactionalId), (actor) => actor.endTxn(ref, commit)),
+      endTxn: (ref, commit, bumpEpoch = false) =>
+        Effect.flatMap(servedActor(ref.transactionalId), (actor) => actor.endTxn(ref, commit, bumpEpoch)),
       describe: (transactionalId) => Effect.sync(() => actors.get(transactionalId)?.current()),
       list: Effect.sync(() => {
         const out: Array<TxnMetadata> = []

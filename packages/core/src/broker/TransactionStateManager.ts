@@ -1,8 +1,10 @@
 /**
  * Persistence of transactional ids: each id's state (producer id and epoch, timeout, status, the
  * partitions of its transaction, timestamps) is a record in the compacted internal topic
- * `__transaction_state`, in Kafka's own format (`records/TransactionLogKey`/`Value` v0, each prefixed
+ * `__transaction_state`, in Kafka's own format (`records/TransactionLogKey`/`Value`, each prefixed
  * by its int16 version), on the partition `partitionFor(transactionalId)`. A null value is a tombstone.
+ * Values are written in v0, or in v1 (flexible, with the tagged `PreviousProducerId`, `NextProducerId` and
+ * `ClientTransactionVersion` of KIP-890 part 2) for an id whose transactions end with an epoch bump (EndTxn v5).
  *
  * Invariants:
  * - Writes go through the partition's {@link PartitionReplica} actor (ordinary appends: high watermark,
@@ -55,8 +57,17 @@ export interface TxnMetadata {
   readonly transactionalId: string
   producerId: number
   producerEpoch: number
-  /** The epoch before the last bump (to recognise a retried InitProducerId), -1 when none. Not persisted. */
+  /**
+   * The epoch before the last bump (to recognise a retried InitProducerId or EndTxn v5), -1 when none. Not
+   * persisted: replay derives it for transactions ended with an epoch bump ({@link decodeRecord}).
+   */
   lastProducerEpoch: number
+  /** The producer id before the last end of a transaction rotated it (epoch exhausted), -1 when none. */
+  previousProducerId: number
+  /** In Prepare* of a transaction whose end rotates the producer id: the id it gets at Complete*, else -1. */
+  nextProducerId: number
+  /** 2 when the transaction ends with an epoch bump (EndTxn v5, transaction version 2), 0 otherwise. */
+  clientTransactionVersion: number
   timeoutMs: number
   status: number
   /** topic -> partitions of the open (or completing) transaction */
@@ -75,7 +86,16 @@ export const copyMetadata = (m: TxnMetadata): TxnMetadata => ({
 // records
 
 const KEY_VERSION = 0
-const VALUE_VERSION = 0
+
+/** Transaction version 2 (KIP-890 part 2): every transaction end bumps the producer epoch. */
+export const TRANSACTION_VERSION_2 = 2
+
+/** The largest producer epoch (Kafka's `Short.MAX_VALUE`). */
+export const MAX_EPOCH = 32767
+
+/** v1 when the state has a field only v1 holds, else v0 (the format of transaction version 1, as before). */
+const valueVersionOf = (m: TxnMetadata): number =>
+  m.clientTransactionVersion !== 0 || m.previousProducerId >= 0 || m.nextProducerId >= 0 ? 1 : 0
 
 const encodeKey = (transactionalId: string): Buffer => {
   const w = new Writer(64)
@@ -86,11 +106,19 @@ const encodeKey = (transactionalId: string): Buffer => {
 
 const encodeValue = (m: TxnMetadata): Buffer => {
   const w = new Writer(128)
-  w.int16(VALUE_VERSION)
+  const version = valueVersionOf(m)
+  w.int16(version)
   TransactionLogValue.encodeTransactionLogValue(
     w,
     TransactionLogValue.makeTransactionLogValue({
       producerId: BigInt(m.producerId),
+      ...(version >= 1
+        ? {
+            previousProducerId: BigInt(m.previousProducerId),
+            nextProducerId: BigInt(m.nextProducerId),
+            clientTransactionVersion: m.clientTransactionVersion
+          }
+        : {}),
       producerEpoch: m.producerEpoch,
       transactionTimeoutMs: m.timeoutMs,
       transactionStatus: m.status,
@@ -101,7 +129,7 @@ const encodeValue = (m: TxnMetadata): Buffer => {
       transactionLastUpdateTimestampMs: BigInt(m.lastUpdateTimestamp),
       transactionStartTimestampMs: BigInt(m.startTimestamp)
     }),
-    VALUE_VERSION
+    version
   )
   return Buffer.from(w.finish())
 }
@@ -111,6 +139,17 @@ export const encodeRecord = (m: TxnMetadata): { readonly key: Buffer; readonly v
   key: encodeKey(m.transactionalId),
   value: encodeValue(m)
 })
+
+/**
+ * The epoch a transaction ended with an epoch bump had (what a retried EndTxn v5 names), for a replayed state:
+ * the epoch before the bump, or Kafka's last bumpable epoch (32766) when the end rotated the producer id; -1
+ * for states of transaction version 1, whose epoch no transaction end changes.
+ */
+const replayedLastEpoch = (status: number, producerEpoch: number, previousProducerId: number, version: number) => {
+  if (version < TRANSACTION_VERSION_2 || status < TxnStatus.PrepareCommit || status > TxnStatus.CompleteAbort) return -1
+  const rotated = previousProducerId >= 0 && producerEpoch === 0 && status >= TxnStatus.CompleteCommit
+  return rotated ? MAX_EPOCH - 1 : producerEpoch - 1
+}
 
 /** Decodes one `__transaction_state` record; undefined for records of other kinds. */
 export const decodeRecord = (
@@ -126,13 +165,22 @@ export const decodeRecord = (
   const valueVersion = vr.int16()
   if (valueVersion > TransactionLogValue.validVersions.max) return undefined
   const v = TransactionLogValue.decodeTransactionLogValue(vr, valueVersion)
+  const previousProducerId = Number(v.previousProducerId)
   return {
     transactionalId,
     metadata: {
       transactionalId,
       producerId: Number(v.producerId),
       producerEpoch: v.producerEpoch,
-      lastProducerEpoch: -1,
+      lastProducerEpoch: replayedLastEpoch(
+        v.transactionStatus,
+        v.producerEpoch,
+        previousProducerId,
+        v.clientTransactionVersion
+      ),
+      previousProducerId,
+      nextProducerId: Number(v.nextProducerId),
+      clientTransactionVersion: v.clientTransactionVersion,
       timeoutMs: v.transactionTimeoutMs,
       status: v.transactionStatus,
       partitions: new Map((v.transactionPartitions ?? []).map((p) => [p.topic, new Set(p.partitionIds)])),

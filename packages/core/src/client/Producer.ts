@@ -772,11 +772,29 @@ export const makeWith = (
       producerEpoch
     })
 
+    /**
+     * Transaction version 2 (EndTxn v5, KIP-890 part 2, sent when the broker advertises it): the coordinator bumped
+     * the epoch (or moved to a new producer id) and answered the producer id and epoch of the next transaction, whose
+     * sequences restart at 0 on every partition. Older versions answer -1/-1: nothing changes.
+     */
+    const adoptEndTxnId = (res: EndTxn.EndTxnResponse): void => {
+      if (res.producerId < 0n || res.producerEpoch < 0) return
+      const nextId = Number(res.producerId)
+      if (nextId === producerId && res.producerEpoch === producerEpoch) return
+      producerId = nextId
+      producerEpoch = res.producerEpoch
+      for (const s of states) s.nextSequence = 0
+    }
+
     const endTxn = (commit: boolean): Effect.Effect<void, ProduceError> =>
       atTxnCoordinator((node) =>
         Effect.flatMap(
           cluster.send(node, 26, () => EndTxn.makeEndTxnRequest({ ...txnRef(), committed: commit })),
-          (res) => txnCheck(res.errorCode, commit ? "EndTxn (commit)" : "EndTxn (abort)")
+          (res) =>
+            Effect.zipRight(
+              txnCheck(res.errorCode, commit ? "EndTxn (commit)" : "EndTxn (abort)"),
+              Effect.sync(() => adoptEndTxnId(res))
+            )
         )
       )
 

@@ -3,7 +3,8 @@
  * sockets share one in-memory metadata store; a non-leader answers NOT_COORDINATOR, offsets committed at the leader
  * (acknowledged by the ISR) are answered by the new leader after the old one stops, and a transaction committed before
  * its coordinator's broker stops stays committed while an open one is aborted by the new coordinator (its markers
- * go to data partitions led by other brokers).
+ * go to data partitions led by other brokers). With EndTxn v5 (transaction version 2) the new coordinator keeps the
+ * epoch the last end bumped to and answers a retry of that end as the old one did.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Layer, Scope } from "effect"
@@ -13,6 +14,7 @@ import * as Fetcher from "../../src/client/Fetcher.js"
 import * as Producer from "../../src/client/Producer.js"
 import * as Topic from "../../src/client/Topic.js"
 import * as CreateTopics from "../../src/protocol/generated/CreateTopics.js"
+import * as EndTxn from "../../src/protocol/generated/EndTxn.js"
 import { ErrorCode } from "../../src/protocol/generated/ErrorCode.js"
 import * as FindCoordinator from "../../src/protocol/generated/FindCoordinator.js"
 import * as InitProducerId from "../../src/protocol/generated/InitProducerId.js"
@@ -321,6 +323,73 @@ describe("coordinators follow the leadership of their internal topics", () => {
           )
         )
         assert.deepStrictEqual(values, ["a0", "a1", "a2"])
+      }),
+    40_000
+  )
+
+  it.scopedLive(
+    "with EndTxn v5 the new coordinator keeps the bumped epoch and recognises the retry of the last end",
+    () =>
+      Effect.gen(function* () {
+        const cluster = yield* startCluster({ "unstable.api.versions.enable": "true" })
+        const { running, stop, portOf } = cluster
+        const bootstrap = [...running.values()].map((r) => `127.0.0.1:${r.port}`).join(",")
+        const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+        yield* admin.createTopics([{ name: "d", numPartitions: 3, replicationFactor: 3 }])
+        const producer = yield* Producer.make({ "bootstrap.servers": bootstrap, "transactional.id": "tv2" })
+        const sendAll = (prefix: string) =>
+          Effect.forEach(
+            [0, 1, 2],
+            (partition) => producer.send("d", { value: Buffer.from(`${prefix}${partition}`), partition }),
+            { discard: true }
+          )
+        yield* producer.transaction(sendAll("a"))
+        // the producer's epoch after the end of "a" (bumped by it)
+        const bumped = producer.idempotence()!
+        const coordinator = yield* coordinatorOf(cluster, "tv2", 1)
+        yield* stop(coordinator)
+        const next = yield* coordinatorOf(cluster, "tv2", 1)
+        assert.notStrictEqual(next, coordinator)
+        // the retry of the end of "a" (its answer lost) gets the same answer from the new coordinator
+        let retried: { errorCode: number; producerId: bigint; producerEpoch: number } | undefined
+        yield* eventually("the new coordinator answers the retried EndTxn", () =>
+          ask(portOf(next), (c) =>
+            c.send(
+              26,
+              5,
+              EndTxn.makeEndTxnRequest({
+                transactionalId: "tv2",
+                producerId: BigInt(bumped.producerId),
+                producerEpoch: bumped.producerEpoch - 1,
+                committed: true
+              })
+            )
+          ).pipe(
+            Effect.map((r) => {
+              retried = r
+              return r.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+            }),
+            Effect.orElseSucceed(() => false)
+          )
+        )
+        assert.deepStrictEqual(
+          { errorCode: retried!.errorCode, producerId: retried!.producerId, producerEpoch: retried!.producerEpoch },
+          { errorCode: ErrorCode.NONE, producerId: BigInt(bumped.producerId), producerEpoch: bumped.producerEpoch }
+        )
+        // the producer goes on with the bumped epoch at the new coordinator
+        yield* producer.transaction(sendAll("b"))
+        assert.deepStrictEqual(producer.idempotence(), { ...bumped, producerEpoch: bumped.producerEpoch + 1 })
+        let values: ReadonlyArray<string> | undefined
+        yield* eventually("both transactions readable", () =>
+          committedValues([...running.values()].map((r) => `127.0.0.1:${r.port}`).join(","), "d").pipe(
+            Effect.map((v) => {
+              values = v
+              return v !== undefined && v.length === 6
+            }),
+            Effect.orElseSucceed(() => false)
+          )
+        )
+        assert.deepStrictEqual(values, ["a0", "a1", "a2", "b0", "b1", "b2"])
       }),
     40_000
   )

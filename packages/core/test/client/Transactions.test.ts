@@ -1,7 +1,8 @@
 /**
  * The client's transactional producer and read_committed fetcher against a real Eddy broker: commit and
  * abort visibility, abort on failure and on interruption, offsets committed with the transaction, zombie
- * fencing, and interop with kafkajs's transactional producer.
+ * fencing, transaction version 2 (EndTxn v5: a new epoch per transaction), and interop with kafkajs's
+ * transactional producer.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Stream } from "effect"
@@ -16,8 +17,14 @@ import { startEddy } from "./util.js"
 
 const text = (b: Uint8Array | null) => (b === null ? "" : Buffer.from(b).toString())
 
-/** The values of partition 0 of `topic` with the given isolation, from the start up to the value `last`. */
-const readUntil = (bootstrap: string, topic: string, isolation: "read_committed" | "read_uncommitted", last: string) =>
+/** The values of a partition (0 unless given) of `topic` with the given isolation, from the start up to the value `last`. */
+const readUntil = (
+  bootstrap: string,
+  topic: string,
+  isolation: "read_committed" | "read_uncommitted",
+  last: string,
+  partition = 0
+) =>
   Effect.scoped(
     Effect.gen(function* () {
       const fetcher = yield* Fetcher.make({
@@ -25,7 +32,7 @@ const readUntil = (bootstrap: string, topic: string, isolation: "read_committed"
         "fetch.max.wait.ms": 50,
         "isolation.level": isolation
       })
-      const records = yield* fetcher.fetch(topic, [{ partition: 0, offset: "earliest" }]).pipe(
+      const records = yield* fetcher.fetch(topic, [{ partition, offset: "earliest" }]).pipe(
         Stream.takeUntil((r) => text(r.value) === last),
         Stream.runCollect,
         Effect.map(Chunk.toArray)
@@ -117,6 +124,59 @@ describe("transactions (client)", { timeout: 60_000 }, () => {
         const after = yield* admin.listGroupOffsets("g")
         assert.strictEqual(after[0]!.offset, 4)
       })
+  )
+
+  it.scopedLive("with EndTxn v5 served, each transaction ends with a new epoch and the records read back exactly", () =>
+    Effect.gen(function* () {
+      const { bootstrap } = yield* startEddy({ extra: { "unstable.api.versions.enable": "true" } })
+      const admin = yield* Admin.make({ "bootstrap.servers": bootstrap })
+      yield* admin.createTopics([{ name: "tv2", numPartitions: 2 }])
+      const producer = yield* Producer.make({ "bootstrap.servers": bootstrap, "transactional.id": "client-tv2" })
+      const send = (v: string, partition: number) => producer.send("tv2", { value: Buffer.from(v), partition })
+      const committed: Array<Array<string>> = [[], []]
+      const epochs: Array<number> = []
+      for (let t = 0; t < 5; t++) {
+        const commit = t % 2 === 0
+        const vs = [`t${t}-a`, `t${t}-b`, `t${t}-c`]
+        const run = Effect.gen(function* () {
+          // one send at a time: several batches per partition, so sequences run on within each epoch
+          for (const v of vs) {
+            yield* send(v, 0)
+            yield* send(v, 1)
+          }
+          if (t === 2) yield* producer.sendOffsetsToTransaction([{ topic: "tv2", partition: 0, offset: t }], "tv2-g")
+          if (!commit) return yield* Effect.fail("abort" as const)
+        })
+        const exit = yield* Effect.exit(producer.transaction(run))
+        assert.strictEqual(Exit.isSuccess(exit), commit)
+        if (commit) for (const c of committed) c.push(...vs)
+        epochs.push(producer.idempotence()!.producerEpoch)
+      }
+      // every end (commit or abort) bumped the epoch by one
+      assert.deepStrictEqual(
+        epochs,
+        epochs.map((_, i) => epochs[0]! + i)
+      )
+      yield* producer.transaction(Effect.all([send("end", 0), send("end", 1)]))
+      for (const partition of [0, 1]) {
+        assert.deepStrictEqual(yield* readUntil(bootstrap, "tv2", "read_committed", "end", partition), [
+          ...committed[partition]!,
+          "end"
+        ])
+      }
+      assert.strictEqual((yield* admin.listGroupOffsets("tv2-g"))[0]?.offset, 2)
+
+      // a broker without the setting: EndTxn v4, the epoch stays
+      const plain = yield* startEddy()
+      const admin1 = yield* Admin.make({ "bootstrap.servers": plain.bootstrap })
+      yield* admin1.createTopics([{ name: "tv1", numPartitions: 1 }])
+      const v1 = yield* Producer.make({ "bootstrap.servers": plain.bootstrap, "transactional.id": "client-tv1" })
+      yield* v1.transaction(v1.send("tv1", { value: Buffer.from("x"), partition: 0 }))
+      const before = v1.idempotence()
+      yield* v1.transaction(v1.send("tv1", { value: Buffer.from("y"), partition: 0 }))
+      assert.deepStrictEqual(v1.idempotence(), before)
+      assert.deepStrictEqual(yield* readUntil(plain.bootstrap, "tv1", "read_committed", "y"), ["x", "y"])
+    })
   )
 
   it.scopedLive("a second producer with the same transactional.id fences the first", () =>

@@ -312,4 +312,46 @@ describe("ProducerState model", () => {
     assert.deepStrictEqual([...m.producers.keys()], [3])
     assert.strictEqual(m.firstUnstableOffset(), 4)
   })
+
+  it("takes a marker of the next epoch (transaction version 2) and that epoch's batches from sequence 0", () => {
+    const m = new ProducerStateManager()
+    const apply = (e: Entry): CheckResult => {
+      const h = RecordBatch.readHeader(bytesOf(e))
+      const verdict = m.check(h)
+      if (verdict._tag === "Append") m.update(h, 0, controlOf(e))
+      return verdict
+    }
+    const data = (epoch: number, firstSeq: number, offset: number): Entry => ({
+      producerId: 9,
+      epoch,
+      firstSeq,
+      lastSeq: firstSeq + 1,
+      firstOffset: offset,
+      lastOffset: offset + 1,
+      transactional: true
+    })
+    const marker = (epoch: number, control: "COMMIT" | "ABORT", offset: number): Entry => ({
+      producerId: 9,
+      epoch,
+      firstSeq: -1,
+      lastSeq: -1,
+      firstOffset: offset,
+      lastOffset: offset,
+      transactional: true,
+      control
+    })
+    assert.strictEqual(apply(data(3, 0, 0))._tag, "Append")
+    assert.strictEqual(apply(data(3, 2, 2))._tag, "Append")
+    // the coordinator ends the transaction with the epoch bumped
+    assert.strictEqual(apply(marker(4, "COMMIT", 4))._tag, "Append")
+    assert.strictEqual(m.firstUnstableOffset(), undefined)
+    // the ended transaction's late batch (old epoch) is refused; the next transaction starts at sequence 0
+    assert.strictEqual(apply(data(3, 4, 5))._tag, "InvalidProducerEpoch")
+    assert.strictEqual(apply(data(4, 0, 5))._tag, "Append")
+    assert.strictEqual(m.firstUnstableOffset(), 5)
+    assert.strictEqual(apply(data(4, 2, 7))._tag, "Append")
+    assert.strictEqual(apply(marker(5, "ABORT", 9))._tag, "Append")
+    assert.deepStrictEqual(m.abortedTransactions(0, 10), [{ producerId: 9, firstOffset: 5 }])
+    assert.strictEqual(apply(marker(4, "ABORT", 10))._tag, "InvalidProducerEpoch")
+  })
 })

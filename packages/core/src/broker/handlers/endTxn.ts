@@ -1,4 +1,4 @@
-// EndTxn v0-4: v1 same as v0; v2 PRODUCER_FENCED (KIP-588); v3 flexible (KIP-482); v4 TRANSACTION_ABORTABLE (KIP-890 part 1). v5 (epoch bump per transaction, KIP-890 part 2) is not served.
+// EndTxn v0-5: v1 same as v0; v2 PRODUCER_FENCED (KIP-588); v3 flexible (KIP-482); v4 TRANSACTION_ABORTABLE (KIP-890 part 1); v5 epoch bump per transaction, new producer id/epoch in the response (KIP-890 part 2; unstable in the schemas, advertised only with unstable.api.versions.enable).
 import { Effect } from "effect"
 import * as EndTxn from "../../protocol/generated/EndTxn.js"
 import * as Handler from "../Handler.js"
@@ -8,19 +8,23 @@ import { fencedCode } from "../TransactionError.js"
 export const handler = Handler.make({
   apiKey: EndTxn.apiKey,
   minVersion: 0,
-  maxVersion: 4,
-  handle: (request) =>
+  maxVersion: 5,
+  handle: (request, context) =>
     Effect.gen(function* () {
       const coordinator = yield* TransactionCoordinator
-      yield* coordinator.endTxn(
+      const bumpEpoch = context.apiVersion >= 5
+      const next = yield* coordinator.endTxn(
         {
           transactionalId: request.transactionalId,
           producerId: Number(request.producerId),
           producerEpoch: request.producerEpoch
         },
-        request.committed
+        request.committed,
+        bumpEpoch
       )
-      return EndTxn.makeEndTxnResponse({ producerId: -1n, producerEpoch: -1 })
+      return bumpEpoch
+        ? EndTxn.makeEndTxnResponse({ producerId: BigInt(next.producerId), producerEpoch: next.producerEpoch })
+        : EndTxn.makeEndTxnResponse({ producerId: -1n, producerEpoch: -1 })
     }),
   errorResponse: (_request, error, context) =>
     EndTxn.makeEndTxnResponse({

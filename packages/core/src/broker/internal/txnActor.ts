@@ -15,6 +15,10 @@
  * - An epoch bump (InitProducerId, a timeout) fences the previous producer: the partitions refuse its
  *   batches and markers, and this actor answers it PRODUCER_FENCED. An open transaction is aborted with
  *   the bumped epoch before InitProducerId answers.
+ * - Transaction version 2 (EndTxn v5, KIP-890 part 2): ending a transaction bumps the epoch. Prepare* already
+ *   holds the bumped epoch (and, when the epoch is exhausted, the producer id Complete* switches to, epoch 0), the
+ *   markers carry it, and the reply hands it to the producer; so every request of the ended transaction (old
+ *   epoch) is fenced, except a retry of that very EndTxn v5, which gets the same answer again.
  * - A command's failure or defect is its reply's; the actor itself never dies of one. Commands still
  *   queued when the coordinator shuts down fail with COORDINATOR_NOT_AVAILABLE.
  */
@@ -28,11 +32,17 @@ import {
   TxnCoordinatorNotAvailable,
   TxnInvalidState
 } from "../TransactionError.js"
-import { copyMetadata, type TxnMetadata, TxnStatus } from "../TransactionStateManager.js"
+import {
+  copyMetadata,
+  MAX_EPOCH,
+  TRANSACTION_VERSION_2,
+  type TxnMetadata,
+  TxnStatus
+} from "../TransactionStateManager.js"
 import * as Actor from "./actor.js"
 
-/** The largest producer epoch; past it a transactional id gets a new producer id. */
-export const MAX_EPOCH = 32767
+/** Kafka's epoch exhaustion: from this epoch on, a bump that hands out the epoch moves to a new producer id. */
+const EXHAUSTED_EPOCH = MAX_EPOCH - 1
 
 /** A producer id and epoch handed to a client. */
 export interface ProducerIdAndEpoch {
@@ -74,8 +84,8 @@ export interface TxnActor {
   /** A copy of the state as last written; undefined before the id's first InitProducerId. */
   readonly current: () => TxnMetadata | undefined
   /**
-   * InitProducerId: the id's producer id with the epoch bumped (a new producer id for a new id or past
-   * {@link MAX_EPOCH}). `expected` is the caller's id and epoch (v3+, KIP-360), -1/-1 when none.
+   * InitProducerId: the id's producer id with the epoch bumped (a new producer id for a new id or once the epoch
+   * is exhausted, 32766). `expected` is the caller's id and epoch (v3+, KIP-360), -1/-1 when none.
    */
   readonly initProducerId: (
     timeoutMs: number,
@@ -83,8 +93,15 @@ export interface TxnActor {
   ) => Effect.Effect<ProducerIdAndEpoch, TransactionError>
   /** AddPartitionsToTxn / AddOffsetsToTxn: the partitions join the (possibly new) transaction. */
   readonly addPartitions: (ref: TxnRef, add: ReadonlyArray<TopicPartitions>) => Effect.Effect<void, TransactionError>
-  /** EndTxn: completes once every marker is written. */
-  readonly endTxn: (ref: TxnRef, commit: boolean) => Effect.Effect<void, TransactionError>
+  /**
+   * EndTxn: completes once every marker is written; the producer id and epoch to use next (with `bumpEpoch`,
+   * EndTxn v5: bumped, or a new producer id at epoch 0 once the epoch is exhausted; else unchanged).
+   */
+  readonly endTxn: (
+    ref: TxnRef,
+    commit: boolean,
+    bumpEpoch: boolean
+  ) => Effect.Effect<ProducerIdAndEpoch, TransactionError>
   /** Completes a transaction left in Prepare* (nothing else). */
   readonly settle: Effect.Effect<void, TxnCoordinatorNotAvailable>
   /** Aborts the open transaction, with a bumped epoch, when it started more than its timeout before `now`. */
@@ -105,7 +122,12 @@ export type Command = Data.TaggedEnum<{
     readonly add: ReadonlyArray<TopicPartitions>
     readonly reply: Deferred.Deferred<void, TransactionError>
   }
-  EndTxn: { readonly ref: TxnRef; readonly commit: boolean; readonly reply: Deferred.Deferred<void, TransactionError> }
+  EndTxn: {
+    readonly ref: TxnRef
+    readonly commit: boolean
+    readonly bumpEpoch: boolean
+    readonly reply: Deferred.Deferred<ProducerIdAndEpoch, TransactionError>
+  }
   /** Only the completion of a transaction left in Prepare*. */
   Settle: { readonly reply: Deferred.Deferred<void, TxnCoordinatorNotAvailable> }
   AbortIfTimedOut: { readonly now: number; readonly reply: Deferred.Deferred<void, TxnCoordinatorNotAvailable> }
@@ -117,6 +139,53 @@ export const Command = Data.taggedEnum<Command>()
 /** A transaction in PrepareCommit or PrepareAbort: its markers may be missing. */
 export const isPrepare = (status: number): boolean =>
   status === TxnStatus.PrepareCommit || status === TxnStatus.PrepareAbort
+
+/** The producer id and epoch of a state. */
+const idOf = (m: TxnMetadata): ProducerIdAndEpoch => ({ producerId: m.producerId, producerEpoch: m.producerEpoch })
+
+/**
+ * Prepare* of a transaction version 2 end: the epoch bumped (capped at {@link MAX_EPOCH}: epochs handed to producers
+ * stop at 32766, so only a state the coordinator's own bump left at 32767 stays there), and `nextProducerId` set
+ * when the epoch is exhausted.
+ */
+export const bumpForEnd = (m: TxnMetadata, commit: boolean, nextProducerId: number, now: number): TxnMetadata => ({
+  ...m,
+  status: commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort,
+  producerEpoch: Math.min(m.producerEpoch + 1, MAX_EPOCH),
+  lastProducerEpoch: m.producerEpoch,
+  previousProducerId: -1,
+  nextProducerId,
+  clientTransactionVersion: TRANSACTION_VERSION_2,
+  lastUpdateTimestamp: now
+})
+
+/** Whether a transaction version 2 end of `m` moves to a new producer id (the epoch is exhausted). */
+export const needsNewProducerId = (m: TxnMetadata): boolean => m.producerEpoch >= EXHAUSTED_EPOCH
+
+/** Complete* of a transaction in Prepare*: no partitions, and the new producer id at epoch 0 when it rotates. */
+export const completed = (m: TxnMetadata, now: number): TxnMetadata => ({
+  ...m,
+  status: m.status === TxnStatus.PrepareCommit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort,
+  partitions: new Map(),
+  lastUpdateTimestamp: now,
+  ...(m.nextProducerId >= 0
+    ? { producerId: m.nextProducerId, producerEpoch: 0, previousProducerId: m.producerId, nextProducerId: -1 }
+    : {})
+})
+
+/**
+ * Whether an EndTxn is the retry of the one that ended `m` (its answer lost): Complete* with the same outcome,
+ * and the request names the id and epoch that end had (transaction version 2: the ones before the bump;
+ * version 1: the current ones, which the end did not change).
+ */
+export const isRetriedEnd = (m: TxnMetadata, ref: TxnRef, commit: boolean, bumpEpoch: boolean): boolean => {
+  if (m.status !== (commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort)) return false
+  const bumped = m.clientTransactionVersion >= TRANSACTION_VERSION_2
+  if (bumped !== bumpEpoch) return false
+  if (!bumped) return m.producerId === ref.producerId && m.producerEpoch === ref.producerEpoch
+  const endedId = m.previousProducerId >= 0 ? m.previousProducerId : m.producerId
+  return endedId === ref.producerId && m.lastProducerEpoch === ref.producerEpoch
+}
 
 /** A transaction open longer than its timeout at `now`. */
 export const isTimedOut = (m: TxnMetadata, now: number): boolean =>
@@ -144,29 +213,34 @@ export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
         state = next
       })
 
-    /** Writes the markers of a transaction in Prepare*, then Complete*. */
+    /** Writes the markers of a transaction in Prepare* (with its epoch, bumped for version 2), then Complete*. */
     const complete = (m: TxnMetadata): Effect.Effect<void, TxnCoordinatorNotAvailable> =>
       Effect.gen(function* () {
-        const commit = m.status === TxnStatus.PrepareCommit
-        yield* writeMarkers(m, commit)
-        const now = yield* Clock.currentTimeMillis
-        yield* commitState({
-          ...m,
-          status: commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort,
-          partitions: new Map(),
-          lastUpdateTimestamp: now
-        })
+        yield* writeMarkers(m, m.status === TxnStatus.PrepareCommit)
+        yield* commitState(completed(m, yield* Clock.currentTimeMillis))
       })
 
-    /** Moves an Ongoing transaction to Prepare* and completes it. */
+    /** Moves a transaction to Prepare* (transaction version 1: same epoch, `clientTransactionVersion` 0) and completes it. */
     const end = (m: TxnMetadata, commit: boolean): Effect.Effect<void, TxnCoordinatorNotAvailable> =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         const prepared: TxnMetadata = {
           ...m,
           status: commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort,
+          previousProducerId: -1,
+          nextProducerId: -1,
+          clientTransactionVersion: 0,
           lastUpdateTimestamp: now
         }
+        yield* commitState(prepared)
+        yield* complete(prepared)
+      })
+
+    /** Ends a transaction with the epoch bumped (transaction version 2): Prepare*, markers, Complete*. */
+    const endBumped = (m: TxnMetadata, commit: boolean): Effect.Effect<void, TxnCoordinatorNotAvailable> =>
+      Effect.gen(function* () {
+        const next = needsNewProducerId(m) ? yield* nextProducerId : -1
+        const prepared = bumpForEnd(m, commit, next, yield* Clock.currentTimeMillis)
         yield* commitState(prepared)
         yield* complete(prepared)
       })
@@ -231,6 +305,9 @@ export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
             producerId,
             producerEpoch: 0,
             lastProducerEpoch: -1,
+            previousProducerId: -1,
+            nextProducerId: -1,
+            clientTransactionVersion: 0,
             timeoutMs,
             status: TxnStatus.Empty,
             partitions: new Map(),
@@ -255,7 +332,8 @@ export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
         const before = state!
         let producerId = before.producerId
         let producerEpoch = before.producerEpoch + 1
-        if (producerEpoch > MAX_EPOCH) {
+        // Kafka keeps the last epoch (32767) for the coordinator's own bumps (a timeout, a version 2 end)
+        if (producerEpoch >= MAX_EPOCH) {
           producerId = yield* nextProducerId
           producerEpoch = 0
         }
@@ -264,6 +342,7 @@ export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
           producerId,
           producerEpoch,
           lastProducerEpoch: producerId === before.producerId ? before.producerEpoch : -1,
+          previousProducerId: -1,
           timeoutMs,
           status: TxnStatus.Empty,
           partitions: new Map(),
@@ -308,25 +387,23 @@ export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
         })
       })
 
-    const endTxn = (ref: TxnRef, commit: boolean) =>
+    const endTxn = (ref: TxnRef, commit: boolean, bumpEpoch: boolean) =>
       Effect.gen(function* () {
         const m = state
-        // a retried EndTxn whose first attempt completed (the answer got lost)
-        if (
-          m !== undefined &&
-          m.producerId === ref.producerId &&
-          m.producerEpoch === ref.producerEpoch &&
-          m.status === (commit ? TxnStatus.CompleteCommit : TxnStatus.CompleteAbort)
-        ) {
-          return
-        }
+        // a retried EndTxn whose first attempt completed (the answer got lost): the same answer again
+        if (m !== undefined && isRetriedEnd(m, ref, commit, bumpEpoch)) return idOf(m)
         const current = yield* check(ref)
-        if (current.status !== TxnStatus.Ongoing) {
+        const ongoing = current.status === TxnStatus.Ongoing
+        // version 2 also aborts with no transaction open (Kafka's epoch bump for a producer's abortable error)
+        const emptyAbort = bumpEpoch && !commit && !isPrepare(current.status)
+        if (!ongoing && !emptyAbort) {
           return yield* new TxnInvalidState({
             message: `${transactionalId} has no transaction open to ${commit ? "commit" : "abort"}.`
           })
         }
-        yield* end(current, commit)
+        if (bumpEpoch) yield* endBumped(ongoing ? current : { ...current, partitions: new Map() }, commit)
+        else yield* end(current, commit)
+        return idOf(state!)
       })
 
     const abortIfTimedOut = (now: number) =>
@@ -342,7 +419,7 @@ export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
     const receive = Command.$match({
       InitProducerId: ({ timeoutMs, expected, reply }) => answer(reply, () => initProducerId(timeoutMs, expected)),
       AddPartitions: ({ ref, add, reply }) => answer(reply, () => addPartitions(ref, add)),
-      EndTxn: ({ ref, commit, reply }) => answer(reply, () => endTxn(ref, commit)),
+      EndTxn: ({ ref, commit, bumpEpoch, reply }) => answer(reply, () => endTxn(ref, commit, bumpEpoch)),
       Settle: ({ reply }) => answer(reply, () => Effect.void),
       AbortIfTimedOut: ({ now, reply }) => answer(reply, () => abortIfTimedOut(now))
     })
@@ -356,7 +433,8 @@ export const make = (options: TxnActorOptions): Effect.Effect<TxnActor> =>
         ),
       addPartitions: (ref, add) =>
         actor.ask<void, TransactionError>((reply) => Command.AddPartitions({ ref, add, reply })),
-      endTxn: (ref, commit) => actor.ask<void, TransactionError>((reply) => Command.EndTxn({ ref, commit, reply })),
+      endTxn: (ref, commit, bumpEpoch) =>
+        actor.ask<ProducerIdAndEpoch, TransactionError>((reply) => Command.EndTxn({ ref, commit, bumpEpoch, reply })),
       settle: actor.ask<void, TxnCoordinatorNotAvailable>((reply) => Command.Settle({ reply })),
       abortIfTimedOut: (now) =>
         actor.ask<void, TxnCoordinatorNotAvailable>((reply) => Command.AbortIfTimedOut({ now, reply })),
