@@ -3,7 +3,7 @@
  * ListOffsets, DeleteRecords and OffsetForLeaderEpoch handlers). Each carries its Kafka `errorCode`;
  * handlers turn them into wire codes with `BrokerError.toWire`, like every broker error.
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { ErrorCode } from "../protocol/generated/ErrorCode.js"
 
 const fields = { message: Schema.String }
@@ -150,3 +150,11 @@ export const notHosted = (
   partitions !== undefined && partition >= 0 && partition < partitions
     ? new NotLeaderOrFollower({ message: `This broker does not host ${topic}-${partition}.` })
     : new UnknownTopicOrPartition({ message: "This server does not host this topic-partition." })
+
+/** {@link notHosted} for a partition of `topic` as this broker's topic registry knows it (the handlers' one lookup). */
+export const notHostedHere = (
+  registry: { readonly get: (name: string) => Effect.Effect<{ readonly partitions: number } | undefined> },
+  topic: string,
+  partition: number
+): Effect.Effect<NotLeaderOrFollower | UnknownTopicOrPartition> =>
+  Effect.map(registry.get(topic), (known) => notHosted(topic, partition, known?.partitions))

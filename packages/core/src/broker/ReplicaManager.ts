@@ -49,7 +49,7 @@ import * as KeyedLock from "./internal/keyedLock.js"
 import * as Purgatory from "./internal/purgatory.js"
 import * as Fetcher from "./internal/replication/fetcher.js"
 import { DEFAULT_LAG_TIME_MAX_MS, leadsRecord } from "./internal/replication/leader.js"
-import { PartitionState } from "./MetadataRecords.js"
+import { PartitionState, type Versioned } from "./MetadataRecords.js"
 import * as MetadataStore from "./MetadataStore.js"
 import * as PartitionManager from "./PartitionManager.js"
 import * as PartitionReplica from "./PartitionReplica.js"
@@ -263,7 +263,7 @@ export const make = (
             list[partition] = replica
             if (Option.isSome(record)) yield* applyLocked(record.value.value, undefined, record.value.version)
             // no record names this broker: it is the partition's sole leader
-            if (!applied.has(LogStorage.folderName({ topic: t.topic, partition }))) {
+            if (!applied.has(LogStorage.folderName(tp))) {
               // hosted from the checkpoint, it waited for its role
               if (!replica.isLeader()) {
                 yield* replica
@@ -275,7 +275,7 @@ export const make = (
                   })
                   .pipe(Effect.mapError(toStorageError))
               }
-              yield* announce({ topic: t.topic, partition, isLeader: true, leaderEpoch: replica.leaderEpoch })
+              yield* announce({ ...tp, isLeader: true, leaderEpoch: replica.leaderEpoch })
             }
           }
         })
@@ -304,7 +304,7 @@ export const make = (
           log,
           highWatermark === undefined ? replicaOptions : { ...replicaOptions, highWatermark }
         )
-        yield* FiberMap.run(actors, LogStorage.folderName(tp), run)
+        yield* FiberMap.run(actors, key, run)
         return replica
       })
 
@@ -474,9 +474,7 @@ export const make = (
      * one naming other brokers only keeps it from being hosted. A store that cannot answer leaves it hosted as the
      * sole leader, with a warning.
      */
-    const recordOf = (
-      tp: PartitionReplica.TopicPartition
-    ): Effect.Effect<Option.Option<{ readonly value: PartitionState; readonly version: number }>> =>
+    const recordOf = (tp: PartitionReplica.TopicPartition): Effect.Effect<Option.Option<Versioned<PartitionState>>> =>
       Option.match(store, {
         onNone: () => Effect.succeedNone,
         onSome: (s) =>

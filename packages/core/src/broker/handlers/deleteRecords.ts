@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import * as DeleteRecords from "../../protocol/generated/DeleteRecords.js"
 import { InvalidTopic, toWire, type WireError } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { notHosted, RequestTimedOut } from "../PartitionError.js"
+import { notHostedHere, RequestTimedOut } from "../PartitionError.js"
 import { ReplicaManager } from "../ReplicaManager.js"
 import { isInternal, TopicRegistry } from "../TopicRegistry.js"
 
@@ -43,8 +43,8 @@ export const handler = Handler.make({
                 }
                 const replica = replicas.get(t.name, p.partitionIndex)
                 if (replica === undefined) {
-                  return Effect.map(registry.get(t.name), (known) =>
-                    failed(p.partitionIndex, toWire(notHosted(t.name, p.partitionIndex, known?.partitions)))
+                  return Effect.map(notHostedHere(registry, t.name, p.partitionIndex), (e) =>
+                    failed(p.partitionIndex, toWire(e))
                   )
                 }
                 let deleted: Effect.Effect<number, { readonly message: string }> = replica.deleteRecords(

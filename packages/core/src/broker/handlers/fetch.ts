@@ -11,7 +11,7 @@ import {
   checkLeaderEpoch,
   FetchSessionIdNotFound,
   InvalidFetchSessionEpoch,
-  notHosted,
+  notHostedHere,
   UnsupportedCompressionType
 } from "../PartitionError.js"
 import type { PartitionReplica } from "../PartitionReplica.js"
@@ -217,8 +217,7 @@ export const handler = Handler.make({
           if (w.error !== undefined) return errorResult(w, w.error.errorCode)
           const replica = replicas.get(w.topic, w.partition)
           if (replica === undefined) {
-            const known = yield* registry.get(w.topic)
-            return errorResult(w, toWire(notHosted(w.topic, w.partition, known?.partitions)).errorCode)
+            return errorResult(w, toWire(yield* notHostedHere(registry, w.topic, w.partition)).errorCode)
           }
           if (yield* refusedAsZstd(w.topic)) return errorResult(w, zstdNeedsV10(w.topic).errorCode, replica)
           const fenced = checkLeaderEpoch(w.currentLeaderEpoch, replica.leaderEpoch)

@@ -3,7 +3,7 @@ import { Effect, Option } from "effect"
 import * as ListOffsets from "../../protocol/generated/ListOffsets.js"
 import { InvalidRequest, toWire, type WireError } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { checkLeaderEpoch, NotLeaderOrFollower, notHosted } from "../PartitionError.js"
+import { checkLeaderEpoch, NotLeaderOrFollower, notHostedHere } from "../PartitionError.js"
 import type { PartitionReplica } from "../PartitionReplica.js"
 import { ReplicaManager } from "../ReplicaManager.js"
 import { TopicRegistry } from "../TopicRegistry.js"
@@ -120,8 +120,8 @@ export const handler = Handler.make({
           Effect.forEach(t.partitions, (p) => {
             const replica = replicas.get(t.name, p.partitionIndex)
             if (replica === undefined) {
-              return Effect.map(registry.get(t.name), (known) =>
-                failed(p.partitionIndex, toWire(notHosted(t.name, p.partitionIndex, known?.partitions)))
+              return Effect.map(notHostedHere(registry, t.name, p.partitionIndex), (e) =>
+                failed(p.partitionIndex, toWire(e))
               )
             }
             const fenced = version >= 4 ? checkLeaderEpoch(p.currentLeaderEpoch, replica.leaderEpoch) : undefined

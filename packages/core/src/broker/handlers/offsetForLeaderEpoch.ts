@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import * as OffsetForLeaderEpoch from "../../protocol/generated/OffsetForLeaderEpoch.js"
 import { toWire, type WireError } from "../BrokerError.js"
 import * as Handler from "../Handler.js"
-import { checkLeaderEpoch, NotLeaderOrFollower, notHosted } from "../PartitionError.js"
+import { checkLeaderEpoch, NotLeaderOrFollower, notHostedHere } from "../PartitionError.js"
 import { ReplicaManager } from "../ReplicaManager.js"
 import { TopicRegistry } from "../TopicRegistry.js"
 
@@ -25,9 +25,7 @@ export const handler = Handler.make({
           Effect.forEach(t.partitions, (p): Effect.Effect<Partition> => {
             const replica = replicas.get(t.topic, p.partition)
             if (replica === undefined) {
-              return Effect.map(registry.get(t.topic), (known) =>
-                failed(p.partition, toWire(notHosted(t.topic, p.partition, known?.partitions)))
-              )
+              return Effect.map(notHostedHere(registry, t.topic, p.partition), (e) => failed(p.partition, toWire(e)))
             }
             const fenced =
               context.apiVersion >= 2 ? checkLeaderEpoch(p.currentLeaderEpoch, replica.leaderEpoch) : undefined
