@@ -230,26 +230,20 @@ describe.skipIf(!hasEtcd || !built)("a three-broker cluster with etcd, leaders S
         const now = Effect.sync(() => Date.now())
 
         // the senders: kafkajs and librdkafka run through every round; kcat sends a burst each round
-        const kafkajs = start(process.execPath, [
-          "--import",
-          "tsx",
-          path.join(fixtures, "kafkajsSender.ts"),
-          bootstrap,
-          TOPIC,
-          "kj",
-          "100000",
-          String(PARTITIONS)
-        ])
-        const confluent = hasConfluent
-          ? start(python, [
-              path.join(fixtures, "confluentSender.py"),
-              bootstrap,
-              TOPIC,
-              "cf",
-              "100000",
-              String(PARTITIONS)
-            ])
-          : undefined
+        // a long-running sender: `<fixture> <bootstrap> <topic> <prefix> <count> <partitions>`, one JSON line per send
+        const sender = (command: string, runtimeArgs: ReadonlyArray<string>, fixture: string, prefix: string) =>
+          start(command, [
+            ...runtimeArgs,
+            path.join(fixtures, fixture),
+            bootstrap,
+            TOPIC,
+            prefix,
+            "100000",
+            String(PARTITIONS)
+          ])
+        const kafkajs = sender(process.execPath, ["--import", "tsx"], "kafkajsSender.ts", "kj")
+        const confluent = hasConfluent ? sender(python, [], "confluentSender.py", "cf") : undefined
+        const kafkaPython = hasKafkaPython ? sender(python, [], "kafkaPythonSender.py", "kp") : undefined
         const kcatRuns: Array<{
           readonly child: Child
           readonly values: Array<string>
@@ -281,16 +275,6 @@ describe.skipIf(!hasEtcd || !built)("a three-broker cluster with etcd, leaders S
             child.child.stdin!.end(`${values.join("\n")}\n`)
             kcatRuns.push({ child, values, t0: Date.now(), p })
           })
-        const kafkaPython = hasKafkaPython
-          ? start(python, [
-              path.join(fixtures, "kafkaPythonSender.py"),
-              bootstrap,
-              TOPIC,
-              "kp",
-              "100000",
-              String(PARTITIONS)
-            ])
-          : undefined
 
         // Eddy's transactional producer: transactions of 3 records, each whole or not at all
         const txnProducer = yield* Producer.make({
