@@ -12,10 +12,9 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, assert, describe, it } from "@effect/vitest"
+import { bin, type Result, runEddy } from "./runEddy.js"
 
-const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bin", "eddy.js")
 const hasEtcd = spawnSync("etcd", ["--version"], { stdio: "ignore" }).status === 0
 const children: Array<ChildProcess> = []
 const dirs: Array<string> = []
@@ -78,19 +77,8 @@ const startBroker = async (id: number, etcd: string, cwd: string) => {
   return { id, port, child, exited, output: () => output }
 }
 
-const eddy = (args: ReadonlyArray<string>, port: number, input = "") =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args, "--bootstrap-server", `127.0.0.1:${port}`], {
-      stdio: "pipe"
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(input)
-  })
+const eddy = (args: ReadonlyArray<string>, port: number, input = ""): Promise<Result> =>
+  runEddy([...args, "--bootstrap-server", `127.0.0.1:${port}`], { input })
 
 /** The rows of `eddy cluster partitions` as [topic, partition, leader, replicas, isr, state]. */
 const rows = (stdout: string) =>

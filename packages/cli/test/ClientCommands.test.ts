@@ -6,13 +6,11 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import * as Broker from "@eddy/core/broker/Broker"
 import * as BrokerConfig from "@eddy/core/broker/BrokerConfig"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Scope } from "effect"
-
-const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bin", "eddy.js")
+import { bin, type Result, runEddy } from "./runEddy.js"
 
 let scope: Scope.CloseableScope
 let dir: string
@@ -43,26 +41,9 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-interface Result {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** Runs `eddy args... --bootstrap-server <broker>` with `input` on stdin. */
 const eddy = (args: ReadonlyArray<string>, input = ""): Promise<Result> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args, "--bootstrap-server", bootstrap], {
-      stdio: ["pipe", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(input)
-  })
+  runEddy([...args, "--bootstrap-server", bootstrap], { input })
 
 /** Starts `eddy args... --bootstrap-server <broker>` (stdin closed); `stdout()` is what it printed so far. */
 const start = (args: ReadonlyArray<string>) => {

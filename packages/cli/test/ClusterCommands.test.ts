@@ -1,17 +1,14 @@
 /**
  * `eddy cluster ...` as child processes (the built bin) against one in-process broker.
  */
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import * as Broker from "@eddy/core/broker/Broker"
 import * as BrokerConfig from "@eddy/core/broker/BrokerConfig"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Scope } from "effect"
-
-const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bin", "eddy.js")
+import { type Result, runEddy } from "./runEddy.js"
 
 let scope: Scope.CloseableScope
 let dir: string
@@ -39,17 +36,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-const eddy = (args: ReadonlyArray<string>) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args, "--bootstrap-server", bootstrap], { stdio: "pipe" })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end()
-  })
+const eddy = (args: ReadonlyArray<string>): Promise<Result> => runEddy([...args, "--bootstrap-server", bootstrap])
 
 describe("eddy cluster", () => {
   it("brokers, partitions, reassignments, reassign and elect-leaders", { timeout: 60_000 }, async () => {

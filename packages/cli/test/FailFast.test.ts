@@ -3,34 +3,12 @@
  * closed) fails with one `error:` line once its bootstrap budget (`--bootstrap-timeout-ms`, default 2000) is
  * spent; usage errors print the same one-line form with exit status 2; help is plain text when piped.
  */
-import { spawn } from "node:child_process"
 import * as net from "node:net"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
-
-const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bin", "eddy.js")
-
-interface Result {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+import { type Result, runEddy } from "./runEddy.js"
 
 const eddy = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Result> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, ...env }
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end("a record\n")
-  })
+  runEddy(args, { input: "a record\n", env })
 
 const lines = (s: string) => s.split("\n").filter((l) => l.trim() !== "")
 

@@ -6,10 +6,9 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, assert, describe, it } from "@effect/vitest"
+import { bin, type Result, runEddy } from "./runEddy.js"
 
-const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bin", "eddy.js")
 const children: Array<ChildProcess> = []
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "eddy-cli-metrics-"))
 
@@ -19,16 +18,7 @@ afterAll(() => {
 })
 
 /** Runs `eddy args...` to its end. */
-const eddy = (args: ReadonlyArray<string>): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
+const eddy = (args: ReadonlyArray<string>): Promise<Result> => runEddy(args)
 
 /** Resolves with the first match of `re` in the output of `child`. */
 const waitFor = (child: ChildProcess, re: RegExp, timeoutMs = 30_000) =>
