@@ -123,20 +123,27 @@ describe("leader state", () => {
     { maxLength: 60 }
   )
 
+  /** A generated input as the leader sees it: "Commit" commits the pending ISR (else ticks), at time `time`. */
+  const toInput = (
+    raw: typeof inputs extends fc.Arbitrary<ReadonlyArray<infer A>> ? A : never,
+    state: Leader.LeaderState,
+    time: number
+  ): Leader.Input =>
+    raw._tag === "Commit"
+      ? state.pendingIsr === undefined
+        ? { _tag: "Tick", nowMs: time }
+        : { _tag: "IsrCommitted", isr: state.pendingIsr, partitionEpoch: state.partitionEpoch + 1 }
+      : "nowMs" in raw
+        ? { ...raw, nowMs: time }
+        : raw
+
   it.prop("the hw never decreases and never passes a maximal-ISR member's log end", [inputs], ([list]) => {
     let state = three({ isr: [1, 2] })
     let time = 0
     for (const raw of list) {
       // time only moves forward
       if ("nowMs" in raw) time = Math.max(time, raw.nowMs)
-      const input: Leader.Input =
-        raw._tag === "Commit"
-          ? state.pendingIsr === undefined
-            ? { _tag: "Tick", nowMs: time }
-            : { _tag: "IsrCommitted", isr: state.pendingIsr, partitionEpoch: state.partitionEpoch + 1 }
-          : "nowMs" in raw
-            ? { ...raw, nowMs: time }
-            : raw
+      const input = toInput(raw, state, time)
       const before = state
       const { state: next, effects } = Leader.step(state, input)
       state = next
@@ -194,14 +201,7 @@ describe("leader state", () => {
       let time = 0
       for (const raw of list) {
         if ("nowMs" in raw) time = Math.max(time, raw.nowMs)
-        const input: Leader.Input =
-          raw._tag === "Commit"
-            ? state.pendingIsr === undefined
-              ? { _tag: "Tick", nowMs: time }
-              : { _tag: "IsrCommitted", isr: state.pendingIsr, partitionEpoch: state.partitionEpoch + 1 }
-            : "nowMs" in raw
-              ? { ...raw, nowMs: time }
-              : raw
+        const input = toInput(raw, state, time)
         const before = state.hw
         state = Leader.step(state, input).state
         assert.isAtLeast(state.hw, before)
